@@ -1,0 +1,147 @@
+// swift-tools-version:6.2
+// Flotilla: int8 models quantized per hardware class, delivered to device fleets over MQTT.
+//
+// Targets read top-down: C leaves, libraries by layer (see docs/architecture.md), executables,
+// test support, tests, benchmarks. Dependencies point down only.
+import PackageDescription
+
+// Shared settings for every Swift target of ours: Swift 6 language mode, no warnings tolerated.
+let strictSwift: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+// Hot loops are compiled optimized even in debug builds: the reference kernels are the
+// quantizer's evaluation engine and tests run them over whole models.
+let strictC: [CSetting] = [
+    .unsafeFlags(["-Wall", "-Wextra", "-Werror", "-O2"])
+]
+
+let package = Package(
+    name: "flotilla",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flotilla", targets: ["flotilla"]),
+        .executable(name: "flotilla-coordinator", targets: ["flotilla-coordinator"]),
+        .executable(name: "flotilla-agent", targets: ["flotilla-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // MARK: C leaves — system libraries through pkg-config, and the int8/fp32 kernels.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .target(name: "CKernels", cSettings: strictC),
+
+        // MARK: Layer 1 — one wrapper per C library, and the model IR.
+        .target(name: "Zstd", dependencies: ["CZstd"], swiftSettings: strictSwift),
+        .target(
+            name: "MQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
+        .target(name: "ModelIR", swiftSettings: strictSwift),
+
+        // MARK: Layer 2 — ONNX in, runtime, device artifact.
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
+        ),
+        .target(name: "ONNXImport", dependencies: ["ModelIR", "ONNXProto"], swiftSettings: strictSwift),
+        .target(name: "Runtime", dependencies: ["ModelIR", "CKernels"], swiftSettings: strictSwift),
+        .target(
+            name: "ModelArtifact",
+            dependencies: ["ModelIR", "Zstd", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Layer 3 — quantizer, fleet protocol.
+        .target(name: "Quantizer", dependencies: ["ModelIR", "Runtime"], swiftSettings: strictSwift),
+        .target(name: "FleetProtocol", dependencies: ["ModelArtifact"], swiftSettings: strictSwift),
+
+        // MARK: Layer 4 — the device agent and the coordinator.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "FleetProtocol", "Runtime", "MQTT",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "FleetProtocol", "Quantizer", "ONNXImport", "MQTT",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Executables — thin mains.
+        .executableTarget(
+            name: "flotilla",
+            dependencies: [
+                "Coordinator", "ONNXImport", "Runtime", "Quantizer", "ModelArtifact", "Zstd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "flotilla-coordinator",
+            dependencies: [
+                "Coordinator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "flotilla-agent",
+            dependencies: [
+                "Agent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Test support — a real Mosquitto broker on loopback, for tests and benchmarks.
+        .target(name: "MQTTTestSupport", swiftSettings: strictSwift),
+
+        // MARK: Tests — one target per module.
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "MQTTTests",
+            dependencies: ["MQTT", "MQTTTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(name: "ModelIRTests", dependencies: ["ModelIR"], swiftSettings: strictSwift),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "ArchitectureTests",
+            dependencies: [],
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Benchmarks — each prints our figure beside a peer's from the same run.
+        .executableTarget(
+            name: "mqtt-fanout",
+            dependencies: ["MQTT", "MQTTTestSupport"],
+            path: "benchmarks/mqtt-fanout/swift",
+            swiftSettings: strictSwift
+        ),
+    ]
+)

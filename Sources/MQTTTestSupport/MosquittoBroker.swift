@@ -1,0 +1,1 @@
+// MQTTTestSupport: being written.

@@ -1,0 +1,1 @@
+// ModelIR: being written.

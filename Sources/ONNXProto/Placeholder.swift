@@ -1,0 +1,1 @@
+// Replaced by the generated onnx.pb.swift (scripts/generate-onnx-proto.sh).

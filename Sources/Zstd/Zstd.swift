@@ -1,0 +1,1 @@
+// Zstd: being written.
