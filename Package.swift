@@ -29,9 +29,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: C leaves — system libraries through pkg-config, and the int8/fp32 kernels.
@@ -66,7 +64,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["ModelIR", "CKernels"], swiftSettings: strictSwift),
         .target(
             name: "ModelArtifact",
-            dependencies: ["ModelIR", "Zstd", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ModelIR", "Zstd"],
             swiftSettings: strictSwift
         ),
 
@@ -79,7 +77,6 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "FleetProtocol", "Runtime", "MQTT",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -87,7 +84,6 @@ let package = Package(
             name: "Coordinator",
             dependencies: [
                 "FleetProtocol", "Quantizer", "ONNXImport", "MQTT",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -128,7 +124,17 @@ let package = Package(
             dependencies: ["MQTT", "MQTTTestSupport"],
             swiftSettings: strictSwift
         ),
+        .testTarget(
+            name: "MQTTTestSupportTests",
+            dependencies: ["MQTTTestSupport"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "ONNXImportTests",
+            dependencies: ["ONNXImport", "ModelIR"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
         .testTarget(
             name: "ArchitectureTests",
