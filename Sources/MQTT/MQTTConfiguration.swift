@@ -1,0 +1,101 @@
+import Foundation
+public import Logging
+
+/// MQTT quality of service.
+public enum MQTTQoS: Int32, Sendable, Comparable, CaseIterable {
+    case atMostOnce = 0
+    case atLeastOnce = 1
+    case exactlyOnce = 2
+
+    public static func < (a: MQTTQoS, b: MQTTQoS) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The MQTT protocol version a client speaks.
+public enum MQTTProtocolVersion: Sendable {
+    case v311
+    case v5
+}
+
+/// Everything a client needs to reach and stay connected to one broker.
+public struct MQTTConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The client identifier; with a persistent session it must be stable and unique.
+    public var clientID: String
+    public var protocolVersion: MQTTProtocolVersion = .v5
+    /// Seconds between keepalive pings; the broker drops the client after 1.5× this of silence.
+    public var keepAlive: Int = 30
+    /// `true`: start a new session on every connect. `false`: resume the broker-side session
+    /// (subscriptions and queued QoS ≥ 1 messages survive a disconnect).
+    public var cleanSession: Bool = true
+    /// MQTT 5: how long the broker keeps a persistent session after a disconnect, in seconds.
+    /// Ignored when `cleanSession` is true or for MQTT 3.1.1 (where a persistent session lasts
+    /// until the broker's `persistent_client_expiration`).
+    public var sessionExpiry: UInt32 = 7 * 24 * 3600
+    public var username: String?
+    public var password: String?
+    public var tls: TLS?
+    /// Published by the broker if the connection dies without a DISCONNECT.
+    public var will: MQTTMessage?
+    public var reconnect: ReconnectPolicy = .init()
+    /// How long to wait for CONNACK (TCP + TLS + MQTT handshake) before an attempt fails.
+    public var connectTimeout: Duration = .seconds(10)
+    /// Messages published while disconnected wait in memory up to this count; past it
+    /// `publish` throws `offlineQueueFull`.
+    public var offlineQueueLimit: Int = 10_000
+    /// Outgoing QoS ≥ 1 messages in flight before libmosquitto queues further ones (MQTT 5:
+    /// capped by the broker's receive maximum).
+    public var maxInflightMessages: Int = 100
+    public var logger: Logger = Logger(label: "flotilla.mqtt")
+
+    public init(host: String = "127.0.0.1", port: Int = 1883, clientID: String) {
+        self.host = host
+        self.port = port
+        self.clientID = clientID
+    }
+
+    /// TLS settings. Server certificate verification (chain and host name) is always on unless
+    /// `insecureSkipHostnameVerification` is set, which only skips the host name check.
+    public struct TLS: Sendable {
+        /// PEM file of the CA(s) that signed the broker's certificate.
+        public var caFile: String
+        /// Client certificate and key (PEM), for brokers that require them.
+        public var certificateFile: String?
+        public var keyFile: String?
+        public var insecureSkipHostnameVerification: Bool = false
+
+        public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// Automatic reconnection after a lost connection: capped exponential backoff with jitter.
+    public struct ReconnectPolicy: Sendable {
+        public var enabled: Bool = true
+        public var initialDelay: Duration = .milliseconds(500)
+        public var maximumDelay: Duration = .seconds(30)
+        public var multiplier: Double = 2
+        /// Each delay is multiplied by a uniform random factor in [1 - jitter, 1 + jitter], so a
+        /// fleet that lost its broker at once does not reconnect at once.
+        public var jitter: Double = 0.2
+
+        public init() {}
+
+        /// The delay before reconnect attempt `attempt` (1-based), with jitter drawn from `random`.
+        public func delay(attempt: Int, random: Double) -> Duration {
+            let base = initialDelay.seconds * pow(multiplier, Double(max(0, attempt - 1)))
+            let capped = min(base, maximumDelay.seconds)
+            let factor = 1 + jitter * (2 * random - 1)
+            return .milliseconds(Int64((capped * factor * 1000).rounded()))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
