@@ -97,4 +97,8 @@ extension Zstd {
         }
         return total
     }
+
+    public static func declaredContentSize(_ input: [UInt8]) -> UInt64? {
+        input.withUnsafeBytes { declaredContentSize($0) }
+    }
 }

@@ -133,8 +133,10 @@ public final class ZstdCompressor {
         let result = ZSTD_compressStream2(cctx, &outBuf, &inBuf, directive)
         let consumed = inBuf.pos - position
         if ZSTD_isError(result) != 0 {
+            // On a feed libzstd may refuse before consuming anything: count what was offered.
             let context = ZstdErrorContext(
-                operation: "compression", pledgedSize: pledgedInputSize, receivedSize: frameBytesIn + consumed)
+                operation: "compression", pledgedSize: pledgedInputSize,
+                receivedSize: frameBytesIn + input.count - position)
             let error = ZstdError.map(result, context)
             failure = error
             ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only)

@@ -164,10 +164,10 @@ public final class ZstdDecompressor {
         }
         bytesIn += consumed
         position = inBuf.pos
-        bytesOut += outBuf.pos
-        if bytesOut > maxOutputBytes {
+        guard outBuf.pos <= remaining else {
             throw fail(.outputLimitExceeded(limit: maxOutputBytes, declaredSize: nil))
         }
+        bytesOut += outBuf.pos
         lastOutputFull = outBuf.pos == outBuf.size
         if result == 0 {
             // Frame decoded, checksum verified and fully flushed: the next byte starts a frame.
