@@ -3,9 +3,9 @@ internal import CZstd
 /// Incremental zstd decoder: feed compressed chunks as they arrive, take decompressed chunks out.
 ///
 /// Accepts any number of concatenated frames (and skippable frames), like `zstd -d`. Output is
-/// capped at `maxOutputBytes` over the decoder's whole life (until `reset()`): the byte that would
-/// cross the cap is never handed out, and decoding stops with `.outputLimitExceeded` as soon as
-/// libzstd produces it. Memory stays bounded by the window (≤ 2^`maxWindowLog`) plus one
+/// capped at `maxOutputBytes` over the decoder's whole life (until `reset()`): decoding stops with
+/// `.outputLimitExceeded` as soon as libzstd produces the first byte past the cap, and the piece
+/// holding that byte is withheld, so `bytesOut` (what was handed out) never exceeds the cap. Memory stays bounded by the window (≤ 2^`maxWindowLog`) plus one
 /// ~128 KiB output buffer, whatever the input claims.
 ///
 /// Owns one `ZSTD_DCtx`. Not `Sendable`: use it from one task or thread at a time (an agent keeps
