@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+
+/// SplitMix64: a tiny, seeded, platform-independent generator so every run sees the same bytes.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+enum TestData {
+    /// Incompressible bytes.
+    static func random(_ count: Int, seed: UInt64) -> [UInt8] {
+        var generator = SeededGenerator(seed: seed)
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var i = 0
+            while i + 8 <= count {
+                buffer.storeBytes(of: generator.next(), toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            while i < count {
+                buffer[i] = UInt8(truncatingIfNeeded: generator.next())
+                i += 1
+            }
+        }
+        return bytes
+    }
+
+    /// Compressible bytes shaped like int8 weights: small values (3 bits of entropy each) with
+    /// zero runs sprinkled in, as a quantized tensor with many pruned weights. Built a word at a
+    /// time so even 100 MB are quick to make in a debug build.
+    static func compressible(_ count: Int, seed: UInt64) -> [UInt8] {
+        var generator = SeededGenerator(seed: seed)
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var i = 0
+            while i < count {
+                let word = generator.next()
+                let value = (word >> 61) == 0 ? 0 : word & 0x0707_0707_0707_0707
+                if i + 8 <= count {
+                    buffer.storeBytes(of: value, toByteOffset: i, as: UInt64.self)
+                } else {
+                    for k in 0..<(count - i) { buffer[i + k] = UInt8(truncatingIfNeeded: value >> UInt64(8 * k)) }
+                }
+                i += 8
+            }
+        }
+        return bytes
+    }
+
+    /// A fresh directory under the system temporary directory, removed by the caller.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("zstd-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// The real `zstd` command-line tool, for interoperability tests.
+enum ZstdCLI {
+    static var path: String? {
+        for candidate in ["/usr/bin/zstd", "/usr/local/bin/zstd", "/bin/zstd"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    static func require() throws -> String {
+        guard let path else { throw XCTSkip("the zstd CLI is not installed (apt-get install zstd)") }
+        return path
+    }
+
+    /// Runs the CLI on files (never pipes, so no deadlock on large outputs); returns its status
+    /// and standard error.
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try require())
+        process.arguments = arguments
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let errorData = errorPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: errorData, as: UTF8.self))
+    }
+}
+
+/// Reads the kernel's accounting of this process's memory.
+enum ProcessMemory {
+    /// A field of /proc/self/status in bytes (VmHWM = peak resident set, VmRSS = current).
+    static func statusField(_ name: String) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let kib = Int(fields[1].filter(\.isNumber)) { return kib * 1024 }
+        }
+        return nil
+    }
+
+    /// Resets VmHWM to the current RSS (Linux ≥ 4.0), so a later VmHWM is the peak of what ran
+    /// in between. Returns false where the kernel does not allow it.
+    static func resetPeak() -> Bool {
+        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+        defer { try? handle.close() }
+        do {
+            try handle.write(contentsOf: Data("5".utf8))
+            return true
+        } catch {
+            return false
+        }
+    }
+}
