@@ -15,11 +15,12 @@ set -euo pipefail
 
 # Pinned: the ONNX release whose schema the importer is written against.
 ONNX_VERSION="${ONNX_VERSION:-1.23.2}"
-# The .proto files to compile, relative to the wheel root. onnx-ml.proto is the superset of
-# onnx.proto (adds sequence/map/optional types and the ai.onnx.ml fields scikit-learn exports
-# use); onnx-data.proto and onnx-operators-ml.proto both import "onnx/onnx-ml.proto", so all
-# three share one `package onnx` and one set of `Onnx_` Swift types. onnx.proto and
-# onnx-operators.proto must NOT be added: they redefine the same messages.
+# The .proto files to compile, relative to the wheel root. onnx-ml.proto is the ONNX_ML build of
+# the schema (historically the superset with map/opaque types that scikit-learn exports need; in
+# 1.23.2 it differs from onnx.proto only by a comment). onnx-data.proto and
+# onnx-operators-ml.proto both import "onnx/onnx-ml.proto", so all three share one
+# `package onnx` and one set of `Onnx_` Swift types. onnx.proto and onnx-operators.proto must
+# NOT be added: they redefine the same messages.
 PROTOS=(onnx/onnx-ml.proto onnx/onnx-data.proto onnx/onnx-operators-ml.proto)
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,7 +85,7 @@ else
     fi
     git -C "$SRC_DIR" -c advice.detachedHead=false checkout --quiet "refs/tags/$SWIFT_PROTOBUF_VERSION" ||
         die "tag $SWIFT_PROTOBUF_VERSION not found in $SWIFT_PROTOBUF_GIT; fetch it or set SWIFT_PROTOBUF_GIT"
-    log "building protoc-gen-swift $SWIFT_PROTOBUF_VERSION (release; several minutes on 2 cores)"
+    log "building protoc-gen-swift $SWIFT_PROTOBUF_VERSION (release; about a minute on 2 idle cores)"
     (cd "$SRC_DIR" && swift build -c release --product protoc-gen-swift \
         --scratch-path "$CACHE_DIR/scratch-$SWIFT_PROTOBUF_VERSION")
     BIN_PATH="$(cd "$SRC_DIR" && swift build -c release --product protoc-gen-swift \
