@@ -17,12 +17,18 @@ void flotilla_f32_gemm_pack_a__ref(size_t M, size_t K, const float *A, size_t ld
 void flotilla_f32_gemm_packed_a__ref(size_t M, size_t N, size_t K, const float *packed_a,
                                      const float *B, size_t ldb, const float *bias, float *C,
                                      size_t ldc, float lo, float hi) {
+    // Row m of C is the accumulator: each C[m][n] = (((0 + a0·b0) + a1·b1) + …) + bias, the
+    // same per-element order as an inner-product loop, with B read along its rows.
     for (size_t m = 0; m < M; m++) {
+        float *c = C + m * ldc;
+        for (size_t n = 0; n < N; n++) c[n] = 0.0f;
+        for (size_t k = 0; k < K; k++) {
+            const float a = packed_a[m * K + k];
+            for (size_t n = 0; n < N; n++) c[n] += a * B[k * ldb + n];
+        }
         for (size_t n = 0; n < N; n++) {
-            float acc = 0.0f;
-            for (size_t k = 0; k < K; k++) acc += packed_a[m * K + k] * B[k * ldb + n];
-            if (bias != NULL) acc += bias[m];
-            C[m * ldc + n] = flotilla_f32_clamp(acc, lo, hi);
+            const float acc = bias != NULL ? c[n] + bias[m] : c[n];
+            c[n] = flotilla_f32_clamp(acc, lo, hi);
         }
     }
 }
@@ -52,12 +58,27 @@ void flotilla_f32_gemm__ref(size_t M, size_t N, size_t K, const float *A, size_t
                             const float *B, size_t ldb, bool trans_b, const float *bias, float *C,
                             size_t ldc, float lo, float hi, float *workspace) {
     (void)workspace;
+    if (!trans_b) {
+        // op(B) = B is row-major K×N: the packed-A loop order applies (A row-major is packed A).
+        for (size_t m = 0; m < M; m++) {
+            float *c = C + m * ldc;
+            for (size_t n = 0; n < N; n++) c[n] = 0.0f;
+            for (size_t k = 0; k < K; k++) {
+                const float a = A[m * lda + k];
+                for (size_t n = 0; n < N; n++) c[n] += a * B[k * ldb + n];
+            }
+            for (size_t n = 0; n < N; n++) {
+                const float acc = bias != NULL ? c[n] + bias[n] : c[n];
+                c[n] = flotilla_f32_clamp(acc, lo, hi);
+            }
+        }
+        return;
+    }
     for (size_t m = 0; m < M; m++) {
         for (size_t n = 0; n < N; n++) {
             float acc = 0.0f;
             for (size_t k = 0; k < K; k++) {
-                const float b = trans_b ? B[n * ldb + k] : B[k * ldb + n];
-                acc += A[m * lda + k] * b;
+                acc += A[m * lda + k] * B[n * ldb + k];
             }
             if (bias != NULL) acc += bias[n];
             C[m * ldc + n] = flotilla_f32_clamp(acc, lo, hi);
