@@ -142,6 +142,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
         .testTarget(
             name: "ArchitectureTests",
             dependencies: [],

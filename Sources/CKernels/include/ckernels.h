@@ -34,4 +34,6 @@ flotilla_cpu_features flotilla_cpu_features_detect(void);
 }
 #endif
 
+#include "ckernels_f32.h"
+
 #endif
