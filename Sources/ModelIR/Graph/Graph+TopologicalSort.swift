@@ -23,30 +23,16 @@ extension Graph {
         }
         for (i, d) in deps.enumerated() { for p in d { dependents[p].append(i) } }
         var remaining = deps.map(\.count)
-        // A min-heap would be O(n log n); nodes are few enough that a sorted ready list is fine,
-        // and it keeps the original order among ready nodes.
-        var ready = (0..<nodes.count).filter { remaining[$0] == 0 }
+        // Always schedule the ready node that came first, so an already sorted graph keeps
+        // its order exactly and rewrites disturb it as little as possible.
+        var ready = MinHeap((0..<nodes.count).filter { remaining[$0] == 0 })
         var order: [Int] = []
         order.reserveCapacity(nodes.count)
-        var readyCursor = 0
-        var pending: [Int] = []
-        while readyCursor < ready.count || !pending.isEmpty {
-            if readyCursor == ready.count {
-                pending.sort()
-                ready.append(contentsOf: pending)
-                pending.removeAll()
-            }
-            let i = ready[readyCursor]
-            readyCursor += 1
+        while let i = ready.pop() {
             order.append(i)
             for d in dependents[i] {
                 remaining[d] -= 1
-                if remaining[d] == 0 { pending.append(d) }
-            }
-            if readyCursor == ready.count && !pending.isEmpty {
-                pending.sort()
-                ready.append(contentsOf: pending)
-                pending.removeAll()
+                if remaining[d] == 0 { ready.push(d) }
             }
         }
         guard order.count == nodes.count else {
@@ -70,5 +56,40 @@ extension Graph {
         }
         // path[pos...] is the cycle, walked against the data direction; report it producer-first.
         return Array(path[position[current]!...].reversed())
+    }
+}
+
+/// A binary min-heap of node indices.
+struct MinHeap {
+    private var items: [Int] = []
+
+    init(_ values: [Int]) { for v in values { push(v) } }
+
+    mutating func push(_ v: Int) {
+        items.append(v)
+        var i = items.count - 1
+        while i > 0, items[(i - 1) / 2] > items[i] {
+            items.swapAt(i, (i - 1) / 2)
+            i = (i - 1) / 2
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count, items[l] < items[m] { m = l }
+                if r < items.count, items[r] < items[m] { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
     }
 }

@@ -16,10 +16,11 @@ public struct ShapeInference: Sendable {
 
     public init(registry: ShapeInferenceRegistry = .standard) { self.registry = registry }
 
-    /// Infers and records the types of all node outputs in `graph.valueTypes` (and in nested
+    /// Sorts the graph topologically, then infers and records the types of all node outputs in `graph.valueTypes` (and in nested
     /// subgraphs). Declared types already present are kept where they say more than the
     /// inferred one (a named dimension instead of an inferred-unknown one).
     public func run(on graph: inout Graph, outerTypes: [String: TensorType] = [:]) throws {
+        try graph.sortTopologically()
         var state = PropagationState()
         for (name, t) in graph.initializers where graph.constant(name) != nil { state.constants[name] = t }
         for i in graph.nodes.indices {
