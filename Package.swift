@@ -135,6 +135,12 @@ let package = Package(
             dependencies: ["ONNXImport", "ModelIR"],
             swiftSettings: strictSwift
         ),
+        .testTarget(
+            name: "ONNXProtoTests",
+            dependencies: ["ONNXProto"],
+            resources: [.copy("Resources")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
         .testTarget(
             name: "ArchitectureTests",

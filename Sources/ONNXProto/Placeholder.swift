@@ -1,1 +1,0 @@
-// Replaced by the generated onnx.pb.swift (scripts/generate-onnx-proto.sh).
