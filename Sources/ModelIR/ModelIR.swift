@@ -1,1 +1,0 @@
-// ModelIR: being written.

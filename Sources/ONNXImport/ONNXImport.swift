@@ -1,2 +1,0 @@
-// ONNXImport: reads ONNX models (ONNXProto) into ModelIR through an op registry split by domain,
-// reporting every unsupported op with node context. Being built under issue #3.
