@@ -150,10 +150,14 @@ struct GraphImporter {
         return ValueInfo(v.name, TensorType(.float32, nil))
     }
 
-    /// Gives graph outputs declared without a type the type inference found.
+    /// Gives graph outputs declared without a type, or without a shape, what inference found.
     func fillUntypedOutputs(_ graph: inout Graph) {
-        for i in graph.outputs.indices where untypedOutputs.contains(graph.outputs[i].name) {
-            if let t = graph.valueTypes[graph.outputs[i].name] { graph.outputs[i].type = t }
+        for i in graph.outputs.indices {
+            let name = graph.outputs[i].name
+            guard let t = graph.valueTypes[name] else { continue }
+            if untypedOutputs.contains(name) || graph.outputs[i].type.shape == nil {
+                graph.outputs[i].type = t
+            }
         }
     }
 }

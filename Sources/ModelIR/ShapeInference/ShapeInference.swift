@@ -85,7 +85,7 @@ struct PropagationState: Sendable {
         let inputs = node.inputs.map { $0.isEmpty ? nil : constants[$0] }
         let allConstant = node.inputs.indices.allSatisfy { node.inputs[$0].isEmpty || inputs[$0] != nil }
         if allConstant, node.fusedActivation == nil,
-            let outs = try? BuiltinConstantEvaluator().evaluate(node, inputs: inputs),
+            let outs = try? BuiltinConstantEvaluator(maxElements: limit).evaluate(node, inputs: inputs),
             outs.count <= node.outputs.count, outs.allSatisfy({ $0.elementCount <= limit })
         {
             for (name, t) in zip(node.outputs, outs) where !name.isEmpty { constants[name] = t }
