@@ -134,6 +134,10 @@ struct GraphImporter {
                     name: v.name, detail: "has element type \(ONNXDataType.name(Int(t.elemType))), which Flotilla does not support")
             }
             guard t.hasShape else { return ValueInfo(v.name, TensorType(et, nil)) }
+            if let huge = t.shape.dim.first(where: { $0.dimValue > Int64(Int32.max) }) {
+                throw ONNXImportError.unsupportedValueType(
+                    name: v.name, detail: "declares dimension \(huge.dimValue), larger than 2^31 - 1; the model is corrupt or far too large")
+            }
             var unknown = 0
             let dims: [ModelIR.Dimension] = t.shape.dim.map { d in
                 switch d.value {

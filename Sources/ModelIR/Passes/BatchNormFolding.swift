@@ -53,7 +53,7 @@ public struct BatchNormFolding: Pass {
             return nil
         }
         let channels = scale.count
-        guard bias.count == channels, mean.count == channels, variance.count == channels else { return nil }
+        guard channels > 0, w.elementCount > 0, bias.count == channels, mean.count == channels, variance.count == channels else { return nil }
         let epsilon = Double(bn.float("epsilon") ?? 1e-5)
         let s = (0..<channels).map { Double(scale[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
 
@@ -70,7 +70,7 @@ public struct BatchNormFolding: Pass {
             oldBias = b
         case "ConvTranspose":
             let group = producer.int("group") ?? 1
-            guard w.rank >= 3, w.shape[1] * group == channels, group >= 1, w.shape[0] % group == 0 else { return nil }
+            guard w.rank >= 3, (1...channels).contains(group), w.shape[1] * group == channels, w.shape[0] % group == 0 else { return nil }
             let inPerGroup = w.shape[0] / group
             let outPerGroup = w.shape[1]
             let per = w.elementCount / (w.shape[0] * outPerGroup)

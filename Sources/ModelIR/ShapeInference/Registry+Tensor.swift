@@ -96,7 +96,15 @@ extension ShapeInferenceRegistry {
             guard reps.count == s.rank, reps.allSatisfy({ $0 >= 0 }) else {
                 throw ctx.mismatch("repeats \(reps) must hold \(s.rank) non-negative values for input \(s)")
             }
-            return [TensorType(t.elementType, Shape(zip(s.dims, reps).map { d, r in r == 1 ? d : d.value.map { .fixed($0 * r) } ?? ctx.unknown() }))]
+            var dims: [ModelIR.Dimension] = []
+            for (d, r) in zip(s.dims, reps) {
+                if r == 1 { dims.append(d); continue }
+                guard let v = d.value else { dims.append(ctx.unknown()); continue }
+                let (p, overflow) = v.multipliedReportingOverflow(by: r)
+                guard !overflow else { throw ctx.mismatch("repeats \(reps) overflow input \(s)") }
+                dims.append(.fixed(p))
+            }
+            return [TensorType(t.elementType, Shape(dims))]
         }
         register("Range") { ctx in
             guard let et = ctx.elementType(0) else { return [nil] }
@@ -189,18 +197,28 @@ extension ShapeInferenceRegistry {
         // Cancel symbols present on both sides, then divide the fixed products.
         var inputSymbols = input.dims.compactMap(\.symbol)
         var inputFixed = 1
-        for d in input.dims { if let v = d.value { inputFixed *= v } }
+        var overflow = false
+        for d in input.dims {
+            if let v = d.value {
+                let (p, o) = inputFixed.multipliedReportingOverflow(by: v)
+                inputFixed = p
+                overflow = overflow || o
+            }
+        }
         var outputFixed = 1
         var unresolved = false
         for (i, d) in dims.enumerated() where i != inferIndex {
             if let v = d.value {
-                outputFixed *= v
+                let (p, o) = outputFixed.multipliedReportingOverflow(by: v)
+                outputFixed = p
+                overflow = overflow || o
             } else if let s = d.symbol, let j = inputSymbols.firstIndex(of: s) {
                 inputSymbols.remove(at: j)
             } else {
                 unresolved = true
             }
         }
+        if overflow { throw ctx.mismatch("cannot reshape \(input) to \(Shape(target)): the sizes overflow") }
         if unresolved || !inputSymbols.isEmpty || outputFixed == 0 {
             dims[inferIndex] = (!unresolved && inputSymbols.count == 1 && outputFixed == inputFixed) ? .symbolic(inputSymbols[0]) : ctx.unknown()
             return Shape(dims)
@@ -252,6 +270,7 @@ extension ShapeInferenceRegistry {
                     throw ctx.mismatch("split sizes \(sz) do not match \(n) outputs")
                 }
                 if let d = s[axis].value, sz.reduce(0, +) != d {
+                    // Each size is at most 2^40 (constantInts), so the sum cannot overflow.
                     throw ctx.mismatch("split sizes \(sz) sum to \(sz.reduce(0, +)), not axis \(axis) size \(d) of \(s)")
                 }
             }
@@ -290,7 +309,8 @@ extension ShapeInferenceRegistry {
                 continue
             }
             let (lo, hi) = sliceBounds(start: starts[k], end: ends[k], step: step, size: n)
-            dims[a] = .fixed(step > 0 ? max(0, (hi - lo + step - 1) / step) : max(0, (lo - hi - step - 1) / -step))
+            // step is within ±2^40 (constantInts), so these cannot overflow.
+            dims[a] = .fixed(step > 0 ? (hi > lo ? (hi - lo - 1) / step + 1 : 0) : (lo > hi ? (lo - hi - 1) / -step + 1 : 0))
         }
         return TensorType(t.elementType, Shape(dims))
     }
@@ -347,7 +367,11 @@ extension ShapeInferenceRegistry {
                 }
                 let ratios = zip(sizes, inSizes).map { Double($0) / Double($1) }
                 let scale = policy == "not_larger" ? ratios.min() ?? 1 : ratios.max() ?? 1
-                for (k, a) in axes.enumerated() { dims[a] = .fixed(Int((scale * Double(inSizes[k])).rounded())) }
+                for (k, a) in axes.enumerated() {
+                    let v = (scale * Double(inSizes[k])).rounded()
+                    guard v.isFinite, v >= 0, v <= Double(InferenceContext.maxDimension) else { throw ctx.mismatch("sizes \(sizes) give an implausible output") }
+                    dims[a] = .fixed(Int(v))
+                }
             } else {
                 for (k, a) in axes.enumerated() { dims[a] = .fixed(sizes[k]) }
             }
@@ -355,7 +379,7 @@ extension ShapeInferenceRegistry {
         }
         guard ctx.hasInput(2) else { throw ctx.mismatch("Resize needs either scales or sizes") }
         guard let scales = ctx.constant(2)?.asDoubles else { return TensorType(t.elementType, ctx.unknownShape(rank: s.rank)) }
-        guard scales.count == axes.count, scales.allSatisfy({ $0 > 0 }) else {
+        guard scales.count == axes.count, scales.allSatisfy({ $0 > 0 && $0 < 1e6 }) else {
             throw ctx.mismatch("scales \(scales) must hold \(axes.count) positive values for \(s)")
         }
         for (k, a) in axes.enumerated() where scales[k] != 1 {

@@ -50,6 +50,12 @@ public struct ShapeInference: Sendable {
             var context = InferenceContext(node: node, inputTypes: inputTypes, state: state)
             guard let function = registry.function(opType: node.opType, domain: node.domain) else { continue }
             let outTypes = try function(&context)
+            for (k, t) in outTypes.enumerated() {
+                if let bad = t?.shape?.dims.first(where: { ($0.value ?? 0) < 0 || ($0.value ?? 0) > InferenceContext.maxDimension }) {
+                    let name = k < node.outputs.count ? node.outputs[k] : "#\(k)"
+                    throw context.mismatch("output '\(name)' would have dimension \(bad) in shape \(t!.shape!), outside 0...2^40; check the shape inputs")
+                }
+            }
             for (k, out) in node.outputs.enumerated() where !out.isEmpty && k < outTypes.count {
                 guard let inferred = outTypes[k] else { continue }
                 graph.valueTypes[out] = Self.merge(declared: graph.valueTypes[out] ?? graph.outputs.first { $0.name == out }?.type, inferred: inferred)
