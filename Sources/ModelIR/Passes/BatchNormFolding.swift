@@ -28,8 +28,9 @@ public struct BatchNormFolding: Pass {
             }
             report.modifiedNodes.append(folded)
             report.removedNodes.append(bn.name)
-            graph.nodes.removeAll { $0.name == bn.name && $0.opType == "BatchNormalization" }
-            i = 0
+            // The producer comes before the BN, so nothing before index i changes meaning:
+            // continue at i instead of rescanning (linear in the number of BNs).
+            graph.nodes.remove(at: i)
         }
         model.graph = graph
         return report
