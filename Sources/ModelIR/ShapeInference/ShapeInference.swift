@@ -27,9 +27,11 @@ public struct ShapeInference: Sendable {
             var node = graph.nodes[i]
             // Subgraphs first: If's output types come from its branches.
             var outer = outerTypes
-            for (k, t) in graph.valueTypes { outer[k] = t }
-            for v in graph.inputs { outer[v.name] = v.type }
-            for (k, t) in graph.initializers { outer[k] = t.tensorType }
+            if !node.subgraphs.isEmpty {
+                for (k, t) in graph.valueTypes { outer[k] = t }
+                for v in graph.inputs { outer[v.name] = v.type }
+                for (k, t) in graph.initializers { outer[k] = t.tensorType }
+            }
             for (key, attr) in node.attributes {
                 switch attr {
                 case .graph(var g):
