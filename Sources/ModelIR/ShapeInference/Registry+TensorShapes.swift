@@ -25,9 +25,12 @@ extension ShapeInferenceRegistry {
                 inferIndex = i
                 dims.append(.fixed(-1))
             case .fixed(0) where !allowZero:
-                guard let input, i < input.rank else {
-                    if input == nil { dims.append(ctx.unknown()); continue }
-                    throw ctx.mismatch("shape \(target) copies dimension \(i) with 0, but the input \(input!) has rank \(input!.rank)")
+                guard let input else {
+                    dims.append(ctx.unknown())
+                    continue
+                }
+                guard i < input.rank else {
+                    throw ctx.mismatch("shape \(target) copies dimension \(i) with 0, but the input \(input) has rank \(input.rank)")
                 }
                 dims.append(input[i])
             case .fixed(let v) where v < -1:

@@ -53,9 +53,10 @@ public struct ShapeInference: Sendable {
             guard let function = registry.function(opType: node.opType, domain: node.domain) else { continue }
             let outTypes = try function(&context)
             for (k, t) in outTypes.enumerated() {
-                if let bad = t?.shape?.dims.first(where: { ($0.value ?? 0) < 0 || ($0.value ?? 0) > InferenceContext.maxDimension }) {
+                guard let shape = t?.shape else { continue }
+                if let bad = shape.dims.first(where: { ($0.value ?? 0) < 0 || ($0.value ?? 0) > InferenceContext.maxDimension }) {
                     let name = k < node.outputs.count ? node.outputs[k] : "#\(k)"
-                    throw context.mismatch("output '\(name)' would have dimension \(bad) in shape \(t!.shape!), outside 0...2^40; check the shape inputs")
+                    throw context.mismatch("output '\(name)' would have dimension \(bad) in shape \(shape), outside 0...2^40; check the shape inputs")
                 }
             }
             for (k, out) in node.outputs.enumerated() where !out.isEmpty && k < outTypes.count {
