@@ -90,7 +90,8 @@ extension MosquittoBroker {
             try await waitUntilReady(process, port: port, logOffset: logOffset, consoleOffset: consoleOffset)
         } catch {
             if process.isRunning { kill() }
-            keepDirectoryForInspection()
+            // A cancelled start is not a failure to diagnose; only keep files the error names.
+            if error is MosquittoBrokerError { keepDirectoryForInspection() }
             throw error
         }
         state.withLock { $0.keepDirectory = false }

@@ -201,3 +201,46 @@ final class ChildProcessTests: XCTestCase {
         XCTAssertEqual(result.output.split(separator: "\t").last.map(String.init), "0000000000000000\n", "\(result)")
     }
 }
+
+/// restart() keeps its port, so a port taken meanwhile must be reported, not silently changed.
+final class MosquittoBrokerPortTests: XCTestCase {
+    func testRestartReportsAPortTakenWhileStoppedAndRecoversOnceFree() async throws {
+        let broker = try await MosquittoBroker.start()
+        let port = broker.port
+        try await broker.stop()
+        let squatter = try Self.listen(on: port)
+        do {
+            try await broker.restart()
+            close(squatter)
+            XCTFail("restart() succeeded on port \(port) although another socket listens there")
+        } catch let error as MosquittoBrokerError {
+            close(squatter)
+            XCTAssertEqual(error.code, .portInUse, error.description)
+            XCTAssertTrue(error.description.contains("port \(port)"), error.description)
+            XCTAssertTrue(error.description.contains("Address already in use"), error.description)
+            XCTAssertEqual(error.configPath, broker.configurationFile.path)
+        }
+        XCTAssertFalse(broker.isRunning)
+        try await broker.restart()
+        XCTAssertEqual(broker.port, port)
+        let (received, _) = try await MosquittoClient(broker).roundTrip("port/back", "ok")
+        XCTAssertEqual(received.output, "port/back ok\n", "\(received)\n\(broker.log)")
+    }
+
+    /// A listening socket on 127.0.0.1:`port`, without SO_REUSEADDR so mosquitto cannot share it.
+    static func listen(on port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, bound == 0, Glibc.listen(fd, 1) == 0 else {
+            if fd >= 0 { close(fd) }
+            throw XCTSkip("could not occupy port \(port) for the test (errno \(errno))")
+        }
+        return fd
+    }
+}
