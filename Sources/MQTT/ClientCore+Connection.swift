@@ -215,6 +215,10 @@ extension ClientCore {
 
     /// Graceful close: DISCONNECT (the broker drops the last will), then destroy.
     func loopDisconnect(waiter: CheckedContinuation<Void, Never>?) {
+        if phase == .closed {
+            waiter?.resume()
+            return
+        }
         if let waiter { disconnectWaiters.append(waiter) }
         switch phase {
         case .connected:

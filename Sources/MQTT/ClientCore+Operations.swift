@@ -39,8 +39,15 @@ extension ClientCore {
             } else {
                 pendingPublishes[mid] = (message.payload.count, continuation)
             }
-        case MOSQ_ERR_NO_CONN.rawValue:
-            offlineQueue.append((message, continuation))
+        case MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_ERRNO.rawValue:
+            // The connection broke under us before libmosquitto noticed. A QoS ≥ 1 message has
+            // already been queued in libmosquitto's outgoing store under `mid` and is resent after
+            // the reconnect; a QoS 0 message waits in our offline queue.
+            if message.qos != .atMostOnce && mid != 0 {
+                pendingPublishes[mid] = (message.payload.count, continuation)
+            } else {
+                offlineQueue.append((message, continuation))
+            }
         case MOSQ_ERR_OVERSIZE_PACKET.rawValue, MOSQ_ERR_PAYLOAD_SIZE.rawValue:
             let limit = rc == MOSQ_ERR_PAYLOAD_SIZE.rawValue ? 268_435_455 : maximumPacketSize
             continuation.resume(throwing: MQTTError(.payloadTooLarge(size: message.payload.count, limit: limit), "\(label): a \(message.payload.count)-byte message to '\(message.topic)' exceeds the \(limit.map { "\($0)-byte " } ?? "")packet size limit the broker announced; send it in smaller chunks or raise the broker's max_packet_size"))
