@@ -1,4 +1,3 @@
-internal import Crypto
 public import Foundation
 import ModelIR
 
@@ -35,9 +34,9 @@ public enum ArtifactReader {
             throw .malformedLayout(offset: e.offset, detail: "\(e.name) is not aligned to \(ArtifactFormat.tensorAlignment) bytes")
         }
 
-        let signer = try checkSignature(layout.entry(.signature).map(section), layout: layout, trust: trust)
+        let signer = try checkSignature(layout.entry(.signature).map { ($0.offset, section($0)) }, layout: layout, trust: trust)
         for e in layout.entries where e.kind != .signature {
-            guard Array(SHA256.hash(data: section(e))) == e.digest else { throw .digestMismatch(section: e.name, offset: e.offset) }
+            guard SHA256Digest.of(section(e)) == e.digest else { throw .digestMismatch(section: e.name, offset: e.offset) }
         }
 
         let manifest = try ArtifactManifest(json: try json(section(manifestEntry), "manifest"))
@@ -68,19 +67,19 @@ public enum ArtifactReader {
 
     /// Returns the signing key id (nil when unsigned and no signature is required).
     private static func checkSignature(
-        _ payload: UnsafeRawBufferPointer?, layout: ArtifactLayout, trust: ArtifactTrust
+        _ section: (offset: Int, bytes: UnsafeRawBufferPointer)?, layout: ArtifactLayout, trust: ArtifactTrust
     ) throws(ArtifactError) -> String? {
-        guard let payload else {
+        guard let (sectionOffset, payload) = section else {
             if case .pinnedKeys = trust { throw .unsigned }
             return nil
         }
         var r = ByteReader(payload)
         guard payload.count == ArtifactFormat.signatureSectionSize else {
-            throw .malformedLayout(offset: 0, detail: "signature section is \(payload.count) bytes, format 1.x writes \(ArtifactFormat.signatureSectionSize)")
+            throw .malformedLayout(offset: sectionOffset, detail: "signature section is \(payload.count) bytes, format 1.x writes \(ArtifactFormat.signatureSectionSize)")
         }
         let algorithm = try r.u32(), reserved = try r.u32()
         guard algorithm == ArtifactFormat.signatureAlgorithmEd25519, reserved == 0 else {
-            throw .malformedLayout(offset: 0, detail: "signature algorithm \(algorithm) is not Ed25519 (1)")
+            throw .malformedLayout(offset: sectionOffset, detail: "signature algorithm \(algorithm) is not Ed25519 (1)")
         }
         let keyIDBytes = try r.bytes(8), signature = try r.bytes(64)
         let keyID = Hex.string(keyIDBytes)

@@ -1,4 +1,3 @@
-internal import Crypto
 public import ModelIR
 
 /// Model + manifest (+ validation bundle, packed weights) → artifact bytes.
@@ -44,34 +43,39 @@ public struct ArtifactWriter: Sendable {
             sections.append((.validationIndex, index))
             sections.append((.validationData, data.bytes))
         }
-        if let signingKey {
+        let file = try Self.assemble(sections, signingKey: signingKey)
+        _ = try ArtifactReader.read(bytes: file, trust: signingKey.map { .pinnedKeys([$0.publicKey]) } ?? .skipSignatureCheck)
+        return file
+    }
+
+    /// Lays out `sections` (in this order) after the header and table, fills in their
+    /// digests and, with a key, appends the signature section.
+    static func assemble(_ sections: [(SectionKind, [UInt8])], signingKey: ArtifactSigningKey?) throws(ArtifactError) -> [UInt8] {
+        var sections = sections
+        if signingKey != nil {
             // The payload has a fixed size, so the table (which the signature covers) is final
             // before the signature exists.
-            _ = signingKey
             sections.append((.signature, [UInt8](repeating: 0, count: ArtifactFormat.signatureSectionSize)))
         }
         for (kind, bytes) in sections where kind != .weights && kind != .validationData && bytes.count > ArtifactFormat.maxJSONSectionBytes {
             throw .unsupportedModel(
                 path: kind.description, detail: "the section is \(bytes.count) bytes, above the \(ArtifactFormat.maxJSONSectionBytes)-byte limit readers enforce")
         }
-
         var entries = ArtifactLayout.place(sections.map { ($0.0, $0.1.count) })
         for i in entries.indices where sections[i].0 != .signature {
-            entries[i].digest = Array(SHA256.hash(data: sections[i].1))
+            entries[i].digest = SHA256Digest.of(sections[i].1)
         }
         let fileLength = entries.last.map(\.end) ?? ArtifactFormat.headerSize
         let (header, headerDigest) = ArtifactLayout.encode(entries: entries, fileLength: fileLength)
         if let signingKey, let last = sections.indices.last {
-            sections[last].1 = try Self.signaturePayload(headerDigest: headerDigest, key: signingKey)
+            sections[last].1 = try signaturePayload(headerDigest: headerDigest, key: signingKey)
         }
-
         var file = header
         file.reserveCapacity(fileLength)
         for (entry, section) in zip(entries, sections) {
             file.append(contentsOf: repeatElement(0, count: entry.offset - file.count))
             file.append(contentsOf: section.1)
         }
-        _ = try ArtifactReader.read(bytes: file, trust: signingKey.map { .pinnedKeys([$0.publicKey]) } ?? .skipSignatureCheck)
         return file
     }
 
