@@ -24,7 +24,7 @@ public enum ArtifactFormat {
     /// Bounds that keep a hostile file from making the reader allocate or recurse without limit.
     static let maxSections = 64
     static let maxSectionAlignment = 1 << 16
-    static let maxJSONSectionBytes = 256 << 20
+    static let maxJSONSectionBytes = 32 << 20
     /// Nesting of JSON containers, and of subgraphs within the graph section.
     static let maxJSONDepth = 128
     static let maxSubgraphDepth = 16
