@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: C leaves — system libraries through pkg-config, and the int8/fp32 kernels.
@@ -64,7 +65,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["ModelIR", "CKernels"], swiftSettings: strictSwift),
         .target(
             name: "ModelArtifact",
-            dependencies: ["ModelIR", "Zstd"],
+            dependencies: ["ModelIR", "Zstd", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),
 
@@ -141,6 +142,7 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: strictSwift
         ),
+        .testTarget(name: "ModelArtifactTests", dependencies: ["ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
         .testTarget(
