@@ -40,11 +40,11 @@ final class Q8ContractTests: XCTestCase {
     }
 
     func testRoundingTiesGoTowardPlusInfinity() {
-        XCTAssertEqual(flotilla_q8_round_shift(5, 1), 3)    // 2.5 → 3
+        XCTAssertEqual(flotilla_q8_round_shift(5, 1), 3)  // 2.5 → 3
         XCTAssertEqual(flotilla_q8_round_shift(-5, 1), -2)  // −2.5 → −2
         XCTAssertEqual(flotilla_q8_round_shift(-7, 1), -3)  // −3.5 → −3
         XCTAssertEqual(flotilla_q8_round_shift(-6, 2), -1)  // −1.5 → −1
-        XCTAssertEqual(flotilla_q8_round_shift(6, 2), 2)    // 1.5 → 2
+        XCTAssertEqual(flotilla_q8_round_shift(6, 2), 2)  // 1.5 → 2
         XCTAssertEqual(flotilla_q8_round_shift(-9, 2), -2)  // −2.25 → −2
         XCTAssertEqual(flotilla_q8_round_shift(Int64(1) << 61, 62), 1)  // 0.5 → 1
     }
@@ -77,8 +77,9 @@ final class Q8ContractTests: XCTestCase {
     /// acc = 5 + (10−2)·3 + (4−2)·(−2) = 25; · 0.5 = 12.5 → 13; + 100 = 113. And the mirror −25 → 88.
     func testHandComputedTinyGemmOnEveryPath() {
         for table in runnableQ8Tables() {
-            var c = Q8GemmCase(M: 2, N: 1, K: 2, xZero: 2, weights: [3, -2, -3, 2], ldw: 2,
-                               activations: [10, 4], bias: [5, -5], yZero: 100)
+            var c = Q8GemmCase(
+                M: 2, N: 1, K: 2, xZero: 2, weights: [3, -2, -3, 2], ldw: 2,
+                activations: [10, 4], bias: [5, -5], yZero: 100)
             XCTAssertEqual(runQ8Gemm(table, c).output, [113, 88], q8PathName(table))
             // s8 activations, s8 output, per-channel m = 1 and m = 0.25.
             c.xType = FLOTILLA_Q8_S8
@@ -121,12 +122,14 @@ final class Q8ContractTests: XCTestCase {
 
     /// A buffer packed by one path is refused by every other path, never misread.
     func testMismatchedPackIsRefused() {
-        let c = Q8GemmCase(M: 3, N: 5, K: 7, weights: [Int8](repeating: 1, count: 21), ldw: 7,
-                           activations: [UInt8](repeating: 2, count: 35), ldb: 5, ldc: 5)
+        let c = Q8GemmCase(
+            M: 3, N: 5, K: 7, weights: [Int8](repeating: 1, count: 21), ldw: 7,
+            activations: [UInt8](repeating: 2, count: 35), ldb: 5, ldc: 5)
         for runner in runnableQ8Tables() {
             for packer in runnableQ8Tables() where q8PathName(packer) != q8PathName(runner) {
-                XCTAssertEqual(runQ8Gemm(runner, c, packedBy: packer).status, FLOTILLA_Q8_PACK_MISMATCH,
-                               "\(q8PathName(packer)) → \(q8PathName(runner))")
+                XCTAssertEqual(
+                    runQ8Gemm(runner, c, packedBy: packer).status, FLOTILLA_Q8_PACK_MISMATCH,
+                    "\(q8PathName(packer)) → \(q8PathName(runner))")
             }
         }
     }

@@ -17,9 +17,11 @@ final class Q8DepthwiseTests: XCTestCase {
         }
     }
 
-    private func dwconv(_ table: UnsafePointer<flotilla_q8_kernels>, _ g: flotilla_f32_conv2d_geometry,
-                        input: [UInt8], weights: [Int8], bias: [Int32]?, multiplier: [Int32], shift: [Int32],
-                        perChannel: Bool, xType: flotilla_q8_type, xZero: Int32, yZero: Int32) -> [UInt8] {
+    private func dwconv(
+        _ table: UnsafePointer<flotilla_q8_kernels>, _ g: flotilla_f32_conv2d_geometry,
+        input: [UInt8], weights: [Int8], bias: [Int32]?, multiplier: [Int32], shift: [Int32],
+        perChannel: Bool, xType: flotilla_q8_type, xZero: Int32, yZero: Int32
+    ) -> [UInt8] {
         var g = g
         let count = g.channels * flotilla_f32_conv2d_out_h(&g) * flotilla_f32_conv2d_out_w(&g)
         var output = [UInt8](repeating: 0x5A, count: count + 1)  // + 1: must stay untouched
@@ -29,9 +31,10 @@ final class Q8DepthwiseTests: XCTestCase {
                     withOptionalInt32Pointer(bias) { b in
                         var p = flotilla_q8_dwconv_params(
                             x_type: xType, x_zero_point: xZero, weights: w.baseAddress, bias: b,
-                            requant: flotilla_q8_requant(multiplier: m.baseAddress, shift: s.baseAddress,
-                                                         per_channel: perChannel, type: FLOTILLA_Q8_U8,
-                                                         zero_point: yZero, qmin: 0, qmax: 255))
+                            requant: flotilla_q8_requant(
+                                multiplier: m.baseAddress, shift: s.baseAddress,
+                                per_channel: perChannel, type: FLOTILLA_Q8_U8,
+                                zero_point: yZero, qmin: 0, qmax: 255))
                         table.pointee.dwconv(&g, &p, input, &output)
                     }
                 }
@@ -47,7 +50,9 @@ final class Q8DepthwiseTests: XCTestCase {
             let taps = g.kernel_h * g.kernel_w
             let input = (0..<(g.channels * g.in_h * g.in_w)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let weights = (0..<(g.channels * taps)).map { _ in Int8.random(in: -127...127, using: &rng) }
-            let bias: [Int32]? = Bool.random(using: &rng) ? nil
+            let bias: [Int32]? =
+                Bool.random(using: &rng)
+                ? nil
                 : (0..<g.channels).map { _ in Int32.random(in: -50_000...50_000, using: &rng) }
             var multiplier: [Int32] = [], shift: [Int32] = []
             for _ in 0..<g.channels {
@@ -59,11 +64,13 @@ final class Q8DepthwiseTests: XCTestCase {
             let xType = Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
             let xZero = xType == FLOTILLA_Q8_U8 ? Int32.random(in: 0...255, using: &rng) : Int32.random(in: -128...127, using: &rng)
             let perChannel = Bool.random(using: &rng), yZero = Int32.random(in: 0...255, using: &rng)
-            let expected = dwconv(q8Reference(), g, input: input, weights: weights, bias: bias, multiplier: multiplier,
-                                  shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero)
+            let expected = dwconv(
+                q8Reference(), g, input: input, weights: weights, bias: bias, multiplier: multiplier,
+                shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero)
             for table in optimizedQ8Tables() {
-                let got = dwconv(table, g, input: input, weights: weights, bias: bias, multiplier: multiplier,
-                                 shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero)
+                let got = dwconv(
+                    table, g, input: input, weights: weights, bias: bias, multiplier: multiplier,
+                    shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero)
                 XCTAssertEqual(got, expected, "\(q8PathName(table)) case \(i): \(g)")
             }
         }
@@ -71,9 +78,10 @@ final class Q8DepthwiseTests: XCTestCase {
 
     /// im2col pads with the zero point's byte, on every path, identically.
     func testIm2colPadsWithZeroPoint() {
-        var g = flotilla_f32_conv2d_geometry(channels: 1, in_h: 2, in_w: 2, kernel_h: 3, kernel_w: 3,
-                                             stride_h: 1, stride_w: 1, dilation_h: 1, dilation_w: 1,
-                                             pad_top: 1, pad_left: 1, pad_bottom: 1, pad_right: 1)
+        var g = flotilla_f32_conv2d_geometry(
+            channels: 1, in_h: 2, in_w: 2, kernel_h: 3, kernel_w: 3,
+            stride_h: 1, stride_w: 1, dilation_h: 1, dilation_w: 1,
+            pad_top: 1, pad_left: 1, pad_bottom: 1, pad_right: 1)
         for table in runnableQ8Tables() {
             var columns = [UInt8](repeating: 0, count: 9 * 4)
             table.pointee.im2col(&g, [1, 2, 3, 4], 77, &columns)

@@ -39,10 +39,14 @@ final class Q8GemmTests: XCTestCase {
             default: return UInt8.random(in: 0...255, using: &rng)
             }
         }
-        c.bias = Bool.random(using: &rng) ? nil : (0..<M).map { _ in
-            Int.random(in: 0..<8, using: &rng) == 0 ? Int32.random(in: -(1 << 30)...(1 << 30), using: &rng)
-                : Int32.random(in: -100_000...100_000, using: &rng)
-        }
+        c.bias =
+            Bool.random(using: &rng)
+            ? nil
+            : (0..<M).map { _ in
+                Int.random(in: 0..<8, using: &rng) == 0
+                    ? Int32.random(in: -(1 << 30)...(1 << 30), using: &rng)
+                    : Int32.random(in: -100_000...100_000, using: &rng)
+            }
         // Multipliers: typical (1e-4…1e-2), ≥ 1 (1…200), tiny (1e-11: quantizes to 0), or mixed.
         let mode = Int.random(in: 0..<4, using: &rng)
         c.perChannel = Bool.random(using: &rng)
@@ -101,9 +105,11 @@ final class Q8GemmTests: XCTestCase {
     /// The worst accumulators the contract allows: K = 32768 with every product at its extreme.
     func testExtremeAccumulatorsAtMaximumK() {
         let K = Int(FLOTILLA_Q8_MAX_K)
-        for (xType, xZero, byte, w) in [(FLOTILLA_Q8_U8, Int32(0), UInt8(255), Int8(127)),
-                                        (FLOTILLA_Q8_U8, Int32(255), UInt8(0), Int8(127)),
-                                        (FLOTILLA_Q8_S8, Int32(127), UInt8(0x80), Int8(-127))] {
+        for (xType, xZero, byte, w) in [
+            (FLOTILLA_Q8_U8, Int32(0), UInt8(255), Int8(127)),
+            (FLOTILLA_Q8_U8, Int32(255), UInt8(0), Int8(127)),
+            (FLOTILLA_Q8_S8, Int32(127), UInt8(0x80), Int8(-127)),
+        ] {
             var c = Q8GemmCase(M: 2, N: 3, K: K, xType: xType, xZero: xZero)
             c.weights = [Int8](repeating: w, count: 2 * K)
             c.ldw = K

@@ -39,13 +39,15 @@ struct Q8GemmCase {
 
 /// Packs and runs `c` on `table`; the output buffer starts filled with 0xA5 so bytes the kernel
 /// must not touch (between N and ldc) are compared too.
-func runQ8Gemm(_ table: UnsafePointer<flotilla_q8_kernels>, _ c: Q8GemmCase,
-               packedBy packer: UnsafePointer<flotilla_q8_kernels>? = nil)
+func runQ8Gemm(
+    _ table: UnsafePointer<flotilla_q8_kernels>, _ c: Q8GemmCase,
+    packedBy packer: UnsafePointer<flotilla_q8_kernels>? = nil
+)
     -> (status: flotilla_q8_status, output: [UInt8])
 {
     let t = table.pointee, p = (packer ?? table).pointee
     guard let packSize = p.gemm_pack_size, let pack = p.gemm_pack, let wsSize = t.gemm_workspace_size,
-          let gemm = t.gemm
+        let gemm = t.gemm
     else {
         XCTFail("\(q8PathName(table)): incomplete table")
         return (FLOTILLA_Q8_EMPTY, [])
@@ -53,8 +55,9 @@ func runQ8Gemm(_ table: UnsafePointer<flotilla_q8_kernels>, _ c: Q8GemmCase,
     var packed = [UInt8](repeating: 0, count: packSize(c.M, c.K))
     var workspace = [UInt8](repeating: 0, count: max(1, wsSize(c.N, c.K)))
     var output = [UInt8](repeating: 0xA5, count: c.M * c.ldc)
-    var params = flotilla_q8_gemm_pack_params(M: c.M, K: c.K, x_type: c.xType, x_zero_point: c.xZero,
-                                              seven_bit: c.sevenBit)
+    var params = flotilla_q8_gemm_pack_params(
+        M: c.M, K: c.K, x_type: c.xType, x_zero_point: c.xZero,
+        seven_bit: c.sevenBit)
     let packStatus = c.weights.withUnsafeBufferPointer { w in
         packed.withUnsafeMutableBytes { out in
             if let bias = c.bias {
@@ -66,15 +69,17 @@ func runQ8Gemm(_ table: UnsafePointer<flotilla_q8_kernels>, _ c: Q8GemmCase,
     if packStatus != FLOTILLA_Q8_OK { return (packStatus, output) }
     let status = c.multiplier.withUnsafeBufferPointer { m in
         c.shift.withUnsafeBufferPointer { s in
-            var rq = flotilla_q8_requant(multiplier: m.baseAddress, shift: s.baseAddress,
-                                         per_channel: c.perChannel, type: c.yType, zero_point: c.yZero,
-                                         qmin: c.qmin, qmax: c.qmax)
+            var rq = flotilla_q8_requant(
+                multiplier: m.baseAddress, shift: s.baseAddress,
+                per_channel: c.perChannel, type: c.yType, zero_point: c.yZero,
+                qmin: c.qmin, qmax: c.qmax)
             return packed.withUnsafeBytes { pk in
                 c.activations.withUnsafeBytes { b in
                     output.withUnsafeMutableBytes { o in
                         workspace.withUnsafeMutableBytes { ws in
-                            gemm(c.M, c.N, c.K, pk.baseAddress, b.baseAddress, c.ldb, &rq, o.baseAddress,
-                                 c.ldc, ws.baseAddress)
+                            gemm(
+                                c.M, c.N, c.K, pk.baseAddress, b.baseAddress, c.ldb, &rq, o.baseAddress,
+                                c.ldc, ws.baseAddress)
                         }
                     }
                 }
