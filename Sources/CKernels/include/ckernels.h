@@ -35,5 +35,6 @@ flotilla_cpu_features flotilla_cpu_features_detect(void);
 #endif
 
 #include "ckernels_f32.h"
+#include "ckernels_q8.h"
 
 #endif

@@ -1,0 +1,128 @@
+// AVX-512 VNNI int8 GEMM: 8×32 register tile of int32 accumulators, VPDPBUSD (u8 × s8, four
+// products summed per lane, no saturation). Weights are the broadcast s8 operand (4 k of one row
+// as one dword), activations the u8 vector operand in 4-k quads per column. s8 activations are
+// made u8 by XOR 0x80 (= +128); the pack folds the +128 into acc_init (z_eff = z_x + 128).
+//
+// Why 8×32: 16 zmm accumulators cover VPDPBUSD's latency × throughput (Zen 4 issues one zmm
+// VPDPBUSD per cycle on its two 256-bit pipes), 2 B loads + 8 broadcasts per 16 VPDPBUSD keep
+// the load ports under their limit, and MobileNet channel counts are multiples of 8.
+#include "q8_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+enum { MR = 8, NR = 32 };
+
+size_t flotilla_q8_gemm_pack_size__avx512vnni(size_t M, size_t K) {
+    const size_t mp = flotilla_q8_round_up(M, MR);
+    return sizeof(flotilla_q8_packed_header) + flotilla_q8_round_up(mp * sizeof(int32_t), 64) +
+           mp * flotilla_q8_round_up(K, 4);
+}
+
+flotilla_q8_status flotilla_q8_gemm_pack_8x32__avx512vnni(const flotilla_q8_gemm_pack_params *p,
+                                                          const int8_t *W, size_t ldw,
+                                                          const int32_t *bias, void *packed) {
+    const flotilla_q8_status s = flotilla_q8_pack_check(p, W, ldw, bias);
+    if (s != FLOTILLA_Q8_OK) return s;
+    const size_t offset = flotilla_q8_write_header(packed, p, FLOTILLA_Q8_LAYOUT_AVX512VNNI, MR, 4);
+    const int32_t z_eff = p->x_type == FLOTILLA_Q8_S8 ? p->x_zero_point + 128 : p->x_zero_point;
+    int32_t *acc_init = (int32_t *)((uint8_t *)packed + sizeof(flotilla_q8_packed_header));
+    flotilla_q8_pack_acc_init(p, W, ldw, bias, z_eff, flotilla_q8_round_up(p->M, MR), acc_init);
+    flotilla_q8_pack_quads(p->M, p->K, W, ldw, MR, (int8_t *)packed + offset);
+    return FLOTILLA_Q8_OK;
+}
+
+size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K) {
+    return flotilla_q8_pack_b_quads_size(N, K, NR);
+}
+
+// Requantizes 16 int32 lanes with one (multiplier, n) and returns their 16 output bytes.
+static inline TARGET __m128i requant16(__m512i x, int32_t mult, int32_t shift, int32_t zp,
+                                       int32_t qmin, int32_t qmax) {
+    const int n = 31 + shift;
+    const __m512i m = _mm512_set1_epi32(mult);
+    const __m512i rnd = _mm512_set1_epi64((int64_t)1 << (n - 1));
+    const __m128i cnt = _mm_cvtsi32_si128(n);
+    const __m512i lo = _mm512_set1_epi64(qmin - zp), hi = _mm512_set1_epi64(qmax - zp);
+    // VPMULDQ multiplies the sign-extended low dword of each qword: even lanes, then odd lanes.
+    __m512i even = _mm512_mul_epi32(x, m);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), m);
+    even = _mm512_sra_epi64(_mm512_add_epi64(even, rnd), cnt);
+    odd = _mm512_sra_epi64(_mm512_add_epi64(odd, rnd), cnt);
+    // Clamp before adding the zero point: clamp(z + q, qmin, qmax) = z + clamp(q, qmin−z, qmax−z).
+    even = _mm512_min_epi64(_mm512_max_epi64(even, lo), hi);
+    odd = _mm512_min_epi64(_mm512_max_epi64(odd, lo), hi);
+    __m512i v = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    v = _mm512_add_epi32(v, _mm512_set1_epi32(zp));
+    return _mm512_cvtepi32_epi8(v);  // in range already: truncation keeps the byte
+}
+
+// C[rows × nr] for one tile; a: packed weights of the tile's panel, b: quads of its columns.
+static TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
+                        const int32_t *mult, const int32_t *shift, const flotilla_q8_requant *rq,
+                        uint8_t *c, size_t ldc, size_t rows, size_t nr) {
+    __m512i acc[MR][2];
+#pragma GCC unroll 8
+    for (size_t r = 0; r < MR; r++) {
+        acc[r][0] = _mm512_setzero_si512();
+        acc[r][1] = _mm512_setzero_si512();
+    }
+    for (size_t g = 0; g < k4; g++) {
+        const __m512i b0 = _mm512_loadu_si512((const void *)b);
+        const __m512i b1 = _mm512_loadu_si512((const void *)(b + 64));
+#pragma GCC unroll 8
+        for (size_t r = 0; r < MR; r++) {
+            int32_t w;
+            memcpy(&w, a + 4 * r, sizeof w);
+            const __m512i av = _mm512_set1_epi32(w);
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
+        }
+        a += 4 * MR;
+        b += 4 * NR;
+    }
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
+    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1u) : 0;
+    for (size_t r = 0; r < rows; r++) {
+        const __m512i init = _mm512_set1_epi32(acc_init[r]);
+        uint8_t *cr = c + r * ldc;
+        const __m128i y0 = requant16(_mm512_add_epi32(acc[r][0], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
+        _mm_mask_storeu_epi8(cr, m0, y0);
+        if (m1 != 0) {
+            const __m128i y1 = requant16(_mm512_add_epi32(acc[r][1], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
+            _mm_mask_storeu_epi8(cr + 16, m1, y1);
+        }
+    }
+}
+
+TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, size_t K,
+                                                            const void *packed, const void *B,
+                                                            size_t ldb, const flotilla_q8_requant *rq,
+                                                            void *C, size_t ldc, void *workspace) {
+    const flotilla_q8_packed_header *h =
+        flotilla_q8_packed_check(packed, M, K, FLOTILLA_Q8_LAYOUT_AVX512VNNI, FLOTILLA_Q8_LAYOUT_AVX512VNNI);
+    if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    const size_t k4 = h->k_padded / 4;
+    const uint8_t flip = h->x_type == FLOTILLA_Q8_S8 ? 0x80 : 0;
+    uint8_t *bq = (uint8_t *)workspace;
+    flotilla_q8_pack_b_quads(N, K, (const uint8_t *)B, ldb, NR, flip, bq);
+    const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
+    const int8_t *w = flotilla_q8_packed_weights(packed);
+    int32_t mult[MR], shift[MR];
+    // N panel outer: its quads (K × 32 bytes) stay in L1/L2 while every weight panel passes.
+    for (size_t n0 = 0; n0 < N; n0 += NR) {
+        const size_t nr = N - n0 < NR ? N - n0 : NR;
+        const uint8_t *bp = bq + (n0 / NR) * k4 * 4 * NR;
+        for (size_t m0 = 0; m0 < M; m0 += MR) {
+            const size_t rows = M - m0 < MR ? M - m0 : MR;
+            flotilla_q8_tile_requant(rq, m0, rows, mult, shift);
+            tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, mult, shift, rq,
+                 (uint8_t *)C + m0 * ldc + n0, ldc, rows, nr);
+        }
+    }
+    return FLOTILLA_Q8_OK;
+}
+
+#endif

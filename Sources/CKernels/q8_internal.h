@@ -1,0 +1,194 @@
+// Private to CKernels: the packed-weights header, the scalar pieces of the int8 contract that
+// every path shares (so borders and edges compute exactly what the reference computes), and the
+// per-path entry points (XNNPACK-style names: datatype, op, tile, ISA).
+#ifndef FLOTILLA_Q8_INTERNAL_H
+#define FLOTILLA_Q8_INTERNAL_H
+
+#include "ckernels.h"
+
+#include <string.h>
+
+#define FLOTILLA_Q8_PACK_MAGIC 0x50385146u  // "FQ8P"
+
+// First 64 bytes of every packed weight buffer; the rest is path-specific: int32 acc_init per
+// row (padded to the panel height), then the weights in the path's layout.
+typedef struct flotilla_q8_packed_header {
+    uint32_t magic;
+    uint32_t layout;  // FLOTILLA_Q8_LAYOUT_*
+    uint32_t M, K;
+    uint32_t x_type;
+    int32_t x_zero_point;
+    uint32_t mr;             // panel height
+    uint32_t k_padded;       // K rounded up to the layout's k group
+    uint32_t weights_offset; // bytes from the buffer start
+    uint32_t reserved[7];
+} flotilla_q8_packed_header;
+
+_Static_assert(sizeof(flotilla_q8_packed_header) == 64, "packed header is 64 bytes");
+
+static inline size_t flotilla_q8_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+// Value of an 8-bit element of type t.
+static inline int32_t flotilla_q8_load(const void *p, size_t i, flotilla_q8_type t) {
+    const uint8_t b = ((const uint8_t *)p)[i];
+    return t == FLOTILLA_Q8_U8 ? (int32_t)b : (int32_t)(int8_t)b;
+}
+
+static inline void flotilla_q8_store(void *p, size_t i, int32_t v) {
+    ((uint8_t *)p)[i] = (uint8_t)(v & 0xFF);  // v is already inside the type's range
+}
+
+static inline int32_t flotilla_q8_type_min(flotilla_q8_type t) { return t == FLOTILLA_Q8_U8 ? 0 : -128; }
+static inline int32_t flotilla_q8_type_max(flotilla_q8_type t) { return t == FLOTILLA_Q8_U8 ? 255 : 127; }
+
+// The contract's requantization (docs/int8-numerics.md): 64-bit product, one rounding
+// (add 2ⁿ⁻¹, arithmetic shift right by n; GCC and Clang define >> of negatives as arithmetic),
+// then zero point and clamp, exactly.
+static inline int32_t flotilla_q8_requant_scalar(int32_t acc, int32_t multiplier, int32_t shift,
+                                                 int32_t zero_point, int32_t qmin, int32_t qmax) {
+    const int n = 31 + shift;
+    const int64_t p = (int64_t)acc * (int64_t)multiplier;
+    const int64_t q = (p + ((int64_t)1 << (n - 1))) >> n;
+    int64_t y = q + zero_point;
+    if (y < qmin) y = qmin;
+    if (y > qmax) y = qmax;
+    return (int32_t)y;
+}
+
+// Validates a packed buffer for the layouts a path accepts; returns its header or NULL.
+static inline const flotilla_q8_packed_header *flotilla_q8_packed_check(const void *packed, size_t M,
+                                                                      size_t K, uint32_t layout_a,
+                                                                      uint32_t layout_b) {
+    const flotilla_q8_packed_header *h = (const flotilla_q8_packed_header *)packed;
+    if (h == NULL || h->magic != FLOTILLA_Q8_PACK_MAGIC) return NULL;
+    if (h->layout != layout_a && h->layout != layout_b) return NULL;
+    if (h->M != M || h->K != K) return NULL;
+    return h;
+}
+
+static inline const int32_t *flotilla_q8_packed_acc_init(const void *packed) {
+    return (const int32_t *)((const uint8_t *)packed + sizeof(flotilla_q8_packed_header));
+}
+
+static inline const int8_t *flotilla_q8_packed_weights(const void *packed) {
+    const flotilla_q8_packed_header *h = (const flotilla_q8_packed_header *)packed;
+    return (const int8_t *)packed + h->weights_offset;
+}
+
+// One depthwise output pixel's exact accumulator, every tap bounds-checked: the reference inner
+// loop and the optimized paths' border pixels. Padded taps are absent (= value z_x).
+static inline int32_t flotilla_q8_dwconv_pixel_acc(const flotilla_f32_conv2d_geometry *g,
+                                                   const uint8_t *plane, flotilla_q8_type t,
+                                                   int32_t zx, const int8_t *w, int32_t bias,
+                                                   size_t oy, size_t ox) {
+    int32_t acc = bias;
+    for (size_t ky = 0; ky < g->kernel_h; ky++) {
+        const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
+        if (iy < 0 || iy >= (ptrdiff_t)g->in_h) continue;
+        for (size_t kx = 0; kx < g->kernel_w; kx++) {
+            const ptrdiff_t ix = (ptrdiff_t)(ox * g->stride_w + kx * g->dilation_w) - (ptrdiff_t)g->pad_left;
+            if (ix < 0 || ix >= (ptrdiff_t)g->in_w) continue;
+            const int32_t x = flotilla_q8_load(plane, (size_t)iy * g->in_w + (size_t)ix, t);
+            acc += (x - zx) * (int32_t)w[ky * g->kernel_w + kx];
+        }
+    }
+    return acc;
+}
+
+// Writes a packed header and returns the byte offset of the weights (64-byte aligned).
+size_t flotilla_q8_write_header(void *packed, const flotilla_q8_gemm_pack_params *p, uint32_t layout,
+                                size_t mr, size_t k_group);
+// Checks pack inputs against the contract (K limit, weight and bias ranges, zero point).
+flotilla_q8_status flotilla_q8_pack_check(const flotilla_q8_gemm_pack_params *p, const int8_t *W,
+                                          size_t ldw, const int32_t *bias);
+// Fills acc_init[m] = bias[m] − z_eff · Σ_k W[m][k] for m < M, 0 for padding rows up to M_pad.
+void flotilla_q8_pack_acc_init(const flotilla_q8_gemm_pack_params *p, const int8_t *W, size_t ldw,
+                               const int32_t *bias, int32_t z_eff, size_t m_padded, int32_t *acc_init);
+// W into panels of mr rows, k in groups of 4: [panel][k/4][mr][4], zero padded.
+void flotilla_q8_pack_quads(size_t M, size_t K, const int8_t *W, size_t ldw, size_t mr, int8_t *out);
+// B (K×N bytes, row stride ldb) into panels of nr columns, k in groups of 4:
+// [panel][k/4][nr][4], each byte XORed with `flip` (0 or 0x80), zero padded.
+void flotilla_q8_pack_b_quads(size_t N, size_t K, const uint8_t *B, size_t ldb, size_t nr,
+                              uint8_t flip, uint8_t *out);
+size_t flotilla_q8_pack_b_quads_size(size_t N, size_t K, size_t nr);
+// Per-row requant values of rows [m0, m0 + rows) (per channel or broadcast of the one value).
+static inline void flotilla_q8_tile_requant(const flotilla_q8_requant *rq, size_t m0, size_t rows,
+                                            int32_t *mult, int32_t *shift) {
+    for (size_t r = 0; r < rows; r++) {
+        mult[r] = rq->per_channel ? rq->multiplier[m0 + r] : rq->multiplier[0];
+        shift[r] = rq->per_channel ? rq->shift[m0 + r] : rq->shift[0];
+    }
+}
+
+// Reference path.
+size_t flotilla_q8_gemm_pack_size__ref(size_t M, size_t K);
+flotilla_q8_status flotilla_q8_gemm_pack__ref(const flotilla_q8_gemm_pack_params *p, const int8_t *W,
+                                              size_t ldw, const int32_t *bias, void *packed);
+size_t flotilla_q8_gemm_workspace_size__ref(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm__ref(size_t M, size_t N, size_t K, const void *packed,
+                                         const void *B, size_t ldb, const flotilla_q8_requant *rq,
+                                         void *C, size_t ldc, void *workspace);
+void flotilla_q8_im2col__ref(const flotilla_f32_conv2d_geometry *g, const uint8_t *input,
+                             uint8_t pad_byte, uint8_t *columns);
+void flotilla_q8_dwconv__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                             const void *input, void *output);
+void flotilla_q8_add__ref(size_t n, const void *a, const void *b, void *y, const flotilla_q8_binary_params *p);
+void flotilla_q8_mul__ref(size_t n, const void *a, const void *b, void *y, const flotilla_q8_binary_params *p);
+void flotilla_q8_rescale__ref(size_t n, const void *x, void *y, const flotilla_q8_rescale_params *p);
+void flotilla_q8_lut__ref(size_t n, const uint8_t *x, const uint8_t table[256], uint8_t *y);
+void flotilla_q8_flip_sign__ref(size_t n, const uint8_t *x, uint8_t *y);
+void flotilla_q8_avgpool__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_avgpool_params *p,
+                              const void *input, void *output);
+
+// Portable im2col (row copies), shared by the optimized paths: data movement only.
+void flotilla_q8_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const uint8_t *input,
+                                 uint8_t pad_byte, uint8_t *columns);
+// Depthwise with the interior as Σ w·x − z_x·Σw (auto-vectorizable rows) and borders through
+// flotilla_q8_dwconv_pixel_acc; compiled per ISA by including q8_dwconv_body.h.
+void flotilla_q8_dwconv__avx2(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                              const void *input, void *output);
+void flotilla_q8_dwconv__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                    const flotilla_q8_dwconv_params *p, const void *input, void *output);
+void flotilla_q8_dwconv__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                              const void *input, void *output);
+
+// x86 AVX2: 4×16 tile, int16 widening (VPMADDWD), or VPMADDUBSW when the pack verified |w| ≤ 63.
+size_t flotilla_q8_gemm_pack_size__avx2(size_t M, size_t K);
+flotilla_q8_status flotilla_q8_gemm_pack_4x16__avx2(const flotilla_q8_gemm_pack_params *p,
+                                                    const int8_t *W, size_t ldw, const int32_t *bias,
+                                                    void *packed);
+size_t flotilla_q8_gemm_workspace_size__avx2(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_4x16__avx2(size_t M, size_t N, size_t K, const void *packed,
+                                               const void *B, size_t ldb, const flotilla_q8_requant *rq,
+                                               void *C, size_t ldc, void *workspace);
+// x86 AVX-512 VNNI: 8×32 tile, VPDPBUSD.
+size_t flotilla_q8_gemm_pack_size__avx512vnni(size_t M, size_t K);
+flotilla_q8_status flotilla_q8_gemm_pack_8x32__avx512vnni(const flotilla_q8_gemm_pack_params *p,
+                                                          const int8_t *W, size_t ldw,
+                                                          const int32_t *bias, void *packed);
+size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, size_t K, const void *packed,
+                                                     const void *B, size_t ldb,
+                                                     const flotilla_q8_requant *rq, void *C,
+                                                     size_t ldc, void *workspace);
+// ARM64 NEON (ARMv8.0): 4×16 tile, SMLAL widening.
+size_t flotilla_q8_gemm_pack_size__neon(size_t M, size_t K);
+flotilla_q8_status flotilla_q8_gemm_pack_4x16__neon(const flotilla_q8_gemm_pack_params *p,
+                                                    const int8_t *W, size_t ldw, const int32_t *bias,
+                                                    void *packed);
+size_t flotilla_q8_gemm_workspace_size__neon(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_4x16__neon(size_t M, size_t N, size_t K, const void *packed,
+                                               const void *B, size_t ldb, const flotilla_q8_requant *rq,
+                                               void *C, size_t ldc, void *workspace);
+// ARM64 NEON dot product: 4×16 tile, SDOT.
+size_t flotilla_q8_gemm_pack_size__neondot(size_t M, size_t K);
+flotilla_q8_status flotilla_q8_gemm_pack_4x16__neondot(const flotilla_q8_gemm_pack_params *p,
+                                                       const int8_t *W, size_t ldw,
+                                                       const int32_t *bias, void *packed);
+size_t flotilla_q8_gemm_workspace_size__neondot(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_4x16__neondot(size_t M, size_t N, size_t K, const void *packed,
+                                                  const void *B, size_t ldb,
+                                                  const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                                  void *workspace);
+
+#endif

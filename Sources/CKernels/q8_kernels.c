@@ -1,0 +1,121 @@
+// The int8 dispatch tables and the once-per-process choice between them. Elementwise kernels,
+// LUT, im2col and average pooling are portable C shared by every table (see docs/kernels.md).
+#include "q8_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#define PORTABLE_ENTRIES                          \
+    .add = flotilla_q8_add__ref,                  \
+    .mul = flotilla_q8_mul__ref,                  \
+    .rescale = flotilla_q8_rescale__ref,          \
+    .lut = flotilla_q8_lut__ref,                  \
+    .flip_sign = flotilla_q8_flip_sign__ref,      \
+    .avgpool = flotilla_q8_avgpool__ref
+
+static const flotilla_q8_kernels reference_table = {
+    .name = "reference",
+    .gemm_mr = 1,
+    .gemm_nr = 1,
+    .gemm_pack_size = flotilla_q8_gemm_pack_size__ref,
+    .gemm_pack = flotilla_q8_gemm_pack__ref,
+    .gemm_workspace_size = flotilla_q8_gemm_workspace_size__ref,
+    .gemm = flotilla_q8_gemm__ref,
+    .im2col = flotilla_q8_im2col__ref,
+    .dwconv = flotilla_q8_dwconv__ref,
+    PORTABLE_ENTRIES,
+};
+
+#if defined(__x86_64__)
+static const flotilla_q8_kernels avx2_table = {
+    .name = "avx2",
+    .gemm_mr = 4,
+    .gemm_nr = 16,
+    .gemm_pack_size = flotilla_q8_gemm_pack_size__avx2,
+    .gemm_pack = flotilla_q8_gemm_pack_4x16__avx2,
+    .gemm_workspace_size = flotilla_q8_gemm_workspace_size__avx2,
+    .gemm = flotilla_q8_gemm_4x16__avx2,
+    .im2col = flotilla_q8_im2col__rowcopy,
+    .dwconv = flotilla_q8_dwconv__avx2,
+    PORTABLE_ENTRIES,
+};
+
+static const flotilla_q8_kernels avx512vnni_table = {
+    .name = "avx512vnni",
+    .gemm_mr = 8,
+    .gemm_nr = 32,
+    .gemm_pack_size = flotilla_q8_gemm_pack_size__avx512vnni,
+    .gemm_pack = flotilla_q8_gemm_pack_8x32__avx512vnni,
+    .gemm_workspace_size = flotilla_q8_gemm_workspace_size__avx512vnni,
+    .gemm = flotilla_q8_gemm_8x32__avx512vnni,
+    .im2col = flotilla_q8_im2col__rowcopy,
+    .dwconv = flotilla_q8_dwconv__avx512vnni,
+    PORTABLE_ENTRIES,
+};
+#endif
+
+#if defined(__aarch64__)
+static const flotilla_q8_kernels neon_table = {
+    .name = "neon",
+    .gemm_mr = 4,
+    .gemm_nr = 16,
+    .gemm_pack_size = flotilla_q8_gemm_pack_size__neon,
+    .gemm_pack = flotilla_q8_gemm_pack_4x16__neon,
+    .gemm_workspace_size = flotilla_q8_gemm_workspace_size__neon,
+    .gemm = flotilla_q8_gemm_4x16__neon,
+    .im2col = flotilla_q8_im2col__rowcopy,
+    .dwconv = flotilla_q8_dwconv__neon,
+    PORTABLE_ENTRIES,
+};
+
+static const flotilla_q8_kernels neondot_table = {
+    .name = "neondot",
+    .gemm_mr = 4,
+    .gemm_nr = 16,
+    .gemm_pack_size = flotilla_q8_gemm_pack_size__neondot,
+    .gemm_pack = flotilla_q8_gemm_pack_4x16__neondot,
+    .gemm_workspace_size = flotilla_q8_gemm_workspace_size__neondot,
+    .gemm = flotilla_q8_gemm_4x16__neondot,
+    .im2col = flotilla_q8_im2col__rowcopy,
+    .dwconv = flotilla_q8_dwconv__neon,
+    PORTABLE_ENTRIES,
+};
+#endif
+
+const flotilla_q8_kernels *flotilla_q8_kernels_named(const char *name) {
+    if (name == NULL) return NULL;
+    if (strcmp(name, "reference") == 0) return &reference_table;
+    const flotilla_cpu_features f = flotilla_cpu_features_detect();
+    (void)f;
+#if defined(__x86_64__)
+    if (strcmp(name, "avx2") == 0) return f.avx2 && f.fma ? &avx2_table : NULL;
+    if (strcmp(name, "avx512vnni") == 0) {
+        return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni && f.avx2 && f.fma ? &avx512vnni_table : NULL;
+    }
+#endif
+#if defined(__aarch64__)
+    if (strcmp(name, "neon") == 0) return f.neon ? &neon_table : NULL;
+    if (strcmp(name, "neondot") == 0) return f.neon && f.dotprod ? &neondot_table : NULL;
+#endif
+    return NULL;
+}
+
+static const flotilla_q8_kernels *chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static void choose(void) {
+    // Same rule as the fp32 tables: FLOTILLA_KERNELS names a path; unknown or unrunnable names
+    // are ignored so a stale setting never makes a device execute illegal instructions.
+    const char *forced = getenv("FLOTILLA_KERNELS");
+    const flotilla_q8_kernels *table = forced != NULL ? flotilla_q8_kernels_named(forced) : NULL;
+    static const char *const widest_first[] = {"avx512vnni", "avx2", "neondot", "neon"};
+    for (size_t i = 0; table == NULL && i < sizeof widest_first / sizeof widest_first[0]; i++) {
+        table = flotilla_q8_kernels_named(widest_first[i]);
+    }
+    chosen = table != NULL ? table : &reference_table;
+}
+
+const flotilla_q8_kernels *flotilla_q8_kernels_get(void) {
+    pthread_once(&chosen_once, choose);
+    return chosen;
+}

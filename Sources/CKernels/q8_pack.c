@@ -1,0 +1,137 @@
+// Packing shared by the int8 GEMM paths: contract checks, the header, the acc_init column-sum
+// term, weight quads and the per-call activation repack into 4-k quads.
+#include "q8_internal.h"
+
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+size_t flotilla_q8_write_header(void *packed, const flotilla_q8_gemm_pack_params *p, uint32_t layout,
+                                size_t mr, size_t k_group) {
+    flotilla_q8_packed_header h;
+    memset(&h, 0, sizeof h);
+    h.magic = FLOTILLA_Q8_PACK_MAGIC;
+    h.layout = layout;
+    h.M = (uint32_t)p->M;
+    h.K = (uint32_t)p->K;
+    h.x_type = (uint32_t)p->x_type;
+    h.x_zero_point = p->x_zero_point;
+    h.mr = (uint32_t)mr;
+    h.k_padded = (uint32_t)flotilla_q8_round_up(p->K, k_group);
+    const size_t offset = sizeof h + flotilla_q8_round_up(flotilla_q8_round_up(p->M, mr) * sizeof(int32_t), 64);
+    h.weights_offset = (uint32_t)offset;
+    memcpy(packed, &h, sizeof h);
+    return offset;
+}
+
+flotilla_q8_status flotilla_q8_pack_check(const flotilla_q8_gemm_pack_params *p, const int8_t *W,
+                                          size_t ldw, const int32_t *bias) {
+    if (p->M == 0 || p->K == 0) return FLOTILLA_Q8_EMPTY;
+    if (p->K > FLOTILLA_Q8_MAX_K) return FLOTILLA_Q8_K_TOO_LARGE;
+    // M is stored in a 32-bit header field; a layer with 2³¹ output channels is not a model.
+    if (p->M > (size_t)INT32_MAX) return FLOTILLA_Q8_EMPTY;
+    if (p->x_type != FLOTILLA_Q8_U8 && p->x_type != FLOTILLA_Q8_S8) return FLOTILLA_Q8_BAD_ZERO_POINT;
+    if (p->x_zero_point < flotilla_q8_type_min(p->x_type) || p->x_zero_point > flotilla_q8_type_max(p->x_type))
+        return FLOTILLA_Q8_BAD_ZERO_POINT;
+    const int32_t wmax = p->seven_bit ? 63 : 127;
+    for (size_t m = 0; m < p->M; m++) {
+        for (size_t k = 0; k < p->K; k++) {
+            const int32_t w = W[m * ldw + k];
+            if (w < -wmax || w > wmax) return FLOTILLA_Q8_WEIGHT_OUT_OF_RANGE;
+        }
+        if (bias != NULL && (bias[m] > FLOTILLA_Q8_MAX_ABS_BIAS || bias[m] < -FLOTILLA_Q8_MAX_ABS_BIAS))
+            return FLOTILLA_Q8_BIAS_OUT_OF_RANGE;
+    }
+    return FLOTILLA_Q8_OK;
+}
+
+void flotilla_q8_pack_acc_init(const flotilla_q8_gemm_pack_params *p, const int8_t *W, size_t ldw,
+                               const int32_t *bias, int32_t z_eff, size_t m_padded, int32_t *acc_init) {
+    for (size_t m = 0; m < m_padded; m++) {
+        if (m >= p->M) {
+            acc_init[m] = 0;
+            continue;
+        }
+        int64_t sum = 0;
+        for (size_t k = 0; k < p->K; k++) sum += W[m * ldw + k];
+        // Exact in int64; the kernel adds Σ x'·w with int32 wrap-around, and the true total
+        // bias + Σ (x − z)·w fits int32 by the contract, so the wrapped result is exact.
+        const int64_t init = (bias != NULL ? bias[m] : 0) - (int64_t)z_eff * sum;
+        acc_init[m] = (int32_t)(uint32_t)(uint64_t)init;
+    }
+}
+
+void flotilla_q8_pack_quads(size_t M, size_t K, const int8_t *W, size_t ldw, size_t mr, int8_t *out) {
+    const size_t k4 = flotilla_q8_round_up(K, 4) / 4;
+    const size_t panels = flotilla_q8_round_up(M, mr) / mr;
+    for (size_t p = 0; p < panels; p++) {
+        for (size_t g = 0; g < k4; g++) {
+            for (size_t r = 0; r < mr; r++) {
+                for (size_t j = 0; j < 4; j++) {
+                    const size_t m = p * mr + r, k = g * 4 + j;
+                    *out++ = (m < M && k < K) ? W[m * ldw + k] : 0;
+                }
+            }
+        }
+    }
+}
+
+size_t flotilla_q8_pack_b_quads_size(size_t N, size_t K, size_t nr) {
+    return flotilla_q8_round_up(N, nr) * flotilla_q8_round_up(K, 4);
+}
+
+// Scalar quad of column n: bytes B[k..k+3][n] (zero past K or N), XOR flip.
+static inline void quad_scalar(size_t N, size_t K, const uint8_t *B, size_t ldb, size_t k, size_t n,
+                               uint8_t flip, uint8_t *dst) {
+    for (size_t j = 0; j < 4; j++) {
+        dst[j] = (k + j < K && n < N) ? (uint8_t)(B[(k + j) * ldb + n] ^ flip) : 0;
+    }
+}
+
+void flotilla_q8_pack_b_quads(size_t N, size_t K, const uint8_t *B, size_t ldb, size_t nr,
+                              uint8_t flip, uint8_t *out) {
+    const size_t k4 = flotilla_q8_round_up(K, 4) / 4;
+    for (size_t n0 = 0; n0 < N; n0 += nr) {
+        for (size_t g = 0; g < k4; g++) {
+            const size_t k = g * 4;
+            size_t c = 0;
+#if defined(__x86_64__)
+            // 16 columns × 4 rows → 64 interleaved bytes: two rounds of byte/word unpacking.
+            if (k + 4 <= K) {
+                const __m128i f = _mm_set1_epi8((char)flip);
+                for (; c + 16 <= nr && n0 + c + 16 <= N; c += 16) {
+                    const uint8_t *s = B + k * ldb + n0 + c;
+                    const __m128i r0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)s), f);
+                    const __m128i r1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + ldb)), f);
+                    const __m128i r2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + 2 * ldb)), f);
+                    const __m128i r3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + 3 * ldb)), f);
+                    const __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
+                    const __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
+                    __m128i *d = (__m128i *)(out + c * 4);
+                    _mm_storeu_si128(d + 0, _mm_unpacklo_epi16(t0, t2));
+                    _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(t0, t2));
+                    _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(t1, t3));
+                    _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(t1, t3));
+                }
+            }
+#elif defined(__aarch64__)
+            if (k + 4 <= K) {
+                const uint8x16_t f = vdupq_n_u8(flip);
+                for (; c + 16 <= nr && n0 + c + 16 <= N; c += 16) {
+                    const uint8_t *s = B + k * ldb + n0 + c;
+                    uint8x16x4_t v;
+                    v.val[0] = veorq_u8(vld1q_u8(s), f);
+                    v.val[1] = veorq_u8(vld1q_u8(s + ldb), f);
+                    v.val[2] = veorq_u8(vld1q_u8(s + 2 * ldb), f);
+                    v.val[3] = veorq_u8(vld1q_u8(s + 3 * ldb), f);
+                    vst4q_u8(out + c * 4, v);  // interleaves the 4 rows byte by byte
+                }
+            }
+#endif
+            for (; c < nr; c++) quad_scalar(N, K, B, ldb, k, n0 + c, flip, out + c * 4);
+            out += nr * 4;
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// Bit-exactness test of the int8 kernels in plain C, for ARM64 under qemu and x86 natively:
+// every optimized path this CPU runs against the reference on seeded random shapes, zero
+// points, weights, multipliers and clamps, plus the contract's unit checks.
+// Usage: q8_test [path,path,...]  — the listed paths must be runnable (else exit 2).
+// Prints "<N> passed, <F> failed" and exits non-zero when anything failed.
+#include "ckernels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned long passed, failed;
+static uint64_t rng_state = 0x1234567887654321ull;
+
+static uint64_t next(void) {  // SplitMix64
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static int64_t range(int64_t lo, int64_t hi) { return lo + (int64_t)(next() % (uint64_t)(hi - lo + 1)); }
+static double uniform(void) { return (double)(next() >> 11) / 9007199254740992.0; }
+
+static void check(int ok, const char *what) {
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        if (failed <= 20) fprintf(stderr, "FAIL: %s\n", what);
+    }
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n > 0 ? n : 1);
+    if (p == NULL) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", n);
+        exit(3);
+    }
+    return p;
+}
+
+static const size_t dims[] = {1, 2, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 64, 100, 257};
+#define NDIMS (sizeof dims / sizeof dims[0])
+
+static void contract_unit_tests(void) {
+    int32_t m, s;
+    check(flotilla_q8_quantize_multiplier(0.5, &m, &s) == FLOTILLA_Q8_OK && m == (1 << 30) && s == 0, "m=0.5");
+    check(flotilla_q8_quantize_multiplier(1.0, &m, &s) == FLOTILLA_Q8_OK && m == (1 << 30) && s == -1, "m=1");
+    check(flotilla_q8_quantize_multiplier(0.75, &m, &s) == FLOTILLA_Q8_OK && m == 0x60000000 && s == 0, "m=0.75");
+    check(flotilla_q8_quantize_multiplier(1e-12, &m, &s) == FLOTILLA_Q8_OK && m == 0 && s == 0, "tiny m");
+    check(flotilla_q8_quantize_multiplier(0.0, &m, &s) == FLOTILLA_Q8_BAD_SCALE, "m=0 refused");
+    check(flotilla_q8_quantize_multiplier(2e9, &m, &s) == FLOTILLA_Q8_BAD_SCALE, "huge m refused");
+    // Ties round toward +inf: 5/2 -> 3, -5/2 -> -2, -7/2 -> -3.
+    check(flotilla_q8_round_shift(5, 1) == 3 && flotilla_q8_round_shift(-5, 1) == -2 &&
+          flotilla_q8_round_shift(-7, 1) == -3 && flotilla_q8_round_shift(-6, 2) == -1, "ties");
+    // acc 3 · 0.5 = 1.5 -> 2; acc -3 · 0.5 = -1.5 -> -1 (then + zero point 10).
+    check(flotilla_q8_requantize(3, 1 << 30, 0, 10, 0, 255) == 12, "requant +tie");
+    check(flotilla_q8_requantize(-3, 1 << 30, 0, 10, 0, 255) == 9, "requant -tie");
+}
+
+static void fill_bytes(uint8_t *p, size_t n, int pattern) {
+    for (size_t i = 0; i < n; i++) {
+        switch (pattern) {
+        case 0: p[i] = 0; break;
+        case 1: p[i] = 255; break;
+        case 2: p[i] = 0x80; break;  // s8 -128 / u8 128
+        default: p[i] = (uint8_t)next(); break;
+        }
+    }
+}
+
+// One GEMM case on `t` against the reference; returns 1 when identical.
+static void gemm_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t M, size_t N, size_t K) {
+    static const int32_t zp_u8[] = {0, 1, 127, 128, 255}, zp_s8[] = {-128, 0, 127};
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_type yt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const int32_t zx = xt == FLOTILLA_Q8_U8 ? zp_u8[next() % 5] : zp_s8[next() % 3];
+    const int32_t zy = yt == FLOTILLA_Q8_U8 ? zp_u8[next() % 5] : zp_s8[next() % 3];
+    const bool seven = (next() % 4) == 0;
+    const int32_t wmax = seven ? 63 : 127;
+    const size_t ldw = K + (size_t)range(0, 3), ldb = N + (size_t)range(0, 5), ldc = N + (size_t)range(0, 5);
+    int8_t *W = xmalloc(M * ldw);
+    uint8_t *B = xmalloc(K * ldb);
+    int32_t *bias = xmalloc(M * sizeof(int32_t)), *mult = xmalloc(M * sizeof(int32_t)), *shift = xmalloc(M * sizeof(int32_t));
+    const int wpat = (int)(next() % 6), bpat = (int)(next() % 6);
+    for (size_t i = 0; i < M * ldw; i++) {
+        W[i] = wpat == 0 ? 0 : wpat == 1 ? (int8_t)wmax : wpat == 2 ? (int8_t)-wmax : (int8_t)range(-wmax, wmax);
+    }
+    fill_bytes(B, K * ldb, bpat > 3 ? 3 : bpat);
+    const int mode = (int)(next() % 4);  // typical, >= 1, tiny, mixed
+    for (size_t m = 0; m < M; m++) {
+        bias[m] = (next() % 8 == 0) ? (int32_t)range(-(1 << 30), 1 << 30) : (int32_t)range(-100000, 100000);
+        double real = mode == 0 ? 1e-4 + uniform() * 1e-2 : mode == 1 ? 1.0 + uniform() * 200.0
+                      : mode == 2 ? 1e-11 * (1 + uniform()) : (1e-9 + uniform() * 4.0);
+        if (flotilla_q8_quantize_multiplier(real, &mult[m], &shift[m]) != FLOTILLA_Q8_OK) mult[m] = 0, shift[m] = 0;
+    }
+    const int32_t tmin = yt == FLOTILLA_Q8_U8 ? 0 : -128, tmax = yt == FLOTILLA_Q8_U8 ? 255 : 127;
+    int32_t qmin = tmin, qmax = tmax;
+    if (next() % 3 == 0) {
+        qmin = (int32_t)range(tmin, tmax);
+        qmax = (int32_t)range(qmin, tmax);
+    }
+    const flotilla_q8_requant rq = {.multiplier = mult, .shift = shift, .per_channel = (next() & 1) != 0,
+                                    .type = yt, .zero_point = zy, .qmin = qmin, .qmax = qmax};
+    const flotilla_q8_gemm_pack_params pp = {.M = M, .K = K, .x_type = xt, .x_zero_point = zx, .seven_bit = seven};
+    void *pr = xmalloc(ref->gemm_pack_size(M, K)), *pt = xmalloc(t->gemm_pack_size(M, K));
+    uint8_t *cr = xmalloc(M * ldc), *ct = xmalloc(M * ldc);
+    memset(cr, 0xA5, M * ldc);
+    memset(ct, 0xA5, M * ldc);
+    void *wr = xmalloc(ref->gemm_workspace_size(N, K)), *wt = xmalloc(t->gemm_workspace_size(N, K));
+    char what[200];
+    snprintf(what, sizeof what, "gemm %s M=%zu N=%zu K=%zu xt=%d zx=%d yt=%d mode=%d", t->name, M, N, K, xt, zx, yt, mode);
+    int ok = ref->gemm_pack(&pp, W, ldw, bias, pr) == FLOTILLA_Q8_OK && t->gemm_pack(&pp, W, ldw, bias, pt) == FLOTILLA_Q8_OK;
+    ok = ok && ref->gemm(M, N, K, pr, B, ldb, &rq, cr, ldc, wr) == FLOTILLA_Q8_OK;
+    ok = ok && t->gemm(M, N, K, pt, B, ldb, &rq, ct, ldc, wt) == FLOTILLA_Q8_OK;
+    check(ok && memcmp(cr, ct, M * ldc) == 0, what);
+    // A buffer packed by another path is refused, not misread.
+    check(t->gemm(M, N, K, pr, B, ldb, &rq, ct, ldc, wt) == FLOTILLA_Q8_PACK_MISMATCH, "mismatched pack refused");
+    free(W), free(B), free(bias), free(mult), free(shift), free(pr), free(pt), free(cr), free(ct), free(wr), free(wt);
+}
+
+static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    flotilla_f32_conv2d_geometry g;
+    do {
+        const size_t k = next() % 3 == 0 ? (size_t)range(1, 5) : 3;
+        g = (flotilla_f32_conv2d_geometry){
+            .channels = (size_t)range(1, 12), .in_h = (size_t)range(1, 20), .in_w = (size_t)range(1, 40),
+            .kernel_h = k, .kernel_w = k, .stride_h = (size_t)range(1, 2), .stride_w = (size_t)range(1, 3),
+            .dilation_h = (size_t)range(1, 2), .dilation_w = (size_t)range(1, 2),
+            .pad_top = (size_t)range(0, 2), .pad_left = (size_t)range(0, 2),
+            .pad_bottom = (size_t)range(0, 2), .pad_right = (size_t)range(0, 2),
+        };
+    } while (flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK);
+    const size_t oh = flotilla_f32_conv2d_out_h(&g), ow = flotilla_f32_conv2d_out_w(&g), C = g.channels;
+    const size_t taps = g.kernel_h * g.kernel_w, in = C * g.in_h * g.in_w, out = C * oh * ow;
+    uint8_t *x = xmalloc(in), *yr = xmalloc(out + 1), *yt = xmalloc(out + 1);
+    int8_t *w = xmalloc(C * taps);
+    int32_t *bias = xmalloc(C * 4), *mult = xmalloc(C * 4), *shift = xmalloc(C * 4);
+    fill_bytes(x, in, (int)(next() % 5));
+    for (size_t i = 0; i < C * taps; i++) w[i] = (int8_t)range(-127, 127);
+    for (size_t c = 0; c < C; c++) {
+        bias[c] = (int32_t)range(-50000, 50000);
+        flotilla_q8_quantize_multiplier(1e-3 + uniform() * (next() % 4 == 0 ? 3.0 : 0.05), &mult[c], &shift[c]);
+    }
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_dwconv_params p = {
+        .x_type = xt, .x_zero_point = xt == FLOTILLA_Q8_U8 ? (int32_t)range(0, 255) : (int32_t)range(-128, 127),
+        .weights = w, .bias = (next() & 1) ? bias : NULL,
+        .requant = {.multiplier = mult, .shift = shift, .per_channel = (next() & 1) != 0, .type = FLOTILLA_Q8_U8,
+                    .zero_point = (int32_t)range(0, 255), .qmin = 0, .qmax = 255},
+    };
+    memset(yr, 0x5A, out + 1);
+    memset(yt, 0x5A, out + 1);
+    ref->dwconv(&g, &p, x, yr);
+    t->dwconv(&g, &p, x, yt);
+    char what[200];
+    snprintf(what, sizeof what, "dwconv %s C=%zu %zux%zu k=%zu s=%zu,%zu d=%zu,%zu", t->name, C, g.in_h, g.in_w,
+             g.kernel_h, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w);
+    check(memcmp(yr, yt, out + 1) == 0, what);
+    // im2col on the same geometry: bytes identical, padding = the zero point's byte.
+    const size_t cols = C * taps * oh * ow;
+    uint8_t *ir = xmalloc(cols), *it = xmalloc(cols);
+    ref->im2col(&g, x, (uint8_t)p.x_zero_point, ir);
+    t->im2col(&g, x, (uint8_t)p.x_zero_point, it);
+    check(memcmp(ir, it, cols) == 0, "im2col");
+    free(x), free(yr), free(yt), free(w), free(bias), free(mult), free(shift), free(ir), free(it);
+}
+
+int main(int argc, char **argv) {
+    const char *names[] = {"avx2", "avx512vnni", "neon", "neondot"};
+    const flotilla_q8_kernels *ref = flotilla_q8_kernels_named("reference");
+    if (ref == NULL) return 2;
+    if (argc > 1) {
+        char list[256];
+        snprintf(list, sizeof list, "%s", argv[1]);
+        for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+            if (flotilla_q8_kernels_named(tok) == NULL) {
+                fprintf(stderr, "path %s expected but not runnable on this CPU\n", tok);
+                return 2;
+            }
+        }
+    }
+    contract_unit_tests();
+    for (size_t p = 0; p < sizeof names / sizeof names[0]; p++) {
+        const flotilla_q8_kernels *t = flotilla_q8_kernels_named(names[p]);
+        if (t == NULL) continue;
+        const unsigned long before = passed + failed;
+        // Every M × N pair with a K drawn from the set, then every K with a random M, N.
+        for (size_t i = 0; i < NDIMS; i++) {
+            for (size_t j = 0; j < NDIMS; j++) gemm_case(ref, t, dims[i], dims[j], dims[next() % NDIMS]);
+        }
+        for (size_t i = 0; i < NDIMS; i++) gemm_case(ref, t, dims[next() % NDIMS], dims[next() % NDIMS], dims[i]);
+        gemm_case(ref, t, 5, 9, 1000);  // longer K: several quads, odd tail
+        for (int i = 0; i < 150; i++) dwconv_case(ref, t);
+        printf("%s: %lu checks\n", t->name, passed + failed - before);
+    }
+    printf("%lu passed, %lu failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
