@@ -51,13 +51,26 @@ def main(path):
         print(f"| {n} | {st:.1f} | {ct:.1f} | {tr:.2f} {verdict(tr, TIME_TARGET)} | {mib(st):.0f} | {mib(ct):.0f} "
               f"| {sm:.2f} | {cm:.2f} | {mr:.2f} {verdict(mr, MEMORY_TARGET)} |")
     print()
+    print("CPU during the transfer (medians, ms; the Swift figure splits into event-loop thread + rest), "
+          "minor page faults, and the broker's CPU over the whole run:")
+    print("| N | Swift CPU (loop + rest) | C CPU | CPU Swift/C | Swift faults | C faults | broker CPU Swift / C run |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n in counts:
+        s, c = runs[(n, "swift")], runs[(n, "c")]
+        scpu, sloop, ccpu = med(s, "cpu_ms"), med(s, "loop_cpu_ms"), med(c, "cpu_ms")
+        print(f"| {n} | {scpu:.0f} ({sloop:.0f} + {scpu - sloop:.0f}) | {ccpu:.0f} | {scpu / ccpu if ccpu else float('inf'):.2f} "
+              f"| {med(s, 'minor_faults'):.0f} | {med(c, 'minor_faults'):.0f} "
+              f"| {med(s, 'broker_cpu_ms'):.0f} / {med(c, 'broker_cpu_ms'):.0f} |")
+    print()
     print("Spread over runs (min–max), connect+subscribe time, broker peak RSS (medians):")
-    print("| N | runs | Swift ms | C ms | Swift KiB/client | C KiB/client | connect Swift / C ms | broker peak Swift / C MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| N | runs | Swift ms | C ms | Swift KiB/client | C KiB/client | Swift KiB/client at last SUBACK "
+          "| connect Swift / C ms | broker peak Swift / C MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in counts:
         s, c = runs[(n, "swift")], runs[(n, "c")]
         print(f"| {n} | {len(s)} | {spread(s, 'time_ms', '{:.0f}')} | {spread(c, 'time_ms', '{:.0f}')} "
               f"| {spread(s, 'kib_per_client', '{:.2f}')} | {spread(c, 'kib_per_client', '{:.2f}')} "
+              f"| {spread(s, 'kib_per_client_at_subscribe', '{:.2f}')} "
               f"| {med(s, 'connect_ms'):.0f} / {med(c, 'connect_ms'):.0f} "
               f"| {med(s, 'broker_peak_kib') / 1024:.1f} / {med(c, 'broker_peak_kib') / 1024:.1f} |")
 

@@ -110,6 +110,7 @@ EOF
     exit 1
 }
 
+clk_tck="$(getconf CLK_TCK)"
 results="$bin/results.jsonl"
 : >"$results"
 run_one() {  # impl binary n
@@ -120,9 +121,11 @@ run_one() {  # impl binary n
         tail -n 20 "$work/mosquitto.log" >&2 2>/dev/null || true
         exit 1
     fi
+    # The broker's peak RSS and its CPU time (utime + stime, clock ticks) over the whole run.
     hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/$broker_pid/status" 2>/dev/null || echo 0)"
+    ticks="$(sed 's/.*) //' "/proc/$broker_pid/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)"
     stop_broker
-    echo "${line%\}},\"broker_peak_kib\":${hwm:-0}}" | tee -a "$results" >&2
+    echo "${line%\}},\"broker_peak_kib\":${hwm:-0},\"broker_cpu_ms\":$(( ${ticks:-0} * 1000 / clk_tck ))}" | tee -a "$results" >&2
 }
 
 echo "== running: N = ${counts[*]}, $repeat run(s) each, broker restarted for every run" >&2

@@ -10,8 +10,10 @@
  * all are connected and subscribed, the publisher sends CHUNKS messages of CHUNK_BYTES each, the
  * chunk index in the first 4 bytes (big-endian). The clock runs from the first publish until the
  * last subscriber holds every index exactly once and the full byte count. Memory per client is
- * VmRSS after all N subscribers are connected and subscribed, minus VmRSS before creating them
- * (the publisher is already connected then, so library code paths are warm), divided by N.
+ * VmRSS after all N subscribers are connected and subscribed and one idle second has passed
+ * (the Swift side gives back transient connect-phase memory in that second), minus VmRSS before
+ * creating them (the publisher is already connected then, so library code paths are warm),
+ * divided by N; the figure right at the last SUBACK is printed too.
  *
  * Output: one JSON line on stdout; errors go to stderr with exit status 1.
  *
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +106,18 @@ static long rss_kib(void) {
     }
     fclose(f);
     return kib;
+}
+
+/* CPU time (user + system) in ms and minor page faults of this process so far. */
+static void usage_now(double *cpu_ms, long *minor_faults) {
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0) {
+        *cpu_ms = 0, *minor_faults = 0;
+        return;
+    }
+    *cpu_ms = (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 +
+              (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000;
+    *minor_faults = u.ru_minflt;
 }
 
 /* Keeps the client's epoll interest in step with libmosquitto: always readable, writable only
@@ -212,20 +227,14 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosqu
 
 /* ---- the event loop ---- */
 
-/* Serves I/O for every client until done() holds, a callback failed, or the deadline passes. */
-static int run_until(bool (*done)(void), struct client *clients, int count, double deadline, const char *what) {
+/* Serves I/O for every client until done() holds (returns 0), a callback failed (-1), or the
+ * deadline passes (1). */
+static int run_until(bool (*done)(void), struct client *clients, int count, double deadline) {
     struct epoll_event events[256];
     double next_misc = now_s() + 0.5;
     while (!done()) {
         if (failed) return -1;
-        double t = now_s();
-        if (t > deadline) {
-            fprintf(stderr, "fanout.c: timed out after %d s waiting for %s (connected %d, subscribed %d, "
-                            "complete %d of %d, acked %d of %d); raise --timeout-s or check the broker\n",
-                    opt.timeout_s, what, connected_count, subscribed_count, completed_count, opt.subscribers,
-                    acked_count, opt.chunks);
-            return -1;
-        }
+        if (now_s() > deadline) return 1;
         int n = epoll_wait(epfd, events, 256, 100);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -268,9 +277,21 @@ static int run_until(bool (*done)(void), struct client *clients, int count, doub
     return failed ? -1 : 0;
 }
 
+/* run_until with the run's deadline; says what it waited for if that passes. */
+static int wait_for(bool (*done)(void), struct client *clients, int count, double deadline, const char *what) {
+    int rc = run_until(done, clients, count, deadline);
+    if (rc == 1)
+        fprintf(stderr, "fanout.c: timed out after %d s waiting for %s (connected %d, subscribed %d, "
+                        "complete %d of %d, acked %d of %d); raise --timeout-s or check the broker\n",
+                opt.timeout_s, what, connected_count, subscribed_count, completed_count, opt.subscribers,
+                acked_count, opt.chunks);
+    return rc;
+}
+
 static bool publisher_connected(void) { return connected_count == 1; }
 static bool all_subscribed(void) { return connected_count == opt.subscribers + 1 && subscribed_count == opt.subscribers; }
 static bool all_complete(void) { return completed_count == opt.subscribers && acked_count == opt.chunks; }
+static bool never(void) { return false; }
 
 /* Creates a client and starts its connection (TCP connect and CONNECT; CONNACK comes later). */
 static int start_client(struct client *c, int index) {
@@ -386,18 +407,24 @@ int main(int argc, char **argv) {
     struct client *clients = calloc((size_t)opt.subscribers + 1, sizeof *clients);
     if (!clients) return 1;
     if (start_client(&clients[0], -1) != 0) return 1;
-    if (run_until(publisher_connected, clients, 1, deadline, "the publisher's CONNACK") != 0) return 1;
+    if (wait_for(publisher_connected, clients, 1, deadline, "the publisher's CONNACK") != 0) return 1;
 
     long rss_before = rss_kib();
     double t_connect = now_s();
     for (int i = 1; i <= opt.subscribers; i++) {
         if (start_client(&clients[i], i - 1) != 0) return 1;
     }
-    if (run_until(all_subscribed, clients, opt.subscribers + 1, deadline, "every CONNACK and SUBACK") != 0) return 1;
+    if (wait_for(all_subscribed, clients, opt.subscribers + 1, deadline, "every CONNACK and SUBACK") != 0) return 1;
     double connect_ms = (now_s() - t_connect) * 1000;
+    long rss_subscribed = rss_kib();
+    /* One idle second with the loop running (keepalive served), as on the Swift side. */
+    if (run_until(never, clients, opt.subscribers + 1, now_s() + 1.0) != 1) return 1;
     long rss_after = rss_kib();
 
     struct client *pub = &clients[0];
+    double cpu_start, cpu_end;
+    long faults_start, faults_end;
+    usage_now(&cpu_start, &faults_start);
     double start = now_s();
     for (int i = 0; i < opt.chunks; i++) {
         rc = mosquitto_publish_v5(pub->mosq, NULL, opt.topic, opt.chunk_bytes, payloads[i], 1, false, NULL);
@@ -407,16 +434,19 @@ int main(int argc, char **argv) {
         }
     }
     if (update_interest(pub) != 0) return 1;
-    if (run_until(all_complete, clients, opt.subscribers + 1, deadline, "every chunk at every subscriber") != 0) return 1;
+    if (wait_for(all_complete, clients, opt.subscribers + 1, deadline, "every chunk at every subscriber") != 0) return 1;
 
+    usage_now(&cpu_end, &faults_end);
     double total_bytes = (double)opt.subscribers * opt.chunks * opt.chunk_bytes;
     double time_ms = (last_complete_s - start) * 1000;
     printf("{\"impl\":\"c\",\"subscribers\":%d,\"chunks\":%d,\"chunk_bytes\":%d,\"time_ms\":%.3f,"
            "\"publish_acked_ms\":%.3f,\"mib_per_s\":%.2f,\"connect_ms\":%.1f,\"rss_before_kib\":%ld,"
-           "\"rss_after_kib\":%ld,\"kib_per_client\":%.2f}\n",
+           "\"rss_subscribed_kib\":%ld,\"rss_after_kib\":%ld,\"kib_per_client\":%.2f,"
+           "\"kib_per_client_at_subscribe\":%.2f,\"cpu_ms\":%.0f,\"minor_faults\":%ld,\"loop_cpu_ms\":%.0f}\n",
            opt.subscribers, opt.chunks, opt.chunk_bytes, time_ms, (last_ack_s - start) * 1000,
-           total_bytes / 1048576.0 / (time_ms / 1000), connect_ms, rss_before, rss_after,
-           (double)(rss_after - rss_before) / opt.subscribers);
+           total_bytes / 1048576.0 / (time_ms / 1000), connect_ms, rss_before, rss_subscribed, rss_after,
+           (double)(rss_after - rss_before) / opt.subscribers, (double)(rss_subscribed - rss_before) / opt.subscribers,
+           cpu_end - cpu_start, faults_end - faults_start, cpu_end - cpu_start);
     fflush(stdout);
 
     closing = true;

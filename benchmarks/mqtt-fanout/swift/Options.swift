@@ -53,20 +53,3 @@ struct BenchmarkError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// VmRSS of this process in KiB, read from /proc/self/status as the C peer does.
-func residentKiB() throws(BenchmarkError) -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-        throw BenchmarkError("cannot read /proc/self/status; this benchmark needs Linux procfs")
-    }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        let digits = line.dropFirst("VmRSS:".count).filter(\.isNumber)
-        if let kib = Int(digits) { return kib }
-    }
-    throw BenchmarkError("/proc/self/status has no readable VmRSS line")
-}
-
-func milliseconds(_ d: Duration) -> Double {
-    let (s, atto) = d.components
-    return Double(s) * 1000 + Double(atto) / 1e15
-}

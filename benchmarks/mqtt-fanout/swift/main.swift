@@ -6,8 +6,9 @@
 // subscribed, the publisher sends `chunks` messages of `chunkBytes` (index in the first 4 bytes,
 // big-endian). The clock runs from the first publish until the last subscriber holds every
 // index exactly once and the full byte count. Memory per client: VmRSS after all N are connected
-// and subscribed (with their consumer tasks running) minus VmRSS before creating them (the
-// publisher is connected by then), over N. Only the public MQTT API is used.
+// and subscribed (with their consumer tasks running) and one idle second has passed, minus VmRSS
+// before creating them (the publisher is connected by then), over N; the figure right at the
+// last SUBACK is printed too. Only the public MQTT API is used.
 import Foundation
 import MQTT
 import Synchronization
@@ -29,8 +30,15 @@ struct Result {
     var publishAckedMs: Double
     var connectMs: Double
     var rssBeforeKiB: Int
+    var rssSubscribedKiB: Int
     var rssAfterKiB: Int
+    /// Process CPU (all threads) and minor page faults from the first publish to the end.
+    var cpuMs: Double
+    var minorFaults: Int
+    /// CPU of the event loop's thread over the same span.
+    var loopCPUMs: Double
 }
+
 
 func configuration(_ o: Options, clientID: String) -> MQTTConfiguration {
     var c = MQTTConfiguration(host: o.host, port: o.port, clientID: clientID)
@@ -66,8 +74,7 @@ func consume(_ client: MQTTClient, index: Int, _ o: Options, into sink: AsyncStr
     sink.yield(.failed("subscriber \(index): message stream ended after \(seen.nonzeroBitCount) of \(o.chunks) chunks (connection lost?)"))
 }
 
-func run(_ o: Options, progress: Progress) async throws -> Result {
-    let loop = MQTTEventLoop(name: "mqtt-fanout")
+func run(_ o: Options, loop: MQTTEventLoop, progress: Progress) async throws -> Result {
     // Payloads are built before the clock starts; the index goes in the first 4 bytes.
     let payloads: [[UInt8]] = (0..<o.chunks).map { i in
         var p = (0..<o.chunkBytes).map { b in UInt8(truncatingIfNeeded: b &* 31 &+ i) }
@@ -107,9 +114,16 @@ func run(_ o: Options, progress: Progress) async throws -> Result {
         Task { await consume(client, index: i, o, into: sink) }
     }
     let connectMs = milliseconds(.now - connectStart)
+    let rssSubscribed = try residentKiB()
+    // Transient memory of the connect phase (connect workers, task-group children) is given
+    // back or reused within a moment; the steady cost of a connected client is measured after
+    // an idle second, as in the C peer.
+    try await Task.sleep(for: .seconds(1))
     let rssAfter = try residentKiB()
 
     progress.phase.withLock { $0 = "every chunk at every subscriber" }
+    let usageStart = ProcessUsage.now()
+    let loopCPUStart = eventLoopThreadCPUMs()
     let start = ContinuousClock.now
     async let lastAck: ContinuousClock.Instant = withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
         for p in payloads {
@@ -134,13 +148,17 @@ func run(_ o: Options, progress: Progress) async throws -> Result {
         if completed == o.subscribers { break }
     }
     let acked = try await lastAck
+    let usageEnd = ProcessUsage.now()
+    let loopCPUEnd = eventLoopThreadCPUMs()
 
     await withTaskGroup(of: Void.self) { group in
         for c in subscribers + [publisher] { group.addTask { await c.disconnect() } }
     }
     return Result(
         timeMs: milliseconds(lastComplete - start), publishAckedMs: milliseconds(acked - start),
-        connectMs: connectMs, rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter)
+        connectMs: connectMs, rssBeforeKiB: rssBefore, rssSubscribedKiB: rssSubscribed, rssAfterKiB: rssAfter,
+        cpuMs: usageEnd.cpuMs - usageStart.cpuMs, minorFaults: usageEnd.minorFaults - usageStart.minorFaults,
+        loopCPUMs: loopCPUEnd - loopCPUStart)
 }
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -154,6 +172,9 @@ do {
 } catch {
     fail(error.description, status: 2)
 }
+// Created here, on the main thread, so the loop thread inherits the process's name and its CPU
+// time can be found (see eventLoopThreadCPUMs).
+let loop = MQTTEventLoop(name: "mqtt-fanout")
 let progress = Progress()
 // A hung run (a message lost, a client stuck) must end with a message, not block run.sh forever.
 Task.detached {
@@ -162,7 +183,7 @@ Task.detached {
     fail("timed out after \(options.timeoutSeconds) s waiting for \(phase) (\(progress.completed.load(ordering: .relaxed)) of \(options.subscribers) subscribers complete); raise --timeout-s or check the broker", status: 1)
 }
 do {
-    let r = try await run(options, progress: progress)
+    let r = try await run(options, loop: loop, progress: progress)
     let totalMiB = Double(options.subscribers * options.chunks * options.chunkBytes) / 1_048_576
     let fields: [String] = [
         "\"impl\":\"swift\"", "\"subscribers\":\(options.subscribers)", "\"chunks\":\(options.chunks)",
@@ -170,8 +191,11 @@ do {
         String(format: "\"publish_acked_ms\":%.3f", r.publishAckedMs),
         String(format: "\"mib_per_s\":%.2f", totalMiB / (r.timeMs / 1000)),
         String(format: "\"connect_ms\":%.1f", r.connectMs), "\"rss_before_kib\":\(r.rssBeforeKiB)",
-        "\"rss_after_kib\":\(r.rssAfterKiB)",
+        "\"rss_subscribed_kib\":\(r.rssSubscribedKiB)", "\"rss_after_kib\":\(r.rssAfterKiB)",
         String(format: "\"kib_per_client\":%.2f", Double(r.rssAfterKiB - r.rssBeforeKiB) / Double(options.subscribers)),
+        String(format: "\"kib_per_client_at_subscribe\":%.2f", Double(r.rssSubscribedKiB - r.rssBeforeKiB) / Double(options.subscribers)),
+        String(format: "\"cpu_ms\":%.0f", r.cpuMs), "\"minor_faults\":\(r.minorFaults)",
+        String(format: "\"loop_cpu_ms\":%.0f", r.loopCPUMs),
     ]
     print("{" + fields.joined(separator: ",") + "}")
 } catch {
