@@ -128,6 +128,7 @@ run_one() {  # impl binary n
     echo "${line%\}},\"broker_peak_kib\":${hwm:-0},\"broker_cpu_ms\":$(( ${ticks:-0} * 1000 / clk_tck ))}" | tee -a "$results" >&2
 }
 
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== running: N = ${counts[*]}, $repeat run(s) each, broker restarted for every run" >&2
 for n in "${counts[@]}"; do
     for ((r = 0; r < repeat; r++)); do
@@ -142,4 +143,5 @@ done
 
 echo
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); mosquitto $(mosquitto -h 2>/dev/null | awk 'NR==1 {print $3}'); runs per cell: $repeat"
+echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on these cores makes wall times noisy; CPU times hold better)"
 python3 "$here/report.py" "$results"
