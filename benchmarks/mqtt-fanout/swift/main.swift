@@ -39,7 +39,6 @@ struct Result {
     var loopCPUMs: Double
 }
 
-
 func configuration(_ o: Options, clientID: String) -> MQTTConfiguration {
     var c = MQTTConfiguration(host: o.host, port: o.port, clientID: clientID)
     c.protocolVersion = .v5
@@ -56,7 +55,10 @@ func consume(_ client: MQTTClient, index: Int, _ o: Options, into sink: AsyncStr
     var bytes = 0
     for await m in client.messages {
         guard m.topic == o.topic, m.payload.count == o.chunkBytes, m.qos == .atLeastOnce else {
-            sink.yield(.failed("subscriber \(index): unexpected message on '\(m.topic)' (\(m.payload.count) bytes, QoS \(m.qos.rawValue)); wanted \(o.chunkBytes) bytes at QoS 1 on '\(o.topic)'"))
+            sink.yield(
+                .failed(
+                    "subscriber \(index): unexpected message on '\(m.topic)' (\(m.payload.count) bytes, QoS \(m.qos.rawValue)); wanted \(o.chunkBytes) bytes at QoS 1 on '\(o.topic)'"
+                ))
             return
         }
         let idx = m.payload.prefix(4).reduce(0) { $0 << 8 | Int($1) }
@@ -180,7 +182,9 @@ let progress = Progress()
 Task.detached {
     try? await Task.sleep(for: .seconds(options.timeoutSeconds))
     let phase = progress.phase.withLock { $0 }
-    fail("timed out after \(options.timeoutSeconds) s waiting for \(phase) (\(progress.completed.load(ordering: .relaxed)) of \(options.subscribers) subscribers complete); raise --timeout-s or check the broker", status: 1)
+    fail(
+        "timed out after \(options.timeoutSeconds) s waiting for \(phase) (\(progress.completed.load(ordering: .relaxed)) of \(options.subscribers) subscribers complete); raise --timeout-s or check the broker",
+        status: 1)
 }
 do {
     let r = try await run(options, loop: loop, progress: progress)
