@@ -154,7 +154,7 @@ let package = Package(
         // MARK: Benchmarks — each prints our figure beside a peer's from the same run.
         .executableTarget(
             name: "mqtt-fanout",
-            dependencies: ["MQTT", "MQTTTestSupport"],
+            dependencies: ["MQTT"],
             path: "benchmarks/mqtt-fanout/swift",
             swiftSettings: strictSwift
         ),
