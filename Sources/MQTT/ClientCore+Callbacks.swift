@@ -1,4 +1,5 @@
 internal import CMosquitto
+import Foundation
 
 // libmosquitto's callbacks. They are C function pointers: no captures, so the client is found
 // through the user-data pointer given to mosquitto_new (an unretained ClientCore, which outlives
@@ -27,8 +28,8 @@ extension ClientCore {
             ClientCore.from(obj)?.loopUnsubscribeAcknowledged(mid: mid)
         }
         mosquitto_message_v5_callback_set(handle) { _, obj, msg, props in
-            guard let core = ClientCore.from(obj), let m = msg?.pointee else { return }
-            core.onMessage(m, props: props)
+            guard let core = ClientCore.from(obj), let msg else { return }
+            core.onMessage(UnsafeMutablePointer(mutating: msg), props: props)
         }
         mosquitto_log_callback_set(handle) { _, obj, level, text in
             guard let core = ClientCore.from(obj), let text else { return }
@@ -71,12 +72,26 @@ extension ClientCore {
         loopConnectionEnded(error: error)
     }
 
-    private func onMessage(_ m: mosquitto_message, props: OpaquePointer?) {
-        let topic = m.topic.map { String(cString: $0) } ?? ""
-        let payload: [UInt8] = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(m.payloadlen))) } ?? []
+    /// Adopts the payload buffer instead of copying it. libmosquitto (2.0) frees a received
+    /// message with message__cleanup right after this callback returns — for QoS 0 and 1 in
+    /// handle__publish, for QoS 2 in handle__pubrel — and never reads the payload after the
+    /// callback; free(NULL) is a no-op, so taking the pointer and leaving NULL behind hands
+    /// ownership to the Data, which frees it with free() (libmosquitto allocates with calloc).
+    private func onMessage(_ m: UnsafeMutablePointer<mosquitto_message>, props: OpaquePointer?) {
+        let topic = m.pointee.topic.map { String(cString: $0) } ?? ""
+        var payload = Data()
+        if let bytes = m.pointee.payload, m.pointee.payloadlen > 0 {
+            payload = Data(bytesNoCopy: bytes, count: Int(m.pointee.payloadlen), deallocator: .free)
+            m.pointee.payload = nil
+            m.pointee.payloadlen = 0
+        }
         let message = MQTTMessage(
-            topic: topic, payload: payload, qos: MQTTQoS(rawValue: m.qos) ?? .atMostOnce, retain: m.retain,
-            properties: MQTTProperties(mosquittoList: props))
-        messages.yield(message)
+            topic: topic, payload: payload, qos: MQTTQoS(rawValue: m.pointee.qos) ?? .atMostOnce, retain: m.pointee.retain,
+            properties: props == nil ? MQTTProperties() : MQTTProperties(mosquittoList: props))
+        if let handler = messageHandler {
+            handler(message)
+        } else {
+            messages.yield(message)
+        }
     }
 }

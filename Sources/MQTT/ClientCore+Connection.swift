@@ -166,7 +166,7 @@ extension ClientCore {
             return
         }
         if phase == .closed { return }
-        if let error { configuration.logger.debug("\(error.message)") }
+        if let error { logger.debug("\(error.message)") }
         if wasConnected { events.yield(.disconnected(error)) }
 
         let initial = !everConnected

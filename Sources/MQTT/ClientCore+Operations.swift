@@ -61,6 +61,7 @@ extension ClientCore {
 
     func loopPublishAcknowledged(mid: Int32, reasonCode: Int) {
         guard let pending = pendingPublishes.removeValue(forKey: mid) else { return }
+        if pendingPublishes.isEmpty { pendingPublishes = [:] }  // give back the table's storage
         if reasonCode < 0x80 {
             pending.continuation.resume()
         } else if reasonCode == 0x95 {
@@ -99,6 +100,7 @@ extension ClientCore {
 
     func loopSubscribeAcknowledged(mid: Int32, granted: [Int32]) {
         guard let filter = pendingSubAcks.removeValue(forKey: mid) else { return }
+        if pendingSubAcks.isEmpty { pendingSubAcks = [:] }  // give back the table's storage
         let code = Int(granted.first ?? 0x80)
         if code >= 0x80 {
             loopSubscriptionFailed(filter, MQTTError(.subscriptionRejected(filter: filter, reasonCode: code), "\(label): the broker refused the subscription to '\(filter)': \(MQTTError.reasonName(code)); check the broker's ACL for this client"))
@@ -106,6 +108,7 @@ extension ClientCore {
         }
         subscriptions[filter]?.confirmed = true
         let ws = subscribeWaiters.removeValue(forKey: filter) ?? []
+        if subscribeWaiters.isEmpty { subscribeWaiters = [:] }
         for w in ws { w.resume(returning: MQTTQoS(rawValue: Int32(code)) ?? .atMostOnce) }
     }
 

@@ -1,5 +1,6 @@
 internal import CMosquitto
 import Foundation
+import Logging
 import Glibc
 import Synchronization
 
@@ -33,6 +34,8 @@ final class ClientCore: @unchecked Sendable {
     let configuration: MQTTConfiguration
     unowned(unsafe) let loop: MQTTEventLoop
     let messages: AsyncStream<MQTTMessage>.Continuation
+    /// When set, messages go to this handler on the loop thread instead of `messages`.
+    let messageHandler: (@Sendable (MQTTMessage) -> Void)?
     let events: AsyncStream<MQTTConnectionEvent>.Continuation
     let connected = Atomic<Bool>(false)
 
@@ -61,12 +64,14 @@ final class ClientCore: @unchecked Sendable {
     init(
         configuration: MQTTConfiguration, loop: MQTTEventLoop,
         messages: AsyncStream<MQTTMessage>.Continuation,
+        messageHandler: (@Sendable (MQTTMessage) -> Void)?,
         events: AsyncStream<MQTTConnectionEvent>.Continuation
     ) throws(MQTTError) {
         self.token = Self.nextToken.add(1, ordering: .relaxed).newValue
         self.configuration = configuration
         self.loop = loop
         self.messages = messages
+        self.messageHandler = messageHandler
         self.events = events
         MosquittoLibrary.initializeOnce()
         try validate(configuration)
@@ -83,6 +88,8 @@ final class ClientCore: @unchecked Sendable {
         }
         installCallbacks(handle)
     }
+
+    var logger: Logger { configuration.logger ?? MQTTConfiguration.defaultLogger }
 
     /// "client 'id' → host:port", for messages.
     var label: String { "MQTT client '\(configuration.clientID)' → \(configuration.host):\(configuration.port)" }

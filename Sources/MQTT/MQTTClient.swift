@@ -1,3 +1,5 @@
+public import Foundation
+
 /// An MQTT 5 / 3.1.1 client over libmosquitto, driven by an `MQTTEventLoop` shared with other
 /// clients (one thread for thousands of clients).
 ///
@@ -10,20 +12,28 @@
 /// - `messages` yields every message for this client's subscriptions, in arrival order; it has
 ///   one consumer. `connectionEvents` reports connects, losses and reconnect attempts.
 public final class MQTTClient: Sendable {
-    public let configuration: MQTTConfiguration
+    public var configuration: MQTTConfiguration { core.configuration }
     public let messages: AsyncStream<MQTTMessage>
     public let connectionEvents: AsyncStream<MQTTConnectionEvent>
     private let core: ClientCore
     private let loop: MQTTEventLoop
 
-    public init(configuration: MQTTConfiguration, eventLoop: MQTTEventLoop = .shared) throws(MQTTError) {
-        self.configuration = configuration
+    /// - Parameter onMessage: if given, every received message is passed to it on the event
+    ///   loop's thread (it must return quickly and not block) and `messages` stays empty. This
+    ///   spares a consumer task per client where thousands of clients run in one process.
+    public init(
+        configuration: MQTTConfiguration, eventLoop: MQTTEventLoop = .shared,
+        onMessage: (@Sendable (MQTTMessage) -> Void)? = nil
+    ) throws(MQTTError) {
         self.loop = eventLoop
         let (messages, messagesContinuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
+        if onMessage != nil { messagesContinuation.finish() }
         let (events, eventsContinuation) = AsyncStream.makeStream(of: MQTTConnectionEvent.self, bufferingPolicy: .bufferingNewest(256))
         self.messages = messages
         self.connectionEvents = events
-        self.core = try ClientCore(configuration: configuration, loop: eventLoop, messages: messagesContinuation, events: eventsContinuation)
+        self.core = try ClientCore(
+            configuration: configuration, loop: eventLoop, messages: messagesContinuation, messageHandler: onMessage,
+            events: eventsContinuation)
     }
 
     deinit {
@@ -60,6 +70,13 @@ public final class MQTTClient: Sendable {
 
     public func publish(
         topic: String, payload: [UInt8], qos: MQTTQoS = .atLeastOnce, retain: Bool = false,
+        properties: MQTTProperties = .init()
+    ) async throws {
+        try await publish(MQTTMessage(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties))
+    }
+
+    public func publish(
+        topic: String, payload: Data, qos: MQTTQoS = .atLeastOnce, retain: Bool = false,
         properties: MQTTProperties = .init()
     ) async throws {
         try await publish(MQTTMessage(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties))

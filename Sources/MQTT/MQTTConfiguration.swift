@@ -46,7 +46,11 @@ public struct MQTTConfiguration: Sendable {
     /// Outgoing QoS ≥ 1 messages in flight before libmosquitto queues further ones (MQTT 5:
     /// capped by the broker's receive maximum).
     public var maxInflightMessages: Int = 100
-    public var logger: Logger = Logger(label: "flotilla.mqtt")
+    /// nil: the shared `defaultLogger` (a logger per client would cost every one of a
+    /// thousand simulated devices its own copy).
+    public var logger: Logger?
+
+    public static let defaultLogger = Logger(label: "flotilla.mqtt")
 
     public init(host: String = "127.0.0.1", port: Int = 1883, clientID: String) {
         self.host = host

@@ -1,13 +1,18 @@
+public import Foundation
+
 /// One application message, received or to be published.
+///
+/// A received payload is the buffer libmosquitto read from the socket, adopted without a copy
+/// (model chunks are 256 KiB–1 MiB and a fleet simulator receives them a thousand times over).
 public struct MQTTMessage: Sendable, Equatable {
     public var topic: String
-    public var payload: [UInt8]
+    public var payload: Data
     public var qos: MQTTQoS
     public var retain: Bool
     public var properties: MQTTProperties
 
     public init(
-        topic: String, payload: [UInt8], qos: MQTTQoS = .atLeastOnce, retain: Bool = false,
+        topic: String, payload: Data, qos: MQTTQoS = .atLeastOnce, retain: Bool = false,
         properties: MQTTProperties = .init()
     ) {
         self.topic = topic
@@ -15,6 +20,13 @@ public struct MQTTMessage: Sendable, Equatable {
         self.qos = qos
         self.retain = retain
         self.properties = properties
+    }
+
+    public init(
+        topic: String, payload: [UInt8], qos: MQTTQoS = .atLeastOnce, retain: Bool = false,
+        properties: MQTTProperties = .init()
+    ) {
+        self.init(topic: topic, payload: Data(payload), qos: qos, retain: retain, properties: properties)
     }
 }
 

@@ -13,12 +13,12 @@ final class ConnectionTests: XCTestCase {
         let device = try MQTTClient(configuration: c)
         try await device.connect()
         try await device.publish(topic: "devices/will-device/status", payload: Array("online".utf8), retain: true)
-        let awaited = try await inbox.next(1)[0].payload
+        let awaited = try await inbox.next(1)[0].bytes
         XCTAssertEqual(awaited, Array("online".utf8))
         device.abort()
         let will = try await inbox.next(1)[0]
         XCTAssertEqual(will.topic, "devices/will-device/status")
-        XCTAssertEqual(will.payload, Array("offline".utf8))
+        XCTAssertEqual(will.bytes, Array("offline".utf8))
     }
 
     func testGracefulDisconnectDoesNotFireWill() async throws {
@@ -93,7 +93,7 @@ final class ConnectionTests: XCTestCase {
         }
         let pub = try await broker.connectedClient("resub-pub")
         try await pub.publish(topic: "resub/x", payload: Array("after".utf8))
-        let awaited = try await inbox.next(1)[0].payload
+        let awaited = try await inbox.next(1)[0].bytes
         XCTAssertEqual(awaited, Array("after".utf8))
     }
 

@@ -36,7 +36,7 @@ final class ManyClientsTests: XCTestCase {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for client in clients {
                     group.addTask {
-                        for await m in client.messages { return m.payload == payload }
+                        for await m in client.messages { return m.bytes == payload }
                         return false
                     }
                 }

@@ -16,7 +16,7 @@ final class RoundTripTests: XCTestCase {
                 try await pub.publish(topic: "rt/\(version)/\(qos.rawValue)", payload: payload, qos: qos)
                 let got = try await inbox.next(1)
                 XCTAssertEqual(got.first?.topic, "rt/\(version)/\(qos.rawValue)")
-                XCTAssertEqual(got.first?.payload, payload)
+                XCTAssertEqual(got.first?.bytes, payload)
                 XCTAssertEqual(got.first?.qos, qos)
                 XCTAssertEqual(got.first?.retain, false)
             }
@@ -58,7 +58,7 @@ final class RoundTripTests: XCTestCase {
         let inbox = Inbox(late)
         try await late.subscribe("state/+")
         let m = try await inbox.next(1)[0]
-        XCTAssertEqual(m.payload, Array("v1".utf8))
+        XCTAssertEqual(m.bytes, Array("v1".utf8))
         XCTAssertTrue(m.retain)
         // An empty retained payload clears it: a third subscriber gets nothing retained, only
         // the live message published after it subscribed.
@@ -118,6 +118,30 @@ final class RoundTripTests: XCTestCase {
         XCTAssertGreaterThan(byMember["b"]?.count ?? 0, 0, "member b got nothing: the broker did not share")
     }
 
+    func testMessageHandlerReceivesInsteadOfTheStream() async throws {
+        let broker = try await MosquittoBroker.start()
+        let (received, sink) = AsyncStream.makeStream(of: MQTTMessage.self)
+        let sub = try MQTTClient(configuration: broker.configuration("handler-sub"), onMessage: { sink.yield($0) })
+        try await sub.connect()
+        try await sub.subscribe("handler/#")
+        let pub = try await broker.connectedClient("handler-pub")
+        for i in 0..<3 { try await pub.publish(topic: "handler/\(i)", payload: [UInt8(i), 7]) }
+        let got = try await withTimeout(10, "3 handler messages") { () -> [MQTTMessage] in
+            var out: [MQTTMessage] = []
+            for await m in received {
+                out.append(m)
+                if out.count == 3 { break }
+            }
+            return out
+        }
+        XCTAssertEqual(got.map(\.topic), ["handler/0", "handler/1", "handler/2"])
+        XCTAssertEqual(got.map(\.bytes), [[0, 7], [1, 7], [2, 7]])
+        // With a handler the stream carries nothing and is finished at once.
+        var it = sub.messages.makeAsyncIterator()
+        let fromStream = await it.next()
+        XCTAssertNil(fromStream)
+    }
+
     func testSixteenMegabytePayload() async throws {
         let broker = try await MosquittoBroker.start()
         let sub = try await broker.connectedClient("big-sub")
@@ -131,8 +155,8 @@ final class RoundTripTests: XCTestCase {
         }
         try await pub.publish(topic: "big/x", payload: payload, qos: .atLeastOnce)
         let got = try await inbox.next(1, timeout: 60)[0]
-        XCTAssertEqual(got.payload.count, payload.count)
-        XCTAssertTrue(got.payload == payload, "16 MiB payload arrived altered")
+        XCTAssertEqual(got.bytes.count, payload.count)
+        XCTAssertTrue(got.bytes == payload, "16 MiB payload arrived altered")
     }
 }
 

@@ -16,7 +16,7 @@ final class TLSTests: XCTestCase {
         let inbox = Inbox(client)
         try await client.subscribe("tls/x")
         try await client.publish(topic: "tls/x", payload: Array("secret".utf8))
-        let awaited = try await inbox.next(1)[0].payload
+        let awaited = try await inbox.next(1)[0].bytes
         XCTAssertEqual(awaited, Array("secret".utf8))
         await client.disconnect()
 

@@ -70,3 +70,7 @@ func expectMQTTError(
         XCTFail("expected an MQTTError, got \(error)", file: file, line: line)
     }
 }
+
+extension MQTTMessage {
+    var bytes: [UInt8] { Array(payload) }
+}

@@ -3,6 +3,11 @@
 # same scenario, same private broker, same run. See docs/benchmarks.md, "MQTT fan-out".
 #
 #   bash benchmarks/mqtt-fanout/run.sh [--subscribers 10,100,1000] [--repeat K] [--timeout-s S]
+#                                      [--api handler|stream]
+#
+# --api: how the Swift subscribers take messages — a callback on the event loop (handler, the
+# default, as the C peer and the fleet simulator do) or one consumer task per client draining
+# MQTTClient.messages (stream).
 #
 # For every N and every repeat each program runs against a freshly started mosquitto (so every
 # run starts equal: no sessions, no retained state, no allocator history), in alternating order.
@@ -16,11 +21,13 @@ bin="$here/bin"
 subscribers="10,100,1000"
 repeat=1
 timeout_s=300
+api=handler
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --subscribers) subscribers="${2:?--subscribers needs a list like 10,100,1000}"; shift 2 ;;
         --repeat) repeat="${2:?--repeat needs a count}"; shift 2 ;;
         --timeout-s) timeout_s="${2:?--timeout-s needs seconds}"; shift 2 ;;
+        --api) api="${2:?--api needs handler or stream}"; shift 2 ;;
         -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -114,9 +121,10 @@ clk_tck="$(getconf CLK_TCK)"
 results="$bin/results.jsonl"
 : >"$results"
 run_one() {  # impl binary n
-    local impl="$1" exe="$2" n="$3" line hwm
+    local impl="$1" exe="$2" n="$3" line hwm extra=()
+    [[ "$impl" == swift ]] && extra=(--api "$api")
     start_broker
-    if ! line="$("$exe" --port "$port" --subscribers "$n" --timeout-s "$timeout_s" | tail -n 1)"; then
+    if ! line="$("$exe" --port "$port" --subscribers "$n" --timeout-s "$timeout_s" "${extra[@]}" | tail -n 1)"; then
         echo "run.sh: the $impl program failed for N=$n; broker log:" >&2
         tail -n 20 "$work/mosquitto.log" >&2 2>/dev/null || true
         exit 1

@@ -9,10 +9,13 @@ struct Options: Sendable {
     var chunkBytes = 256 * 1024
     var timeoutSeconds = 300
     var topic = "bench/chunk"
+    /// "handler": messages reach a callback on the event loop (what a simulated fleet uses);
+    /// "stream": each subscriber drains `MQTTClient.messages` in its own task.
+    var api = "handler"
 
     static let usage = """
         usage: mqtt-fanout --port P --subscribers N [--host H] [--chunks 16] [--chunk-bytes 262144]
-                           [--timeout-s 300] [--topic bench/chunk]
+                           [--timeout-s 300] [--topic bench/chunk] [--api handler|stream]
         """
 
     /// A subscriber's received indices live in one UInt64 bit mask.
@@ -32,6 +35,9 @@ struct Options: Sendable {
             case "--chunk-bytes": chunkBytes = try Self.integer(flag, value, 4...(64 << 20))
             case "--timeout-s": timeoutSeconds = try Self.integer(flag, value, 1...86_400)
             case "--topic": topic = value
+            case "--api":
+                guard value == "handler" || value == "stream" else { throw BenchmarkError("--api is handler or stream, got '\(value)'") }
+                api = value
             default: throw BenchmarkError("unknown argument '\(flag)'\n\(Self.usage)")
             }
         }

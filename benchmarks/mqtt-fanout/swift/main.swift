@@ -76,6 +76,46 @@ func consume(_ client: MQTTClient, index: Int, _ o: Options, into sink: AsyncStr
     sink.yield(.failed("subscriber \(index): message stream ended after \(seen.nonzeroBitCount) of \(o.chunks) chunks (connection lost?)"))
 }
 
+/// The same checks as `consume`, for the callback API: called on the event loop's thread only
+/// (proof of @unchecked Sendable: libmosquitto callbacks for one client never run concurrently).
+final class SubscriberCheck: @unchecked Sendable {
+    let index: Int
+    let options: Options
+    let sink: AsyncStream<Outcome>.Continuation
+    var seen: UInt64 = 0
+    var bytes = 0
+    var done = false
+
+    init(index: Int, options: Options, sink: AsyncStream<Outcome>.Continuation) {
+        self.index = index
+        self.options = options
+        self.sink = sink
+    }
+
+    func handle(_ m: MQTTMessage) {
+        guard !done else { return }
+        let o = options
+        guard m.topic == o.topic, m.payload.count == o.chunkBytes, m.qos == .atLeastOnce else {
+            done = true
+            sink.yield(.failed("subscriber \(index): unexpected message on '\(m.topic)' (\(m.payload.count) bytes)"))
+            return
+        }
+        let idx = m.payload.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        guard idx < o.chunks, seen & (1 << UInt64(idx)) == 0 else {
+            done = true
+            sink.yield(.failed("subscriber \(index): chunk index \(idx) is out of range or a duplicate"))
+            return
+        }
+        seen |= 1 << UInt64(idx)
+        bytes += m.payload.count
+        let all: UInt64 = o.chunks == 64 ? ~0 : (1 << UInt64(o.chunks)) - 1
+        if seen == all && bytes == o.chunks * o.chunkBytes {
+            done = true
+            sink.yield(.complete(at: .now))
+        }
+    }
+}
+
 func run(_ o: Options, loop: MQTTEventLoop, progress: Progress) async throws -> Result {
     // Payloads are built before the clock starts; the index goes in the first 4 bytes.
     let payloads: [[UInt8]] = (0..<o.chunks).map { i in
@@ -98,7 +138,13 @@ func run(_ o: Options, loop: MQTTEventLoop, progress: Progress) async throws -> 
     var subscribers: [MQTTClient] = []
     subscribers.reserveCapacity(o.subscribers)
     for i in 0..<o.subscribers {
-        subscribers.append(try MQTTClient(configuration: configuration(o, clientID: "fanout-swift-\(pid)-\(i)"), eventLoop: loop))
+        let config = configuration(o, clientID: "fanout-swift-\(pid)-\(i)")
+        if o.api == "handler" {
+            let check = SubscriberCheck(index: i, options: o, sink: sink)
+            subscribers.append(try MQTTClient(configuration: config, eventLoop: loop, onMessage: { check.handle($0) }))
+        } else {
+            subscribers.append(try MQTTClient(configuration: config, eventLoop: loop))
+        }
     }
     try await withThrowingTaskGroup(of: Void.self) { group in
         for (i, client) in subscribers.enumerated() {
@@ -112,8 +158,10 @@ func run(_ o: Options, loop: MQTTEventLoop, progress: Progress) async throws -> 
         }
         try await group.waitForAll()
     }
-    for (i, client) in subscribers.enumerated() {
-        Task { await consume(client, index: i, o, into: sink) }
+    if o.api == "stream" {
+        for (i, client) in subscribers.enumerated() {
+            Task { await consume(client, index: i, o, into: sink) }
+        }
     }
     let connectMs = milliseconds(.now - connectStart)
     let rssSubscribed = try residentKiB()
@@ -190,7 +238,7 @@ do {
     let r = try await run(options, loop: loop, progress: progress)
     let totalMiB = Double(options.subscribers * options.chunks * options.chunkBytes) / 1_048_576
     let fields: [String] = [
-        "\"impl\":\"swift\"", "\"subscribers\":\(options.subscribers)", "\"chunks\":\(options.chunks)",
+        "\"impl\":\"swift\"", "\"api\":\"\(options.api)\"", "\"subscribers\":\(options.subscribers)", "\"chunks\":\(options.chunks)",
         "\"chunk_bytes\":\(options.chunkBytes)", String(format: "\"time_ms\":%.3f", r.timeMs),
         String(format: "\"publish_acked_ms\":%.3f", r.publishAckedMs),
         String(format: "\"mib_per_s\":%.2f", totalMiB / (r.timeMs / 1000)),
