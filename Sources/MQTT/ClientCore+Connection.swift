@@ -23,10 +23,13 @@ extension ClientCore {
         }
     }
 
-    /// Starts one connection attempt. libmosquitto's asynchronous connect cannot send MQTT 5
-    /// CONNECT properties (needed for the session expiry of a persistent session), so the
-    /// blocking `mosquitto_connect_bind_v5` runs on a connect worker and hands the connected
-    /// socket back to the loop.
+    /// Starts one connection attempt.
+    ///
+    /// When the CONNECT needs no properties (MQTT 3.1.1, or a clean session) and the host is an
+    /// IP literal (no DNS lookup to block on), libmosquitto's non-blocking connect runs right
+    /// here on the loop. Otherwise — an MQTT 5 persistent session needs a session-expiry
+    /// property, which libmosquitto 2.0's asynchronous connect cannot send — the blocking
+    /// `mosquitto_connect_bind_v5` runs on a connect worker and hands the socket back.
     func loopStartAttempt() {
         guard let mosq else { return }
         phase = .connecting
@@ -35,6 +38,11 @@ extension ClientCore {
         loop.unwatch(self)
         let host = configuration.host, port = Int32(configuration.port), keepAlive = Int32(configuration.keepAlive)
         let props = makeConnectProperties()
+        if props == nil && Self.isIPLiteral(host) {
+            let rc = mosquitto_connect_bind_async(mosq, host, port, keepAlive, nil)
+            loopAttemptReturned(rc: rc, errno: errno)
+            return
+        }
         nonisolated(unsafe) let handle = mosq
         nonisolated(unsafe) var ownedProps = props
         loop.connectQueue.async { [self] in
@@ -43,6 +51,12 @@ extension ClientCore {
             mosquitto_property_free_all(&ownedProps)
             loop.execute { [self] in loopAttemptReturned(rc: rc, errno: savedErrno) }
         }
+    }
+
+    static func isIPLiteral(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     private func loopAttemptReturned(rc: Int32, errno savedErrno: Int32) {
@@ -119,8 +133,12 @@ extension ClientCore {
     /// on_disconnect for most failures, in which case the phase has moved on and this is a no-op.
     private func loopSocketFailed(rc: Int32) {
         guard isSocketPhase else { return }
+        let savedErrno = errno
         let error: MQTTError
-        if let refusal = lastRefusal {
+        if case .awaitingConnack = phase, rc == MOSQ_ERR_ERRNO.rawValue {
+            // A non-blocking connect that failed surfaces here (ECONNREFUSED, EHOSTUNREACH...).
+            error = connectError(rc: rc, errno: savedErrno)
+        } else if let refusal = lastRefusal {
             error = refusalError(refusal)
         } else if rc == MOSQ_ERR_TLS.rawValue || rc == MOSQ_ERR_TLS_HANDSHAKE.rawValue {
             error = tlsError()
