@@ -141,7 +141,7 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
         .testTarget(
             name: "ArchitectureTests",
