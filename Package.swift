@@ -144,6 +144,11 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
         .testTarget(
+            name: "ConformanceTests",
+            dependencies: ["ONNXImport", "Runtime", "ModelIR", "ONNXProto"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "ArchitectureTests",
             dependencies: [],
             swiftSettings: strictSwift

@@ -30,7 +30,7 @@ import time
 import warnings
 
 ONNX_VERSION = "1.23.2"
-SCRIPT_VERSION = "1"
+SCRIPT_VERSION = "2"
 SEED = 0
 PIP_HINT = "python3 -m pip install -r scripts/requirements-test.txt"
 EXIT_MISSING, EXIT_WRONG_VERSION = 3, 4
@@ -99,9 +99,13 @@ def dtype_name(onnx, code):
         return f"dtype{code}"
 
 
+def qualified(node):
+    return f"{node.domain}:{node.op_type}" if node.domain not in ("", "ai.onnx") else node.op_type
+
+
 def op_types(graph, out):
     for node in graph.node:
-        out.add(f"{node.domain}:{node.op_type}" if node.domain not in ("", "ai.onnx") else node.op_type)
+        out.add(qualified(node))
         for a in node.attribute:
             if a.HasField("g"):
                 op_types(a.g, out)
@@ -145,6 +149,7 @@ def write_case(onnx, case, node_dir):
     graph = model.graph
     return {
         "name": case.name,
+        "op": qualified(graph.node[0]) if len(graph.node) == 1 else None,
         "ops": sorted(op_types(graph, set())),
         "opsets": {(o.domain or "ai.onnx"): o.version for o in model.opset_import},
         "rtol": case.rtol,
@@ -191,6 +196,13 @@ def main():
         entries.append(write_case(onnx, case, node_dir))
         if (k + 1) % 250 == 0 or k + 1 == len(cases):
             log(f"  {k + 1}/{len(cases)} written")
+    # The op a case tests: its single node's, or for a function-expanded case
+    # (test_<x>_expanded[_ver<N>]) the op of the case it expands.
+    by_name = {e["name"]: e for e in entries}
+    for e in entries:
+        if e["op"] is None:
+            base = by_name.get(e["name"].split("_expanded")[0])
+            e["op"] = base["op"] if base and base["op"] else (e["ops"][0] if e["ops"] else "?")
     index = {
         "onnx_version": onnx.__version__,
         "script_version": SCRIPT_VERSION,
