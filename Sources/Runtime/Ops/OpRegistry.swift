@@ -66,6 +66,7 @@ struct OpRegistry: Sendable {
         r.registerML()
         r.registerControlFlow()
         r.registerResize()
+        r.registerConvTranspose()
         return r
     }()
 }
