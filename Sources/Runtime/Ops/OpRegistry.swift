@@ -65,6 +65,8 @@ struct OpRegistry: Sendable {
         r.registerReductions()
         r.registerML()
         r.registerControlFlow()
+        r.registerResize()
+        r.registerConvTranspose()
         return r
     }()
 }
