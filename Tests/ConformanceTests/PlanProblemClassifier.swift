@@ -24,7 +24,7 @@ struct PlanProblemClassifier {
         let rank5: @Sendable (Node, Graph) -> Bool = { n, g in (n.input(0).flatMap { g.type(of: $0)?.rank } ?? 0) >= 5 }
         return [
             Limitation(phrase: "spatial inputs are not supported", reason: { .unsupportedFeature(spatial, context: $0.description) }, applies: rank5),
-            Limitation(phrase: "must be NCW or NCHW", reason: { .unsupportedFeature(spatial, context: $0.description) }, applies: rank5),
+            Limitation(phrase: "NCW or NCHW", reason: { .unsupportedFeature(spatial, context: $0.description) }, applies: rank5),
             Limitation(phrase: "known at plan time", reason: {
                 .unsupportedFeature("data-dependent shapes (the runtime plans memory statically)", context: $0.description)
             }),
