@@ -33,8 +33,11 @@ struct PlanProblemClassifier {
         ]
     }()
 
-    /// Phrases that mark a problem as being about types.
-    static let typePhrases = ["runs on", "is not supported", "are not supported", "must be float32", "must be an integer tensor"]
+    /// Phrases that make a problem about types even when it names none ("this reduction runs on
+    /// float32 only"); a bare "is not supported" counts only next to a type name, since the
+    /// runtime uses it for unsupported modes and attributes too.
+    static let typeWording = ["runs on", "must be float32", "must be an integer tensor"]
+    static let unsupportedWording = ["is not supported", "are not supported"]
 
     func classify(_ problems: [RuntimeError.NodeProblem]) -> NodeTestOutcome {
         var skips: [SkipReason] = []
@@ -56,11 +59,12 @@ struct PlanProblemClassifier {
     }
 
     /// The element type (ONNX name) a type problem is about: the first non-float32 type the
-    /// message names before the list of types the op does run on, else the first non-float32
-    /// type among the node's inputs and outputs.
+    /// message names before the list of types the op does run on; else, for messages worded
+    /// about types, the first non-float32 type among the node's inputs and outputs.
     func unsupportedType(_ p: RuntimeError.NodeProblem) -> String? {
         let d = p.detail
-        guard Self.typePhrases.contains(where: d.contains) else { return nil }
+        let aboutTypes = Self.typeWording.contains(where: d.contains)
+        guard aboutTypes || Self.unsupportedWording.contains(where: d.contains) else { return nil }
         var head = d
         for cut in ["runs on", "(types:"] {
             if let r = head.range(of: cut) { head = String(head[..<r.lowerBound]) }
@@ -71,7 +75,7 @@ struct PlanProblemClassifier {
         if let t = ElementType.allCases.first(where: { $0 != .float32 && named.contains($0.rawValue) && !accepted.contains($0.rawValue) }) {
             return ONNXType(t).name
         }
-        guard let node = Self.node(named: p.node, in: graph) else { return nil }
+        guard aboutTypes, let node = Self.node(named: p.node, in: graph) else { return nil }
         let types = (node.inputs + node.outputs).filter { !$0.isEmpty }.compactMap { graph.type(of: $0)?.elementType }
         return types.first { $0 != .float32 }.map { ONNXType($0).name }
     }
