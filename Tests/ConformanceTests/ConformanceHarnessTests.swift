@@ -34,11 +34,13 @@ final class ConformanceHarnessTests: XCTestCase {
         XCTAssertTrue(m.contains("max rel err 0.1"), m)
 
         let reshaped = StoredTensor(try Tensor(floats: [0, 1, 2, 3, 4, 5], shape: [3, 2]))
-        XCTAssertEqual(OutputComparison.mismatch(name: "y", actual: reshaped, expected: expected, rtol: 1e-3, atol: 1e-7),
-                       "output 'y' has shape [3, 2], expected [2, 3]")
+        XCTAssertEqual(
+            OutputComparison.mismatch(name: "y", actual: reshaped, expected: expected, rtol: 1e-3, atol: 1e-7),
+            "output 'y' has shape [3, 2], expected [2, 3]")
         let doubles = StoredTensor(try Tensor(doubles: [0, 1, 2, 3, 4, 5], shape: [2, 3]))
-        XCTAssertEqual(OutputComparison.mismatch(name: "y", actual: doubles, expected: expected, rtol: 1e-3, atol: 1e-7),
-                       "output 'y' is double, expected float")
+        XCTAssertEqual(
+            OutputComparison.mismatch(name: "y", actual: doubles, expected: expected, rtol: 1e-3, atol: 1e-7),
+            "output 'y' is double, expected float")
     }
 
     func testTensorProtoTypedFieldsAndRawDataAgree() throws {
@@ -111,7 +113,8 @@ final class ConformanceHarnessTests: XCTestCase {
 
     func testKnownFailuresDrift() throws {
         let url = try scratch().appendingPathComponent("known.txt")
-        try "# comment\ntest_a  Conv rounds wrong\n\ntest_b\tPad reflect off by one\ntest_gone renamed upstream\ntest_d importer: no Foo\n".write(to: url, atomically: true, encoding: .utf8)
+        try "# comment\ntest_a  Conv rounds wrong\n\ntest_b\tPad reflect off by one\ntest_gone renamed upstream\ntest_d importer: no Foo\n"
+            .write(to: url, atomically: true, encoding: .utf8)
         let known = try KnownFailures.load(url)
         XCTAssertEqual(known.reasons["test_a"], "Conv rounds wrong")
         let failure = NodeTestOutcome.fail(NodeTestFailure(stage: .compare, detail: "x"))

@@ -41,8 +41,9 @@ struct ConformanceSummary {
         }
         let total = results.reduce(0) { $0 + $1.seconds }
         let slowest = results.sorted { $0.seconds > $1.seconds }.prefix(5)
-        lines.append(String(format: "time: %.1f s over %d tests; slowest: ", total, results.count)
-            + slowest.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", "))
+        lines.append(
+            String(format: "time: %.1f s over %d tests; slowest: ", total, results.count)
+                + slowest.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
 

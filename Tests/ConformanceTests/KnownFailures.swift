@@ -23,7 +23,8 @@ struct KnownFailures {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count == 2, !parts[1].trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw ConformanceError.data(path: url.path, detail: "line \(n + 1): '\(line)' has no reason; write '<test name> <why it fails>'")
+                throw ConformanceError.data(
+                    path: url.path, detail: "line \(n + 1): '\(line)' has no reason; write '<test name> <why it fails>'")
             }
             let name = String(parts[0])
             guard list.reasons[name] == nil else {

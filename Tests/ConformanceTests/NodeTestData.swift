@@ -42,15 +42,16 @@ enum NodeTestData {
         do {
             try process.run()
         } catch {
-            throw XCTSkip("cannot start python3 (\(error)); install it and the pinned onnx to run the conformance test: "
-                + "python3 -m pip install -r scripts/requirements-test.txt")
+            throw XCTSkip(
+                "cannot start python3 (\(error)); install it and the pinned onnx to run the conformance test: "
+                    + "python3 -m pip install -r scripts/requirements-test.txt")
         }
         let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         switch process.terminationStatus {
         case 0: return
         case 127: throw XCTSkip("python3 is not installed; the conformance test needs python3 with onnx==\(onnxVersion)")
-        case 3: throw XCTSkip("the onnx Python package is not installed; \(message)")
+        case 3: throw XCTSkip("python3 lacks the onnx (or numpy) package, so the node tests cannot be generated: \(message)")
         default:
             throw ConformanceError.generator(
                 "scripts/make-onnx-node-tests.py exited with status \(process.terminationStatus):\n\(message)")

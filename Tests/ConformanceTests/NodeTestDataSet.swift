@@ -17,7 +17,8 @@ struct NodeTestDataSet {
 
     /// Files `<prefix>_0.pb`, `<prefix>_1.pb`... up to the first missing one (a case may feed
     /// fewer inputs than the graph declares).
-    private static func read(_ dir: URL, _ prefix: String, _ values: [NodeTestIndex.Value]) throws -> [(name: String, tensor: StoredTensor)] {
+    private static func read(_ dir: URL, _ prefix: String, _ values: [NodeTestIndex.Value]) throws -> [(name: String, tensor: StoredTensor)]
+    {
         var out: [(name: String, tensor: StoredTensor)] = []
         for (j, v) in values.enumerated() {
             let url = dir.appendingPathComponent("\(prefix)_\(j).pb")

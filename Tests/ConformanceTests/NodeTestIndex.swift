@@ -35,7 +35,8 @@ struct NodeTestIndex: Decodable {
             decoder.keyDecodingStrategy = .convertFromSnakeCase
             return try decoder.decode(NodeTestIndex.self, from: Data(contentsOf: url))
         } catch {
-            throw ConformanceError.data(path: url.path, detail: "cannot read the index (\(error)); regenerate it with scripts/make-onnx-node-tests.py --force")
+            throw ConformanceError.data(
+                path: url.path, detail: "cannot read the index (\(error)); regenerate it with scripts/make-onnx-node-tests.py --force")
         }
     }
 }

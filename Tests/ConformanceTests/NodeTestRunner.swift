@@ -54,10 +54,11 @@ struct NodeTestRunner {
         case .failure(let error): return Self.classifyImportError(error)
         }
         if !result.unsupported.isEmpty {
-            return .fail(NodeTestFailure(
-                stage: .importer,
-                detail: "the runtime implements \(unique(result.unsupported.map(\.opType)).joined(separator: ", ")) but the importer "
-                    + "has no entry for it: " + result.unsupported.map(\.description).joined(separator: "; ")))
+            return .fail(
+                NodeTestFailure(
+                    stage: .importer,
+                    detail: "the runtime implements \(unique(result.unsupported.map(\.opType)).joined(separator: ", ")) but the importer "
+                        + "has no entry for it: " + result.unsupported.map(\.description).joined(separator: "; ")))
         }
         var notes: [String] = []
         for ds in dataSets {

@@ -32,7 +32,8 @@ final class ONNXNodeConformanceTests: XCTestCase {
 
         let summary = ConformanceSummary(results: results)
         print(summary.text)
-        let resultsURL = environment["FLOTILLA_CONFORMANCE_RESULTS"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        let resultsURL =
+            environment["FLOTILLA_CONFORMANCE_RESULTS"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? NodeTestData.packageRoot.appendingPathComponent(".build/conformance-results.json")
         if filter == nil { try summary.write(to: resultsURL, onnxVersion: index.onnxVersion) }
 
@@ -40,16 +41,20 @@ final class ONNXNodeConformanceTests: XCTestCase {
         let drift = known.drift(results, allNames: Set(index.tests.map(\.name)))
         for r in drift.newFailures {
             if case .fail(let f) = r.outcome {
-                XCTFail("new conformance failure \(r.name) [\(r.op)] \(f.description) — fix it, or list it in known-failures.txt with the cause")
+                XCTFail(
+                    "new conformance failure \(r.name) [\(r.op)] \(f.description) — fix it, or list it in known-failures.txt with the cause"
+                )
             }
         }
         for r in drift.noLongerFailing {
-            XCTFail("\(r.name) is in known-failures.txt but now \(r.outcome.label)es"
-                + (r.outcome.label == "skip" ? " (\(skipText(r.outcome)))" : "") + "; remove it from the list")
+            XCTFail(
+                "\(r.name) is in known-failures.txt but now \(r.outcome.label)es"
+                    + (r.outcome.label == "skip" ? " (\(skipText(r.outcome)))" : "") + "; remove it from the list")
         }
         for (r, reason) in drift.movedFailures {
             if case .fail(let f) = r.outcome {
-                XCTFail("\(r.name) is listed as '\(reason)' but now fails elsewhere: \(f.description) — update its line in known-failures.txt")
+                XCTFail(
+                    "\(r.name) is listed as '\(reason)' but now fails elsewhere: \(f.description) — update its line in known-failures.txt")
             }
         }
         for name in drift.unknown {

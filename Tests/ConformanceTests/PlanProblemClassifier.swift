@@ -23,11 +23,15 @@ struct PlanProblemClassifier {
         let spatial = "3-D and higher spatial ranks (the runtime runs 1-D and 2-D windows)"
         let rank5: @Sendable (Node, Graph) -> Bool = { n, g in (n.input(0).flatMap { g.type(of: $0)?.rank } ?? 0) >= 5 }
         return [
-            Limitation(phrase: "spatial inputs are not supported", reason: { .unsupportedFeature(spatial, context: $0.description) }, applies: rank5),
+            Limitation(
+                phrase: "spatial inputs are not supported", reason: { .unsupportedFeature(spatial, context: $0.description) },
+                applies: rank5),
             Limitation(phrase: "NCW or NCHW", reason: { .unsupportedFeature(spatial, context: $0.description) }, applies: rank5),
-            Limitation(phrase: "known at plan time", reason: {
-                .unsupportedFeature("data-dependent shapes (the runtime plans memory statically)", context: $0.description)
-            }),
+            Limitation(
+                phrase: "known at plan time",
+                reason: {
+                    .unsupportedFeature("data-dependent shapes (the runtime plans memory statically)", context: $0.description)
+                }),
             // LayerNormalization's Mean and InvStdDev outputs exist for the backward pass.
             Limitation(phrase: "(training) are not supported", reason: { .trainingMode($0.description) }),
         ]

@@ -28,7 +28,8 @@ struct StoredTensor {
         do {
             proto = try Onnx_TensorProto(serializedBytes: data)
         } catch {
-            throw ConformanceError.data(path: url.path, detail: "not a TensorProto (\(error)); regenerate the data with scripts/make-onnx-node-tests.py --force")
+            throw ConformanceError.data(
+                path: url.path, detail: "not a TensorProto (\(error)); regenerate the data with scripts/make-onnx-node-tests.py --force")
         }
         try self.init(proto, path: url.path)
     }
