@@ -176,6 +176,32 @@ final class PlanAndSessionTests: XCTestCase {
         }
     }
 
+    /// Hostile sizes in attributes and constant inputs are plan errors, never a trap or a huge
+    /// allocation.
+    func testHostileSizesAreRejected() {
+        let x = t([1, 2, 3, 4], [2, 2])
+        let cases: [(String, () throws -> Any)] = [
+            ("ConstantOfShape", { try runNode("ConstantOfShape", inputs: [], constants: ["s": ti([1 << 40, 1 << 40], [2])], nodeInputs: ["s"]) }),
+            ("Pad", { try runNode("Pad", inputs: [("x", x)], constants: ["p": ti([0, .max, 0, 0], [4])], nodeInputs: ["x", "p"]) }),
+            ("Tile", { try runNode("Tile", inputs: [("x", x)], constants: ["r": ti([.max, 2], [2])], nodeInputs: ["x", "r"]) }),
+            ("Slice", { try runNode("Slice", inputs: [("x", x)], constants: ["s": ti([0], [1]), "e": ti([2], [1]), "a": ti([0], [1]),
+                                                                               "p": ti([.min], [1])], nodeInputs: ["x", "s", "e", "a", "p"]) }),
+            ("Resize", { try runNode("Resize", inputs: [("x", t([1, 2, 3, 4], [1, 1, 2, 2]))], constants: ["sc": t([1, 1, 1e30, 1], [4])],
+                                     nodeInputs: ["x", "", "sc"]) }),
+            ("Conv", { try runNode("Conv", inputs: [("x", t([Float](repeating: 0, count: 16), [1, 1, 4, 4]))],
+                                   constants: ["w": t([1], [1, 1, 1, 1])], nodeInputs: ["x", "w"], attributes: ["strides": .is([Int.max, 1])]) }),
+            ("Reshape", { try runNode("Reshape", inputs: [("x", x)], constants: ["s": ti([.max, .max, -1], [3])], nodeInputs: ["x", "s"]) }),
+        ]
+        for (op, body) in cases {
+            XCTAssertThrowsError(try body(), op) { e in
+                guard case RuntimeError.planFailed = e else { return XCTFail("\(op): \(e)") }
+            }
+        }
+        XCTAssertThrowsError(try ExecutionPlan(graph: chain(2), bindings: ["N": 1 << 20], options: .init(maxArenaBytes: 1 << 20))) { e in
+            XCTAssertTrue("\(e)".contains("maxArenaBytes"), "\(e)")
+        }
+    }
+
     private func withOutputs(_ plan: ExecutionPlan, _ storage: inout [[UInt8]],
                              _ body: ([String: UnsafeMutableRawBufferPointer]) throws -> Void) throws {
         var map: [String: UnsafeMutableRawBufferPointer] = [:]

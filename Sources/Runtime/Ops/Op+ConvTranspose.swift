@@ -38,6 +38,9 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
     guard strides.count == r, dilations.count == r, outPad.count == r, strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }),
           outPad.allSatisfy({ $0 >= 0 })
     else { throw ctx.fail("strides \(strides), dilations \(dilations) and output_padding \(outPad) need \(r) valid entries") }
+    guard (kernel + strides + dilations + outPad + spatial + (ctx.ints("pads") ?? []) + (ctx.ints("output_shape") ?? []))
+        .allSatisfy({ abs($0) <= maxGeometryValue })
+    else { throw ctx.fail("sizes, strides, dilations and pads must be at most \(maxGeometryValue)") }
     var begin = [Int](repeating: 0, count: r), end = [Int](repeating: 0, count: r)
     let autoPad = ctx.string("auto_pad", "NOTSET")
     let requested: [Int]? = ctx.ints("output_shape").map { $0.count == r ? $0 : Array($0.suffix(r)) }

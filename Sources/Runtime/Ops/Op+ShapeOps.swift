@@ -110,12 +110,12 @@ func reshapeTarget(_ ctx: NodePlanContext, _ input: [Int], _ target: [Int], allo
     }
     let total = input.reduce(1, *)
     if let infer {
-        let known = out.enumerated().filter { $0.offset != infer }.reduce(1) { $0 * $1.element }
+        let known = Shape.checkedProduct(out.enumerated().filter { $0.offset != infer }.map(\.element)) ?? 0
         guard known > 0, total % known == 0 else { throw ctx.fail("cannot reshape \(input) to \(target)") }
         out[infer] = total / known
     }
-    guard out.reduce(1, *) == total else {
-        throw ctx.fail("cannot reshape \(input) (\(total) elements) to \(target) (\(out.reduce(1, *)) elements)")
+    guard Shape.checkedProduct(out) == total else {
+        throw ctx.fail("cannot reshape \(input) (\(total) elements) to \(target)")
     }
     return out
 }

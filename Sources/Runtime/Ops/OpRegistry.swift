@@ -67,6 +67,7 @@ struct OpRegistry: Sendable {
         r.registerControlFlow()
         r.registerResize()
         r.registerConvTranspose()
+        r.registerRecurrent()
         return r
     }()
 }

@@ -63,8 +63,14 @@ extension GraphPlanner {
             guard let t = types[name], let f = firstStep[name], let l = lastStep[name] else { continue }
             requests.append(.init(name: name, bytes: t.byteCount, firstStep: f, lastStep: l))
         }
-        for (s, step) in steps.enumerated() where step.workspaceBytes > 0 {
-            requests.append(.init(name: "\(step.node.name)#workspace", bytes: step.workspaceBytes, firstStep: s, lastStep: s))
+        for (s, step) in steps.enumerated() {
+            if step.workspaceBytes > 0 {
+                requests.append(.init(name: "\(step.node.name)#workspace", bytes: step.workspaceBytes, firstStep: s, lastStep: s))
+            }
+            // Outputs the node omits still get scratch for the step: kernels write every output.
+            for (k, t) in step.outputs.enumerated() where k >= step.node.outputs.count || step.node.outputs[k].isEmpty {
+                requests.append(.init(name: "\(step.node.name)#output\(k)", bytes: t.byteCount, firstStep: s, lastStep: s))
+            }
         }
         let plan = MemoryPlan(requests: requests)
         arenaCounter.setSize(arenaIndex, plan.peakBytes)
@@ -87,8 +93,9 @@ extension GraphPlanner {
         var program: [ProgramStep] = []
         for step in steps {
             let inputs = step.node.inputs.map { $0.isEmpty ? nil : resolve($0) }
-            let outputs = step.node.outputs.enumerated().map { i, name in
-                name.isEmpty ? Buffer.none : buffers[name] ?? .none
+            let outputs = step.outputs.indices.map { k in
+                let name = k < step.node.outputs.count && !step.node.outputs[k].isEmpty ? step.node.outputs[k] : "\(step.node.name)#output\(k)"
+                return buffers[name] ?? .none
             }
             var scope: [String: Buffer] = [:]
             if !step.node.subgraphs.isEmpty {

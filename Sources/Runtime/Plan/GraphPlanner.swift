@@ -32,6 +32,8 @@ final class GraphPlanner {
     var poisoned: Set<String> = []
     /// Folding a node at plan time is skipped above this many output bytes.
     static let maxFoldBytes = 64 << 20
+    /// No single value or workspace may exceed this (a corrupt shape must not reach malloc).
+    static let maxValueBytes = 1 << 34
 
     init(graph: Graph, arenaIndex: Int, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool,
          arenaCounter: ArenaCounter, inputTypes: [String: ValueType], outerTypes: [String: ValueType] = [:],
@@ -108,6 +110,13 @@ final class GraphPlanner {
                 guard outs.count >= node.outputs.count else {
                     throw ctx.fail("the op planned \(outs.count) outputs but the node has \(node.outputs.count)")
                 }
+                for (k, t) in outs.enumerated() {
+                    guard let count = Shape.checkedProduct(t.shape),
+                          case let (bytes, overflow) = count.multipliedReportingOverflow(by: t.elementType.byteSize ?? 1),
+                          !overflow, bytes <= Self.maxValueBytes
+                    else { throw ctx.fail("output \(k) would be \(t) — larger than \(Self.maxValueBytes) bytes") }
+                }
+                guard ws >= 0, ws <= Self.maxValueBytes else { throw ctx.fail("needs \(ws) bytes of workspace") }
                 let make = Self.withFusedActivation(node, make)
                 let allConstant = used.allSatisfy { constant(of: $0) != nil }
                 if allConstant, node.subgraphs.isEmpty, outs.reduce(0, { $0 + $1.byteCount }) <= Self.maxFoldBytes {
