@@ -143,8 +143,14 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ModelArtifactTests", dependencies: ["ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"], swiftSettings: strictSwift),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "ConformanceTests",
+            dependencies: ["ONNXImport", "Runtime", "ModelIR", "ONNXProto"],
+            exclude: ["known-failures.txt"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "ArchitectureTests",
             dependencies: [],

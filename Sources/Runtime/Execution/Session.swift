@@ -1,0 +1,95 @@
+public import ModelIR
+
+/// Runs one `ExecutionPlan`: owns the arena (allocated once, here) and copies inputs in and
+/// outputs out around the op loop, which allocates nothing.
+///
+/// Not thread-safe: use one session per thread (sessions of one plan share its weights).
+public final class Session {
+    public let plan: ExecutionPlan
+    private let arenas: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    private let arenaCount: Int
+
+    init(plan: ExecutionPlan) {
+        self.plan = plan
+        arenaCount = max(plan.arenaSizes.count, 1)
+        arenas = .allocate(capacity: arenaCount)
+        for i in 0..<arenaCount {
+            let bytes = i < plan.arenaSizes.count ? plan.arenaSizes[i] : 0
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 1))
+            (arenas + i).initialize(to: p)
+        }
+    }
+
+    deinit {
+        for i in 0..<arenaCount { arenas[i].deallocate() }
+        arenas.deallocate()
+    }
+
+    /// Runs the model and returns every graph output as a new tensor.
+    public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
+        try execute(inputs)
+        var result: [String: Tensor] = [:]
+        let memory = Memory(bases: UnsafePointer(arenas))
+        for o in plan.program.outputs {
+            let bytes = [UInt8](UnsafeRawBufferPointer(start: memory.raw(o.buffer), count: o.type.byteCount))
+            result[o.name] = try Tensor(elementType: o.type.elementType, shape: o.type.shape, bytes: bytes)
+        }
+        return result
+    }
+
+    /// Runs the model and writes every graph output into the caller's buffer of that name,
+    /// which must have exactly the output's byte size (`plan.outputs`). Allocates nothing.
+    public func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer]) throws {
+        for o in plan.program.outputs {
+            guard let dst = outputs[o.name] else {
+                throw RuntimeError.invalidOutput(name: o.name, detail: "no buffer given for this output; pass one of \(o.type.byteCount) bytes")
+            }
+            guard dst.count == o.type.byteCount, dst.baseAddress != nil || o.type.byteCount == 0 else {
+                throw RuntimeError.invalidOutput(name: o.name, detail: "buffer has \(dst.count) bytes; \(o.type) needs \(o.type.byteCount)")
+            }
+        }
+        try execute(inputs)
+        let memory = Memory(bases: UnsafePointer(arenas))
+        for o in plan.program.outputs where o.type.byteCount > 0 {
+            if let dst = outputs[o.name]?.baseAddress { dst.copyMemory(from: memory.raw(o.buffer), byteCount: o.type.byteCount) }
+        }
+    }
+
+    private func execute(_ inputs: [String: Tensor]) throws {
+        try validate(inputs)
+        let memory = Memory(bases: UnsafePointer(arenas))
+        for i in plan.program.inputs {
+            guard let t = inputs[i.name] else { continue }
+            let dst = memory.raw(i.buffer)
+            t.withUnsafeBytes { src in
+                if let base = src.baseAddress, src.count > 0 { dst.copyMemory(from: base, byteCount: src.count) }
+            }
+        }
+        try plan.program.execute(memory)
+    }
+
+    private func validate(_ inputs: [String: Tensor]) throws {
+        for i in plan.program.inputs {
+            guard let t = inputs[i.name] else {
+                throw RuntimeError.invalidInput(name: i.name, detail: "missing; the model needs \(i.type)")
+            }
+            guard t.elementType == i.type.elementType else {
+                throw RuntimeError.invalidInput(name: i.name, detail: "is \(t.elementType) but the model needs \(i.type.elementType)")
+            }
+            guard t.shape == i.type.shape else {
+                throw RuntimeError.invalidInput(name: i.name, detail: "has shape \(t.shape) but the plan was bound to \(i.type.shape); "
+                    + "make a plan with matching bindings")
+            }
+            guard t.byteCount == i.type.byteCount else {
+                throw RuntimeError.invalidInput(name: i.name, detail: "holds \(t.byteCount) bytes, expected \(i.type.byteCount)")
+            }
+        }
+        if inputs.count != plan.program.inputs.count {
+            for name in inputs.keys where !plan.program.inputs.contains(where: { $0.name == name }) {
+                let known = plan.program.inputs.map(\.name).joined(separator: ", ")
+                throw RuntimeError.invalidInput(name: name, detail: "the model has no such input (inputs: \(known))")
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+public import ModelIR
+
+/// A model planned for execution with every dimension bound: validated nodes, chosen kernels,
+/// pre-packed weights, precomputed geometry and a static memory plan. Plan once, then run many
+/// times through `Session`s.
+///
+/// A plan is immutable and may be shared between threads; each thread runs its own `Session`
+/// (a session owns the arena and is not thread-safe).
+public final class ExecutionPlan: Sendable {
+    public struct Options: Sendable {
+        /// The fp32 kernel path (packed weights are specific to it).
+        public var kernels: KernelPath = .automatic
+        /// Planning fails if a session would need more arena memory than this.
+        public var maxArenaBytes: Int = 1 << 34
+
+        public init(kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34) {
+            self.kernels = kernels
+            self.maxArenaBytes = maxArenaBytes
+        }
+    }
+
+    /// The graph inputs a run must supply, with their bound types.
+    public let inputs: [(name: String, type: ValueType)]
+    public let outputs: [(name: String, type: ValueType)]
+    /// Bytes of the main arena: every intermediate, workspace, input and output copy.
+    public let peakArenaBytes: Int
+    /// What the arena would need without sharing (every buffer its own bytes), for comparison.
+    public let naiveArenaBytes: Int
+    /// Bytes of every arena a session allocates (main graph plus subgraphs).
+    public let arenaSizes: [Int]
+    /// Bytes held by the plan for constants and pre-packed weights.
+    public let constantBytes: Int
+    /// The kernel path in use ("reference", "avx2", "avx512").
+    public let kernelPathName: String
+    /// Number of executed steps (nodes not folded at plan time).
+    public var stepCount: Int { program.steps.count }
+    /// The main graph's memory plan (buffer names, sizes, lifetimes, offsets).
+    public var memoryPlan: MemoryPlan { program.memory }
+
+    let program: Program
+    let pool: ConstantPool
+
+    /// Plans `model` (after the standard passes) with `bindings` for its symbolic input
+    /// dimensions (e.g. `["N": 1]`). Throws `RuntimeError.planFailed` listing every node that
+    /// cannot run (unsupported op or type, bad attributes, shape mismatch).
+    public convenience init(model: Model, bindings: [String: Int] = [:], options: Options = Options()) throws {
+        try self.init(graph: model.graph, bindings: bindings, options: options)
+    }
+
+    public init(graph: Graph, bindings: [String: Int] = [:], options: Options = Options()) throws {
+        guard let kernels = KernelTable(options.kernels) else {
+            throw RuntimeError.invalidModel("kernel path '\(options.kernels)' is unknown or this CPU cannot run it; "
+                + "use .automatic, .reference, or one of avx2/avx512 on a CPU that has it")
+        }
+        let inputTypes = try Self.bindInputs(graph, bindings)
+        let pool = ConstantPool()
+        let counter = ArenaCounter()
+        let planner = GraphPlanner(graph: graph, arenaIndex: counter.next(), registry: .standard, kernels: kernels,
+                                   pool: pool, arenaCounter: counter, inputTypes: inputTypes)
+        planner.planNodes()
+        if !planner.problems.isEmpty { throw RuntimeError.planFailed(planner.problems) }
+        let program = try planner.finalize()
+        let total = counter.sizes.reduce(0, +)
+        guard total <= options.maxArenaBytes else {
+            throw RuntimeError.invalidModel("the plan needs \(total) bytes of arena, over the limit of \(options.maxArenaBytes); "
+                + "bind a smaller batch or raise Options.maxArenaBytes")
+        }
+        self.program = program
+        self.pool = pool
+        inputs = program.inputs.map { ($0.name, $0.type) }
+        outputs = program.outputs.map { ($0.name, $0.type) }
+        peakArenaBytes = program.memory.peakBytes
+        naiveArenaBytes = program.memory.naiveBytes
+        arenaSizes = counter.sizes
+        constantBytes = pool.totalBytes
+        kernelPathName = kernels.name
+    }
+
+    /// A new session (its own arena) for running this plan on one thread at a time.
+    public func makeSession() -> Session { Session(plan: self) }
+
+    /// Substitutes bindings into the graph inputs; every dimension must end up fixed.
+    static func bindInputs(_ graph: Graph, _ bindings: [String: Int]) throws -> [String: ValueType] {
+        var result: [String: ValueType] = [:]
+        for (symbol, v) in bindings where v < 0 {
+            throw RuntimeError.unboundDimension(value: symbol, shape: "\(v)", detail: "a dimension cannot be negative")
+        }
+        for input in graph.inputs {
+            if graph.constant(input.name) != nil { continue }
+            guard let shape = input.type.shape else {
+                throw RuntimeError.unboundDimension(value: input.name, shape: "[?]",
+                                                    detail: "its rank is unknown; give the model a typed input")
+            }
+            let bound = shape.substituting(bindings)
+            guard let dims = bound.concrete else {
+                throw RuntimeError.unboundDimension(
+                    value: input.name, shape: shape.description,
+                    detail: "bind \(bound.symbols.joined(separator: ", ")) (e.g. bindings: [\"\(bound.symbols[0])\": 1])")
+            }
+            guard input.type.elementType.byteSize != nil else {
+                throw RuntimeError.unboundDimension(value: input.name, shape: shape.description,
+                                                    detail: "\(input.type.elementType) inputs are not supported by the runtime")
+            }
+            result[input.name] = ValueType(input.type.elementType, dims)
+        }
+        return result
+    }
+}
+
+/// The ops this runtime implements, as "opType" or "domain:opType".
+public enum RuntimeOps {
+    public static var supported: [String] { OpRegistry.standard.supportedOps }
+}

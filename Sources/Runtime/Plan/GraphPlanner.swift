@@ -1,0 +1,180 @@
+import ModelIR
+
+/// A step before memory assignment: the node, what its op planned, and the values it reads.
+struct PendingStep {
+    let node: Node
+    let outputs: [ValueType]
+    let workspaceBytes: Int
+    let make: (KernelBuffers) throws -> any Kernel
+    /// Values of this graph or of enclosing graphs the step reads, including subgraph captures.
+    let reads: [String]
+}
+
+/// Plans one graph (the main graph or a subgraph) into steps, then assigns memory in its own
+/// arena. Values are either constants (initializers and everything computable at plan time)
+/// or arena buffers.
+final class GraphPlanner {
+    let graph: Graph
+    let arenaIndex: Int
+    let registry: OpRegistry
+    let kernels: KernelTable
+    let pool: ConstantPool
+    let arenaCounter: ArenaCounter
+    /// Types and plan-time constants of the enclosing graphs, for subgraph captures.
+    let outerTypes: [String: ValueType]
+    let outerConstants: [String: Tensor]
+
+    var types: [String: ValueType] = [:]
+    var constants: [String: Tensor] = [:]
+    var steps: [PendingStep] = []
+    var problems: [RuntimeError.NodeProblem] = []
+    /// Values whose producer failed to plan; their readers are skipped, not reported again.
+    var poisoned: Set<String> = []
+    /// Folding a node at plan time is skipped above this many output bytes.
+    static let maxFoldBytes = 64 << 20
+    /// No single value or workspace may exceed this (a corrupt shape must not reach malloc).
+    static let maxValueBytes = 1 << 34
+
+    init(graph: Graph, arenaIndex: Int, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool,
+         arenaCounter: ArenaCounter, inputTypes: [String: ValueType], outerTypes: [String: ValueType] = [:],
+         outerConstants: [String: Tensor] = [:]) {
+        self.graph = graph
+        self.arenaIndex = arenaIndex
+        self.registry = registry
+        self.kernels = kernels
+        self.pool = pool
+        self.arenaCounter = arenaCounter
+        self.outerTypes = outerTypes
+        self.outerConstants = outerConstants
+        types = inputTypes
+        for (name, t) in graph.initializers where inputTypes[name] == nil {
+            constants[name] = t
+            types[name] = ValueType(t.elementType, t.shape)
+        }
+    }
+
+    func type(of name: String) -> ValueType? { types[name] ?? outerTypes[name] }
+    func constant(of name: String) -> Tensor? {
+        if types[name] != nil { return constants[name] }
+        return outerConstants[name]
+    }
+
+    /// Plans every node; problems are collected, not thrown, so one plan reports them all.
+    func planNodes() {
+        for node in graph.nodes { planNode(node) }
+    }
+
+    private func planNode(_ node: Node) {
+        let used = node.inputs.filter { !$0.isEmpty }
+        if used.contains(where: { poisoned.contains($0) }) {
+            poison(node)
+            return
+        }
+        guard let fn = registry.lookup(node.domain, node.opType) else {
+            problems.append(.init(node: node.name, opType: node.qualifiedOpType,
+                                  detail: "op is not supported by the fp32 runtime (see docs/runtime.md for the op table)"))
+            poison(node)
+            return
+        }
+        var inputTypes: [ValueType?] = []
+        var inputConstants: [Tensor?] = []
+        for name in node.inputs {
+            if name.isEmpty {
+                inputTypes.append(nil)
+                inputConstants.append(nil)
+                continue
+            }
+            guard let t = type(of: name) else {
+                problems.append(.init(node: node.name, opType: node.qualifiedOpType,
+                                      detail: "reads '\(name)', which no graph input, initializer or earlier node defines"))
+                poison(node)
+                return
+            }
+            inputTypes.append(t)
+            inputConstants.append(constant(of: name))
+        }
+        let scopeTypes = outerTypes.merging(types) { _, inner in inner }
+        let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
+        let subplanner: (Graph) throws -> SubgraphProgram = { [registry, kernels, pool, arenaCounter] g in
+            try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
+                                     outerTypes: scopeTypes, outerConstants: scopeConstants)
+        }
+        let ctx = NodePlanContext(node: node, inputTypes: inputTypes, constants: inputConstants, kernels: kernels,
+                                  pool: pool, subgraphPlanner: subplanner)
+        do {
+            let planned = try fn(ctx)
+            switch planned {
+            case .constants(let values):
+                try record(node, constants: values)
+            case .kernel(let outs, let ws, let make):
+                guard outs.count >= node.outputs.count else {
+                    throw ctx.fail("the op planned \(outs.count) outputs but the node has \(node.outputs.count)")
+                }
+                for (k, t) in outs.enumerated() {
+                    guard let count = Shape.checkedProduct(t.shape),
+                          case let (bytes, overflow) = count.multipliedReportingOverflow(by: t.elementType.byteSize ?? 1),
+                          !overflow, bytes <= Self.maxValueBytes
+                    else { throw ctx.fail("output \(k) would be \(t) — larger than \(Self.maxValueBytes) bytes") }
+                }
+                guard ws >= 0, ws <= Self.maxValueBytes else { throw ctx.fail("needs \(ws) bytes of workspace") }
+                let make = Self.withFusedActivation(node, make)
+                let allConstant = used.allSatisfy { constant(of: $0) != nil }
+                if allConstant, node.subgraphs.isEmpty, outs.reduce(0, { $0 + $1.byteCount }) <= Self.maxFoldBytes {
+                    let values = try ConstantFolder.run(node: node, inputs: inputConstants, outputs: outs,
+                                                        workspaceBytes: ws, make: make)
+                    try record(node, constants: values)
+                } else {
+                    for (name, t) in zip(node.outputs, outs) where !name.isEmpty { types[name] = t }
+                    var reads = used
+                    for g in node.subgraphs { reads += g.capturedValues.sorted() }
+                    steps.append(PendingStep(node: node, outputs: outs, workspaceBytes: ws, make: make, reads: reads))
+                }
+            }
+        } catch let RuntimeError.planFailed(ps) {
+            problems += ps
+            poison(node)
+        } catch {
+            problems.append(.init(node: node.name, opType: node.qualifiedOpType, detail: "\(error)"))
+            poison(node)
+        }
+    }
+
+    private func record(_ node: Node, constants values: [Tensor]) throws {
+        guard values.count >= node.outputs.filter({ !$0.isEmpty }).count else {
+            throw RuntimeError.planFailed([.init(node: node.name, opType: node.qualifiedOpType,
+                                                 detail: "produced \(values.count) values for \(node.outputs.count) outputs")])
+        }
+        for (name, t) in zip(node.outputs, values) where !name.isEmpty {
+            constants[name] = t
+            types[name] = ValueType(t.elementType, t.shape)
+        }
+    }
+
+    private func poison(_ node: Node) {
+        for o in node.outputs where !o.isEmpty { poisoned.insert(o) }
+    }
+
+    /// Ops that apply `node.fusedActivation` inside their kernel (the GEMM clamp or their own
+    /// epilogue); any other op gets a post-pass over output 0.
+    static let fusingOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
+
+    static func withFusedActivation(_ node: Node, _ make: @escaping (KernelBuffers) throws -> any Kernel)
+        -> (KernelBuffers) throws -> any Kernel
+    {
+        guard let act = node.fusedActivation, !(node.domain.isEmpty && fusingOps.contains(node.opType)) else { return make }
+        return { buffers in
+            ActivationPostKernel(inner: try make(buffers), activation: act, output: buffers.outputs[0])
+        }
+    }
+}
+
+/// Hands out arena indices: 0 for the main graph, one more per planned subgraph.
+final class ArenaCounter: @unchecked Sendable {
+    // Sendable proof: used only while a plan is built, on the planning thread.
+    private(set) var sizes: [Int] = []
+    func next() -> Int {
+        sizes.append(0)
+        return sizes.count - 1
+    }
+    func setSize(_ index: Int, _ bytes: Int) { sizes[index] = bytes }
+}
