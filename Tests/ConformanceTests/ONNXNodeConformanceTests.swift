@@ -3,7 +3,7 @@ import Runtime
 import XCTest
 
 /// ONNX's own backend node tests (onnx 1.23.2, 1 884 cases) run through the importer and the
-/// fp32 runtime. Prints `conformance: N passed, M failed, K skipped` with skip reasons and the
+/// fp32 runtime. Prints an `ONNX node tests: pass N, fail M, skip K` summary with skip reasons and the
 /// failure list, writes `.build/conformance-results.json`, and holds the failures to
 /// known-failures.txt: a new failure fails the test, and so does a listed test that passes.
 ///

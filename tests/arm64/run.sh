@@ -3,7 +3,7 @@
 # ARM64 and runs them under qemu as a NEON-only core (cortex-a53: neon) and a dot-product core
 # (-cpu max: neon + neondot), then runs the x86 build natively (avx2, avx512vnni when present).
 # Idempotent: installs the cross toolchain and qemu only when missing. Prints each run's
-# "N passed, 0 failed" line and exits non-zero on any mismatch.
+# count of identical cases and exits non-zero on any mismatch.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
