@@ -63,11 +63,14 @@ extension ClientCore {
             error = refusalError(refusal)
         } else if rc == MOSQ_ERR_TLS.rawValue || rc == MOSQ_ERR_TLS_HANDSHAKE.rawValue {
             error = tlsError()
-        } else if case .awaitingConnack = phase, lastLibraryError?.contains("SSL") == true || lastLibraryError?.contains("certificate") == true {
+        } else if case .awaitingConnack = phase,
+            lastLibraryError?.contains("SSL") == true || lastLibraryError?.contains("certificate") == true
+        {
             error = tlsError()
         } else {
             let why = rc > 0 && rc < 0x80 ? String(cString: mosquitto_strerror(rc)) : MQTTError.reasonName(Int(rc))
-            error = MQTTError(.connectionLost, "\(label): connection lost (\(why)); the client reconnects with backoff if reconnect is enabled")
+            error = MQTTError(
+                .connectionLost, "\(label): connection lost (\(why)); the client reconnects with backoff if reconnect is enabled")
         }
         loopConnectionEnded(error: error)
     }

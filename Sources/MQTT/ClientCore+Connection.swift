@@ -79,9 +79,11 @@ extension ClientCore {
         let target = "\(configuration.host):\(configuration.port)"
         switch rc {
         case MOSQ_ERR_ERRNO.rawValue where e == ECONNREFUSED:
-            return MQTTError(.connectionRefused, "\(label): connection refused — no MQTT broker listens on \(target); start the broker or fix host/port")
+            return MQTTError(
+                .connectionRefused, "\(label): connection refused — no MQTT broker listens on \(target); start the broker or fix host/port")
         case MOSQ_ERR_EAI.rawValue:
-            return MQTTError(.hostNotFound, "\(label): host '\(configuration.host)' could not be resolved; check the broker address and DNS")
+            return MQTTError(
+                .hostNotFound, "\(label): host '\(configuration.host)' could not be resolved; check the broker address and DNS")
         case MOSQ_ERR_TLS.rawValue, MOSQ_ERR_TLS_HANDSHAKE.rawValue:
             return tlsError()
         case MOSQ_ERR_ERRNO.rawValue:
@@ -93,7 +95,10 @@ extension ClientCore {
 
     func tlsError() -> MQTTError {
         let detail = lastLibraryError.map { " (\($0))" } ?? ""
-        return MQTTError(.tlsFailure, "\(label): TLS handshake failed\(detail); check that the CA file signed the broker's certificate, that the certificate names this host, and that a client certificate is given if the broker requires one")
+        return MQTTError(
+            .tlsFailure,
+            "\(label): TLS handshake failed\(detail); check that the CA file signed the broker's certificate, that the certificate names this host, and that a client certificate is given if the broker requires one"
+        )
     }
 
     /// Socket readiness from epoll.
@@ -149,7 +154,9 @@ extension ClientCore {
     }
 
     func refusalError(_ code: Int) -> MQTTError {
-        MQTTError(.connectionRejected(reasonCode: code), "\(label): the broker refused the connection: \(MQTTError.reasonName(code)); \(MQTTError.connackAdvice(code))")
+        MQTTError(
+            .connectionRejected(reasonCode: code),
+            "\(label): the broker refused the connection: \(MQTTError.reasonName(code)); \(MQTTError.connackAdvice(code))")
     }
 
     /// CONNACK accepted.
@@ -218,7 +225,11 @@ extension ClientCore {
         case .awaitingConnack(let deadline):
             if now >= deadline {
                 if let mosq, mosquitto_socket(mosq) >= 0 { shutdown(mosquitto_socket(mosq), Int32(SHUT_RDWR)) }
-                loopConnectionEnded(error: MQTTError(.timedOut, "\(label): no CONNACK within \(configuration.connectTimeout); the broker is unreachable or overloaded, or the port is not an MQTT listener (TLS on a plain port?)"))
+                loopConnectionEnded(
+                    error: MQTTError(
+                        .timedOut,
+                        "\(label): no CONNACK within \(configuration.connectTimeout); the broker is unreachable or overloaded, or the port is not an MQTT listener (TLS on a plain port?)"
+                    ))
             } else {
                 loop.wake(by: deadline)
             }

@@ -13,7 +13,11 @@ extension ClientCore {
             break
         default:
             guard offlineQueue.count < configuration.offlineQueueLimit else {
-                continuation.resume(throwing: MQTTError(.offlineQueueFull(limit: configuration.offlineQueueLimit), "\(label): not connected and \(offlineQueue.count) messages already wait for the connection; raise offlineQueueLimit or slow down publishing"))
+                continuation.resume(
+                    throwing: MQTTError(
+                        .offlineQueueFull(limit: configuration.offlineQueueLimit),
+                        "\(label): not connected and \(offlineQueue.count) messages already wait for the connection; raise offlineQueueLimit or slow down publishing"
+                    ))
                 return
             }
             offlineQueue.append((message, continuation))
@@ -29,7 +33,8 @@ extension ClientCore {
         }
         var mid: Int32 = 0
         let rc = message.payload.withUnsafeBytes {
-            mosquitto_publish_v5(mosq, &mid, message.topic, Int32(clamping: $0.count), $0.baseAddress, message.qos.rawValue, message.retain, props)
+            mosquitto_publish_v5(
+                mosq, &mid, message.topic, Int32(clamping: $0.count), $0.baseAddress, message.qos.rawValue, message.retain, props)
         }
         mosquitto_property_free_all(&props)
         switch rc {
@@ -50,11 +55,20 @@ extension ClientCore {
             }
         case MOSQ_ERR_OVERSIZE_PACKET.rawValue, MOSQ_ERR_PAYLOAD_SIZE.rawValue:
             let limit = rc == MOSQ_ERR_PAYLOAD_SIZE.rawValue ? 268_435_455 : maximumPacketSize
-            continuation.resume(throwing: MQTTError(.payloadTooLarge(size: message.payload.count, limit: limit), "\(label): a \(message.payload.count)-byte message to '\(message.topic)' exceeds the \(limit.map { "\($0)-byte " } ?? "")packet size limit the broker announced; send it in smaller chunks or raise the broker's max_packet_size"))
+            continuation.resume(
+                throwing: MQTTError(
+                    .payloadTooLarge(size: message.payload.count, limit: limit),
+                    "\(label): a \(message.payload.count)-byte message to '\(message.topic)' exceeds the \(limit.map { "\($0)-byte " } ?? "")packet size limit the broker announced; send it in smaller chunks or raise the broker's max_packet_size"
+                ))
         case MOSQ_ERR_INVAL.rawValue, MOSQ_ERR_MALFORMED_UTF8.rawValue:
-            continuation.resume(throwing: MQTTError(.invalidTopic(message.topic), "\(label): cannot publish to '\(message.topic)': a publish topic must be non-empty UTF-8 without '+' or '#'"))
+            continuation.resume(
+                throwing: MQTTError(
+                    .invalidTopic(message.topic),
+                    "\(label): cannot publish to '\(message.topic)': a publish topic must be non-empty UTF-8 without '+' or '#'"))
         default:
-            continuation.resume(throwing: MQTTError(.library(code: rc), "\(label): publish to '\(message.topic)' failed: \(String(cString: mosquitto_strerror(rc)))"))
+            continuation.resume(
+                throwing: MQTTError(
+                    .library(code: rc), "\(label): publish to '\(message.topic)' failed: \(String(cString: mosquitto_strerror(rc)))"))
         }
         loopRefreshInterest()
     }
@@ -65,9 +79,17 @@ extension ClientCore {
         if reasonCode < 0x80 {
             pending.continuation.resume()
         } else if reasonCode == 0x95 {
-            pending.continuation.resume(throwing: MQTTError(.payloadTooLarge(size: pending.size, limit: nil), "\(label): the broker refused a \(pending.size)-byte message as too large (its message_size_limit); send it in smaller chunks"))
+            pending.continuation.resume(
+                throwing: MQTTError(
+                    .payloadTooLarge(size: pending.size, limit: nil),
+                    "\(label): the broker refused a \(pending.size)-byte message as too large (its message_size_limit); send it in smaller chunks"
+                ))
         } else {
-            pending.continuation.resume(throwing: MQTTError(.publishRejected(reasonCode: reasonCode), "\(label): the broker refused a publish: \(MQTTError.reasonName(reasonCode)); for 'not authorized' check the broker's ACL for this client"))
+            pending.continuation.resume(
+                throwing: MQTTError(
+                    .publishRejected(reasonCode: reasonCode),
+                    "\(label): the broker refused a publish: \(MQTTError.reasonName(reasonCode)); for 'not authorized' check the broker's ACL for this client"
+                ))
         }
     }
 
@@ -77,7 +99,10 @@ extension ClientCore {
             return
         }
         guard mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue else {
-            continuation.resume(throwing: MQTTError(.invalidTopic(filter), "\(label): '\(filter)' is not a valid topic filter: '+' and '#' must fill a whole level and '#' must be last"))
+            continuation.resume(
+                throwing: MQTTError(
+                    .invalidTopic(filter),
+                    "\(label): '\(filter)' is not a valid topic filter: '+' and '#' must fill a whole level and '#' must be last"))
             return
         }
         if subscriptions[filter] == nil { subscriptionOrder.append(filter) }
@@ -93,7 +118,9 @@ extension ClientCore {
         if rc == MOSQ_ERR_SUCCESS.rawValue {
             pendingSubAcks[mid] = filter
         } else if rc != MOSQ_ERR_NO_CONN.rawValue {
-            loopSubscriptionFailed(filter, MQTTError(.library(code: rc), "\(label): subscribe to '\(filter)' failed: \(String(cString: mosquitto_strerror(rc)))"))
+            loopSubscriptionFailed(
+                filter,
+                MQTTError(.library(code: rc), "\(label): subscribe to '\(filter)' failed: \(String(cString: mosquitto_strerror(rc)))"))
         }
         loopRefreshInterest()
     }
@@ -103,7 +130,12 @@ extension ClientCore {
         if pendingSubAcks.isEmpty { pendingSubAcks = [:] }  // give back the table's storage
         let code = Int(granted.first ?? 0x80)
         if code >= 0x80 {
-            loopSubscriptionFailed(filter, MQTTError(.subscriptionRejected(filter: filter, reasonCode: code), "\(label): the broker refused the subscription to '\(filter)': \(MQTTError.reasonName(code)); check the broker's ACL for this client"))
+            loopSubscriptionFailed(
+                filter,
+                MQTTError(
+                    .subscriptionRejected(filter: filter, reasonCode: code),
+                    "\(label): the broker refused the subscription to '\(filter)': \(MQTTError.reasonName(code)); check the broker's ACL for this client"
+                ))
             return
         }
         subscriptions[filter]?.confirmed = true
@@ -131,7 +163,9 @@ extension ClientCore {
         if rc == MOSQ_ERR_SUCCESS.rawValue {
             pendingUnsubAcks[mid] = continuation
         } else {
-            continuation.resume(throwing: MQTTError(.library(code: rc), "\(label): unsubscribe from '\(filter)' failed: \(String(cString: mosquitto_strerror(rc)))"))
+            continuation.resume(
+                throwing: MQTTError(
+                    .library(code: rc), "\(label): unsubscribe from '\(filter)' failed: \(String(cString: mosquitto_strerror(rc)))"))
         }
         loopRefreshInterest()
     }

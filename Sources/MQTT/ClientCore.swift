@@ -1,7 +1,7 @@
 internal import CMosquitto
 import Foundation
-import Logging
 import Glibc
+import Logging
 import Synchronization
 
 /// The per-client machinery behind `MQTTClient`: owns the libmosquitto handle and all mutable
@@ -75,8 +75,12 @@ final class ClientCore: @unchecked Sendable {
         self.events = events
         MosquittoLibrary.initializeOnce()
         try validate(configuration)
-        guard let handle = mosquitto_new(configuration.clientID, configuration.cleanSession, Unmanaged.passUnretained(self).toOpaque()) else {
-            throw MQTTError(.invalidConfiguration, "\(label): libmosquitto could not create a client (\(String(cString: strerror(errno)))); a persistent session needs a non-empty client id")
+        guard let handle = mosquitto_new(configuration.clientID, configuration.cleanSession, Unmanaged.passUnretained(self).toOpaque())
+        else {
+            throw MQTTError(
+                .invalidConfiguration,
+                "\(label): libmosquitto could not create a client (\(String(cString: strerror(errno)))); a persistent session needs a non-empty client id"
+            )
         }
         mosq = handle
         do {
@@ -102,17 +106,22 @@ final class ClientCore: @unchecked Sendable {
             throw MQTTError(.invalidConfiguration, "\(label): keepAlive \(c.keepAlive) s is out of range; libmosquitto needs 5–65535 s")
         }
         if !c.cleanSession && c.clientID.isEmpty {
-            throw MQTTError(.invalidConfiguration, "\(label): a persistent session (cleanSession false) needs a stable, non-empty client id")
+            throw MQTTError(
+                .invalidConfiguration, "\(label): a persistent session (cleanSession false) needs a stable, non-empty client id")
         }
         if let tls = c.tls {
             for (what, path) in [("CA file", tls.caFile), ("client certificate", tls.certificateFile), ("client key", tls.keyFile)] {
                 guard let path else { continue }
                 guard FileManager.default.isReadableFile(atPath: path) else {
-                    throw MQTTError(.invalidConfiguration, "\(label): TLS \(what) '\(path)' does not exist or is not readable; fix the path or its permissions")
+                    throw MQTTError(
+                        .invalidConfiguration,
+                        "\(label): TLS \(what) '\(path)' does not exist or is not readable; fix the path or its permissions")
                 }
             }
             if (tls.certificateFile == nil) != (tls.keyFile == nil) {
-                throw MQTTError(.invalidConfiguration, "\(label): a TLS client certificate needs its key and a key needs its certificate; set both or neither")
+                throw MQTTError(
+                    .invalidConfiguration,
+                    "\(label): a TLS client certificate needs its key and a key needs its certificate; set both or neither")
             }
         }
     }
@@ -127,7 +136,8 @@ final class ClientCore: @unchecked Sendable {
             try check(mosquitto_username_pw_set(handle, c.username, c.password), "set username/password")
         }
         if let tls = c.tls {
-            try check(mosquitto_tls_set(handle, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "load TLS files (CA '\(tls.caFile)')")
+            try check(
+                mosquitto_tls_set(handle, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "load TLS files (CA '\(tls.caFile)')")
             try check(mosquitto_tls_insecure_set(handle, tls.insecureSkipHostnameVerification), "set TLS host name verification")
         }
         if let will = c.will {

@@ -1,6 +1,6 @@
+internal import CMosquitto
 import Foundation
 import Glibc
-internal import CMosquitto
 import Synchronization
 
 /// One thread that drives many MQTT clients through epoll.
@@ -124,8 +124,9 @@ public final class MQTTEventLoop: Sendable {
                         continue
                     }
                     guard let client = state.clients[token] else { continue }
-                    client.handleIO(readable: events[i].events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue | EPOLLRDHUP.rawValue) != 0,
-                                    writable: events[i].events & EPOLLOUT.rawValue != 0)
+                    client.handleIO(
+                        readable: events[i].events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue | EPOLLRDHUP.rawValue) != 0,
+                        writable: events[i].events & EPOLLOUT.rawValue != 0)
                 }
             }
             runPending()

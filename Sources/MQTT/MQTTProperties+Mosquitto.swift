@@ -1,4 +1,5 @@
 internal import CMosquitto
+import Glibc
 
 // Conversion between MQTTProperties and libmosquitto's property lists. A list built here is
 // owned by the caller, who frees it with mosquitto_property_free_all once libmosquitto has
@@ -15,7 +16,9 @@ extension MQTTProperties {
             }
         }
         for p in userProperties {
-            try check(mosquitto_property_add_string_pair(&list, Int32(MQTT_PROP_USER_PROPERTY.rawValue), p.name, p.value), "user property '\(p.name)'")
+            try check(
+                mosquitto_property_add_string_pair(&list, Int32(MQTT_PROP_USER_PROPERTY.rawValue), p.name, p.value),
+                "user property '\(p.name)'")
         }
         if let v = messageExpiryInterval {
             try check(mosquitto_property_add_int32(&list, Int32(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL.rawValue), v), "message expiry interval")
@@ -28,14 +31,18 @@ extension MQTTProperties {
                 mosquitto_property_free_all(&list)
                 throw MQTTError(.invalidConfiguration, "MQTT correlation data is \(v.count) bytes; MQTT allows at most 65535")
             }
-            let rc = v.withUnsafeBytes { mosquitto_property_add_binary(&list, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), $0.baseAddress, UInt16(v.count)) }
+            let rc = v.withUnsafeBytes {
+                mosquitto_property_add_binary(&list, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), $0.baseAddress, UInt16(v.count))
+            }
             try check(rc, "correlation data")
         }
         if let v = contentType {
             try check(mosquitto_property_add_string(&list, Int32(MQTT_PROP_CONTENT_TYPE.rawValue), v), "content type")
         }
         if let v = payloadIsUTF8 {
-            try check(mosquitto_property_add_byte(&list, Int32(MQTT_PROP_PAYLOAD_FORMAT_INDICATOR.rawValue), v ? 1 : 0), "payload format indicator")
+            try check(
+                mosquitto_property_add_byte(&list, Int32(MQTT_PROP_PAYLOAD_FORMAT_INDICATOR.rawValue), v ? 1 : 0),
+                "payload format indicator")
         }
         return list
     }
@@ -92,5 +99,3 @@ extension MQTTProperties {
         }
     }
 }
-
-import Glibc

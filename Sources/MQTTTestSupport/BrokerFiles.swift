@@ -27,7 +27,8 @@ struct BrokerFiles: Sendable {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
         } catch {
-            throw MosquittoBrokerError(.fileSystem, "cannot create broker directory \(url.path): \(error); check that TMPDIR (\(base.path)) is writable")
+            throw MosquittoBrokerError(
+                .fileSystem, "cannot create broker directory \(url.path): \(error); check that TMPDIR (\(base.path)) is writable")
         }
         return BrokerFiles(directory: url)
     }

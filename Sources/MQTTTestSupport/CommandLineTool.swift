@@ -11,7 +11,9 @@ struct CommandLineTool: Sendable {
 
     /// Directories searched after $PATH: sbin is often missing from a test runner's PATH and
     /// that is where Debian installs the broker.
-    static let fallbackDirectories = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/opt/homebrew/sbin", "/opt/homebrew/bin"]
+    static let fallbackDirectories = [
+        "/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/opt/homebrew/sbin", "/opt/homebrew/bin",
+    ]
 
     /// Finds `name` through `overrideVariable` (an absolute path), then $PATH, then the usual
     /// install directories.

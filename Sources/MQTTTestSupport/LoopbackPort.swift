@@ -41,7 +41,8 @@ enum LoopbackPort {
     private static func bindEphemeral() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            throw MosquittoBrokerError(.portInUse, "socket() failed with errno \(errno) while looking for a free port; is the open-file limit exhausted?")
+            throw MosquittoBrokerError(
+                .portInUse, "socket() failed with errno \(errno) while looking for a free port; is the open-file limit exhausted?")
         }
         defer { close(fd) }
         var address = loopbackAddress(port: 0)

@@ -146,7 +146,8 @@ extension MosquittoBroker {
                     process.terminationReason == .exit
                     ? "exited with status \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
                 throw MosquittoBrokerError(
-                    .brokerExited, "mosquitto \(how) while starting on port \(port); the log below says why (often a bad extraConfig line or unreadable file)",
+                    .brokerExited,
+                    "mosquitto \(how) while starting on port \(port); the log below says why (often a bad extraConfig line or unreadable file)",
                     configPath: files.config.path, logTail: tail)
             }
             if Self.logSaysRunning(newLog), LoopbackPort.acceptsConnections(port) {
@@ -154,7 +155,8 @@ extension MosquittoBroker {
             }
             if ContinuousClock.now >= deadline {
                 throw MosquittoBrokerError(
-                    .brokerNotReady, "mosquitto did not accept connections on 127.0.0.1:\(port) within \(Self.startTimeout); the machine may be overloaded, or the log shows it stuck",
+                    .brokerNotReady,
+                    "mosquitto did not accept connections on 127.0.0.1:\(port) within \(Self.startTimeout); the machine may be overloaded, or the log shows it stuck",
                     configPath: files.config.path, logTail: logTail(logOffset: logOffset, consoleOffset: consoleOffset))
             }
             try await Task.sleep(for: Self.pollInterval)

@@ -31,17 +31,20 @@ extension MosquittoBroker {
                 if user.isEmpty || user.contains(":") || user.contains(where: { $0.isWhitespace || $0.isNewline }) {
                     throw MosquittoBrokerError(
                         .invalidOptions,
-                        "username \(user.debugDescription) cannot go in a mosquitto password file; use a non-empty name without ':' or whitespace")
+                        "username \(user.debugDescription) cannot go in a mosquitto password file; use a non-empty name without ':' or whitespace"
+                    )
                 }
                 if password.contains(where: { $0.isNewline }) {
                     throw MosquittoBrokerError(
-                        .invalidOptions, "the password of user \(user.debugDescription) contains a line break; mosquitto_passwd cannot store it")
+                        .invalidOptions,
+                        "the password of user \(user.debugDescription) contains a line break; mosquitto_passwd cannot store it")
                 }
             }
             for logType in logTypes where !Self.knownLogTypes.contains(logType) {
                 throw MosquittoBrokerError(
                     .invalidOptions,
-                    "log type \(logType.debugDescription) is unknown to mosquitto; use some of \(Self.knownLogTypes.sorted().joined(separator: ", "))")
+                    "log type \(logType.debugDescription) is unknown to mosquitto; use some of \(Self.knownLogTypes.sorted().joined(separator: ", "))"
+                )
             }
         }
 

@@ -32,9 +32,12 @@ public struct TestCertificates: Sendable {
         func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
         let ca = (certificate: file("ca.crt"), key: file("ca.key"))
-        try makeAuthority(commonName: "Flotilla Test CA", certificate: ca.certificate, key: ca.key, extensions: extensions, openssl: openssl)
+        try makeAuthority(
+            commonName: "Flotilla Test CA", certificate: ca.certificate, key: ca.key, extensions: extensions, openssl: openssl)
         let other = (certificate: file("other-ca.crt"), key: file("other-ca.key"))
-        try makeAuthority(commonName: "Flotilla Unrelated Test CA", certificate: other.certificate, key: other.key, extensions: extensions, openssl: openssl)
+        try makeAuthority(
+            commonName: "Flotilla Unrelated Test CA", certificate: other.certificate, key: other.key, extensions: extensions,
+            openssl: openssl)
 
         let server = (certificate: file("server.crt"), key: file("server.key"))
         try makeLeaf(

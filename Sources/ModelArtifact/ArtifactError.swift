@@ -56,9 +56,11 @@ public enum ArtifactError: Error, Sendable, Equatable, CustomStringConvertible {
         case .truncated(let expected, let actual):
             return "artifact is truncated: it needs \(expected) bytes but has \(actual); the download or copy was cut short, fetch it again"
         case .malformedLayout(let offset, let detail):
-            return "artifact layout is malformed at byte \(offset): \(detail); the file is damaged or was not written by Flotilla, fetch it again"
+            return
+                "artifact layout is malformed at byte \(offset): \(detail); the file is damaged or was not written by Flotilla, fetch it again"
         case .digestMismatch(let section, let offset):
-            return "SHA-256 of the \(section) (at byte \(offset)) does not match the digest in the section table: the file was altered or corrupted; discard it and download it again"
+            return
+                "SHA-256 of the \(section) (at byte \(offset)) does not match the digest in the section table: the file was altered or corrupted; discard it and download it again"
         case .missingSection(let kind):
             return "artifact has no \(kind) section, which every artifact needs; rebuild it with `flotilla` (the writer always emits it)"
         case .duplicateSection(let kind):
@@ -70,14 +72,17 @@ public enum ArtifactError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupportedModel(let path, let detail):
             return "cannot write the model into an artifact: at \(path), \(detail)"
         case .manifestMismatch(let field, let detail):
-            return "manifest field '\(field)' disagrees with the graph: \(detail); rebuild the artifact (the writer derives this field from the model)"
+            return
+                "manifest field '\(field)' disagrees with the graph: \(detail); rebuild the artifact (the writer derives this field from the model)"
         case .unsigned:
-            return "artifact is not signed, and this reader requires a signature from a pinned key; sign it on the coordinator (ArtifactWriter with a signing key) or, for local development only, open it with trust .skipSignatureCheck"
+            return
+                "artifact is not signed, and this reader requires a signature from a pinned key; sign it on the coordinator (ArtifactWriter with a signing key) or, for local development only, open it with trust .skipSignatureCheck"
         case .unknownSigningKey(let keyID, let pinned):
             return "artifact is signed by key \(keyID), which is not among the pinned keys [\(pinned.joined(separator: ", "))]; "
                 + "pin that key's public half on this device if it is a legitimate rotation, otherwise reject the artifact"
         case .badSignature(let keyID):
-            return "artifact signature by key \(keyID) does not verify: the header or section table was altered after signing, or the signature was forged; discard the file"
+            return
+                "artifact signature by key \(keyID) does not verify: the header or section table was altered after signing, or the signature was forged; discard the file"
         case .invalidKey(let detail):
             return "invalid Ed25519 key: \(detail)"
         case .fileOperationFailed(let path, let operation, let code):
@@ -85,7 +90,8 @@ public enum ArtifactError: Error, Sendable, Equatable, CustomStringConvertible {
         case .compressionFailed(let detail):
             return "artifact compression failed: \(detail)"
         case .transportMismatch(let what, let expected, let actual):
-            return "transported artifact does not match its announcement: \(what) is \(actual), expected \(expected); discard it and download again"
+            return
+                "transported artifact does not match its announcement: \(what) is \(actual), expected \(expected); discard it and download again"
         }
     }
 }

@@ -92,7 +92,8 @@ struct ArtifactLayout: Sendable {
         }
         let flags = try r.u32()
         guard flags == 0 else {
-            throw .malformedLayout(offset: 12, detail: "header flags 0x\(String(flags, radix: 16)) are set, and format \(major).x defines none")
+            throw .malformedLayout(
+                offset: 12, detail: "header flags 0x\(String(flags, radix: 16)) are set, and format \(major).x defines none")
         }
         let count = Int(try r.u32())
         guard (1...ArtifactFormat.maxSections).contains(count) else {
@@ -108,7 +109,8 @@ struct ArtifactLayout: Sendable {
             if declaredLength > UInt64(file.count) {
                 throw .truncated(expected: declaredLength > UInt64(Int.max) ? Int.max : Int(declaredLength), actual: file.count)
             }
-            throw .malformedLayout(offset: 24, detail: "the header declares \(declaredLength) bytes but the file has \(file.count) (bytes appended?)")
+            throw .malformedLayout(
+                offset: 24, detail: "the header declares \(declaredLength) bytes but the file has \(file.count) (bytes appended?)")
         }
         guard tableEnd <= file.count else { throw .truncated(expected: tableEnd, actual: file.count) }
         let storedDigest = Array(file[32..<64])
@@ -134,14 +136,18 @@ struct ArtifactLayout: Sendable {
                 throw .malformedLayout(offset: base + 4, detail: "\(place) has reserved fields set")
             }
             guard alignment > 0, alignment & (alignment - 1) == 0, alignment <= ArtifactFormat.maxSectionAlignment else {
-                throw .malformedLayout(offset: base + 24, detail: "\(place) alignment \(alignment) is not a power of two up to \(ArtifactFormat.maxSectionAlignment)")
+                throw .malformedLayout(
+                    offset: base + 24,
+                    detail: "\(place) alignment \(alignment) is not a power of two up to \(ArtifactFormat.maxSectionAlignment)")
             }
             guard offset <= UInt64(file.count), length <= UInt64(file.count) - offset else {
-                throw .malformedLayout(offset: base + 8, detail: "\(place) spans bytes \(offset) + \(length), past the end of the \(file.count)-byte file")
+                throw .malformedLayout(
+                    offset: base + 8, detail: "\(place) spans bytes \(offset) + \(length), past the end of the \(file.count)-byte file")
             }
             let entry = SectionEntry(rawKind: kind, offset: Int(offset), length: Int(length), alignment: alignment, digest: sectionDigest)
             guard entry.offset >= tableEnd else {
-                throw .malformedLayout(offset: base + 8, detail: "\(entry.name) starts at \(offset), inside the header or table (which end at \(tableEnd))")
+                throw .malformedLayout(
+                    offset: base + 8, detail: "\(entry.name) starts at \(offset), inside the header or table (which end at \(tableEnd))")
             }
             guard entry.offset % alignment == 0 else {
                 throw .malformedLayout(offset: base + 8, detail: "\(entry.name) offset \(offset) is not aligned to \(alignment)")
@@ -150,7 +156,8 @@ struct ArtifactLayout: Sendable {
                 throw .duplicateSection(known.description)
             }
             if entry.kind == .signature, entry.digest.contains(where: { $0 != 0 }) {
-                throw .malformedLayout(offset: base + 32, detail: "the signature section's digest field must be zero (the signature covers the table instead)")
+                throw .malformedLayout(
+                    offset: base + 32, detail: "the signature section's digest field must be zero (the signature covers the table instead)")
             }
             entries.append(entry)
         }
@@ -171,7 +178,8 @@ struct ArtifactLayout: Sendable {
                 throw .malformedLayout(offset: e.offset, detail: "\(e.name) overlaps the section before it (which ends at \(cursor))")
             }
             guard e.offset - cursor < e.alignment else {
-                throw .malformedLayout(offset: cursor, detail: "\(e.offset - cursor) unaccounted bytes before \(e.name), more than its alignment needs")
+                throw .malformedLayout(
+                    offset: cursor, detail: "\(e.offset - cursor) unaccounted bytes before \(e.name), more than its alignment needs")
             }
             if let bad = (cursor..<e.offset).first(where: { file[$0] != 0 }) {
                 throw .malformedLayout(offset: bad, detail: "padding before \(e.name) is not zero")

@@ -28,7 +28,8 @@ public enum ArtifactReader {
         let indexEntry = layout.entry(.validationIndex), dataEntry = layout.entry(.validationData)
         if (indexEntry == nil) != (dataEntry == nil) { throw .missingSection(indexEntry == nil ? "validation index" : "validation data") }
         for e in [manifestEntry, graphEntry, indexEntry].compactMap({ $0 }) where e.length > ArtifactFormat.maxJSONSectionBytes {
-            throw .malformedLayout(offset: e.offset, detail: "\(e.name) is \(e.length) bytes, above the \(ArtifactFormat.maxJSONSectionBytes)-byte limit")
+            throw .malformedLayout(
+                offset: e.offset, detail: "\(e.name) is \(e.length) bytes, above the \(ArtifactFormat.maxJSONSectionBytes)-byte limit")
         }
         for e in [weightsEntry, dataEntry].compactMap({ $0 }) where e.offset % ArtifactFormat.tensorAlignment != 0 {
             throw .malformedLayout(offset: e.offset, detail: "\(e.name) is not aligned to \(ArtifactFormat.tensorAlignment) bytes")
@@ -41,7 +42,8 @@ public enum ArtifactReader {
 
         let manifest = try ArtifactManifest(json: try json(section(manifestEntry), "manifest"))
         guard manifest.formatVersion == layout.version else {
-            throw .manifestMismatch(field: "formatVersion", detail: "manifest says \(manifest.formatVersion), header says \(layout.version)")
+            throw .manifestMismatch(
+                field: "formatVersion", detail: "manifest says \(manifest.formatVersion), header says \(layout.version)")
         }
         let decoder = GraphDecoder(weights: TensorCoding.Source(region: section(weightsEntry), memory: memory))
         let (model, packed) = try decoder.decode(try json(section(graphEntry), "graph"))
@@ -75,7 +77,9 @@ public enum ArtifactReader {
         }
         var r = ByteReader(payload)
         guard payload.count == ArtifactFormat.signatureSectionSize else {
-            throw .malformedLayout(offset: sectionOffset, detail: "signature section is \(payload.count) bytes, format 1.x writes \(ArtifactFormat.signatureSectionSize)")
+            throw .malformedLayout(
+                offset: sectionOffset,
+                detail: "signature section is \(payload.count) bytes, format 1.x writes \(ArtifactFormat.signatureSectionSize)")
         }
         let algorithm = try r.u32(), reserved = try r.u32()
         guard algorithm == ArtifactFormat.signatureAlgorithmEd25519, reserved == 0 else {
@@ -107,7 +111,8 @@ public enum ArtifactReader {
         }
         let bytes = weightBytes(model.graph) + packed.values.reduce(0) { $0 + $1.byteCount }
         guard manifest.totalWeightBytes == bytes else {
-            throw .manifestMismatch(field: "totalWeightBytes", detail: "manifest says \(manifest.totalWeightBytes), the graph's tensors hold \(bytes)")
+            throw .manifestMismatch(
+                field: "totalWeightBytes", detail: "manifest says \(manifest.totalWeightBytes), the graph's tensors hold \(bytes)")
         }
     }
 

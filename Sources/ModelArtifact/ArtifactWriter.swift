@@ -57,9 +57,11 @@ public struct ArtifactWriter: Sendable {
             // before the signature exists.
             sections.append((.signature, [UInt8](repeating: 0, count: ArtifactFormat.signatureSectionSize)))
         }
-        for (kind, bytes) in sections where kind != .weights && kind != .validationData && bytes.count > ArtifactFormat.maxJSONSectionBytes {
+        for (kind, bytes) in sections where kind != .weights && kind != .validationData && bytes.count > ArtifactFormat.maxJSONSectionBytes
+        {
             throw .unsupportedModel(
-                path: kind.description, detail: "the section is \(bytes.count) bytes, above the \(ArtifactFormat.maxJSONSectionBytes)-byte limit readers enforce")
+                path: kind.description,
+                detail: "the section is \(bytes.count) bytes, above the \(ArtifactFormat.maxJSONSectionBytes)-byte limit readers enforce")
         }
         var entries = ArtifactLayout.place(sections.map { ($0.0, $0.1.count) })
         for i in entries.indices where sections[i].0 != .signature {

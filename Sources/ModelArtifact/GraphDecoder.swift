@@ -51,7 +51,9 @@ struct GraphDecoder {
     private func decodeAttribute(_ field: JSONField, depth: Int) throws(ArtifactError) -> Attribute {
         let members = try field.members()
         guard members.count == 1, let (kind, value) = members.first else {
-            throw field.fail("an attribute is an object with exactly one key naming its kind (int, float, string, tensor, graph, ints, floats, strings, tensors, graphs)")
+            throw field.fail(
+                "an attribute is an object with exactly one key naming its kind (int, float, string, tensor, graph, ints, floats, strings, tensors, graphs)"
+            )
         }
         var none: [String: PackedTensor] = [:]
         switch kind {

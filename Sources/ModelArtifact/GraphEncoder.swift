@@ -13,9 +13,12 @@ struct GraphEncoder {
             if model.graph.initializers[name] != nil {
                 throw .unsupportedModel(
                     path: "graph.initializers.\(name)",
-                    detail: "the name is both a plain initializer and a packed weight; a packed weight replaces the initializer, remove one of them")
+                    detail:
+                        "the name is both a plain initializer and a packed weight; a packed weight replaces the initializer, remove one of them"
+                )
             }
-            try PackedTensor.check(layout: packed.layout, elementType: packed.elementType, shape: packed.shape, path: "packed weight '\(name)'")
+            try PackedTensor.check(
+                layout: packed.layout, elementType: packed.elementType, shape: packed.shape, path: "packed weight '\(name)'")
         }
         let graph = try encode(model.graph, path: "graph", packed: packedWeights)
         return .object([
@@ -29,9 +32,12 @@ struct GraphEncoder {
         ])
     }
 
-    private mutating func encode(_ graph: Graph, path: String, packed: [String: PackedTensor] = [:], depth: Int = 0) throws(ArtifactError) -> JSONValue {
+    private mutating func encode(_ graph: Graph, path: String, packed: [String: PackedTensor] = [:], depth: Int = 0) throws(ArtifactError)
+        -> JSONValue
+    {
         guard depth <= ArtifactFormat.maxSubgraphDepth else {
-            throw .unsupportedModel(path: path, detail: "subgraphs nest deeper than \(ArtifactFormat.maxSubgraphDepth) levels, which readers refuse")
+            throw .unsupportedModel(
+                path: path, detail: "subgraphs nest deeper than \(ArtifactFormat.maxSubgraphDepth) levels, which readers refuse")
         }
         var initializers: [String: JSONValue] = [:]
         let names = (Array(graph.initializers.keys) + Array(packed.keys)).sorted(by: Self.utf8Order)

@@ -13,12 +13,13 @@ enum IRCoding {
     }
 
     static func encode(_ shape: Shape) -> JSONValue {
-        .array(shape.dims.map { d in
-            switch d {
-            case .fixed(let v): return .integer(v)
-            case .symbolic(let s): return .string(s)
-            }
-        })
+        .array(
+            shape.dims.map { d in
+                switch d {
+                case .fixed(let v): return .integer(v)
+                case .symbolic(let s): return .string(s)
+                }
+            })
     }
 
     static func encode(_ q: QuantParameters) -> JSONValue {

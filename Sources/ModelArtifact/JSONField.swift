@@ -81,13 +81,17 @@ struct JSONField {
 
     func float() throws(ArtifactError) -> Float {
         let s = try string()
-        guard let v = CanonicalFloat.float(s) else { throw fail("\"\(s)\" is not a canonical float32 (shortest round-trip decimal, nan, inf or -inf)") }
+        guard let v = CanonicalFloat.float(s) else {
+            throw fail("\"\(s)\" is not a canonical float32 (shortest round-trip decimal, nan, inf or -inf)")
+        }
         return v
     }
 
     func double() throws(ArtifactError) -> Double {
         let s = try string()
-        guard let v = CanonicalFloat.double(s) else { throw fail("\"\(s)\" is not a canonical float64 (shortest round-trip decimal, nan, inf or -inf)") }
+        guard let v = CanonicalFloat.double(s) else {
+            throw fail("\"\(s)\" is not a canonical float64 (shortest round-trip decimal, nan, inf or -inf)")
+        }
         return v
     }
 

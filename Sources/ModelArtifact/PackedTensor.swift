@@ -55,7 +55,8 @@ public struct PackedTensor: Sendable, Equatable, CustomStringConvertible {
             throw .unsupportedModel(path: path, detail: "a packed tensor cannot have element type \(elementType)")
         }
         guard shape.count <= ArtifactFormat.maxRank, Shape.checkedProduct(shape) != nil else {
-            throw .unsupportedModel(path: path, detail: "logical shape \(shape) has a negative dimension, overflows, or exceeds rank \(ArtifactFormat.maxRank)")
+            throw .unsupportedModel(
+                path: path, detail: "logical shape \(shape) has a negative dimension, overflows, or exceeds rank \(ArtifactFormat.maxRank)")
         }
     }
 }

@@ -19,7 +19,8 @@ extension Zstd {
         // completes; the array is trimmed to what was written.
         let bound = ZSTD_compressBound(input.count)
         guard ZSTD_isError(bound) == 0 else {
-            throw .library(operation: "compression", code: 0, name: "input of \(input.count) bytes is too large for one zstd call; use ZstdCompressor")
+            throw .library(
+                operation: "compression", code: 0, name: "input of \(input.count) bytes is too large for one zstd call; use ZstdCompressor")
         }
         var failure: ZstdError?
         let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in

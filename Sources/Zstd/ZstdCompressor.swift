@@ -96,8 +96,10 @@ public final class ZstdCompressor {
     }
 
     /// Same as the sink variants, for callers whose sink fails only with `ZstdError`.
-    func encode(_ input: UnsafeRawBufferPointer, _ directive: ZSTD_EndDirective,
-                into sink: (UnsafeRawBufferPointer) throws(ZstdError) -> Void) throws(ZstdError) {
+    func encode(
+        _ input: UnsafeRawBufferPointer, _ directive: ZSTD_EndDirective,
+        into sink: (UnsafeRawBufferPointer) throws(ZstdError) -> Void
+    ) throws(ZstdError) {
         var position = 0
         var more = true
         while more {
@@ -108,8 +110,10 @@ public final class ZstdCompressor {
         if directive == ZSTD_e_end { frameEnded() }
     }
 
-    private func run(_ input: UnsafeRawBufferPointer, _ directive: ZSTD_EndDirective,
-                     _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    private func run(
+        _ input: UnsafeRawBufferPointer, _ directive: ZSTD_EndDirective,
+        _ sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         var position = 0
         var more = true
         while more {
@@ -124,8 +128,10 @@ public final class ZstdCompressor {
 
     /// One ZSTD_compressStream2 call. Returns the bytes left in `outBuffer` and whether libzstd
     /// still has data to flush (only meaningful for ZSTD_e_end, where it must reach zero).
-    private func step(_ input: UnsafeRawBufferPointer, _ position: inout Int,
-                      _ directive: ZSTD_EndDirective) throws(ZstdError) -> (Int, Bool) {
+    private func step(
+        _ input: UnsafeRawBufferPointer, _ position: inout Int,
+        _ directive: ZSTD_EndDirective
+    ) throws(ZstdError) -> (Int, Bool) {
         guard let cctx else { throw .closed("ZstdCompressor") }
         if let failure { throw failure }
         var inBuf = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: position)

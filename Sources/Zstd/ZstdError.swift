@@ -55,7 +55,8 @@ public enum ZstdError: Error, Equatable, Sendable, CustomStringConvertible {
                 ? "zstd input is empty: there is no frame to decompress; check that the data was written and transferred completely"
                 : "zstd input is truncated: it ends inside a frame after \(bytes) compressed bytes; the data was cut short (an interrupted download or write), fetch or copy it again"
         case .checksumMismatch(let offset):
-            return "zstd frame at compressed offset \(offset) failed its content checksum: the data was altered in storage or transit; discard it and fetch it again"
+            return
+                "zstd frame at compressed offset \(offset) failed its content checksum: the data was altered in storage or transit; discard it and fetch it again"
         case .corruptedInput(let offset, let reason):
             return "zstd frame at compressed offset \(offset) is corrupted (\(reason)); discard the data and fetch it again"
         case .notZstdData(let offset, let magic):
@@ -65,22 +66,28 @@ public enum ZstdError: Error, Equatable, Sendable, CustomStringConvertible {
             }.joined(separator: " ")
             let guess = Self.formatGuess(magic).map { ", which looks like \($0)" } ?? ""
             let place = offset == 0 ? "" : " at compressed offset \(offset), after the valid frames before it"
-            return "not zstd data\(place) (magic \(hex.isEmpty ? "<none>" : hex)\(guess); zstd frames start with 28 b5 2f fd); pass the file produced by `zstd` or by this library, or decode this format with its own tool"
+            return
+                "not zstd data\(place) (magic \(hex.isEmpty ? "<none>" : hex)\(guess); zstd frames start with 28 b5 2f fd); pass the file produced by `zstd` or by this library, or decode this format with its own tool"
         case .outputLimitExceeded(let limit, let declared):
             let declaredText = declared.map { " (the frame headers declare \($0) bytes)" } ?? ""
-            return "zstd output exceeds the limit of \(limit) bytes\(declaredText); decompression stopped there. If the data is trusted and really this large, raise maxOutputBytes; otherwise reject it (possible decompression bomb)"
+            return
+                "zstd output exceeds the limit of \(limit) bytes\(declaredText); decompression stopped there. If the data is trusted and really this large, raise maxOutputBytes; otherwise reject it (possible decompression bomb)"
         case .windowTooLarge(let offset, let log):
-            return "zstd frame at compressed offset \(offset) needs a window larger than 2^\(log) bytes; recompress without --long/large windows, or raise maxWindowLog if this device can afford the memory"
+            return
+                "zstd frame at compressed offset \(offset) needs a window larger than 2^\(log) bytes; recompress without --long/large windows, or raise maxWindowLog if this device can afford the memory"
         case .invalidParameter(let name, let value, let allowed):
             return "zstd parameter \(name) = \(value) is out of range; use a value in \(allowed.lowerBound)...\(allowed.upperBound)"
         case .multithreadingUnsupported(let workers):
-            return "zstd multi-threaded compression (workers = \(workers)) is unavailable: this libzstd was built without ZSTD_MULTITHREAD; use workers = 0 or install a multi-threaded libzstd"
+            return
+                "zstd multi-threaded compression (workers = \(workers)) is unavailable: this libzstd was built without ZSTD_MULTITHREAD; use workers = 0 or install a multi-threaded libzstd"
         case .inputSizeMismatch(let pledged, let received):
-            return "zstd compressor was promised \(pledged) input bytes but received \(received); the source changed size while being compressed (a file still being written?) — compress it again once it is stable"
+            return
+                "zstd compressor was promised \(pledged) input bytes but received \(received); the source changed size while being compressed (a file still being written?) — compress it again once it is stable"
         case .outOfMemory(let operation):
             return "zstd could not allocate memory for \(operation); free memory or lower the compression level / worker count"
         case .fileOperationFailed(let path, let operation, let code):
-            return "cannot \(operation) '\(path)': \(Self.errnoText(code)) (errno \(code)); check that the path exists, is accessible and that the disk has room"
+            return
+                "cannot \(operation) '\(path)': \(Self.errnoText(code)) (errno \(code)); check that the path exists, is accessible and that the disk has room"
         case .closed(let what):
             return "\(what) was used after close(); create a new one"
         case .library(let operation, let code, let name):

@@ -39,7 +39,10 @@ final class LayeringTests: XCTestCase {
                 for line in text.split(separator: "\n") {
                     let words = line.split(separator: " ").map(String.init)
                     guard let i = words.firstIndex(of: "import"), i + 1 < words.count,
-                        words[..<i].allSatisfy({ ["public", "internal", "package", "private", "fileprivate", "@_exported", "@preconcurrency", "@testable"].contains($0) })
+                        words[..<i].allSatisfy({
+                            ["public", "internal", "package", "private", "fileprivate", "@_exported", "@preconcurrency", "@testable"]
+                                .contains($0)
+                        })
                     else { continue }
                     let name = words[i + 1].split(separator: ".").first.map(String.init) ?? ""
                     if layers[name] != nil { imports.insert(name) }
@@ -56,7 +59,9 @@ final class LayeringTests: XCTestCase {
         for (module, imports) in graph {
             for dep in imports {
                 let ok = Self.layers[dep]! < Self.layers[module]! || Self.sameLayerEdges.contains("\(module)->\(dep)")
-                XCTAssertTrue(ok, "\(module) (layer \(Self.layers[module]!)) imports \(dep) (layer \(Self.layers[dep]!)): dependencies must point down")
+                XCTAssertTrue(
+                    ok,
+                    "\(module) (layer \(Self.layers[module]!)) imports \(dep) (layer \(Self.layers[dep]!)): dependencies must point down")
             }
         }
     }

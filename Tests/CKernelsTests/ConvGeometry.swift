@@ -26,8 +26,10 @@ func randomGeometries(count: Int, seed: UInt64, maxKernel: Int = 5) -> [flotilla
 }
 
 /// A geometry with square kernel and symmetric or given padding, for the model-shaped cases.
-func geometry(channels: Int, h: Int, w: Int, kernel: Int, stride: Int, pads: (Int, Int, Int, Int),
-              dilation: Int = 1) -> flotilla_f32_conv2d_geometry {
+func geometry(
+    channels: Int, h: Int, w: Int, kernel: Int, stride: Int, pads: (Int, Int, Int, Int),
+    dilation: Int = 1
+) -> flotilla_f32_conv2d_geometry {
     var g = flotilla_f32_conv2d_geometry()
     g.channels = channels
     g.in_h = h

@@ -11,16 +11,17 @@ final class DepthwiseConvTests: XCTestCase {
     /// MobileNetV2's depthwise layers (3×3, stride 1 pad 1 and stride 2 with TF-style
     /// asymmetric padding) at a few widths, and the 5×5 / dilated variants other models use.
     func testEveryPathMatchesReferenceOnModelShapes() {
-        check([
-            geometry(channels: 2, h: 112, w: 112, kernel: 3, stride: 1, pads: (1, 1, 1, 1)),
-            geometry(channels: 3, h: 112, w: 112, kernel: 3, stride: 2, pads: (0, 0, 1, 1)),
-            geometry(channels: 4, h: 56, w: 56, kernel: 3, stride: 2, pads: (1, 1, 1, 1)),
-            geometry(channels: 5, h: 14, w: 14, kernel: 3, stride: 1, pads: (1, 1, 1, 1)),
-            geometry(channels: 7, h: 7, w: 7, kernel: 3, stride: 1, pads: (1, 1, 1, 1)),
-            geometry(channels: 2, h: 17, w: 33, kernel: 5, stride: 1, pads: (2, 2, 2, 2)),
-            geometry(channels: 2, h: 20, w: 37, kernel: 3, stride: 1, pads: (2, 2, 2, 2), dilation: 2),
-            geometry(channels: 2, h: 23, w: 53, kernel: 3, stride: 3, pads: (1, 1, 1, 1)),
-        ], seed: 0xD4)
+        check(
+            [
+                geometry(channels: 2, h: 112, w: 112, kernel: 3, stride: 1, pads: (1, 1, 1, 1)),
+                geometry(channels: 3, h: 112, w: 112, kernel: 3, stride: 2, pads: (0, 0, 1, 1)),
+                geometry(channels: 4, h: 56, w: 56, kernel: 3, stride: 2, pads: (1, 1, 1, 1)),
+                geometry(channels: 5, h: 14, w: 14, kernel: 3, stride: 1, pads: (1, 1, 1, 1)),
+                geometry(channels: 7, h: 7, w: 7, kernel: 3, stride: 1, pads: (1, 1, 1, 1)),
+                geometry(channels: 2, h: 17, w: 33, kernel: 5, stride: 1, pads: (2, 2, 2, 2)),
+                geometry(channels: 2, h: 20, w: 37, kernel: 3, stride: 1, pads: (2, 2, 2, 2), dilation: 2),
+                geometry(channels: 2, h: 23, w: 53, kernel: 3, stride: 3, pads: (1, 1, 1, 1)),
+            ], seed: 0xD4)
     }
 
     /// 1 channel 3×3 all-ones input, 3×3 weights 1…9, pad 1: each output is the sum of the
@@ -52,15 +53,17 @@ final class DepthwiseConvTests: XCTestCase {
             let clamp = clampRanges[index % clampRanges.count]
             let count = g.channels * flotilla_f32_conv2d_out_h(&g) * flotilla_f32_conv2d_out_w(&g)
             let expected = run(reference, &g, input, weights, bias, count, clamp)
-            let absSum = run(reference, &g, input.map(abs), weights.map(abs), bias?.map(abs), count,
-                             (-.infinity, .infinity))
+            let absSum = run(
+                reference, &g, input.map(abs), weights.map(abs), bias?.map(abs), count,
+                (-.infinity, .infinity))
             for table in optimizedTables() {
                 let actual = run(table, &g, input, weights, bias, count, clamp)
                 for i in 0..<count {
                     let budget = sumErrorBudget(terms: taps + 1, absoluteSum: absSum[i])
                     let difference = abs(Double(actual[i]) - Double(expected[i]))
                     if !(difference <= budget) {
-                        XCTFail("\(pathName(table)) dwconv \(describe(g)) clamp=\(clamp): output \(i) is "
+                        XCTFail(
+                            "\(pathName(table)) dwconv \(describe(g)) clamp=\(clamp): output \(i) is "
                                 + "\(actual[i]), reference \(expected[i]), over budget \(budget)")
                         break
                     }
@@ -69,9 +72,11 @@ final class DepthwiseConvTests: XCTestCase {
         }
     }
 
-    private func run(_ t: UnsafePointer<flotilla_f32_kernels>, _ g: inout flotilla_f32_conv2d_geometry,
-                     _ input: [Float], _ weights: [Float], _ bias: [Float]?, _ count: Int,
-                     _ clamp: (Float, Float)) -> [Float] {
+    private func run(
+        _ t: UnsafePointer<flotilla_f32_kernels>, _ g: inout flotilla_f32_conv2d_geometry,
+        _ input: [Float], _ weights: [Float], _ bias: [Float]?, _ count: Int,
+        _ clamp: (Float, Float)
+    ) -> [Float] {
         // One extra element past the output: it must survive, proving no write past the end.
         var output = [Float](repeating: .nan, count: count + 1)
         output[count] = 12345

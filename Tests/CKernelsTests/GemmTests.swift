@@ -27,13 +27,14 @@ final class GemmTests: XCTestCase {
             for n in sizes {
                 for _ in 0..<2 {
                     let k = sizes.randomElement(using: &rng) ?? 1
-                    result.append(Shape(
-                        m: m, n: n, k: k,
-                        padA: Int.random(in: 0...3, using: &rng),
-                        padB: Int.random(in: 0...3, using: &rng),
-                        padC: Int.random(in: 0...3, using: &rng),
-                        hasBias: result.count % 2 == 0,
-                        clamp: clampRanges[result.count % clampRanges.count]))
+                    result.append(
+                        Shape(
+                            m: m, n: n, k: k,
+                            padA: Int.random(in: 0...3, using: &rng),
+                            padB: Int.random(in: 0...3, using: &rng),
+                            padC: Int.random(in: 0...3, using: &rng),
+                            hasBias: result.count % 2 == 0,
+                            clamp: clampRanges[result.count % clampRanges.count]))
                 }
             }
         }
@@ -50,12 +51,14 @@ final class GemmTests: XCTestCase {
             let a = rng.floats(shape.m * lda), b = rng.floats(shape.k * ldb)
             let bias = shape.hasBias ? rng.floats(shape.m) : nil
             let expected = packedA(reference, shape, a, lda, b, ldb, bias, ldc, shape.clamp)
-            let absSum = packedA(reference, shape, a.map(abs), lda, b.map(abs), ldb, bias?.map(abs), ldc,
-                                 (-.infinity, .infinity))
+            let absSum = packedA(
+                reference, shape, a.map(abs), lda, b.map(abs), ldb, bias?.map(abs), ldc,
+                (-.infinity, .infinity))
             for table in tables {
                 let actual = packedA(table, shape, a, lda, b, ldb, bias, ldc, shape.clamp)
-                assertWithinBudget(actual, expected, absSum, shape: shape, ldc: ldc,
-                                   context: "\(pathName(table)) gemm_packed_a \(shape)")
+                assertWithinBudget(
+                    actual, expected, absSum, shape: shape, ldc: ldc,
+                    context: "\(pathName(table)) gemm_packed_a \(shape)")
             }
         }
     }
@@ -70,15 +73,18 @@ final class GemmTests: XCTestCase {
             let a = rng.floats(shape.m * lda), b = rng.floats((transB ? shape.n : shape.k) * ldb)
             let bias = shape.hasBias ? rng.floats(shape.n) : nil
             let expected = gemm(reference, shape, a, lda, b, ldb, transB, bias, ldc, shape.clamp)
-            let absSum = gemm(reference, shape, a.map(abs), lda, b.map(abs), ldb, transB, bias?.map(abs),
-                              ldc, (-.infinity, .infinity))
+            let absSum = gemm(
+                reference, shape, a.map(abs), lda, b.map(abs), ldb, transB, bias?.map(abs),
+                ldc, (-.infinity, .infinity))
             for table in optimizedTables() {
                 let viaWorkspace = gemm(table, shape, a, lda, b, ldb, transB, bias, ldc, shape.clamp)
-                assertWithinBudget(viaWorkspace, expected, absSum, shape: shape, ldc: ldc,
-                                   context: "\(pathName(table)) gemm transB=\(transB) \(shape)")
+                assertWithinBudget(
+                    viaWorkspace, expected, absSum, shape: shape, ldc: ldc,
+                    context: "\(pathName(table)) gemm transB=\(transB) \(shape)")
                 let viaPackedB = packedB(table, shape, a, lda, b, ldb, transB, bias, ldc, shape.clamp)
-                assertWithinBudget(viaPackedB, expected, absSum, shape: shape, ldc: ldc,
-                                   context: "\(pathName(table)) gemm_packed_b transB=\(transB) \(shape)")
+                assertWithinBudget(
+                    viaPackedB, expected, absSum, shape: shape, ldc: ldc,
+                    context: "\(pathName(table)) gemm_packed_b transB=\(transB) \(shape)")
             }
         }
     }
@@ -121,16 +127,19 @@ final class GemmTests: XCTestCase {
         flotilla_f32_gemm_packed_a(37, 50, 129, packed, b, 50, bias, &c, 50, -1, 1)
         let reference = referenceTable()
         let expected = packedA(reference, shape, a, 129, b, 50, bias, 50, (-1, 1))
-        let absSum = packedA(reference, shape, a.map(abs), 129, b.map(abs), 50, bias.map(abs), 50,
-                             (-.infinity, .infinity))
+        let absSum = packedA(
+            reference, shape, a.map(abs), 129, b.map(abs), 50, bias.map(abs), 50,
+            (-.infinity, .infinity))
         assertWithinBudget(c, expected, absSum, shape: shape, ldc: 50, context: "free functions")
     }
 
     // MARK: - Running one entry point of one table
 
-    private func packedA(_ t: UnsafePointer<flotilla_f32_kernels>, _ s: Shape, _ a: [Float], _ lda: Int,
-                         _ b: [Float], _ ldb: Int, _ bias: [Float]?, _ ldc: Int,
-                         _ clamp: (Float, Float)) -> [Float] {
+    private func packedA(
+        _ t: UnsafePointer<flotilla_f32_kernels>, _ s: Shape, _ a: [Float], _ lda: Int,
+        _ b: [Float], _ ldb: Int, _ bias: [Float]?, _ ldc: Int,
+        _ clamp: (Float, Float)
+    ) -> [Float] {
         var packed = [Float](repeating: .nan, count: max(1, t.pointee.gemm_pack_a_size(s.m, s.k)))
         t.pointee.gemm_pack_a(s.m, s.k, a, lda, &packed)
         var c = [Float](repeating: Self.sentinel, count: s.m * ldc)
@@ -140,21 +149,26 @@ final class GemmTests: XCTestCase {
         return c
     }
 
-    private func gemm(_ t: UnsafePointer<flotilla_f32_kernels>, _ s: Shape, _ a: [Float], _ lda: Int,
-                      _ b: [Float], _ ldb: Int, _ transB: Bool, _ bias: [Float]?, _ ldc: Int,
-                      _ clamp: (Float, Float)) -> [Float] {
+    private func gemm(
+        _ t: UnsafePointer<flotilla_f32_kernels>, _ s: Shape, _ a: [Float], _ lda: Int,
+        _ b: [Float], _ ldb: Int, _ transB: Bool, _ bias: [Float]?, _ ldc: Int,
+        _ clamp: (Float, Float)
+    ) -> [Float] {
         var workspace = [Float](repeating: .nan, count: max(1, t.pointee.gemm_workspace_size(s.m, s.n, s.k, transB)))
         var c = [Float](repeating: Self.sentinel, count: s.m * ldc)
         withOptionalPointer(bias) { biasPointer in
-            t.pointee.gemm(s.m, s.n, s.k, a, lda, b, ldb, transB, biasPointer, &c, ldc, clamp.0, clamp.1,
-                           &workspace)
+            t.pointee.gemm(
+                s.m, s.n, s.k, a, lda, b, ldb, transB, biasPointer, &c, ldc, clamp.0, clamp.1,
+                &workspace)
         }
         return c
     }
 
-    private func packedB(_ t: UnsafePointer<flotilla_f32_kernels>, _ s: Shape, _ a: [Float], _ lda: Int,
-                         _ b: [Float], _ ldb: Int, _ transB: Bool, _ bias: [Float]?, _ ldc: Int,
-                         _ clamp: (Float, Float)) -> [Float] {
+    private func packedB(
+        _ t: UnsafePointer<flotilla_f32_kernels>, _ s: Shape, _ a: [Float], _ lda: Int,
+        _ b: [Float], _ ldb: Int, _ transB: Bool, _ bias: [Float]?, _ ldc: Int,
+        _ clamp: (Float, Float)
+    ) -> [Float] {
         var packed = [Float](repeating: .nan, count: max(1, t.pointee.gemm_pack_b_size(s.n, s.k)))
         t.pointee.gemm_pack_b(s.n, s.k, b, ldb, transB, &packed)
         var c = [Float](repeating: Self.sentinel, count: s.m * ldc)
@@ -164,9 +178,11 @@ final class GemmTests: XCTestCase {
         return c
     }
 
-    private func assertWithinBudget(_ actual: [Float], _ expected: [Float], _ absSum: [Float], shape: Shape,
-                                    ldc: Int, context: String, file: StaticString = #filePath,
-                                    line: UInt = #line) {
+    private func assertWithinBudget(
+        _ actual: [Float], _ expected: [Float], _ absSum: [Float], shape: Shape,
+        ldc: Int, context: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         for m in 0..<shape.m {
             for n in 0..<ldc {
                 let i = m * ldc + n
@@ -180,7 +196,8 @@ final class GemmTests: XCTestCase {
                 let budget = sumErrorBudget(terms: shape.k + 1, absoluteSum: absSum[i])
                 let difference = abs(Double(actual[i]) - Double(expected[i]))
                 if !(difference <= budget) {
-                    XCTFail("\(context): C[\(m)][\(n)] = \(actual[i]), reference \(expected[i]), "
+                    XCTFail(
+                        "\(context): C[\(m)][\(n)] = \(actual[i]), reference \(expected[i]), "
                             + "difference \(difference) over budget \(budget)", file: file, line: line)
                     return
                 }

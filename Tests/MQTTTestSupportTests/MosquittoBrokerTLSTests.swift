@@ -21,7 +21,10 @@ final class MosquittoBrokerTLSTests: XCTestCase {
         // The server certificate also names localhost, for clients that connect by name.
         let byName = try await MosquittoClient.run(
             "mosquitto_sub",
-            ["-h", "localhost", "-p", String(broker.port), "-t", "tls/ok", "-C", "1", "-W", "1", "--cafile", certificates.caCertificate.path])
+            [
+                "-h", "localhost", "-p", String(broker.port), "-t", "tls/ok", "-C", "1", "-W", "1", "--cafile",
+                certificates.caCertificate.path,
+            ])
         XCTAssertFalse(byName.errors.contains("certificate verify failed"), "\(byName)")
         XCTAssertEqual(byName.status, 27, "connected by name and timed out waiting: \(byName)")
 

@@ -197,7 +197,8 @@ final class ConnectionTests: XCTestCase {
         options.extraConfig = ["message_size_limit 1000"]
         let broker = try await MosquittoBroker.start(options)
         let client = try await broker.connectedClient("sizelimit")
-        await expectMQTTError({ try await client.publish(topic: "big", payload: [UInt8](repeating: 1, count: 5000), qos: .atLeastOnce) }) { e in
+        await expectMQTTError({ try await client.publish(topic: "big", payload: [UInt8](repeating: 1, count: 5000), qos: .atLeastOnce) }) {
+            e in
             if case .payloadTooLarge = e.code { return true }
             return false
         }

@@ -52,11 +52,12 @@ final class CanonicalJSONTests: XCTestCase {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         XCTAssertThrowsError(try parse(deep))
         XCTAssertThrowsError(try [0xFF, 0x22].withUnsafeBytes { try JSONParser.parse($0, section: "t") })
-        XCTAssertThrowsError(try Array("[\"\u{FF}\"]".utf8.dropFirst(0)).withUnsafeBytes { raw -> JSONValue in
-            var b = Array(raw)
-            b[2] = 0xC3  // truncated two-byte sequence before the closing quote
-            b.remove(at: 3)
-            return try b.withUnsafeBytes { try JSONParser.parse($0, section: "t") }
-        })
+        XCTAssertThrowsError(
+            try Array("[\"\u{FF}\"]".utf8.dropFirst(0)).withUnsafeBytes { raw -> JSONValue in
+                var b = Array(raw)
+                b[2] = 0xC3  // truncated two-byte sequence before the closing quote
+                b.remove(at: 3)
+                return try b.withUnsafeBytes { try JSONParser.parse($0, section: "t") }
+            })
     }
 }

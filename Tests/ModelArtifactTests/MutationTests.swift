@@ -51,7 +51,9 @@ final class MutationTests: XCTestCase {
             var m = original
             let entry = rng.int(0..<layout.entries.count)
             let field = 64 + entry * 64 + (rng.int(0..<2) == 0 ? 8 : 16)
-            let value: UInt64 = [UInt64.max, UInt64.max - 7, UInt64(original.count), UInt64(original.count + 64), rng.next() % 4096, 1 << 62][rng.int(0..<6)]
+            let value: UInt64 = [
+                UInt64.max, UInt64.max - 7, UInt64(original.count), UInt64(original.count + 64), rng.next() % 4096, 1 << 62,
+            ][rng.int(0..<6)]
             withUnsafeBytes(of: value.littleEndian) { m.replaceSubrange(field..<(field + 8), with: $0) }
             if rng.int(0..<2) == 0 { Self.resealHeader(&m) }
             check(m, "table-field")
@@ -65,7 +67,9 @@ final class MutationTests: XCTestCase {
         let total = counts.values.reduce(0, +)
         XCTAssertGreaterThanOrEqual(total, 2000)
         XCTAssertEqual(accepted, [], "mutations that went unnoticed")
-        print("mutations: \(total) (\(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), \(accepted.count) accepted")
+        print(
+            "mutations: \(total) (\(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), \(accepted.count) accepted"
+        )
     }
 
     /// Structure-aware mutations that keep every digest valid (re-assembled through the writer's
@@ -96,7 +100,10 @@ final class MutationTests: XCTestCase {
             ("offset out of bounds", try graph { $0.replacingOccurrences(of: #""offset":0"#, with: #""offset":1048576"#) }),
             ("misaligned offset", try graph { $0.replacingOccurrences(of: #""offset":64"#, with: #""offset":65"#) }),
             ("unknown element type", try graph { $0.replacingOccurrences(of: #""elementType":"int32""#, with: #""elementType":"int31""#) }),
-            ("undefined value", try graph { $0.replacingOccurrences(of: #""inputs":["x","w","bias"]"#, with: #""inputs":["x","w","nobody"]"#) }),
+            (
+                "undefined value",
+                try graph { $0.replacingOccurrences(of: #""inputs":["x","w","bias"]"#, with: #""inputs":["x","w","nobody"]"#) }
+            ),
             ("bad float", try graph { $0.replacingOccurrences(of: #""float":"1.5""#, with: #""float":"1.50""#) }),
             ("json float", try graph { $0.replacingOccurrences(of: #""float":"1.5""#, with: #""float":1.5"#) }),
             ("bad zero point", try graph { $0.replacingOccurrences(of: #""zeroPoints":[0,0,0]"#, with: #""zeroPoints":[0,0,900]"#) }),
@@ -104,7 +111,10 @@ final class MutationTests: XCTestCase {
             ("deep nesting", try with(.graph, Array((String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)).utf8))),
             ("not json", try with(.graph, [0xFF, 0xFE])),
             ("manifest lies about inputs", try manifest { $0.replacingOccurrences(of: #""name":"flag""#, with: #""name":"flog""#) }),
-            ("manifest lies about weight bytes", try manifest { $0.replacingOccurrences(of: #""totalWeightBytes":153"#, with: #""totalWeightBytes":1"#) }),
+            (
+                "manifest lies about weight bytes",
+                try manifest { $0.replacingOccurrences(of: #""totalWeightBytes":153"#, with: #""totalWeightBytes":1"#) }
+            ),
             ("weights section cut short", try with(.weights, Array((sections.first { $0.0 == .weights }?.1 ?? []).prefix(64)))),
             ("validation without data", try ArtifactWriter.assemble(sections.filter { $0.0 != .validationData }, signingKey: nil)),
             ("no graph", try ArtifactWriter.assemble(sections.filter { $0.0 != .graph }, signingKey: nil)),
@@ -126,10 +136,16 @@ final class MutationTests: XCTestCase {
     func testUnknownMajorVersionIsRefusedBeforeAnythingElse() throws {
         var bytes = try TestArtifacts.write()
         bytes[8] = 2  // major version 2, header digest now stale: the version check comes first
-        XCTAssertEqual(artifactError { try ArtifactReader.read(bytes: bytes, trust: .skipSignatureCheck) }, .unsupportedVersion(major: 2, minor: 0, supportedMajor: 1))
+        XCTAssertEqual(
+            artifactError { try ArtifactReader.read(bytes: bytes, trust: .skipSignatureCheck) },
+            .unsupportedVersion(major: 2, minor: 0, supportedMajor: 1))
         let foreign = Array("PK\u{3}\u{4}not an artifact at all".utf8)
-        guard case .notAnArtifact = artifactError({ try ArtifactReader.read(bytes: foreign, trust: .skipSignatureCheck) }) else { return XCTFail() }
-        guard case .notAnArtifact = artifactError({ try ArtifactReader.read(bytes: [], trust: .skipSignatureCheck) }) else { return XCTFail() }
+        guard case .notAnArtifact = artifactError({ try ArtifactReader.read(bytes: foreign, trust: .skipSignatureCheck) }) else {
+            return XCTFail()
+        }
+        guard case .notAnArtifact = artifactError({ try ArtifactReader.read(bytes: [], trust: .skipSignatureCheck) }) else {
+            return XCTFail()
+        }
     }
 
     /// Recomputes the header digest after editing header or table fields.

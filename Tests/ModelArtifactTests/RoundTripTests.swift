@@ -105,15 +105,21 @@ final class RoundTripTests: XCTestCase {
         var model = try TestArtifacts.model()
         var packed = try TestArtifacts.packedWeights()
         packed["w"] = try PackedTensor(layout: "x", elementType: .int8, shape: [3, 4], bytes: [1])
-        guard case .unsupportedModel(let path, _) = artifactError({ try ArtifactWriter().write(model: model, manifest: TestArtifacts.manifest(), packedWeights: packed) }) else {
+        guard
+            case .unsupportedModel(let path, _) = artifactError({
+                try ArtifactWriter().write(model: model, manifest: TestArtifacts.manifest(), packedWeights: packed)
+            })
+        else {
             return XCTFail("a name both plain and packed is refused")
         }
         XCTAssertEqual(path, "graph.initializers.w")
         XCTAssertThrowsError(try PackedTensor(layout: "bad layout!", elementType: .int8, shape: [1], bytes: [1]))
         model.graph.nodes[0].inputs.append("nowhere")
-        guard case .unsupportedModel = artifactError({
-            try ArtifactWriter().write(model: model, manifest: TestArtifacts.manifest(), packedWeights: TestArtifacts.packedWeights())
-        }) else {
+        guard
+            case .unsupportedModel = artifactError({
+                try ArtifactWriter().write(model: model, manifest: TestArtifacts.manifest(), packedWeights: TestArtifacts.packedWeights())
+            })
+        else {
             return XCTFail("an invalid graph is refused")
         }
     }

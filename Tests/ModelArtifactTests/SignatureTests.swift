@@ -46,19 +46,25 @@ final class SignatureTests: XCTestCase {
     func testRotatedKeysAreAcceptedWhilePinned() throws {
         let old = ArtifactSigningKey.generate(), new = ArtifactSigningKey.generate()
         let pinned: [ArtifactPublicKey] = [old.publicKey, new.publicKey]
-        XCTAssertEqual(try ArtifactReader.read(bytes: TestArtifacts.write(signingKey: old), trust: .pinnedKeys(pinned)).signingKeyID, old.keyID)
-        XCTAssertEqual(try ArtifactReader.read(bytes: TestArtifacts.write(signingKey: new), trust: .pinnedKeys(pinned)).signingKeyID, new.keyID)
+        XCTAssertEqual(
+            try ArtifactReader.read(bytes: TestArtifacts.write(signingKey: old), trust: .pinnedKeys(pinned)).signingKeyID, old.keyID)
+        XCTAssertEqual(
+            try ArtifactReader.read(bytes: TestArtifacts.write(signingKey: new), trust: .pinnedKeys(pinned)).signingKeyID, new.keyID)
         // After the old key is unpinned, its artifacts are refused.
-        guard case .unknownSigningKey(let id, let list) = artifactError({
-            try ArtifactReader.read(bytes: TestArtifacts.write(signingKey: old), trust: .pinnedKeys([new.publicKey]))
-        }) else { return XCTFail() }
+        guard
+            case .unknownSigningKey(let id, let list) = artifactError({
+                try ArtifactReader.read(bytes: TestArtifacts.write(signingKey: old), trust: .pinnedKeys([new.publicKey]))
+            })
+        else { return XCTFail() }
         XCTAssertEqual(id, old.keyID)
         XCTAssertEqual(list, [new.keyID])
     }
 
     func testUnsignedArtifactIsRefusedWhenASignatureIsRequired() throws {
         let bytes = try TestArtifacts.write()
-        XCTAssertEqual(artifactError { try ArtifactReader.read(bytes: bytes, trust: .pinnedKeys([ArtifactSigningKey.generate().publicKey])) }, .unsigned)
+        XCTAssertEqual(
+            artifactError { try ArtifactReader.read(bytes: bytes, trust: .pinnedKeys([ArtifactSigningKey.generate().publicKey])) },
+            .unsigned)
         XCTAssertNoThrow(try ArtifactReader.read(bytes: bytes, trust: .skipSignatureCheck))
     }
 
@@ -66,7 +72,8 @@ final class SignatureTests: XCTestCase {
         let key = ArtifactSigningKey.generate()
         var bytes = try TestArtifacts.write(signingKey: key)
         bytes[bytes.count - 1] ^= 0x01  // last byte of the Ed25519 signature
-        XCTAssertEqual(artifactError { try ArtifactReader.read(bytes: bytes, trust: .pinnedKeys([key.publicKey])) }, .badSignature(keyID: key.keyID))
+        XCTAssertEqual(
+            artifactError { try ArtifactReader.read(bytes: bytes, trust: .pinnedKeys([key.publicKey])) }, .badSignature(keyID: key.keyID))
     }
 
     func testSignatureFromAnotherKeyWithAPinnedIDIsRefused() throws {
@@ -76,7 +83,9 @@ final class SignatureTests: XCTestCase {
         let layout = try bytes.withUnsafeBytes { try ArtifactLayout.parse($0) }
         let forged = try ArtifactWriter.signaturePayload(headerDigest: layout.headerDigest, key: attacker)
         bytes.replaceSubrange((bytes.count - 64)..<bytes.count, with: forged.suffix(64))
-        XCTAssertEqual(artifactError { try ArtifactReader.read(bytes: bytes, trust: .pinnedKeys([pinned.publicKey])) }, .badSignature(keyID: pinned.keyID))
+        XCTAssertEqual(
+            artifactError { try ArtifactReader.read(bytes: bytes, trust: .pinnedKeys([pinned.publicKey])) },
+            .badSignature(keyID: pinned.keyID))
     }
 
     func testTamperedByteIsADigestError() throws {

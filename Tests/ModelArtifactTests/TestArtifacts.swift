@@ -79,7 +79,8 @@ enum TestArtifacts {
                 "w": TensorType(.int8, Shape([3, 4]), quantization: wq),
                 "hf": TensorType(.float32, Shape(["N", .fixed(3)])),
             ])
-        return Model(graph: graph, opsetImports: ["": 28, "com.microsoft": 1], producerName: "test", producerVersion: "1", metadata: ["k": "v"])
+        return Model(
+            graph: graph, opsetImports: ["": 28, "com.microsoft": 1], producerName: "test", producerVersion: "1", metadata: ["k": "v"])
     }
 
     static func packedWeights(seed: UInt64 = 9) throws -> [String: PackedTensor] {

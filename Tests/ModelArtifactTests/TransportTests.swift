@@ -38,16 +38,28 @@ final class TransportTests: XCTestCase {
         var damaged = compressed
         damaged[damaged.count / 2] ^= 0x10
         try Data(damaged).write(to: packed)
-        guard case .transportMismatch = artifactError({ try ArtifactTransport.decompress(fileAt: packed, to: out, expected: digests, maxBytes: 1 << 20) }) else {
+        guard
+            case .transportMismatch = artifactError({
+                try ArtifactTransport.decompress(fileAt: packed, to: out, expected: digests, maxBytes: 1 << 20)
+            })
+        else {
             return XCTFail("a damaged download is refused before decompression")
         }
         try Data(compressed).write(to: packed)
-        guard case .compressionFailed = artifactError({ try ArtifactTransport.decompress(fileAt: packed, to: out, expected: digests, maxBytes: 100) }) else {
+        guard
+            case .compressionFailed = artifactError({
+                try ArtifactTransport.decompress(fileAt: packed, to: out, expected: digests, maxBytes: 100)
+            })
+        else {
             return XCTFail("the size cap stops decompression")
         }
         var lying = digests
         lying.uncompressedSHA256 = String(repeating: "0", count: 64)
-        guard case .transportMismatch = artifactError({ try ArtifactTransport.decompress(fileAt: packed, to: out, expected: lying, maxBytes: 1 << 20) }) else {
+        guard
+            case .transportMismatch = artifactError({
+                try ArtifactTransport.decompress(fileAt: packed, to: out, expected: lying, maxBytes: 1 << 20)
+            })
+        else {
             return XCTFail("a result that does not match the announcement is refused")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))

@@ -36,8 +36,9 @@ final class ErrorTests: XCTestCase {
 
         // A complete frame followed by the start of another is truncated too.
         let twoFrames = frame + frame.prefix(7)
-        XCTAssertEqual(zstdError { try Zstd.decompress(twoFrames, maxOutputBytes: 2 * data.count) },
-                       .truncatedInput(compressedBytes: twoFrames.count))
+        XCTAssertEqual(
+            zstdError { try Zstd.decompress(twoFrames, maxOutputBytes: 2 * data.count) },
+            .truncatedInput(compressedBytes: twoFrames.count))
     }
 
     func testFlippedBitInStoredDataOrChecksumIsAChecksumMismatch() throws {
@@ -48,15 +49,17 @@ final class ErrorTests: XCTestCase {
         for index in [frame.count / 2, frame.count - 1] {
             var damaged = frame
             damaged[index] ^= 0x10
-            XCTAssertEqual(zstdError { try Zstd.decompress(damaged, maxOutputBytes: data.count) },
-                           .checksumMismatch(frameOffset: 0), "bit flipped at \(index)")
+            XCTAssertEqual(
+                zstdError { try Zstd.decompress(damaged, maxOutputBytes: data.count) },
+                .checksumMismatch(frameOffset: 0), "bit flipped at \(index)")
         }
         // In a second frame the offset names that frame.
         let first = try Zstd.compress([7, 7, 7])
         var pair = first + frame
         pair[pair.count - 2] ^= 1
-        XCTAssertEqual(zstdError { try Zstd.decompress(pair, maxOutputBytes: 20_000) },
-                       .checksumMismatch(frameOffset: first.count))
+        XCTAssertEqual(
+            zstdError { try Zstd.decompress(pair, maxOutputBytes: 20_000) },
+            .checksumMismatch(frameOffset: first.count))
     }
 
     func testFlippedBitsInCompressedDataNeverPass() throws {
@@ -83,20 +86,24 @@ final class ErrorTests: XCTestCase {
     }
 
     func testForeignInputIsNotZstdData() throws {
-        let gzip: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        let gzip: [UInt8] = [
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ]
         let error = zstdError { try Zstd.decompress(gzip, maxOutputBytes: 100) }
         XCTAssertEqual(error, .notZstdData(frameOffset: 0, magic: [0x1f, 0x8b, 0x08, 0x00]))
         XCTAssertTrue(error?.description.contains("not zstd data (magic 1f 8b 08 00") ?? false, error?.description ?? "")
         XCTAssertTrue(error?.description.contains("gzip") ?? false)
 
         let random = TestData.random(1000, seed: 44)
-        XCTAssertEqual(zstdError { try Zstd.decompress(random, maxOutputBytes: 100) },
-                       .notZstdData(frameOffset: 0, magic: Array(random.prefix(4))))
+        XCTAssertEqual(
+            zstdError { try Zstd.decompress(random, maxOutputBytes: 100) },
+            .notZstdData(frameOffset: 0, magic: Array(random.prefix(4))))
 
         // Garbage after valid frames: the offset says where the good data stopped.
         let good = try Zstd.compress(TestData.compressible(5000, seed: 45))
-        XCTAssertEqual(zstdError { try Zstd.decompress(good + Array("hello world".utf8), maxOutputBytes: 10_000) },
-                       .notZstdData(frameOffset: good.count, magic: Array("hell".utf8)))
+        XCTAssertEqual(
+            zstdError { try Zstd.decompress(good + Array("hello world".utf8), maxOutputBytes: 10_000) },
+            .notZstdData(frameOffset: good.count, magic: Array("hell".utf8)))
 
         // Streamed a byte at a time, the error still comes, at the same place.
         let decompressor = try ZstdDecompressor(maxOutputBytes: 100)
@@ -119,17 +126,22 @@ final class ErrorTests: XCTestCase {
     }
 
     func testInvalidParametersAreRejectedUpFront() {
-        XCTAssertEqual(zstdError { try Zstd.compress([1], level: 23) },
-                       .invalidParameter(name: "level", value: 23, allowed: Zstd.levelRange))
-        XCTAssertEqual(zstdError { try Zstd.decompress([1], maxOutputBytes: -1) },
-                       .invalidParameter(name: "maxOutputBytes", value: -1, allowed: 0...Int.max))
-        XCTAssertEqual(zstdError { try ZstdCompressor(pledgedInputSize: -5) },
-                       .invalidParameter(name: "pledgedInputSize", value: -5, allowed: 0...Int.max))
-        guard case .invalidParameter("maxWindowLog", 99, _)? = zstdError({ try ZstdDecompressor(maxOutputBytes: 1, maxWindowLog: 99) }) else {
+        XCTAssertEqual(
+            zstdError { try Zstd.compress([1], level: 23) },
+            .invalidParameter(name: "level", value: 23, allowed: Zstd.levelRange))
+        XCTAssertEqual(
+            zstdError { try Zstd.decompress([1], maxOutputBytes: -1) },
+            .invalidParameter(name: "maxOutputBytes", value: -1, allowed: 0...Int.max))
+        XCTAssertEqual(
+            zstdError { try ZstdCompressor(pledgedInputSize: -5) },
+            .invalidParameter(name: "pledgedInputSize", value: -5, allowed: 0...Int.max))
+        guard case .invalidParameter("maxWindowLog", 99, _)? = zstdError({ try ZstdDecompressor(maxOutputBytes: 1, maxWindowLog: 99) })
+        else {
             return XCTFail("maxWindowLog 99 must be rejected")
         }
-        XCTAssertEqual(zstdError { try Zstd.compressFile(at: "/nonexistent", to: "/tmp/x", bufferSize: 0) },
-                       .invalidParameter(name: "bufferSize", value: 0, allowed: 1...(1 << 30)))
+        XCTAssertEqual(
+            zstdError { try Zstd.compressFile(at: "/nonexistent", to: "/tmp/x", bufferSize: 0) },
+            .invalidParameter(name: "bufferSize", value: 0, allowed: 1...(1 << 30)))
     }
 
     func testMessagesNameTheProblemAndTheRemedy() {

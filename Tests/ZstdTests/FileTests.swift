@@ -29,7 +29,10 @@ final class FileTests: XCTestCase {
     /// Compares two files a piece at a time.
     func assertSameContents(_ a: String, _ b: String) throws {
         let ha = try XCTUnwrap(FileHandle(forReadingAtPath: a)), hb = try XCTUnwrap(FileHandle(forReadingAtPath: b))
-        defer { try? ha.close(); try? hb.close() }
+        defer {
+            try? ha.close()
+            try? hb.close()
+        }
         var offset = 0
         while true {
             let da = try ha.read(upToCount: 4 << 20) ?? Data(), db = try hb.read(upToCount: 4 << 20) ?? Data()
@@ -73,7 +76,9 @@ final class FileTests: XCTestCase {
 
         XCTAssertLessThan(compressPeak, 16 << 20, "compression peak RSS grew by \(compressPeak) bytes")
         XCTAssertLessThan(decompressPeak, 16 << 20, "decompression peak RSS grew by \(decompressPeak) bytes")
-        print("100 MiB file: compressed to \(compressed.bytesWritten) B; peak RSS growth \(compressPeak >> 10) KiB compressing, \(decompressPeak >> 10) KiB decompressing, \(wholePeak >> 10) KiB for a whole-file read (control)")
+        print(
+            "100 MiB file: compressed to \(compressed.bytesWritten) B; peak RSS growth \(compressPeak >> 10) KiB compressing, \(decompressPeak >> 10) KiB decompressing, \(wholePeak >> 10) KiB for a whole-file read (control)"
+        )
     }
 
     func testDecompressFileStopsAtTheCapAndLeavesNoPartialOutput() throws {
@@ -83,7 +88,8 @@ final class FileTests: XCTestCase {
             XCTAssertEqual(error as? ZstdError, .outputLimitExceeded(limit: 10 << 20, declaredSize: nil))
         }
         XCTAssertEqual(try String(contentsOfFile: path("out"), encoding: .utf8), "previous", "destination untouched")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["bomb.zst", "out"], "no partial file left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["bomb.zst", "out"], "no partial file left")
     }
 
     func testCorruptFileIsReportedAndSmallBuffersWork() throws {

@@ -38,12 +38,14 @@ final class OutputLimitTests: XCTestCase {
             let decompressor = try ZstdDecompressor(maxOutputBytes: cap)
             var handedOut = 0
             var nonZero = false
-            XCTAssertThrowsError(try Self.bomb.withUnsafeBytes { bytes in
-                try decompressor.feed(bytes) { piece in
-                    handedOut += piece.count
-                    nonZero = nonZero || piece.contains { $0 != 0 }
+            XCTAssertThrowsError(
+                try Self.bomb.withUnsafeBytes { bytes in
+                    try decompressor.feed(bytes) { piece in
+                        handedOut += piece.count
+                        nonZero = nonZero || piece.contains { $0 != 0 }
+                    }
                 }
-            }) { error in
+            ) { error in
                 XCTAssertEqual(error as? ZstdError, .outputLimitExceeded(limit: cap, declaredSize: nil), "cap \(cap)")
             }
             // Nothing past the cap is handed out; the block that would cross it is withheld.
