@@ -134,6 +134,10 @@ struct GraphImporter {
                     name: v.name, detail: "has element type \(ONNXDataType.name(Int(t.elemType))), which Flotilla does not support")
             }
             guard t.hasShape else { return ValueInfo(v.name, TensorType(et, nil)) }
+            if let huge = t.shape.dim.first(where: { $0.dimValue > Int64(Int32.max) }) {
+                throw ONNXImportError.unsupportedValueType(
+                    name: v.name, detail: "declares dimension \(huge.dimValue), larger than 2^31 - 1; the model is corrupt or far too large")
+            }
             var unknown = 0
             let dims: [ModelIR.Dimension] = t.shape.dim.map { d in
                 switch d.value {
@@ -150,10 +154,14 @@ struct GraphImporter {
         return ValueInfo(v.name, TensorType(.float32, nil))
     }
 
-    /// Gives graph outputs declared without a type the type inference found.
+    /// Gives graph outputs declared without a type, or without a shape, what inference found.
     func fillUntypedOutputs(_ graph: inout Graph) {
-        for i in graph.outputs.indices where untypedOutputs.contains(graph.outputs[i].name) {
-            if let t = graph.valueTypes[graph.outputs[i].name] { graph.outputs[i].type = t }
+        for i in graph.outputs.indices {
+            let name = graph.outputs[i].name
+            guard let t = graph.valueTypes[name] else { continue }
+            if untypedOutputs.contains(name) || graph.outputs[i].type.shape == nil {
+                graph.outputs[i].type = t
+            }
         }
     }
 }

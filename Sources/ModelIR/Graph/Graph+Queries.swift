@@ -68,3 +68,30 @@ public struct ValueIndex: Sendable {
 
     public func consumerCount(_ value: String) -> Int { consumers[value]?.count ?? 0 }
 }
+
+/// The names a graph uses (values, initializers, nodes), for passes that mint several new
+/// names without rescanning the graph each time.
+public struct NameSet: Sendable {
+    private var used: Set<String> = []
+
+    public init(_ graph: Graph) {
+        used = Set(graph.inputs.map(\.name)).union(graph.outputs.map(\.name)).union(graph.initializers.keys)
+        for n in graph.nodes {
+            used.formUnion(n.outputs)
+            used.formUnion(n.inputs)
+            used.insert(n.name)
+        }
+    }
+
+    /// `base`, or `base_1`, `base_2`… — the first name not yet used, which is then reserved.
+    public mutating func fresh(_ base: String) -> String {
+        var name = base
+        var i = 1
+        while used.contains(name) {
+            name = "\(base)_\(i)"
+            i += 1
+        }
+        used.insert(name)
+        return name
+    }
+}

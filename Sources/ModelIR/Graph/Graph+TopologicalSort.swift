@@ -55,7 +55,7 @@ extension Graph {
             current = next
         }
         // path[pos...] is the cycle, walked against the data direction; report it producer-first.
-        return Array(path[position[current]!...].reversed())
+        return Array(path[(position[current] ?? 0)...].reversed())
     }
 }
 

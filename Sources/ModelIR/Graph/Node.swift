@@ -45,7 +45,7 @@ public struct Node: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var s = "\(name) = \(qualifiedOpType)(\(inputs.joined(separator: ", "))) -> \(outputs.joined(separator: ", "))"
         if !attributes.isEmpty {
-            s += " {" + attributes.keys.sorted().map { "\($0)=\(attributes[$0]!)" }.joined(separator: ", ") + "}"
+            s += " {" + attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
         }
         if let a = fusedActivation { s += " +\(a)" }
         return s

@@ -11,25 +11,26 @@ public struct ActivationFusion: Pass {
     public func run(on model: inout Model) throws -> PassReport {
         var report = PassReport(pass: name)
         var graph = model.graph
-        var i = 0
-        while i < graph.nodes.count {
+        // One index for the pass: a fusion pairs an activation with the producer whose output
+        // only it reads, so pairs are disjoint and decisions do not depend on each other.
+        let index = ValueIndex(graph)
+        var removed: Set<Int> = []
+        for i in graph.nodes.indices {
             let act = graph.nodes[i]
             guard act.domain.isEmpty, let activation = Self.activation(of: act, graph), let x = act.input(0),
-                let p = graph.producer(of: x), Self.fusableProducers.contains(graph.nodes[p].opType),
+                let p = index.producer[x], !removed.contains(p), Self.fusableProducers.contains(graph.nodes[p].opType),
                 graph.nodes[p].domain.isEmpty, graph.nodes[p].fusedActivation == nil, graph.nodes[p].outputs.count == 1,
-                graph.consumers(of: x) == [i], !graph.isGraphOutput(x),
+                index.consumers[x] == [i], !graph.isGraphOutput(x),
                 graph.type(of: x).map({ $0.elementType.isFloatingPoint }) ?? true
-            else {
-                i += 1
-                continue
-            }
+            else { continue }
             graph.nodes[p].fusedActivation = activation
             graph.nodes[p].outputs[0] = act.outputs[0]
             graph.valueTypes[x] = nil
-            graph.nodes.remove(at: i)
-            report.modifiedNodes.append(graph.nodes[p < i ? p : p - 1].name)
+            removed.insert(i)
+            report.modifiedNodes.append(graph.nodes[p].name)
             report.removedNodes.append(act.name)
         }
+        graph.removeNodes(at: removed)
         model.graph = graph
         return report
     }

@@ -17,33 +17,34 @@ public struct BatchNormFolding: Pass {
     public func run(on model: inout Model) throws -> PassReport {
         var report = PassReport(pass: name)
         var graph = model.graph
-        var i = 0
-        while i < graph.nodes.count {
+        // One index for the whole pass: each fold pairs one BN with the sole reader-producer
+        // of its input, so folds never overlap and the index stays valid for every decision.
+        let index = ValueIndex(graph)
+        var names = NameSet(graph)
+        var removed: Set<Int> = []
+        for i in graph.nodes.indices {
             let bn = graph.nodes[i]
             guard bn.domain.isEmpty, bn.opType == "BatchNormalization",
-                let folded = try fold(bn, in: &graph, report: &report)
-            else {
-                i += 1
-                continue
-            }
+                let folded = try fold(bn, in: &graph, index: index, names: &names, report: &report)
+            else { continue }
             report.modifiedNodes.append(folded)
             report.removedNodes.append(bn.name)
-            graph.nodes.removeAll { $0.name == bn.name && $0.opType == "BatchNormalization" }
-            i = 0
+            removed.insert(i)
         }
+        graph.removeNodes(at: removed)
         model.graph = graph
         return report
     }
 
     /// Folds `bn` into its producer and returns the producer's name, or nil if not foldable.
-    private func fold(_ bn: Node, in graph: inout Graph, report: inout PassReport) throws -> String? {
+    private func fold(_ bn: Node, in graph: inout Graph, index: ValueIndex, names: inout NameSet, report: inout PassReport) throws -> String? {
         guard (bn.int("training_mode") ?? 0) == 0, bn.outputs.dropFirst().allSatisfy({ $0.isEmpty }),
-            let x = bn.input(0), let p = graph.producer(of: x)
+            let x = bn.input(0), let p = index.producer[x]
         else { return nil }
         let producer = graph.nodes[p]
         guard producer.domain.isEmpty, ["Conv", "ConvTranspose", "Gemm"].contains(producer.opType),
             producer.fusedActivation == nil, producer.outputs.first == x,
-            graph.consumers(of: x).count == 1, !graph.isGraphOutput(x)
+            index.consumerCount(x) == 1, !graph.isGraphOutput(x)
         else { return nil }
         guard let scale = constantFloats(bn.input(1), graph), let bias = constantFloats(bn.input(2), graph),
             let mean = constantFloats(bn.input(3), graph), let variance = constantFloats(bn.input(4), graph),
@@ -53,7 +54,7 @@ public struct BatchNormFolding: Pass {
             return nil
         }
         let channels = scale.count
-        guard bias.count == channels, mean.count == channels, variance.count == channels else { return nil }
+        guard channels > 0, w.elementCount > 0, bias.count == channels, mean.count == channels, variance.count == channels else { return nil }
         let epsilon = Double(bn.float("epsilon") ?? 1e-5)
         let s = (0..<channels).map { Double(scale[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
 
@@ -70,7 +71,7 @@ public struct BatchNormFolding: Pass {
             oldBias = b
         case "ConvTranspose":
             let group = producer.int("group") ?? 1
-            guard w.rank >= 3, w.shape[1] * group == channels, group >= 1, w.shape[0] % group == 0 else { return nil }
+            guard w.rank >= 3, (1...channels).contains(group), w.shape[1] * group == channels, w.shape[0] % group == 0 else { return nil }
             let inPerGroup = w.shape[0] / group
             let outPerGroup = w.shape[1]
             let per = w.elementCount / (w.shape[0] * outPerGroup)
@@ -97,9 +98,9 @@ public struct BatchNormFolding: Pass {
             node.attributes["beta"] = .float(1)
         }
         let newB = (0..<channels).map { Float((oldBias[$0] - Double(mean[$0])) * s[$0] + Double(bias[$0])) }
-        let wFolded = graph.uniqueName("\(wName)_bnfolded")
+        let wFolded = names.fresh("\(wName)_bnfolded")
         graph.initializers[wFolded] = try Tensor(floats: newW, shape: w.shape)
-        let bFolded = graph.uniqueName("\(producer.input(biasIndex) ?? "\(producer.name)_bias")_bnfolded")
+        let bFolded = names.fresh("\(producer.input(biasIndex) ?? "\(producer.name)_bias")_bnfolded")
         graph.initializers[bFolded] = try Tensor(floats: newB, shape: [channels])
         report.addedInitializers += [wFolded, bFolded]
         node.inputs[1] = wFolded

@@ -24,8 +24,22 @@ public struct InferenceContext: Sendable {
     /// The constant value of input `i` (an initializer or a value already propagated).
     public func constant(_ i: Int) -> Tensor? { node.input(i).flatMap { state.constants[$0] } }
 
-    /// Input `i` as integers if it is a constant.
-    public func constantInts(_ i: Int) -> [Int]? { constant(i)?.asInt64s?.map { Int(clamping: $0) } }
+    /// The largest dimension inference accepts (2^40). Larger sizes are implausible for any
+    /// model Flotilla runs, and bounding them keeps every shape computation overflow-free.
+    public static let maxDimension = 1 << 40
+
+    /// Input `i` as integers if it is a constant, clamped to ±`maxDimension` (so INT64_MAX
+    /// "to the end" sentinels in Slice keep their meaning and arithmetic cannot overflow).
+    public func constantInts(_ i: Int) -> [Int]? {
+        constant(i)?.asInt64s?.map { Int(clamping: min(max($0, -Int64(Self.maxDimension)), Int64(Self.maxDimension))) }
+    }
+
+    /// An integer attribute bounded to `0...limit` (sizes, strides, groups); throws otherwise.
+    public func boundedInt(_ name: String, default value: Int, limit: Int = 1 << 24) throws -> Int {
+        let v = node.int(name) ?? value
+        guard (0...limit).contains(v) else { throw badAttribute(name, "\(v) is outside 0...\(limit)") }
+        return v
+    }
 
     /// The contents of a 1-D integer input as dimensions: from a constant, or from the symbolic
     /// propagation of Shape/Gather/Concat chains.

@@ -82,6 +82,12 @@ extension ShapeInferenceRegistry {
             throw ctx.badAttribute("auto_pad", "'\(autoPad)' is not NOTSET, VALID, SAME_UPPER or SAME_LOWER")
         }
         guard kernel.allSatisfy({ $0 > 0 }) else { throw ctx.badAttribute("kernel_shape", "\(kernel) must be positive") }
+        // Bounded so window arithmetic on dimensions up to 2^40 cannot overflow.
+        let limit = 1 << 20
+        for (name, values) in [("kernel_shape", kernel), ("strides", strides), ("dilations", dilations), ("pads", pads)]
+        where values.contains(where: { $0 > limit }) {
+            throw ctx.badAttribute(name, "\(values) has a value above \(limit)")
+        }
         return (strides, dilations, pads, autoPad)
     }
 
@@ -91,7 +97,7 @@ extension ShapeInferenceRegistry {
         guard x.rank >= 3, w.rank == x.rank else {
             throw ctx.mismatch("input \(x) and weight \(w) must have the same rank ≥ 3 (N, C, spatial…)")
         }
-        let group = ctx.node.int("group") ?? 1
+        let group = try ctx.boundedInt("group", default: 1)
         guard group >= 1 else { throw ctx.badAttribute("group", "\(group) must be ≥ 1") }
         if case .fixed(let c) = x[1], case .fixed(let wc) = w[1], c != wc * group {
             throw ctx.mismatch("input \(x) has \(c) channels but weight \(w) expects \(wc) × group \(group) = \(wc * group)")
@@ -120,7 +126,7 @@ extension ShapeInferenceRegistry {
         guard x.rank >= 3, w.rank == x.rank else {
             throw ctx.mismatch("input \(x) and weight \(w) must have the same rank ≥ 3")
         }
-        let group = ctx.node.int("group") ?? 1
+        let group = try ctx.boundedInt("group", default: 1)
         guard group >= 1 else { throw ctx.badAttribute("group", "\(group) must be ≥ 1") }
         if case .fixed(let c) = x[1], case .fixed(let wc) = w[0], c != wc {
             throw ctx.mismatch("input \(x) has \(c) channels but weight \(w) has \(wc) input channels")
@@ -137,7 +143,7 @@ extension ShapeInferenceRegistry {
             return TensorType(et, Shape([x[0], channels] + tail.map(Dimension.fixed)))
         }
         let outputPadding = ctx.node.ints("output_padding") ?? Array(repeating: 0, count: spatial)
-        guard outputPadding.count == spatial else {
+        guard outputPadding.count == spatial, outputPadding.allSatisfy({ (0...(1 << 20)).contains($0) }) else {
             throw ctx.badAttribute("output_padding", "\(outputPadding) needs \(spatial) values")
         }
         var dims = [x[0], channels]
@@ -219,8 +225,8 @@ extension ShapeInferenceRegistry {
         let dirs: Dimension = .fixed(direction == "bidirectional" ? 2 : 1)
         let layout = ctx.node.int("layout") ?? 0
         var hidden: Dimension
-        if let h = ctx.node.int("hidden_size") {
-            hidden = .fixed(h)
+        if ctx.node.int("hidden_size") != nil {
+            hidden = .fixed(try ctx.boundedInt("hidden_size", default: 0))
         } else if let r = ctx.shape(2), r.rank == 3 {
             hidden = r[2]
         } else {

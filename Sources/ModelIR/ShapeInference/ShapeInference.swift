@@ -27,9 +27,11 @@ public struct ShapeInference: Sendable {
             var node = graph.nodes[i]
             // Subgraphs first: If's output types come from its branches.
             var outer = outerTypes
-            for (k, t) in graph.valueTypes { outer[k] = t }
-            for v in graph.inputs { outer[v.name] = v.type }
-            for (k, t) in graph.initializers { outer[k] = t.tensorType }
+            if !node.subgraphs.isEmpty {
+                for (k, t) in graph.valueTypes { outer[k] = t }
+                for v in graph.inputs { outer[v.name] = v.type }
+                for (k, t) in graph.initializers { outer[k] = t.tensorType }
+            }
             for (key, attr) in node.attributes {
                 switch attr {
                 case .graph(var g):
@@ -50,6 +52,13 @@ public struct ShapeInference: Sendable {
             var context = InferenceContext(node: node, inputTypes: inputTypes, state: state)
             guard let function = registry.function(opType: node.opType, domain: node.domain) else { continue }
             let outTypes = try function(&context)
+            for (k, t) in outTypes.enumerated() {
+                guard let shape = t?.shape else { continue }
+                if let bad = shape.dims.first(where: { ($0.value ?? 0) < 0 || ($0.value ?? 0) > InferenceContext.maxDimension }) {
+                    let name = k < node.outputs.count ? node.outputs[k] : "#\(k)"
+                    throw context.mismatch("output '\(name)' would have dimension \(bad) in shape \(shape), outside 0...2^40; check the shape inputs")
+                }
+            }
             for (k, out) in node.outputs.enumerated() where !out.isEmpty && k < outTypes.count {
                 guard let inferred = outTypes[k] else { continue }
                 graph.valueTypes[out] = Self.merge(declared: graph.valueTypes[out] ?? graph.outputs.first { $0.name == out }?.type, inferred: inferred)
@@ -85,7 +94,7 @@ struct PropagationState: Sendable {
         let inputs = node.inputs.map { $0.isEmpty ? nil : constants[$0] }
         let allConstant = node.inputs.indices.allSatisfy { node.inputs[$0].isEmpty || inputs[$0] != nil }
         if allConstant, node.fusedActivation == nil,
-            let outs = try? BuiltinConstantEvaluator().evaluate(node, inputs: inputs),
+            let outs = try? BuiltinConstantEvaluator(maxElements: limit).evaluate(node, inputs: inputs),
             outs.count <= node.outputs.count, outs.allSatisfy({ $0.elementCount <= limit })
         {
             for (name, t) in zip(node.outputs, outs) where !name.isEmpty { constants[name] = t }
