@@ -65,6 +65,7 @@ struct OpRegistry: Sendable {
         r.registerReductions()
         r.registerML()
         r.registerControlFlow()
+        r.registerResize()
         return r
     }()
 }
