@@ -121,7 +121,7 @@ extension ModelSummary {
         } catch {
             throw CLIError("cannot read '\(path)': \(error.localizedDescription)")
         }
-        let written = try ModelLoader.importAsWritten(url)
+        let written = try ModelLoader.importAsWritten(url, displayPath: path)
         let scan = ONNXFileScan(data)
         let model = written.model
         let graph = model.graph

@@ -25,14 +25,14 @@ enum ModelLoader {
     }
 
     /// Imports without passes, for describing the model as its author wrote it (`inspect`).
-    static func importAsWritten(_ url: URL) throws -> ONNXImporter.Result {
+    static func importAsWritten(_ url: URL, displayPath: String) throws -> ONNXImporter.Result {
         var options = ONNXImporter.Options()
         options.allowUnsupported = true
         options.applyStandardPasses = false
         do {
             return try ONNXImporter.importModelWithReport(from: url, options: options)
         } catch {
-            throw CLIError.wrapping(error, path: url.path, doing: "cannot import")
+            throw CLIError.wrapping(error, path: displayPath, doing: "cannot import")
         }
     }
 
