@@ -119,6 +119,10 @@ final class PlanAndSessionTests: XCTestCase {
             XCTAssertLessThanOrEqual(mp.offsets[i] + mp.requests[i].bytes, plan.peakArenaBytes)
         }
         XCTAssertLessThan(plan.peakArenaBytes, plan.naiveArenaBytes / 2)
+        // Conv weights are kept packed only, not also as raw copies: the pool stays close to the
+        // model's own weight bytes (packing pads rows to the microkernel's MR).
+        let weightBytes = model.graph.initializers.values.reduce(0) { $0 + $1.byteCount }
+        XCTAssertLessThan(plan.constantBytes, weightBytes * 5 / 4, "pool \(plan.constantBytes) B for \(weightBytes) B of weights")
     }
 
     func testGreedyBySizePlacesHandExample() {

@@ -92,7 +92,7 @@ extension GraphPlanner {
         }
         var program: [ProgramStep] = []
         for step in steps {
-            let inputs = step.node.inputs.map { $0.isEmpty ? nil : resolve($0) }
+            let names = step.node.inputs
             let outputs = step.outputs.indices.map { k in
                 let name = k < step.node.outputs.count && !step.node.outputs[k].isEmpty ? step.node.outputs[k] : "\(step.node.name)#output\(k)"
                 return buffers[name] ?? .none
@@ -101,7 +101,7 @@ extension GraphPlanner {
             if !step.node.subgraphs.isEmpty {
                 for name in step.reads { scope[name] = resolve(name) }
             }
-            let kb = KernelBuffers(inputs: inputs, outputs: outputs,
+            let kb = KernelBuffers(resolve: { i in i < names.count && !names[i].isEmpty ? resolve(names[i]) : nil }, outputs: outputs,
                                    workspace: buffers["\(step.node.name)#workspace"] ?? .none, scope: scope)
             program.append(ProgramStep(kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType))
         }
