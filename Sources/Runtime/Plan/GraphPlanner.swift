@@ -107,8 +107,9 @@ final class GraphPlanner {
             case .constants(let values):
                 try record(node, constants: values)
             case .kernel(let outs, let ws, let make):
-                guard outs.count >= node.outputs.count else {
-                    throw ctx.fail("the op planned \(outs.count) outputs but the node has \(node.outputs.count)")
+                let named = node.outputs.lastIndex(where: { !$0.isEmpty }).map { $0 + 1 } ?? 0
+                guard outs.count >= named else {
+                    throw ctx.fail("the op has \(outs.count) outputs but the node names \(named); remove the extra outputs")
                 }
                 for (k, t) in outs.enumerated() {
                     guard let count = Shape.checkedProduct(t.shape),
