@@ -93,11 +93,15 @@ final class GraphPlanner {
             inputTypes.append(t)
             inputConstants.append(constant(of: name))
         }
-        let scopeTypes = outerTypes.merging(types) { _, inner in inner }
-        let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
-        let subplanner: (Graph) throws -> SubgraphProgram = { [registry, kernels, pool, arenaCounter] g in
-            try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
-                                     outerTypes: scopeTypes, outerConstants: scopeConstants)
+        // Only nodes with subgraphs need the whole scope (merging it per node would be quadratic).
+        var subplanner: ((Graph) throws -> SubgraphProgram)?
+        if !node.subgraphs.isEmpty {
+            let scopeTypes = outerTypes.merging(types) { _, inner in inner }
+            let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
+            subplanner = { [registry, kernels, pool, arenaCounter] g in
+                try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
+                                         outerTypes: scopeTypes, outerConstants: scopeConstants)
+            }
         }
         let ctx = NodePlanContext(node: node, inputTypes: inputTypes, constants: inputConstants, kernels: kernels,
                                   pool: pool, subgraphPlanner: subplanner)
