@@ -91,6 +91,18 @@ struct NodePlanContext {
     func wantsOutput(_ i: Int) -> Bool { i < node.outputs.count && !node.outputs[i].isEmpty }
 }
 
+/// Double → Int without trapping: NaN → 0, out of range → the nearest bound.
+func saturatingInt(_ d: Double) -> Int {
+    if d.isNaN { return 0 }
+    if d >= 9.2e18 { return Int.max }
+    if d <= -9.2e18 { return Int.min }
+    return Int(d)
+}
+
+/// Sizes taken from attributes and constant inputs are bounded so that geometry arithmetic
+/// cannot overflow; real models are many orders of magnitude below.
+let maxGeometryValue = 1 << 24
+
 /// Float-only inputs are the common case.
 let floatOnly: Set<ElementType> = [.float32]
 let numeric: Set<ElementType> = [.float32, .int64, .int32]

@@ -89,7 +89,7 @@ extension OpRegistry {
                 let a = try ctx.axis(axes[k], rank: x.rank)
                 guard seen.insert(a).inserted else { throw ctx.fail("axis \(a) is sliced twice") }
                 let step = steps[k]
-                guard step != 0 else { throw ctx.fail("step 0 on axis \(a)") }
+                guard step != 0, step != .min else { throw ctx.fail("step \(step) on axis \(a) is invalid") }
                 let dim = x.shape[a]
                 func clamp(_ v: Int, _ lo: Int, _ hi: Int) -> Int { Swift.min(Swift.max(v, lo), hi) }
                 var s = starts[k] < 0 ? starts[k] &+ dim : starts[k]
@@ -98,11 +98,11 @@ extension OpRegistry {
                 if step > 0 {
                     s = clamp(s, 0, dim)
                     e = clamp(e, 0, dim)
-                    count = e > s ? (e - s + step - 1) / step : 0
+                    count = e > s ? 1 + (e - s - 1) / step : 0
                 } else {
                     s = clamp(s, -1, dim - 1)
                     e = clamp(e, -1, dim - 1)
-                    count = s > e ? (s - e + (-step) - 1) / (-step) : 0
+                    count = s > e ? 1 + (s - e - 1) / (-step) : 0
                 }
                 outShape[a] = count
                 if count > 0 { base += s * inStrides[a] }
@@ -126,6 +126,7 @@ extension OpRegistry {
             guard repeats.count == x.rank, repeats.allSatisfy({ $0 >= 0 }) else {
                 throw ctx.fail("repeats \(repeats) must have \(x.rank) non-negative entries")
             }
+            guard repeats.allSatisfy({ $0 <= maxGeometryValue }) else { throw ctx.fail("repeats \(repeats) exceed \(maxGeometryValue)") }
             let outShape = zip(x.shape, repeats).map { $0 * $1 }
             // View the output as [r0, d0, r1, d1, ...]: the input strides are 0 on the r axes.
             let inStrides = rowMajorStrides(x.shape), outStrides = rowMajorStrides(outShape)

@@ -43,10 +43,10 @@ extension OpRegistry {
                 let l = lo.map(Float.init) ?? -.infinity, h = hi.map(Float.init) ?? .infinity
                 return try unaryFloat(ctx) { Swift.min(Swift.max($0, l), h) }
             case .int64:
-                let l = lo.map { Int64(clamping: Int($0)) } ?? .min, h = hi.map { Int64(clamping: Int($0)) } ?? .max
+                let l = lo.map { Int64(saturatingInt($0)) } ?? .min, h = hi.map { Int64(saturatingInt($0)) } ?? .max
                 return unaryTyped(ctx, Int64.self) { Swift.min(Swift.max($0, l), h) }
             default:
-                let l = lo.map { Int32(clamping: Int($0)) } ?? .min, h = hi.map { Int32(clamping: Int($0)) } ?? .max
+                let l = lo.map { Int32(clamping: saturatingInt($0)) } ?? .min, h = hi.map { Int32(clamping: saturatingInt($0)) } ?? .max
                 return unaryTyped(ctx, Int32.self) { Swift.min(Swift.max($0, l), h) }
             }
         }

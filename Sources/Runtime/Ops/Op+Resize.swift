@@ -42,7 +42,7 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     var outShape = x.shape
     if ctx.has(3) {
         let sizes = try ctx.requireInts(3, "sizes")
-        guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 }) else {
+        guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 && $0 <= maxGeometryValue }) else {
             throw ctx.fail("sizes \(sizes) must have \(axes.count) non-negative entries")
         }
         for (k, a) in axes.enumerated() {
@@ -56,7 +56,9 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
         }
         for (k, a) in axes.enumerated() {
             scales[a] = Double(s[k])
-            outShape[a] = Int((Double(x.shape[a]) * Double(s[k])).rounded(.down))
+            let size = (Double(x.shape[a]) * Double(s[k])).rounded(.down)
+            guard size <= Double(maxGeometryValue) else { throw ctx.fail("scale \(s[k]) makes axis \(a) larger than \(maxGeometryValue)") }
+            outShape[a] = Int(size)
         }
     } else {
         throw ctx.fail("one of scales (input 2) or sizes (input 3) is required")

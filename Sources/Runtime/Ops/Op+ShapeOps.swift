@@ -16,7 +16,7 @@ extension OpRegistry {
             let mask = ValueType(.bool, x.shape)
             let count = x.elementCount
             let wantMask = ctx.wantsOutput(1)
-            return .kernel(outputs: [x, mask], workspaceBytes: 0) { b in
+            return .kernel(outputs: wantMask ? [x, mask] : [x], workspaceBytes: 0) { b in
                 CopyKernel(input: b.input(0), output: b.outputs[0], bytes: x.byteCount,
                            fillOnes: wantMask ? b.outputs[1] : nil, fillCount: count)
             }
@@ -110,12 +110,12 @@ func reshapeTarget(_ ctx: NodePlanContext, _ input: [Int], _ target: [Int], allo
     }
     let total = input.reduce(1, *)
     if let infer {
-        let known = out.enumerated().filter { $0.offset != infer }.reduce(1) { $0 * $1.element }
+        let known = Shape.checkedProduct(out.enumerated().filter { $0.offset != infer }.map(\.element)) ?? 0
         guard known > 0, total % known == 0 else { throw ctx.fail("cannot reshape \(input) to \(target)") }
         out[infer] = total / known
     }
-    guard out.reduce(1, *) == total else {
-        throw ctx.fail("cannot reshape \(input) (\(total) elements) to \(target) (\(out.reduce(1, *)) elements)")
+    guard Shape.checkedProduct(out) == total else {
+        throw ctx.fail("cannot reshape \(input) (\(total) elements) to \(target)")
     }
     return out
 }

@@ -26,6 +26,10 @@ struct SpatialWindow {
         guard dilations.count == r, dilations.allSatisfy({ $0 > 0 }) else {
             throw ctx.fail("dilations \(dilations) must have \(r) positive entries")
         }
+        let pads = ctx.ints("pads") ?? []
+        guard (kernel + strides + dilations + pads + input).allSatisfy({ abs($0) <= maxGeometryValue }) else {
+            throw ctx.fail("kernel, strides, dilations, pads and input sizes must be at most \(maxGeometryValue)")
+        }
         var w = SpatialWindow(kernel: kernel, strides: strides, dilations: dilations,
                               padBegin: [Int](repeating: 0, count: r), padEnd: [Int](repeating: 0, count: r))
         let autoPad = ctx.string("auto_pad", "NOTSET")

@@ -10,8 +10,13 @@ public final class ExecutionPlan: Sendable {
     public struct Options: Sendable {
         /// The fp32 kernel path (packed weights are specific to it).
         public var kernels: KernelPath = .automatic
+        /// Planning fails if a session would need more arena memory than this.
+        public var maxArenaBytes: Int = 1 << 34
 
-        public init(kernels: KernelPath = .automatic) { self.kernels = kernels }
+        public init(kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34) {
+            self.kernels = kernels
+            self.maxArenaBytes = maxArenaBytes
+        }
     }
 
     /// The graph inputs a run must supply, with their bound types.
@@ -55,6 +60,11 @@ public final class ExecutionPlan: Sendable {
         planner.planNodes()
         if !planner.problems.isEmpty { throw RuntimeError.planFailed(planner.problems) }
         let program = try planner.finalize()
+        let total = counter.sizes.reduce(0, +)
+        guard total <= options.maxArenaBytes else {
+            throw RuntimeError.invalidModel("the plan needs \(total) bytes of arena, over the limit of \(options.maxArenaBytes); "
+                + "bind a smaller batch or raise Options.maxArenaBytes")
+        }
         self.program = program
         self.pool = pool
         inputs = program.inputs.map { ($0.name, $0.type) }

@@ -32,6 +32,8 @@ final class GraphPlanner {
     var poisoned: Set<String> = []
     /// Folding a node at plan time is skipped above this many output bytes.
     static let maxFoldBytes = 64 << 20
+    /// No single value or workspace may exceed this (a corrupt shape must not reach malloc).
+    static let maxValueBytes = 1 << 34
 
     init(graph: Graph, arenaIndex: Int, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool,
          arenaCounter: ArenaCounter, inputTypes: [String: ValueType], outerTypes: [String: ValueType] = [:],
@@ -91,11 +93,15 @@ final class GraphPlanner {
             inputTypes.append(t)
             inputConstants.append(constant(of: name))
         }
-        let scopeTypes = outerTypes.merging(types) { _, inner in inner }
-        let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
-        let subplanner: (Graph) throws -> SubgraphProgram = { [registry, kernels, pool, arenaCounter] g in
-            try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
-                                     outerTypes: scopeTypes, outerConstants: scopeConstants)
+        // Only nodes with subgraphs need the whole scope (merging it per node would be quadratic).
+        var subplanner: ((Graph) throws -> SubgraphProgram)?
+        if !node.subgraphs.isEmpty {
+            let scopeTypes = outerTypes.merging(types) { _, inner in inner }
+            let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
+            subplanner = { [registry, kernels, pool, arenaCounter] g in
+                try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
+                                         outerTypes: scopeTypes, outerConstants: scopeConstants)
+            }
         }
         let ctx = NodePlanContext(node: node, inputTypes: inputTypes, constants: inputConstants, kernels: kernels,
                                   pool: pool, subgraphPlanner: subplanner)
@@ -105,9 +111,17 @@ final class GraphPlanner {
             case .constants(let values):
                 try record(node, constants: values)
             case .kernel(let outs, let ws, let make):
-                guard outs.count >= node.outputs.count else {
-                    throw ctx.fail("the op planned \(outs.count) outputs but the node has \(node.outputs.count)")
+                let named = node.outputs.lastIndex(where: { !$0.isEmpty }).map { $0 + 1 } ?? 0
+                guard outs.count >= named else {
+                    throw ctx.fail("the op has \(outs.count) outputs but the node names \(named); remove the extra outputs")
                 }
+                for (k, t) in outs.enumerated() {
+                    guard let count = Shape.checkedProduct(t.shape),
+                          case let (bytes, overflow) = count.multipliedReportingOverflow(by: t.elementType.byteSize ?? 1),
+                          !overflow, bytes <= Self.maxValueBytes
+                    else { throw ctx.fail("output \(k) would be \(t) — larger than \(Self.maxValueBytes) bytes") }
+                }
+                guard ws >= 0, ws <= Self.maxValueBytes else { throw ctx.fail("needs \(ws) bytes of workspace") }
                 let make = Self.withFusedActivation(node, make)
                 let allConstant = used.allSatisfy { constant(of: $0) != nil }
                 if allConstant, node.subgraphs.isEmpty, outs.reduce(0, { $0 + $1.byteCount }) <= Self.maxFoldBytes {
