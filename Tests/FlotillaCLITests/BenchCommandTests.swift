@@ -29,7 +29,8 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertEqual(json["bindings"] as? [String: Int], ["N": 200])
         let profile = try XCTUnwrap(json["profile"] as? [String: Any])
         let nodes = try XCTUnwrap(profile["nodes"] as? [[String: Any]])
-        // After BN folding and ReLU fusion: conv1(+BN,+ReLU), MaxPool, conv2(+ReLU), Flatten, Gemm.
+        // One profiled node per step of the full plan: conv1(+BN,+ReLU), MaxPool, conv2(+ReLU), Gemm
+        // (Flatten is a view of its input, with no step, in both).
         XCTAssertEqual(nodes.count, json["steps"] as? Int)
         let kinds = try XCTUnwrap(profile["by_kind"] as? [[String: Any]])
         XCTAssertEqual(kinds.first { $0["kind"] as? String == "Conv 3x3" }?["nodes"] as? Int, 2)

@@ -40,7 +40,7 @@ struct OpProfile: Codable {
     var nodes: [NodeTime]
     var byKind: [KindTime]
     var sumOfNodesUs: Double
-    /// Nodes folded at plan time (no step in the full plan either).
+    /// Nodes with no step: folded at plan time, or views of their input (no step in the full plan either).
     var foldedNodes: [String]
     /// Nodes that could not be profiled alone, with the reason.
     var skipped: [String]
@@ -89,8 +89,13 @@ extension OpProfile {
             do {
                 let plan = try ExecutionPlan(graph: single, options: .init(kernels: kernels))
                 if plan.stepCount == 0 {
+                    // No step: folded at plan time when every input is constant (its outputs
+                    // are then constants for later nodes too), otherwise a view of its input
+                    // (Reshape, Flatten...), which costs nothing in the full run either.
                     folded.append(node.name)
-                    for o in node.outputs where !o.isEmpty { constants.insert(o) }
+                    if reads.allSatisfy(constants.contains) {
+                        for o in node.outputs where !o.isEmpty { constants.insert(o) }
+                    }
                     continue
                 }
                 let median = try time(plan, feeds: nodeFeeds, repeats: repeats)
