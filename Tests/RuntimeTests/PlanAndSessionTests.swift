@@ -104,6 +104,23 @@ final class PlanAndSessionTests: XCTestCase {
         XCTAssertEqual(y[999], 0)
     }
 
+    func testReshapeLikeOpsAliasTheirInput() throws {
+        let g = Graph(nodes: [
+            Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["a"]),
+            Node(name: "s", opType: "Reshape", inputs: ["a", "shape"], outputs: ["b"]),
+            Node(name: "f", opType: "Flatten", inputs: ["b"], outputs: ["c"], attributes: ["axis": .int(0)]),
+            Node(name: "n", opType: "Neg", inputs: ["c"], outputs: ["y"]),
+        ], inputs: [ValueInfo("x", TensorType(.float32, [2, 3]))],
+        outputs: [ValueInfo("y", TensorType(.float32, nil)), ValueInfo("b", TensorType(.float32, nil))],
+        initializers: ["shape": ti([3, 2], [2])])
+        let plan = try ExecutionPlan(graph: g)
+        XCTAssertEqual(plan.stepCount, 2)  // Relu and Neg; Reshape and Flatten run as views
+        XCTAssertNil(plan.memoryPlan.offset(of: "b"))
+        let out = try plan.makeSession().run(inputs: ["x": t([-1, 2, -3, 4, -5, 6], [2, 3])])
+        assertClose(out["b"], [0, 2, 0, 4, 0, 6], shape: [3, 2])
+        assertClose(out["y"], [0, -2, 0, -4, 0, -6], shape: [1, 6])
+    }
+
     func testBuffersAliveTogetherNeverOverlap() throws {
         let model = try Fixtures.importModel("mobilenetv2_shaped.onnx")
         let plan = try ExecutionPlan(model: model, bindings: ["N": 1])
@@ -119,6 +136,10 @@ final class PlanAndSessionTests: XCTestCase {
             XCTAssertLessThanOrEqual(mp.offsets[i] + mp.requests[i].bytes, plan.peakArenaBytes)
         }
         XCTAssertLessThan(plan.peakArenaBytes, plan.naiveArenaBytes / 2)
+        // Conv weights are kept packed only, not also as raw copies: the pool stays close to the
+        // model's own weight bytes (packing pads rows to the microkernel's MR).
+        let weightBytes = model.graph.initializers.values.reduce(0) { $0 + $1.byteCount }
+        XCTAssertLessThan(plan.constantBytes, weightBytes * 5 / 4, "pool \(plan.constantBytes) B for \(weightBytes) B of weights")
     }
 
     func testGreedyBySizePlacesHandExample() {

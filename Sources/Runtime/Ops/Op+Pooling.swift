@@ -36,7 +36,8 @@ private func planPool(_ ctx: NodePlanContext, max isMax: Bool) throws -> Planned
     if isMax {
         let columnMajor = ctx.int("storage_order", 0) != 0
         let wantIndices = ctx.wantsOutput(1)
-        return .kernel(outputs: [out, ValueType(.int64, out.shape)], workspaceBytes: 0) { b in
+        // The Indices output costs memory only when the node asks for it.
+        return .kernel(outputs: wantIndices ? [out, ValueType(.int64, out.shape)] : [out], workspaceBytes: 0) { b in
             MaxPoolKernel(geo: geo, input: b.input(0), output: b.outputs[0], indices: wantIndices ? b.outputs[1] : nil,
                           columnMajor: columnMajor)
         }

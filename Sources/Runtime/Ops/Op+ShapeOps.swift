@@ -16,7 +16,7 @@ extension OpRegistry {
             let mask = ValueType(.bool, x.shape)
             let count = x.elementCount
             let wantMask = ctx.wantsOutput(1)
-            return .kernel(outputs: [x, mask], workspaceBytes: 0) { b in
+            return .kernel(outputs: wantMask ? [x, mask] : [x], workspaceBytes: 0) { b in
                 CopyKernel(input: b.input(0), output: b.outputs[0], bytes: x.byteCount,
                            fillOnes: wantMask ? b.outputs[1] : nil, fillCount: count)
             }

@@ -11,16 +11,28 @@ enum PlannedOp {
 }
 
 /// The buffers the memory planner assigned to one step.
+/// Inputs are resolved on demand: a constant input is copied into the constant pool only if
+/// the kernel asks for it (Conv keeps its packed weights, not the raw ones).
 struct KernelBuffers {
-    /// One per node input; nil for an omitted optional input.
-    var inputs: [Buffer?]
+    private let resolve: (Int) -> Buffer?
     var outputs: [Buffer]
     var workspace: Buffer
-    /// Buffers of every value visible to the step (for subgraph captures).
+    /// Buffers of every value a subgraph step captures.
     var scope: [String: Buffer] = [:]
 
-    func input(_ i: Int) -> Buffer { i < inputs.count ? inputs[i] ?? .none : .none }
-    func optionalInput(_ i: Int) -> Buffer? { i < inputs.count ? inputs[i] : nil }
+    init(inputs: [Buffer?], outputs: [Buffer], workspace: Buffer, scope: [String: Buffer] = [:]) {
+        self.init(resolve: { i in i < inputs.count ? inputs[i] : nil }, outputs: outputs, workspace: workspace, scope: scope)
+    }
+
+    init(resolve: @escaping (Int) -> Buffer?, outputs: [Buffer], workspace: Buffer, scope: [String: Buffer] = [:]) {
+        self.resolve = resolve
+        self.outputs = outputs
+        self.workspace = workspace
+        self.scope = scope
+    }
+
+    func input(_ i: Int) -> Buffer { resolve(i) ?? .none }
+    func optionalInput(_ i: Int) -> Buffer? { resolve(i) }
 }
 
 /// An op implementation: a plan step (validate, compute output types, precompute, pack) that

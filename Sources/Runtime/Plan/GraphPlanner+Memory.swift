@@ -37,6 +37,18 @@ struct Program: Sendable {
 }
 
 extension GraphPlanner {
+    /// Ops whose output is their input's bytes under another shape. Dropout qualifies only
+    /// without its mask output.
+    static let aliasingOps: Set<String> = ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"]
+
+    static func aliases(_ step: PendingStep) -> Bool {
+        let n = step.node
+        guard n.domain.isEmpty, aliasingOps.contains(n.opType), n.fusedActivation == nil, let first = n.outputs.first, !first.isEmpty,
+              n.input(0) != nil
+        else { return false }
+        return !n.outputs.dropFirst().contains { !$0.isEmpty }
+    }
+
     /// Assigns arena offsets (greedy by size) and builds the kernels. `outer` resolves values
     /// of enclosing graphs that this graph's steps capture.
     func finalize(outer: [String: Buffer] = [:]) throws -> Program {
@@ -59,7 +71,20 @@ extension GraphPlanner {
                 order.append(name)
             }
         }
-        for name in order {
+        // Reshape-like steps alias their input (same bytes, new shape): no copy and no buffer of
+        // their own; the root buffer lives as long as any of its aliases.
+        var root: [String: String] = [:]
+        var skipped: Set<Int> = []
+        for (s, step) in steps.enumerated() where Self.aliases(step) {
+            let src = step.node.inputs[0], out = step.node.outputs[0]
+            let r = root[src] ?? src
+            guard firstStep[src] != nil, let f = firstStep[out], let l = lastStep[out] else { continue }
+            root[out] = r
+            skipped.insert(s)
+            firstStep[r] = min(firstStep[r] ?? f, f)
+            lastStep[r] = max(lastStep[r] ?? l, l)
+        }
+        for name in order where root[name] == nil {
             guard let t = types[name], let f = firstStep[name], let l = lastStep[name] else { continue }
             requests.append(.init(name: name, bytes: t.byteCount, firstStep: f, lastStep: l))
         }
@@ -78,6 +103,7 @@ extension GraphPlanner {
         for (r, offset) in zip(plan.requests, plan.offsets) {
             buffers[r.name] = .arena(arenaIndex, offset: offset, bytes: r.bytes)
         }
+        for (alias, r) in root { buffers[alias] = buffers[r] }
         var constantBuffers: [String: Buffer] = [:]
         let pool = self.pool
         func resolve(_ name: String) -> Buffer? {
@@ -91,8 +117,8 @@ extension GraphPlanner {
             return outer[name]
         }
         var program: [ProgramStep] = []
-        for step in steps {
-            let inputs = step.node.inputs.map { $0.isEmpty ? nil : resolve($0) }
+        for (s, step) in steps.enumerated() where !skipped.contains(s) {
+            let names = step.node.inputs
             let outputs = step.outputs.indices.map { k in
                 let name = k < step.node.outputs.count && !step.node.outputs[k].isEmpty ? step.node.outputs[k] : "\(step.node.name)#output\(k)"
                 return buffers[name] ?? .none
@@ -101,7 +127,7 @@ extension GraphPlanner {
             if !step.node.subgraphs.isEmpty {
                 for name in step.reads { scope[name] = resolve(name) }
             }
-            let kb = KernelBuffers(inputs: inputs, outputs: outputs,
+            let kb = KernelBuffers(resolve: { i in i < names.count && !names[i].isEmpty ? resolve(names[i]) : nil }, outputs: outputs,
                                    workspace: buffers["\(step.node.name)#workspace"] ?? .none, scope: scope)
             program.append(ProgramStep(kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType))
         }

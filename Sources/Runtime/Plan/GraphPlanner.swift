@@ -93,11 +93,15 @@ final class GraphPlanner {
             inputTypes.append(t)
             inputConstants.append(constant(of: name))
         }
-        let scopeTypes = outerTypes.merging(types) { _, inner in inner }
-        let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
-        let subplanner: (Graph) throws -> SubgraphProgram = { [registry, kernels, pool, arenaCounter] g in
-            try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
-                                     outerTypes: scopeTypes, outerConstants: scopeConstants)
+        // Only nodes with subgraphs need the whole scope (merging it per node would be quadratic).
+        var subplanner: ((Graph) throws -> SubgraphProgram)?
+        if !node.subgraphs.isEmpty {
+            let scopeTypes = outerTypes.merging(types) { _, inner in inner }
+            let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
+            subplanner = { [registry, kernels, pool, arenaCounter] g in
+                try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
+                                         outerTypes: scopeTypes, outerConstants: scopeConstants)
+            }
         }
         let ctx = NodePlanContext(node: node, inputTypes: inputTypes, constants: inputConstants, kernels: kernels,
                                   pool: pool, subgraphPlanner: subplanner)
@@ -107,8 +111,9 @@ final class GraphPlanner {
             case .constants(let values):
                 try record(node, constants: values)
             case .kernel(let outs, let ws, let make):
-                guard outs.count >= node.outputs.count else {
-                    throw ctx.fail("the op planned \(outs.count) outputs but the node has \(node.outputs.count)")
+                let named = node.outputs.lastIndex(where: { !$0.isEmpty }).map { $0 + 1 } ?? 0
+                guard outs.count >= named else {
+                    throw ctx.fail("the op has \(outs.count) outputs but the node names \(named); remove the extra outputs")
                 }
                 for (k, t) in outs.enumerated() {
                     guard let count = Shape.checkedProduct(t.shape),
