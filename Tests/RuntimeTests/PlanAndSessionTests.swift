@@ -218,6 +218,9 @@ final class PlanAndSessionTests: XCTestCase {
                 guard case RuntimeError.planFailed = e else { return XCTFail("\(op): \(e)") }
             }
         }
+        XCTAssertThrowsError(try ExecutionPlan(graph: chain(2), bindings: ["N": .max])) { e in
+            XCTAssertTrue("\(e)".contains("too large"), "\(e)")
+        }
         XCTAssertThrowsError(try ExecutionPlan(graph: chain(2), bindings: ["N": 1 << 20], options: .init(maxArenaBytes: 1 << 20))) { e in
             XCTAssertTrue("\(e)".contains("maxArenaBytes"), "\(e)")
         }

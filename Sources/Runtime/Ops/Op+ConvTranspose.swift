@@ -39,7 +39,7 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
           outPad.allSatisfy({ $0 >= 0 })
     else { throw ctx.fail("strides \(strides), dilations \(dilations) and output_padding \(outPad) need \(r) valid entries") }
     guard (kernel + strides + dilations + outPad + spatial + (ctx.ints("pads") ?? []) + (ctx.ints("output_shape") ?? []))
-        .allSatisfy({ abs($0) <= maxGeometryValue })
+        .allSatisfy({ (-maxGeometryValue...maxGeometryValue).contains($0) })
     else { throw ctx.fail("sizes, strides, dilations and pads must be at most \(maxGeometryValue)") }
     var begin = [Int](repeating: 0, count: r), end = [Int](repeating: 0, count: r)
     let autoPad = ctx.string("auto_pad", "NOTSET")

@@ -48,7 +48,7 @@ extension OpRegistry {
             let n = ctx.outputCount()
             var sizes: [Int]
             if let s = try ctx.optionalInts(1, "split") {
-                guard s.count == n, s.allSatisfy({ $0 >= 0 }), s.reduce(0, +) == x.shape[axis] else {
+                guard s.count == n, s.allSatisfy({ $0 >= 0 && $0 <= x.shape[axis] }), s.reduce(0, +) == x.shape[axis] else {
                     throw ctx.fail("split sizes \(s) must be \(n) non-negative numbers summing to \(x.shape[axis])")
                 }
                 sizes = s

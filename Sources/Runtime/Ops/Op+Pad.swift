@@ -9,7 +9,7 @@ func planPad(_ ctx: NodePlanContext) throws -> PlannedOp {
     guard pads.count == 2 * axes.count, Set(axes).count == axes.count else {
         throw ctx.fail("pads \(pads) must have 2 × \(axes.count) entries (all begins, then all ends) for axes \(axes)")
     }
-    guard pads.allSatisfy({ abs($0) <= maxGeometryValue }) else { throw ctx.fail("pads \(pads) exceed \(maxGeometryValue)") }
+    guard pads.allSatisfy({ (-maxGeometryValue...maxGeometryValue).contains($0) }) else { throw ctx.fail("pads \(pads) exceed \(maxGeometryValue)") }
     var begin = [Int](repeating: 0, count: x.rank), end = [Int](repeating: 0, count: x.rank)
     for (k, a) in axes.enumerated() {
         begin[a] = pads[k]

@@ -27,7 +27,7 @@ struct SpatialWindow {
             throw ctx.fail("dilations \(dilations) must have \(r) positive entries")
         }
         let pads = ctx.ints("pads") ?? []
-        guard (kernel + strides + dilations + pads + input).allSatisfy({ abs($0) <= maxGeometryValue }) else {
+        guard (kernel + strides + dilations + pads + input).allSatisfy({ (-maxGeometryValue...maxGeometryValue).contains($0) }) else {
             throw ctx.fail("kernel, strides, dilations, pads and input sizes must be at most \(maxGeometryValue)")
         }
         var w = SpatialWindow(kernel: kernel, strides: strides, dilations: dilations,

@@ -101,6 +101,12 @@ public final class ExecutionPlan: Sendable {
                 throw RuntimeError.unboundDimension(value: input.name, shape: shape.description,
                                                     detail: "\(input.type.elementType) inputs are not supported by the runtime")
             }
+            guard let count = Shape.checkedProduct(dims),
+                  case let (bytes, overflow) = count.multipliedReportingOverflow(by: input.type.elementType.byteSize ?? 1),
+                  !overflow, bytes <= GraphPlanner.maxValueBytes
+            else {
+                throw RuntimeError.unboundDimension(value: input.name, shape: "\(dims)", detail: "the bound input is too large")
+            }
             result[input.name] = ValueType(input.type.elementType, dims)
         }
         return result
