@@ -81,3 +81,83 @@ final class RobustnessTests: XCTestCase {
         g.nodes[k] = n
     }
 }
+
+/// Every registered op with random input types, shapes, constant inputs and attributes: it
+/// plans and runs, or it throws — it never traps.
+final class OpFuzzTests: XCTestCase {
+    func testEveryOpSurvivesRandomNodes() throws {
+        var rng = SeededRandom(UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "77") ?? 77)
+        var ran = 0, rejected = 0
+        for qualified in RuntimeOps.supported where !qualified.hasSuffix("If") {
+            let parts = qualified.split(separator: ":")
+            let (domain, op) = parts.count == 2 ? (String(parts[0]), String(parts[1])) : ("", qualified)
+            for _ in 0..<(Int(ProcessInfo.processInfo.environment["FUZZ_ROUNDS"] ?? "40") ?? 40) {
+                let node = randomNode(op, domain: domain, &rng)
+                do {
+                    let plan = try ExecutionPlan(graph: node.graph)
+                    _ = try plan.makeSession().run(inputs: node.inputs)
+                    ran += 1
+                } catch {
+                    rejected += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(ran, 200)
+        XCTAssertGreaterThan(rejected, 200)
+    }
+
+    func randomTensor(_ rng: inout SeededRandom) -> Tensor {
+        let rank = Int(rng.next() % 5)
+        let shape = (0..<rank).map { _ in [0, 1, 1, 2, 3, 4][Int(rng.next() % 6)] }
+        let count = shape.reduce(1, *)
+        switch rng.next() % 5 {
+        case 0: return ti((0..<count).map { _ in Int64(Int(rng.next() % 9)) - 4 }, shape)
+        case 1: return (try? Tensor(bools: (0..<count).map { _ in rng.next() % 2 == 0 }, shape: shape)) ?? t([], [0])
+        case 2: return (try? Tensor(int32s: (0..<count).map { _ in Int32(Int(rng.next() % 9)) - 4 }, shape: shape)) ?? t([], [0])
+        default: return t(rng.floats(count).map { $0 * 4 }, shape)
+        }
+    }
+
+    func randomNode(_ op: String, domain: String, _ rng: inout SeededRandom) -> (graph: Graph, inputs: [String: Tensor]) {
+        let inputCount = Int(rng.next() % 5) + 1
+        var inputs: [String: Tensor] = [:]
+        var initializers: [String: Tensor] = [:]
+        var names: [String] = []
+        var infos: [ValueInfo] = []
+        for i in 0..<inputCount {
+            if i > 0 && rng.next() % 6 == 0 {
+                names.append("")
+                continue
+            }
+            let v = randomTensor(&rng)
+            let name = "in\(i)"
+            names.append(name)
+            if i > 0 && rng.next() % 2 == 0 {
+                initializers[name] = v
+            } else {
+                inputs[name] = v
+                infos.append(ValueInfo(name, v.tensorType))
+            }
+        }
+        let small = { (r: inout SeededRandom) -> Int in Int(r.next() % 7) - 3 }
+        var attrs: [String: Attribute] = [:]
+        for key in ["axis", "keepdims", "group", "transA", "transB", "exclusive", "reverse", "largest", "select_last_index",
+                    "ceil_mode", "count_include_pad", "num_outputs", "hidden_size", "allowzero", "layout", "storage_order"]
+        where rng.next() % 3 == 0 {
+            attrs[key] = .int(small(&rng))
+        }
+        for key in ["perm", "kernel_shape", "strides", "pads", "dilations", "axes", "output_padding", "output_shape"] where rng.next() % 3 == 0 {
+            attrs[key] = .ints((0..<Int(rng.next() % 5)).map { _ in small(&rng) })
+        }
+        for key in ["alpha", "beta", "epsilon", "clip"] where rng.next() % 3 == 0 { attrs[key] = .float(Float(small(&rng))) }
+        if rng.next() % 3 == 0 { attrs["auto_pad"] = .string(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "bogus"][Int(rng.next() % 5)]) }
+        if rng.next() % 3 == 0 { attrs["mode"] = .string(["constant", "reflect", "edge", "wrap", "nearest", "linear"][Int(rng.next() % 6)]) }
+        if rng.next() % 3 == 0 { attrs["to"] = .string(["float32", "int64", "bool", "uint8", "string", "x"][Int(rng.next() % 6)]) }
+        if rng.next() % 3 == 0 { attrs["direction"] = .string(["forward", "reverse", "bidirectional"][Int(rng.next() % 3)]) }
+        let outputs = (0..<(Int(rng.next() % 3) + 1)).map { "out\($0)" }
+        let node = Node(name: "fuzz", opType: op, domain: domain, inputs: names, outputs: outputs, attributes: attrs)
+        let g = Graph(nodes: [node], inputs: infos, outputs: outputs.map { ValueInfo($0, TensorType(.float32, nil)) },
+                      initializers: initializers)
+        return (g, inputs)
+    }
+}
