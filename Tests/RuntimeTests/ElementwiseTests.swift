@@ -15,6 +15,50 @@ final class ElementwiseTests: XCTestCase {
         assertClose(out["y"], expected, shape: [2, 4, 3])
     }
 
+    /// Every float arithmetic op over broadcasting pairs that exercise each row form (same
+    /// shape, scalar either side, per-channel, outer-product strides), against direct indexing.
+    func testFloatArithmeticOverBroadcastShapes() throws {
+        var rng = SeededRandom(13)
+        let pairs: [([Int], [Int])] = [([2, 3], [2, 3]), ([2, 3], []), ([], [4]), ([2, 3, 4], [3, 1]), ([3, 1], [1, 4]),
+                                       ([1, 4], [3, 1]), ([2, 1, 4], [1, 3, 1]), ([5], [1])]
+        for (sa, sb) in pairs {
+            let a = rng.floats(sa.reduce(1, *)), b = rng.floats(sb.reduce(1, *)).map { $0 + 2 }
+            let out = try XCTUnwrap(broadcastShape(sa, sb))
+            for (op, f) in [("Add", { (x: Float, y: Float) in x + y }), ("Sub", { $0 - $1 }), ("Mul", { $0 * $1 }), ("Div", { $0 / $1 })] {
+                let y = try runNode(op, inputs: [("a", t(a, sa)), ("b", t(b, sb))])
+                var expected: [Float] = []
+                forEach(out) { idx in expected.append(f(a[flat(idx, sa)], b[flat(idx, sb)])) }
+                assertClose(y["y"], expected, shape: out, tol: 1e-6, "\(op) \(sa) \(sb)")
+            }
+        }
+    }
+
+    private func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let r = max(a.count, b.count)
+        let pa = [Int](repeating: 1, count: r - a.count) + a, pb = [Int](repeating: 1, count: r - b.count) + b
+        return zip(pa, pb).map { max($0, $1) }
+    }
+
+    /// Row-major offset in `shape` of the broadcast index `idx` (right-aligned).
+    private func flat(_ idx: [Int], _ shape: [Int]) -> Int {
+        let tail = Array(idx.suffix(shape.count))
+        var o = 0
+        for (i, d) in zip(tail, shape) { o = o * d + (d == 1 ? 0 : i) }
+        return o
+    }
+
+    private func forEach(_ shape: [Int], _ body: ([Int]) -> Void) {
+        let count = shape.reduce(1, *)
+        for n in 0..<count {
+            var idx = [Int](repeating: 0, count: shape.count), rest = n
+            for d in stride(from: shape.count - 1, through: 0, by: -1) {
+                idx[d] = rest % shape[d]
+                rest /= shape[d]
+            }
+            body(idx)
+        }
+    }
+
     func testArithmeticOnFloatsAndIntegers() throws {
         let x = t([1, -2, 3, 4], [4]), s = t([2], [])
         assertClose(try runNode("Sub", inputs: [("x", x), ("s", s)])["y"], [-1, -4, 1, 2])
