@@ -19,8 +19,10 @@ final class ElementwiseTests: XCTestCase {
     /// shape, scalar either side, per-channel, outer-product strides), against direct indexing.
     func testFloatArithmeticOverBroadcastShapes() throws {
         var rng = SeededRandom(13)
-        let pairs: [([Int], [Int])] = [([2, 3], [2, 3]), ([2, 3], []), ([], [4]), ([2, 3, 4], [3, 1]), ([3, 1], [1, 4]),
-                                       ([1, 4], [3, 1]), ([2, 1, 4], [1, 3, 1]), ([5], [1])]
+        let pairs: [([Int], [Int])] = [
+            ([2, 3], [2, 3]), ([2, 3], []), ([], [4]), ([2, 3, 4], [3, 1]), ([3, 1], [1, 4]),
+            ([1, 4], [3, 1]), ([2, 1, 4], [1, 3, 1]), ([5], [1]),
+        ]
         for (sa, sb) in pairs {
             let a = rng.floats(sa.reduce(1, *)), b = rng.floats(sb.reduce(1, *)).map { $0 + 2 }
             let out = try XCTUnwrap(broadcastShape(sa, sb))
@@ -84,8 +86,12 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertEqual(try runNode("Greater", inputs: [("a", a), ("b", b)])["y"]?.bools, [false, false, true])
         XCTAssertEqual(try runNode("Less", inputs: [("a", a), ("b", b)])["y"]?.bools, [true, false, false])
         XCTAssertEqual(try runNode("Equal", inputs: [("a", a), ("b", b)])["y"]?.bools, [false, true, false])
-        let w = try runNode("Where", inputs: [("c", try Tensor(bools: [true, false], shape: [2, 1])), ("x", t([1, 2, 3], [3])),
-                                              ("z", t([-1], []))])
+        let w = try runNode(
+            "Where",
+            inputs: [
+                ("c", try Tensor(bools: [true, false], shape: [2, 1])), ("x", t([1, 2, 3], [3])),
+                ("z", t([-1], [])),
+            ])
         assertClose(w["y"], [1, 2, 3, -1, -1, -1], shape: [2, 3])
     }
 
@@ -120,11 +126,15 @@ final class ElementwiseTests: XCTestCase {
 
     func testClipBoundsOptionalAndIntegers() throws {
         let x = t([-3, 0.5, 9], [3])
-        assertClose(try runNode("Clip", inputs: [("x", x)], constants: ["lo": t([0], []), "hi": t([6], [])],
-                                nodeInputs: ["x", "lo", "hi"])["y"], [0, 0.5, 6])
-        assertClose(try runNode("Clip", inputs: [("x", x)], constants: ["hi": t([1], [])], nodeInputs: ["x", "", "hi"])["y"], [-3, 0.5, 1])
-        let i = try runNode("Clip", inputs: [("x", ti([-5, 3, 50], [3]))], constants: ["lo": ti([0], []), "hi": ti([10], [])],
-                            nodeInputs: ["x", "lo", "hi"])
+        assertClose(
+            try runNode(
+                "Clip", inputs: [("x", x)], constants: ["lo": t([0], []), "hi": t([6], [])],
+                nodeInputs: ["x", "lo", "hi"])["y"], [0, 0.5, 6])
+        assertClose(
+            try runNode("Clip", inputs: [("x", x)], constants: ["hi": t([1], [])], nodeInputs: ["x", "", "hi"])["y"], [-3, 0.5, 1])
+        let i = try runNode(
+            "Clip", inputs: [("x", ti([-5, 3, 50], [3]))], constants: ["lo": ti([0], []), "hi": ti([10], [])],
+            nodeInputs: ["x", "lo", "hi"])
         XCTAssertEqual(i["y"]?.int64s, [0, 3, 10])
     }
 

@@ -6,13 +6,16 @@ import XCTest
 /// .npy/.npz reading and writing, and the runtime-backed constant evaluator.
 final class NumPyTests: XCTestCase {
     func temp(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("flotilla-runtime-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
+        FileManager.default.temporaryDirectory.appendingPathComponent(
+            "flotilla-runtime-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
     }
 
     func testRoundTripsEveryStoredType() throws {
-        let tensors: [Tensor] = [t([1.5, -2, 3.25], [3]), ti([1, -2, .max, .min], [2, 2]), try Tensor(bools: [true, false], shape: [2, 1]),
-                                 try Tensor(int32s: [7], shape: []), try Tensor(uint8s: [1, 2, 255], shape: [3]),
-                                 try Tensor(doubles: [0.1, 1e300], shape: [2])]
+        let tensors: [Tensor] = [
+            t([1.5, -2, 3.25], [3]), ti([1, -2, .max, .min], [2, 2]), try Tensor(bools: [true, false], shape: [2, 1]),
+            try Tensor(int32s: [7], shape: []), try Tensor(uint8s: [1, 2, 255], shape: [3]),
+            try Tensor(doubles: [0.1, 1e300], shape: [2]),
+        ]
         for (i, tensor) in tensors.enumerated() {
             let url = temp("rt\(i).npy")
             defer { try? FileManager.default.removeItem(at: url) }
@@ -86,7 +89,7 @@ final class NumPyTests: XCTestCase {
         "CADJWX1dZqDiFVEAAACoAAAABQAAAGIubnB5m+wX6hsQychQxlCtnpJanFykbqWgbpNpoa6joJ6WX1RSlJgXn1+UkgoSd0vMKU4F",
         "ihdnJBakAvkapjqaOgq1ChQALgYoYITSLFCaE0oLQGkAUEsBAhQDFAAAAAgAyVl9Xcl/tCuFBAAAOAwAAAUAAAAAAAAAAAAAAIAB",
         "AAAAAGEubnB5UEsBAhQDFAAAAAgAyVl9XWag4hVRAAAAqAAAAAUAAAAAAAAAAAAAAIABqAQAAGIubnB5UEsFBgAAAAACAAIAZgAA",
-        "ABwFAAAAAA=="
+        "ABwFAAAAAA==",
     ].joined()
 
     func testReadsDeflatedNPZ() throws {
@@ -108,18 +111,21 @@ final class NumPyTests: XCTestCase {
 
     func testConstantFoldingThroughTheRuntime() throws {
         // Sqrt and Transpose are not in ModelIR's built-in evaluator; the runtime folds them.
-        let g = Graph(nodes: [
-            Node(name: "s", opType: "Sqrt", inputs: ["w"], outputs: ["ws"]),
-            Node(name: "t", opType: "Transpose", inputs: ["ws"], outputs: ["wt"]),
-            Node(name: "m", opType: "MatMul", inputs: ["x", "wt"], outputs: ["y"]),
-        ], inputs: [ValueInfo("x", TensorType(.float32, [1, 2]))], outputs: [ValueInfo("y", TensorType(.float32, nil))],
-        initializers: ["w": t([1, 4, 9, 16], [2, 2])])
+        let g = Graph(
+            nodes: [
+                Node(name: "s", opType: "Sqrt", inputs: ["w"], outputs: ["ws"]),
+                Node(name: "t", opType: "Transpose", inputs: ["ws"], outputs: ["wt"]),
+                Node(name: "m", opType: "MatMul", inputs: ["x", "wt"], outputs: ["y"]),
+            ], inputs: [ValueInfo("x", TensorType(.float32, [1, 2]))], outputs: [ValueInfo("y", TensorType(.float32, nil))],
+            initializers: ["w": t([1, 4, 9, 16], [2, 2])])
         var model = Model(graph: g)
         let reports = try PassPipeline([ConstantFolding(evaluator: RuntimeConstantEvaluator())]).run(on: &model)
         XCTAssertEqual(reports.first?.removedNodes, ["s", "t"])
         XCTAssertEqual(model.graph.initializers["wt"]?.floats, [1, 3, 2, 4])
         // And an op the runtime does not know is declined, not an error.
-        XCTAssertNil(try RuntimeConstantEvaluator().evaluate(Node(name: "q", opType: "Unknown", inputs: ["w"], outputs: ["o"]),
-                                                             inputs: [t([1], [1])]))
+        XCTAssertNil(
+            try RuntimeConstantEvaluator().evaluate(
+                Node(name: "q", opType: "Unknown", inputs: ["w"], outputs: ["o"]),
+                inputs: [t([1], [1])]))
     }
 }

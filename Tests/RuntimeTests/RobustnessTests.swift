@@ -13,9 +13,11 @@ final class RobustnessTests: XCTestCase {
         // Fixed seed; ROBUST_SEED=n explores others (seeds 1–16 were run when this was written).
         var rng = SeededRandom(UInt64(ProcessInfo.processInfo.environment["ROBUST_SEED"] ?? "2024") ?? 2024)
         var planned = 0, rejected = 0
-        for file in ["digits_cnn.onnx", "mobilenetv2_shaped.onnx", "digits_mlp.onnx", "opsets/resize_linear.opset13.onnx",
-                     "opsets/pad_reflect.opset11.onnx", "opsets/split.opset18.onnx", "opsets/reduce_mean.opset18.onnx",
-                     "opsets/softmax.opset11.onnx", "opsets/squeeze_unsqueeze.opset13.onnx"] {
+        for file in [
+            "digits_cnn.onnx", "mobilenetv2_shaped.onnx", "digits_mlp.onnx", "opsets/resize_linear.opset13.onnx",
+            "opsets/pad_reflect.opset11.onnx", "opsets/split.opset18.onnx", "opsets/reduce_mean.opset18.onnx",
+            "opsets/softmax.opset11.onnx", "opsets/squeeze_unsqueeze.opset13.onnx",
+        ] {
             let model = try Fixtures.importModel(file)
             for _ in 0..<60 {
                 var g = model.graph
@@ -141,23 +143,31 @@ final class OpFuzzTests: XCTestCase {
         }
         let small = { (r: inout SeededRandom) -> Int in Int(r.next() % 7) - 3 }
         var attrs: [String: Attribute] = [:]
-        for key in ["axis", "keepdims", "group", "transA", "transB", "exclusive", "reverse", "largest", "select_last_index",
-                    "ceil_mode", "count_include_pad", "num_outputs", "hidden_size", "allowzero", "layout", "storage_order"]
+        for key in [
+            "axis", "keepdims", "group", "transA", "transB", "exclusive", "reverse", "largest", "select_last_index",
+            "ceil_mode", "count_include_pad", "num_outputs", "hidden_size", "allowzero", "layout", "storage_order",
+        ]
         where rng.next() % 3 == 0 {
             attrs[key] = .int(small(&rng))
         }
-        for key in ["perm", "kernel_shape", "strides", "pads", "dilations", "axes", "output_padding", "output_shape"] where rng.next() % 3 == 0 {
+        for key in ["perm", "kernel_shape", "strides", "pads", "dilations", "axes", "output_padding", "output_shape"]
+        where rng.next() % 3 == 0 {
             attrs[key] = .ints((0..<Int(rng.next() % 5)).map { _ in small(&rng) })
         }
         for key in ["alpha", "beta", "epsilon", "clip"] where rng.next() % 3 == 0 { attrs[key] = .float(Float(small(&rng))) }
-        if rng.next() % 3 == 0 { attrs["auto_pad"] = .string(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "bogus"][Int(rng.next() % 5)]) }
-        if rng.next() % 3 == 0 { attrs["mode"] = .string(["constant", "reflect", "edge", "wrap", "nearest", "linear"][Int(rng.next() % 6)]) }
+        if rng.next() % 3 == 0 {
+            attrs["auto_pad"] = .string(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "bogus"][Int(rng.next() % 5)])
+        }
+        if rng.next() % 3 == 0 {
+            attrs["mode"] = .string(["constant", "reflect", "edge", "wrap", "nearest", "linear"][Int(rng.next() % 6)])
+        }
         if rng.next() % 3 == 0 { attrs["to"] = .string(["float32", "int64", "bool", "uint8", "string", "x"][Int(rng.next() % 6)]) }
         if rng.next() % 3 == 0 { attrs["direction"] = .string(["forward", "reverse", "bidirectional"][Int(rng.next() % 3)]) }
         let outputs = (0..<(Int(rng.next() % 3) + 1)).map { "out\($0)" }
         let node = Node(name: "fuzz", opType: op, domain: domain, inputs: names, outputs: outputs, attributes: attrs)
-        let g = Graph(nodes: [node], inputs: infos, outputs: outputs.map { ValueInfo($0, TensorType(.float32, nil)) },
-                      initializers: initializers)
+        let g = Graph(
+            nodes: [node], inputs: infos, outputs: outputs.map { ValueInfo($0, TensorType(.float32, nil)) },
+            initializers: initializers)
         return (g, inputs)
     }
 }

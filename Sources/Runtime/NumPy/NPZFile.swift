@@ -101,14 +101,17 @@ public enum NPZFile {
             let file = Array("\(name).npy".utf8)
             let crc = CRC32.checksum(member)
             let offset = out.count
-            let common = le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc) + le32(member.count) + le32(member.count)
+            let common =
+                le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc) + le32(member.count) + le32(member.count)
                 + le16(file.count) + le16(0)
             out += le32(0x0403_4B50) + common + file + member
             central += le32(0x0201_4B50) + le16(20) + common + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + file
         }
         let cdOffset = out.count
         out += central
-        out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(tensors.count) + le16(tensors.count) + le32(central.count) + le32(cdOffset) + le16(0)
+        out +=
+            le32(0x0605_4B50) + le16(0) + le16(0) + le16(tensors.count) + le16(tensors.count) + le32(central.count) + le32(cdOffset)
+            + le16(0)
         return out
     }
 }

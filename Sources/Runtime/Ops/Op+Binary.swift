@@ -71,9 +71,11 @@ private func operands(_ ctx: NodePlanContext) throws -> (ValueType, ValueType, [
     return (a, b, out)
 }
 
-private func planArithmetic(_ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
-                            i64: @escaping @Sendable (Int64, Int64) -> Int64,
-                            i32: @escaping @Sendable (Int32, Int32) -> Int32) throws -> PlannedOp {
+private func planArithmetic(
+    _ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
+    i64: @escaping @Sendable (Int64, Int64) -> Int64,
+    i32: @escaping @Sendable (Int32, Int32) -> Int32
+) throws -> PlannedOp {
     let (a, _, out) = try operands(ctx)
     switch a.elementType {
     case .float32:
@@ -91,9 +93,11 @@ private func planArithmetic(_ ctx: NodePlanContext, f: @escaping @Sendable (Floa
     }
 }
 
-private func planCompare(_ ctx: NodePlanContext, f: (@Sendable (Float, Float) -> Bool)?,
-                         i64: (@Sendable (Int64, Int64) -> Bool)?, i32: (@Sendable (Int32, Int32) -> Bool)?,
-                         b: (@Sendable (UInt8, UInt8) -> Bool)?) throws -> PlannedOp {
+private func planCompare(
+    _ ctx: NodePlanContext, f: (@Sendable (Float, Float) -> Bool)?,
+    i64: (@Sendable (Int64, Int64) -> Bool)?, i32: (@Sendable (Int32, Int32) -> Bool)?,
+    b: (@Sendable (UInt8, UInt8) -> Bool)?
+) throws -> PlannedOp {
     let (a, _, out) = try operands(ctx)
     switch a.elementType {
     case .float32: if let f { return binaryKernel(ctx, Float.self, Bool.self, out, f) }
@@ -107,9 +111,11 @@ private func planCompare(_ ctx: NodePlanContext, f: (@Sendable (Float, Float) ->
 
 /// Min/Max over any number of inputs: the output starts as input 0 broadcast, then each further
 /// input is combined into it.
-private func planVariadic(_ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
-                          i64: @escaping @Sendable (Int64, Int64) -> Int64,
-                          i32: @escaping @Sendable (Int32, Int32) -> Int32) throws -> PlannedOp {
+private func planVariadic(
+    _ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
+    i64: @escaping @Sendable (Int64, Int64) -> Int64,
+    i32: @escaping @Sendable (Int32, Int32) -> Int32
+) throws -> PlannedOp {
     let types = try (0..<ctx.inputCount).map { try ctx.input($0) }
     guard let first = types.first else { throw ctx.fail("needs at least one input") }
     guard types.allSatisfy({ $0.elementType == first.elementType }) else {
@@ -250,15 +256,27 @@ final class FloatArithmeticKernel: Kernel, @unchecked Sendable {
             let x = pa + ia, y = pb + ib, z = po + o
             switch (op, sa, sb) {
             case (.add, 1, 1): for i in 0..<n { z[i] = x[i] + y[i] }
-            case (.add, 1, 0): let v = y[0]; for i in 0..<n { z[i] = x[i] + v }
-            case (.add, 0, 1): let v = x[0]; for i in 0..<n { z[i] = v + y[i] }
+            case (.add, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] + v }
+            case (.add, 0, 1):
+                let v = x[0]
+                for i in 0..<n { z[i] = v + y[i] }
             case (.sub, 1, 1): for i in 0..<n { z[i] = x[i] - y[i] }
-            case (.sub, 1, 0): let v = y[0]; for i in 0..<n { z[i] = x[i] - v }
+            case (.sub, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] - v }
             case (.mul, 1, 1): for i in 0..<n { z[i] = x[i] * y[i] }
-            case (.mul, 1, 0): let v = y[0]; for i in 0..<n { z[i] = x[i] * v }
-            case (.mul, 0, 1): let v = x[0]; for i in 0..<n { z[i] = v * y[i] }
+            case (.mul, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] * v }
+            case (.mul, 0, 1):
+                let v = x[0]
+                for i in 0..<n { z[i] = v * y[i] }
             case (.div, 1, 1): for i in 0..<n { z[i] = x[i] / y[i] }
-            case (.div, 1, 0): let v = y[0]; for i in 0..<n { z[i] = x[i] / v }
+            case (.div, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] / v }
             default:
                 for i in 0..<n {
                     let (u, w) = (x[i * sa], y[i * sb])
