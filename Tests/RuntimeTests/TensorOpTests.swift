@@ -160,4 +160,37 @@ final class TensorOpTests: XCTestCase {
         assertClose(try session.run(inputs: ["c": try Tensor(bools: [true], shape: []), "x": x])["y"], [2, -4])
         assertClose(try session.run(inputs: ["c": try Tensor(bools: [false], shape: []), "x": x])["y"], [-1, 2])
     }
+
+    /// A branch reading an intermediate of the enclosing graph keeps it alive until the If runs,
+    /// even when a larger buffer could otherwise have reused its bytes.
+    func testIfBranchCapturesOuterIntermediate() throws {
+        let thenG = Graph(
+            name: "then",
+            nodes: [
+                Node(name: "t1", opType: "Reshape", inputs: ["a", "s"], outputs: ["r"]),
+                Node(name: "t2", opType: "Mul", inputs: ["r", "r"], outputs: ["o"]),
+            ], outputs: [ValueInfo("o", TensorType(.float32, nil))], initializers: ["s": ti([2, 2], [2])])
+        let elseG = Graph(
+            name: "else", nodes: [Node(name: "e", opType: "Reshape", inputs: ["a", "s2"], outputs: ["o2"])],
+            outputs: [ValueInfo("o2", TensorType(.float32, nil))], initializers: ["s2": ti([2, 2], [2])])
+        let g = Graph(
+            nodes: [
+                Node(name: "relu", opType: "Relu", inputs: ["x"], outputs: ["a"]),
+                Node(name: "big", opType: "Tile", inputs: ["x", "reps"], outputs: ["b"]),
+                Node(name: "sum", opType: "ReduceSum", inputs: ["b"], outputs: ["bs"], attributes: ["keepdims": .int(0)]),
+                Node(
+                    name: "if", opType: "If", inputs: ["c"], outputs: ["y"],
+                    attributes: ["then_branch": .graph(thenG), "else_branch": .graph(elseG)]),
+            ],
+            inputs: [ValueInfo("c", TensorType(.bool, [])), ValueInfo("x", TensorType(.float32, [4]))],
+            outputs: [ValueInfo("y", TensorType(.float32, nil)), ValueInfo("bs", TensorType(.float32, nil))],
+            initializers: ["reps": ti([64], [1])])
+        let session = try ExecutionPlan(graph: g).makeSession()
+        let x = t([-1, 2, -3, 4], [4])
+        let yes = try session.run(inputs: ["c": try Tensor(bools: [true], shape: []), "x": x])
+        assertClose(yes["y"], [0, 4, 0, 16], shape: [2, 2])
+        assertClose(yes["bs"], [128], shape: [])
+        let no = try session.run(inputs: ["c": try Tensor(bools: [false], shape: []), "x": x])
+        assertClose(no["y"], [0, 2, 0, 4], shape: [2, 2])
+    }
 }

@@ -119,6 +119,10 @@ extension GraphPlanner {
         var program: [ProgramStep] = []
         for (s, step) in steps.enumerated() where !skipped.contains(s) {
             let names = step.node.inputs
+            // Every input must have a home before a kernel may hold on to it.
+            if let lost = names.first(where: { !$0.isEmpty && buffers[$0] == nil && constant(of: $0) == nil && outer[$0] == nil }) {
+                throw RuntimeError.invalidModel("node '\(step.node.name)' reads '\(lost)', which has no buffer in graph '\(graph.name)'")
+            }
             let outputs = step.outputs.indices.map { k in
                 let name =
                     k < step.node.outputs.count && !step.node.outputs[k].isEmpty ? step.node.outputs[k] : "\(step.node.name)#output\(k)"
