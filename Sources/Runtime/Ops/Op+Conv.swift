@@ -8,7 +8,6 @@ import ModelIR
 extension OpRegistry {
     mutating func registerConvolution() {
         register("Conv") { ctx in try planConv(ctx) }
-
     }
 }
 
