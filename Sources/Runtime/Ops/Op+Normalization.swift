@@ -76,7 +76,7 @@ extension OpRegistry {
             guard !ctx.wantsOutput(1) && !ctx.wantsOutput(2) else {
                 throw ctx.fail("the Mean and InvStdDev outputs (training) are not supported")
             }
-            return .kernel(outputs: [x, ValueType(.float32, []), ValueType(.float32, [])], workspaceBytes: 0) { b in
+            return .kernel(outputs: [x], workspaceBytes: 0) { b in
                 NormalizeKernel(
                     input: b.input(0), output: b.outputs[0], rows: rows, length: length, epsilon: eps,
                     scale: sp, shift: bp, paramPeriod: length, perRowParams: false)
