@@ -48,7 +48,11 @@ struct GraphImporter {
         var names = NameAllocator(graph: g)
         var nodes: [Node] = []
         for n in g.node {
-            var upgrade = try UpgradeContext(node: node(n, names: &names), opset: opsets.version(n.domain), names: names)
+            let irNode = try node(n, names: &names)
+            guard let opset = opsets.version(irNode.domain) else {
+                throw ONNXImportError.missingOpsetImport(node: irNode.name, opType: irNode.opType, domain: irNode.domain)
+            }
+            var upgrade = UpgradeContext(node: irNode, opset: opset, names: names)
             try upgradeNode(&upgrade, original: n)
             names = upgrade.names
             nodes += upgrade.prelude + [upgrade.node] + upgrade.postlude

@@ -8,6 +8,8 @@ public enum ONNXImportError: Error, Sendable, CustomStringConvertible {
     /// The protobuf could not be decoded (truncated or garbled).
     case malformedProtobuf(String)
     case unsupportedOpset(domain: String, version: Int, supported: ClosedRange<Int>)
+    /// A node uses a domain (ai.onnx, ai.onnx.ml) the model has no opset import for.
+    case missingOpsetImport(node: String, opType: String, domain: String)
     case invalidTensor(name: String, detail: String)
     case unsupportedDataType(name: String, code: Int)
     case externalData(name: String, location: String, detail: String)
@@ -28,6 +30,10 @@ public enum ONNXImportError: Error, Sendable, CustomStringConvertible {
         case .unsupportedOpset(let domain, let v, let r):
             return "the model imports \(domain.isEmpty ? "ai.onnx" : domain) opset \(v), but Flotilla supports opsets \(r.lowerBound)...\(r.upperBound); "
                 + "convert it with onnx.version_converter to a supported opset"
+        case .missingOpsetImport(let n, let op, let d):
+            let name = d.isEmpty ? "ai.onnx" : d
+            return "node '\(n)' uses \(name)::\(op), but the model declares no \(name) opset import; "
+                + "add one to opset_import (e.g. \(name) \(d == "ai.onnx.ml" ? "3" : "17")) when exporting"
         case .invalidTensor(let n, let d): return "tensor '\(n)': \(d)"
         case .unsupportedDataType(let n, let c):
             return "tensor '\(n)' has ONNX data type \(c) (\(ONNXDataType.name(c))), which Flotilla does not support; cast it to float32 before export"

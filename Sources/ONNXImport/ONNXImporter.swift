@@ -105,24 +105,40 @@ public enum ONNXImporter {
 }
 
 /// The opset versions a model declares, validated against what the importer supports.
+///
+/// A model needs an ai.onnx import only if it uses ops of the default domain (ONNX IR spec:
+/// every domain a node uses must be imported); a pure ai.onnx.ml pipeline declares none. A
+/// default-domain node in a model without the import is reported at that node
+/// (`ONNXImportError.missingOpsetImport`) rather than as "opset 0".
 struct Opsets {
     var declared: [String: Int] = [:]
+
+    /// ai.onnx.ml opsets of ONNX 1.23.2 (TreeEnsemble arrived in 5).
+    static let supportedML = 1...5
 
     init(_ imports: [Onnx_OperatorSetIdProto]) throws {
         for i in imports {
             let domain = i.domain == "ai.onnx" ? "" : i.domain
             declared[domain] = Int(clamping: i.version)
         }
-        let onnx = declared[""] ?? 0
-        guard ONNXImporter.supportedOpsets.contains(onnx) else {
+        if let onnx = declared[""], !ONNXImporter.supportedOpsets.contains(onnx) {
             throw ONNXImportError.unsupportedOpset(domain: "", version: onnx, supported: ONNXImporter.supportedOpsets)
         }
         if let ms = declared["com.microsoft"], ms != 1 {
             throw ONNXImportError.unsupportedOpset(domain: "com.microsoft", version: ms, supported: 1...1)
         }
+        if let ml = declared["ai.onnx.ml"], !Self.supportedML.contains(ml) {
+            throw ONNXImportError.unsupportedOpset(domain: "ai.onnx.ml", version: ml, supported: Self.supportedML)
+        }
     }
 
-    func version(_ domain: String) -> Int { declared[domain == "ai.onnx" ? "" : domain] ?? (domain.isEmpty ? 0 : 1) }
+    /// The declared version of `domain`; nil when the model does not import it. Custom domains
+    /// that are used without an import are read as version 1, as ONNX Runtime does.
+    func version(_ domain: String) -> Int? {
+        let d = domain == "ai.onnx" ? "" : domain
+        if let v = declared[d] { return v }
+        return d.isEmpty || d == "ai.onnx.ml" ? nil : 1
+    }
 }
 
 /// Signatures of formats people mistake for ONNX models, for a clear message instead of a

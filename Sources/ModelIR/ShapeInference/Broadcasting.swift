@@ -87,9 +87,47 @@ enum ShapeValuePropagation {
             let s = clampAxis(starts[0], n)
             let e = clampAxis(ends[0], n)
             return s < e ? Array(data[s..<e]) : []
+        case "Add", "Sub", "Mul", "Div":
+            return arithmetic(node.opType, context)
         default:
             return nil
         }
+    }
+
+    /// Integer arithmetic on shape vectors (C / G for a group size, H × W for a flattened
+    /// size), elementwise with a 1-element operand broadcast. Fixed values are computed exactly
+    /// (Div truncates, as ONNX integer division does); a symbol survives only the identities
+    /// x + 0, x - 0, x × 1, x ÷ 1. Float vectors (a Cast shape) are left alone.
+    static func arithmetic(_ op: String, _ context: InferenceContext) -> [Dimension]? {
+        guard let et = context.elementType(0), et == .int64 || et == .int32,
+            let a = context.shapeValue(0), let b = context.shapeValue(1), !a.isEmpty, !b.isEmpty,
+            a.count == b.count || a.count == 1 || b.count == 1
+        else { return nil }
+        var out: [Dimension] = []
+        for i in 0..<max(a.count, b.count) {
+            let x = a[a.count == 1 ? 0 : i], y = b[b.count == 1 ? 0 : i]
+            switch (x, y) {
+            case (.fixed(let p), .fixed(let q)):
+                let r: (Int, Bool)
+                switch op {
+                case "Add": r = p.addingReportingOverflow(q)
+                case "Sub": r = p.subtractingReportingOverflow(q)
+                case "Mul": r = p.multipliedReportingOverflow(by: q)
+                default:
+                    guard q != 0 else { return nil }
+                    r = p.dividedReportingOverflow(by: q)
+                }
+                guard !r.1 else { return nil }
+                out.append(.fixed(r.0))
+            case (.symbolic, .fixed(let q)) where (q == 0 && (op == "Add" || op == "Sub")) || (q == 1 && (op == "Mul" || op == "Div")):
+                out.append(x)
+            case (.fixed(let p), .symbolic) where (p == 0 && op == "Add") || (p == 1 && op == "Mul"):
+                out.append(y)
+            default:
+                return nil
+            }
+        }
+        return out
     }
 
     /// ONNX's start/end clamping for Shape and Slice: negative counts from the end, then clamp

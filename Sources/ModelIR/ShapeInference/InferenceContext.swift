@@ -102,6 +102,13 @@ public struct ShapeInferenceRegistry: Sendable {
         r.registerTensorOps()
         r.registerQuantized()
         r.registerControlFlow()
+        r.registerLoops()
+        r.registerIndexing()
+        r.registerLayout()
+        r.registerVision()
+        r.registerAttention()
+        r.registerSignal()
+        r.registerML()
         return r
     }()
 }

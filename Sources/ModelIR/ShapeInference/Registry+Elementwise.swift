@@ -5,9 +5,14 @@ extension ShapeInferenceRegistry {
         "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal", "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid",
         "HardSwish", "Tanh", "Erf", "Floor", "Ceil", "Round", "Identity", "Softmax", "LogSoftmax", "Clip",
         "Elu", "Selu", "Softplus", "Softsign", "Gelu", "Sin", "Cos", "Sign", "Not", "CumSum", "Mish",
-        "InstanceNormalization",
+        "InstanceNormalization", "Hardmax", "Celu", "ThresholdedRelu", "Shrink", "Swish", "Tan", "Asin", "Acos",
+        "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "BitwiseNot", "CumProd", "LRN", "LpNormalization",
+        "MeanVarianceNormalization", "RMSNormalization", "RotaryEmbedding", "Trilu", "ReverseSequence",
     ]
-    static let broadcastOps = ["Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Min", "Max", "Sum", "Mean", "Mod"]
+    static let broadcastOps = [
+        "Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Min", "Max", "Sum", "Mean", "Mod", "BitShift", "BitwiseAnd",
+        "BitwiseOr", "BitwiseXor",
+    ]
     static let comparisonOps = ["Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor"]
 
     mutating func registerElementwise() {
@@ -26,6 +31,13 @@ extension ShapeInferenceRegistry {
                 [TensorType(.bool, try Broadcasting.shape([ctx.shape(0), ctx.shape(1)], &ctx))]
             }
         }
+        for op in ["IsNaN", "IsInf"] {
+            register(op) { ctx in [TensorType(.bool, ctx.shape(0))] }
+        }
+        register("CastLike") { ctx in
+            guard let target = ctx.elementType(1) else { return [nil] }
+            return [TensorType(target, ctx.shape(0))]
+        }
         register("Where") { ctx in
             guard let t = ctx.type(1) ?? ctx.type(2) else { return [nil] }
             return [TensorType(t.elementType, try Broadcasting.shape([ctx.shape(0), ctx.shape(1), ctx.shape(2)], &ctx))]
@@ -43,6 +55,23 @@ extension ShapeInferenceRegistry {
             }
             let channel = t.shape.flatMap { $0.rank >= 2 ? Shape([$0[1]]) : nil }
             return [TensorType(t.elementType, t.shape), TensorType(t.elementType, channel), TensorType(t.elementType, channel)]
+        }
+        register("GroupNormalization") { ctx in
+            guard let t = ctx.type(0) else { return [nil] }
+            let groups = try ctx.boundedInt("num_groups", default: 0)
+            guard groups > 0 else { throw ctx.badAttribute("num_groups", "GroupNormalization needs a positive num_groups") }
+            if let s = t.shape {
+                guard s.rank >= 2 else { throw ctx.mismatch("input \(s) needs rank ≥ 2 (N, C, ...)") }
+                if case .fixed(let c) = s[1] {
+                    guard c % groups == 0 else { throw ctx.mismatch("\(c) channels of \(s) are not divisible into \(groups) groups") }
+                    for i in [1, 2] {
+                        if let p = ctx.shape(i), p.rank == 1, case .fixed(let n) = p[0], n != c {
+                            throw ctx.mismatch("\(i == 1 ? "scale" : "bias") \(p) must hold one value per channel (\(c)) of \(s)")
+                        }
+                    }
+                }
+            }
+            return [TensorType(t.elementType, t.shape)]
         }
         register("LayerNormalization") { ctx in
             guard let t = ctx.type(0) else { return [nil] }

@@ -10,7 +10,7 @@ extension ShapeInferenceRegistry {
                 return [y, y.map { TensorType(.int64, $0.shape) }]
             }
         }
-        for op in ["GlobalAveragePool", "GlobalMaxPool"] {
+        for op in ["GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"] {
             register(op) { ctx in
                 guard let t = ctx.type(0) else { return [nil] }
                 guard let s = t.shape, s.rank >= 2 else { return [TensorType(t.elementType, t.shape)] }

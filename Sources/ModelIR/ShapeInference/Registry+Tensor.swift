@@ -121,7 +121,8 @@ extension ShapeInferenceRegistry {
         }
         register("Pad") { ctx in try [Self.pad(&ctx)] }
         register("Resize") { ctx in try [Self.resize(&ctx)] }
-        for op in ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceSumSquare", "ReduceLogSumExp"] {
+        for op in ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceSumSquare", "ReduceLogSumExp",
+                   "ReduceLogSum"] {
             register(op) { ctx in try [Self.reduce(&ctx)] }
         }
         for op in ["ArgMax", "ArgMin"] {

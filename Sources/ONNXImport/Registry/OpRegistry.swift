@@ -9,18 +9,28 @@ struct OpSchema: Sendable {
     let upgrade: @Sendable (inout UpgradeContext) throws -> Void
 }
 
-/// The importer's op table, split by family (`Registry+Math.swift`, `+NN`, `+Tensor`,
-/// `+Quantized`, `+ControlFlow`). An op not in it is kept as an opaque node and reported.
+/// The importer's op table, split by family (`Registry+Math.swift`, `+Activations`, `+NN`,
+/// `+Tensor`, `+Indexing`, `+Quantized`, `+ControlFlow`, `+Signal`, `+ML`). An op not in it is
+/// kept as an opaque node and reported.
 struct OpRegistry: Sendable {
     private(set) var schemas: [String: OpSchema] = [:]
 
     static func key(_ opType: String, _ domain: String) -> String { "\(domain)\u{1}\(opType)" }
 
     /// Registers an ai.onnx op importable from opset `since` (or 7, the oldest supported)
-    /// up to the canonical opset.
-    mutating func onnx(_ opType: String, since: Int = 7, _ upgrade: @escaping @Sendable (inout UpgradeContext) throws -> Void = { _ in }) {
+    /// up to `until` (the canonical opset unless the op was removed from ONNX).
+    mutating func onnx(
+        _ opType: String, since: Int = 7, until: Int = Model.canonicalOpset,
+        _ upgrade: @escaping @Sendable (inout UpgradeContext) throws -> Void = { _ in }
+    ) {
         let lower = max(since, ONNXImporter.supportedOpsets.lowerBound)
-        schemas[Self.key(opType, "")] = OpSchema(opType: opType, domain: "", versions: lower...Model.canonicalOpset, upgrade: upgrade)
+        schemas[Self.key(opType, "")] = OpSchema(opType: opType, domain: "", versions: lower...max(lower, until), upgrade: upgrade)
+    }
+
+    /// Registers an ai.onnx.ml op importable from ml opset `since` to the newest one.
+    mutating func ml(_ opType: String, since: Int = 1, _ upgrade: @escaping @Sendable (inout UpgradeContext) throws -> Void = { _ in }) {
+        schemas[Self.key(opType, "ai.onnx.ml")] = OpSchema(
+            opType: opType, domain: "ai.onnx.ml", versions: since...Opsets.supportedML.upperBound, upgrade: upgrade)
     }
 
     mutating func microsoft(_ opType: String, _ upgrade: @escaping @Sendable (inout UpgradeContext) throws -> Void = { _ in }) {
@@ -30,10 +40,14 @@ struct OpRegistry: Sendable {
     static let standard: OpRegistry = {
         var r = OpRegistry()
         r.registerMath()
+        r.registerActivations()
         r.registerNN()
         r.registerTensor()
+        r.registerIndexing()
         r.registerQuantized()
         r.registerControlFlow()
+        r.registerSignal()
+        r.registerML()
         return r
     }()
 

@@ -3,10 +3,22 @@ import ModelIR
 /// Shape and data-movement ops, constants and casts.
 extension OpRegistry {
     mutating func registerTensor() {
-        for op in ["Flatten", "Reshape", "Transpose", "Concat", "Gather", "Shape", "Tile"] { onnx(op) }
+        for op in ["Flatten", "Reshape", "Transpose", "Concat", "Gather", "Shape", "Size", "Tile",
+                   // DepthToSpace-1 and SpaceToDepth before 28 had no mode: DCR, the default since.
+                   "DepthToSpace", "SpaceToDepth"] {
+            onnx(op)
+        }
         onnx("Expand", since: 8)
         onnx("ConstantOfShape", since: 9)
+        onnx("NonZero", since: 9)
+        onnx("Compress", since: 9)
+        onnx("EyeLike", since: 9) { u in try u.dataTypeAttribute("dtype") }
+        onnx("ReverseSequence", since: 10)
         onnx("Range", since: 11)
+        onnx("Unique", since: 11)
+        onnx("Trilu", since: 14)
+        onnx("CenterCropPad", since: 18)
+        onnx("TensorScatter", since: 24)
         onnx("Squeeze") { u in if u.opset < 13 { try u.attributeToInput("axes", at: 1, UpgradeContext.int64Vector) } }
         onnx("Unsqueeze") { u in if u.opset < 13 { try u.attributeToInput("axes", at: 1, UpgradeContext.int64Vector) } }
         onnx("Split") { u in
