@@ -145,6 +145,7 @@ let package = Package(
         .testTarget(name: "ModelArtifactTests", dependencies: ["ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
+        .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "ModelIR", "Runtime", "ONNXImport"], swiftSettings: strictSwift),
         // Runs the built `flotilla` binary as a subprocess (an executable's code cannot be
         // imported); the dependency makes SwiftPM build the binary before the tests.
         .testTarget(name: "FlotillaCLITests", dependencies: ["flotilla"], swiftSettings: strictSwift),

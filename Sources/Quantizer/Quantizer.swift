@@ -1,2 +1,0 @@
-// Quantizer: hardware-class profiles, calibrators, quantization schemes, accuracy-aware tuning
-// and reports. Being built under issue #5.
