@@ -51,6 +51,8 @@ final class GraphPlanner {
             constants[name] = t
             types[name] = ValueType(t.elementType, t.shape)
         }
+        // Pre-packed weights are constants only their int8 op can read (docs/int8-runtime.md).
+        for (name, w) in pool.packedWeights.provided where types[name] == nil { types[name] = ValueType(w.elementType, w.shape) }
     }
 
     func type(of name: String) -> ValueType? { types[name] ?? outerTypes[name] }
