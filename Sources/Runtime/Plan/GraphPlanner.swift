@@ -163,12 +163,16 @@ final class GraphPlanner {
 
     /// Ops that apply `node.fusedActivation` inside their kernel (the GEMM clamp or their own
     /// epilogue); any other op gets a post-pass over output 0.
-    static let fusingOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
+    /// Keyed by `qualifiedOpType`; the int8 ops turn Relu/Clip into their output clamp.
+    static let fusingOps: Set<String> = [
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "QLinearConv", "QLinearMatMul", "com.microsoft:QGemm",
+        "com.microsoft:QLinearAdd", "com.microsoft:QLinearMul",
+    ]
 
     static func withFusedActivation(_ node: Node, _ make: @escaping (KernelBuffers) throws -> any Kernel)
         -> (KernelBuffers) throws -> any Kernel
     {
-        guard let act = node.fusedActivation, !(node.domain.isEmpty && fusingOps.contains(node.opType)) else { return make }
+        guard let act = node.fusedActivation, !fusingOps.contains(node.qualifiedOpType) else { return make }
         return { buffers in
             ActivationPostKernel(inner: try make(buffers), activation: act, output: buffers.outputs[0])
         }
