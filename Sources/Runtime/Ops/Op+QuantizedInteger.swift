@@ -16,12 +16,18 @@ extension OpRegistry {
             guard bt.shape[bt.rank - 2] == k else { throw ctx.fail("A \(at.shape) and B \(bt.shape) do not multiply") }
             let batch = at.shape.dropLast(2).reduce(1, *)
             let shared = bt.rank == 2
-            let aZP = try integerZeroPoints(ctx, 2, type: at.elementType, allowed: [1, rows], "a")
+            // DynamicQuantizeLinear computes A's zero point at run time: then it is read per run.
+            let runtimeZP = ctx.has(2) && ctx.constant(2) == nil
+            if runtimeZP {
+                let z = try ctx.input(2, [at.elementType])
+                guard z.elementCount == 1 else { throw ctx.fail("a run-time a_zero_point must be a scalar, got \(z.shape)") }
+            }
+            let aZP = runtimeZP ? [0] : try integerZeroPoints(ctx, 2, type: at.elementType, allowed: [1, rows], "a")
             let bZP = try integerZeroPoints(ctx, 3, type: bt.elementType, allowed: [1, n], "b")
             let outShape = Array(at.shape.dropLast()) + [n]
             let bBytes = (shared ? 1 : batch) * n * k * 2
             return .kernel(outputs: [ValueType(.int32, outShape)], workspaceBytes: bBytes + k * 2) { b in
-                MatMulIntegerKernel(a: b.input(0), b: b.input(1), y: b.outputs[0], workspace: b.workspace, aSigned: at.elementType == .int8,
+                MatMulIntegerKernel(a: b.input(0), b: b.input(1), aZPBuffer: runtimeZP ? b.input(2) : nil, y: b.outputs[0], workspace: b.workspace, aSigned: at.elementType == .int8,
                                     bSigned: bt.elementType == .int8, aZP: aZP, bZP: bZP, batch: batch, sharedB: shared, rows: rows, k: k, n: n)
             }
         }
@@ -74,16 +80,18 @@ private func integerZeroPoints(_ ctx: NodePlanContext, _ i: Int, type: ElementTy
 final class MatMulIntegerKernel: Kernel, @unchecked Sendable {
     // Sendable proof: plan-time constants only.
     let a, b, y, workspace: Buffer
+    let aZPBuffer: Buffer?
     let aSigned, bSigned: Bool
     let aZP, bZP: [Int32]
     let batch: Int
     let sharedB: Bool
     let rows, k, n: Int
 
-    init(a: Buffer, b: Buffer, y: Buffer, workspace: Buffer, aSigned: Bool, bSigned: Bool, aZP: [Int32], bZP: [Int32], batch: Int,
+    init(a: Buffer, b: Buffer, aZPBuffer: Buffer?, y: Buffer, workspace: Buffer, aSigned: Bool, bSigned: Bool, aZP: [Int32], bZP: [Int32], batch: Int,
          sharedB: Bool, rows: Int, k: Int, n: Int) {
         self.a = a
         self.b = b
+        self.aZPBuffer = aZPBuffer
         self.y = y
         self.workspace = workspace
         self.aSigned = aSigned
@@ -115,7 +123,7 @@ final class MatMulIntegerKernel: Kernel, @unchecked Sendable {
         for m in 0..<batch {
             let bm = bt + (sharedB ? 0 : m * n * k)
             for r in 0..<rows {
-                let z = aZP.count == 1 ? aZP[0] : aZP[r]
+                let z = aZPBuffer.map { load8(memory.typed($0, UInt8.self), 0, signed: aSigned) } ?? (aZP.count == 1 ? aZP[0] : aZP[r])
                 let base = (m * rows + r) * k
                 for kk in 0..<k { arow[kk] = Int16(load8(pa, base + kk, signed: aSigned) - z) }
                 let out = py + (m * rows + r) * n
