@@ -16,11 +16,14 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse
+import contextlib
 import hashlib
+import io
 import importlib
 import importlib.metadata
 import json
 import sys
+import tempfile
 import time
 import warnings
 import zlib
@@ -39,6 +42,8 @@ REQUIREMENTS = {
     "onnxruntime": ("onnxruntime", "1.31.1"),
     "scikit-learn": ("sklearn", "1.9.1"),
     "skl2onnx": ("skl2onnx", "1.20.0"),
+    # onnxruntime.quantization's quant_pre_process runs symbolic shape inference with sympy.
+    "sympy": ("sympy", "1.14.0"),
 }
 PIP_HINT = "python3 -m pip install -r scripts/requirements-fixtures.txt"
 
@@ -119,6 +124,7 @@ class Output:
         self.root = root.resolve()
         self.written = []
         self.models = []
+        self.quantized = []
         self.datasets = {}
 
     def path(self, relative):
@@ -140,12 +146,17 @@ class Output:
         self.written.append(relative)
         return relative, data
 
-    def add_model_entry(self, entry):
+    def raw(self, relative, data):
+        self.path(relative).write_bytes(data)
+        self.written.append(relative)
+        return relative
+
+    def add_model_entry(self, entry, into=None):
         path = self.root / entry["model"]
         data = path.read_bytes()
         entry["bytes"] = len(data)
         entry["sha256"] = hashlib.sha256(data).hexdigest()
-        self.models.append(entry)
+        (self.models if into is None else into).append(entry)
 
     def json(self, relative, value):
         text = json.dumps(value, indent=2, sort_keys=True) + "\n"
@@ -1175,6 +1186,375 @@ def make_opset_models(out):
 
 
 # ---------------------------------------------------------------------------------------------
+# Quantized models: ONNX Runtime's own quantizer applied to the fp32 fixtures above, and ORT's
+# int8 outputs for them. Flotilla's int8 runtime must run models quantized elsewhere and agree
+# with ORT within one quantization step on >= 99.9 % of output values; the int8 benchmark
+# compares Flotilla int8 with ORT int8 on the same files.
+
+QUANT_DIR = "quantized"
+QUANT_MIN_FRACTION = 0.999  # share of output values that must be within one step
+MOBILENET_QUANT_CALIBRATION = 32  # seeded N(0, 1) images, the kind of input the fp32 fixture has
+
+# name -> fp32 source and the exact arguments given to ORT's quantizer. "dynamic" means
+# quantize_dynamic (weights int8 offline, activations quantized at run time), everything else
+# quantize_static with a CalibrationDataReader. Entropy calibration is absent on purpose:
+# quantize_static cannot pass the entropy calibrator's bin counts, and with its defaults
+# (128 histogram bins, 128 quantized bins) the only candidate threshold is the full range, so
+# the model comes out byte-identical to MinMax's.
+QUANTIZED_MODELS = [
+    ("digits_cnn.qdq.u8s8.perchannel", "digits_cnn",
+     {"format": "QDQ", "activation_type": "QUInt8", "weight_type": "QInt8", "per_channel": True,
+      "calibrate_method": "MinMax", "extra_options": {}}),
+    ("digits_cnn.qdq.u8s8.perchannel.percentile", "digits_cnn",
+     {"format": "QDQ", "activation_type": "QUInt8", "weight_type": "QInt8", "per_channel": True,
+      "calibrate_method": "Percentile", "extra_options": {}}),
+    # ORT's QOperator format supports per-channel weights in QLinearConv (and QGemm), so the
+    # QOperator models are per-channel as well.
+    ("digits_cnn.qoperator.u8s8", "digits_cnn",
+     {"format": "QOperator", "activation_type": "QUInt8", "weight_type": "QInt8", "per_channel": True,
+      "calibrate_method": "MinMax", "extra_options": {}}),
+    # Symmetric int8 activations (zero point 0, the ARM-friendly scheme) with per-tensor
+    # weights, so the set also covers the per-tensor weight path.
+    ("digits_cnn.qdq.s8s8", "digits_cnn",
+     {"format": "QDQ", "activation_type": "QInt8", "weight_type": "QInt8", "per_channel": False,
+      "calibrate_method": "MinMax", "extra_options": {"ActivationSymmetric": True}}),
+    ("mobilenetv2_shaped.qdq.u8s8.perchannel", "mobilenetv2_shaped",
+     {"format": "QDQ", "activation_type": "QUInt8", "weight_type": "QInt8", "per_channel": True,
+      "calibrate_method": "MinMax", "extra_options": {}}),
+    ("mobilenetv2_shaped.qoperator.u8s8", "mobilenetv2_shaped",
+     {"format": "QOperator", "activation_type": "QUInt8", "weight_type": "QInt8", "per_channel": True,
+      "calibrate_method": "MinMax", "extra_options": {}}),
+    ("digits_mlp.dynamic", "digits_mlp",
+     {"format": "dynamic", "weight_type": "QInt8", "per_channel": False, "extra_options": {}}),
+]
+
+
+def op_label(node):
+    return (node.domain + "." if node.domain else "") + node.op_type
+
+
+def quantize_with_ort(fp32_path, settings, input_name, calibration, folder):
+    """quant_pre_process (ORT's recommended first step: symbolic and ONNX shape inference and
+    ORT's basic graph optimizations, which fold BatchNormalization into Conv and MatMul+Add into
+    Gemm), then quantize_static or quantize_dynamic. Returns the quantized model's bytes."""
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                          QuantType, quantize_dynamic, quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class RowReader(CalibrationDataReader):
+        """One sample per calibration run, in array order (the MobileNet's batch is fixed at 1)."""
+
+        def __init__(self, rows):
+            self.rows, self.next = rows, 0
+
+        def get_next(self):
+            if self.next >= len(self.rows):
+                return None
+            self.next += 1
+            return {input_name: self.rows[self.next - 1:self.next]}
+
+    pre = folder / "preprocessed.onnx"
+    quantized = folder / "quantized.onnx"
+    # The entropy/percentile calibrators print progress to stdout; the log stays ours.
+    with contextlib.redirect_stdout(io.StringIO()):
+        quant_pre_process(str(fp32_path), str(pre))
+        if settings["format"] == "dynamic":
+            quantize_dynamic(str(pre), str(quantized), per_channel=settings["per_channel"],
+                             weight_type=QuantType[settings["weight_type"]],
+                             extra_options=dict(settings["extra_options"]))
+        else:
+            quantize_static(str(pre), str(quantized), RowReader(calibration),
+                            quant_format=QuantFormat[settings["format"]],
+                            per_channel=settings["per_channel"], reduce_range=False,
+                            activation_type=QuantType[settings["activation_type"]],
+                            weight_type=QuantType[settings["weight_type"]],
+                            calibrate_method=CalibrationMethod[settings["calibrate_method"]],
+                            extra_options=dict(settings["extra_options"]))
+    return quantized.read_bytes()
+
+
+def output_quantization(model):
+    """What each graph output is: a float made by a final DequantizeLinear (whose scale is the
+    output's quantization step), an integer, or a float with no fixed step."""
+    producers = {o: n for n in model.graph.node for o in n.output}
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    info = {}
+    for value in model.graph.output:
+        node = producers.get(value.name)
+        elem = TensorProto.DataType.Name(value.type.tensor_type.elem_type)
+        if node is not None and node.op_type == "DequantizeLinear":
+            scale = inits.get(node.input[1])
+            zero_name = node.input[2] if len(node.input) > 2 else ""
+            zero = inits.get(zero_name) if zero_name else np.zeros((), dtype=np.uint8)
+            require(scale is not None and zero is not None and scale.size == 1 and zero.size == 1,
+                    f"output {value.name}: its DequantizeLinear {node.name} should have scalar "
+                    "initializer scale and zero point")
+            info[value.name] = {
+                "kind": "float after a final DequantizeLinear",
+                "dequantize_node": node.name,
+                "quantized_tensor": node.input[0],
+                "quantized_type": "uint8" if zero.dtype == np.uint8 else str(zero.dtype),
+                "scale": float(scale),
+                "zero_point": int(zero),
+            }
+        elif elem in ("INT8", "UINT8"):
+            require(node is not None and node.op_type == "QuantizeLinear",
+                    f"output {value.name} is {elem} but not made by QuantizeLinear")
+            info[value.name] = {"kind": "quantized " + elem.lower(), "scale": float(inits[node.input[1]]),
+                                "zero_point": int(inits[node.input[2]])}
+        elif elem == "FLOAT":
+            info[value.name] = {"kind": "float, not quantized (made by "
+                                f"{node.op_type if node is not None else 'a graph input'}): no fixed step"}
+        else:
+            info[value.name] = {"kind": elem.lower() + ", exact"}
+    return info
+
+
+def steps_apart(a, b, step):
+    """How many quantization steps two dequantized outputs differ by. Values after a
+    DequantizeLinear are (q - zero point) * scale, so differences are whole steps; anything else
+    means the output was not what the graph says it is."""
+    d = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) / step
+    whole = np.rint(d)
+    require(float(np.max(np.abs(d - whole))) < 1e-3,
+            f"outputs differ by {float(np.max(d))} steps of {step}, not by whole steps")
+    return {"max_steps": int(whole.max()), "fraction_differing": float((whole > 0).mean()),
+            "fraction_beyond_one_step": float((whole > 1).mean())}
+
+
+def value_difference(a, b):
+    """Labels (integers) differ in how many places, floats by how much."""
+    if np.asarray(b).dtype.kind in "iu":
+        require(np.shape(a) == np.shape(b), f"shape mismatch {np.shape(a)} vs {np.shape(b)}")
+        return {"fraction_differing": float((np.asarray(a) != np.asarray(b)).mean())}
+    return {"max_abs_diff": max_abs_diff(a, b)}
+
+
+def within_one_step(comparison):
+    return comparison["fraction_beyond_one_step"] <= 1.0 - QUANT_MIN_FRACTION
+
+
+def reference_run_quantized(model, feeds):
+    """onnx.reference as a second opinion for graphs of standard ops (QDQ and dynamic). It
+    implements DequantizeLinear only from opset 19, whose meaning for int8/uint8/int32 is that
+    of opset 13, so QDQ graphs are evaluated with the ai.onnx opset raised to 19 (the other ops
+    in these graphs - Conv, MaxPool, Flatten, Gemm, Add, Relu, Clip, GlobalAveragePool,
+    Reshape without allowzero - mean the same at 19). com.microsoft ops are not implemented."""
+    if any(n.domain not in ("", "ai.onnx", "ai.onnx.ml") for n in model.graph.node):
+        return None, None
+    how = "onnx.reference"
+    opset = next(imp.version for imp in model.opset_import if imp.domain in ("", "ai.onnx"))
+    if opset < 19 and any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in model.graph.node):
+        patched = onnx.ModelProto()
+        patched.CopyFrom(model)
+        for imp in patched.opset_import:
+            if imp.domain in ("", "ai.onnx"):
+                imp.version = 19
+        patched.ir_version = max(patched.ir_version, 9)
+        model, how = patched, "onnx.reference (ai.onnx opset raised to 19 for DequantizeLinear)"
+    names = [o.name for o in model.graph.output]
+    return dict(zip(names, ReferenceEvaluator(model).run(None, feeds))), how
+
+
+def sqnr_db(reference, quantized):
+    reference = np.asarray(reference, dtype=np.float64)
+    noise = float(np.sum((np.asarray(quantized, dtype=np.float64) - reference) ** 2))
+    return float(10 * np.log10(float(np.sum(reference ** 2)) / noise)) if noise > 0 else None
+
+
+def ort_optimized_ops(blob):
+    """The ops ORT actually runs at ORT_ENABLE_ALL (QDQ groups fused into QLinearConv etc.): what
+    the ort_opt references and an ORT int8 benchmark measure. CPU-dependent (NCHWc layouts,
+    kernel choice), so it describes this machine, not the model."""
+    with tempfile.TemporaryDirectory(prefix="flotilla-ortopt.") as folder:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = 1
+        options.log_severity_level = 3
+        options.optimized_model_filepath = str(Path(folder) / "optimized.onnx")
+        ort.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
+        optimized = onnx.load(options.optimized_model_filepath)
+    ops = {}
+    for node in optimized.graph.node:
+        ops[op_label(node)] = ops.get(op_label(node), 0) + 1
+    return dict(sorted(ops.items()))
+
+
+def reference_files(out, name, kind, result):
+    names = list(result)
+    return {n: out.npy(f"{QUANT_DIR}/{name}.{kind}.npy" if len(names) == 1
+                       else f"{QUANT_DIR}/{name}.{kind}.{n}.npy", result[n]) for n in names}
+
+
+def quantization_calibration(out, data):
+    """Calibration rows per fp32 source, and how the manifest describes them."""
+    shape = (MOBILENET_QUANT_CALIBRATION, 3, MOBILENET_RESOLUTION, MOBILENET_RESOLUTION)
+    noise = seeded_rng("mobilenetv2-quant-calibration").standard_normal(shape).astype(np.float32)
+    split = out.datasets["calibration"]
+    return {
+        "digits_cnn": (data["calibration"][0], {"data": split["x"], "count": split["count"]}),
+        # The same kind of input as the fp32 fixture's (N(0, 1) noise), but other draws; not
+        # stored (3.5 MB), numpy regenerates it from the seed.
+        "mobilenetv2_shaped": (noise, {
+            "data": "seeded N(0, 1) noise, not stored: numpy.random.default_rng([SEED, "
+                    f"zlib.crc32(b'mobilenetv2-quant-calibration')]).standard_normal({shape})"
+                    ".astype(float32)",
+            "count": MOBILENET_QUANT_CALIBRATION}),
+        "digits_mlp": (None, None),  # quantize_dynamic needs no calibration
+    }
+
+
+def compare_with_noopt(name, outputs, noopt, others):
+    """Each other evaluation (ORT optimized, onnx.reference, one row at a time) against the
+    ort_noopt reference: in quantization steps where the output has one, else by value. For a
+    stepped output every comparison must already meet the runtime's own criterion."""
+    observed = {}
+    for tensor, info in outputs.items():
+        compare = {}
+        for what, result in others.items():
+            if result is None:
+                continue
+            if "scale" in info:
+                c = steps_apart(result[tensor], noopt[tensor], info["scale"])
+                require(within_one_step(c), f"{name}: {what} and ORT without optimizations differ by "
+                        f"more than one step on {c['fraction_beyond_one_step']:.4%} of {tensor}, "
+                        "more than the int8 runtime is allowed")
+            else:
+                c = value_difference(result[tensor], noopt[tensor])
+            compare[what] = c
+        observed[tensor] = compare
+    return observed
+
+
+def quantized_tolerance(name, outputs, observed):
+    stepped = {t: i["scale"] for t, i in outputs.items() if "scale" in i}
+    if len(stepped) == len(outputs):
+        return {"quantization_steps": 1, "min_fraction": QUANT_MIN_FRACTION, "step": stepped}
+    # No fixed output step (dynamic quantization): labels exact, floats 10x the largest
+    # difference between ORT plain, ORT optimized and onnx.reference on the same batch.
+    exact = sorted(t for t, cs in observed.items() if any("fraction_differing" in c and "max_steps" not in c
+                                                           for c in cs.values()))
+    require(all(c["fraction_differing"] == 0 for t in exact for w, c in observed[t].items() if w != "per_row"),
+            f"{name}: ORT with optimizations or onnx.reference predicts other labels")
+    worst = max(c["max_abs_diff"] for cs in observed.values() for w, c in cs.items()
+                if w != "per_row" and "max_abs_diff" in c)
+    require(worst < 1e-4, f"{name}: ORT optimized or onnx.reference differ from ORT by {worst}")
+    return dict(suggest_tolerance(worst, rtol=1e-4), exact_outputs=exact)
+
+
+def accuracy_and_fidelity(entry32, fp32_outputs, results, test_y, dynamic):
+    """Top-1 on the digits test split beside fp32's, and how far int8 is from fp32."""
+    score = "label" if dynamic else next(iter(results["ort_noopt"]))
+    floats = "probabilities" if dynamic else score
+    noopt, reference = results["ort_noopt"][floats], fp32_outputs[floats]
+    fidelity = {"output": floats, "max_abs_diff": max_abs_diff(noopt, reference),
+                "sqnr_db": sqnr_db(reference, noopt),
+                "top1_agreement": float((noopt.argmax(axis=1) == reference.argmax(axis=1)).mean())}
+    if entry32["accuracy"] is None:
+        return None, fidelity
+    accuracy = {"fp32_test": entry32["accuracy"]["test"], "labels": entry32["accuracy"]["labels"]}
+    for kind, result in results.items():
+        predicted = result["label"] if dynamic else result[score].argmax(axis=1)
+        accuracy["test_" + kind] = float((predicted == test_y).mean())
+    require(accuracy["test_ort_noopt"] >= accuracy["fp32_test"] - 0.02,
+            f"int8 accuracy {accuracy['test_ort_noopt']:.4f} is more than 2 points below "
+            f"fp32's {accuracy['fp32_test']:.4f}")
+    return accuracy, fidelity
+
+
+def make_quantized_models(out, data):
+    fp32 = {entry["name"]: entry for entry in out.models}
+    calibration = quantization_calibration(out, data)
+    for name, source, settings in QUANTIZED_MODELS:
+        entry32 = fp32[source]
+        input_name, input_path = next(iter(entry32["inputs"].items()))
+        rows, calibration_entry = calibration[source]
+        dynamic = settings["format"] == "dynamic"
+        builds = []
+        # Built twice from scratch: ORT's quantizer should be deterministic given the same
+        # inputs, and a fixture that is not would differ on every regeneration.
+        for _ in range(2):
+            with tempfile.TemporaryDirectory(prefix="flotilla-quant.") as folder:
+                builds.append(quantize_with_ort(out.root / entry32["model"], settings, input_name,
+                                                rows, Path(folder)))
+        require(builds[0] == builds[1], f"{name}: two quantizations of {source} with the same "
+                "settings and calibration data gave different bytes")
+        blob = builds[0]
+        model = onnx.load_from_string(blob)
+        onnx.checker.check_model(model, full_check=True)
+        out.raw(f"{QUANT_DIR}/{name}.onnx", blob)
+
+        x = np.load(out.root / input_path)
+        results = {"ort_noopt": ort_run(blob, {input_name: x}),
+                   "ort_opt": ort_run(blob, {input_name: x}, optimized=True)}
+        per_row = None
+        if len(x) > 1:
+            rows_out = [ort_run(blob, {input_name: x[i:i + 1]}) for i in range(len(x))]
+            per_row = {n: np.concatenate([r[n] for r in rows_out]) for n in results["ort_noopt"]}
+        second, second_how = reference_run_quantized(model, {input_name: x})
+        outputs = output_quantization(model)
+        noopt = results["ort_noopt"]
+        # Static quantization couples no samples, so one row at a time must give the batch's
+        # result (up to float summation order); dynamic quantization does couple them.
+        observed = compare_with_noopt(name, outputs, noopt, {
+            "ort_opt": results["ort_opt"], "second_opinion": second, "per_row": per_row})
+        references = {kind: reference_files(out, name, kind, result) for kind, result in results.items()}
+        if dynamic:
+            # DynamicQuantizeLinear takes one scale over the whole input tensor, so a row's
+            # output depends on the rows fed with it: keep ORT's row-at-a-time output too, for
+            # a runtime (or the device agent) that runs one sample at a time.
+            references["ort_noopt_per_row"] = reference_files(out, name, "ort_noopt.per_row", per_row)
+            results["ort_noopt_per_row"] = per_row
+        fp32_outputs = {t: np.load(out.root / p) for t, p in entry32["outputs"].items()}
+        try:
+            accuracy, fidelity = accuracy_and_fidelity(entry32, fp32_outputs, results, data["test"][1], dynamic)
+        except FixtureError as error:
+            raise FixtureError(f"{name}: {error}") from None
+
+        ops = {}
+        for node in model.graph.node:
+            ops[op_label(node)] = ops.get(op_label(node), 0) + 1
+        tool = "quantize_dynamic" if dynamic else "quantize_static"
+        quantization = {"tool": f"onnxruntime.quantization.{tool}", "reduce_range": False, **settings,
+                        "preprocess": "onnxruntime.quantization.shape_inference.quant_pre_process, defaults"}
+        if not dynamic:
+            quantization["calibration"] = dict(calibration_entry, reader="one sample per get_next, in order")
+        out.add_model_entry({
+            "name": name,
+            "model": f"{QUANT_DIR}/{name}.onnx",
+            "source_model": entry32["model"],
+            "quantization": quantization,
+            "opsets": {imp.domain or "ai.onnx": imp.version for imp in model.opset_import},
+            "domains_used": sorted({n.domain or "ai.onnx" for n in model.graph.node}),
+            "ir_version": model.ir_version,
+            "inputs": {input_name: input_path},
+            "outputs": references["ort_noopt"],
+            "references": references,
+            "reference": "onnxruntime",
+            "output_quantization": outputs,
+            "tolerance": quantized_tolerance(name, outputs, observed),
+            "observed": observed,
+            "second_opinion": second_how,
+            "fp32_fidelity": fidelity,
+            "accuracy": accuracy,
+            "ops": sorted(ops),
+            "op_counts": dict(sorted(ops.items())),
+            "ort_opt_graph_op_counts": ort_optimized_ops(blob),
+            "byte_stable": True,
+        }, into=out.quantized)
+        summary = ", ".join(
+            f"{t} " + "/".join(f"{w} {c['max_steps']} step(s) on {c['fraction_differing']:.2%}"
+                               if "max_steps" in c else f"{w} {c['max_abs_diff']:.1e}" if "max_abs_diff" in c
+                               else f"{w} {c['fraction_differing']:.2%} differ" for w, c in cs.items())
+            for t, cs in observed.items())
+        log(f"{QUANT_DIR}/{name}: {len(blob) / 1e3:.0f} kB, "
+            + (f"accuracy {accuracy['test_ort_noopt']:.4f} (opt {accuracy['test_ort_opt']:.4f}, "
+               f"fp32 {accuracy['fp32_test']:.4f}), " if accuracy else "")
+            + f"SQNR vs fp32 {fidelity['sqnr_db']:.1f} dB; vs ORT noopt: {summary}")
+    return len(QUANTIZED_MODELS)
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main(args):
@@ -1188,6 +1568,7 @@ def main(args):
     make_digits_mlp(out, data)
     make_mobilenet(out)
     count, ort_max, onnx_max = make_opset_models(out)
+    quantized_count = make_quantized_models(out, data)
 
     manifest = {
         "format": 1,
@@ -1200,12 +1581,23 @@ def main(args):
         "newest_opset": {"onnx": onnx_max, "onnxruntime": ort_max},
         "datasets": {"digits": out.datasets},
         "models": out.models,
+        "quantized": {
+            "directory": QUANT_DIR,
+            "models": out.quantized,
+            "reference_runtime": "onnxruntime CPUExecutionProvider, 1 thread; outputs with graph "
+                                 "optimizations disabled (ort_noopt) and at ORT_ENABLE_ALL, ORT's "
+                                 "default (ort_opt)",
+            "tolerance_rule": "outputs after a final DequantizeLinear: |ours - reference| <= "
+                              "quantization_steps * step (the DequantizeLinear's scale) on at least "
+                              "min_fraction of the values; other outputs: atol + rtol * |reference|",
+        },
     }
     out.json("manifest.json", manifest)
 
     total = sum((out.root / p).stat().st_size for p in out.written)
     stale = sorted(before - set(out.written))
-    log(f"done: {len(out.written)} files, {total / 1e6:.2f} MB, {count} opset models")
+    log(f"done: {len(out.written)} files, {total / 1e6:.2f} MB, {count} opset models, "
+        f"{quantized_count} quantized models")
     if stale:
         print("warning: files in the output folder that this run did not write (delete them "
               "if they are stale): " + ", ".join(stale), file=sys.stderr)

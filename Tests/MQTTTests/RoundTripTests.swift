@@ -142,6 +142,26 @@ final class RoundTripTests: XCTestCase {
         XCTAssertNil(fromStream)
     }
 
+    func testUnsubscribeStopsDelivery() async throws {
+        let broker = try await MosquittoBroker.start()
+        let sub = try await broker.connectedClient("unsub-sub")
+        let pub = try await broker.connectedClient("unsub-pub")
+        let inbox = Inbox(sub)
+        try await sub.subscribe("unsub/a")
+        try await sub.subscribe("unsub/b")
+        try await pub.publish(topic: "unsub/a", payload: [1])
+        let first = try await inbox.next(1)[0].topic
+        XCTAssertEqual(first, "unsub/a")
+        try await sub.unsubscribe("unsub/a")
+        // Messages from one publisher arrive in order: if the unsubscribe had not taken
+        // effect, "unsub/a" would arrive before "unsub/b".
+        try await pub.publish(topic: "unsub/a", payload: [2])
+        try await pub.publish(topic: "unsub/b", payload: [3])
+        let next = try await inbox.next(1)[0]
+        XCTAssertEqual(next.topic, "unsub/b")
+        XCTAssertEqual(next.bytes, [3])
+    }
+
     func testSixteenMegabytePayload() async throws {
         let broker = try await MosquittoBroker.start()
         let sub = try await broker.connectedClient("big-sub")

@@ -43,19 +43,24 @@ final class ConvTests: XCTestCase {
         return (y, [k.n, k.m, oh, ow])
     }
 
-    func run(_ k: Case, bias: Bool = true, explicitPads: [Int]? = nil, activation: Activation? = nil, seed: UInt64 = 1,
-             path: KernelPath = .automatic, line: UInt = #line) throws {
+    func run(
+        _ k: Case, bias: Bool = true, explicitPads: [Int]? = nil, activation: Activation? = nil, seed: UInt64 = 1,
+        path: KernelPath = .automatic, line: UInt = #line
+    ) throws {
         var rng = SeededRandom(seed)
         let x = rng.floats(k.n * k.c * k.h * k.w)
         let w = rng.floats(k.m * (k.c / k.group) * k.kh * k.kw)
         let b = bias ? rng.floats(k.m) : nil
-        var attrs: [String: Attribute] = ["group": .i(k.group), "strides": .is(k.strides), "dilations": .is(k.dilations),
-                                          "kernel_shape": .is([k.kh, k.kw])]
+        var attrs: [String: Attribute] = [
+            "group": .i(k.group), "strides": .is(k.strides), "dilations": .is(k.dilations),
+            "kernel_shape": .is([k.kh, k.kw]),
+        ]
         if k.autoPad == "NOTSET" { attrs["pads"] = .is(k.pads) } else { attrs["auto_pad"] = .s(k.autoPad) }
         var constants = ["w": t(w, [k.m, k.c / k.group, k.kh, k.kw])]
         if let b { constants["b"] = t(b, [k.m]) }
-        let out = try runNode("Conv", inputs: [("x", t(x, [k.n, k.c, k.h, k.w]))], constants: constants,
-                              nodeInputs: bias ? ["x", "w", "b"] : ["x", "w"], attributes: attrs, activation: activation, kernels: path)
+        let out = try runNode(
+            "Conv", inputs: [("x", t(x, [k.n, k.c, k.h, k.w]))], constants: constants,
+            nodeInputs: bias ? ["x", "w", "b"] : ["x", "w"], attributes: attrs, activation: activation, kernels: path)
         var (expected, shape) = Self.reference(x, w, b, k, pads: explicitPads ?? k.pads)
         if let activation { expected = expected.map(activation.apply) }
         assertClose(out["y"], expected, shape: shape, tol: 1e-4, "\(k)", line: line)
@@ -93,17 +98,22 @@ final class ConvTests: XCTestCase {
     func testConv1DMatches2DWithHeightOne() throws {
         var rng = SeededRandom(7)
         let x = rng.floats(2 * 3 * 10), w = rng.floats(4 * 3 * 3)
-        let out = try runNode("Conv", inputs: [("x", t(x, [2, 3, 10]))], constants: ["w": t(w, [4, 3, 3])], nodeInputs: ["x", "w"],
-                              attributes: ["pads": .is([1, 2]), "strides": .is([2])])
-        let (expected, _) = Self.reference(x, w, nil, Case(n: 2, c: 3, h: 1, w: 10, m: 4, kh: 1, kw: 3, strides: [1, 2]),
-                                           pads: [0, 1, 0, 2])
+        let out = try runNode(
+            "Conv", inputs: [("x", t(x, [2, 3, 10]))], constants: ["w": t(w, [4, 3, 3])], nodeInputs: ["x", "w"],
+            attributes: ["pads": .is([1, 2]), "strides": .is([2])])
+        let (expected, _) = Self.reference(
+            x, w, nil, Case(n: 2, c: 3, h: 1, w: 10, m: 4, kh: 1, kw: 3, strides: [1, 2]),
+            pads: [0, 1, 0, 2])
         assertClose(out["y"], expected, shape: [2, 4, 6], tol: 1e-4)
     }
 
     func testBadGroupIsAPlanError() throws {
-        XCTAssertThrowsError(try runNode("Conv", inputs: [("x", t([Float](repeating: 0, count: 48), [1, 3, 4, 4]))],
-                                         constants: ["w": t([Float](repeating: 0, count: 36), [4, 1, 3, 3])], nodeInputs: ["x", "w"],
-                                         attributes: ["group": .i(2)])) { e in
+        XCTAssertThrowsError(
+            try runNode(
+                "Conv", inputs: [("x", t([Float](repeating: 0, count: 48), [1, 3, 4, 4]))],
+                constants: ["w": t([Float](repeating: 0, count: 36), [4, 1, 3, 3])], nodeInputs: ["x", "w"],
+                attributes: ["group": .i(2)])
+        ) { e in
             XCTAssertTrue("\(e)".contains("group 2 must divide"), "\(e)")
             XCTAssertTrue("\(e)".contains("Conv node 'n'"), "\(e)")
         }
@@ -115,10 +125,13 @@ final class ConvTests: XCTestCase {
         let (n, c, h, w, mg, group, k) = (2, 4, 3, 4, 3, 2, 3)
         let (s, d, pads, outPad) = ([2, 1], [1, 2], [1, 0, 0, 1], [1, 0])
         let x = rng.floats(n * c * h * w), wt = rng.floats(c * mg * k * k), b = rng.floats(mg * group)
-        let out = try runNode("ConvTranspose", inputs: [("x", t(x, [n, c, h, w]))],
-                              constants: ["w": t(wt, [c, mg, k, k]), "b": t(b, [mg * group])], nodeInputs: ["x", "w", "b"],
-                              attributes: ["group": .i(group), "strides": .is(s), "dilations": .is(d), "pads": .is(pads),
-                                           "output_padding": .is(outPad)])
+        let out = try runNode(
+            "ConvTranspose", inputs: [("x", t(x, [n, c, h, w]))],
+            constants: ["w": t(wt, [c, mg, k, k]), "b": t(b, [mg * group])], nodeInputs: ["x", "w", "b"],
+            attributes: [
+                "group": .i(group), "strides": .is(s), "dilations": .is(d), "pads": .is(pads),
+                "output_padding": .is(outPad),
+            ])
         let oh = s[0] * (h - 1) + outPad[0] + (k - 1) * d[0] + 1 - pads[0] - pads[2]
         let ow = s[1] * (w - 1) + outPad[1] + (k - 1) * d[1] + 1 - pads[1] - pads[3]
         let m = mg * group, cg = c / group
@@ -135,7 +148,8 @@ final class ConvTests: XCTestCase {
                                     let oy = iy * s[0] - pads[0] + ky * d[0], ox = ix * s[1] - pads[1] + kx * d[1]
                                     guard oy >= 0, oy < oh, ox >= 0, ox < ow else { continue }
                                     let oc = g * mg + mo
-                                    y[((i * m + oc) * oh + oy) * ow + ox] += Double(x[((i * c + ci) * h + iy) * w + ix])
+                                    y[((i * m + oc) * oh + oy) * ow + ox] +=
+                                        Double(x[((i * c + ci) * h + iy) * w + ix])
                                         * Double(wt[((ci * mg + mo) * k + ky) * k + kx])
                                 }
                             }
@@ -149,8 +163,9 @@ final class ConvTests: XCTestCase {
 
     func testConvTransposeOutputShapeSetsPads() throws {
         // in 3, stride 2, k 3: full output 7; output_shape 6 → total pad 1 (SAME_UPPER: end).
-        let out = try runNode("ConvTranspose", inputs: [("x", t([1, 2, 3], [1, 1, 3]))], constants: ["w": t([1, 1, 1], [1, 1, 3])],
-                              nodeInputs: ["x", "w"], attributes: ["strides": .is([2]), "output_shape": .is([6]), "auto_pad": .s("SAME_UPPER")])
+        let out = try runNode(
+            "ConvTranspose", inputs: [("x", t([1, 2, 3], [1, 1, 3]))], constants: ["w": t([1, 1, 1], [1, 1, 3])],
+            nodeInputs: ["x", "w"], attributes: ["strides": .is([2]), "output_shape": .is([6]), "auto_pad": .s("SAME_UPPER")])
         // Full: [1,1,1+2,2,2+3,3,3] = [1,1,3,2,5,3,3]; SAME_UPPER drops begin 0, end 1.
         assertClose(out["y"], [1, 1, 3, 2, 5, 3], shape: [1, 1, 6])
     }

@@ -15,6 +15,52 @@ final class ElementwiseTests: XCTestCase {
         assertClose(out["y"], expected, shape: [2, 4, 3])
     }
 
+    /// Every float arithmetic op over broadcasting pairs that exercise each row form (same
+    /// shape, scalar either side, per-channel, outer-product strides), against direct indexing.
+    func testFloatArithmeticOverBroadcastShapes() throws {
+        var rng = SeededRandom(13)
+        let pairs: [([Int], [Int])] = [
+            ([2, 3], [2, 3]), ([2, 3], []), ([], [4]), ([2, 3, 4], [3, 1]), ([3, 1], [1, 4]),
+            ([1, 4], [3, 1]), ([2, 1, 4], [1, 3, 1]), ([5], [1]),
+        ]
+        for (sa, sb) in pairs {
+            let a = rng.floats(sa.reduce(1, *)), b = rng.floats(sb.reduce(1, *)).map { $0 + 2 }
+            let out = try XCTUnwrap(broadcastShape(sa, sb))
+            for (op, f) in [("Add", { (x: Float, y: Float) in x + y }), ("Sub", { $0 - $1 }), ("Mul", { $0 * $1 }), ("Div", { $0 / $1 })] {
+                let y = try runNode(op, inputs: [("a", t(a, sa)), ("b", t(b, sb))])
+                var expected: [Float] = []
+                forEach(out) { idx in expected.append(f(a[flat(idx, sa)], b[flat(idx, sb)])) }
+                assertClose(y["y"], expected, shape: out, tol: 1e-6, "\(op) \(sa) \(sb)")
+            }
+        }
+    }
+
+    private func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let r = max(a.count, b.count)
+        let pa = [Int](repeating: 1, count: r - a.count) + a, pb = [Int](repeating: 1, count: r - b.count) + b
+        return zip(pa, pb).map { max($0, $1) }
+    }
+
+    /// Row-major offset in `shape` of the broadcast index `idx` (right-aligned).
+    private func flat(_ idx: [Int], _ shape: [Int]) -> Int {
+        let tail = Array(idx.suffix(shape.count))
+        var o = 0
+        for (i, d) in zip(tail, shape) { o = o * d + (d == 1 ? 0 : i) }
+        return o
+    }
+
+    private func forEach(_ shape: [Int], _ body: ([Int]) -> Void) {
+        let count = shape.reduce(1, *)
+        for n in 0..<count {
+            var idx = [Int](repeating: 0, count: shape.count), rest = n
+            for d in stride(from: shape.count - 1, through: 0, by: -1) {
+                idx[d] = rest % shape[d]
+                rest /= shape[d]
+            }
+            body(idx)
+        }
+    }
+
     func testArithmeticOnFloatsAndIntegers() throws {
         let x = t([1, -2, 3, 4], [4]), s = t([2], [])
         assertClose(try runNode("Sub", inputs: [("x", x), ("s", s)])["y"], [-1, -4, 1, 2])
@@ -40,8 +86,12 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertEqual(try runNode("Greater", inputs: [("a", a), ("b", b)])["y"]?.bools, [false, false, true])
         XCTAssertEqual(try runNode("Less", inputs: [("a", a), ("b", b)])["y"]?.bools, [true, false, false])
         XCTAssertEqual(try runNode("Equal", inputs: [("a", a), ("b", b)])["y"]?.bools, [false, true, false])
-        let w = try runNode("Where", inputs: [("c", try Tensor(bools: [true, false], shape: [2, 1])), ("x", t([1, 2, 3], [3])),
-                                              ("z", t([-1], []))])
+        let w = try runNode(
+            "Where",
+            inputs: [
+                ("c", try Tensor(bools: [true, false], shape: [2, 1])), ("x", t([1, 2, 3], [3])),
+                ("z", t([-1], [])),
+            ])
         assertClose(w["y"], [1, 2, 3, -1, -1, -1], shape: [2, 3])
     }
 
@@ -76,11 +126,15 @@ final class ElementwiseTests: XCTestCase {
 
     func testClipBoundsOptionalAndIntegers() throws {
         let x = t([-3, 0.5, 9], [3])
-        assertClose(try runNode("Clip", inputs: [("x", x)], constants: ["lo": t([0], []), "hi": t([6], [])],
-                                nodeInputs: ["x", "lo", "hi"])["y"], [0, 0.5, 6])
-        assertClose(try runNode("Clip", inputs: [("x", x)], constants: ["hi": t([1], [])], nodeInputs: ["x", "", "hi"])["y"], [-3, 0.5, 1])
-        let i = try runNode("Clip", inputs: [("x", ti([-5, 3, 50], [3]))], constants: ["lo": ti([0], []), "hi": ti([10], [])],
-                            nodeInputs: ["x", "lo", "hi"])
+        assertClose(
+            try runNode(
+                "Clip", inputs: [("x", x)], constants: ["lo": t([0], []), "hi": t([6], [])],
+                nodeInputs: ["x", "lo", "hi"])["y"], [0, 0.5, 6])
+        assertClose(
+            try runNode("Clip", inputs: [("x", x)], constants: ["hi": t([1], [])], nodeInputs: ["x", "", "hi"])["y"], [-3, 0.5, 1])
+        let i = try runNode(
+            "Clip", inputs: [("x", ti([-5, 3, 50], [3]))], constants: ["lo": ti([0], []), "hi": ti([10], [])],
+            nodeInputs: ["x", "lo", "hi"])
         XCTAssertEqual(i["y"]?.int64s, [0, 3, 10])
     }
 

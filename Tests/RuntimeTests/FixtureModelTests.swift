@@ -39,8 +39,9 @@ final class FixtureModelTests: XCTestCase {
         let model = try Fixtures.importModel(e.model)
         var inputs: [String: Tensor] = [:]
         for (name, file) in e.inputs { inputs[name] = try NPYFile.read(Fixtures.url(file)) }
-        let plan = try ExecutionPlan(model: model, bindings: Fixtures.bindings(model.graph, inputs),
-                                     options: .init(kernels: path))
+        let plan = try ExecutionPlan(
+            model: model, bindings: Fixtures.bindings(model.graph, inputs),
+            options: .init(kernels: path))
         let outputs = try plan.makeSession().run(inputs: inputs)
         for (name, file) in e.outputs {
             let reference = try NPYFile.read(Fixtures.url(file))
@@ -55,7 +56,9 @@ final class FixtureModelTests: XCTestCase {
                     continue
                 }
                 let c = closeness(a, r, atol: e.atol, rtol: e.rtol)
-                XCTAssertTrue(c.ok, "\(e.name).\(name) [\(plan.kernelPathName)]: max |diff| \(c.maxAbs) at \(c.at) exceeds atol \(e.atol) rtol \(e.rtol)")
+                XCTAssertTrue(
+                    c.ok,
+                    "\(e.name).\(name) [\(plan.kernelPathName)]: max |diff| \(c.maxAbs) at \(c.at) exceeds atol \(e.atol) rtol \(e.rtol)")
             } else {
                 XCTAssertEqual(actual.asInt64s, reference.asInt64s, "\(e.name).\(name) must match exactly")
             }

@@ -23,17 +23,18 @@ enum Fixtures {
     static func manifest() throws -> [Entry] {
         let data = try Data(contentsOf: directory.appendingPathComponent("manifest.json"))
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let models = root["models"] as? [[String: Any]]
+            let models = root["models"] as? [[String: Any]]
         else { throw XCTSkip("manifest.json has no models") }
         return models.compactMap { m in
             guard let name = m["name"] as? String, let model = m["model"] as? String,
-                  let inputs = m["inputs"] as? [String: String], let outputs = m["outputs"] as? [String: String],
-                  let tol = m["tolerance"] as? [String: Any]
+                let inputs = m["inputs"] as? [String: String], let outputs = m["outputs"] as? [String: String],
+                let tol = m["tolerance"] as? [String: Any]
             else { return nil }
             let acc = m["accuracy"] as? [String: Any]
-            return Entry(name: name, model: model, inputs: inputs, outputs: outputs,
-                         atol: (tol["atol"] as? NSNumber)?.doubleValue ?? 0, rtol: (tol["rtol"] as? NSNumber)?.doubleValue ?? 0,
-                         accuracy: (acc?["test"] as? NSNumber)?.doubleValue, labels: acc?["labels"] as? String)
+            return Entry(
+                name: name, model: model, inputs: inputs, outputs: outputs,
+                atol: (tol["atol"] as? NSNumber)?.doubleValue ?? 0, rtol: (tol["rtol"] as? NSNumber)?.doubleValue ?? 0,
+                accuracy: (acc?["test"] as? NSNumber)?.doubleValue, labels: acc?["labels"] as? String)
         }
     }
 

@@ -36,10 +36,13 @@ final class MatrixTests: XCTestCase {
                         var inputs = [("a", aT)]
                         var constants = ["c": t(c, cShape)]
                         if constantB { constants["b"] = bT } else { inputs.append(("b", bT)) }
-                        let out = try runNode("Gemm", inputs: inputs, constants: constants, nodeInputs: ["a", "b", "c"],
-                                              attributes: ["transA": .i(transA ? 1 : 0), "transB": .i(transB ? 1 : 0),
-                                                           "alpha": .f(alpha), "beta": .f(beta)],
-                                              activation: .relu)
+                        let out = try runNode(
+                            "Gemm", inputs: inputs, constants: constants, nodeInputs: ["a", "b", "c"],
+                            attributes: [
+                                "transA": .i(transA ? 1 : 0), "transB": .i(transB ? 1 : 0),
+                                "alpha": .f(alpha), "beta": .f(beta),
+                            ],
+                            activation: .relu)
                         let ab = Self.matmul(a, b, m: m, k: k, n: n, transA: transA, transB: transB)
                         let expected = (0..<(m * n)).map { idx -> Float in
                             let (i, j) = (idx / n, idx % n)
@@ -47,7 +50,9 @@ final class MatrixTests: XCTestCase {
                             let cv = c[(padded[0] == 1 ? 0 : i) * padded[1] + (padded[1] == 1 ? 0 : j)]
                             return max(0, Float(Double(alpha) * ab[idx] + Double(beta) * Double(cv)))
                         }
-                        assertClose(out["y"], expected, shape: [m, n], tol: 1e-4, "transA \(transA) transB \(transB) C \(cShape) constB \(constantB)")
+                        assertClose(
+                            out["y"], expected, shape: [m, n], tol: 1e-4,
+                            "transA \(transA) transB \(transB) C \(cShape) constB \(constantB)")
                     }
                 }
             }
@@ -62,7 +67,8 @@ final class MatrixTests: XCTestCase {
         var expected: [Float] = []
         for i in 0..<2 {
             for j in 0..<3 {
-                expected += Self.matmul(Array(a[(i * 12)..<(i * 12 + 12)]), Array(b[(j * 20)..<(j * 20 + 20)]), m: 3, k: 4, n: 5).map(Float.init)
+                expected += Self.matmul(Array(a[(i * 12)..<(i * 12 + 12)]), Array(b[(j * 20)..<(j * 20 + 20)]), m: 3, k: 4, n: 5).map(
+                    Float.init)
             }
         }
         assertClose(out["y"], expected, shape: [2, 3, 3, 5], tol: 1e-5)
@@ -77,8 +83,9 @@ final class MatrixTests: XCTestCase {
     func testMatMulConstantWeightsFoldBatchIntoRows() throws {
         var rng = SeededRandom(9)
         let a = rng.floats(2 * 3 * 8), w = rng.floats(8 * 4)
-        let out = try runNode("MatMul", inputs: [("a", t(a, [2, 3, 8]))], constants: ["w": t(w, [8, 4])], nodeInputs: ["a", "w"],
-                              activation: .clip(min: -0.5, max: 0.5))
+        let out = try runNode(
+            "MatMul", inputs: [("a", t(a, [2, 3, 8]))], constants: ["w": t(w, [8, 4])], nodeInputs: ["a", "w"],
+            activation: .clip(min: -0.5, max: 0.5))
         let expected = Self.matmul(a, w, m: 6, k: 8, n: 4).map { min(max(Float($0), -0.5), 0.5) }
         assertClose(out["y"], expected, shape: [2, 3, 4], tol: 1e-5)
     }

@@ -11,9 +11,11 @@ final class MoreOpTests: XCTestCase {
         XCTAssertEqual(try runNode("Or", inputs: [("a", a), ("b", b)])["y"]?.bools, [true, true, true, false])
         XCTAssertEqual(try runNode("Xor", inputs: [("a", a), ("b", b)])["y"]?.bools, [false, true, true, false])
         XCTAssertEqual(try runNode("Not", inputs: [("a", a)])["y"]?.bools, [false, false, true, true])
-        XCTAssertEqual(try runNode("GreaterOrEqual", inputs: [("a", ti([1, 2, 3], [3])), ("b", ti([2], []))])["y"]?.bools, [false, true, true])
+        XCTAssertEqual(
+            try runNode("GreaterOrEqual", inputs: [("a", ti([1, 2, 3], [3])), ("b", ti([2], []))])["y"]?.bools, [false, true, true])
         assertClose(try runNode("Sign", inputs: [("x", t([-2, 0, 3], [3]))])["y"], [-1, 0, 1])
-        assertClose(try runNode("Elu", inputs: [("x", t([-1, 2], [2]))], attributes: ["alpha": .f(2)])["y"], [Float(2 * (exp(-1.0) - 1)), 2])
+        assertClose(
+            try runNode("Elu", inputs: [("x", t([-1, 2], [2]))], attributes: ["alpha": .f(2)])["y"], [Float(2 * (exp(-1.0) - 1)), 2])
         assertClose(try runNode("Softplus", inputs: [("x", t([0, 30], [2]))])["y"], [Float(log(2.0)), 30])
         assertClose(try runNode("Hardmax", inputs: [("x", t([1, 3, 3, 0, -1, -2], [2, 3]))])["y"], [0, 1, 0, 1, 0, 0])
     }
@@ -21,13 +23,16 @@ final class MoreOpTests: XCTestCase {
     func testMoreReductionsAndArgMin() throws {
         let x = t([1, -2, 3, -4], [2, 2])
         assertClose(try runNode("ReduceL1", inputs: [("x", x)], attributes: ["keepdims": .i(0)])["y"], [10], shape: [])
-        assertClose(try runNode("ReduceL2", inputs: [("x", x)], constants: ["a": ti([1], [1])], nodeInputs: ["x", "a"])["y"],
-                    [Float(5.0.squareRoot()), 5], shape: [2, 1])
+        assertClose(
+            try runNode("ReduceL2", inputs: [("x", x)], constants: ["a": ti([1], [1])], nodeInputs: ["x", "a"])["y"],
+            [Float(5.0.squareRoot()), 5], shape: [2, 1])
         assertClose(try runNode("ReduceProd", inputs: [("x", x)], constants: ["a": ti([0], [1])], nodeInputs: ["x", "a"])["y"], [3, 8])
         assertClose(try runNode("ReduceMin", inputs: [("x", x)], constants: ["a": ti([0], [1])], nodeInputs: ["x", "a"])["y"], [1, -4])
         assertClose(try runNode("ReduceSumSquare", inputs: [("x", x)])["y"], [30], shape: [1, 1])
-        XCTAssertEqual(try runNode("ReduceSum", inputs: [("x", ti([1, 2, 3, 4], [2, 2]))], constants: ["a": ti([1], [1])],
-                                   nodeInputs: ["x", "a"], attributes: ["keepdims": .i(0)])["y"]?.int64s, [3, 7])
+        XCTAssertEqual(
+            try runNode(
+                "ReduceSum", inputs: [("x", ti([1, 2, 3, 4], [2, 2]))], constants: ["a": ti([1], [1])],
+                nodeInputs: ["x", "a"], attributes: ["keepdims": .i(0)])["y"]?.int64s, [3, 7])
         XCTAssertEqual(try runNode("ArgMin", inputs: [("x", x)], attributes: ["axis": .i(0)])["y"]?.int64s, [0, 1])
     }
 

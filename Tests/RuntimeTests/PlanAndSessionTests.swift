@@ -4,7 +4,7 @@ import Runtime
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// glibc's `mallinfo2()` in-use bytes (uordblks + hblkhd). The Swift Glibc module does not
@@ -12,17 +12,17 @@ import Glibc
 /// System V convention for a struct return (hidden result pointer as the first argument).
 func heapInUse() -> Int? {
     #if arch(x86_64) && canImport(Glibc)
-    guard let symbol = dlsym(nil, "mallinfo2") else { return nil }
-    typealias MallInfo2 = @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?
-    let call = unsafeBitCast(symbol, to: MallInfo2.self)
-    // struct mallinfo2: ten size_t fields; hblkhd is field 4, uordblks field 7.
-    let fields = UnsafeMutablePointer<Int>.allocate(capacity: 10)
-    defer { fields.deallocate() }
-    fields.initialize(repeating: 0, count: 10)
-    _ = call(UnsafeMutableRawPointer(fields))
-    return fields[7] + fields[4]
+        guard let symbol = dlsym(nil, "mallinfo2") else { return nil }
+        typealias MallInfo2 = @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?
+        let call = unsafeBitCast(symbol, to: MallInfo2.self)
+        // struct mallinfo2: ten size_t fields; hblkhd is field 4, uordblks field 7.
+        let fields = UnsafeMutablePointer<Int>.allocate(capacity: 10)
+        defer { fields.deallocate() }
+        fields.initialize(repeating: 0, count: 10)
+        _ = call(UnsafeMutableRawPointer(fields))
+        return fields[7] + fields[4]
     #else
-    return nil
+        return nil
     #endif
 }
 
@@ -43,18 +43,23 @@ final class PlanAndSessionTests: XCTestCase {
             nodes.append(Node(name: "r\(i)", opType: i % 2 == 0 ? "Relu" : "Neg", inputs: [prev], outputs: ["v\(i)"]))
             prev = "v\(i)"
         }
-        return Graph(nodes: nodes, inputs: [ValueInfo("x", TensorType(.float32, Shape(["N", .fixed(elements)])))],
-                     outputs: [ValueInfo(prev, TensorType(.float32, nil))])
+        return Graph(
+            nodes: nodes, inputs: [ValueInfo("x", TensorType(.float32, Shape(["N", .fixed(elements)])))],
+            outputs: [ValueInfo(prev, TensorType(.float32, nil))])
     }
 
     func testEveryUnsupportedNodeIsListedAtOnce() {
-        let g = Graph(nodes: [
-            Node(name: "a", opType: "Frobnicate", inputs: ["x"], outputs: ["p"]),
-            Node(name: "b", opType: "Relu", inputs: ["p"], outputs: ["q"]),
-            Node(name: "c", opType: "Quux", domain: "com.example", inputs: ["x"], outputs: ["r"]),
-            Node(name: "d", opType: "Add", inputs: ["x", "i"], outputs: ["s"]),
-        ], inputs: [ValueInfo("x", TensorType(.float32, [2])), ValueInfo("i", TensorType(.int64, [2]))],
-        outputs: [ValueInfo("q", TensorType(.float32, nil)), ValueInfo("r", TensorType(.float32, nil)), ValueInfo("s", TensorType(.float32, nil))])
+        let g = Graph(
+            nodes: [
+                Node(name: "a", opType: "Frobnicate", inputs: ["x"], outputs: ["p"]),
+                Node(name: "b", opType: "Relu", inputs: ["p"], outputs: ["q"]),
+                Node(name: "c", opType: "Quux", domain: "com.example", inputs: ["x"], outputs: ["r"]),
+                Node(name: "d", opType: "Add", inputs: ["x", "i"], outputs: ["s"]),
+            ], inputs: [ValueInfo("x", TensorType(.float32, [2])), ValueInfo("i", TensorType(.int64, [2]))],
+            outputs: [
+                ValueInfo("q", TensorType(.float32, nil)), ValueInfo("r", TensorType(.float32, nil)),
+                ValueInfo("s", TensorType(.float32, nil)),
+            ])
         XCTAssertThrowsError(try ExecutionPlan(graph: g)) { e in
             guard case RuntimeError.planFailed(let problems) = e else { return XCTFail("\(e)") }
             // a and c are unsupported, d mixes types; b only reads a's output and is not reported.
@@ -105,14 +110,15 @@ final class PlanAndSessionTests: XCTestCase {
     }
 
     func testReshapeLikeOpsAliasTheirInput() throws {
-        let g = Graph(nodes: [
-            Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["a"]),
-            Node(name: "s", opType: "Reshape", inputs: ["a", "shape"], outputs: ["b"]),
-            Node(name: "f", opType: "Flatten", inputs: ["b"], outputs: ["c"], attributes: ["axis": .int(0)]),
-            Node(name: "n", opType: "Neg", inputs: ["c"], outputs: ["y"]),
-        ], inputs: [ValueInfo("x", TensorType(.float32, [2, 3]))],
-        outputs: [ValueInfo("y", TensorType(.float32, nil)), ValueInfo("b", TensorType(.float32, nil))],
-        initializers: ["shape": ti([3, 2], [2])])
+        let g = Graph(
+            nodes: [
+                Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["a"]),
+                Node(name: "s", opType: "Reshape", inputs: ["a", "shape"], outputs: ["b"]),
+                Node(name: "f", opType: "Flatten", inputs: ["b"], outputs: ["c"], attributes: ["axis": .int(0)]),
+                Node(name: "n", opType: "Neg", inputs: ["c"], outputs: ["y"]),
+            ], inputs: [ValueInfo("x", TensorType(.float32, [2, 3]))],
+            outputs: [ValueInfo("y", TensorType(.float32, nil)), ValueInfo("b", TensorType(.float32, nil))],
+            initializers: ["shape": ti([3, 2], [2])])
         let plan = try ExecutionPlan(graph: g)
         XCTAssertEqual(plan.stepCount, 2)  // Relu and Neg; Reshape and Flatten run as views
         XCTAssertNil(plan.memoryPlan.offset(of: "b"))
@@ -145,9 +151,11 @@ final class PlanAndSessionTests: XCTestCase {
     func testGreedyBySizePlacesHandExample() {
         // a [0,1] 256 B, b [1,2] 128 B, c [2,3] 256 B. Largest first: a at 0; c is never alive
         // with a, so it reuses 0; b overlaps both in time and goes above them.
-        let p = MemoryPlan(requests: [.init(name: "a", bytes: 256, firstStep: 0, lastStep: 1),
-                                      .init(name: "b", bytes: 128, firstStep: 1, lastStep: 2),
-                                      .init(name: "c", bytes: 256, firstStep: 2, lastStep: 3)])
+        let p = MemoryPlan(requests: [
+            .init(name: "a", bytes: 256, firstStep: 0, lastStep: 1),
+            .init(name: "b", bytes: 128, firstStep: 1, lastStep: 2),
+            .init(name: "c", bytes: 256, firstStep: 2, lastStep: 3),
+        ])
         XCTAssertEqual(p.offset(of: "a"), 0)
         XCTAssertEqual(p.offset(of: "c"), 0)
         XCTAssertEqual(p.offset(of: "b"), 256)
@@ -202,29 +210,61 @@ final class PlanAndSessionTests: XCTestCase {
     func testHostileSizesAreRejected() {
         let x = t([1, 2, 3, 4], [2, 2])
         let cases: [(String, () throws -> Any)] = [
-            ("ConstantOfShape", { try runNode("ConstantOfShape", inputs: [], constants: ["s": ti([1 << 40, 1 << 40], [2])], nodeInputs: ["s"]) }),
+            (
+                "ConstantOfShape",
+                { try runNode("ConstantOfShape", inputs: [], constants: ["s": ti([1 << 40, 1 << 40], [2])], nodeInputs: ["s"]) }
+            ),
             ("Pad", { try runNode("Pad", inputs: [("x", x)], constants: ["p": ti([0, .max, 0, 0], [4])], nodeInputs: ["x", "p"]) }),
             ("Tile", { try runNode("Tile", inputs: [("x", x)], constants: ["r": ti([.max, 2], [2])], nodeInputs: ["x", "r"]) }),
-            ("Slice", { try runNode("Slice", inputs: [("x", x)], constants: ["s": ti([0], [1]), "e": ti([2], [1]), "a": ti([0], [1]),
-                                                                               "p": ti([.min], [1])], nodeInputs: ["x", "s", "e", "a", "p"]) }),
-            ("Resize", { try runNode("Resize", inputs: [("x", t([1, 2, 3, 4], [1, 1, 2, 2]))], constants: ["sc": t([1, 1, 1e30, 1], [4])],
-                                     nodeInputs: ["x", "", "sc"]) }),
-            ("Conv", { try runNode("Conv", inputs: [("x", t([Float](repeating: 0, count: 16), [1, 1, 4, 4]))],
-                                   constants: ["w": t([1], [1, 1, 1, 1])], nodeInputs: ["x", "w"], attributes: ["strides": .is([Int.max, 1])]) }),
-            ("Reshape", { try runNode("Reshape", inputs: [("x", x)], constants: ["s": ti([.max, .max, -1], [3])], nodeInputs: ["x", "s"]) }),
+            (
+                "Slice",
+                {
+                    try runNode(
+                        "Slice", inputs: [("x", x)],
+                        constants: [
+                            "s": ti([0], [1]), "e": ti([2], [1]), "a": ti([0], [1]),
+                            "p": ti([.min], [1]),
+                        ], nodeInputs: ["x", "s", "e", "a", "p"])
+                }
+            ),
+            (
+                "Resize",
+                {
+                    try runNode(
+                        "Resize", inputs: [("x", t([1, 2, 3, 4], [1, 1, 2, 2]))], constants: ["sc": t([1, 1, 1e30, 1], [4])],
+                        nodeInputs: ["x", "", "sc"])
+                }
+            ),
+            (
+                "Conv",
+                {
+                    try runNode(
+                        "Conv", inputs: [("x", t([Float](repeating: 0, count: 16), [1, 1, 4, 4]))],
+                        constants: ["w": t([1], [1, 1, 1, 1])], nodeInputs: ["x", "w"], attributes: ["strides": .is([Int.max, 1])])
+                }
+            ),
+            (
+                "Reshape",
+                { try runNode("Reshape", inputs: [("x", x)], constants: ["s": ti([.max, .max, -1], [3])], nodeInputs: ["x", "s"]) }
+            ),
         ]
         for (op, body) in cases {
             XCTAssertThrowsError(try body(), op) { e in
                 guard case RuntimeError.planFailed = e else { return XCTFail("\(op): \(e)") }
             }
         }
+        XCTAssertThrowsError(try ExecutionPlan(graph: chain(2), bindings: ["N": .max])) { e in
+            XCTAssertTrue("\(e)".contains("too large"), "\(e)")
+        }
         XCTAssertThrowsError(try ExecutionPlan(graph: chain(2), bindings: ["N": 1 << 20], options: .init(maxArenaBytes: 1 << 20))) { e in
             XCTAssertTrue("\(e)".contains("maxArenaBytes"), "\(e)")
         }
     }
 
-    private func withOutputs(_ plan: ExecutionPlan, _ storage: inout [[UInt8]],
-                             _ body: ([String: UnsafeMutableRawBufferPointer]) throws -> Void) throws {
+    private func withOutputs(
+        _ plan: ExecutionPlan, _ storage: inout [[UInt8]],
+        _ body: ([String: UnsafeMutableRawBufferPointer]) throws -> Void
+    ) throws {
         var map: [String: UnsafeMutableRawBufferPointer] = [:]
         var pointers: [UnsafeMutableRawPointer] = []
         for (i, o) in plan.outputs.enumerated() {

@@ -9,9 +9,12 @@ final class RecurrentTests: XCTestCase {
     func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
     /// Returns (Y [S, D, B, H], Y_h [D, B, H], Y_c) for layout 0.
-    func reference(lstm: Bool, x: [Float], w: [Float], r: [Float], b: [Float], p: [Float]?, h0: [Float]?, c0: [Float]?,
-                   lens: [Int], s: Int, batch: Int, i: Int, hs: Int, dirs: Int, reverseOnly: Bool, clip: Double?, lbr: Bool)
-        -> ([Double], [Double], [Double]) {
+    func reference(
+        lstm: Bool, x: [Float], w: [Float], r: [Float], b: [Float], p: [Float]?, h0: [Float]?, c0: [Float]?,
+        lens: [Int], s: Int, batch: Int, i: Int, hs: Int, dirs: Int, reverseOnly: Bool, clip: Double?, lbr: Bool
+    )
+        -> ([Double], [Double], [Double])
+    {
         let g = lstm ? 4 : 3
         var y = [Double](repeating: 0, count: s * dirs * batch * hs)
         var yh = [Double](repeating: 0, count: dirs * batch * hs), yc = yh
@@ -82,8 +85,10 @@ final class RecurrentTests: XCTestCase {
         return (y, yh, yc)
     }
 
-    func check(lstm: Bool, direction: String, withLens: Bool, initial: Bool, peephole: Bool = false, clip: Float? = nil,
-               lbr: Bool = false, line: UInt = #line) throws {
+    func check(
+        lstm: Bool, direction: String, withLens: Bool, initial: Bool, peephole: Bool = false, clip: Float? = nil,
+        lbr: Bool = false, line: UInt = #line
+    ) throws {
         var rng = SeededRandom(lstm ? 31 : 37)
         let (s, batch, i, hs) = (4, 3, 5, 6)
         let dirs = direction == "bidirectional" ? 2 : 1
@@ -117,9 +122,11 @@ final class RecurrentTests: XCTestCase {
         if let clip { attrs["clip"] = .f(clip) }
         if lbr { attrs["linear_before_reset"] = .i(1) }
         let outs = lstm ? ["y", "yh", "yc"] : ["y", "yh"]
-        let out = try runNode(lstm ? "LSTM" : "GRU", inputs: inputs, constants: constants, nodeInputs: names, attributes: attrs, outputs: outs)
-        let (ey, eh, ec) = reference(lstm: lstm, x: x, w: w, r: r, b: b, p: p, h0: h0, c0: c0, lens: lens, s: s, batch: batch, i: i,
-                                     hs: hs, dirs: dirs, reverseOnly: direction == "reverse", clip: clip.map(Double.init), lbr: lbr)
+        let out = try runNode(
+            lstm ? "LSTM" : "GRU", inputs: inputs, constants: constants, nodeInputs: names, attributes: attrs, outputs: outs)
+        let (ey, eh, ec) = reference(
+            lstm: lstm, x: x, w: w, r: r, b: b, p: p, h0: h0, c0: c0, lens: lens, s: s, batch: batch, i: i,
+            hs: hs, dirs: dirs, reverseOnly: direction == "reverse", clip: clip.map(Double.init), lbr: lbr)
         assertClose(out["y"], ey.map(Float.init), shape: [s, dirs, batch, hs], tol: 1e-5, "Y \(direction)", line: line)
         assertClose(out["yh"], eh.map(Float.init), shape: [dirs, batch, hs], tol: 1e-5, "Y_h \(direction)", line: line)
         if lstm { assertClose(out["yc"], ec.map(Float.init), shape: [dirs, batch, hs], tol: 1e-5, "Y_c \(direction)", line: line) }
@@ -143,10 +150,16 @@ final class RecurrentTests: XCTestCase {
 
     func testSequenceLengthOutOfRangeFailsTheRun() throws {
         let (s, batch, i, hs) = (2, 1, 1, 1)
-        XCTAssertThrowsError(try runNode("GRU", inputs: [("x", t([Float](repeating: 0, count: s * batch * i), [s, batch, i])),
-                                                         ("lens", try Tensor(int32s: [3], shape: [1]))],
-                                         constants: ["w": t([0, 0, 0], [1, 3, 1]), "r": t([0, 0, 0], [1, 3, 1])],
-                                         nodeInputs: ["x", "w", "r", "", "lens"], attributes: ["hidden_size": .i(hs)])) { e in
+        XCTAssertThrowsError(
+            try runNode(
+                "GRU",
+                inputs: [
+                    ("x", t([Float](repeating: 0, count: s * batch * i), [s, batch, i])),
+                    ("lens", try Tensor(int32s: [3], shape: [1])),
+                ],
+                constants: ["w": t([0, 0, 0], [1, 3, 1]), "r": t([0, 0, 0], [1, 3, 1])],
+                nodeInputs: ["x", "w", "r", "", "lens"], attributes: ["hidden_size": .i(hs)])
+        ) { e in
             XCTAssertTrue("\(e)".contains("sequence_lens[0] = 3"), "\(e)")
         }
     }

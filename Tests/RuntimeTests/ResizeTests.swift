@@ -10,11 +10,13 @@ final class ResizeTests: XCTestCase {
         var attrs: [String: Attribute] = ["mode": .s(mode), "coordinate_transformation_mode": .s(transform)]
         if let rounding { attrs["nearest_mode"] = .s(rounding) }
         if let scale {
-            return try runNode("Resize", inputs: [("x", row)], constants: ["s": t([1, 1, 1, scale], [4])], nodeInputs: ["x", "", "s"],
-                               attributes: attrs)["y"]
+            return try runNode(
+                "Resize", inputs: [("x", row)], constants: ["s": t([1, 1, 1, scale], [4])], nodeInputs: ["x", "", "s"],
+                attributes: attrs)["y"]
         }
-        return try runNode("Resize", inputs: [("x", row)], constants: ["z": ti([1, 1, 1, size ?? 4], [4])], nodeInputs: ["x", "", "", "z"],
-                           attributes: attrs)["y"]
+        return try runNode(
+            "Resize", inputs: [("x", row)], constants: ["z": ti([1, 1, 1, size ?? 4], [4])], nodeInputs: ["x", "", "", "z"],
+            attributes: attrs)["y"]
     }
 
     func testLinearCoordinateModes() throws {

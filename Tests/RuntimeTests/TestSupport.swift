@@ -23,19 +23,25 @@ func t(_ v: [Float], _ shape: [Int]) -> Tensor { (try? Tensor(floats: v, shape: 
 func ti(_ v: [Int64], _ shape: [Int]) -> Tensor { (try? Tensor(int64s: v, shape: shape)) ?? .scalar(Int64(0)) }
 
 /// Runs one node. `inputs` are graph inputs (name, value); `constants` become initializers.
-func runNode(_ op: String, domain: String = "", inputs: [(String, Tensor)], constants: [String: Tensor] = [:],
-             nodeInputs: [String]? = nil, attributes: [String: Attribute] = [:], outputs: [String] = ["y"],
-             activation: Activation? = nil, kernels: KernelPath = .automatic) throws -> [String: Tensor] {
-    let node = Node(name: "n", opType: op, domain: domain, inputs: nodeInputs ?? inputs.map(\.0), outputs: outputs,
-                    attributes: attributes, fusedActivation: activation)
-    let graph = Graph(nodes: [node], inputs: inputs.map { ValueInfo($0.0, $0.1.tensorType) },
-                      outputs: outputs.filter { !$0.isEmpty }.map { ValueInfo($0, TensorType(.float32, nil)) }, initializers: constants)
+func runNode(
+    _ op: String, domain: String = "", inputs: [(String, Tensor)], constants: [String: Tensor] = [:],
+    nodeInputs: [String]? = nil, attributes: [String: Attribute] = [:], outputs: [String] = ["y"],
+    activation: Activation? = nil, kernels: KernelPath = .automatic
+) throws -> [String: Tensor] {
+    let node = Node(
+        name: "n", opType: op, domain: domain, inputs: nodeInputs ?? inputs.map(\.0), outputs: outputs,
+        attributes: attributes, fusedActivation: activation)
+    let graph = Graph(
+        nodes: [node], inputs: inputs.map { ValueInfo($0.0, $0.1.tensorType) },
+        outputs: outputs.filter { !$0.isEmpty }.map { ValueInfo($0, TensorType(.float32, nil)) }, initializers: constants)
     let plan = try ExecutionPlan(graph: graph, options: .init(kernels: kernels))
     return try plan.makeSession().run(inputs: Dictionary(uniqueKeysWithValues: inputs))
 }
 
-func assertClose(_ a: Tensor?, _ expected: [Float], shape: [Int]? = nil, tol: Float = 1e-5, _ message: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ a: Tensor?, _ expected: [Float], shape: [Int]? = nil, tol: Float = 1e-5, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     guard let a, let f = a.floats else {
         XCTFail("no float32 output \(message)", file: file, line: line)
         return

@@ -43,7 +43,8 @@ public final class Session {
     public func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer]) throws {
         for o in plan.program.outputs {
             guard let dst = outputs[o.name] else {
-                throw RuntimeError.invalidOutput(name: o.name, detail: "no buffer given for this output; pass one of \(o.type.byteCount) bytes")
+                throw RuntimeError.invalidOutput(
+                    name: o.name, detail: "no buffer given for this output; pass one of \(o.type.byteCount) bytes")
             }
             guard dst.count == o.type.byteCount, dst.baseAddress != nil || o.type.byteCount == 0 else {
                 throw RuntimeError.invalidOutput(name: o.name, detail: "buffer has \(dst.count) bytes; \(o.type) needs \(o.type.byteCount)")
@@ -78,8 +79,10 @@ public final class Session {
                 throw RuntimeError.invalidInput(name: i.name, detail: "is \(t.elementType) but the model needs \(i.type.elementType)")
             }
             guard t.shape == i.type.shape else {
-                throw RuntimeError.invalidInput(name: i.name, detail: "has shape \(t.shape) but the plan was bound to \(i.type.shape); "
-                    + "make a plan with matching bindings")
+                throw RuntimeError.invalidInput(
+                    name: i.name,
+                    detail: "has shape \(t.shape) but the plan was bound to \(i.type.shape); "
+                        + "make a plan with matching bindings")
             }
             guard t.byteCount == i.type.byteCount else {
                 throw RuntimeError.invalidInput(name: i.name, detail: "holds \(t.byteCount) bytes, expected \(i.type.byteCount)")

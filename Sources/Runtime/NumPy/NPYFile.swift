@@ -46,7 +46,8 @@ public enum NPYFile {
             throw fail("format version \(major).\(bytes[7]) is not supported (1.0, 2.0, 3.0 are)")
         }
         guard headerStart + headerLength <= bytes.count else { throw fail("the header runs past the end of the file") }
-        guard let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: major == 3 ? .utf8 : .isoLatin1) else {
+        guard let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: major == 3 ? .utf8 : .isoLatin1)
+        else {
             throw fail("the header is not text")
         }
         let fields = try parseHeader(header, fail)
@@ -57,7 +58,7 @@ public enum NPYFile {
             throw fail("Fortran-order arrays are not supported; save with np.ascontiguousarray")
         }
         guard let count = Shape.checkedProduct(fields.shape), let size = type.byteSize,
-              case let (total, overflow) = count.multipliedReportingOverflow(by: size), !overflow
+            case let (total, overflow) = count.multipliedReportingOverflow(by: size), !overflow
         else { throw fail("shape \(fields.shape) is too large") }
         let start = headerStart + headerLength
         guard bytes.count - start >= total else {
@@ -134,7 +135,9 @@ public enum NPYFile {
         let descr = String(d[..<end])
         guard let f = value(after: "fortran_order") else { throw fail("the header has no 'fortran_order'") }
         let fortran = f.hasPrefix("True")
-        guard let s = value(after: "shape"), s.first == "(", let close = s.firstIndex(of: ")") else { throw fail("the header has no 'shape'") }
+        guard let s = value(after: "shape"), s.first == "(", let close = s.firstIndex(of: ")") else {
+            throw fail("the header has no 'shape'")
+        }
         let inner = s[s.index(after: s.startIndex)..<close]
         var shape: [Int] = []
         for part in inner.split(separator: ",") {

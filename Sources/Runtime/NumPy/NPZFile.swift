@@ -1,9 +1,9 @@
 public import Foundation
 public import ModelIR
 
-/// NumPy `.npz` archives (a zip of `.npy` members, as `np.savez` writes them). Only *stored*
-/// (uncompressed) members are read: Foundation on Linux has no zlib, and `np.savez_compressed`
-/// archives are rejected with an error saying so. Writing produces stored archives.
+/// NumPy `.npz` archives (a zip of `.npy` members): stored members (`np.savez`) and deflated
+/// ones (`np.savez_compressed`, through the Swift `Inflate`, since Foundation on Linux has no
+/// zlib), each checked against its CRC-32. Writing produces stored archives.
 public enum NPZFile {
     public static func read(_ url: URL) throws -> [String: Tensor] {
         let data: Data
@@ -52,25 +52,36 @@ public enum NPZFile {
         for _ in 0..<entries {
             guard try u32(at) == 0x0201_4B50 else { throw fail("corrupt central directory at offset \(at)") }
             let method = try u16(at + 10)
+            let crc = try u32(at + 16)
             let compressed = try u32(at + 20)
+            let uncompressed = try u32(at + 24)
             let nameLength = try u16(at + 28), extraLength = try u16(at + 30), commentLength = try u16(at + 32)
             let local = try u32(at + 42)
             guard at + 46 + nameLength <= b.count else { throw fail("truncated central directory") }
             let name = String(decoding: b[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
             at += 46 + nameLength + extraLength + commentLength
-            guard compressed != 0xFFFF_FFFF, local != 0xFFFF_FFFF else {
+            guard compressed != 0xFFFF_FFFF, uncompressed != 0xFFFF_FFFF, local != 0xFFFF_FFFF else {
                 throw fail("member '\(name)' uses zip64, which is not supported (arrays over 4 GiB)")
             }
-            guard method == 0 else {
-                throw fail("member '\(name)' is deflate-compressed (np.savez_compressed); only stored members are supported: "
-                    + "save with np.savez")
+            guard method == 0 || method == 8 else {
+                throw fail("member '\(name)' uses compression method \(method); only stored and deflate members are supported")
             }
+            guard uncompressed <= GraphPlanner.maxValueBytes else { throw fail("member '\(name)' declares \(uncompressed) bytes") }
             guard try u32(local) == 0x0403_4B50 else { throw fail("corrupt local header for '\(name)'") }
             let localName = try u16(local + 26), localExtra = try u16(local + 28)
             let start = local + 30 + localName + localExtra
             guard start + compressed <= b.count else { throw fail("member '\(name)' runs past the end of the archive") }
             let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-            result[key] = try NPYFile.decode(Array(b[start..<(start + compressed)]), path: "\(path)/\(name)")
+            var member = Array(b[start..<(start + compressed)])
+            if method == 8 {
+                do {
+                    member = try Inflate.decompress(member, expectedSize: uncompressed)
+                } catch {
+                    throw fail("member '\(name)' cannot be decompressed: \(error)")
+                }
+            }
+            guard CRC32.checksum(member) == crc else { throw fail("member '\(name)' fails its CRC-32 check (corrupt archive)") }
+            result[key] = try NPYFile.decode(member, path: "\(path)/\(name)")
         }
         return result
     }
@@ -90,14 +101,17 @@ public enum NPZFile {
             let file = Array("\(name).npy".utf8)
             let crc = CRC32.checksum(member)
             let offset = out.count
-            let common = le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc) + le32(member.count) + le32(member.count)
+            let common =
+                le16(20) + le16(0) + le16(0) + le16(0) + le16(0x21) + le32(crc) + le32(member.count) + le32(member.count)
                 + le16(file.count) + le16(0)
             out += le32(0x0403_4B50) + common + file + member
             central += le32(0x0201_4B50) + le16(20) + common + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + file
         }
         let cdOffset = out.count
         out += central
-        out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(tensors.count) + le16(tensors.count) + le32(central.count) + le32(cdOffset) + le16(0)
+        out +=
+            le32(0x0605_4B50) + le16(0) + le16(0) + le16(tensors.count) + le16(tensors.count) + le32(central.count) + le32(cdOffset)
+            + le16(0)
         return out
     }
 }

@@ -14,7 +14,7 @@ struct BroadcastLoop: Sendable {
         var strides: [[Int]] = inputs.map { _ in [] }
         for axis in output.indices where output[axis] != 1 {
             if let last = dims.indices.last,
-               per.indices.allSatisfy({ i in strides[i][last] == per[i][axis] * output[axis] })
+                per.indices.allSatisfy({ i in strides[i][last] == per[i][axis] * output[axis] })
             {
                 // Axis `axis` continues the previous merged axis for every input.
                 dims[last] *= output[axis]
@@ -42,8 +42,10 @@ struct BroadcastLoop: Sendable {
 
     private func stride(_ input: Int, _ axis: Int) -> Int { input < strides.count ? strides[input][axis] : 0 }
 
-    private func walk(_ axis: Int, _ o: Int, _ a: Int, _ b: Int, _ c: Int,
-                      _ row: (Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
+    private func walk(
+        _ axis: Int, _ o: Int, _ a: Int, _ b: Int, _ c: Int,
+        _ row: (Int, Int, Int, Int, Int, Int, Int, Int) -> Void
+    ) {
         let last = dims.count - 1
         if axis == last {
             row(o, a, b, c, dims[last], stride(0, last), stride(1, last), stride(2, last))

@@ -1,3 +1,5 @@
+import ModelIR
+
 /// Numpy-style multidirectional broadcasting of concrete shapes; nil when they do not broadcast.
 func broadcastShapes(_ shapes: [[Int]]) -> [Int]? {
     let rank = shapes.map(\.count).max() ?? 0
@@ -40,8 +42,6 @@ func forEachIndex(_ shape: [Int], _ body: ([Int]) -> Void) {
         }
     }
 }
-
-import ModelIR
 
 extension Shape {
     static func checkedProductOrNil(_ v: [Int]) -> Int? { checkedProduct(v) }

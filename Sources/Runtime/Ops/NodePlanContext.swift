@@ -45,8 +45,9 @@ struct NodePlanContext {
     /// Input `i`'s value, which must be known at plan time (shape vectors, axes, weights).
     func requireConstant(_ i: Int, _ what: String) throws -> Tensor {
         guard let t = constant(i) else {
-            throw fail("\(what) (input \(i), '\(i < node.inputs.count ? node.inputs[i] : "")') must be known at plan time "
-                + "(an initializer, or computed from shapes); this runtime plans memory statically")
+            throw fail(
+                "\(what) (input \(i), '\(i < node.inputs.count ? node.inputs[i] : "")') must be known at plan time "
+                    + "(an initializer, or computed from shapes); this runtime plans memory statically")
         }
         return t
     }

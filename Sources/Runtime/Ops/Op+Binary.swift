@@ -71,21 +71,33 @@ private func operands(_ ctx: NodePlanContext) throws -> (ValueType, ValueType, [
     return (a, b, out)
 }
 
-private func planArithmetic(_ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
-                            i64: @escaping @Sendable (Int64, Int64) -> Int64,
-                            i32: @escaping @Sendable (Int32, Int32) -> Int32) throws -> PlannedOp {
+private func planArithmetic(
+    _ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
+    i64: @escaping @Sendable (Int64, Int64) -> Int64,
+    i32: @escaping @Sendable (Int32, Int32) -> Int32
+) throws -> PlannedOp {
     let (a, _, out) = try operands(ctx)
     switch a.elementType {
-    case .float32: return binaryKernel(ctx, Float.self, Float.self, out, f)
+    case .float32:
+        // The four arithmetic ops get a closure-free kernel whose unit-stride rows vectorize.
+        if let op = FloatArithmetic(rawValue: ctx.node.opType), let a = ctx.inputTypes[0], let b = ctx.inputTypes[1] {
+            let loop = BroadcastLoop(output: out, inputs: [a.shape, b.shape])
+            return .kernel(outputs: [ValueType(.float32, out)], workspaceBytes: 0) { bufs in
+                FloatArithmeticKernel(loop: loop, op: op, a: bufs.input(0), b: bufs.input(1), output: bufs.outputs[0])
+            }
+        }
+        return binaryKernel(ctx, Float.self, Float.self, out, f)
     case .int64: return binaryKernel(ctx, Int64.self, Int64.self, out, i64)
     case .int32: return binaryKernel(ctx, Int32.self, Int32.self, out, i32)
     default: throw ctx.fail("\(a.elementType) is not supported; this op runs on float32, int64, int32")
     }
 }
 
-private func planCompare(_ ctx: NodePlanContext, f: (@Sendable (Float, Float) -> Bool)?,
-                         i64: (@Sendable (Int64, Int64) -> Bool)?, i32: (@Sendable (Int32, Int32) -> Bool)?,
-                         b: (@Sendable (UInt8, UInt8) -> Bool)?) throws -> PlannedOp {
+private func planCompare(
+    _ ctx: NodePlanContext, f: (@Sendable (Float, Float) -> Bool)?,
+    i64: (@Sendable (Int64, Int64) -> Bool)?, i32: (@Sendable (Int32, Int32) -> Bool)?,
+    b: (@Sendable (UInt8, UInt8) -> Bool)?
+) throws -> PlannedOp {
     let (a, _, out) = try operands(ctx)
     switch a.elementType {
     case .float32: if let f { return binaryKernel(ctx, Float.self, Bool.self, out, f) }
@@ -99,9 +111,11 @@ private func planCompare(_ ctx: NodePlanContext, f: (@Sendable (Float, Float) ->
 
 /// Min/Max over any number of inputs: the output starts as input 0 broadcast, then each further
 /// input is combined into it.
-private func planVariadic(_ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
-                          i64: @escaping @Sendable (Int64, Int64) -> Int64,
-                          i32: @escaping @Sendable (Int32, Int32) -> Int32) throws -> PlannedOp {
+private func planVariadic(
+    _ ctx: NodePlanContext, f: @escaping @Sendable (Float, Float) -> Float,
+    i64: @escaping @Sendable (Int64, Int64) -> Int64,
+    i32: @escaping @Sendable (Int32, Int32) -> Int32
+) throws -> PlannedOp {
     let types = try (0..<ctx.inputCount).map { try ctx.input($0) }
     guard let first = types.first else { throw ctx.fail("needs at least one input") }
     guard types.allSatisfy({ $0.elementType == first.elementType }) else {
@@ -212,6 +226,67 @@ final class WhereKernel: Kernel, @unchecked Sendable {
             for i in 0..<n {
                 let src = pc[ic + i * sc] != 0 ? px + (ix + i * sx) * size : py + (iy + i * sy) * size
                 (po + (o + i) * size).copyMemory(from: src, byteCount: size)
+            }
+        }
+    }
+}
+
+enum FloatArithmetic: String, Sendable { case add = "Add", sub = "Sub", mul = "Mul", div = "Div" }
+
+/// Float Add/Sub/Mul/Div without a per-element closure call: the op is switched per row and
+/// rows with unit or zero strides (same shape, scalar, per-channel) run as plain loops.
+final class FloatArithmeticKernel: Kernel, @unchecked Sendable {
+    // Sendable proof: plan-time constants only.
+    let loop: BroadcastLoop
+    let op: FloatArithmetic
+    let a, b, output: Buffer
+
+    init(loop: BroadcastLoop, op: FloatArithmetic, a: Buffer, b: Buffer, output: Buffer) {
+        self.loop = loop
+        self.op = op
+        self.a = a
+        self.b = b
+        self.output = output
+    }
+
+    func execute(_ memory: Memory) throws {
+        let pa = memory.floats(a), pb = memory.floats(b), po = memory.floats(output)
+        let op = self.op
+        loop.forEachRow { o, ia, ib, _, n, sa, sb, _ in
+            let x = pa + ia, y = pb + ib, z = po + o
+            switch (op, sa, sb) {
+            case (.add, 1, 1): for i in 0..<n { z[i] = x[i] + y[i] }
+            case (.add, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] + v }
+            case (.add, 0, 1):
+                let v = x[0]
+                for i in 0..<n { z[i] = v + y[i] }
+            case (.sub, 1, 1): for i in 0..<n { z[i] = x[i] - y[i] }
+            case (.sub, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] - v }
+            case (.mul, 1, 1): for i in 0..<n { z[i] = x[i] * y[i] }
+            case (.mul, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] * v }
+            case (.mul, 0, 1):
+                let v = x[0]
+                for i in 0..<n { z[i] = v * y[i] }
+            case (.div, 1, 1): for i in 0..<n { z[i] = x[i] / y[i] }
+            case (.div, 1, 0):
+                let v = y[0]
+                for i in 0..<n { z[i] = x[i] / v }
+            default:
+                for i in 0..<n {
+                    let (u, w) = (x[i * sa], y[i * sb])
+                    switch op {
+                    case .add: z[i] = u + w
+                    case .sub: z[i] = u - w
+                    case .mul: z[i] = u * w
+                    case .div: z[i] = u / w
+                    }
+                }
             }
         }
     }

@@ -9,20 +9,22 @@ extension OpRegistry {
             let cond = try ctx.input(0, [.bool])
             guard cond.elementCount == 1 else { throw ctx.fail("cond must hold one bool, got shape \(cond.shape)") }
             guard let thenGraph = ctx.node.attributes["then_branch"]?.graphValue,
-                  let elseGraph = ctx.node.attributes["else_branch"]?.graphValue,
-                  let planSub = ctx.subgraphPlanner
+                let elseGraph = ctx.node.attributes["else_branch"]?.graphValue,
+                let planSub = ctx.subgraphPlanner
             else { throw ctx.fail("If needs then_branch and else_branch graph attributes") }
             let thenProgram = try planSub(thenGraph)
             let elseProgram = try planSub(elseGraph)
             let thenTypes = try thenProgram.outputTypes()
             let elseTypes = try elseProgram.outputTypes()
             guard thenTypes == elseTypes, thenTypes.count >= ctx.outputCount() else {
-                throw ctx.fail("the branches produce \(thenTypes) and \(elseTypes); the static planner needs both branches "
-                    + "to produce the same types and shapes (\(ctx.outputCount()) outputs)")
+                throw ctx.fail(
+                    "the branches produce \(thenTypes) and \(elseTypes); the static planner needs both branches "
+                        + "to produce the same types and shapes (\(ctx.outputCount()) outputs)")
             }
             return .kernel(outputs: thenTypes, workspaceBytes: 0) { b in
-                IfKernel(cond: b.input(0), then: try thenProgram.finalize(outer: b.scope),
-                         else: try elseProgram.finalize(outer: b.scope), outputs: b.outputs)
+                IfKernel(
+                    cond: b.input(0), then: try thenProgram.finalize(outer: b.scope),
+                    else: try elseProgram.finalize(outer: b.scope), outputs: b.outputs)
             }
         }
     }

@@ -8,7 +8,6 @@ import ModelIR
 extension OpRegistry {
     mutating func registerConvolution() {
         register("Conv") { ctx in try planConv(ctx) }
-
     }
 }
 
@@ -40,7 +39,8 @@ private func planConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     }
     let cg = c / group, mg = m / group
     guard wType.shape[1] == cg else {
-        throw ctx.fail("weights \(wType.shape) have \(wType.shape[1]) input channels per group; input \(x.shape) with group \(group) needs \(cg)")
+        throw ctx.fail(
+            "weights \(wType.shape) have \(wType.shape[1]) input channels per group; input \(x.shape) with group \(group) needs \(cg)")
     }
     let spatialIn = Array(x.shape[2...])
     let kernelShape = Array(wType.shape[2...])
@@ -77,8 +77,9 @@ private func planConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         let wPtr = pool.storeFloats(wf)
         guard let dw = table.pointee.dwconv else { throw ctx.fail("the kernel table has no depthwise convolution") }
         return .kernel(outputs: [out], workspaceBytes: 0) { b in
-            DepthwiseConvKernel(geometry: geo, batch: n, input: b.input(0), output: b.outputs[0], weights: wPtr, bias: biasPtr,
-                                dwconv: dw, lo: lo, hi: hi, post: post)
+            DepthwiseConvKernel(
+                geometry: geo, batch: n, input: b.input(0), output: b.outputs[0], weights: wPtr, bias: biasPtr,
+                dwconv: dw, lo: lo, hi: hi, post: post)
         }
     }
     let k = cg * s.kh * s.kw
@@ -94,9 +95,10 @@ private func planConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     let pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
     let workspace = pointwise ? 0 : k * oh * ow * 4
     return .kernel(outputs: [out], workspaceBytes: workspace) { b in
-        GemmConvKernel(geometry: geo, batch: n, channels: c, group: group, mPerGroup: mg, k: k, pointwise: pointwise,
-                       packedA: packed, bias: biasPtr, table: KernelTable(table), input: b.input(0), output: b.outputs[0],
-                       workspace: b.workspace, lo: lo, hi: hi, post: post)
+        GemmConvKernel(
+            geometry: geo, batch: n, channels: c, group: group, mPerGroup: mg, k: k, pointwise: pointwise,
+            packedA: packed, bias: biasPtr, table: KernelTable(table), input: b.input(0), output: b.outputs[0],
+            workspace: b.workspace, lo: lo, hi: hi, post: post)
     }
 }
 
@@ -113,9 +115,11 @@ final class GemmConvKernel: Kernel, @unchecked Sendable {
     let lo, hi: Float
     let post: Activation?
 
-    init(geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int, mPerGroup: Int, k: Int, pointwise: Bool,
-         packedA: [UnsafeMutablePointer<Float>], bias: UnsafeMutablePointer<Float>?, table: KernelTable, input: Buffer, output: Buffer,
-         workspace: Buffer, lo: Float, hi: Float, post: Activation?) {
+    init(
+        geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int, mPerGroup: Int, k: Int, pointwise: Bool,
+        packedA: [UnsafeMutablePointer<Float>], bias: UnsafeMutablePointer<Float>?, table: KernelTable, input: Buffer, output: Buffer,
+        workspace: Buffer, lo: Float, hi: Float, post: Activation?
+    ) {
         self.geometry = geometry
         self.batch = batch
         self.channels = channels
@@ -153,8 +157,9 @@ final class GemmConvKernel: Kernel, @unchecked Sendable {
                     t.im2col(&geo, src, cols)
                     bmat = UnsafePointer(cols)
                 }
-                t.gemm_packed_a(mPerGroup, ohw, k, packedA[g], bmat, ohw, bias.map { UnsafePointer($0 + g * mPerGroup) },
-                                y + (n * m + g * mPerGroup) * ohw, ohw, lo, hi)
+                t.gemm_packed_a(
+                    mPerGroup, ohw, k, packedA[g], bmat, ohw, bias.map { UnsafePointer($0 + g * mPerGroup) },
+                    y + (n * m + g * mPerGroup) * ohw, ohw, lo, hi)
             }
         }
         if let post { applyActivation(post, y, batch * m * ohw) }
@@ -168,16 +173,24 @@ final class DepthwiseConvKernel: Kernel, @unchecked Sendable {
     let input, output: Buffer
     let weights: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
-    let dwconv: @convention(c) (UnsafePointer<flotilla_f32_conv2d_geometry>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
-                                UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Float, Float) -> Void
+    let dwconv:
+        @convention(c) (
+            UnsafePointer<flotilla_f32_conv2d_geometry>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
+            UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Float, Float
+        ) -> Void
     let lo, hi: Float
     let post: Activation?
 
-    init(geometry: flotilla_f32_conv2d_geometry, batch: Int, input: Buffer, output: Buffer, weights: UnsafeMutablePointer<Float>,
-         bias: UnsafeMutablePointer<Float>?,
-         dwconv: @escaping @convention(c) (UnsafePointer<flotilla_f32_conv2d_geometry>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
-                                           UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Float, Float) -> Void,
-         lo: Float, hi: Float, post: Activation?) {
+    init(
+        geometry: flotilla_f32_conv2d_geometry, batch: Int, input: Buffer, output: Buffer, weights: UnsafeMutablePointer<Float>,
+        bias: UnsafeMutablePointer<Float>?,
+        dwconv:
+            @escaping @convention(c) (
+                UnsafePointer<flotilla_f32_conv2d_geometry>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Float, Float
+            ) -> Void,
+        lo: Float, hi: Float, post: Activation?
+    ) {
         self.geometry = geometry
         self.batch = batch
         self.input = input

@@ -36,10 +36,11 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
     let dilations = ctx.ints("dilations") ?? [Int](repeating: 1, count: r)
     let outPad = ctx.ints("output_padding") ?? [Int](repeating: 0, count: r)
     guard strides.count == r, dilations.count == r, outPad.count == r, strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }),
-          outPad.allSatisfy({ $0 >= 0 })
+        outPad.allSatisfy({ $0 >= 0 })
     else { throw ctx.fail("strides \(strides), dilations \(dilations) and output_padding \(outPad) need \(r) valid entries") }
-    guard (kernel + strides + dilations + outPad + spatial + (ctx.ints("pads") ?? []) + (ctx.ints("output_shape") ?? []))
-        .allSatisfy({ abs($0) <= maxGeometryValue })
+    guard
+        (kernel + strides + dilations + outPad + spatial + (ctx.ints("pads") ?? []) + (ctx.ints("output_shape") ?? []))
+            .allSatisfy({ (-maxGeometryValue...maxGeometryValue).contains($0) })
     else { throw ctx.fail("sizes, strides, dilations and pads must be at most \(maxGeometryValue)") }
     var begin = [Int](repeating: 0, count: r), end = [Int](repeating: 0, count: r)
     let autoPad = ctx.string("auto_pad", "NOTSET")
@@ -96,8 +97,9 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
     }
     let activation = ctx.node.fusedActivation
     return .kernel(outputs: [ValueType(.float32, [x.shape[0], m] + outSpatial)], workspaceBytes: rows * geo.h * geo.w * 4) { b in
-        ConvTransposeKernel(geo: geo, packedA: packed, bias: bias, table: KernelTable(table), input: b.input(0), output: b.outputs[0],
-                            workspace: b.workspace, activation: activation)
+        ConvTransposeKernel(
+            geo: geo, packedA: packed, bias: bias, table: KernelTable(table), input: b.input(0), output: b.outputs[0],
+            workspace: b.workspace, activation: activation)
     }
 }
 
@@ -110,8 +112,10 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
     let input, output, workspace: Buffer
     let activation: Activation?
 
-    init(geo: ConvTransposeGeometry, packedA: [UnsafeMutablePointer<Float>], bias: UnsafeMutablePointer<Float>?, table: KernelTable,
-         input: Buffer, output: Buffer, workspace: Buffer, activation: Activation?) {
+    init(
+        geo: ConvTransposeGeometry, packedA: [UnsafeMutablePointer<Float>], bias: UnsafeMutablePointer<Float>?, table: KernelTable,
+        input: Buffer, output: Buffer, workspace: Buffer, activation: Activation?
+    ) {
         self.geo = geo
         self.packedA = packedA
         self.bias = bias

@@ -12,8 +12,9 @@ extension OpRegistry {
             }
             let outShape = perm.map { x.shape[$0] }
             let inStrides = rowMajorStrides(x.shape)
-            let c = StridedCopy(dims: outShape, inStrides: perm.map { inStrides[$0] }, outStrides: rowMajorStrides(outShape),
-                                elementSize: x.elementType.byteSize ?? 1)
+            let c = StridedCopy(
+                dims: outShape, inStrides: perm.map { inStrides[$0] }, outStrides: rowMajorStrides(outShape),
+                elementSize: x.elementType.byteSize ?? 1)
             return copies(ctx, outputs: [ValueType(x.elementType, outShape)], [(0, 0, c)])
         }
         register("Concat") { ctx in
@@ -36,8 +37,13 @@ extension OpRegistry {
             var list: [(Int, Int, StridedCopy)] = []
             var offset = 0
             for (i, t) in types.enumerated() {
-                list.append((i, 0, StridedCopy(dims: t.shape, inStrides: rowMajorStrides(t.shape), outStrides: outStrides,
-                                               outBase: offset * outStrides[axis], elementSize: first.elementType.byteSize ?? 1)))
+                list.append(
+                    (
+                        i, 0,
+                        StridedCopy(
+                            dims: t.shape, inStrides: rowMajorStrides(t.shape), outStrides: outStrides,
+                            outBase: offset * outStrides[axis], elementSize: first.elementType.byteSize ?? 1)
+                    ))
                 offset += t.shape[axis]
             }
             return copies(ctx, outputs: [ValueType(first.elementType, outShape)], list)
@@ -48,7 +54,7 @@ extension OpRegistry {
             let n = ctx.outputCount()
             var sizes: [Int]
             if let s = try ctx.optionalInts(1, "split") {
-                guard s.count == n, s.allSatisfy({ $0 >= 0 }), s.reduce(0, +) == x.shape[axis] else {
+                guard s.count == n, s.allSatisfy({ $0 >= 0 && $0 <= x.shape[axis] }), s.reduce(0, +) == x.shape[axis] else {
                     throw ctx.fail("split sizes \(s) must be \(n) non-negative numbers summing to \(x.shape[axis])")
                 }
                 sizes = s
@@ -66,8 +72,13 @@ extension OpRegistry {
                 var shape = x.shape
                 shape[axis] = size
                 outs.append(ValueType(x.elementType, shape))
-                list.append((0, i, StridedCopy(dims: shape, inStrides: inStrides, outStrides: rowMajorStrides(shape),
-                                               inBase: offset * inStrides[axis], elementSize: x.elementType.byteSize ?? 1)))
+                list.append(
+                    (
+                        0, i,
+                        StridedCopy(
+                            dims: shape, inStrides: inStrides, outStrides: rowMajorStrides(shape),
+                            inBase: offset * inStrides[axis], elementSize: x.elementType.byteSize ?? 1)
+                    ))
                 offset += size
             }
             return copies(ctx, outputs: outs, list)
@@ -108,16 +119,18 @@ extension OpRegistry {
                 if count > 0 { base += s * inStrides[a] }
                 strides[a] = inStrides[a] * step
             }
-            let c = StridedCopy(dims: outShape, inStrides: strides, outStrides: rowMajorStrides(outShape), inBase: base,
-                                elementSize: x.elementType.byteSize ?? 1)
+            let c = StridedCopy(
+                dims: outShape, inStrides: strides, outStrides: rowMajorStrides(outShape), inBase: base,
+                elementSize: x.elementType.byteSize ?? 1)
             return copies(ctx, outputs: [ValueType(x.elementType, outShape)], [(0, 0, c)])
         }
         register("Expand") { ctx in
             let x = try ctx.input(0, anyStored)
             let shape = try ctx.requireInts(1, "the shape")
             guard let out = broadcastShapes([x.shape, shape]) else { throw ctx.fail("\(x.shape) cannot be expanded to \(shape)") }
-            let c = StridedCopy(dims: out, inStrides: broadcastStrides(x.shape, to: out), outStrides: rowMajorStrides(out),
-                                elementSize: x.elementType.byteSize ?? 1)
+            let c = StridedCopy(
+                dims: out, inStrides: broadcastStrides(x.shape, to: out), outStrides: rowMajorStrides(out),
+                elementSize: x.elementType.byteSize ?? 1)
             return copies(ctx, outputs: [ValueType(x.elementType, out)], [(0, 0, c)])
         }
         register("Tile") { ctx in

@@ -60,8 +60,10 @@ extension OpRegistry {
         register(op) { ctx in try unaryFloat(ctx, f) }
     }
 
-    mutating func unary(_ op: String, f: @escaping @Sendable (Float) -> Float, i64: @escaping @Sendable (Int64) -> Int64,
-                        i32: @escaping @Sendable (Int32) -> Int32) {
+    mutating func unary(
+        _ op: String, f: @escaping @Sendable (Float) -> Float, i64: @escaping @Sendable (Int64) -> Int64,
+        i32: @escaping @Sendable (Int32) -> Int32
+    ) {
         register(op) { ctx in
             let x = try ctx.input(0, numeric)
             switch x.elementType {

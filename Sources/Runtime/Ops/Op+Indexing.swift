@@ -12,9 +12,10 @@ extension OpRegistry {
             let outer = data.shape[..<axis].reduce(1, *), inner = data.shape[(axis + 1)...].reduce(1, *)
             let size = data.elementType.byteSize ?? 1
             return .kernel(outputs: [ValueType(data.elementType, outShape)], workspaceBytes: 0) { b in
-                GatherKernel(data: b.input(0), indices: b.input(1), output: b.outputs[0], outer: outer, axisSize: data.shape[axis],
-                             inner: inner, count: idx.elementCount, wide: idx.elementType == .int64, elementSize: size,
-                             node: ctx.node.name)
+                GatherKernel(
+                    data: b.input(0), indices: b.input(1), output: b.outputs[0], outer: outer, axisSize: data.shape[axis],
+                    inner: inner, count: idx.elementCount, wide: idx.elementType == .int64, elementSize: size,
+                    node: ctx.node.name)
             }
         }
         register("ArgMax") { ctx in try planArg(ctx, max: true) }
@@ -31,8 +32,9 @@ extension OpRegistry {
             let largest = ctx.int("largest", 1) != 0
             let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
             return .kernel(outputs: [ValueType(.float32, outShape), ValueType(.int64, outShape)], workspaceBytes: x.shape[axis] * 8) { b in
-                TopKKernel(input: b.input(0), values: b.outputs[0], indices: b.outputs[1], workspace: b.workspace, outer: outer,
-                           length: x.shape[axis], inner: inner, k: k[0], largest: largest)
+                TopKKernel(
+                    input: b.input(0), values: b.outputs[0], indices: b.outputs[1], workspace: b.workspace, outer: outer,
+                    length: x.shape[axis], inner: inner, k: k[0], largest: largest)
             }
         }
         register("CumSum") { ctx in
@@ -44,8 +46,9 @@ extension OpRegistry {
             let exclusive = ctx.int("exclusive", 0) != 0, reverse = ctx.int("reverse", 0) != 0
             func make<T: Numeric>(_: T.Type, _ add: @escaping @Sendable (T, T) -> T) -> PlannedOp {
                 .kernel(outputs: [x], workspaceBytes: 0) { b in
-                    CumSumKernel<T>(input: b.input(0), output: b.outputs[0], outer: outer, length: x.shape[axis], inner: inner,
-                                    exclusive: exclusive, reverse: reverse, add: add)
+                    CumSumKernel<T>(
+                        input: b.input(0), output: b.outputs[0], outer: outer, length: x.shape[axis], inner: inner,
+                        exclusive: exclusive, reverse: reverse, add: add)
                 }
             }
             switch x.elementType {
@@ -57,7 +60,7 @@ extension OpRegistry {
         register("Range") { ctx in
             let s = try ctx.requireConstant(0, "start"), l = try ctx.requireConstant(1, "limit"), d = try ctx.requireConstant(2, "delta")
             guard s.elementType == l.elementType, s.elementType == d.elementType,
-                  s.elementCount == 1, l.elementCount == 1, d.elementCount == 1
+                s.elementCount == 1, l.elementCount == 1, d.elementCount == 1
             else { throw ctx.fail("start, limit and delta must be scalars of one type") }
             if let sv = s.asInt64s?.first, let lv = l.asInt64s?.first, let dv = d.asInt64s?.first {
                 guard dv != 0 else { throw ctx.fail("delta is 0") }
@@ -115,8 +118,10 @@ final class GatherKernel: Kernel, @unchecked Sendable {
     let elementSize: Int
     let node: String
 
-    init(data: Buffer, indices: Buffer, output: Buffer, outer: Int, axisSize: Int, inner: Int, count: Int, wide: Bool,
-         elementSize: Int, node: String) {
+    init(
+        data: Buffer, indices: Buffer, output: Buffer, outer: Int, axisSize: Int, inner: Int, count: Int, wide: Bool,
+        elementSize: Int, node: String
+    ) {
         self.data = data
         self.indices = indices
         self.output = output
@@ -136,8 +141,9 @@ final class GatherKernel: Kernel, @unchecked Sendable {
             var i = wide ? Int(idx.load(fromByteOffset: j * 8, as: Int64.self)) : Int(idx.load(fromByteOffset: j * 4, as: Int32.self))
             if i < 0 { i += axisSize }
             guard i >= 0 && i < axisSize else {
-                throw RuntimeError.executionFailed(node: node, opType: "Gather",
-                                                   detail: "index at position \(j) is out of range for an axis of size \(axisSize)")
+                throw RuntimeError.executionFailed(
+                    node: node, opType: "Gather",
+                    detail: "index at position \(j) is out of range for an axis of size \(axisSize)")
             }
         }
         for o in 0..<outer {
@@ -237,8 +243,10 @@ final class CumSumKernel<T: Numeric>: Kernel, @unchecked Sendable {
     let exclusive, reverse: Bool
     let add: @Sendable (T, T) -> T
 
-    init(input: Buffer, output: Buffer, outer: Int, length: Int, inner: Int, exclusive: Bool, reverse: Bool,
-         add: @escaping @Sendable (T, T) -> T) {
+    init(
+        input: Buffer, output: Buffer, outer: Int, length: Int, inner: Int, exclusive: Bool, reverse: Bool,
+        add: @escaping @Sendable (T, T) -> T
+    ) {
         self.input = input
         self.output = output
         self.outer = outer

@@ -13,8 +13,9 @@ extension OpRegistry {
             let last = x.shape[x.rank - 1]
             let rows = x.shape.dropLast().reduce(1, *)
             return .kernel(outputs: [ValueType(x.elementType, outShape)], workspaceBytes: 0) { b in
-                GatherKernel(data: b.input(0), indices: b.input(1), output: b.outputs[0], outer: rows, axisSize: last, inner: 1,
-                             count: count, wide: true, elementSize: x.elementType.byteSize ?? 4, node: ctx.node.name)
+                GatherKernel(
+                    data: b.input(0), indices: b.input(1), output: b.outputs[0], outer: rows, axisSize: last, inner: 1,
+                    count: count, wide: true, elementSize: x.elementType.byteSize ?? 4, node: ctx.node.name)
             }
         }
     }

@@ -25,7 +25,9 @@ private func planGemm(_ ctx: NodePlanContext) throws -> PlannedOp {
     let alpha = ctx.float("alpha", 1), beta = ctx.float("beta", 1)
     let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
     let (kb, n) = transB ? (bT.shape[1], bT.shape[0]) : (bT.shape[0], bT.shape[1])
-    guard k == kb else { throw ctx.fail("inner dimensions differ: A \(a.shape)\(transA ? "ᵀ" : "") · B \(bT.shape)\(transB ? "ᵀ" : "") (\(k) vs \(kb))") }
+    guard k == kb else {
+        throw ctx.fail("inner dimensions differ: A \(a.shape)\(transA ? "ᵀ" : "") · B \(bT.shape)\(transB ? "ᵀ" : "") (\(k) vs \(kb))")
+    }
     let table = ctx.kernels.table
     let pool = ctx.pool
     var rhs: RightHandSide
@@ -66,9 +68,10 @@ private func planGemm(_ ctx: NodePlanContext) throws -> PlannedOp {
         if hasC, let add = e.add { e.add = (b.input(2), add.1, add.2, add.3) }
         var r = rhs
         if case .buffer(_, let t) = rhs { r = .buffer(b.input(1), transposed: t) }
-        return GemmKernel(table: KernelTable(table), batch: 1, m: m, n: n, k: k, a: b.input(0), aOffsets: [0], transA: transA,
-                          rhs: r, bOffsets: [0], output: b.outputs[0], workspace: b.workspace, aScratchFloats: aFloats,
-                          epilogue: e)
+        return GemmKernel(
+            table: KernelTable(table), batch: 1, m: m, n: n, k: k, a: b.input(0), aOffsets: [0], transA: transA,
+            rhs: r, bOffsets: [0], output: b.outputs[0], workspace: b.workspace, aScratchFloats: aFloats,
+            epilogue: e)
     }
 }
 
@@ -98,9 +101,10 @@ private func planMatMul(_ ctx: NodePlanContext) throws -> PlannedOp {
         var e = epilogue
         e.m = rows
         return .kernel(outputs: [out], workspaceBytes: 0) { bufs in
-            GemmKernel(table: KernelTable(table), batch: 1, m: rows, n: n, k: k, a: bufs.input(0), aOffsets: [0], transA: false,
-                       rhs: .packed(p), bOffsets: [0], output: bufs.outputs[0], workspace: bufs.workspace, aScratchFloats: 0,
-                       epilogue: e)
+            GemmKernel(
+                table: KernelTable(table), batch: 1, m: rows, n: n, k: k, a: bufs.input(0), aOffsets: [0], transA: false,
+                rhs: .packed(p), bOffsets: [0], output: bufs.outputs[0], workspace: bufs.workspace, aScratchFloats: 0,
+                epilogue: e)
         }
     }
     let count = Shape.checkedProduct(batch) ?? 0
@@ -113,9 +117,10 @@ private func planMatMul(_ ctx: NodePlanContext) throws -> PlannedOp {
     }
     let ws = table.pointee.gemm_workspace_size(m, n, k, false)
     return .kernel(outputs: [out], workspaceBytes: ws * 4) { bufs in
-        GemmKernel(table: KernelTable(table), batch: count, m: m, n: n, k: k, a: bufs.input(0), aOffsets: aOffsets, transA: false,
-                   rhs: .buffer(bufs.input(1), transposed: false), bOffsets: bOffsets, output: bufs.outputs[0],
-                   workspace: bufs.workspace, aScratchFloats: 0, epilogue: epilogue)
+        GemmKernel(
+            table: KernelTable(table), batch: count, m: m, n: n, k: k, a: bufs.input(0), aOffsets: aOffsets, transA: false,
+            rhs: .buffer(bufs.input(1), transposed: false), bOffsets: bOffsets, output: bufs.outputs[0],
+            workspace: bufs.workspace, aScratchFloats: 0, epilogue: epilogue)
     }
 }
 
@@ -172,8 +177,10 @@ final class GemmKernel: Kernel, @unchecked Sendable {
     let aScratchFloats: Int
     let epilogue: GemmEpilogue
 
-    init(table: KernelTable, batch: Int, m: Int, n: Int, k: Int, a: Buffer, aOffsets: [Int], transA: Bool, rhs: RightHandSide,
-         bOffsets: [Int], output: Buffer, workspace: Buffer, aScratchFloats: Int, epilogue: GemmEpilogue) {
+    init(
+        table: KernelTable, batch: Int, m: Int, n: Int, k: Int, a: Buffer, aOffsets: [Int], transA: Bool, rhs: RightHandSide,
+        bOffsets: [Int], output: Buffer, workspace: Buffer, aScratchFloats: Int, epilogue: GemmEpilogue
+    ) {
         self.table = table
         self.batch = batch
         self.m = m
@@ -210,8 +217,9 @@ final class GemmKernel: Kernel, @unchecked Sendable {
             case .packed(let p):
                 t.gemm_packed_b(m, n, k, ai, k, p, bias, yi, n, lo, hi)
             case .buffer(let bBuf, let transposed):
-                t.gemm(m, n, k, ai, k, UnsafePointer(memory.floats(bBuf) + bOffsets[i]), transposed ? k : n, transposed, bias, yi, n,
-                       lo, hi, ws)
+                t.gemm(
+                    m, n, k, ai, k, UnsafePointer(memory.floats(bBuf) + bOffsets[i]), transposed ? k : n, transposed, bias, yi, n,
+                    lo, hi, ws)
             }
         }
         if batch == 1 {

@@ -32,8 +32,9 @@ extension OpRegistry {
             let sp = ctx.pool.storeFloats(scale), hp = ctx.pool.storeFloats(shift)
             let inner = x.shape[2...].reduce(1, *)
             return .kernel(outputs: [x], workspaceBytes: 0) { b in
-                ChannelAffineKernel(input: b.input(0), output: b.outputs[0], outer: x.shape[0], channels: c, inner: inner,
-                                    scale: sp, shift: hp)
+                ChannelAffineKernel(
+                    input: b.input(0), output: b.outputs[0], outer: x.shape[0], channels: c, inner: inner,
+                    scale: sp, shift: hp)
             }
         }
         register("InstanceNormalization") { ctx in
@@ -48,8 +49,9 @@ extension OpRegistry {
             let sp = ctx.pool.storeFloats(sf), bp = ctx.pool.storeFloats(bf)
             let inner = x.shape[2...].reduce(1, *)
             return .kernel(outputs: [x], workspaceBytes: 0) { b in
-                NormalizeKernel(input: b.input(0), output: b.outputs[0], rows: x.shape[0] * c, length: inner, epsilon: eps,
-                                scale: sp, shift: bp, paramPeriod: c, perRowParams: true)
+                NormalizeKernel(
+                    input: b.input(0), output: b.outputs[0], rows: x.shape[0] * c, length: inner, epsilon: eps,
+                    scale: sp, shift: bp, paramPeriod: c, perRowParams: true)
             }
         }
         register("LayerNormalization") { ctx in
@@ -74,9 +76,10 @@ extension OpRegistry {
             guard !ctx.wantsOutput(1) && !ctx.wantsOutput(2) else {
                 throw ctx.fail("the Mean and InvStdDev outputs (training) are not supported")
             }
-            return .kernel(outputs: [x, ValueType(.float32, []), ValueType(.float32, [])], workspaceBytes: 0) { b in
-                NormalizeKernel(input: b.input(0), output: b.outputs[0], rows: rows, length: length, epsilon: eps,
-                                scale: sp, shift: bp, paramPeriod: length, perRowParams: false)
+            return .kernel(outputs: [x], workspaceBytes: 0) { b in
+                NormalizeKernel(
+                    input: b.input(0), output: b.outputs[0], rows: rows, length: length, epsilon: eps,
+                    scale: sp, shift: bp, paramPeriod: length, perRowParams: false)
             }
         }
     }
@@ -89,8 +92,10 @@ final class ChannelAffineKernel: Kernel, @unchecked Sendable {
     let outer, channels, inner: Int
     let scale, shift: UnsafeMutablePointer<Float>
 
-    init(input: Buffer, output: Buffer, outer: Int, channels: Int, inner: Int, scale: UnsafeMutablePointer<Float>,
-         shift: UnsafeMutablePointer<Float>) {
+    init(
+        input: Buffer, output: Buffer, outer: Int, channels: Int, inner: Int, scale: UnsafeMutablePointer<Float>,
+        shift: UnsafeMutablePointer<Float>
+    ) {
         self.input = input
         self.output = output
         self.outer = outer
@@ -124,8 +129,10 @@ final class NormalizeKernel: Kernel, @unchecked Sendable {
     let paramPeriod: Int
     let perRowParams: Bool
 
-    init(input: Buffer, output: Buffer, rows: Int, length: Int, epsilon: Float, scale: UnsafeMutablePointer<Float>,
-         shift: UnsafeMutablePointer<Float>, paramPeriod: Int, perRowParams: Bool) {
+    init(
+        input: Buffer, output: Buffer, rows: Int, length: Int, epsilon: Float, scale: UnsafeMutablePointer<Float>,
+        shift: UnsafeMutablePointer<Float>, paramPeriod: Int, perRowParams: Bool
+    ) {
         self.input = input
         self.output = output
         self.rows = rows

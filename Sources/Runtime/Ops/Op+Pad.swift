@@ -9,7 +9,9 @@ func planPad(_ ctx: NodePlanContext) throws -> PlannedOp {
     guard pads.count == 2 * axes.count, Set(axes).count == axes.count else {
         throw ctx.fail("pads \(pads) must have 2 × \(axes.count) entries (all begins, then all ends) for axes \(axes)")
     }
-    guard pads.allSatisfy({ abs($0) <= maxGeometryValue }) else { throw ctx.fail("pads \(pads) exceed \(maxGeometryValue)") }
+    guard pads.allSatisfy({ (-maxGeometryValue...maxGeometryValue).contains($0) }) else {
+        throw ctx.fail("pads \(pads) exceed \(maxGeometryValue)")
+    }
     var begin = [Int](repeating: 0, count: x.rank), end = [Int](repeating: 0, count: x.rank)
     for (k, a) in axes.enumerated() {
         begin[a] = pads[k]
@@ -99,15 +101,21 @@ final class PadKernel: Kernel, @unchecked Sendable {
         }
     }
 
-    private func walk(_ axis: Int, _ inOffset: Int, _ outside: Bool, _ src: UnsafeMutableRawPointer,
-                      _ dst: inout UnsafeMutableRawPointer, _ value: UnsafeRawPointer, _ size: Int) {
+    private func walk(
+        _ axis: Int, _ inOffset: Int, _ outside: Bool, _ src: UnsafeMutableRawPointer,
+        _ dst: inout UnsafeMutableRawPointer, _ value: UnsafeRawPointer, _ size: Int
+    ) {
         let map = maps[axis]
         let last = axis == maps.count - 1
         for j in 0..<outShape[axis] {
             let i = map[j]
             let out = outside || i < 0
             if last {
-                if out { dst.copyMemory(from: value, byteCount: size) } else { dst.copyMemory(from: src + (inOffset + i) * size, byteCount: size) }
+                if out {
+                    dst.copyMemory(from: value, byteCount: size)
+                } else {
+                    dst.copyMemory(from: src + (inOffset + i) * size, byteCount: size)
+                }
                 dst += size
             } else {
                 walk(axis + 1, out ? 0 : inOffset + i * inStrides[axis], out, src, &dst, value, size)

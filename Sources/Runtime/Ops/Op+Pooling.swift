@@ -30,16 +30,18 @@ private func planPool(_ ctx: NodePlanContext, max isMax: Bool) throws -> Planned
     let s = win.as2D
     let (h, w) = spatial.count == 1 ? (1, spatial[0]) : (spatial[0], spatial[1])
     let (oh, ow) = outSpatial.count == 1 ? (1, outSpatial[0]) : (outSpatial[0], outSpatial[1])
-    let geo = PoolGeometry(planes: x.shape[0] * x.shape[1], h: h, w: w, oh: oh, ow: ow, kh: s.kh, kw: s.kw, sh: s.sh, sw: s.sw,
-                           dh: s.dh, dw: s.dw, top: s.top, left: s.left, bottom: s.bottom, right: s.right)
+    let geo = PoolGeometry(
+        planes: x.shape[0] * x.shape[1], h: h, w: w, oh: oh, ow: ow, kh: s.kh, kw: s.kw, sh: s.sh, sw: s.sw,
+        dh: s.dh, dw: s.dw, top: s.top, left: s.left, bottom: s.bottom, right: s.right)
     let out = ValueType(.float32, Array(x.shape[..<2]) + outSpatial)
     if isMax {
         let columnMajor = ctx.int("storage_order", 0) != 0
         let wantIndices = ctx.wantsOutput(1)
         // The Indices output costs memory only when the node asks for it.
         return .kernel(outputs: wantIndices ? [out, ValueType(.int64, out.shape)] : [out], workspaceBytes: 0) { b in
-            MaxPoolKernel(geo: geo, input: b.input(0), output: b.outputs[0], indices: wantIndices ? b.outputs[1] : nil,
-                          columnMajor: columnMajor)
+            MaxPoolKernel(
+                geo: geo, input: b.input(0), output: b.outputs[0], indices: wantIndices ? b.outputs[1] : nil,
+                columnMajor: columnMajor)
         }
     }
     let includePad = ctx.int("count_include_pad", 0) != 0

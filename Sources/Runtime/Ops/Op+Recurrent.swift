@@ -37,10 +37,11 @@ enum RNNActivation: Sendable {
     /// Parses `activations` with `activation_alpha`/`activation_beta` consumed in order by the
     /// functions that take them (the ONNX convention).
     static func parse(_ ctx: NodePlanContext, count: Int, defaults: [String]) throws -> [RNNActivation] {
-        let names = ctx.node.attributes["activations"].flatMap { a -> [String]? in
-            if case .strings(let s) = a { return s }
-            return nil
-        } ?? defaults
+        let names =
+            ctx.node.attributes["activations"].flatMap { a -> [String]? in
+                if case .strings(let s) = a { return s }
+                return nil
+            } ?? defaults
         guard names.count == count else { throw ctx.fail("activations \(names) must list \(count) functions") }
         var alphas = ctx.node.floats("activation_alpha") ?? [], betas = ctx.node.floats("activation_beta") ?? []
         func next(_ list: inout [Float], _ def: Float) -> Float { list.isEmpty ? def : list.removeFirst() }
@@ -111,15 +112,18 @@ private func planRecurrent(_ ctx: NodePlanContext, lstm: Bool) throws -> Planned
     let w = try ctx.requireConstant(1, "W"), r = try ctx.requireConstant(2, "R")
     let hidden = ctx.int("hidden_size", r.shape.count == 3 ? r.shape[2] : 0)
     guard let wf = w.floats, let rf = r.floats, w.shape == [dirs, gates * hidden, inSize], r.shape == [dirs, gates * hidden, hidden],
-          hidden > 0
+        hidden > 0
     else {
-        throw ctx.fail("W \(w.shape) and R \(r.shape) must be float32 [\(dirs), \(gates)·hidden, \(inSize)] and [\(dirs), \(gates)·hidden, hidden]")
+        throw ctx.fail(
+            "W \(w.shape) and R \(r.shape) must be float32 [\(dirs), \(gates)·hidden, \(inSize)] and [\(dirs), \(gates)·hidden, hidden]")
     }
     if lstm, ctx.int("input_forget", 0) != 0 { throw ctx.fail("input_forget = 1 is not supported") }
     var bias = [Float](repeating: 0, count: dirs * 2 * gates * hidden)
     if ctx.has(3) {
         let b = try ctx.requireConstant(3, "B")
-        guard let f = b.floats, b.shape == [dirs, 2 * gates * hidden] else { throw ctx.fail("B \(b.shape) must be [\(dirs), \(2 * gates * hidden)]") }
+        guard let f = b.floats, b.shape == [dirs, 2 * gates * hidden] else {
+            throw ctx.fail("B \(b.shape) must be [\(dirs), \(2 * gates * hidden)]")
+        }
         bias = f
     }
     var peep: [Float]?
@@ -138,8 +142,9 @@ private func planRecurrent(_ ctx: NodePlanContext, lstm: Bool) throws -> Planned
         guard s.shape == stateShape else { throw ctx.fail("initial state \(s.shape) must be \(stateShape)") }
     }
     let clip = ctx.node.float("clip")
-    let acts = try RNNActivation.parse(ctx, count: (lstm ? 3 : 2) * dirs,
-                                       defaults: (0..<dirs).flatMap { _ in lstm ? ["Sigmoid", "Tanh", "Tanh"] : ["Sigmoid", "Tanh"] })
+    let acts = try RNNActivation.parse(
+        ctx, count: (lstm ? 3 : 2) * dirs,
+        defaults: (0..<dirs).flatMap { _ in lstm ? ["Sigmoid", "Tanh", "Tanh"] : ["Sigmoid", "Tanh"] })
     let table = ctx.kernels.table
     let pool = ctx.pool
     let gh = gates * hidden
@@ -155,35 +160,40 @@ private func planRecurrent(_ ctx: NodePlanContext, lstm: Bool) throws -> Planned
         let wb = Array(bias[(d * 2 * gh)..<(d * 2 * gh + gh)]), rb = Array(bias[(d * 2 * gh + gh)..<((d + 1) * 2 * gh)])
         let perDir = lstm ? 3 : 2
         if lstm {
-            directionsPlan.append(RNNDirection(
-                packedW: packB(wd, n: gh, k: inSize), packedR: packB(rd, n: gh, k: hidden), packedRh: nil,
-                inputBias: pool.storeFloats(zip(wb, rb).map { $0 + $1 }), recurrentBiasH: nil,
-                peephole: peep.map { pool.storeFloats(Array($0[(d * 3 * hidden)..<((d + 1) * 3 * hidden)])) },
-                activations: Array(acts[(d * perDir)..<((d + 1) * perDir)]), reverse: direction == "reverse" || d == 1))
+            directionsPlan.append(
+                RNNDirection(
+                    packedW: packB(wd, n: gh, k: inSize), packedR: packB(rd, n: gh, k: hidden), packedRh: nil,
+                    inputBias: pool.storeFloats(zip(wb, rb).map { $0 + $1 }), recurrentBiasH: nil,
+                    peephole: peep.map { pool.storeFloats(Array($0[(d * 3 * hidden)..<((d + 1) * 3 * hidden)])) },
+                    activations: Array(acts[(d * perDir)..<((d + 1) * perDir)]), reverse: direction == "reverse" || d == 1))
         } else {
             // GRU: the input bias carries Wb (all gates) + Rb for z and r; Rbh stays separate
             // because linear_before_reset puts it inside r ⊙ (…).
             var ib = wb
             for i in 0..<(2 * hidden) { ib[i] += rb[i] }
             let zr = rd.prefix(2 * hidden * hidden), h = rd.suffix(hidden * hidden)
-            directionsPlan.append(RNNDirection(
-                packedW: packB(wd, n: gh, k: inSize), packedR: packB(zr, n: 2 * hidden, k: hidden), packedRh: packB(h, n: hidden, k: hidden),
-                inputBias: pool.storeFloats(ib), recurrentBiasH: pool.storeFloats(Array(rb[(2 * hidden)...])),
-                peephole: nil, activations: Array(acts[(d * perDir)..<((d + 1) * perDir)]), reverse: direction == "reverse" || d == 1))
+            directionsPlan.append(
+                RNNDirection(
+                    packedW: packB(wd, n: gh, k: inSize), packedR: packB(zr, n: 2 * hidden, k: hidden),
+                    packedRh: packB(h, n: hidden, k: hidden),
+                    inputBias: pool.storeFloats(ib), recurrentBiasH: pool.storeFloats(Array(rb[(2 * hidden)...])),
+                    peephole: nil, activations: Array(acts[(d * perDir)..<((d + 1) * perDir)]), reverse: direction == "reverse" || d == 1))
         }
     }
-    let geo = RNNGeometry(lstm: lstm, seq: seq, batch: batch, input: inSize, hidden: hidden, directions: dirs, gates: gates,
-                          layout1: layout1, reverseOnly: direction == "reverse", clip: clip.map { Swift.abs($0) },
-                          linearBeforeReset: ctx.int("linear_before_reset", 0) != 0)
+    let geo = RNNGeometry(
+        lstm: lstm, seq: seq, batch: batch, input: inSize, hidden: hidden, directions: dirs, gates: gates,
+        layout1: layout1, reverseOnly: direction == "reverse", clip: clip.map { Swift.abs($0) },
+        linearBeforeReset: ctx.int("linear_before_reset", 0) != 0)
     let yShape = layout1 ? [batch, seq, dirs, hidden] : [seq, dirs, batch, hidden]
     var outputs = [ValueType(.float32, yShape), ValueType(.float32, stateShape)]
     if lstm { outputs.append(ValueType(.float32, stateShape)) }
     let wsFloats = seq * batch * gh + batch * gh + 3 * batch * hidden
     let node = ctx.node.name
     return .kernel(outputs: outputs, workspaceBytes: wsFloats * 4) { b in
-        RNNKernel(geo: geo, directions: directionsPlan, table: KernelTable(table), x: b.input(0), seqLens: b.optionalInput(4),
-                  initialH: b.optionalInput(5), initialC: lstm ? b.optionalInput(6) : nil,
-                  y: b.outputs[0], yH: b.outputs[1], yC: lstm ? b.outputs[2] : nil, workspace: b.workspace, node: node)
+        RNNKernel(
+            geo: geo, directions: directionsPlan, table: KernelTable(table), x: b.input(0), seqLens: b.optionalInput(4),
+            initialH: b.optionalInput(5), initialC: lstm ? b.optionalInput(6) : nil,
+            y: b.outputs[0], yH: b.outputs[1], yC: lstm ? b.outputs[2] : nil, workspace: b.workspace, node: node)
     }
 }
 
@@ -199,8 +209,10 @@ final class RNNKernel: Kernel, @unchecked Sendable {
     let workspace: Buffer
     let node: String
 
-    init(geo: RNNGeometry, directions: [RNNDirection], table: KernelTable, x: Buffer, seqLens: Buffer?, initialH: Buffer?,
-         initialC: Buffer?, y: Buffer, yH: Buffer, yC: Buffer?, workspace: Buffer, node: String) {
+    init(
+        geo: RNNGeometry, directions: [RNNDirection], table: KernelTable, x: Buffer, seqLens: Buffer?, initialH: Buffer?,
+        initialC: Buffer?, y: Buffer, yH: Buffer, yC: Buffer?, workspace: Buffer, node: String
+    ) {
         self.geo = geo
         self.directions = directions
         self.table = table
@@ -220,8 +232,9 @@ final class RNNKernel: Kernel, @unchecked Sendable {
         let lens = seqLens.map { memory.typed($0, Int32.self) }
         if let lens {
             for b in 0..<g.batch where lens[b] < 0 || Int(lens[b]) > g.seq {
-                throw RuntimeError.executionFailed(node: node, opType: g.lstm ? "LSTM" : "GRU",
-                                                   detail: "sequence_lens[\(b)] = \(lens[b]) is outside 0...\(g.seq)")
+                throw RuntimeError.executionFailed(
+                    node: node, opType: g.lstm ? "LSTM" : "GRU",
+                    detail: "sequence_lens[\(b)] = \(lens[b]) is outside 0...\(g.seq)")
             }
         }
         let gh = g.gates * g.hidden, hs = g.hidden
@@ -234,7 +247,8 @@ final class RNNKernel: Kernel, @unchecked Sendable {
         let clip = g.clip
         @inline(__always) func clipped(_ v: Float) -> Float { clip.map { Swift.min(Swift.max(v, -$0), $0) } ?? v }
         for (d, dir) in directions.enumerated() {
-            t.gemm_packed_b(g.seq * g.batch, gh, g.input, memory.floats(x), g.input, dir.packedW, dir.inputBias, xw, gh, -.infinity, .infinity)
+            t.gemm_packed_b(
+                g.seq * g.batch, gh, g.input, memory.floats(x), g.input, dir.packedW, dir.inputBias, xw, gh, -.infinity, .infinity)
             for b in 0..<g.batch {
                 for j in 0..<hs {
                     h[b * hs + j] = initialH.map { memory.floats($0)[g.state(d, b) + j] } ?? 0

@@ -6,9 +6,11 @@ import ModelIR
 /// (read with stride 0 along reduced axes); Mean/L2/LogSumExp finish per output element.
 extension OpRegistry {
     mutating func registerReductions() {
-        for (op, kind) in [("ReduceMean", ReduceKind.mean), ("ReduceSum", .sum), ("ReduceMax", .max), ("ReduceMin", .min),
-                           ("ReduceProd", .prod), ("ReduceSumSquare", .sumSquare), ("ReduceL1", .l1), ("ReduceL2", .l2),
-                           ("ReduceLogSumExp", .logSumExp)] {
+        for (op, kind) in [
+            ("ReduceMean", ReduceKind.mean), ("ReduceSum", .sum), ("ReduceMax", .max), ("ReduceMin", .min),
+            ("ReduceProd", .prod), ("ReduceSumSquare", .sumSquare), ("ReduceL1", .l1), ("ReduceL2", .l2),
+            ("ReduceLogSumExp", .logSumExp),
+        ] {
             register(op) { ctx in try planReduce(ctx, kind) }
         }
     }
@@ -32,7 +34,9 @@ private func planReduce(_ ctx: NodePlanContext, _ kind: ReduceKind) throws -> Pl
     switch x.elementType {
     case .float32:
         return .kernel(outputs: [ValueType(.float32, outShape)], workspaceBytes: kind == .logSumExp ? outCount * 4 : 0) { b in
-            ReduceKernel(input: b.input(0), output: b.outputs[0], workspace: b.workspace, loop: loop, outCount: outCount, reduced: reduced, kind: kind)
+            ReduceKernel(
+                input: b.input(0), output: b.outputs[0], workspace: b.workspace, loop: loop, outCount: outCount, reduced: reduced,
+                kind: kind)
         }
     default:
         guard [.sum, .max, .min, .prod].contains(kind) else { throw ctx.fail("this reduction runs on float32 only") }

@@ -17,8 +17,9 @@ extension OpRegistry {
             let count = x.elementCount
             let wantMask = ctx.wantsOutput(1)
             return .kernel(outputs: wantMask ? [x, mask] : [x], workspaceBytes: 0) { b in
-                CopyKernel(input: b.input(0), output: b.outputs[0], bytes: x.byteCount,
-                           fillOnes: wantMask ? b.outputs[1] : nil, fillCount: count)
+                CopyKernel(
+                    input: b.input(0), output: b.outputs[0], bytes: x.byteCount,
+                    fillOnes: wantMask ? b.outputs[1] : nil, fillCount: count)
             }
         }
         register("Reshape") { ctx in

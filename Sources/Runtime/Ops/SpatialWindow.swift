@@ -22,16 +22,19 @@ struct SpatialWindow {
         }
         let strides = ctx.ints("strides") ?? [Int](repeating: 1, count: r)
         let dilations = ctx.ints("dilations") ?? [Int](repeating: 1, count: r)
-        guard strides.count == r, strides.allSatisfy({ $0 > 0 }) else { throw ctx.fail("strides \(strides) must have \(r) positive entries") }
+        guard strides.count == r, strides.allSatisfy({ $0 > 0 }) else {
+            throw ctx.fail("strides \(strides) must have \(r) positive entries")
+        }
         guard dilations.count == r, dilations.allSatisfy({ $0 > 0 }) else {
             throw ctx.fail("dilations \(dilations) must have \(r) positive entries")
         }
         let pads = ctx.ints("pads") ?? []
-        guard (kernel + strides + dilations + pads + input).allSatisfy({ abs($0) <= maxGeometryValue }) else {
+        guard (kernel + strides + dilations + pads + input).allSatisfy({ (-maxGeometryValue...maxGeometryValue).contains($0) }) else {
             throw ctx.fail("kernel, strides, dilations, pads and input sizes must be at most \(maxGeometryValue)")
         }
-        var w = SpatialWindow(kernel: kernel, strides: strides, dilations: dilations,
-                              padBegin: [Int](repeating: 0, count: r), padEnd: [Int](repeating: 0, count: r))
+        var w = SpatialWindow(
+            kernel: kernel, strides: strides, dilations: dilations,
+            padBegin: [Int](repeating: 0, count: r), padEnd: [Int](repeating: 0, count: r))
         let autoPad = ctx.string("auto_pad", "NOTSET")
         switch autoPad {
         case "NOTSET":

@@ -4,8 +4,10 @@ import ModelIR
 /// values computable before any input arrives (shape arithmetic) and by
 /// `RuntimeConstantEvaluator`.
 enum ConstantFolder {
-    static func run(node: Node, inputs: [Tensor?], outputs: [ValueType], workspaceBytes: Int,
-                    make: (KernelBuffers) throws -> any Kernel) throws -> [Tensor] {
+    static func run(
+        node: Node, inputs: [Tensor?], outputs: [ValueType], workspaceBytes: Int,
+        make: (KernelBuffers) throws -> any Kernel
+    ) throws -> [Tensor] {
         var blocks: [UnsafeMutableRawPointer] = []
         defer { for b in blocks { b.deallocate() } }
         func block(_ bytes: Int) -> UnsafeMutableRawPointer {

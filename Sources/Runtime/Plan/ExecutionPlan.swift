@@ -58,8 +58,9 @@ public final class ExecutionPlan: Sendable {
 
     public init(graph: Graph, bindings: [String: Int] = [:], options: Options = Options()) throws {
         guard let kernels = KernelTable(options.kernels) else {
-            throw RuntimeError.invalidModel("kernel path '\(options.kernels)' is unknown or this CPU cannot run it; "
-                + "use .automatic, .reference, or one of avx2/avx512 on a CPU that has it")
+            throw RuntimeError.invalidModel(
+                "kernel path '\(options.kernels)' is unknown or this CPU cannot run it; "
+                    + "use .automatic, .reference, or one of avx2/avx512 on a CPU that has it")
         }
         // QDQ patterns become int8 ops here, so every producer of a QDQ model gets the int8
         // kernels (docs/int8-runtime.md); QOperator and fp32 graphs pass through unchanged.
@@ -69,15 +70,17 @@ public final class ExecutionPlan: Sendable {
         let inputTypes = try Self.bindInputs(graph, bindings)
         let pool = ConstantPool(packedWeights: options.packedWeights)
         let counter = ArenaCounter()
-        let planner = GraphPlanner(graph: graph, arenaIndex: counter.next(), registry: .standard, kernels: kernels,
-                                   pool: pool, arenaCounter: counter, inputTypes: inputTypes)
+        let planner = GraphPlanner(
+            graph: graph, arenaIndex: counter.next(), registry: .standard, kernels: kernels,
+            pool: pool, arenaCounter: counter, inputTypes: inputTypes)
         planner.planNodes()
         if !planner.problems.isEmpty { throw RuntimeError.planFailed(planner.problems) }
         let program = try planner.finalize()
         let total = counter.sizes.reduce(0, +)
         guard total <= options.maxArenaBytes else {
-            throw RuntimeError.invalidModel("the plan needs \(total) bytes of arena, over the limit of \(options.maxArenaBytes); "
-                + "bind a smaller batch or raise Options.maxArenaBytes")
+            throw RuntimeError.invalidModel(
+                "the plan needs \(total) bytes of arena, over the limit of \(options.maxArenaBytes); "
+                    + "bind a smaller batch or raise Options.maxArenaBytes")
         }
         self.program = program
         self.pool = pool
@@ -103,8 +106,9 @@ public final class ExecutionPlan: Sendable {
         for input in graph.inputs {
             if graph.constant(input.name) != nil { continue }
             guard let shape = input.type.shape else {
-                throw RuntimeError.unboundDimension(value: input.name, shape: "[?]",
-                                                    detail: "its rank is unknown; give the model a typed input")
+                throw RuntimeError.unboundDimension(
+                    value: input.name, shape: "[?]",
+                    detail: "its rank is unknown; give the model a typed input")
             }
             let bound = shape.substituting(bindings)
             guard let dims = bound.concrete else {
@@ -113,8 +117,15 @@ public final class ExecutionPlan: Sendable {
                     detail: "bind \(bound.symbols.joined(separator: ", ")) (e.g. bindings: [\"\(bound.symbols[0])\": 1])")
             }
             guard input.type.elementType.byteSize != nil else {
-                throw RuntimeError.unboundDimension(value: input.name, shape: shape.description,
-                                                    detail: "\(input.type.elementType) inputs are not supported by the runtime")
+                throw RuntimeError.unboundDimension(
+                    value: input.name, shape: shape.description,
+                    detail: "\(input.type.elementType) inputs are not supported by the runtime")
+            }
+            guard let count = Shape.checkedProduct(dims),
+                case let (bytes, overflow) = count.multipliedReportingOverflow(by: input.type.elementType.byteSize ?? 1),
+                !overflow, bytes <= GraphPlanner.maxValueBytes
+            else {
+                throw RuntimeError.unboundDimension(value: input.name, shape: "\(dims)", detail: "the bound input is too large")
             }
             result[input.name] = ValueType(input.type.elementType, dims)
         }

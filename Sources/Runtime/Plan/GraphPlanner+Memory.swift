@@ -44,7 +44,7 @@ extension GraphPlanner {
     static func aliases(_ step: PendingStep) -> Bool {
         let n = step.node
         guard n.domain.isEmpty, aliasingOps.contains(n.opType), n.fusedActivation == nil, let first = n.outputs.first, !first.isEmpty,
-              n.input(0) != nil
+            n.input(0) != nil
         else { return false }
         return !n.outputs.dropFirst().contains { !$0.isEmpty }
     }
@@ -119,16 +119,22 @@ extension GraphPlanner {
         var program: [ProgramStep] = []
         for (s, step) in steps.enumerated() where !skipped.contains(s) {
             let names = step.node.inputs
+            // Every input must have a home before a kernel may hold on to it.
+            if let lost = names.first(where: { !$0.isEmpty && buffers[$0] == nil && constant(of: $0) == nil && outer[$0] == nil }) {
+                throw RuntimeError.invalidModel("node '\(step.node.name)' reads '\(lost)', which has no buffer in graph '\(graph.name)'")
+            }
             let outputs = step.outputs.indices.map { k in
-                let name = k < step.node.outputs.count && !step.node.outputs[k].isEmpty ? step.node.outputs[k] : "\(step.node.name)#output\(k)"
+                let name =
+                    k < step.node.outputs.count && !step.node.outputs[k].isEmpty ? step.node.outputs[k] : "\(step.node.name)#output\(k)"
                 return buffers[name] ?? .none
             }
             var scope: [String: Buffer] = [:]
             if !step.node.subgraphs.isEmpty {
                 for name in step.reads { scope[name] = resolve(name) }
             }
-            let kb = KernelBuffers(resolve: { i in i < names.count && !names[i].isEmpty ? resolve(names[i]) : nil }, outputs: outputs,
-                                   workspace: buffers["\(step.node.name)#workspace"] ?? .none, scope: scope)
+            let kb = KernelBuffers(
+                resolve: { i in i < names.count && !names[i].isEmpty ? resolve(names[i]) : nil }, outputs: outputs,
+                workspace: buffers["\(step.node.name)#workspace"] ?? .none, scope: scope)
             program.append(ProgramStep(kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType))
         }
         var inputs: [BoundaryValue] = []

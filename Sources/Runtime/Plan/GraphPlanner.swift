@@ -35,9 +35,11 @@ final class GraphPlanner {
     /// No single value or workspace may exceed this (a corrupt shape must not reach malloc).
     static let maxValueBytes = 1 << 34
 
-    init(graph: Graph, arenaIndex: Int, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool,
-         arenaCounter: ArenaCounter, inputTypes: [String: ValueType], outerTypes: [String: ValueType] = [:],
-         outerConstants: [String: Tensor] = [:]) {
+    init(
+        graph: Graph, arenaIndex: Int, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool,
+        arenaCounter: ArenaCounter, inputTypes: [String: ValueType], outerTypes: [String: ValueType] = [:],
+        outerConstants: [String: Tensor] = [:]
+    ) {
         self.graph = graph
         self.arenaIndex = arenaIndex
         self.registry = registry
@@ -73,8 +75,10 @@ final class GraphPlanner {
             return
         }
         guard let fn = registry.lookup(node.domain, node.opType) else {
-            problems.append(.init(node: node.name, opType: node.qualifiedOpType,
-                                  detail: "op is not supported by the fp32 runtime (see docs/runtime.md for the op table)"))
+            problems.append(
+                .init(
+                    node: node.name, opType: node.qualifiedOpType,
+                    detail: "op is not supported by the fp32 runtime (see docs/runtime.md for the op table)"))
             poison(node)
             return
         }
@@ -87,8 +91,10 @@ final class GraphPlanner {
                 continue
             }
             guard let t = type(of: name) else {
-                problems.append(.init(node: node.name, opType: node.qualifiedOpType,
-                                      detail: "reads '\(name)', which no graph input, initializer or earlier node defines"))
+                problems.append(
+                    .init(
+                        node: node.name, opType: node.qualifiedOpType,
+                        detail: "reads '\(name)', which no graph input, initializer or earlier node defines"))
                 poison(node)
                 return
             }
@@ -101,12 +107,14 @@ final class GraphPlanner {
             let scopeTypes = outerTypes.merging(types) { _, inner in inner }
             let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
             subplanner = { [registry, kernels, pool, arenaCounter] g in
-                try SubgraphProgram.plan(g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
-                                         outerTypes: scopeTypes, outerConstants: scopeConstants)
+                try SubgraphProgram.plan(
+                    g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
+                    outerTypes: scopeTypes, outerConstants: scopeConstants)
             }
         }
-        let ctx = NodePlanContext(node: node, inputTypes: inputTypes, constants: inputConstants, kernels: kernels,
-                                  pool: pool, subgraphPlanner: subplanner)
+        let ctx = NodePlanContext(
+            node: node, inputTypes: inputTypes, constants: inputConstants, kernels: kernels,
+            pool: pool, subgraphPlanner: subplanner)
         do {
             let planned = try fn(ctx)
             switch planned {
@@ -119,16 +127,17 @@ final class GraphPlanner {
                 }
                 for (k, t) in outs.enumerated() {
                     guard let count = Shape.checkedProduct(t.shape),
-                          case let (bytes, overflow) = count.multipliedReportingOverflow(by: t.elementType.byteSize ?? 1),
-                          !overflow, bytes <= Self.maxValueBytes
+                        case let (bytes, overflow) = count.multipliedReportingOverflow(by: t.elementType.byteSize ?? 1),
+                        !overflow, bytes <= Self.maxValueBytes
                     else { throw ctx.fail("output \(k) would be \(t) — larger than \(Self.maxValueBytes) bytes") }
                 }
                 guard ws >= 0, ws <= Self.maxValueBytes else { throw ctx.fail("needs \(ws) bytes of workspace") }
                 let make = Self.withFusedActivation(node, make)
                 let allConstant = used.allSatisfy { constant(of: $0) != nil }
                 if allConstant, node.subgraphs.isEmpty, outs.reduce(0, { $0 + $1.byteCount }) <= Self.maxFoldBytes {
-                    let values = try ConstantFolder.run(node: node, inputs: inputConstants, outputs: outs,
-                                                        workspaceBytes: ws, make: make)
+                    let values = try ConstantFolder.run(
+                        node: node, inputs: inputConstants, outputs: outs,
+                        workspaceBytes: ws, make: make)
                     try record(node, constants: values)
                 } else {
                     for (name, t) in zip(node.outputs, outs) where !name.isEmpty { types[name] = t }
@@ -148,8 +157,11 @@ final class GraphPlanner {
 
     private func record(_ node: Node, constants values: [Tensor]) throws {
         guard values.count >= node.outputs.filter({ !$0.isEmpty }).count else {
-            throw RuntimeError.planFailed([.init(node: node.name, opType: node.qualifiedOpType,
-                                                 detail: "produced \(values.count) values for \(node.outputs.count) outputs")])
+            throw RuntimeError.planFailed([
+                .init(
+                    node: node.name, opType: node.qualifiedOpType,
+                    detail: "produced \(values.count) values for \(node.outputs.count) outputs")
+            ])
         }
         for (name, t) in zip(node.outputs, values) where !name.isEmpty {
             constants[name] = t

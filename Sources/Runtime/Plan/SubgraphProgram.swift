@@ -8,19 +8,23 @@ final class SubgraphProgram: @unchecked Sendable {
 
     init(planner: GraphPlanner) { self.planner = planner }
 
-    static func plan(_ graph: Graph, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool, arenaCounter: ArenaCounter,
-                     outerTypes: [String: ValueType], outerConstants: [String: Tensor]) throws -> SubgraphProgram {
+    static func plan(
+        _ graph: Graph, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool, arenaCounter: ArenaCounter,
+        outerTypes: [String: ValueType], outerConstants: [String: Tensor]
+    ) throws -> SubgraphProgram {
         guard graph.inputs.isEmpty else {
             throw RuntimeError.invalidModel("subgraph '\(graph.name)' has inputs; only input-less bodies (If branches) are supported")
         }
-        let planner = GraphPlanner(graph: graph, arenaIndex: arenaCounter.next(), registry: registry, kernels: kernels,
-                                   pool: pool, arenaCounter: arenaCounter, inputTypes: [:], outerTypes: outerTypes,
-                                   outerConstants: outerConstants)
+        let planner = GraphPlanner(
+            graph: graph, arenaIndex: arenaCounter.next(), registry: registry, kernels: kernels,
+            pool: pool, arenaCounter: arenaCounter, inputTypes: [:], outerTypes: outerTypes,
+            outerConstants: outerConstants)
         planner.planNodes()
         if !planner.problems.isEmpty {
-            throw RuntimeError.planFailed(planner.problems.map {
-                .init(node: "\(graph.name)/\($0.node)", opType: $0.opType, detail: $0.detail)
-            })
+            throw RuntimeError.planFailed(
+                planner.problems.map {
+                    .init(node: "\(graph.name)/\($0.node)", opType: $0.opType, detail: $0.detail)
+                })
         }
         return SubgraphProgram(planner: planner)
     }
