@@ -27,8 +27,9 @@ final class QDQFusionTests: XCTestCase {
             Node(name: "dq3", opType: "DequantizeLinear", inputs: ["flatq", "rs", "yz"], outputs: ["flatf"]),
             Node(name: "softmax", opType: "Softmax", inputs: ["flatf"], outputs: ["y"]),
         ]
-        return Graph(nodes: nodes, inputs: [ValueInfo("x", TensorType(.uint8, Shape([.fixed(1), .fixed(2), .fixed(2), .fixed(2)])))],
-                     outputs: [ValueInfo("y", TensorType(.float32, nil))], initializers: i)
+        return Graph(
+            nodes: nodes, inputs: [ValueInfo("x", TensorType(.uint8, Shape([.fixed(1), .fixed(2), .fixed(2), .fixed(2)])))],
+            outputs: [ValueInfo("y", TensorType(.float32, nil))], initializers: i)
     }
 
     func testConvWithReluBecomesQLinearConvWithAClamp() throws {
@@ -56,7 +57,8 @@ final class QDQFusionTests: XCTestCase {
         let conv = try XCTUnwrap(g.nodes.first { $0.opType == "QLinearConv" })
         let bias = try XCTUnwrap(g.initializers[conv.inputs[8]]?.int32s)
         XCTAssertEqual(bias, [20, -40], "b·0.25 / (0.5·0.25)")
-        XCTAssertEqual(g.nodes.map(\.opType), ["QLinearConv", "DequantizeLinear", "Reshape", "QuantizeLinear", "DequantizeLinear", "Softmax"])
+        XCTAssertEqual(
+            g.nodes.map(\.opType), ["QLinearConv", "DequantizeLinear", "Reshape", "QuantizeLinear", "DequantizeLinear", "Softmax"])
     }
 
     func testNonClampActivationAndFloatWeightsAreLeftAlone() throws {

@@ -60,10 +60,13 @@ final class QConvMatMulTests: XCTestCase {
             "ws": tf(ws.map(Float.init), cs.perChannel ? [cs.m] : []), "ys": tf([Float(ys)]), "yz": zpTensor(yz, cs.yType),
             "b": ts32(bias, [cs.m]),
         ]
-        let node = Node(name: "qconv", opType: "QLinearConv", inputs: ["x", "xs", "xz", "w", "ws", "", "ys", "yz", "b"], outputs: ["y"],
-                        attributes: ["strides": .ints([cs.stride, cs.stride]), "pads": .ints([cs.pad, cs.pad, cs.pad, cs.pad]),
-                                     "dilations": .ints([cs.dilation, cs.dilation]), "group": .int(cs.group)],
-                        fusedActivation: cs.relu ? .relu : nil)
+        let node = Node(
+            name: "qconv", opType: "QLinearConv", inputs: ["x", "xs", "xz", "w", "ws", "", "ys", "yz", "b"], outputs: ["y"],
+            attributes: [
+                "strides": .ints([cs.stride, cs.stride]), "pads": .ints([cs.pad, cs.pad, cs.pad, cs.pad]),
+                "dilations": .ints([cs.dilation, cs.dilation]), "group": .int(cs.group),
+            ],
+            fusedActivation: cs.relu ? .relu : nil)
         let xt = cs.xType == .uint8 ? tu8(x, [cs.n, cs.c, cs.h, cs.w]) : ts8(x.map { Int8(bitPattern: $0) }, [cs.n, cs.c, cs.h, cs.w])
         let expected = expectedConv(cs, x: x, w: w, bias: bias, xs: xs, xz: xz, ws: ws.map { Double(Float($0)) }, ys: ys, yz: yz)
         for path in runnableInt8Paths() {
@@ -101,14 +104,16 @@ final class QConvMatMulTests: XCTestCase {
                 for j in 0..<n {
                     var acc: Int64 = withBias ? Int64(bias[j]) : 0
                     for kk in 0..<k { acc += (Int64(a[r * k + kk]) - 120) * Int64(b[kk * n + j]) }
-                    out.append(Contract.requant(acc, alpha * Double(Float(0.03)) * Double(ws[j]) / Double(Float(0.1)), zp: 130, lo: 0, hi: 255))
+                    out.append(
+                        Contract.requant(acc, alpha * Double(Float(0.03)) * Double(ws[j]) / Double(Float(0.1)), zp: 130, lo: 0, hi: 255))
                 }
             }
             return out
         }
         let mm = Node(name: "mm", opType: "QLinearMatMul", inputs: ["a", "as", "az", "b", "ws", "", "ys", "yz"], outputs: ["y"])
-        let gemm = Node(name: "g", opType: "QGemm", domain: "com.microsoft", inputs: ["a", "as", "az", "bt", "ws", "", "c", "ys", "yz"],
-                        outputs: ["y"], attributes: ["transB": .int(1), "alpha": .float(0.5)])
+        let gemm = Node(
+            name: "g", opType: "QGemm", domain: "com.microsoft", inputs: ["a", "as", "az", "bt", "ws", "", "c", "ys", "yz"],
+            outputs: ["y"], attributes: ["transB": .int(1), "alpha": .float(0.5)])
         for path in runnableInt8Paths() {
             let y1 = try runGraph([mm], inputs: [("a", tu8(a, [rows, k]))], constants: consts, outputs: ["y"], kernels: path)["y"]
             XCTAssertEqual(byteValues(y1), expected(withBias: false, alpha: 1), "QLinearMatMul on \(path)")
@@ -119,8 +124,10 @@ final class QConvMatMulTests: XCTestCase {
 
     func testAsymmetricWeightsAreRefusedWithTheReason() {
         let node = Node(name: "mm", opType: "QLinearMatMul", inputs: ["a", "as", "az", "b", "ws", "", "ys", "yz"], outputs: ["y"])
-        let consts: [String: Tensor] = ["as": tf([0.1]), "az": tu8([0], []), "b": ts8([-128, 3], [2, 1]), "ws": tf([0.1]),
-                                        "ys": tf([0.1]), "yz": tu8([0], [])]
+        let consts: [String: Tensor] = [
+            "as": tf([0.1]), "az": tu8([0], []), "b": ts8([-128, 3], [2, 1]), "ws": tf([0.1]),
+            "ys": tf([0.1]), "yz": tu8([0], []),
+        ]
         XCTAssertThrowsError(try runGraph([node], inputs: [("a", tu8([1, 2], [1, 2]))], constants: consts, outputs: ["y"])) { e in
             XCTAssertTrue("\(e)".contains("symmetric"), "\(e)")
             XCTAssertTrue("\(e)".contains("'b'"), "\(e)")

@@ -59,16 +59,20 @@ final class QDigitsCNNTests: XCTestCase {
                 g.initializers["\(wName)_q"] = ts8(q, w.shape)
                 g.initializers["\(wName)_s"] = tf(ws, [m])
                 g.initializers["\(wName)_z"] = ts8([Int8](repeating: 0, count: m), [m])
-                nodes.append(Node(name: "\(wName)_DQ", opType: "DequantizeLinear", inputs: ["\(wName)_q", "\(wName)_s", "\(wName)_z"],
-                                  outputs: ["\(wName)_dq"], attributes: ["axis": .int(0)]))
+                nodes.append(
+                    Node(
+                        name: "\(wName)_DQ", opType: "DequantizeLinear", inputs: ["\(wName)_q", "\(wName)_s", "\(wName)_z"],
+                        outputs: ["\(wName)_dq"], attributes: ["axis": .int(0)]))
                 node.inputs[1] = "\(wName)_dq"
                 if let bName = node.input(2), let bf = g.initializers[bName]?.floats {
                     let sx = scales[node.inputs[0].replacingOccurrences(of: "_dq", with: "")] ?? 1
                     let bs = ws.map { $0 * sx }
                     g.initializers["\(bName)_q"] = ts32(bf.indices.map { Int32((bf[$0] / bs[$0]).rounded()) }, [m])
                     g.initializers["\(bName)_s"] = tf(bs, [m])
-                    nodes.append(Node(name: "\(bName)_DQ", opType: "DequantizeLinear", inputs: ["\(bName)_q", "\(bName)_s"],
-                                      outputs: ["\(bName)_dq"], attributes: ["axis": .int(0)]))
+                    nodes.append(
+                        Node(
+                            name: "\(bName)_DQ", opType: "DequantizeLinear", inputs: ["\(bName)_q", "\(bName)_s"],
+                            outputs: ["\(bName)_dq"], attributes: ["axis": .int(0)]))
                     node.inputs[2] = "\(bName)_dq"
                 }
             }
@@ -149,10 +153,13 @@ final class QDigitsCNNTests: XCTestCase {
         for name in packed.keys { device.initializers[name] = nil }
         let batch = try x.sliced(4)
         let expected = try coordinator.makeSession().run(inputs: ["input": batch])[built.quantizedLogits]
-        let plan = try ExecutionPlan(graph: device, bindings: ["N": 4], options: .init(kernels: paths[paths.count - 1], packedWeights: packed))
+        let plan = try ExecutionPlan(
+            graph: device, bindings: ["N": 4], options: .init(kernels: paths[paths.count - 1], packedWeights: packed))
         XCTAssertEqual(try plan.makeSession().run(inputs: ["input": batch])[built.quantizedLogits]?.uint8s, expected?.uint8s)
         if paths.count > 1 {
-            XCTAssertThrowsError(try ExecutionPlan(graph: device, bindings: ["N": 4], options: .init(kernels: paths[0], packedWeights: packed))) { e in
+            XCTAssertThrowsError(
+                try ExecutionPlan(graph: device, bindings: ["N": 4], options: .init(kernels: paths[0], packedWeights: packed))
+            ) { e in
                 XCTAssertTrue("\(e)".contains("layout") && "\(e)".contains("reference"), "\(e)")
             }
         }

@@ -25,19 +25,20 @@ final class QFixtureTests: XCTestCase {
     static func entries() throws -> [Entry] {
         let data = try Data(contentsOf: Fixtures.url("manifest.json"))
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any], let q = root["quantized"] as? [String: Any],
-              let models = q["models"] as? [[String: Any]]
+            let models = q["models"] as? [[String: Any]]
         else { throw XCTSkip("manifest.json has no quantized models (merge wip/qfixtures)") }
         return models.compactMap { m in
             guard let name = m["name"] as? String, let model = m["model"] as? String, let inputs = m["inputs"] as? [String: String],
-                  let refs = m["references"] as? [String: [String: String]], let tol = m["tolerance"] as? [String: Any]
+                let refs = m["references"] as? [String: [String: String]], let tol = m["tolerance"] as? [String: Any]
             else { return nil }
             let steps = ((tol["step"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? NSNumber)?.doubleValue }
             let acc = m["accuracy"] as? [String: Any]
-            return Entry(name: name, model: model, inputs: inputs, references: refs, steps: steps,
-                         minFraction: (tol["min_fraction"] as? NSNumber)?.doubleValue ?? 0.999,
-                         atol: (tol["atol"] as? NSNumber)?.doubleValue, rtol: (tol["rtol"] as? NSNumber)?.doubleValue,
-                         exact: tol["exact_outputs"] as? [String] ?? [], labels: acc?["labels"] as? String,
-                         ortAccuracy: (acc?["test_ort_noopt"] as? NSNumber)?.doubleValue)
+            return Entry(
+                name: name, model: model, inputs: inputs, references: refs, steps: steps,
+                minFraction: (tol["min_fraction"] as? NSNumber)?.doubleValue ?? 0.999,
+                atol: (tol["atol"] as? NSNumber)?.doubleValue, rtol: (tol["rtol"] as? NSNumber)?.doubleValue,
+                exact: tol["exact_outputs"] as? [String] ?? [], labels: acc?["labels"] as? String,
+                ortAccuracy: (acc?["test_ort_noopt"] as? NSNumber)?.doubleValue)
         }
     }
 

@@ -27,8 +27,10 @@ enum Contract {
         return min(max(zp + q, lo), hi)
     }
 
-    static func add(_ a: Int64, _ za: Int64, _ sa: Double, _ b: Int64, _ zb: Int64, _ sb: Double, zy: Int64, sy: Double,
-                    lo: Int64, hi: Int64) -> Int64 {
+    static func add(
+        _ a: Int64, _ za: Int64, _ sa: Double, _ b: Int64, _ zb: Int64, _ sb: Double, zy: Int64, sy: Double,
+        lo: Int64, hi: Int64
+    ) -> Int64 {
         let s = 2 * max(sa, sb)
         let (ma, sha) = multiplier(sa / s), (mb, shb) = multiplier(sb / s)
         let a2 = roundShift((a - za) * (1 << 20) * ma, 31 + sha), b2 = roundShift((b - zb) * (1 << 20) * mb, 31 + shb)
@@ -51,17 +53,22 @@ extension SeededRandom {
 func runnableInt8Paths() -> [KernelPath] {
     ["reference", "avx2", "avx512vnni", "neon", "neondot"].compactMap { name in
         let path: KernelPath = name == "reference" ? .reference : .named(name)
-        guard let plan = try? ExecutionPlan(graph: Graph(), options: .init(kernels: path)), plan.int8KernelPathName == name else { return nil }
+        guard let plan = try? ExecutionPlan(graph: Graph(), options: .init(kernels: path)), plan.int8KernelPathName == name else {
+            return nil
+        }
         return path
     }
 }
 
 /// Runs a graph of `nodes` with graph inputs `inputs` and constants `constants`; returns the
 /// named outputs.
-func runGraph(_ nodes: [Node], inputs: [(String, Tensor)], constants: [String: Tensor], outputs: [String],
-              kernels: KernelPath = .automatic, packed: [String: PackedWeight] = [:]) throws -> [String: Tensor] {
-    let graph = Graph(nodes: nodes, inputs: inputs.map { ValueInfo($0.0, $0.1.tensorType) },
-                      outputs: outputs.map { ValueInfo($0, TensorType(.float32, nil)) }, initializers: constants)
+func runGraph(
+    _ nodes: [Node], inputs: [(String, Tensor)], constants: [String: Tensor], outputs: [String],
+    kernels: KernelPath = .automatic, packed: [String: PackedWeight] = [:]
+) throws -> [String: Tensor] {
+    let graph = Graph(
+        nodes: nodes, inputs: inputs.map { ValueInfo($0.0, $0.1.tensorType) },
+        outputs: outputs.map { ValueInfo($0, TensorType(.float32, nil)) }, initializers: constants)
     let plan = try ExecutionPlan(graph: graph, options: .init(kernels: kernels, packedWeights: packed))
     return try plan.makeSession().run(inputs: Dictionary(uniqueKeysWithValues: inputs))
 }

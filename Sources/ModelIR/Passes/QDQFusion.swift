@@ -111,7 +111,7 @@ struct QDQFuser {
     /// constants, blocked, or of an unexpected type).
     func params(_ node: Node, valueType: ElementType?) -> QDQParams? {
         guard (node.int("block_size") ?? 0) == 0, let sName = node.input(1), let s = constantTensor(sName), let scales = s.floats,
-              s.rank <= 1, !scales.isEmpty, scales.allSatisfy({ $0.isFinite && $0 > 0 })
+            s.rank <= 1, !scales.isEmpty, scales.allSatisfy({ $0.isFinite && $0 > 0 })
         else { return nil }
         var zps = [Int64](repeating: 0, count: scales.count)
         var type = valueType
@@ -121,8 +121,9 @@ struct QDQFuser {
             zps = v.count == 1 && scales.count > 1 ? [Int64](repeating: v[0], count: scales.count) : v
         }
         guard let type, zps.count == scales.count else { return nil }
-        return QDQParams(scales: scales, zeroPoints: zps, type: type, axis: scales.count > 1 ? (node.int("axis") ?? 1) : nil,
-                         scaleName: sName, zeroPointName: node.input(2))
+        return QDQParams(
+            scales: scales, zeroPoints: zps, type: type, axis: scales.count > 1 ? (node.int("axis") ?? 1) : nil,
+            scaleName: sName, zeroPointName: node.input(2))
     }
 
     /// `value` produced by a DequantizeLinear: (the quantized input, its parameters).
@@ -130,7 +131,7 @@ struct QDQFuser {
         guard let pi = index.producer[value], !removed.contains(pi) else { return nil }
         let dq = graph.nodes[pi]
         guard dq.opType == "DequantizeLinear", dq.domain.isEmpty, let x = dq.input(0),
-              let p = params(dq, valueType: elementType(of: x))
+            let p = params(dq, valueType: elementType(of: x))
         else { return nil }
         return (x, p)
     }
@@ -166,7 +167,7 @@ struct QDQFuser {
         }
         let q = graph.nodes[r]
         guard !removed.contains(r), q.opType == "QuantizeLinear", q.domain.isEmpty, let out = q.outputs.first,
-              let p = params(q, valueType: quantizeOutputType(q)), p.isPerTensor, [.uint8, .int8].contains(p.type)
+            let p = params(q, valueType: quantizeOutputType(q)), p.isPerTensor, [.uint8, .int8].contains(p.type)
         else { return nil }
         return (r, p, out, between, act)
     }
@@ -229,7 +230,7 @@ extension QDQFuser {
     mutating func rewriteGemmLike(_ node: Node) -> Node? {
         let weightIndex = 1
         guard let x = activation(node.input(0)), let w = weight(node.input(weightIndex)), let out = node.outputs.first,
-              node.outputs.count == 1, let q = quantized(out), let act = clampActivation(node.fusedActivation, q.act)
+            node.outputs.count == 1, let q = quantized(out), let act = clampActivation(node.fusedActivation, q.act)
         else { return nil }
         // Channel count and the axis per-channel weight scales must lie on.
         let channels: Int, axis: Int
@@ -268,15 +269,20 @@ extension QDQFuser {
             if !biasName.isEmpty { inputs.append(biasName) }
             fused = Node(name: node.name, opType: "QLinearConv", inputs: inputs, outputs: [q.output], attributes: node.attributes)
         case "MatMul":
-            fused = Node(name: node.name, opType: "QLinearMatMul", inputs: [x.q, x.p.scaleName, xz, w.q, w.p.scaleName,
-                                                                             w.p.zeroPointName ?? "", q.p.scaleName, yz],
-                         outputs: [q.output])
+            fused = Node(
+                name: node.name, opType: "QLinearMatMul",
+                inputs: [
+                    x.q, x.p.scaleName, xz, w.q, w.p.scaleName,
+                    w.p.zeroPointName ?? "", q.p.scaleName, yz,
+                ],
+                outputs: [q.output])
         default:
             var attrs = node.attributes
             attrs["beta"] = nil
-            fused = Node(name: node.name, opType: "QGemm", domain: "com.microsoft",
-                         inputs: [x.q, x.p.scaleName, xz, w.q, w.p.scaleName, w.p.zeroPointName ?? "", biasName, q.p.scaleName, yz],
-                         outputs: [q.output], attributes: attrs)
+            fused = Node(
+                name: node.name, opType: "QGemm", domain: "com.microsoft",
+                inputs: [x.q, x.p.scaleName, xz, w.q, w.p.scaleName, w.p.zeroPointName ?? "", biasName, q.p.scaleName, yz],
+                outputs: [q.output], attributes: attrs)
         }
         fused.fusedActivation = act
         return fused
@@ -325,12 +331,13 @@ extension QDQFuser {
     /// Add, Mul → com.microsoft QLinearAdd / QLinearMul.
     mutating func rewriteBinary(_ node: Node) -> Node? {
         guard let a = activation(node.input(0)), let b = activation(node.input(1)), let out = node.outputs.first, let q = quantized(out),
-              let act = clampActivation(node.fusedActivation, q.act)
+            let act = clampActivation(node.fusedActivation, q.act)
         else { return nil }
         consume(q, out)
         let az = zeroPointName(a.p), bz = zeroPointName(b.p), yz = zeroPointName(q.p)
-        var fused = Node(name: node.name, opType: node.opType == "Add" ? "QLinearAdd" : "QLinearMul", domain: "com.microsoft",
-                         inputs: [a.q, a.p.scaleName, az, b.q, b.p.scaleName, bz, q.p.scaleName, yz], outputs: [q.output])
+        var fused = Node(
+            name: node.name, opType: node.opType == "Add" ? "QLinearAdd" : "QLinearMul", domain: "com.microsoft",
+            inputs: [a.q, a.p.scaleName, az, b.q, b.p.scaleName, bz, q.p.scaleName, yz], outputs: [q.output])
         fused.fusedActivation = act
         return fused
     }
@@ -351,21 +358,23 @@ extension QDQFuser {
         }
         var inputs = [q.p.scaleName, zeroPointName(q.p)]
         for x in xs { inputs += [x.q, x.p.scaleName, zeroPointName(x.p)] }
-        return Node(name: node.name, opType: "QLinearConcat", domain: "com.microsoft", inputs: inputs, outputs: [q.output],
-                    attributes: node.attributes)
+        return Node(
+            name: node.name, opType: "QLinearConcat", domain: "com.microsoft", inputs: inputs, outputs: [q.output],
+            attributes: node.attributes)
     }
 
     /// AveragePool / GlobalAveragePool → com.microsoft QLinearAveragePool / QLinearGlobalAveragePool.
     mutating func rewritePool(_ node: Node) -> Node? {
         guard let x = activation(node.input(0)), let out = node.outputs.first, node.outputs.count == 1, let q = quantized(out),
-              q.act == nil, q.p.type == x.p.type, (node.ints("dilations") ?? []).allSatisfy({ $0 == 1 })
+            q.act == nil, q.p.type == x.p.type, (node.ints("dilations") ?? []).allSatisfy({ $0 == 1 })
         else { return nil }
         consume(q, out)
         let inputs = [x.q, x.p.scaleName, zeroPointName(x.p), q.p.scaleName, zeroPointName(q.p)]
         var attrs = node.attributes
         attrs["dilations"] = nil
-        return Node(name: node.name, opType: node.opType == "AveragePool" ? "QLinearAveragePool" : "QLinearGlobalAveragePool",
-                    domain: "com.microsoft", inputs: inputs, outputs: [q.output], attributes: attrs)
+        return Node(
+            name: node.name, opType: node.opType == "AveragePool" ? "QLinearAveragePool" : "QLinearGlobalAveragePool",
+            domain: "com.microsoft", inputs: inputs, outputs: [q.output], attributes: attrs)
     }
 
     /// Table activations → QLinearSigmoid / QLinearLeakyRelu (com.microsoft) or
@@ -381,8 +390,9 @@ extension QDQFuser {
         case .sigmoid:
             return Node(name: node.name, opType: "QLinearSigmoid", domain: "com.microsoft", inputs: inputs, outputs: [q.output])
         case .leakyRelu(let alpha):
-            return Node(name: node.name, opType: "QLinearLeakyRelu", domain: "com.microsoft", inputs: inputs, outputs: [q.output],
-                        attributes: ["alpha": .float(alpha)])
+            return Node(
+                name: node.name, opType: "QLinearLeakyRelu", domain: "com.microsoft", inputs: inputs, outputs: [q.output],
+                attributes: ["alpha": .float(alpha)])
         case .hardSigmoid(let alpha, let beta):
             return lookup(node, "HardSigmoid", inputs, q.output, ["alpha": .float(alpha), "beta": .float(beta)])
         case .hardSwish: return lookup(node, "HardSwish", inputs, q.output, [:])

@@ -8,7 +8,8 @@ extension OpRegistry {
     mutating func registerQuantizedConcat() {
         register("QLinearConcat", domain: "com.microsoft") { ctx in
             guard ctx.inputCount >= 5, (ctx.inputCount - 2) % 3 == 0 else {
-                throw ctx.fail("QLinearConcat takes Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input; got \(ctx.inputCount) inputs")
+                throw ctx.fail(
+                    "QLinearConcat takes Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input; got \(ctx.inputCount) inputs")
             }
             let yType = try ctx.outputQ8Type(zeroPoint: 1, default: .uint8)
             let y = try ctx.q8Param(scale: 0, zeroPoint: 1, type: yType, "output Y")
@@ -23,8 +24,9 @@ extension OpRegistry {
                 }
                 let x = try ctx.q8Param(scale: i + 1, zeroPoint: i + 2, type: t.elementType, "input \(i)")
                 var p = flotilla_q8_rescale_params()
-                try q8Check(ctx, flotilla_q8_rescale_params_init(&p, x.cType, x.scale, x.zeroPoint, y.cType, y.scale, y.zeroPoint),
-                            "requantizing input \(i) to the output")
+                try q8Check(
+                    ctx, flotilla_q8_rescale_params_init(&p, x.cType, x.scale, x.zeroPoint, y.cType, y.scale, y.zeroPoint),
+                    "requantizing input \(i) to the output")
                 let inner = t.shape[axis...].reduce(1, *)
                 parts.append(Q8ConcatPart(input: i, inner: inner, offset: total, copy: x == y, params: p))
                 total += inner
@@ -34,8 +36,9 @@ extension OpRegistry {
             let outer = first.shape[..<axis].reduce(1, *)
             let table = ctx.kernels.q8
             return .kernel(outputs: [ValueType(yType, shape)], workspaceBytes: 0) { b in
-                Q8ConcatKernel(table: table, parts: parts, inputs: parts.map { b.input($0.input) }, outer: outer, total: total,
-                               output: b.outputs[0])
+                Q8ConcatKernel(
+                    table: table, parts: parts, inputs: parts.map { b.input($0.input) }, outer: outer, total: total,
+                    output: b.outputs[0])
             }
         }
     }

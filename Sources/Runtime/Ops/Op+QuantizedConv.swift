@@ -24,7 +24,9 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         throw ctx.fail("group \(group) must divide the input channels \(c) and output channels \(m)")
     }
     let cg = c / group, mg = m / group
-    guard wt.shape[1] == cg else { throw ctx.fail("weights \(wt.shape) need \(cg) input channels per group (input \(xt.shape), group \(group))") }
+    guard wt.shape[1] == cg else {
+        throw ctx.fail("weights \(wt.shape) need \(cg) input channels per group (input \(xt.shape), group \(group))")
+    }
     let spatialIn = Array(xt.shape[2...]), kernelShape = Array(wt.shape[2...])
     if let k = ctx.ints("kernel_shape"), k != kernelShape { throw ctx.fail("kernel_shape \(k) disagrees with the weights \(wt.shape)") }
     let win = try SpatialWindow.resolve(ctx, input: spatialIn, kernel: kernelShape)
@@ -40,8 +42,9 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     let wScales = try ctx.quantScales(4, count: nil, "weight")
     guard wScales.count == 1 || wScales.count == m else { throw ctx.fail("weight scale has \(wScales.count) values; give 1 or \(m)") }
     let wZP = try ctx.quantZeroPoints(5, count: wScales.count, type: wt.elementType, "weight")
-    let requant = try Q8Requant.make(ctx, multipliers: wScales.map { x.scale * $0 / y.scale }, output: y,
-                                     activation: ctx.node.fusedActivation)
+    let requant = try Q8Requant.make(
+        ctx, multipliers: wScales.map { x.scale * $0 / y.scale }, output: y,
+        activation: ctx.node.fusedActivation)
     let bias = try Q8Weights.bias(ctx, 8, count: m)
     let weightName = ctx.node.inputs[3]
     let k = cg * s.kh * s.kw
@@ -62,18 +65,21 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
             return p
         }
         return .kernel(outputs: [out], workspaceBytes: 0) { b in
-            Q8DepthwiseConvKernel(table: table, geometry: geo, batch: n, x: x, weights: wp, bias: bp, requant: requant,
-                                  input: b.input(0), output: b.outputs[0])
+            Q8DepthwiseConvKernel(
+                table: table, geometry: geo, batch: n, x: x, weights: wp, bias: bp, requant: requant,
+                input: b.input(0), output: b.outputs[0])
         }
     }
-    let packed = try ctx.q8PackGemm(weightName: weightName, logical: wt, groups: group, m: mg, k: k, bias: bias, x: x,
-                                    weights: symmetricWeights)
+    let packed = try ctx.q8PackGemm(
+        weightName: weightName, logical: wt, groups: group, m: mg, k: k, bias: bias, x: x,
+        weights: symmetricWeights)
     let pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
     let columns = pointwise ? 0 : (k * oh * ow + 63) / 64 * 64
     let gemmWorkspace = table.pointee.gemm_workspace_size?(oh * ow, k) ?? 0
     return .kernel(outputs: [out], workspaceBytes: columns + gemmWorkspace) { b in
-        Q8GemmConvKernel(table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
-                         x: x, pointwise: pointwise, columnBytes: columns, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
+        Q8GemmConvKernel(
+            table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
+            x: x, pointwise: pointwise, columnBytes: columns, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
     }
 }
 
@@ -89,9 +95,11 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
     let columnBytes: Int
     let input, output, workspace: Buffer
 
-    init(table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int,
-         weights: Q8GemmWeights, requant: Q8Requant, x: Q8Param, pointwise: Bool, columnBytes: Int, input: Buffer, output: Buffer,
-         workspace: Buffer) {
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int,
+        weights: Q8GemmWeights, requant: Q8Requant, x: Q8Param, pointwise: Bool, columnBytes: Int, input: Buffer, output: Buffer,
+        workspace: Buffer
+    ) {
         self.table = table
         self.geometry = geometry
         self.batch = batch
@@ -127,7 +135,9 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
                     bmat = cols
                 }
                 var rq = requant.c(from: g * mg)
-                let status = t.gemm?(mg, ohw, weights.k, weights.buffers[g], bmat, ohw, &rq, dst + (n * m + g * mg) * ohw, ohw, gemmWS) ?? FLOTILLA_Q8_PACK_MISMATCH
+                let status =
+                    t.gemm?(mg, ohw, weights.k, weights.buffers[g], bmat, ohw, &rq, dst + (n * m + g * mg) * ohw, ohw, gemmWS)
+                    ?? FLOTILLA_Q8_PACK_MISMATCH
                 guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
             }
         }
@@ -145,8 +155,10 @@ final class Q8DepthwiseConvKernel: Kernel, @unchecked Sendable {
     let requant: Q8Requant
     let input, output: Buffer
 
-    init(table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, x: Q8Param,
-         weights: UnsafeMutablePointer<Int8>, bias: UnsafeMutablePointer<Int32>?, requant: Q8Requant, input: Buffer, output: Buffer) {
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, x: Q8Param,
+        weights: UnsafeMutablePointer<Int8>, bias: UnsafeMutablePointer<Int32>?, requant: Q8Requant, input: Buffer, output: Buffer
+    ) {
         self.table = table
         self.geometry = geometry
         self.batch = batch

@@ -22,9 +22,12 @@ private func planQ8Binary(_ ctx: NodePlanContext, add: Bool) throws -> PlannedOp
     guard let shape = broadcastShapes([at.shape, bt.shape]) else { throw ctx.fail("shapes \(at.shape) and \(bt.shape) do not broadcast") }
     let (qmin, qmax) = try q8Clamp(ctx, output: y, activation: ctx.node.fusedActivation)
     var p = flotilla_q8_binary_params()
-    let status = add
-        ? flotilla_q8_add_params_init(&p, a.cType, a.scale, a.zeroPoint, b.cType, b.scale, b.zeroPoint, y.cType, y.scale, y.zeroPoint, qmin, qmax)
-        : flotilla_q8_mul_params_init(&p, a.cType, a.scale, a.zeroPoint, b.cType, b.scale, b.zeroPoint, y.cType, y.scale, y.zeroPoint, qmin, qmax)
+    let status =
+        add
+        ? flotilla_q8_add_params_init(
+            &p, a.cType, a.scale, a.zeroPoint, b.cType, b.scale, b.zeroPoint, y.cType, y.scale, y.zeroPoint, qmin, qmax)
+        : flotilla_q8_mul_params_init(
+            &p, a.cType, a.scale, a.zeroPoint, b.cType, b.scale, b.zeroPoint, y.cType, y.scale, y.zeroPoint, qmin, qmax)
     try q8Check(ctx, status, add ? "QLinearAdd parameters" : "QLinearMul parameters")
     let count = Shape.checkedProduct(shape) ?? 0
     let expandA = at.shape != shape ? ByteBroadcast(from: at.shape, to: shape) : nil
@@ -33,8 +36,9 @@ private func planQ8Binary(_ ctx: NodePlanContext, add: Bool) throws -> PlannedOp
     let table = ctx.kernels.q8
     let params = p
     return .kernel(outputs: [ValueType(y.type, shape)], workspaceBytes: aBytes + (expandB == nil ? 0 : count)) { bufs in
-        Q8BinaryKernel(table: table, add: add, params: params, count: count, expandA: expandA, expandB: expandB, aBytes: aBytes,
-                       a: bufs.input(0), b: bufs.input(3), y: bufs.outputs[0], workspace: bufs.workspace)
+        Q8BinaryKernel(
+            table: table, add: add, params: params, count: count, expandA: expandA, expandB: expandB, aBytes: aBytes,
+            a: bufs.input(0), b: bufs.input(3), y: bufs.outputs[0], workspace: bufs.workspace)
     }
 }
 
@@ -74,8 +78,10 @@ final class Q8BinaryKernel: Kernel, @unchecked Sendable {
     let aBytes: Int
     let a, b, y, workspace: Buffer
 
-    init(table: UnsafePointer<flotilla_q8_kernels>, add: Bool, params: flotilla_q8_binary_params, count: Int, expandA: ByteBroadcast?,
-         expandB: ByteBroadcast?, aBytes: Int, a: Buffer, b: Buffer, y: Buffer, workspace: Buffer) {
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, add: Bool, params: flotilla_q8_binary_params, count: Int, expandA: ByteBroadcast?,
+        expandB: ByteBroadcast?, aBytes: Int, a: Buffer, b: Buffer, y: Buffer, workspace: Buffer
+    ) {
         self.table = table
         self.add = add
         self.params = params
@@ -143,7 +149,8 @@ func buildLookupTable(_ ctx: NodePlanContext, function: String, x: Q8Param, y: Q
     case "HardSwish": f = FLOTILLA_Q8_LUT_HARD_SWISH
     case "Tanh": f = FLOTILLA_Q8_LUT_TANH
     case "Relu", "Clip":
-        let lo = function == "Relu" ? 0 : Double(ctx.float("min", -.infinity)), hi = function == "Relu" ? .infinity : Double(ctx.float("max", .infinity))
+        let lo = function == "Relu" ? 0 : Double(ctx.float("min", -.infinity)),
+            hi = function == "Relu" ? .infinity : Double(ctx.float("max", .infinity))
         let range = Q8Type.range(y.type)
         for i in 0..<256 {
             let v = x.type == .uint8 ? Int32(i) : Int32(Int8(truncatingIfNeeded: i))
@@ -170,8 +177,10 @@ final class Q8LookupKernel: Kernel, @unchecked Sendable {
     let count: Int
     let x, y: Buffer
 
-    init(lut: @escaping @convention(c) (Int, UnsafePointer<UInt8>?, UnsafePointer<UInt8>?, UnsafeMutablePointer<UInt8>?) -> Void,
-         table: UnsafeMutablePointer<UInt8>, count: Int, x: Buffer, y: Buffer) {
+    init(
+        lut: @escaping @convention(c) (Int, UnsafePointer<UInt8>?, UnsafePointer<UInt8>?, UnsafeMutablePointer<UInt8>?) -> Void,
+        table: UnsafeMutablePointer<UInt8>, count: Int, x: Buffer, y: Buffer
+    ) {
         self.lut = lut
         self.table = table
         self.count = count

@@ -27,13 +27,17 @@ extension OpRegistry {
             let outShape = Array(at.shape.dropLast()) + [n]
             let bBytes = (shared ? 1 : batch) * n * k * 2
             return .kernel(outputs: [ValueType(.int32, outShape)], workspaceBytes: bBytes + k * 2) { b in
-                MatMulIntegerKernel(a: b.input(0), b: b.input(1), aZPBuffer: runtimeZP ? b.input(2) : nil, y: b.outputs[0], workspace: b.workspace, aSigned: at.elementType == .int8,
-                                    bSigned: bt.elementType == .int8, aZP: aZP, bZP: bZP, batch: batch, sharedB: shared, rows: rows, k: k, n: n)
+                MatMulIntegerKernel(
+                    a: b.input(0), b: b.input(1), aZPBuffer: runtimeZP ? b.input(2) : nil, y: b.outputs[0], workspace: b.workspace,
+                    aSigned: at.elementType == .int8,
+                    bSigned: bt.elementType == .int8, aZP: aZP, bZP: bZP, batch: batch, sharedB: shared, rows: rows, k: k, n: n)
             }
         }
         register("ConvInteger") { ctx in
             let xt = try ctx.input(0, Q8Type.types), wt = try ctx.input(1, Q8Type.types)
-            guard xt.rank == 4 || xt.rank == 3, wt.rank == xt.rank else { throw ctx.fail("input \(xt.shape) must be NCW or NCHW with weights of the same rank") }
+            guard xt.rank == 4 || xt.rank == 3, wt.rank == xt.rank else {
+                throw ctx.fail("input \(xt.shape) must be NCW or NCHW with weights of the same rank")
+            }
             let w = try ctx.requireConstant(1, "the weights")
             let (n, c, m) = (xt.shape[0], xt.shape[1], wt.shape[0])
             let group = ctx.int("group", 1)
@@ -44,9 +48,10 @@ extension OpRegistry {
             let win = try SpatialWindow.resolve(ctx, input: spatial, kernel: Array(wt.shape[2...]))
             let s = win.as2D
             let (h, wd) = spatial.count == 1 ? (1, spatial[0]) : (spatial[0], spatial[1])
-            var geo = flotilla_f32_conv2d_geometry(channels: c / group, in_h: h, in_w: wd, kernel_h: s.kh, kernel_w: s.kw, stride_h: s.sh,
-                                                   stride_w: s.sw, dilation_h: s.dh, dilation_w: s.dw, pad_top: s.top, pad_left: s.left,
-                                                   pad_bottom: s.bottom, pad_right: s.right)
+            var geo = flotilla_f32_conv2d_geometry(
+                channels: c / group, in_h: h, in_w: wd, kernel_h: s.kh, kernel_w: s.kw, stride_h: s.sh,
+                stride_w: s.sw, dilation_h: s.dh, dilation_w: s.dw, pad_top: s.top, pad_left: s.left,
+                pad_bottom: s.bottom, pad_right: s.right)
             try checkedGeometry(ctx, geo)
             let oh = flotilla_f32_conv2d_out_h(&geo), ow = flotilla_f32_conv2d_out_w(&geo)
             let xZP = try integerZeroPoints(ctx, 2, type: xt.elementType, allowed: [1], "x")[0]
@@ -56,8 +61,9 @@ extension OpRegistry {
             let weights: [Int16] = raw.enumerated().map { i, v in Int16(v - wZP[wZP.count == 1 ? 0 : i / k]) }
             let out = [n, m] + (spatial.count == 1 ? [ow] : [oh, ow])
             return .kernel(outputs: [ValueType(.int32, out)], workspaceBytes: k * oh * ow) { b in
-                ConvIntegerKernel(table: ctx.kernels.q8, geometry: geo, batch: n, channels: c, group: group, m: m, k: k, weights: weights,
-                                  xSigned: xt.elementType == .int8, xZP: xZP, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
+                ConvIntegerKernel(
+                    table: ctx.kernels.q8, geometry: geo, batch: n, channels: c, group: group, m: m, k: k, weights: weights,
+                    xSigned: xt.elementType == .int8, xZP: xZP, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
             }
         }
     }
@@ -68,7 +74,9 @@ private func integerZeroPoints(_ ctx: NodePlanContext, _ i: Int, type: ElementTy
     guard ctx.has(i) else { return [0] }
     let t = try ctx.requireConstant(i, "\(what)_zero_point")
     guard t.elementType == type, let v = t.asInt64s, allowed.contains(v.count) else {
-        throw ctx.fail("\(what)_zero_point must be \(type) with \(allowed.map(String.init).joined(separator: " or ")) values, got \(t.elementType)\(t.shape)")
+        throw ctx.fail(
+            "\(what)_zero_point must be \(type) with \(allowed.map(String.init).joined(separator: " or ")) values, got \(t.elementType)\(t.shape)"
+        )
     }
     return v.map { Int32($0) }
 }
@@ -87,8 +95,11 @@ final class MatMulIntegerKernel: Kernel, @unchecked Sendable {
     let sharedB: Bool
     let rows, k, n: Int
 
-    init(a: Buffer, b: Buffer, aZPBuffer: Buffer?, y: Buffer, workspace: Buffer, aSigned: Bool, bSigned: Bool, aZP: [Int32], bZP: [Int32], batch: Int,
-         sharedB: Bool, rows: Int, k: Int, n: Int) {
+    init(
+        a: Buffer, b: Buffer, aZPBuffer: Buffer?, y: Buffer, workspace: Buffer, aSigned: Bool, bSigned: Bool, aZP: [Int32], bZP: [Int32],
+        batch: Int,
+        sharedB: Bool, rows: Int, k: Int, n: Int
+    ) {
         self.a = a
         self.b = b
         self.aZPBuffer = aZPBuffer
@@ -148,8 +159,10 @@ final class ConvIntegerKernel: Kernel, @unchecked Sendable {
     let xZP: Int32
     let input, output, workspace: Buffer
 
-    init(table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int, m: Int,
-         k: Int, weights: [Int16], xSigned: Bool, xZP: Int32, input: Buffer, output: Buffer, workspace: Buffer) {
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int, m: Int,
+        k: Int, weights: [Int16], xSigned: Bool, xZP: Int32, input: Buffer, output: Buffer, workspace: Buffer
+    ) {
         self.table = table
         self.geometry = geometry
         self.batch = batch

@@ -23,8 +23,9 @@ extension OpRegistry {
             let zps = try ctx.quantZeroPoints(2, count: scales.count, type: yType, "y")
             let range = Q8Type.range(yType)
             return .kernel(outputs: [ValueType(yType, xt.shape)], workspaceBytes: 0) { b in
-                QuantizeLinearKernel(x: b.input(0), y: b.outputs[0], scales: scales, zeroPoints: zps, layout: axis,
-                                     lo: Float(range.lowerBound), hi: Float(range.upperBound))
+                QuantizeLinearKernel(
+                    x: b.input(0), y: b.outputs[0], scales: scales, zeroPoints: zps, layout: axis,
+                    lo: Float(range.lowerBound), hi: Float(range.upperBound))
             }
         }
         register("DequantizeLinear") { ctx in
@@ -42,7 +43,8 @@ extension OpRegistry {
         register("DynamicQuantizeLinear") { ctx in
             let xt = try ctx.input(0, floatOnly)
             return .kernel(outputs: [ValueType(.uint8, xt.shape), ValueType(.float32, []), ValueType(.uint8, [])], workspaceBytes: 0) { b in
-                DynamicQuantizeLinearKernel(x: b.input(0), y: b.outputs[0], scale: b.outputs[1], zeroPoint: b.outputs[2], count: xt.elementCount)
+                DynamicQuantizeLinearKernel(
+                    x: b.input(0), y: b.outputs[0], scale: b.outputs[1], zeroPoint: b.outputs[2], count: xt.elementCount)
             }
         }
     }

@@ -9,8 +9,9 @@ extension OpRegistry {
         register("QLinearMatMul") { ctx in
             let at = try ctx.input(0, Q8Type.types), bt = try ctx.input(3, Q8Type.types)
             guard ctx.constant(3) != nil || ctx.pool.packedWeights.provided[ctx.node.inputs[3]] != nil else {
-                throw ctx.fail("the right-hand matrix (input 3) must be a constant weight; int8 MatMul of two run-time tensors "
-                    + "is not supported — keep that MatMul in fp32 (DequantizeLinear → MatMul → QuantizeLinear)")
+                throw ctx.fail(
+                    "the right-hand matrix (input 3) must be a constant weight; int8 MatMul of two run-time tensors "
+                        + "is not supported — keep that MatMul in fp32 (DequantizeLinear → MatMul → QuantizeLinear)")
             }
             guard bt.rank == 2, at.rank >= 1, at.shape[at.rank - 1] == bt.shape[0] else {
                 throw ctx.fail("shapes \(at.shape) × \(bt.shape) do not multiply (the weight must be 2-D K × N)")
@@ -18,8 +19,9 @@ extension OpRegistry {
             let k = bt.shape[0], n = bt.shape[1]
             let rows = at.shape.dropLast().reduce(1, *)
             let outShape = Array(at.shape.dropLast()) + [n]
-            return try planQ8MatMul(ctx, a: 0, b: 3, bScale: 4, bZP: 5, yScale: 6, yZP: 7, bias: nil, alpha: 1, transA: false,
-                                    transB: false, rows: rows, k: k, n: n, outShape: outShape)
+            return try planQ8MatMul(
+                ctx, a: 0, b: 3, bScale: 4, bZP: 5, yScale: 6, yZP: 7, bias: nil, alpha: 1, transA: false,
+                transB: false, rows: rows, k: k, n: n, outShape: outShape)
         }
         register("QGemm", domain: "com.microsoft") { ctx in
             let at = try ctx.input(0, Q8Type.types), bt = try ctx.input(3, Q8Type.types)
@@ -30,7 +32,9 @@ extension OpRegistry {
             let transA = ctx.int("transA", 0) != 0, transB = ctx.int("transB", 0) != 0
             let (rows, ka) = transA ? (at.shape[1], at.shape[0]) : (at.shape[0], at.shape[1])
             let (kb, n) = transB ? (bt.shape[1], bt.shape[0]) : (bt.shape[0], bt.shape[1])
-            guard ka == kb else { throw ctx.fail("A \(at.shape) and B \(bt.shape) do not multiply with transA=\(transA), transB=\(transB)") }
+            guard ka == kb else {
+                throw ctx.fail("A \(at.shape) and B \(bt.shape) do not multiply with transA=\(transA), transB=\(transB)")
+            }
             var bias: [Int32]?
             if ctx.has(6) {
                 let c = try ctx.requireConstant(6, "the bias C")
@@ -41,30 +45,37 @@ extension OpRegistry {
             }
             let alpha = Double(ctx.float("alpha", 1))
             guard alpha > 0 else { throw ctx.fail("alpha \(alpha) must be positive for a quantized output") }
-            return try planQ8MatMul(ctx, a: 0, b: 3, bScale: 4, bZP: 5, yScale: 7, yZP: 8, bias: bias, alpha: alpha, transA: transA,
-                                    transB: transB, rows: rows, k: ka, n: n, outShape: [rows, n])
+            return try planQ8MatMul(
+                ctx, a: 0, b: 3, bScale: 4, bZP: 5, yScale: 7, yZP: 8, bias: bias, alpha: alpha, transA: transA,
+                transB: transB, rows: rows, k: ka, n: n, outShape: [rows, n])
         }
     }
 }
 
-private func planQ8MatMul(_ ctx: NodePlanContext, a: Int, b: Int, bScale: Int, bZP: Int, yScale: Int, yZP: Int, bias: [Int32]?,
-                          alpha: Double, transA: Bool, transB: Bool, rows: Int, k: Int, n: Int, outShape: [Int]) throws -> PlannedOp {
+private func planQ8MatMul(
+    _ ctx: NodePlanContext, a: Int, b: Int, bScale: Int, bZP: Int, yScale: Int, yZP: Int, bias: [Int32]?,
+    alpha: Double, transA: Bool, transB: Bool, rows: Int, k: Int, n: Int, outShape: [Int]
+) throws -> PlannedOp {
     let at = try ctx.input(a), bt = try ctx.input(b)
     let x = try ctx.q8Param(scale: a + 1, zeroPoint: a + 2, type: at.elementType, "input A")
     let yType = try ctx.outputQ8Type(zeroPoint: yZP, default: .uint8)
     let y = try ctx.q8Param(scale: yScale, zeroPoint: yZP, type: yType, "output")
     let ws = try ctx.quantScales(bScale, count: nil, "weight")
-    guard ws.count == 1 || ws.count == n else { throw ctx.fail("weight scale has \(ws.count) values; give 1 or \(n) (one per output column)") }
+    guard ws.count == 1 || ws.count == n else {
+        throw ctx.fail("weight scale has \(ws.count) values; give 1 or \(n) (one per output column)")
+    }
     let wz = try ctx.quantZeroPoints(bZP, count: ws.count, type: bt.elementType, "weight")
-    let requant = try Q8Requant.make(ctx, multipliers: ws.map { alpha * x.scale * $0 / y.scale }, output: y,
-                                     activation: ctx.node.fusedActivation)
+    let requant = try Q8Requant.make(
+        ctx, multipliers: ws.map { alpha * x.scale * $0 / y.scale }, output: y,
+        activation: ctx.node.fusedActivation)
     let weightName = ctx.node.inputs[b]
     let packed = try ctx.q8PackGemm(weightName: weightName, logical: bt, groups: 1, m: n, k: k, bias: bias, x: x) {
         let t = try ctx.requireConstant(b, "the weights")
         // Rows of the packed matrix are output columns: B is K×N (or N×K with transB).
         let cols = bt.shape[1]
-        let sym = try Q8Weights.symmetric(ctx, t, zeroPoints: wz, channelOf: { wz.count == 1 ? 0 : (transB ? $0 / cols : $0 % cols) },
-                                          name: weightName)
+        let sym = try Q8Weights.symmetric(
+            ctx, t, zeroPoints: wz, channelOf: { wz.count == 1 ? 0 : (transB ? $0 / cols : $0 % cols) },
+            name: weightName)
         return transB ? sym : Q8Weights.transposed(sym, rows: k, cols: n)
     }
     let table = ctx.kernels.q8
@@ -72,8 +83,9 @@ private func planQ8MatMul(_ ctx: NodePlanContext, a: Int, b: Int, bScale: Int, b
     let aT = transA ? 0 : align(rows * k), cT = align(rows * n)
     let gemmWS = table.pointee.gemm_workspace_size?(rows, k) ?? 0
     return .kernel(outputs: [ValueType(yType, outShape)], workspaceBytes: aT + cT + gemmWS) { bufs in
-        Q8MatMulKernel(table: table, weights: packed, requant: requant, rows: rows, n: n, k: k, transposeA: !transA,
-                       a: bufs.input(a), y: bufs.outputs[0], workspace: bufs.workspace, aTBytes: aT, cTBytes: cT)
+        Q8MatMulKernel(
+            table: table, weights: packed, requant: requant, rows: rows, n: n, k: k, transposeA: !transA,
+            a: bufs.input(a), y: bufs.outputs[0], workspace: bufs.workspace, aTBytes: aT, cTBytes: cT)
     }
 }
 
@@ -89,8 +101,10 @@ final class Q8MatMulKernel: Kernel, @unchecked Sendable {
     let a, y, workspace: Buffer
     let aTBytes, cTBytes: Int
 
-    init(table: UnsafePointer<flotilla_q8_kernels>, weights: Q8GemmWeights, requant: Q8Requant, rows: Int, n: Int, k: Int,
-         transposeA: Bool, a: Buffer, y: Buffer, workspace: Buffer, aTBytes: Int, cTBytes: Int) {
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, weights: Q8GemmWeights, requant: Q8Requant, rows: Int, n: Int, k: Int,
+        transposeA: Bool, a: Buffer, y: Buffer, workspace: Buffer, aTBytes: Int, cTBytes: Int
+    ) {
         self.table = table
         self.weights = weights
         self.requant = requant
@@ -115,7 +129,9 @@ final class Q8MatMulKernel: Kernel, @unchecked Sendable {
         }
         let ct = ws + aTBytes
         var rq = requant.c()
-        let status = table.pointee.gemm?(n, rows, k, weights.buffers[0], bmat, rows, &rq, ct, rows, UnsafeMutableRawPointer(ct + cTBytes)) ?? FLOTILLA_Q8_PACK_MISMATCH
+        let status =
+            table.pointee.gemm?(n, rows, k, weights.buffers[0], bmat, rows, &rq, ct, rows, UnsafeMutableRawPointer(ct + cTBytes))
+            ?? FLOTILLA_Q8_PACK_MISMATCH
         guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
         transpose8(ct, rows: n, cols: rows, into: dst)
     }

@@ -14,7 +14,9 @@ private func planQ8AveragePool(_ ctx: NodePlanContext, global: Bool) throws -> P
     let xt = try ctx.input(0, Q8Type.types)
     let x = try ctx.q8Param(scale: 1, zeroPoint: 2, type: xt.elementType, "input X")
     let y = try ctx.q8Param(scale: 3, zeroPoint: 4, type: try ctx.outputQ8Type(zeroPoint: 4, default: xt.elementType), "output Y")
-    guard y.type == x.type else { throw ctx.fail("input is \(x.type) but the output zero point is \(y.type); the int8 pool keeps the type") }
+    guard y.type == x.type else {
+        throw ctx.fail("input is \(x.type) but the output zero point is \(y.type); the int8 pool keeps the type")
+    }
     guard ctx.int("channels_last", 0) == 0 else {
         throw ctx.fail("channels_last = 1 (NHWC) is not supported; the runtime runs NCHW — export with channels_last = 0")
     }
@@ -24,22 +26,25 @@ private func planQ8AveragePool(_ ctx: NodePlanContext, global: Bool) throws -> P
     var geo: flotilla_f32_conv2d_geometry
     var includePad = false
     if global {
-        geo = flotilla_f32_conv2d_geometry(channels: xt.shape[1], in_h: h, in_w: w, kernel_h: h, kernel_w: w, stride_h: 1, stride_w: 1,
-                                           dilation_h: 1, dilation_w: 1, pad_top: 0, pad_left: 0, pad_bottom: 0, pad_right: 0)
+        geo = flotilla_f32_conv2d_geometry(
+            channels: xt.shape[1], in_h: h, in_w: w, kernel_h: h, kernel_w: w, stride_h: 1, stride_w: 1,
+            dilation_h: 1, dilation_w: 1, pad_top: 0, pad_left: 0, pad_bottom: 0, pad_right: 0)
     } else {
         guard let kernel = ctx.ints("kernel_shape") else { throw ctx.fail("kernel_shape is required") }
         let win = try SpatialWindow.resolve(ctx, input: spatial, kernel: kernel)
         includePad = ctx.int("count_include_pad", 0) != 0
         let s = win.as2D
-        geo = flotilla_f32_conv2d_geometry(channels: xt.shape[1], in_h: h, in_w: w, kernel_h: s.kh, kernel_w: s.kw, stride_h: s.sh,
-                                           stride_w: s.sw, dilation_h: 1, dilation_w: 1, pad_top: s.top, pad_left: s.left,
-                                           pad_bottom: s.bottom, pad_right: s.right)
+        geo = flotilla_f32_conv2d_geometry(
+            channels: xt.shape[1], in_h: h, in_w: w, kernel_h: s.kh, kernel_w: s.kw, stride_h: s.sh,
+            stride_w: s.sw, dilation_h: 1, dilation_w: 1, pad_top: s.top, pad_left: s.left,
+            pad_bottom: s.bottom, pad_right: s.right)
         if ctx.int("ceil_mode", 0) != 0 {
             // Ceil mode = extra end padding that reaches one more window; with
             // count_include_pad that padding would be counted, which ONNX Runtime does not do.
             let outs = spatial.indices.map { win.outputSize($0, input: spatial[$0], ceilMode: true) }
             let (oh, ow) = outs.count == 1 ? (1, outs[0]) : (outs[0], outs[1])
-            let needH = max(0, (oh - 1) * s.sh + s.kh - (h + s.top + s.bottom)), needW = max(0, (ow - 1) * s.sw + s.kw - (w + s.left + s.right))
+            let needH = max(0, (oh - 1) * s.sh + s.kh - (h + s.top + s.bottom)),
+                needW = max(0, (ow - 1) * s.sw + s.kw - (w + s.left + s.right))
             if needH + needW > 0, includePad {
                 throw ctx.fail("ceil_mode with count_include_pad is not supported; export with ceil_mode = 0")
             }
@@ -54,9 +59,10 @@ private func planQ8AveragePool(_ ctx: NodePlanContext, global: Bool) throws -> P
     let sp = ctx.pool.allocate(bytes: taps * 4).assumingMemoryBound(to: Int32.self)
     try q8Check(ctx, flotilla_q8_avgpool_multipliers(x.scale, y.scale, taps, mp, sp), "average-pool multipliers")
     let range = Q8Type.range(y.type)
-    let params = flotilla_q8_avgpool_params(type: x.cType, x_zero_point: x.zeroPoint, y_zero_point: y.zeroPoint,
-                                            count_include_pad: includePad, multiplier: mp, shift: sp,
-                                            qmin: range.lowerBound, qmax: range.upperBound)
+    let params = flotilla_q8_avgpool_params(
+        type: x.cType, x_zero_point: x.zeroPoint, y_zero_point: y.zeroPoint,
+        count_include_pad: includePad, multiplier: mp, shift: sp,
+        qmin: range.lowerBound, qmax: range.upperBound)
     let outSpatial = global ? spatial.map { _ in 1 } : (spatial.count == 1 ? [ow] : [oh, ow])
     let n = xt.shape[0]
     let table = ctx.kernels.q8
@@ -73,8 +79,10 @@ final class Q8AveragePoolKernel: Kernel, @unchecked Sendable {
     let batch: Int
     let input, output: Buffer
 
-    init(table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, params: flotilla_q8_avgpool_params, batch: Int,
-         input: Buffer, output: Buffer) {
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, params: flotilla_q8_avgpool_params, batch: Int,
+        input: Buffer, output: Buffer
+    ) {
         self.table = table
         self.geometry = geometry
         self.params = params

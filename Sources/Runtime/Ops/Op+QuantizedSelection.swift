@@ -13,8 +13,9 @@ extension OpRegistry {
         for op in ["MaxPool", "GlobalMaxPool"] { extendToInt8(op) }
         extendToInt8("Resize") { ctx in
             guard ctx.string("mode", "nearest") == "nearest" else {
-                throw ctx.fail("int8 Resize runs in nearest mode only; linear interpolation of int8 values needs requantization — "
-                    + "keep it in fp32 (DequantizeLinear → Resize → QuantizeLinear)")
+                throw ctx.fail(
+                    "int8 Resize runs in nearest mode only; linear interpolation of int8 values needs requantization — "
+                        + "keep it in fp32 (DequantizeLinear → Resize → QuantizeLinear)")
             }
         }
     }
@@ -30,8 +31,9 @@ extension OpRegistry {
             try check(ctx)
             var types = ctx.inputTypes
             types[0] = ValueType(.float32, x.shape)
-            let inner = NodePlanContext(node: ctx.node, inputTypes: types, constants: ctx.constants, kernels: ctx.kernels, pool: ctx.pool,
-                                        subgraphPlanner: ctx.subgraphPlanner)
+            let inner = NodePlanContext(
+                node: ctx.node, inputTypes: types, constants: ctx.constants, kernels: ctx.kernels, pool: ctx.pool,
+                subgraphPlanner: ctx.subgraphPlanner)
             guard case .kernel(var outputs, let ws, let make) = try fp32(inner), let first = outputs.first else {
                 throw ctx.fail("the \(op) plan for int8 input produced no step")
             }
@@ -43,10 +45,13 @@ extension OpRegistry {
                 let fin = Buffer.arena(w.arena, offset: w.offset, bytes: x.elementCount * 4)
                 let fout = Buffer.arena(w.arena, offset: w.offset + inBytes, bytes: first.elementCount * 4)
                 let rest = Buffer.arena(w.arena, offset: w.offset + inBytes + outBytes, bytes: ws)
-                let innerKernel = try make(KernelBuffers(resolve: { i in i == 0 ? fin : b.optionalInput(i) },
-                                                         outputs: [fout] + b.outputs.dropFirst(), workspace: rest))
-                return WidenedByteKernel(inner: innerKernel, signed: signed, input: b.input(0), output: b.outputs[0], floatIn: fin,
-                                         floatOut: fout, inCount: x.elementCount, outCount: first.elementCount)
+                let innerKernel = try make(
+                    KernelBuffers(
+                        resolve: { i in i == 0 ? fin : b.optionalInput(i) },
+                        outputs: [fout] + b.outputs.dropFirst(), workspace: rest))
+                return WidenedByteKernel(
+                    inner: innerKernel, signed: signed, input: b.input(0), output: b.outputs[0], floatIn: fin,
+                    floatOut: fout, inCount: x.elementCount, outCount: first.elementCount)
             }
         }
     }

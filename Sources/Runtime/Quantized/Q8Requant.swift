@@ -18,8 +18,9 @@ struct Q8Requant: @unchecked Sendable {
     /// The C struct for output channels starting at `first` (a group's slice).
     func c(from first: Int = 0) -> flotilla_q8_requant {
         let o = perChannel ? first : 0
-        return flotilla_q8_requant(multiplier: multipliers + o, shift: shifts + o, per_channel: perChannel,
-                                   type: output.cType, zero_point: output.zeroPoint, qmin: qmin, qmax: qmax)
+        return flotilla_q8_requant(
+            multiplier: multipliers + o, shift: shifts + o, per_channel: perChannel,
+            type: output.cType, zero_point: output.zeroPoint, qmin: qmin, qmax: qmax)
     }
 
     /// Requantization for real multipliers `m` (s_x·s_w[c]/s_y), one per channel or one.
@@ -29,8 +30,9 @@ struct Q8Requant: @unchecked Sendable {
         let sp = ctx.pool.allocate(bytes: m.count * 4).assumingMemoryBound(to: Int32.self)
         for (c, v) in m.enumerated() {
             var mult: Int32 = 0, shift: Int32 = 0
-            try q8Check(ctx, flotilla_q8_quantize_multiplier(v, &mult, &shift),
-                        "output channel \(c): the real multiplier \(v) (input scale × weight scale / output scale) cannot be requantized")
+            try q8Check(
+                ctx, flotilla_q8_quantize_multiplier(v, &mult, &shift),
+                "output channel \(c): the real multiplier \(v) (input scale × weight scale / output scale) cannot be requantized")
             mp[c] = mult
             sp[c] = shift
         }
@@ -52,11 +54,13 @@ func q8Clamp(_ ctx: NodePlanContext, output: Q8Param, activation: Activation?) t
         lo = Double(a)
         hi = Double(b)
     case let other?:
-        throw ctx.fail("fused activation \(other) cannot be applied by an int8 op (only Relu and Clip become its output clamp); "
-            + "run it as a separate quantized lookup op")
+        throw ctx.fail(
+            "fused activation \(other) cannot be applied by an int8 op (only Relu and Clip become its output clamp); "
+                + "run it as a separate quantized lookup op")
     }
     var qmin: Int32 = 0, qmax: Int32 = 0
-    try q8Check(ctx, flotilla_q8_clamp_range(output.cType, output.scale, output.zeroPoint, lo, hi, &qmin, &qmax),
-                "the output clamp of \(activation.map { "\($0)" } ?? "the output type")")
+    try q8Check(
+        ctx, flotilla_q8_clamp_range(output.cType, output.scale, output.zeroPoint, lo, hi, &qmin, &qmax),
+        "the output clamp of \(activation.map { "\($0)" } ?? "the output type")")
     return (qmin, qmax)
 }

@@ -42,7 +42,9 @@ extension NodePlanContext {
             throw fail("\(what) scale must be a float32 scalar or 1-D tensor, got \(t.elementType)\(t.shape)")
         }
         if let count, f.count != count {
-            throw fail("\(what) scale has \(f.count) values; this op needs \(count == 1 ? "one (per-tensor)" : "\(count) (one per channel) or one")")
+            throw fail(
+                "\(what) scale has \(f.count) values; this op needs \(count == 1 ? "one (per-tensor)" : "\(count) (one per channel) or one")"
+            )
         }
         if let bad = f.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
             throw fail("\(what) scale[\(bad)] = \(f[bad]) is not a positive finite number")
@@ -55,7 +57,8 @@ extension NodePlanContext {
         guard has(i) else { return [Int32](repeating: 0, count: count) }
         let t = try requireConstant(i, "\(what) zero point")
         guard t.elementType == type, let v = t.asInt64s, t.rank <= 1 else {
-            throw fail("\(what) zero point must be a \(type) scalar or 1-D tensor like the value it belongs to, got \(t.elementType)\(t.shape)")
+            throw fail(
+                "\(what) zero point must be a \(type) scalar or 1-D tensor like the value it belongs to, got \(t.elementType)\(t.shape)")
         }
         if v.count == 1, count > 1 { return [Int32](repeating: Int32(truncatingIfNeeded: v[0]), count: count) }
         guard v.count == count else { throw fail("\(what) has \(v.count) zero points for \(count) scales") }

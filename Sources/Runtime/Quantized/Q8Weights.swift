@@ -7,7 +7,9 @@ enum Q8Weights {
     /// applies to every element whose `channelOf(index)` is c. Weights that still fall outside
     /// [-127, 127] (an asymmetric int8 tensor using -128, a uint8 tensor with a zero point far
     /// from 128) are refused: the int8 kernels require symmetric weights.
-    static func symmetric(_ ctx: NodePlanContext, _ t: Tensor, zeroPoints zp: [Int32], channelOf: (Int) -> Int, name: String) throws -> [Int8] {
+    static func symmetric(_ ctx: NodePlanContext, _ t: Tensor, zeroPoints zp: [Int32], channelOf: (Int) -> Int, name: String) throws
+        -> [Int8]
+    {
         let raw: [Int32]
         switch t.elementType {
         case .int8: raw = (t.int8s ?? []).map(Int32.init)
@@ -18,8 +20,9 @@ enum Q8Weights {
         for i in raw.indices {
             let v = raw[i] - zp[channelOf(i)]
             guard v >= -127, v <= 127 else {
-                throw ctx.fail("weights '\(name)' element \(i) is \(raw[i]) with zero point \(zp[channelOf(i)]): \(v) is outside [-127, 127]; "
-                    + "the int8 runtime needs symmetric weights (zero point 0, no -128) — quantize weights symmetrically")
+                throw ctx.fail(
+                    "weights '\(name)' element \(i) is \(raw[i]) with zero point \(zp[channelOf(i)]): \(v) is outside [-127, 127]; "
+                        + "the int8 runtime needs symmetric weights (zero point 0, no -128) — quantize weights symmetrically")
             }
             out[i] = Int8(v)
         }
