@@ -49,6 +49,13 @@ public struct DownloadProgress: Codable, Sendable, Hashable {
     /// 1 for the first round; +1 per re-request after a stall.
     public var attempt: Int
     public var lastProgressMs: Int64
+
+    public init(storedChunks: Int, chunkCount: Int, attempt: Int, lastProgressMs: Int64) {
+        self.storedChunks = storedChunks
+        self.chunkCount = chunkCount
+        self.attempt = attempt
+        self.lastProgressMs = lastProgressMs
+    }
 }
 
 /// Where the update flow is. Every case is persisted (Codable) and resumable.

@@ -44,6 +44,13 @@ public struct TransportDigests: Codable, Sendable, Hashable {
     public var compressedSize: Int
     public var compressedSHA256: String
 
+    public init(uncompressedSize: Int, uncompressedSHA256: String, compressedSize: Int, compressedSHA256: String) {
+        self.uncompressedSize = uncompressedSize
+        self.uncompressedSHA256 = uncompressedSHA256
+        self.compressedSize = compressedSize
+        self.compressedSHA256 = compressedSHA256
+    }
+
     public init(_ digests: ArtifactTransportDigests) {
         uncompressedSize = digests.uncompressedSize
         uncompressedSHA256 = digests.uncompressedSHA256
