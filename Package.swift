@@ -143,6 +143,8 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ModelArtifactTests", dependencies: ["ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
+        .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"], swiftSettings: strictSwift),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "FleetProtocol"], swiftSettings: strictSwift),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
         .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "ModelIR", "Runtime", "ONNXImport"], swiftSettings: strictSwift),
