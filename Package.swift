@@ -71,7 +71,11 @@ let package = Package(
 
         // MARK: Layer 3 — quantizer, fleet protocol.
         .target(name: "Quantizer", dependencies: ["ModelIR", "Runtime"], swiftSettings: strictSwift),
-        .target(name: "FleetProtocol", dependencies: ["ModelArtifact"], swiftSettings: strictSwift),
+        .target(
+            name: "FleetProtocol",
+            dependencies: ["ModelArtifact", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
 
         // MARK: Layer 4 — the device agent and the coordinator.
         .target(
@@ -143,7 +147,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ModelArtifactTests", dependencies: ["ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
-        .testTarget(name: "FleetProtocolTests", dependencies: ["FleetProtocol"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "FleetProtocolTests",
+            dependencies: ["FleetProtocol", "ModelArtifact", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "FleetProtocol"], swiftSettings: strictSwift),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
