@@ -11,7 +11,16 @@ extension MosquittoBroker {
         guard let process = state.withLock({ $0.process }), process.isRunning else { return }
         process.terminate()
         let deadline = ContinuousClock.now + Self.stopTimeout
+        // mosquitto 2.0 sets its `run` flag to 1 just before entering its main loop, after the
+        // listener already accepts connections: a SIGTERM that lands in that window is
+        // forgotten. Repeating SIGTERM every half second closes the race without giving up the
+        // clean (persistence-saving) shutdown.
+        var nextTerm = ContinuousClock.now + .milliseconds(500)
         while process.isRunning {
+            if ContinuousClock.now >= nextTerm {
+                process.terminate()
+                nextTerm = ContinuousClock.now + .milliseconds(500)
+            }
             if ContinuousClock.now >= deadline || Task.isCancelled {
                 let cancelled = Task.isCancelled
                 kill()
