@@ -7,6 +7,7 @@
 // quad into its even and odd bytes (zero-extended to int16) and uses VPMADDWD, whose int32 pair
 // sums cannot overflow for these ranges (layout AVX2_WIDEN). Both are exact.
 #include "q8_internal.h"
+#include "q8_x86_requant.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -67,36 +68,6 @@ size_t flotilla_q8_gemm_workspace_size__avx2(size_t N, size_t K) {
     return flotilla_q8_pack_b_quads_size(N, K, NR);
 }
 
-// Requantizes 8 int32 lanes; returns the 8 output bytes in the low qword. AVX2 has no 64-bit
-// arithmetic shift or min/max: the rounded product is biased by 2⁶² so a logical shift is exact
-// ((p + 2ⁿ⁻¹ + 2⁶²) >> n = q + 2^(62−n), all non-negative), clamped with 64-bit compares in
-// the biased domain, and the bias is removed together with the zero point in 32-bit arithmetic.
-static inline TARGET __m128i requant8(__m256i x, int32_t mult, int32_t shift, int32_t zp,
-                                      int32_t qmin, int32_t qmax) {
-    const int n = 31 + shift;
-    const int64_t bias = (int64_t)1 << (62 - n);
-    const __m256i m = _mm256_set1_epi32(mult);
-    const __m256i rnd = _mm256_set1_epi64x((int64_t)(((uint64_t)1 << (n - 1)) + ((uint64_t)1 << 62)));
-    const __m128i cnt = _mm_cvtsi32_si128(n);
-    const __m256i lo = _mm256_set1_epi64x(qmin - zp + bias), hi = _mm256_set1_epi64x(qmax - zp + bias);
-    __m256i even = _mm256_mul_epi32(x, m);
-    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m);
-    even = _mm256_srl_epi64(_mm256_add_epi64(even, rnd), cnt);
-    odd = _mm256_srl_epi64(_mm256_add_epi64(odd, rnd), cnt);
-    even = _mm256_blendv_epi8(even, lo, _mm256_cmpgt_epi64(lo, even));
-    even = _mm256_blendv_epi8(even, hi, _mm256_cmpgt_epi64(even, hi));
-    odd = _mm256_blendv_epi8(odd, lo, _mm256_cmpgt_epi64(lo, odd));
-    odd = _mm256_blendv_epi8(odd, hi, _mm256_cmpgt_epi64(odd, hi));
-    __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    v = _mm256_add_epi32(v, _mm256_set1_epi32((int32_t)(uint32_t)((uint64_t)(int64_t)zp - (uint64_t)bias)));
-    // Byte 0 of each dword to the front of its 128-bit lane, then the two lanes' dwords together.
-    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    v = _mm256_shuffle_epi8(v, pick);
-    v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
-    return _mm256_castsi256_si128(v);
-}
-
 static inline TARGET void store8(uint8_t *dst, __m128i bytes, size_t count) {
     if (count >= 8) {
         _mm_storel_epi64((__m128i *)(void *)dst, bytes);
@@ -113,9 +84,9 @@ static inline TARGET void epilogue(__m256i acc[MR][2], const int32_t *acc_init, 
     for (size_t r = 0; r < rows; r++) {
         const __m256i init = _mm256_set1_epi32(acc_init[r]);
         uint8_t *cr = c + r * ldc;
-        store8(cr, requant8(_mm256_add_epi32(acc[r][0], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax), nr);
+        store8(cr, flotilla_q8_requant8_avx2(_mm256_add_epi32(acc[r][0], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax), nr);
         if (nr > 8) {
-            store8(cr + 8, requant8(_mm256_add_epi32(acc[r][1], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax), nr - 8);
+            store8(cr + 8, flotilla_q8_requant8_avx2(_mm256_add_epi32(acc[r][1], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax), nr - 8);
         }
     }
 }

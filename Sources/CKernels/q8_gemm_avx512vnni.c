@@ -7,6 +7,7 @@
 // VPDPBUSD per cycle on its two 256-bit pipes), 2 B loads + 8 broadcasts per 16 VPDPBUSD keep
 // the load ports under their limit, and MobileNet channel counts are multiples of 8.
 #include "q8_internal.h"
+#include "q8_x86_requant.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -38,27 +39,6 @@ size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K) {
     return flotilla_q8_pack_b_quads_size(N, K, NR);
 }
 
-// Requantizes 16 int32 lanes with one (multiplier, n) and returns their 16 output bytes.
-static inline TARGET __m128i requant16(__m512i x, int32_t mult, int32_t shift, int32_t zp,
-                                       int32_t qmin, int32_t qmax) {
-    const int n = 31 + shift;
-    const __m512i m = _mm512_set1_epi32(mult);
-    const __m512i rnd = _mm512_set1_epi64((int64_t)1 << (n - 1));
-    const __m128i cnt = _mm_cvtsi32_si128(n);
-    const __m512i lo = _mm512_set1_epi64(qmin - zp), hi = _mm512_set1_epi64(qmax - zp);
-    // VPMULDQ multiplies the sign-extended low dword of each qword: even lanes, then odd lanes.
-    __m512i even = _mm512_mul_epi32(x, m);
-    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), m);
-    even = _mm512_sra_epi64(_mm512_add_epi64(even, rnd), cnt);
-    odd = _mm512_sra_epi64(_mm512_add_epi64(odd, rnd), cnt);
-    // Clamp before adding the zero point: clamp(z + q, qmin, qmax) = z + clamp(q, qmin−z, qmax−z).
-    even = _mm512_min_epi64(_mm512_max_epi64(even, lo), hi);
-    odd = _mm512_min_epi64(_mm512_max_epi64(odd, lo), hi);
-    __m512i v = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-    v = _mm512_add_epi32(v, _mm512_set1_epi32(zp));
-    return _mm512_cvtepi32_epi8(v);  // in range already: truncation keeps the byte
-}
-
 // C[rows × nr] for one tile; a: packed weights of the tile's panel, b: quads of its columns.
 static TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
                         const int32_t *mult, const int32_t *shift, const flotilla_q8_requant *rq,
@@ -88,10 +68,10 @@ static TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int3
     for (size_t r = 0; r < rows; r++) {
         const __m512i init = _mm512_set1_epi32(acc_init[r]);
         uint8_t *cr = c + r * ldc;
-        const __m128i y0 = requant16(_mm512_add_epi32(acc[r][0], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
+        const __m128i y0 = flotilla_q8_requant16_avx512(_mm512_add_epi32(acc[r][0], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
         _mm_mask_storeu_epi8(cr, m0, y0);
         if (m1 != 0) {
-            const __m128i y1 = requant16(_mm512_add_epi32(acc[r][1], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
+            const __m128i y1 = flotilla_q8_requant16_avx512(_mm512_add_epi32(acc[r][1], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
             _mm_mask_storeu_epi8(cr + 16, m1, y1);
         }
     }

@@ -1,0 +1,91 @@
+// Shared by the x86 int8 paths (GEMM epilogues, depthwise interior): requantization of a vector
+// of int32 accumulators with one (multiplier, shift), exactly the contract's
+// clamp(z + ((acc·m + 2ⁿ⁻¹) >> n), qmin, qmax), n = 31 + shift, in 64-bit lanes.
+#ifndef FLOTILLA_Q8_X86_REQUANT_H
+#define FLOTILLA_Q8_X86_REQUANT_H
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "q8_internal.h"
+
+// 8 lanes, AVX2; the output bytes in the low qword. AVX2 has no 64-bit arithmetic shift or
+// min/max: the rounded product is biased by 2⁶² so a logical shift is exact
+// ((p + 2ⁿ⁻¹ + 2⁶²) >> n = q + 2^(62−n), all non-negative), clamped with 64-bit compares in
+// the biased domain, and the bias is removed together with the zero point in 32-bit arithmetic.
+static inline __attribute__((target("avx2,fma"))) __m128i flotilla_q8_requant8_avx2(
+    __m256i x, int32_t mult, int32_t shift, int32_t zp, int32_t qmin, int32_t qmax) {
+    const int n = 31 + shift;
+    const int64_t bias = (int64_t)1 << (62 - n);
+    const __m256i m = _mm256_set1_epi32(mult);
+    const __m256i rnd = _mm256_set1_epi64x((int64_t)(((uint64_t)1 << (n - 1)) + ((uint64_t)1 << 62)));
+    const __m128i cnt = _mm_cvtsi32_si128(n);
+    const __m256i lo = _mm256_set1_epi64x(qmin - zp + bias), hi = _mm256_set1_epi64x(qmax - zp + bias);
+    __m256i even = _mm256_mul_epi32(x, m);
+    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m);
+    even = _mm256_srl_epi64(_mm256_add_epi64(even, rnd), cnt);
+    odd = _mm256_srl_epi64(_mm256_add_epi64(odd, rnd), cnt);
+    even = _mm256_blendv_epi8(even, lo, _mm256_cmpgt_epi64(lo, even));
+    even = _mm256_blendv_epi8(even, hi, _mm256_cmpgt_epi64(even, hi));
+    odd = _mm256_blendv_epi8(odd, lo, _mm256_cmpgt_epi64(lo, odd));
+    odd = _mm256_blendv_epi8(odd, hi, _mm256_cmpgt_epi64(odd, hi));
+    __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    v = _mm256_add_epi32(v, _mm256_set1_epi32((int32_t)(uint32_t)((uint64_t)(int64_t)zp - (uint64_t)bias)));
+    // Byte 0 of each dword to the front of its 128-bit lane, then the two lanes' dwords together.
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    v = _mm256_shuffle_epi8(v, pick);
+    v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+    return _mm256_castsi256_si128(v);
+}
+
+// 16 lanes, AVX-512.
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m128i flotilla_q8_requant16_avx512(
+    __m512i x, int32_t mult, int32_t shift, int32_t zp, int32_t qmin, int32_t qmax) {
+    const int n = 31 + shift;
+    const __m512i m = _mm512_set1_epi32(mult);
+    const __m512i rnd = _mm512_set1_epi64((int64_t)1 << (n - 1));
+    const __m128i cnt = _mm_cvtsi32_si128(n);
+    const __m512i lo = _mm512_set1_epi64(qmin - zp), hi = _mm512_set1_epi64(qmax - zp);
+    // VPMULDQ multiplies the sign-extended low dword of each qword: even lanes, then odd lanes.
+    __m512i even = _mm512_mul_epi32(x, m);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), m);
+    even = _mm512_sra_epi64(_mm512_add_epi64(even, rnd), cnt);
+    odd = _mm512_sra_epi64(_mm512_add_epi64(odd, rnd), cnt);
+    // Clamp before adding the zero point: clamp(z + q, qmin, qmax) = z + clamp(q, qmin−z, qmax−z).
+    even = _mm512_min_epi64(_mm512_max_epi64(even, lo), hi);
+    odd = _mm512_min_epi64(_mm512_max_epi64(odd, lo), hi);
+    __m512i v = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    v = _mm512_add_epi32(v, _mm512_set1_epi32(zp));
+    return _mm512_cvtepi32_epi8(v);  // in range already: truncation keeps the byte
+}
+
+// Requantizes a run of n accumulators into n bytes (vector body, scalar tail).
+static inline __attribute__((target("avx2,fma"))) void flotilla_q8_requant_run_avx2(
+    const int32_t *acc, size_t n, int32_t mult, int32_t shift, const flotilla_q8_requant *rq, uint8_t *out) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(acc + i));
+        _mm_storel_epi64((__m128i *)(void *)(out + i),
+                         flotilla_q8_requant8_avx2(x, mult, shift, rq->zero_point, rq->qmin, rq->qmax));
+    }
+    for (; i < n; i++) {
+        out[i] = (uint8_t)flotilla_q8_requant_scalar(acc[i], mult, shift, rq->zero_point, rq->qmin, rq->qmax);
+    }
+}
+
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) void flotilla_q8_requant_run_avx512(
+    const int32_t *acc, size_t n, int32_t mult, int32_t shift, const flotilla_q8_requant *rq, uint8_t *out) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i x = _mm512_loadu_si512((const void *)(acc + i));
+        _mm_storeu_si128((__m128i *)(void *)(out + i),
+                         flotilla_q8_requant16_avx512(x, mult, shift, rq->zero_point, rq->qmin, rq->qmax));
+    }
+    for (; i < n; i++) {
+        out[i] = (uint8_t)flotilla_q8_requant_scalar(acc[i], mult, shift, rq->zero_point, rq->qmin, rq->qmax);
+    }
+}
+#endif
+
+#endif
