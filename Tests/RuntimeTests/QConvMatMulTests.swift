@@ -119,6 +119,19 @@ final class QConvMatMulTests: XCTestCase {
             XCTAssertEqual(byteValues(y1), expected(withBias: false, alpha: 1), "QLinearMatMul on \(path)")
             let y2 = try runGraph([gemm], inputs: [("a", tu8(a, [rows, k]))], constants: consts, outputs: ["y"], kernels: path)["y"]
             XCTAssertEqual(byteValues(y2), expected(withBias: true, alpha: Double(Float(0.5))), "QGemm on \(path)")
+            // One row (batch 1) skips both byte transposes: the first row's bytes, as 1×K, 1×1×K
+            // and, for QGemm, as a K×1 transA input.
+            let row = Array(a[0..<k])
+            let first = Array(expected(withBias: false, alpha: 1)[0..<n])
+            for shape in [[1, k], [1, 1, k]] {
+                let y = try runGraph([mm], inputs: [("a", tu8(row, shape))], constants: consts, outputs: ["y"], kernels: path)["y"]
+                XCTAssertEqual(byteValues(y), first, "QLinearMatMul \(shape) on \(path)")
+            }
+            let gemmT = Node(
+                name: "g", opType: "QGemm", domain: "com.microsoft", inputs: ["a", "as", "az", "bt", "ws", "", "c", "ys", "yz"],
+                outputs: ["y"], attributes: ["transA": .int(1), "transB": .int(1), "alpha": .float(0.5)])
+            let y3 = try runGraph([gemmT], inputs: [("a", tu8(row, [k, 1]))], constants: consts, outputs: ["y"], kernels: path)["y"]
+            XCTAssertEqual(byteValues(y3), Array(expected(withBias: true, alpha: Double(Float(0.5)))[0..<n]), "QGemm transA one row on \(path)")
         }
     }
 

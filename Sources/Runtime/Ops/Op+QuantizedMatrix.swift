@@ -80,30 +80,34 @@ private func planQ8MatMul(
     }
     let table = ctx.kernels.q8
     let align = { (v: Int) in (v + 63) / 64 * 64 }
-    let aT = transA ? 0 : align(rows * k), cT = align(rows * n)
+    // One row (batch 1): A as 1×K is already the K×1 right-hand matrix and Yᵀ (N×1) has Y's
+    // bytes, so neither transpose is needed. Same for transA with one row (K×1 as given).
+    let direct = rows == 1
+    let aT = transA || direct ? 0 : align(rows * k), cT = direct ? 0 : align(rows * n)
     let gemmWS = table.pointee.gemm_workspace_size?(rows, k) ?? 0
     return .kernel(outputs: [ValueType(yType, outShape)], workspaceBytes: aT + cT + gemmWS) { bufs in
         Q8MatMulKernel(
-            table: table, weights: packed, requant: requant, rows: rows, n: n, k: k, transposeA: !transA,
-            a: bufs.input(a), y: bufs.outputs[0], workspace: bufs.workspace, aTBytes: aT, cTBytes: cT)
+            table: table, weights: packed, requant: requant, rows: rows, n: n, k: k, transposeA: !transA && !direct,
+            direct: direct, a: bufs.input(a), y: bufs.outputs[0], workspace: bufs.workspace, aTBytes: aT, cTBytes: cT)
     }
 }
 
 /// Y (rows × N) = requant(A · B): runs Yᵀ = W · Aᵀ with W = Bᵀ packed, so A is transposed into
-/// the workspace first (unless it arrives as K × rows) and the result transposed back.
+/// the workspace first (unless it arrives as K × rows) and the result transposed back — except
+/// for one row (`direct`), where both transposes are the identity on the bytes.
 final class Q8MatMulKernel: Kernel, @unchecked Sendable {
     // Sendable proof: plan-time constants only; pointers are into the plan's constant pool.
     let table: UnsafePointer<flotilla_q8_kernels>
     let weights: Q8GemmWeights
     let requant: Q8Requant
     let rows, n, k: Int
-    let transposeA: Bool
+    let transposeA, direct: Bool
     let a, y, workspace: Buffer
     let aTBytes, cTBytes: Int
 
     init(
         table: UnsafePointer<flotilla_q8_kernels>, weights: Q8GemmWeights, requant: Q8Requant, rows: Int, n: Int, k: Int,
-        transposeA: Bool, a: Buffer, y: Buffer, workspace: Buffer, aTBytes: Int, cTBytes: Int
+        transposeA: Bool, direct: Bool, a: Buffer, y: Buffer, workspace: Buffer, aTBytes: Int, cTBytes: Int
     ) {
         self.table = table
         self.weights = weights
@@ -112,6 +116,7 @@ final class Q8MatMulKernel: Kernel, @unchecked Sendable {
         self.n = n
         self.k = k
         self.transposeA = transposeA
+        self.direct = direct
         self.a = a
         self.y = y
         self.workspace = workspace
@@ -127,13 +132,13 @@ final class Q8MatMulKernel: Kernel, @unchecked Sendable {
             bmat = ws
             transpose8(src, rows: rows, cols: k, into: ws)
         }
-        let ct = ws + aTBytes
+        let ct = direct ? dst : ws + aTBytes
         var rq = requant.c()
         let status =
-            table.pointee.gemm?(n, rows, k, weights.buffers[0], bmat, rows, &rq, ct, rows, UnsafeMutableRawPointer(ct + cTBytes))
+            table.pointee.gemm?(n, rows, k, weights.buffers[0], bmat, rows, &rq, ct, rows, UnsafeMutableRawPointer(ws + aTBytes + cTBytes))
             ?? FLOTILLA_Q8_PACK_MISMATCH
         guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
-        transpose8(ct, rows: n, cols: rows, into: dst)
+        if !direct { transpose8(ct, rows: n, cols: rows, into: dst) }
     }
 }
 
