@@ -105,15 +105,16 @@ static inline __attribute__((always_inline, unused)) void padded_fill(const flot
             if (n > 0) memcpy(sub + g->pad_left, src, n);
             continue;
         }
-        // Column c = pad_left + ix goes to phase c mod s_w, index c / s_w: counted, not divided.
+        // Column c = pad_left + ix goes to phase c mod s_w, index c / s_w. One phase at a time:
+        // sequential stores from a strided read, no division or branch per byte.
         const size_t n = g->pad_left >= l->cols ? 0 : (g->in_w < l->cols - g->pad_left ? g->in_w : l->cols - g->pad_left);
-        size_t phase = g->pad_left % sw, idx = g->pad_left / sw;
-        for (size_t ix = 0; ix < n; ix++) {
-            sub[phase * l->sub_size + idx] = src[ix];
-            if (++phase == sw) {
-                phase = 0;
-                idx++;
-            }
+        for (size_t phase = 0; phase < sw; phase++) {
+            const size_t ix0 = (phase + sw - g->pad_left % sw) % sw;  // first ix with (pad_left + ix) mod s_w = phase
+            if (ix0 >= n) continue;
+            uint8_t *d = sub + phase * l->sub_size + (g->pad_left + ix0) / sw;
+            const uint8_t *sp = src + ix0;
+            const size_t count = (n - ix0 + sw - 1) / sw;
+            for (size_t j = 0; j < count; j++) d[j] = sp[j * sw];
         }
     }
 }
