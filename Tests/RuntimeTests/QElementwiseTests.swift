@@ -23,6 +23,26 @@ final class QElementwiseTests: XCTestCase {
         XCTAssertEqual(d?.floats, [-5, 6, 122.5, 0])
     }
 
+    /// QuantizeLinear against ONNX's formula written with `rounded(.toNearestOrEven)`: ties,
+    /// values past ±2²² and the type range, ±∞ and NaN (→ the zero point), both types.
+    func testQuantizeLinearRoundsAndSaturatesLikeTheFormula() throws {
+        var rng = SeededRandom(41)
+        var x: [Float] = [.nan, .infinity, -.infinity, 1e30, -1e30, 4_194_303.5, -4_194_304.5, 8_388_609, 0.5, 1.5, 2.5, -0.5, -1.5]
+        x += (0..<2000).map { i in Float(Int(rng.next() % 2001) - 1000) / (i % 2 == 0 ? 2 : 7) }
+        for (type, z) in [(ElementType.uint8, Float(131)), (.int8, Float(-7))] {
+            let (lo, hi): (Float, Float) = type == .uint8 ? (0, 255) : (-128, 127)
+            let s: Float = 0.75
+            let expected = x.map { v -> Int64 in
+                let q = (v / s).rounded(.toNearestOrEven) + z
+                return Int64(q.isNaN ? z : min(max(q, lo), hi))
+            }
+            let zt = type == .uint8 ? tu8([UInt8(z)], []) : ts8([Int8(z)], [])
+            let q = Node(name: "q", opType: "QuantizeLinear", inputs: ["x", "s", "z"], outputs: ["y"])
+            let y = try runGraph([q], inputs: [("x", tf(x, [x.count]))], constants: ["s": tf([s]), "z": zt], outputs: ["y"])["y"]
+            XCTAssertEqual(byteValues(y), expected, "\(type)")
+        }
+    }
+
     func testAddAndMulWithBroadcastingFollowTheContract() throws {
         var rng = SeededRandom(11)
         let a = rng.bytes(2 * 3 * 4), b = rng.bytes(4)
