@@ -47,4 +47,7 @@ done
 
 "$BIN" cpu > "$OUT/cpu.txt" 2>&1 || true
 python3 benchmarks/int8/report.py "$OUT" $MODELS | tee "$OUT/table.md"
-echo "(per-node int8 profiles: $OUT/<model>.int8.profile.txt)"
+# `--profile` times the nodes of the graph before QDQFusion (it runs inside the plan), so these
+# profiles show QuantizeLinear/DequantizeLinear and fp32 ops, not the fused int8 steps; use
+# `perf record -e cpu-clock` on `flotilla bench` for the fused plan (docs/benchmarks.md).
+echo "(unfused per-node profiles: $OUT/<model>.int8.profile.txt; see docs/benchmarks.md for why)"
