@@ -8,8 +8,13 @@ public struct RuntimeConstantEvaluator: ConstantEvaluator {
 
     public init(kernels: KernelPath = .automatic) { self.kernels = kernels }
 
+    static let quantizationBorders: Set<String> = ["QuantizeLinear", "DequantizeLinear"]
+
     public func evaluate(_ node: Node, inputs: [Tensor?]) throws -> [Tensor]? {
         guard node.subgraphs.isEmpty, OpRegistry.standard.lookup(node.domain, node.opType) != nil else { return nil }
+        // A DequantizeLinear of int8 weights is part of a QDQ pattern the runtime fuses into an
+        // int8 op at plan time; folding it to fp32 here would lose the quantized model.
+        if node.domain.isEmpty, Self.quantizationBorders.contains(node.opType) { return nil }
         if inputs.contains(where: { $0?.elementType == .string }) { return nil }
         // A one-node graph whose inputs are initializers: the planner folds it at plan time.
         var graph = Graph(name: "evaluate:\(node.name)", nodes: [node])

@@ -184,8 +184,8 @@ extension ShapeInferenceRegistry {
         return TensorType(t.elementType, Shape(dims))
     }
 
-    static func gemm(_ ctx: inout InferenceContext) throws -> Shape? {
-        guard let a = ctx.shape(0), let b = ctx.shape(1) else { return nil }
+    static func gemm(_ ctx: inout InferenceContext, a ia: Int = 0, b ib: Int = 1, c ic: Int = 2) throws -> Shape? {
+        guard let a = ctx.shape(ia), let b = ctx.shape(ib) else { return nil }
         guard a.rank == 2, b.rank == 2 else { throw ctx.mismatch("Gemm needs 2-D A and B, got \(a) and \(b)") }
         let transA = (ctx.node.int("transA") ?? 0) != 0
         let transB = (ctx.node.int("transB") ?? 0) != 0
@@ -195,7 +195,7 @@ extension ShapeInferenceRegistry {
             throw ctx.mismatch("inner dimensions differ: A \(a)\(transA ? "ᵀ" : "") has K=\(x), B \(b)\(transB ? "ᵀ" : "") has K=\(y)")
         }
         let out = Shape([m, n])
-        if let c = ctx.shape(2) { _ = try Broadcasting.shape([out, c], &ctx) }
+        if let c = ctx.shape(ic) { _ = try Broadcasting.shape([out, c], &ctx) }
         return out
     }
 

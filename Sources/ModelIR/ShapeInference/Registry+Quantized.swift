@@ -82,7 +82,8 @@ extension ShapeInferenceRegistry {
             return [t]
         }
         register("QGemm", domain: Self.microsoft) { ctx in
-            let shape = try Self.gemm(&ctx)
+            // A, a_scale, a_zero_point, B, b_scale, b_zero_point, C, y_scale, y_zero_point.
+            let shape = try Self.gemm(&ctx, a: 0, b: 3, c: 6)
             guard ctx.hasInput(7) else { return [TensorType(.float32, shape)] }
             let q = try Self.quantParameters(&ctx, scale: 7, zeroPoint: 8, axis: nil, rank: nil)
             return [TensorType(ctx.elementType(8) ?? ctx.elementType(0) ?? .uint8, shape, quantization: q)]

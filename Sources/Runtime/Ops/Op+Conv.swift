@@ -216,5 +216,5 @@ final class DepthwiseConvKernel: Kernel, @unchecked Sendable {
 }
 
 extension KernelTable {
-    init(_ table: UnsafePointer<flotilla_f32_kernels>) { self.table = table }
+    init(_ table: UnsafePointer<flotilla_f32_kernels>) { self.init(table, q8: flotilla_q8_kernels_get()) }
 }

@@ -80,6 +80,7 @@ struct OpRegistry: Sendable {
         r.registerResize()
         r.registerConvTranspose()
         r.registerRecurrent()
+        r.registerQuantized()
         return r
     }()
 }

@@ -8,6 +8,12 @@ final class ConstantPool: @unchecked Sendable {
     // exist because sessions retain the plan.
     private var blocks: [UnsafeMutableRawPointer] = []
     private(set) var totalBytes = 0
+    /// Pre-packed int8 weights the plan was given, and those it packed itself.
+    let packedWeights: PackedWeightStore
+
+    init(packedWeights: [String: PackedWeight] = [:]) {
+        self.packedWeights = PackedWeightStore(provided: packedWeights)
+    }
 
     /// Zero-filled aligned memory of `bytes` (at least 1 byte, so the pointer is unique).
     func allocate(bytes: Int) -> UnsafeMutableRawPointer {

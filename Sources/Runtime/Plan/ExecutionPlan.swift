@@ -12,10 +12,14 @@ public final class ExecutionPlan: Sendable {
         public var kernels: KernelPath = .automatic
         /// Planning fails if a session would need more arena memory than this.
         public var maxArenaBytes: Int = 1 << 34
+        /// Pre-packed int8 weights by the initializer name they replace (an artifact's
+        /// `packedWeights`); their layout must belong to this plan's int8 kernel path.
+        public var packedWeights: [String: PackedWeight] = [:]
 
-        public init(kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34) {
+        public init(kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34, packedWeights: [String: PackedWeight] = [:]) {
             self.kernels = kernels
             self.maxArenaBytes = maxArenaBytes
+            self.packedWeights = packedWeights
         }
     }
 
@@ -32,6 +36,11 @@ public final class ExecutionPlan: Sendable {
     public let constantBytes: Int
     /// The kernel path in use ("reference", "avx2", "avx512").
     public let kernelPathName: String
+    /// The int8 kernel path in use ("reference", "avx2", "avx512vnni", "neon", "neondot").
+    public let int8KernelPathName: String
+    /// The int8 weights this plan packed itself, by initializer name: what an artifact for a
+    /// device on the same int8 path carries so the device skips packing.
+    public var packedWeights: [String: PackedWeight] { pool.packedWeights.made }
     /// Number of executed steps (nodes not folded at plan time).
     public var stepCount: Int { program.steps.count }
     /// The main graph's memory plan (buffer names, sizes, lifetimes, offsets).
@@ -53,8 +62,13 @@ public final class ExecutionPlan: Sendable {
                 "kernel path '\(options.kernels)' is unknown or this CPU cannot run it; "
                     + "use .automatic, .reference, or one of avx2/avx512 on a CPU that has it")
         }
+        // QDQ patterns become int8 ops here, so every producer of a QDQ model gets the int8
+        // kernels (docs/int8-runtime.md); QOperator and fp32 graphs pass through unchanged.
+        var graph = graph
+        QDQFusion(externalConstants: options.packedWeights.mapValues { TensorType($0.elementType, Shape($0.shape)) }).fuse(&graph)
+        do { try graph.sortTopologically() } catch { throw RuntimeError.invalidModel("\(error)") }
         let inputTypes = try Self.bindInputs(graph, bindings)
-        let pool = ConstantPool()
+        let pool = ConstantPool(packedWeights: options.packedWeights)
         let counter = ArenaCounter()
         let planner = GraphPlanner(
             graph: graph, arenaIndex: counter.next(), registry: .standard, kernels: kernels,
@@ -77,6 +91,7 @@ public final class ExecutionPlan: Sendable {
         arenaSizes = counter.sizes
         constantBytes = pool.totalBytes
         kernelPathName = kernels.name
+        int8KernelPathName = kernels.int8Name
     }
 
     /// A new session (its own arena) for running this plan on one thread at a time.

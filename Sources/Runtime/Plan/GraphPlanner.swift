@@ -53,6 +53,8 @@ final class GraphPlanner {
             constants[name] = t
             types[name] = ValueType(t.elementType, t.shape)
         }
+        // Pre-packed weights are constants only their int8 op can read (docs/int8-runtime.md).
+        for (name, w) in pool.packedWeights.provided where types[name] == nil { types[name] = ValueType(w.elementType, w.shape) }
     }
 
     func type(of name: String) -> ValueType? { types[name] ?? outerTypes[name] }
@@ -173,12 +175,16 @@ final class GraphPlanner {
 
     /// Ops that apply `node.fusedActivation` inside their kernel (the GEMM clamp or their own
     /// epilogue); any other op gets a post-pass over output 0.
-    static let fusingOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
+    /// Keyed by `qualifiedOpType`; the int8 ops turn Relu/Clip into their output clamp.
+    static let fusingOps: Set<String> = [
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "QLinearConv", "QLinearMatMul", "com.microsoft:QGemm",
+        "com.microsoft:QLinearAdd", "com.microsoft:QLinearMul",
+    ]
 
     static func withFusedActivation(_ node: Node, _ make: @escaping (KernelBuffers) throws -> any Kernel)
         -> (KernelBuffers) throws -> any Kernel
     {
-        guard let act = node.fusedActivation, !(node.domain.isEmpty && fusingOps.contains(node.opType)) else { return make }
+        guard let act = node.fusedActivation, !fusingOps.contains(node.qualifiedOpType) else { return make }
         return { buffers in
             ActivationPostKernel(inner: try make(buffers), activation: act, output: buffers.outputs[0])
         }

@@ -24,6 +24,8 @@ public enum KernelPath: Sendable, Hashable, CustomStringConvertible {
 struct KernelTable: @unchecked Sendable {
     // Sendable proof: the tables are static, immutable C structs for the process lifetime.
     let table: UnsafePointer<flotilla_f32_kernels>
+    /// The int8 table of the same path (see `Quantized/Q8KernelChoice.swift` for the pairing).
+    let q8: UnsafePointer<flotilla_q8_kernels>
 
     init?(_ path: KernelPath) {
         switch path {
@@ -32,9 +34,16 @@ struct KernelTable: @unchecked Sendable {
             guard let t = flotilla_f32_kernels_named("reference") else { return nil }
             table = t
         case .named(let n):
-            guard let t = flotilla_f32_kernels_named(n) else { return nil }
+            guard let t = flotilla_f32_kernels_named(n) ?? flotilla_f32_kernels_named(Self.f32Name(forInt8: n)) else { return nil }
             table = t
         }
+        guard let q = Self.int8Table(path) else { return nil }
+        q8 = q
+    }
+
+    init(_ table: UnsafePointer<flotilla_f32_kernels>, q8: UnsafePointer<flotilla_q8_kernels>) {
+        self.table = table
+        self.q8 = q8
     }
 
     var name: String { String(cString: table.pointee.name) }

@@ -1,0 +1,178 @@
+internal import CKernels
+import ModelIR
+
+/// QLinearConv (NCHW, NCW as H = 1): depthwise (group = C = M) through `dwconv`, everything else
+/// as one packed int8 GEMM per image and group over the im2col matrix (padded with the input
+/// zero point) or, for an unpadded unstrided 1×1 conv, over the input itself.
+extension OpRegistry {
+    mutating func registerQuantizedConv() {
+        register("QLinearConv") { ctx in try planQLinearConv(ctx) }
+    }
+}
+
+private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
+    let xt = try ctx.input(0, Q8Type.types)
+    let wt = try ctx.input(3, Q8Type.types)
+    let x = try ctx.q8Param(scale: 1, zeroPoint: 2, type: xt.elementType, "input x")
+    let yType = try ctx.outputQ8Type(zeroPoint: 7, default: .uint8)
+    let y = try ctx.q8Param(scale: 6, zeroPoint: 7, type: yType, "output y")
+    guard xt.rank == 3 || xt.rank == 4 else { throw ctx.fail("input \(xt.shape) must be NCW or NCHW (rank 3 or 4)") }
+    guard wt.rank == xt.rank else { throw ctx.fail("weights \(wt.shape) must have the input's rank \(xt.rank)") }
+    let (n, c, m) = (xt.shape[0], xt.shape[1], wt.shape[0])
+    let group = ctx.int("group", 1)
+    guard group > 0, c % group == 0, m % group == 0 else {
+        throw ctx.fail("group \(group) must divide the input channels \(c) and output channels \(m)")
+    }
+    let cg = c / group, mg = m / group
+    guard wt.shape[1] == cg else { throw ctx.fail("weights \(wt.shape) need \(cg) input channels per group (input \(xt.shape), group \(group))") }
+    let spatialIn = Array(xt.shape[2...]), kernelShape = Array(wt.shape[2...])
+    if let k = ctx.ints("kernel_shape"), k != kernelShape { throw ctx.fail("kernel_shape \(k) disagrees with the weights \(wt.shape)") }
+    let win = try SpatialWindow.resolve(ctx, input: spatialIn, kernel: kernelShape)
+    let s = win.as2D
+    let (h, w) = spatialIn.count == 1 ? (1, spatialIn[0]) : (spatialIn[0], spatialIn[1])
+    var geo = flotilla_f32_conv2d_geometry(
+        channels: cg, in_h: h, in_w: w, kernel_h: s.kh, kernel_w: s.kw, stride_h: s.sh, stride_w: s.sw,
+        dilation_h: s.dh, dilation_w: s.dw, pad_top: s.top, pad_left: s.left, pad_bottom: s.bottom, pad_right: s.right)
+    try checkedGeometry(ctx, geo)
+    let oh = flotilla_f32_conv2d_out_h(&geo), ow = flotilla_f32_conv2d_out_w(&geo)
+    let out = ValueType(yType, [n, m] + (spatialIn.count == 1 ? [ow] : [oh, ow]))
+
+    let wScales = try ctx.quantScales(4, count: nil, "weight")
+    guard wScales.count == 1 || wScales.count == m else { throw ctx.fail("weight scale has \(wScales.count) values; give 1 or \(m)") }
+    let wZP = try ctx.quantZeroPoints(5, count: wScales.count, type: wt.elementType, "weight")
+    let requant = try Q8Requant.make(ctx, multipliers: wScales.map { x.scale * $0 / y.scale }, output: y,
+                                     activation: ctx.node.fusedActivation)
+    let bias = try Q8Weights.bias(ctx, 8, count: m)
+    let weightName = ctx.node.inputs[3]
+    let k = cg * s.kh * s.kw
+    let symmetricWeights = {
+        let t = try ctx.requireConstant(3, "the weights")
+        return try Q8Weights.symmetric(ctx, t, zeroPoints: wZP, channelOf: { wZP.count == 1 ? 0 : $0 / k }, name: weightName)
+    }
+    let table = ctx.kernels.q8
+
+    if group == c, m == c, ctx.pool.packedWeights.provided[weightName] == nil {
+        geo.channels = c
+        let wv = try symmetricWeights()
+        let wp = ctx.pool.allocate(bytes: wv.count).assumingMemoryBound(to: Int8.self)
+        wv.withUnsafeBufferPointer { src in src.baseAddress.map { wp.update(from: $0, count: wv.count) } }
+        let bp = bias.map { b in
+            let p = ctx.pool.allocate(bytes: b.count * 4).assumingMemoryBound(to: Int32.self)
+            b.withUnsafeBufferPointer { src in src.baseAddress.map { p.update(from: $0, count: b.count) } }
+            return p
+        }
+        return .kernel(outputs: [out], workspaceBytes: 0) { b in
+            Q8DepthwiseConvKernel(table: table, geometry: geo, batch: n, x: x, weights: wp, bias: bp, requant: requant,
+                                  input: b.input(0), output: b.outputs[0])
+        }
+    }
+    let packed = try ctx.q8PackGemm(weightName: weightName, logical: wt, groups: group, m: mg, k: k, bias: bias, x: x,
+                                    weights: symmetricWeights)
+    let pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
+    let columns = pointwise ? 0 : (k * oh * ow + 63) / 64 * 64
+    let gemmWorkspace = table.pointee.gemm_workspace_size?(oh * ow, k) ?? 0
+    return .kernel(outputs: [out], workspaceBytes: columns + gemmWorkspace) { b in
+        Q8GemmConvKernel(table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
+                         x: x, pointwise: pointwise, columnBytes: columns, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
+    }
+}
+
+final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
+    // Sendable proof: plan-time constants only; pointers are into the plan's constant pool.
+    let table: UnsafePointer<flotilla_q8_kernels>
+    let geometry: flotilla_f32_conv2d_geometry
+    let batch, channels, group: Int
+    let weights: Q8GemmWeights
+    let requant: Q8Requant
+    let x: Q8Param
+    let pointwise: Bool
+    let columnBytes: Int
+    let input, output, workspace: Buffer
+
+    init(table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int,
+         weights: Q8GemmWeights, requant: Q8Requant, x: Q8Param, pointwise: Bool, columnBytes: Int, input: Buffer, output: Buffer,
+         workspace: Buffer) {
+        self.table = table
+        self.geometry = geometry
+        self.batch = batch
+        self.channels = channels
+        self.group = group
+        self.weights = weights
+        self.requant = requant
+        self.x = x
+        self.pointwise = pointwise
+        self.columnBytes = columnBytes
+        self.input = input
+        self.output = output
+        self.workspace = workspace
+    }
+
+    func execute(_ memory: Memory) throws {
+        var geo = geometry
+        let t = table.pointee
+        let hw = geometry.in_h * geometry.in_w
+        let ohw = flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
+        let src = memory.typed(input, UInt8.self), dst = memory.typed(output, UInt8.self)
+        let ws = memory.typed(workspace, UInt8.self)
+        let cols = ws, gemmWS = UnsafeMutableRawPointer(ws + columnBytes)
+        let cg = channels / group, mg = weights.m, m = mg * group
+        for n in 0..<batch {
+            for g in 0..<group {
+                let image = src + (n * channels + g * cg) * hw
+                let bmat: UnsafeMutablePointer<UInt8>
+                if pointwise {
+                    bmat = image
+                } else {
+                    t.im2col?(&geo, image, x.zeroPointByte, cols)
+                    bmat = cols
+                }
+                var rq = requant.c(from: g * mg)
+                let status = t.gemm?(mg, ohw, weights.k, weights.buffers[g], bmat, ohw, &rq, dst + (n * m + g * mg) * ohw, ohw, gemmWS) ?? FLOTILLA_Q8_PACK_MISMATCH
+                guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
+            }
+        }
+    }
+}
+
+final class Q8DepthwiseConvKernel: Kernel, @unchecked Sendable {
+    // Sendable proof: plan-time constants only; pointers are into the plan's constant pool.
+    let table: UnsafePointer<flotilla_q8_kernels>
+    let geometry: flotilla_f32_conv2d_geometry
+    let batch: Int
+    let x: Q8Param
+    let weights: UnsafeMutablePointer<Int8>
+    let bias: UnsafeMutablePointer<Int32>?
+    let requant: Q8Requant
+    let input, output: Buffer
+
+    init(table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, x: Q8Param,
+         weights: UnsafeMutablePointer<Int8>, bias: UnsafeMutablePointer<Int32>?, requant: Q8Requant, input: Buffer, output: Buffer) {
+        self.table = table
+        self.geometry = geometry
+        self.batch = batch
+        self.x = x
+        self.weights = weights
+        self.bias = bias
+        self.requant = requant
+        self.input = input
+        self.output = output
+    }
+
+    func execute(_ memory: Memory) throws {
+        var geo = geometry
+        let chw = geometry.channels * geometry.in_h * geometry.in_w
+        let cohw = geometry.channels * flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
+        var p = flotilla_q8_dwconv_params(x_type: x.cType, x_zero_point: x.zeroPoint, weights: weights, bias: bias, requant: requant.c())
+        let src = memory.typed(input, UInt8.self), dst = memory.typed(output, UInt8.self)
+        for n in 0..<batch { table.pointee.dwconv?(&geo, &p, src + n * chw, dst + n * cohw) }
+    }
+}
+
+/// A GEMM refused its packed weights at run time (cannot happen for weights this plan packed or
+/// checked; kept so a corrupted constant pool is an error, not garbage output).
+struct Q8KernelFailure: Error, CustomStringConvertible {
+    let status: flotilla_q8_status
+    var description: String {
+        "int8 kernel refused its input: " + (flotilla_q8_status_message(status).map { String(cString: $0) } ?? "status \(status.rawValue)")
+    }
+}
