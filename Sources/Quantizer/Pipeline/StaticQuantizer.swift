@@ -14,9 +14,10 @@ public struct StaticQuantizer: Sendable {
     public var calibrator: HardwareClass.CalibratorKind
     /// Node names to leave in fp32 whatever the class runs (accuracy-aware fallback).
     public var keepFP32: Set<String>
-    /// Run the class's recipes (CLE, bias correction) when its weights are per tensor. Per
-    /// channel weights already absorb the channel-range spread CLE fixes, so they skip them.
-    public var applyRecipes: Bool
+    /// Recipes to run before choosing parameters, in the profile's order. Default: the
+    /// profile's recipes when its weights are per tensor, none when per channel (per-channel
+    /// scales already absorb the channel-range spread CLE fixes; tuning may still try them).
+    public var recipes: [HardwareClass.Recipe]
     /// Conv/Gemm/MatMul layers with fewer weights than this stay fp32: their GEMM is so small
     /// that quantizing the input and requantizing the output costs more than int8 saves.
     /// A rule of thumb, not a measurement per class (docs/quantization.md).
@@ -24,12 +25,12 @@ public struct StaticQuantizer: Sendable {
 
     public init(
         profile: HardwareClass, calibrator: HardwareClass.CalibratorKind? = nil, keepFP32: Set<String> = [],
-        applyRecipes: Bool = true, minimumWeightElements: Int = 64
+        recipes: [HardwareClass.Recipe]? = nil, minimumWeightElements: Int = 64
     ) {
         self.profile = profile
         self.calibrator = calibrator ?? profile.calibrators.first ?? .minmax
         self.keepFP32 = keepFP32
-        self.applyRecipes = applyRecipes
+        self.recipes = recipes ?? (profile.weightGranularity == .perTensor ? profile.recipes : [])
         self.minimumWeightElements = minimumWeightElements
     }
 
@@ -48,18 +49,18 @@ public struct StaticQuantizer: Sendable {
     ) throws -> QuantizedModel {
         var graph = model.graph
         var warnings: [String] = []
-        var recipes: [String] = []
-        if applyRecipes && profile.weightGranularity == .perTensor {
-            if profile.recipes.contains(.crossLayerEqualization) {
+        var applied: [String] = []
+        for recipe in recipes {
+            switch recipe {
+            case .crossLayerEqualization:
                 let r = try CrossLayerEqualization(clipPolicy: .skip).run(on: &graph)
-                recipes.append("crossLayerEqualization")
+                applied.append(recipe.rawValue)
                 if !r.skipped.isEmpty {
                     warnings.append("CLE skipped \(r.skipped.count) Conv pairs joined by Clip (ReLU6 is not scale-equivariant)")
                 }
-            }
-            if profile.recipes.contains(.biasCorrection) {
+            case .biasCorrection:
                 _ = try BiasCorrection(for: profile).run(on: &graph, data: calibration)
-                recipes.append("biasCorrection")
+                applied.append(recipe.rawValue)
             }
         }
         let selection = select(graph)
@@ -88,7 +89,7 @@ public struct StaticQuantizer: Sendable {
         var out = model
         out.graph = emitter.graph
         return QuantizedModel(
-            model: out, hardwareClass: profile.name, calibrator: calibrator, recipesApplied: recipes,
+            model: out, hardwareClass: profile.name, calibrator: calibrator, recipesApplied: applied,
             activationParameters: parameters.filter { activations.contains($0.key) },
             quantizedValues: emitter.quantizedNames, int8Nodes: selection.int8Nodes(graph),
             fp32Layers: selection.fp32, warnings: warnings)
