@@ -37,4 +37,19 @@ public struct EvaluationResult: Sendable, Codable, Hashable {
     public var layerSQNR: [LayerSQNR]
     public var sizes: ModelSizes?
     public var latency: Latency?
+
+    public init(
+        samples: Int, fp32Accuracy: Double, int8Accuracy: Double, dropPoints: Double, agreement: Double, meanCosine: Double,
+        layerSQNR: [LayerSQNR] = [], sizes: ModelSizes? = nil, latency: Latency? = nil
+    ) {
+        self.samples = samples
+        self.fp32Accuracy = fp32Accuracy
+        self.int8Accuracy = int8Accuracy
+        self.dropPoints = dropPoints
+        self.agreement = agreement
+        self.meanCosine = meanCosine
+        self.layerSQNR = layerSQNR
+        self.sizes = sizes
+        self.latency = latency
+    }
 }
