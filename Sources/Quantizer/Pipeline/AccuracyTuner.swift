@@ -64,6 +64,7 @@ public struct AccuracyTuner: Sendable {
     public func tune(
         _ fp32: Model, calibration: some Sequence<Result<[String: Tensor], QuantizerError>>, evaluation: EvaluationSet
     ) throws -> Outcome {
+        if QDQInputModel.isQuantized(fp32.graph) { return try acceptQuantized(fp32, evaluation: evaluation) }
         let clock = ContinuousClock(), start = clock.now
         var outOfTime: Bool { clock.now - start > timeBudget }
         let reference = try evaluator.reference(fp32, data: evaluation)
@@ -122,6 +123,21 @@ public struct AccuracyTuner: Sendable {
         }
         let full = try evaluator.evaluate(winner.model, fp32: fp32, reference: reference, data: evaluation)
         return Outcome(model: winner.model, result: full, budgetMet: winner.met, trials: trials, stoppedByTime: stoppedByTime)
+    }
+}
+
+extension AccuracyTuner {
+    /// A model that is already QDQ keeps its scales: one candidate, measured against its fp32
+    /// equivalent (weights dequantized, activation Q/DQ removed). No fallback is tried.
+    func acceptQuantized(_ model: Model, evaluation: EvaluationSet) throws -> Outcome {
+        let q = try QDQInputModel.accept(model, for: profile)
+        let fp32 = try QDQInputModel.fp32Equivalent(model)
+        let reference = try evaluator.reference(fp32, data: evaluation)
+        let r = try evaluator.evaluate(q, fp32: fp32, reference: reference, data: evaluation)
+        let met = budget.isMet(by: r)
+        progress?("\(profile.name): input model already quantized: kept its scales, int8 top-1 \(pct(r.int8Accuracy)), drop \(fmt(r.dropPoints)) pt")
+        let trial = Trial(description: "input model's own scales", int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement, budgetMet: met)
+        return Outcome(model: q, result: r, budgetMet: met, trials: [trial], stoppedByTime: false)
     }
 }
 

@@ -42,11 +42,14 @@ public struct StaticQuantizer: Sendable {
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "MaxPool",
     ]
 
-    /// Quantizes `model`. `calibration` must be re-iterable (CalibrationData and arrays are):
+    /// Quantizes `model`; a model that already holds QuantizeLinear/DequantizeLinear is validated
+    /// and returned with its own scales (`QDQInputModel`). `calibration` must be re-iterable (CalibrationData and arrays are):
     /// bias correction reads it once more before calibration.
     public func quantize(
         _ model: Model, calibration: some Sequence<Result<[String: Tensor], QuantizerError>>
     ) throws -> QuantizedModel {
+        // Already quantized (QAT, ONNX Runtime QDQ): keep its scales, check it against the class.
+        if QDQInputModel.isQuantized(model.graph) { return try QDQInputModel.accept(model, for: profile) }
         var graph = model.graph
         var warnings: [String] = []
         var applied: [String] = []
