@@ -141,6 +141,19 @@ extension AccuracyTuner {
     }
 }
 
+extension AccuracyTuner {
+    /// Dynamic quantization (no calibration data): one candidate, evaluated; the budget is
+    /// checked but no fallback is searched.
+    public func tuneDynamic(_ fp32: Model, evaluation: EvaluationSet) throws -> Outcome {
+        let q = try DynamicQuantizer(profile: profile).quantize(fp32)
+        let reference = try evaluator.reference(fp32, data: evaluation)
+        let r = try evaluator.evaluate(q, fp32: fp32, reference: reference, data: evaluation)
+        let met = budget.isMet(by: r)
+        let trial = Trial(description: "dynamic activations", int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement, budgetMet: met)
+        return Outcome(model: q, result: r, budgetMet: met, trials: [trial], stoppedByTime: false)
+    }
+}
+
 func pct(_ x: Double) -> String { fmt(x * 100) + "%" }
 
 func fmt(_ x: Double, _ digits: Int = 2) -> String {

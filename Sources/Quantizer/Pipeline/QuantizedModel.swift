@@ -8,6 +8,12 @@ public struct QuantizedModel: Sendable {
         public var node: String
         public var opType: String
         public var reason: String
+
+        public init(node: String, opType: String, reason: String) {
+            self.node = node
+            self.opType = opType
+            self.reason = reason
+        }
     }
 
     /// The QDQ model: QuantizeLinear → DequantizeLinear on every quantized activation, int8

@@ -20,7 +20,9 @@ public struct QuantizationReport: Sendable, Codable, Hashable {
 
         public init(outcome: AccuracyTuner.Outcome, budget: AccuracyBudget, output: String? = nil) {
             hardwareClass = outcome.model.hardwareClass
-            calibrator = outcome.model.calibrator.rawValue
+            // Dynamic and already-quantized variants were not calibrated here.
+            let calibrated = !outcome.model.recipesApplied.contains { $0 == "dynamic activations" || $0 == "input model's own scales" }
+            calibrator = calibrated ? outcome.model.calibrator.rawValue : "none"
             recipes = outcome.model.recipesApplied
             self.budget = budget
             budgetMet = outcome.budgetMet

@@ -5,12 +5,14 @@ import SwiftProtobuf
 
 /// Writes a QDQ ModelIR graph as an ONNX file ONNX Runtime can load (`--export-qdq`). A
 /// minimal writer for what the quantizer emits, not a general ModelIR → ONNX exporter:
-/// main-graph nodes with int/float/string/ints/floats attributes, initializers as raw data,
-/// fused activations written back as separate nodes. Anything else is refused by name.
+/// main-graph nodes with int/float/string/ints/floats attributes (data-type attributes turned
+/// back into ONNX enum numbers), initializers as raw data, fused activations written back as
+/// separate nodes. Anything else (subgraphs, tensor attributes) is refused by name.
 /// The file declares ai.onnx opset 21 (ONNX Runtime's support lags the canonical opset 28;
 /// every op the quantizer emits means the same in both).
 enum QDQONNXExporter {
     static let opset: Int64 = 21
+    static let dataTypeAttributes: Set<String> = ["to", "output_dtype", "dtype"]
 
     static func export(_ model: Model, to url: URL) throws {
         var proto = Onnx_ModelProto()
@@ -20,6 +22,12 @@ enum QDQONNXExporter {
         onnx.domain = ""
         onnx.version = opset
         proto.opsetImport = [onnx]
+        for domain in Set(model.graph.nodes.map(\.domain)).subtracting([""]).sorted() {
+            var other = Onnx_OperatorSetIdProto()
+            other.domain = domain
+            other.version = Int64(model.opsetImports[domain] ?? 1)
+            proto.opsetImport.append(other)
+        }
         proto.graph = try graph(model.graph)
         do {
             let bytes: [UInt8] = try proto.serializedBytes()
@@ -34,14 +42,18 @@ enum QDQONNXExporter {
         out.name = g.name
         var names = NameSet(g)
         for n in g.nodes {
-            guard n.domain.isEmpty else { throw CLIError("cannot export node '\(n.name)': domain \(n.domain) is outside the QDQ subset") }
             var node = Onnx_NodeProto()
+            node.domain = n.domain
             node.name = n.name
             node.opType = n.opType
             node.input = n.inputs
             node.output = n.outputs
             for key in n.attributes.keys.sorted() {
-                guard let value = n.attributes[key] else { continue }
+                guard var value = n.attributes[key] else { continue }
+                // ModelIR keeps data-type attributes as ElementType names; ONNX wants the enum.
+                if Self.dataTypeAttributes.contains(key), case .string(let name) = value, let t = ElementType(rawValue: name) {
+                    value = .int(Int(try dataType(t)))
+                }
                 node.attribute.append(try attribute(key, value, node: n.name))
             }
             guard let act = n.fusedActivation, let y = n.outputs.first else {

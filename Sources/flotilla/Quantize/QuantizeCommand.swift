@@ -22,8 +22,8 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "The fp32 ONNX model.")
     var model: String
 
-    @Option(help: ArgumentHelp("Calibration samples: .npy (the model's single input), .npz (one array per input) or a directory of them.", valueName: "DATA"))
-    var calibration: String
+    @Option(help: ArgumentHelp("Calibration samples: .npy (the model's single input), .npz (one array per input) or a directory of them. Without it, MatMul/Gemm layers are quantized dynamically.", valueName: "DATA"))
+    var calibration: String?
 
     @Option(name: .customLong("eval"), help: ArgumentHelp("Labelled evaluation inputs: .npy or .npz, samples on axis 0.", valueName: "DATA"))
     var evalData: String
@@ -81,11 +81,13 @@ struct QuantizeCommand: ParsableCommand {
         guard !classes.isEmpty else {
             throw CLIError("no hardware class '\(hardwareClass)'; known: \(registry.classes.map(\.name).joined(separator: ", ")), or all")
         }
-        let calibrationData: CalibrationData
-        do {
-            calibrationData = try CalibrationData(url: ModelLoader.existingFile(calibration), inputNames: inputs.map(\.name), batchSize: batch)
-        } catch {
-            throw CLIError.wrapping(error, path: calibration, doing: "cannot read calibration data")
+        var calibrationData: CalibrationData?
+        if let calibration {
+            do {
+                calibrationData = try CalibrationData(url: ModelLoader.existingFile(calibration), inputNames: inputs.map(\.name), batchSize: batch)
+            } catch {
+                throw CLIError.wrapping(error, path: calibration, doing: "cannot read calibration data")
+            }
         }
         let evaluation = try loadEvaluation(inputs: inputs)
         let out = URL(fileURLWithPath: outputDirectory)
@@ -102,19 +104,33 @@ struct QuantizeCommand: ParsableCommand {
                 progress: { FileHandle.standardError.write(Data(("quantize: " + $0 + "\n").utf8)) })
             let outcome: AccuracyTuner.Outcome
             do {
-                outcome = try tuner.tune(fp32, calibration: calibrationData, evaluation: evaluation)
+                if let calibrationData {
+                    outcome = try tuner.tune(fp32, calibration: calibrationData, evaluation: evaluation)
+                } else {
+                    say("\(profile.name): no --calibration: dynamic quantization of MatMul/Gemm (no tuning)")
+                    outcome = try tuner.tuneDynamic(fp32, evaluation: evaluation)
+                }
             } catch {
                 throw CLIError("quantizing '\(model)' for \(profile.name) failed: \(error)")
             }
-            let file = out.appendingPathComponent("\(profile.name).qdq.onnx")
-            try QDQONNXExporter.export(outcome.model.model, to: file)
-            if let e = exportQDQ {
-                let target = classes.count == 1 ? URL(fileURLWithPath: e)
-                    : URL(fileURLWithPath: e).deletingPathExtension().appendingPathExtension("\(profile.name).onnx")
-                try QDQONNXExporter.export(outcome.model.model, to: target)
+            var file: URL? = out.appendingPathComponent("\(profile.name).qdq.onnx")
+            var entry = QuantizationReport.ClassReport(outcome: outcome, budget: budget)
+            do {
+                if let f = file { try QDQONNXExporter.export(outcome.model.model, to: f) }
+                if let e = exportQDQ {
+                    let target = classes.count == 1 ? URL(fileURLWithPath: e)
+                        : URL(fileURLWithPath: e).deletingPathExtension().appendingPathExtension("\(profile.name).onnx")
+                    try QDQONNXExporter.export(outcome.model.model, to: target)
+                }
+            } catch {
+                // The evaluation stands without the file; say why it is missing.
+                file = nil
+                entry.warnings.append("no ONNX file written: \(error)")
+                say("\(profile.name): \(error)")
             }
-            say("\(profile.name): \(outcome.budgetMet ? "budget met" : "budget MISSED"), int8 top-1 \(outcome.result.int8Accuracy), wrote \(file.path)")
-            reports.append(.init(outcome: outcome, budget: budget, output: file.path))
+            entry.output = file?.path
+            say("\(profile.name): \(outcome.budgetMet ? "budget met" : "budget MISSED"), int8 top-1 \(outcome.result.int8Accuracy)\(file.map { ", wrote \($0.path)" } ?? "")")
+            reports.append(entry)
         }
         let r = QuantizationReport(
             model: model, evaluatedWith: "int8 reference kernels, \(evaluation.count) labelled samples", classes: reports)
