@@ -35,9 +35,37 @@ public struct ModelEvaluator: Sendable {
         self.compressedSize = compressedSize
     }
 
-    /// Plans `graph` for the inputs' shapes (symbols bound from the tensors) and runs it once.
+    /// Plans `graph` for the inputs' shapes (symbols bound from the tensors) and runs it. A model
+    /// with a fixed batch (e.g. [1, 3, 96, 96]) runs in chunks of that batch, and its outputs
+    /// are concatenated along axis 0.
     public func run(_ graph: Graph, inputs: [String: Tensor], kernels: KernelPath? = nil) throws -> [String: Tensor] {
-        try plan(graph, inputs: inputs, kernels: kernels ?? self.kernels).makeSession().run(inputs: inputs)
+        let k = kernels ?? self.kernels
+        let count = inputs.values.first?.shape.first ?? 0
+        guard let fixed = Self.fixedBatch(graph, inputs: inputs), fixed != count, fixed > 0, count % fixed == 0 else {
+            return try plan(graph, inputs: inputs, kernels: k).makeSession().run(inputs: inputs)
+        }
+        var session: Session?
+        var parts: [String: [Tensor]] = [:]
+        for start in stride(from: 0, to: count, by: fixed) {
+            var chunk: [String: Tensor] = [:]
+            for (name, t) in inputs { chunk[name] = try EvaluationSet.rows(t, start..<(start + fixed)) }
+            if session == nil { session = try plan(graph, inputs: chunk, kernels: k).makeSession() }
+            for (name, t) in try session?.run(inputs: chunk) ?? [:] { parts[name, default: []].append(t) }
+        }
+        return try parts.mapValues(Self.concatenate)
+    }
+
+    /// The fixed size of axis 0 shared by every graph input that has one, if any.
+    static func fixedBatch(_ graph: Graph, inputs: [String: Tensor]) -> Int? {
+        let sizes = Set(graph.inputs.compactMap { i -> Int? in inputs[i.name] == nil ? nil : i.type.shape?.dims.first?.value })
+        return sizes.count == 1 ? sizes.first : nil
+    }
+
+    static func concatenate(_ parts: [Tensor]) throws -> Tensor {
+        guard let first = parts.first, first.rank > 0 else { return parts.first ?? .scalar(Float(0)) }
+        var bytes: [UInt8] = []
+        for p in parts { p.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+        return try Tensor(elementType: first.elementType, shape: [parts.map { $0.shape[0] }.reduce(0, +)] + first.shape.dropFirst(), bytes: bytes)
     }
 
     func plan(_ graph: Graph, inputs: [String: Tensor], kernels: KernelPath) throws -> ExecutionPlan {
