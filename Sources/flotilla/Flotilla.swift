@@ -7,7 +7,7 @@ struct Flotilla: ParsableCommand {
         commandName: "flotilla",
         abstract: "Quantize ONNX models per hardware class and roll them out to device fleets.",
         version: "0.1.0",
-        subcommands: [InspectCommand.self, RunCommand.self, BenchCommand.self, CPUInfo.self]
+        subcommands: [InspectCommand.self, RunCommand.self, BenchCommand.self, QuantizeCommand.self, CPUInfo.self]
     )
 }
 

@@ -1,0 +1,36 @@
+import Foundation
+import ModelIR
+import Quantizer
+import XCTest
+
+/// The report: JSON carries every figure and round-trips; the table names the class, the
+/// figures, the fp32 layers with their reasons and the worst SQNRs.
+final class PipelineReportTests: XCTestCase {
+    func testReportJSONRoundTripsAndTableShowsTheFigures() throws {
+        let profile = try XCTUnwrap(Digits.builtInClasses().first { $0.name == "arm64-dotprod" })
+        let tuner = AccuracyTuner(
+            profile: profile, budget: AccuracyBudget(maxDropPoints: 0.5),
+            evaluator: ModelEvaluator(latencyRuns: 3, compressedSize: { $0.count / 2 }))
+        let outcome = try tuner.tune(Digits.model(), calibration: Digits.calibration(), evaluation: Digits.testSet())
+        let report = QuantizationReport(model: "digits_cnn.onnx", evaluatedWith: "int8 reference kernels", classes: [
+            .init(outcome: outcome, budget: tuner.budget, output: "/tmp/x.onnx"),
+        ])
+        let decoded = try JSONDecoder().decode(QuantizationReport.self, from: report.json())
+        XCTAssertEqual(decoded, report)
+        let c = try XCTUnwrap(decoded.classes.first)
+        XCTAssertEqual(c.hardwareClass, "arm64-dotprod")
+        XCTAssertEqual(c.calibrator, "entropy", "the profile's first calibrator meets the budget")
+        XCTAssertEqual(c.evaluation.layerSQNR.count, 6, "input, relu1, pool1, relu2, flat, logits")
+        XCTAssertEqual(c.evaluation.sizes?.int8ZstdBytes, (c.evaluation.sizes?.int8Bytes ?? 0) / 2)
+        XCTAssertNotNil(c.evaluation.latency)
+        let table = report.table()
+        print(table)
+        XCTAssertTrue(table.contains("arm64-dotprod") && table.contains("99.25%") && table.contains("met"), table)
+        XCTAssertTrue(table.contains("worst SQNR: logits"), table)
+
+        // A class that leaves layers in fp32 lists them with the reason.
+        var withFallback = report
+        withFallback.classes[0].fp32Layers = [.init(node: "fc", opType: "Gemm", reason: "kept in fp32 by accuracy tuning")]
+        XCTAssertTrue(withFallback.table().contains("fp32 fc (Gemm): kept in fp32 by accuracy tuning"))
+    }
+}
