@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "flotilla-agent",
             dependencies: [
-                "Agent",
+                "Agent", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift

@@ -147,6 +147,9 @@ public actor AgentService {
         while !queue.isEmpty {
             let next = queue.removeFirst()
             for action in machine.handle(next, now: Self.nowMs()) { await execute(action) }
+            // The rollback's effects (activate the restored slot, erase the left one) are
+            // done once its actions ran: report it finished.
+            if case .rollingBack = machine.state.phase, next != .rollbackFinished { queue.append(.rollbackFinished) }
         }
         processing = false
     }
