@@ -130,7 +130,19 @@ public actor AgentService {
             let status = OnlineStatus(
                 deviceID: config.deviceID, online: false, connectionSequence: counters.connection, hardwareClass: config.hardwareClass,
                 atMs: Self.nowMs())
-            try? await transport.publish(topic: topic, payload: MessageEnvelope.encode(status), qos: .atLeastOnce, retain: true)
+            let payload = MessageEnvelope.encode(status)
+            // With the broker unreachable the publish would wait for a reconnect: give up after
+            // 2 s (the last will reports offline then).
+            let (done, signal) = AsyncStream<Void>.makeStream()
+            Task {
+                try? await transport.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: true)
+                signal.yield()
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(2))
+                signal.yield()
+            }
+            for await _ in done { break }
         }
         outgoingSink.finish()
         reassembler?.close()

@@ -39,28 +39,28 @@ enum AgentFixtures {
 
     static func release(
         sequence: UInt64, wrongLabels: Bool = false, samples: Int = 16, hardwareClass: String = hardwareClass, key: ArtifactSigningKey = signingKey,
-        seed: UInt64 = 1
+        seed: UInt64 = 1, features: Int = 4, classes: Int = 3
     ) throws -> Release {
         var rng = SeededRandom(seed: seed)
-        let w = (0..<12).map { _ in rng.float() }
-        let b = (0..<3).map { _ in rng.float() }
+        let w = (0..<features * classes).map { _ in rng.float() }
+        let b = (0..<classes).map { _ in rng.float() }
         let graph = Graph(
             name: "classifier", nodes: [Node(name: "fc", opType: "Gemm", inputs: ["x", "w", "b"], outputs: ["y"])],
-            inputs: [ValueInfo("x", TensorType(.float32, Shape([1, 4])))],
-            outputs: [ValueInfo("y", TensorType(.float32, Shape([1, 3])))],
-            initializers: ["w": try Tensor(floats: w, shape: [4, 3]), "b": try Tensor(floats: b, shape: [3])])
+            inputs: [ValueInfo("x", TensorType(.float32, Shape([1, features])))],
+            outputs: [ValueInfo("y", TensorType(.float32, Shape([1, classes])))],
+            initializers: ["w": try Tensor(floats: w, shape: [features, classes]), "b": try Tensor(floats: b, shape: [classes])])
         let model = Model(graph: graph, opsetImports: ["": 17], producerName: "agent-tests", producerVersion: "1")
         var bundle: [ValidationSample] = []
         for _ in 0..<samples {
-            let x = (0..<4).map { _ in rng.float() }
+            let x = (0..<features).map { _ in rng.float() }
             var y = b
-            for j in 0..<3 { for k in 0..<4 { y[j] += x[k] * w[k * 3 + j] } }
+            for j in 0..<classes { for k in 0..<features { y[j] += x[k] * w[k * classes + j] } }
             let best = y.indices.max { y[$0] < y[$1] } ?? 0
-            let label = wrongLabels ? (best + 1) % 3 : best
+            let label = wrongLabels ? (best + 1) % classes : best
             bundle.append(
                 ValidationSample(
-                    inputs: ["x": try Tensor(floats: x, shape: [1, 4])], label: try Tensor(int64s: [Int64(label)], shape: [1]),
-                    referenceOutputs: ["y": try Tensor(floats: y, shape: [1, 3])]))
+                    inputs: ["x": try Tensor(floats: x, shape: [1, features])], label: try Tensor(int64s: [Int64(label)], shape: [1]),
+                    referenceOutputs: ["y": try Tensor(floats: y, shape: [1, classes])]))
         }
         let metrics = ExpectedMetrics([ExpectedMetrics.accuracyKey: 1, ExpectedMetrics.fp32AgreementKey: 1])
         let manifest = ArtifactManifest(
@@ -81,12 +81,14 @@ enum AgentFixtures {
         return url
     }
 
-    static func config(dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5))
-        throws -> AgentConfig
-    {
+    static func config(
+        dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5), maxDownloadAttempts: Int = 5,
+        socketPath: String? = nil
+    ) throws -> AgentConfig {
         try AgentConfig(
             deviceID: "dev-1", broker: BrokerConfig(host: "127.0.0.1", port: port), dataDirectory: dataDirectory, hardwareClass: hardwareClass,
-            pinnedKeys: [signingKey.publicKey], thresholds: thresholds, telemetryIntervalSeconds: 1, stallTimeoutMs: 1500)
+            pinnedKeys: [signingKey.publicKey], thresholds: thresholds, telemetryIntervalSeconds: 1, maxDownloadAttempts: maxDownloadAttempts,
+            stallTimeoutMs: 1000, socketPath: socketPath)
     }
 
     /// Polls `condition` until it holds or `seconds` pass (a deadline, not a timing assertion).

@@ -13,6 +13,8 @@ final class AgentServiceTests: XCTestCase {
     var coordinator: TestCoordinator?
     var agents: [AgentService] = []
     var transports: [MQTTTransport] = []
+    var mounts: [String] = []
+    var endpoints: [InferenceEndpoint] = []
 
     override func setUp() async throws {
         let broker = try await MosquittoBroker.start()
@@ -21,10 +23,23 @@ final class AgentServiceTests: XCTestCase {
     }
 
     override func tearDown() async throws {
+        for e in endpoints { e.close() }
         for a in agents { await a.stop() }
         for t in transports { await t.disconnect() }
         await coordinator?.close()
         try await broker?.stop()
+        for m in mounts { _ = try? Self.run("/bin/umount", [m]) }
+    }
+
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = arguments
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
     }
 
     func startAgent(_ config: AgentConfig) async throws -> AgentService {
@@ -73,6 +88,18 @@ final class AgentServiceTests: XCTestCase {
         let x = try XCTUnwrap(AgentFixtures.sampleInput())
         let out = try await agent.infer(["x": x])
         XCTAssertEqual(out["y"]?.shape, [1, 3])
+        // The same answer through the Unix socket endpoint.
+        let socket = dir.appendingPathComponent("infer.sock").path
+        endpoints.append(try InferenceEndpoint(path: socket, agent: agent))
+        let viaSocket = try await Task.detached { try InferenceEndpoint.request(socket: socket, inputs: ["x": x]) }.value
+        XCTAssertEqual(viaSocket["y"], out["y"])
+        let refused = await Task.detached { () -> String in
+            do {
+                _ = try InferenceEndpoint.request(socket: socket, inputs: ["nope": x])
+                return ""
+            } catch { return "\(error)" }
+        }.value
+        XCTAssertTrue(refused.contains("inference failed"), refused)
         let telemetrySeen = await AgentFixtures.eventually { c.recorded.withLock { $0.telemetry.contains { $0.inferences >= 1 } } }
         XCTAssertTrue(telemetrySeen)
         let summary = c.recorded.withLock { $0.telemetry.first { $0.inferences >= 1 } }
@@ -180,6 +207,75 @@ final class AgentServiceTests: XCTestCase {
         XCTAssertEqual(asked.missing, [ChunkRange(first: 2, count: chunks - 2)])
     }
 }
+
+extension AgentServiceTests {
+    func testEventsRaisedWhileTheBrokerIsDownAreDeliveredAfterItReturns() async throws {
+        let c = try XCTUnwrap(coordinator), broker = try XCTUnwrap(broker)
+        let dir = try AgentFixtures.temporaryDirectory("outage")
+        let config = try AgentFixtures.config(dataDirectory: dir, port: broker.port, maxDownloadAttempts: 2)
+        let first = try await startAgent(config)
+        let release = try AgentFixtures.release(sequence: 1, samples: 64)
+        c.recorded.withLock { $0.sendLimit = 1 }
+        try await c.publishDesired(sequence: 1, release: release)
+        let started = await AgentFixtures.eventually {
+            if case .downloading(_, let p) = await first.updateState.phase { return p.storedChunks == 1 }
+            return false
+        }
+        XCTAssertTrue(started)
+
+        // Broker gone: the download stalls, re-requests go nowhere, the release fails. Its
+        // event can only reach the outbox; then the agent itself stops (as on a power cut).
+        try await broker.stop()
+        await c.close()
+        let failed = await AgentFixtures.eventually { await first.updateState.phase.kind == .failed }
+        XCTAssertTrue(failed)
+        await stopAgent(first)
+        let outbox = dir.appendingPathComponent("outbox.jsonl").path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: outbox))
+
+        try await broker.restart()
+        let c2 = try await TestCoordinator(port: broker.port)
+        coordinator = c2
+        _ = try await startAgent(config)
+        let delivered = await AgentFixtures.eventually { c2.events.contains { $0.kind == .downloadFailed && $0.releaseSequence == 1 } }
+        XCTAssertTrue(delivered, "events after the outage: \(c2.events.map(\.kind))")
+        let sequences = c2.events.map(\.sequence)
+        XCTAssertEqual(sequences, sequences.sorted(), "the outbox drains in order")
+        XCTAssertEqual(c2.events.first { $0.kind == .downloadFailed }?.reason?.code, .downloadFailed)
+        let drained = await AgentFixtures.eventually { !FileManager.default.fileExists(atPath: outbox) }
+        XCTAssertTrue(drained, "every event acknowledged: the outbox is compacted away")
+    }
+
+    func testFullDiskFailsCleanlyAndTheOldModelKeepsServing() async throws {
+        let c = try XCTUnwrap(coordinator), broker = try XCTUnwrap(broker)
+        let dir = try AgentFixtures.temporaryDirectory("fulldisk")
+        guard (try? Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", dir.path])) == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root)")
+        }
+        mounts.append(dir.path)
+        let agent = try await startAgent(try AgentFixtures.config(dataDirectory: dir, port: broker.port))
+        try await c.publishDesired(sequence: 1, release: try AgentFixtures.release(sequence: 1))
+        let committed = await AgentFixtures.eventually { c.lastState?.running?.status == .committed }
+        XCTAssertTrue(committed, "events: \(c.events.map(\.kind))")
+
+        let big = try AgentFixtures.release(sequence: 2, seed: 5, features: 256, classes: 512)
+        XCTAssertGreaterThan(big.compressed.count, 128 << 10)
+        try await c.publishDesired(sequence: 2, release: big)
+        let failed = await AgentFixtures.eventually { self.event(.downloadFailed, release: 2) != nil }
+        XCTAssertTrue(failed, "events: \(c.events.map(\.kind))")
+        let reason = try XCTUnwrap(event(.downloadFailed, release: 2)?.reason)
+        XCTAssertEqual(reason.code, .downloadFailed)
+        XCTAssertTrue(reason.detail.contains("disk") || reason.detail.contains("space"), reason.detail)
+        let settled = await AgentFixtures.eventually { c.lastState?.phase == "failed" }
+        XCTAssertTrue(settled)
+        XCTAssertEqual(c.lastState?.running?.releaseSequence, 1)
+        let served = await agent.servingRelease
+        XCTAssertEqual(served, 1)
+        let out = try await agent.infer(["x": try XCTUnwrap(AgentFixtures.sampleInput())])
+        XCTAssertEqual(out["y"]?.shape, [1, 3])
+    }
+}
+
 
 extension AgentFixtures {
     static func sampleInput() -> Tensor? { try? Tensor(floats: [0.5, -1, 2, 0.25], shape: [1, 4]) }
