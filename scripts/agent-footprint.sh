@@ -11,12 +11,20 @@ SIZE=$(stat -c %s "$BIN")
 STRIPPED=$(mktemp); strip -o "$STRIPPED" "$BIN"; SSIZE=$(stat -c %s "$STRIPPED"); rm -f "$STRIPPED"
 
 # Host-only modules must not be linked: look for their mangled module prefixes.
+# Positive control first: the agent's own modules must be found the same way.
+SYMS=$(mktemp); nm "$BIN" >"$SYMS"
+for sym in '$s5Agent' '$s7Runtime'; do
+    n=$(grep -cF "$sym" "$SYMS" || true)
+    echo "symbols matching $sym (must be present): $n"
+    [ "$n" -gt 0 ] || { echo "symbol scan broken: no $sym"; exit 1; }
+done
 FORBIDDEN=0
 for sym in SwiftProtobuf 10ONNXImport 9Quantizer 9ONNXProto; do
-    n=$(nm -C "$BIN" 2>/dev/null | grep -c "$sym" || true)
+    n=$(grep -cF "$sym" "$SYMS" || true)
     echo "symbols matching $sym: $n"
     [ "$n" -eq 0 ] || FORBIDDEN=1
 done
+rm -f "$SYMS"
 echo "shared libraries:"; ldd "$BIN" | awk '{print "  " $1}'
 
 # Idle RSS: a broker, a throwaway key and data dir, the agent started, measured after 3 s.
