@@ -85,6 +85,9 @@ extension AgentService {
     /// itself holds publishes across a reconnect), then acknowledged in the outbox.
     func runPublisher(_ stream: AsyncStream<Outgoing>) async {
         for await item in stream {
+            // After stop(): what is left is either an event (kept in the outbox, resent on the
+            // next start) or a report the next start republishes anyway.
+            if Task.isCancelled { break }
             guard let transport else { continue }
             switch item {
             case .message(let topic, let payload, let retain):
