@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "FleetProtocol", "Runtime", "MQTT",
+                "FleetProtocol", "Runtime", "MQTT", "ModelArtifact", "ModelIR",
             ],
             swiftSettings: strictSwift
         ),
@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "flotilla-agent",
             dependencies: [
-                "Agent",
+                "Agent", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -152,7 +152,11 @@ let package = Package(
             dependencies: ["FleetProtocol", "ModelArtifact", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "FleetProtocol"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "FleetProtocol", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
         .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "ModelIR", "Runtime", "ONNXImport"], swiftSettings: strictSwift),

@@ -1,0 +1,190 @@
+import FleetProtocol
+import Foundation
+import ModelArtifact
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Executing the state machine's actions; each I/O outcome goes back in as an event.
+extension AgentService {
+    func execute(_ action: UpdateAction) async {
+        switch action {
+        case .persist(let state):
+            do { try store.saveState(state) } catch { log("cannot persist the update state: \(error)") }
+        case .startDownload(let artifact):
+            openDownload(artifact, resume: false)
+        case .resumeDownload(let artifact):
+            openDownload(artifact, resume: true)
+        case .requestMissingChunks(let artifact, let attempt):
+            requestChunks(artifact, missing: reassembler?.missingRanges ?? [], attempt: attempt)
+        case .abandonDownload(let artifact):
+            closeDownload()
+            store.removeDownload(artifact.artifactDigest)
+        case .verifyDownload(let artifact):
+            if reassembler == nil { openDownload(artifact, resume: true, subscribe: false) }
+            guard let r = reassembler else { return enqueue(.digestMismatch(detail: "the download file could not be reopened")) }
+            do {
+                try r.finish()
+                enqueue(.digestVerified)
+            } catch {
+                store.removeDownload(artifact.artifactDigest)
+                enqueue(.digestMismatch(detail: error.description))
+            }
+        case .eraseSlot(let slot):
+            if trialModel?.slot == slot { trialModel = nil }
+            unlink(store.slotPath(slot))
+        case .installToSlot(let slot, let artifact):
+            install(artifact, into: slot)
+        case .loadTrial(let slot):
+            do {
+                trialModel = (slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys))
+                enqueue(.modelLoaded)
+            } catch { enqueue(.loadFailed(detail: "\(error)")) }
+        case .runValidation(let slot, _):
+            await validate(slot)
+        case .commitSlot(let slot):
+            do { try store.setCurrentSlot(slot) } catch { log("cannot write the current-slot pointer: \(error)") }
+        case .activateSlot(let slot):
+            activate(slot)
+        case .publishState:
+            publishState()
+        case .publishEvent(let kind, let sequence, let digest, let reason):
+            publishEvent(kind, releaseSequence: sequence, artifactDigest: digest, reason: reason)
+        }
+    }
+
+    // MARK: Download
+
+    func openDownload(_ artifact: ArtifactDescriptor, resume: Bool, subscribe: Bool = true) {
+        closeDownload()
+        let digest = artifact.artifactDigest
+        do {
+            let plan = try artifact.chunkPlan
+            var progress = resume ? store.loadProgress(digest) : nil
+            if progress?.plan != plan { progress = nil }
+            if progress == nil { store.removeDownload(digest) }
+            let r = try ChunkReassembler(
+                plan: plan, expectedSHA256: artifact.transport.compressedSHA256, path: store.downloadPath(digest),
+                maxBytes: config.maxArtifactBytes, resume: progress)
+            reassembler = r
+            guard subscribe else { return }
+            if r.isComplete { return enqueue(.downloadComplete) }
+            let topic = try Topics.artifact(hardwareClass: artifact.hardwareClass, artifactDigest: digest, .chunks)
+            guard let transport else { return }
+            // Nothing yet: "send it all" (joins the broadcast); else only the gaps (resume).
+            let missing = r.have.setCount == 0 ? [] : r.missingRanges
+            chunkTask = Task { [weak self] in
+                guard let stream = try? await transport.subscribe(topic, qos: .atLeastOnce) else { return }
+                await self?.requestChunks(artifact, missing: missing, attempt: 1)
+                for await m in stream { await self?.receiveChunk(m.payload, digest: digest) }
+            }
+        } catch {
+            enqueue(.downloadFailed(detail: "\(error)"))
+        }
+    }
+
+    func closeDownload() {
+        chunkTask?.cancel()
+        chunkTask = nil
+        reassembler?.close()
+        reassembler = nil
+    }
+
+    func receiveChunk(_ bytes: [UInt8], digest: String) async {
+        guard let r = reassembler, r.plan.artifactDigest == digest, !r.isComplete else { return }
+        do {
+            guard try r.accept(frameBytes: bytes) else { return }
+            try store.saveProgress(try r.checkpoint())
+            await feed(.chunkStored(storedChunks: r.have.setCount))
+            if r.isComplete { await feed(.downloadComplete) }
+        } catch let error as ChunkError {
+            switch error {
+            case .chunkDigestMismatch(let index, _, _):
+                // Corrupted in transit: drop it and ask for that chunk again at once.
+                log("refused chunk \(index) of \(digest): \(error)")
+                if case .downloading(let release, let p) = machine.state.phase {
+                    requestChunks(release.artifact, missing: [ChunkRange(first: index, count: 1)], attempt: p.attempt)
+                }
+            case .diskFull, .fileOperationFailed:
+                await feed(.downloadFailed(detail: error.description))
+            default:
+                log("dropped a chunk frame for \(digest): \(error)")
+            }
+        } catch {
+            await feed(.downloadFailed(detail: "\(error)"))
+        }
+    }
+
+    func requestChunks(_ artifact: ArtifactDescriptor, missing: [ChunkRange], attempt: Int) {
+        guard let topic = try? Topics.device(config.deviceID, .chunkRequest) else { return }
+        let request = ChunkRequest(
+            deviceID: config.deviceID, hardwareClass: config.hardwareClass, artifactDigest: artifact.artifactDigest, missing: missing,
+            attempt: attempt)
+        outgoingSink.yield(.message(topic: topic, payload: MessageEnvelope.encode(request), retain: false))
+    }
+
+    // MARK: Install, validate, activate
+
+    func install(_ artifact: ArtifactDescriptor, into slot: Slot) {
+        closeDownload()
+        let source = URL(fileURLWithPath: store.downloadPath(artifact.artifactDigest))
+        let destination = URL(fileURLWithPath: store.slotPath(slot))
+        do {
+            try ArtifactTransport.decompress(
+                fileAt: source, to: destination, expected: artifact.transport.artifactTransportDigests, maxBytes: config.maxArtifactBytes)
+            // The signature and section digests, from the slot, before anything loads it.
+            _ = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys))
+            store.removeDownload(artifact.artifactDigest)
+            enqueue(.installed)
+        } catch {
+            unlink(destination.path)
+            store.removeDownload(artifact.artifactDigest)
+            enqueue(.installFailed(detail: error.description))
+        }
+    }
+
+    func validate(_ slot: Slot) async {
+        guard let trial = trialModel, trial.slot == slot else {
+            return enqueue(.validationFailed(metric: "loaded", measured: 0, threshold: 1))
+        }
+        let model = trial.model
+        let thresholds = config.thresholds
+        let result = await Task.detached { () -> Result<ValidationReport, any Error> in
+            Result { try ModelValidator.run(model, thresholds: thresholds) }
+        }.value
+        switch result {
+        case .success(let report):
+            lastValidation = report
+            if let f = report.failure {
+                enqueue(.validationFailed(metric: f.metric, measured: f.measured, threshold: f.threshold))
+            } else {
+                enqueue(.validationPassed)
+            }
+        case .failure(let error):
+            log("validation bundle did not run: \(error)")
+            enqueue(.validationFailed(metric: "bundleRuns", measured: 0, threshold: 1))
+        }
+    }
+
+    func activate(_ slot: Slot?) {
+        servingSession = nil
+        guard let slot else {
+            serving = nil
+            return
+        }
+        if let trial = trialModel, trial.slot == slot {
+            serving = trial
+            return
+        }
+        if serving?.slot == slot { return }
+        do { serving = (slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys)) } catch {
+            serving = nil
+            log("cannot serve slot \(slot.rawValue): \(error)")
+        }
+    }
+
+    nonisolated func log(_ text: String) {
+        FileHandle.standardError.write(Data("flotilla-agent: \(text)\n".utf8))
+    }
+}

@@ -1,0 +1,206 @@
+public import FleetProtocol
+import Foundation
+import ModelArtifact
+public import ModelIR
+import Runtime
+
+/// The device agent: drives the update state machine from signed desired states, chunk frames
+/// and its own I/O outcomes, executes the machine's actions in order (persist first), serves the
+/// committed model and reports state, events and telemetry.
+///
+/// One actor owns everything mutable; messages arrive on tasks that call into it. Events are
+/// queued and handled one at a time, so an action's outcome never interleaves with another
+/// event's actions.
+public actor AgentService {
+    public let config: AgentConfig
+    /// Registered as the MQTT last will by whoever builds the transport.
+    public nonisolated let lastWill: LastWill
+    let store: AgentStore
+    let outbox: EventOutbox
+    var machine: UpdateStateMachine
+    var counters: AgentCounters
+    var transport: (any MessageTransport)?
+    var tasks: [Task<Void, Never>] = []
+    var queue: [UpdateEvent] = []
+    var processing = false
+
+    var reassembler: ChunkReassembler?
+    var chunkTask: Task<Void, Never>?
+    var trialModel: (slot: Slot, model: LoadedModel)?
+    var serving: (slot: Slot, model: LoadedModel)?
+    var servingSession: Session?
+    var lastValidation: ValidationReport?
+    var telemetry = TelemetryWindow(startMs: 0)
+
+    let outgoing: AsyncStream<Outgoing>
+    let outgoingSink: AsyncStream<Outgoing>.Continuation
+
+    enum Outgoing: Sendable {
+        case message(topic: String, payload: [UInt8], retain: Bool)
+        /// From the outbox: retried until acknowledged, then marked delivered.
+        case event(topic: String, payload: [UInt8])
+    }
+
+    /// Opens the data directory and counts this start as a new connection (its sequence goes
+    /// into the online status and the last will).
+    public init(config: AgentConfig) throws(AgentError) {
+        self.config = config
+        store = try AgentStore(root: config.dataDirectory.path)
+        outbox = EventOutbox(path: "\(config.dataDirectory.path)/outbox.jsonl")
+        let state = try store.loadState()
+        machine = UpdateStateMachine(
+            config: UpdateConfig(
+                hardwareClass: config.hardwareClass, crashLoopLimit: config.crashLoopLimit, maxDownloadAttempts: config.maxDownloadAttempts,
+                stallTimeoutMs: config.stallTimeoutMs),
+            state: state)
+        var counters = try store.loadCounters()
+        counters.connection += 1
+        try store.saveCounters(counters)
+        self.counters = counters
+        let will = OnlineStatus(
+            deviceID: config.deviceID, online: false, connectionSequence: counters.connection, hardwareClass: config.hardwareClass,
+            atMs: Self.nowMs())
+        let topic = (try? Topics.device(config.deviceID, .online)) ?? ""
+        lastWill = LastWill(topic: topic, payload: MessageEnvelope.encode(will), qos: .atLeastOnce, retain: true)
+        (outgoing, outgoingSink) = AsyncStream<Outgoing>.makeStream()
+    }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    // MARK: Observation
+
+    public var updateState: UpdateState { machine.state }
+    /// The digest of the model answering inference requests.
+    public var servingDigest: String? { serving?.model.artifact.contentDigest }
+    public var servingRelease: UInt64? { serving?.model.artifact.manifest.releaseSequence }
+
+    // MARK: Life cycle
+
+    /// Starts on a connected transport: resends the outbox, reports, subscribes to the desired
+    /// state and resumes whatever update was in flight (crash-loop counting included).
+    public func start(transport: any MessageTransport) async throws(AgentError) {
+        self.transport = transport
+        telemetry = TelemetryWindow(startMs: Self.nowMs())
+        let stream = outgoing
+        tasks.append(Task { [weak self] in await self?.runPublisher(stream) })
+        for event in outbox.pending() {
+            guard let topic = try? Topics.device(config.deviceID, .events) else { continue }
+            outgoingSink.yield(.event(topic: topic, payload: MessageEnvelope.encode(event)))
+        }
+        let events = await transport.connectionEvents()
+        tasks.append(Task { [weak self] in
+            for await e in events where e == .connected { await self?.announce() }
+        })
+        let desiredTopic: String
+        do { desiredTopic = try Topics.device(config.deviceID, .desired) } catch {
+            throw .invalidConfig(field: "deviceId", detail: error.description)
+        }
+        let desired: AsyncStream<InboundMessage>
+        do { desired = try await transport.subscribe(desiredTopic, qos: .atLeastOnce) } catch {
+            throw .fileOperationFailed(path: desiredTopic, operation: "subscribe to", detail: error.description)
+        }
+        await feed(.agentRestarted)
+        tasks.append(Task { [weak self] in
+            for await m in desired { await self?.receiveDesired(m.payload) }
+        })
+        tasks.append(Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await self?.feed(.tick)
+            }
+        })
+        let interval = config.telemetryIntervalSeconds
+        tasks.append(Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                if Task.isCancelled { break }
+                await self?.publishTelemetry()
+            }
+        })
+    }
+
+    /// Ordered shutdown: stop taking messages, report offline (a clean disconnect sends no
+    /// will), flush what can be flushed, close files.
+    public func stop() async {
+        for t in tasks { t.cancel() }
+        tasks = []
+        chunkTask?.cancel()
+        chunkTask = nil
+        if let transport, let topic = try? Topics.device(config.deviceID, .online) {
+            let status = OnlineStatus(
+                deviceID: config.deviceID, online: false, connectionSequence: counters.connection, hardwareClass: config.hardwareClass,
+                atMs: Self.nowMs())
+            let payload = MessageEnvelope.encode(status)
+            // With the broker unreachable the publish would wait for a reconnect: give up after
+            // 2 s (the last will reports offline then).
+            let (done, signal) = AsyncStream<Void>.makeStream()
+            Task {
+                try? await transport.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: true)
+                signal.yield()
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(2))
+                signal.yield()
+            }
+            for await _ in done { break }
+        }
+        outgoingSink.finish()
+        reassembler?.close()
+        reassembler = nil
+    }
+
+    // MARK: The event loop
+
+    /// Queues `event` and, unless an event is already being handled, handles the queue.
+    func feed(_ event: UpdateEvent) async {
+        queue.append(event)
+        guard !processing else { return }
+        processing = true
+        while !queue.isEmpty {
+            let next = queue.removeFirst()
+            for action in machine.handle(next, now: Self.nowMs()) { await execute(action) }
+            // The rollback's effects (activate the restored slot, erase the left one) are
+            // done once its actions ran: report it finished.
+            if case .rollingBack = machine.state.phase, next != .rollbackFinished { queue.append(.rollbackFinished) }
+        }
+        processing = false
+    }
+
+    /// An outcome of an action: handled after the current event's remaining actions.
+    func enqueue(_ event: UpdateEvent) { queue.append(event) }
+
+    // MARK: Inbound messages
+
+    func receiveDesired(_ bytes: [UInt8]) async {
+        guard !bytes.isEmpty else { return }  // a cleared retained message
+        let verifier = MessageVerifier(pinnedKeys: config.pinnedKeys)
+        do {
+            let verified = try verifier.verifyDesiredState(bytes, deviceID: config.deviceID, lastAcceptedSequence: nil)
+            // The retained message redelivered on reconnect or restart: already handled.
+            if verified.sequence == machine.state.lastDesiredSequence { return }
+            await feed(.desiredState(verified.state))
+        } catch {
+            let reason = FailureReason(code: .invalidDesiredState, detail: error.description)
+            publishEvent(.desiredStateRefused, releaseSequence: nil, artifactDigest: nil, reason: reason)
+        }
+    }
+
+    // MARK: Local inference
+
+    /// Runs the serving model; the latency goes into the telemetry histogram.
+    public func infer(_ inputs: [String: Tensor]) throws(AgentError) -> [String: Tensor] {
+        guard let serving else { throw .noModelServing }
+        let session = servingSession ?? serving.model.plan.makeSession()
+        servingSession = session
+        let start = ContinuousClock.now
+        do {
+            let out = try session.run(inputs: inputs)
+            let (s, atto) = (ContinuousClock.now - start).components
+            telemetry.record(latencyUs: UInt64(max(0, s)) * 1_000_000 + UInt64(max(0, atto)) / 1_000_000_000_000)
+            return out
+        } catch {
+            telemetry.errors += 1
+            throw .inferenceFailed(detail: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import ModelArtifact
+import ModelIR
+import Runtime
+
+/// An artifact read from a slot (signature checked against the pinned keys) and planned for
+/// this machine, with the artifact's pre-packed weights handed to the plan.
+struct LoadedModel: Sendable {
+    let artifact: Artifact
+    let plan: ExecutionPlan
+
+    static func load(path: String, pinnedKeys: [ArtifactPublicKey]) throws -> LoadedModel {
+        let artifact = try ArtifactReader.open(URL(fileURLWithPath: path), trust: .pinnedKeys(pinnedKeys))
+        var packed: [String: PackedWeight] = [:]
+        for (name, p) in artifact.packedWeights {
+            packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
+        }
+        // Symbolic dims take the validation samples' sizes (the shapes the model was checked
+        // with), else 1: the device serves single inferences.
+        var bindings: [String: Int] = [:]
+        let sample = artifact.validation?.samples.first
+        for input in artifact.model.graph.inputs {
+            for (i, d) in (input.type.shape?.dims ?? []).enumerated() {
+                guard case .symbolic(let name) = d else { continue }
+                let shape = sample?.inputs[input.name]?.shape
+                bindings[name] = shape.flatMap { i < $0.count ? $0[i] : nil } ?? 1
+            }
+        }
+        let plan = try ExecutionPlan(model: artifact.model, bindings: bindings, options: .init(packedWeights: packed))
+        return LoadedModel(artifact: artifact, plan: plan)
+    }
+}

@@ -1,0 +1,86 @@
+import Agent
+import ArgumentParser
+import Foundation
+import Runtime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@main
+struct FlotillaAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flotilla-agent", abstract: "The Flotilla device agent.", subcommands: [Run.self, Infer.self])
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the agent service until SIGTERM or SIGINT.")
+    @Option(help: "The agent's JSON configuration file.") var config: String
+
+    func run() async throws {
+        let config = try AgentConfigFile.load(URL(fileURLWithPath: config))
+        let agent = try AgentService(config: config)
+        let transport = try MQTTTransport(broker: config.broker, clientID: config.deviceID, will: agent.lastWill)
+        try await transport.connect()
+        try await agent.start(transport: transport)
+        let endpoint = try config.socketPath.map { path throws(AgentError) in try InferenceEndpoint(path: path, agent: agent) }
+        FileHandle.standardError.write(Data("flotilla-agent: running as \(config.deviceID) (\(config.hardwareClass))\n".utf8))
+        await Signals.wait(for: [SIGTERM, SIGINT])
+        // Ordered shutdown: stop serving, stop the service (reports offline), then disconnect.
+        endpoint?.close()
+        await agent.stop()
+        await transport.disconnect()
+    }
+}
+
+struct Infer: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run one inference through a running agent's socket.")
+    @Option(help: "The agent's inference socket.") var socket: String
+    @Option(help: "Input .npy file; the tensor is sent as the model's first input unless --name is given.") var input: String
+    @Option(help: "Input name.") var name: String = "x"
+    @Option(help: "Where to write the first output as .npy (default: print its shape).") var output: String?
+
+    func run() throws {
+        let tensor = try NPYFile.read(URL(fileURLWithPath: input))
+        let outputs = try InferenceEndpoint.request(socket: socket, inputs: [name: tensor])
+        guard let (outName, first) = outputs.sorted(by: { $0.key < $1.key }).first else {
+            throw AgentError.inferenceFailed(detail: "the model returned no outputs")
+        }
+        if let output {
+            try NPYFile.write(first, to: URL(fileURLWithPath: output))
+        } else {
+            print("\(outName): \(first.elementType) \(first.shape)")
+        }
+    }
+}
+
+/// Waits for one of the signals (ignored by default disposition so they do not kill us first).
+enum Signals {
+    static func wait(for signals: [Int32]) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let once = SignalOnce(c)
+            for s in signals {
+                signal(s, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+                source.setEventHandler { once.fire() }
+                source.resume()
+                once.keep(source)
+            }
+        }
+    }
+}
+
+final class SignalOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+    init(_ c: CheckedContinuation<Void, Never>) { continuation = c }
+    func keep(_ s: any DispatchSourceSignal) { lock.withLock { sources.append(s) } }
+    func fire() {
+        let c = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        c?.resume()
+    }
+}

@@ -1,0 +1,103 @@
+import Agent
+import FleetProtocol
+import Foundation
+import ModelArtifact
+import ModelIR
+import XCTest
+
+/// SplitMix64: the same seed gives the same data on every run.
+struct SeededRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func float() -> Float { Float(Int(next() % 20001) - 10000) / 1000 }
+}
+
+/// A tiny fp32 Gemm classifier (4 features → 3 classes) written as a signed artifact, with a
+/// validation bundle whose labels are the model's own answers (`wrongLabels`: shifted by one,
+/// so accuracy is 0) and whose reference outputs are the exact fp32 outputs.
+enum AgentFixtures {
+    static let hardwareClass = "x86_64-avx2"
+    static let signingKey: ArtifactSigningKey = {
+        var rng = SeededRandom(seed: 42)
+        // A fixed seed: the same key every run.
+        return (try? ArtifactSigningKey(rawRepresentation: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
+            ?? ArtifactSigningKey.generate()
+    }()
+
+    struct Release {
+        var artifact: [UInt8]
+        var compressed: [UInt8]
+        var descriptor: ArtifactDescriptor
+    }
+
+    static func release(
+        sequence: UInt64, wrongLabels: Bool = false, samples: Int = 16, hardwareClass: String = hardwareClass, key: ArtifactSigningKey = signingKey,
+        seed: UInt64 = 1, features: Int = 4, classes: Int = 3
+    ) throws -> Release {
+        var rng = SeededRandom(seed: seed)
+        let w = (0..<features * classes).map { _ in rng.float() }
+        let b = (0..<classes).map { _ in rng.float() }
+        let graph = Graph(
+            name: "classifier", nodes: [Node(name: "fc", opType: "Gemm", inputs: ["x", "w", "b"], outputs: ["y"])],
+            inputs: [ValueInfo("x", TensorType(.float32, Shape([1, features])))],
+            outputs: [ValueInfo("y", TensorType(.float32, Shape([1, classes])))],
+            initializers: ["w": try Tensor(floats: w, shape: [features, classes]), "b": try Tensor(floats: b, shape: [classes])])
+        let model = Model(graph: graph, opsetImports: ["": 17], producerName: "agent-tests", producerVersion: "1")
+        var bundle: [ValidationSample] = []
+        for _ in 0..<samples {
+            let x = (0..<features).map { _ in rng.float() }
+            var y = b
+            for j in 0..<classes { for k in 0..<features { y[j] += x[k] * w[k * classes + j] } }
+            let best = y.indices.max { y[$0] < y[$1] } ?? 0
+            let label = wrongLabels ? (best + 1) % classes : best
+            bundle.append(
+                ValidationSample(
+                    inputs: ["x": try Tensor(floats: x, shape: [1, features])], label: try Tensor(int64s: [Int64(label)], shape: [1]),
+                    referenceOutputs: ["y": try Tensor(floats: y, shape: [1, classes])]))
+        }
+        let metrics = ExpectedMetrics([ExpectedMetrics.accuracyKey: 1, ExpectedMetrics.fp32AgreementKey: 1])
+        let manifest = ArtifactManifest(
+            modelName: "tiny-classifier", modelVersion: "1.\(sequence)", releaseSequence: sequence, hardwareClass: hardwareClass,
+            createdBy: "agent-tests", expectedMetrics: metrics)
+        let bytes = try ArtifactWriter(signingKey: key).write(
+            model: model, manifest: manifest, validation: ValidationBundle(samples: bundle, expectedMetrics: metrics))
+        let (compressed, digests) = try ArtifactTransport.compress(bytes)
+        let descriptor = ArtifactDescriptor(
+            modelName: manifest.modelName, modelVersion: manifest.modelVersion, releaseSequence: sequence, hardwareClass: hardwareClass,
+            transport: TransportDigests(digests), chunkSize: 1024)
+        return Release(artifact: bytes, compressed: compressed, descriptor: descriptor)
+    }
+
+    static func temporaryDirectory(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("agent-tests-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func config(
+        dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5), maxDownloadAttempts: Int = 5,
+        socketPath: String? = nil
+    ) throws -> AgentConfig {
+        try AgentConfig(
+            deviceID: "dev-1", broker: BrokerConfig(host: "127.0.0.1", port: port), dataDirectory: dataDirectory, hardwareClass: hardwareClass,
+            pinnedKeys: [signingKey.publicKey], thresholds: thresholds, telemetryIntervalSeconds: 1, maxDownloadAttempts: maxDownloadAttempts,
+            stallTimeoutMs: 1000, socketPath: socketPath)
+    }
+
+    /// Polls `condition` until it holds or `seconds` pass (a deadline, not a timing assertion).
+    static func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+}
