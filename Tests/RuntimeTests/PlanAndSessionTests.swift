@@ -197,10 +197,18 @@ final class PlanAndSessionTests: XCTestCase {
             var storage = plan.outputs.map { [UInt8](repeating: 0, count: $0.type.byteCount) }
             try withOutputs(plan, &storage) { outputs in
                 try session.run(inputs: inputs, outputs: outputs)
-                let before = heapInUse() ?? 0
-                for _ in 0..<200 { try session.run(inputs: inputs, outputs: outputs) }
-                let after = heapInUse() ?? 0
-                XCTAssertEqual(after, before, "\(name): heap in use changed by \(after - before) bytes over 200 runs")
+                // mallinfo2 counts the whole process: other threads (event loops and tasks left
+                // by earlier tests) can move it during a window. A kept allocation per run grows
+                // every window by ≥ 200 chunks, so one clean window out of three proves none.
+                var changes: [Int] = []
+                for _ in 0..<3 {
+                    let before = heapInUse() ?? 0
+                    for _ in 0..<200 { try session.run(inputs: inputs, outputs: outputs) }
+                    let after = heapInUse() ?? 0
+                    changes.append(after - before)
+                    if after == before { break }
+                }
+                XCTAssertEqual(changes.last, 0, "\(name): heap in use changed by \(changes) bytes over windows of 200 runs")
             }
         }
     }
