@@ -41,6 +41,10 @@ public final class Session {
     /// Runs the model and writes every graph output into the caller's buffer of that name,
     /// which must have exactly the output's byte size (`plan.outputs`). Allocates nothing.
     public func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer]) throws {
+        try run(inputs: inputs, outputs: outputs, times: nil)
+    }
+
+    private func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer], times: UnsafeMutableBufferPointer<UInt64>?) throws {
         for o in plan.program.outputs {
             guard let dst = outputs[o.name] else {
                 throw RuntimeError.invalidOutput(
@@ -50,14 +54,30 @@ public final class Session {
                 throw RuntimeError.invalidOutput(name: o.name, detail: "buffer has \(dst.count) bytes; \(o.type) needs \(o.type.byteCount)")
             }
         }
-        try execute(inputs)
+        try execute(inputs, times: times)
         let memory = Memory(bases: UnsafePointer(arenas))
         for o in plan.program.outputs where o.type.byteCount > 0 {
             if let dst = outputs[o.name]?.baseAddress { dst.copyMemory(from: memory.raw(o.buffer), byteCount: o.type.byteCount) }
         }
     }
 
-    private func execute(_ inputs: [String: Tensor]) throws {
+    /// Runs like `run(inputs:outputs:)` and records each step's wall time in `profile`
+    /// (made by `plan.makeProfile()`). Allocates nothing.
+    public func run(
+        inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer], profile: inout StepProfile
+    ) throws {
+        guard profile.steps.count == plan.program.steps.count else {
+            throw RuntimeError.invalidOutput(
+                name: "profile", detail: "made for \(profile.steps.count) steps, the plan has \(plan.program.steps.count); use plan.makeProfile()")
+        }
+        try profile.lastNanoseconds.withUnsafeMutableBufferPointer { times in
+            try run(inputs: inputs, outputs: outputs, times: times)
+        }
+        for i in profile.lastNanoseconds.indices { profile.totalNanoseconds[i] &+= profile.lastNanoseconds[i] }
+        profile.runs += 1
+    }
+
+    private func execute(_ inputs: [String: Tensor], times: UnsafeMutableBufferPointer<UInt64>? = nil) throws {
         try validate(inputs)
         let memory = Memory(bases: UnsafePointer(arenas))
         for i in plan.program.inputs {
@@ -67,7 +87,7 @@ public final class Session {
                 if let base = src.baseAddress, src.count > 0 { dst.copyMemory(from: base, byteCount: src.count) }
             }
         }
-        try plan.program.execute(memory)
+        if let times { try plan.program.execute(memory, times: times) } else { try plan.program.execute(memory) }
     }
 
     private func validate(_ inputs: [String: Tensor]) throws {

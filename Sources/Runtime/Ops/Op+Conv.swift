@@ -27,7 +27,9 @@ private func planConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, floatOnly)
     let wType = try ctx.input(1, floatOnly)
     guard x.rank == 3 || x.rank == 4 else {
-        throw ctx.fail("input \(x.shape) must be NCW or NCHW (rank 3 or 4); other ranks are not supported")
+        throw ctx.fail(
+            "input \(x.shape) must be NCW or NCHW (rank 3 or 4); other ranks are not supported",
+            x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid)
     }
     guard wType.rank == x.rank else { throw ctx.fail("weights \(wType.shape) must have the input's rank \(x.rank)") }
     let weights = try ctx.requireConstant(1, "the weights")
@@ -52,7 +54,9 @@ private func planConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     if ctx.has(2) {
         let b = try ctx.requireConstant(2, "the bias")
         guard b.elementType == .float32, b.elementCount == m, let f = b.floats else {
-            throw ctx.fail("bias must be float32 with \(m) values, got \(b.elementType)\(b.shape)")
+            throw ctx.fail(
+                "bias must be float32 with \(m) values, got \(b.elementType)\(b.shape)",
+                b.elementType == .float32 ? .invalid : .unsupportedElementType(b.elementType))
         }
         bias = f
     }

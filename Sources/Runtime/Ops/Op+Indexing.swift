@@ -71,7 +71,9 @@ extension OpRegistry {
                 return .constants([s.elementType == .int64 ? t : try castConstant(t, to: s.elementType)])
             }
             guard let sv = s.floats?.first, let lv = l.floats?.first, let dv = d.floats?.first, dv != 0 else {
-                throw ctx.fail("Range runs on float32, int64 and int32 scalars with a non-zero delta")
+                throw ctx.fail(
+                    "Range runs on float32, int64 and int32 scalars with a non-zero delta",
+                    s.elementType == .float32 ? .invalid : .unsupportedElementType(s.elementType))
             }
             let count = ((lv - sv) / dv).rounded(.up)
             guard count.isFinite else { throw ctx.fail("Range bounds are not finite") }

@@ -28,7 +28,8 @@ private func planReduce(_ ctx: NodePlanContext, _ kind: ReduceKind) throws -> Pl
     let kept = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
     let outShape = keep ? kept : x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
     let reduced = axes.reduce(1) { $0 * x.shape[$1] }
-    if [.max, .min].contains(kind), reduced == 0 { throw ctx.fail("cannot take a max/min over an empty axis") }
+    // An empty reduction yields the identity (ONNX 18): -inf / +inf for Max / Min, the type's
+    // lowest / highest value for integers, 0 for sums, 1 for products; Mean is then 0/0 = NaN.
     let loop = BroadcastLoop(output: x.shape, inputs: [kept])
     let outCount = kept.reduce(1, *)
     switch x.elementType {
@@ -39,7 +40,7 @@ private func planReduce(_ ctx: NodePlanContext, _ kind: ReduceKind) throws -> Pl
                 kind: kind)
         }
     default:
-        guard [.sum, .max, .min, .prod].contains(kind) else { throw ctx.fail("this reduction runs on float32 only") }
+        guard [.sum, .max, .min, .prod].contains(kind) else { throw ctx.fail("this reduction runs on float32 only", .unsupportedElementType(x.elementType)) }
         let wide = x.elementType == .int64
         return .kernel(outputs: [ValueType(x.elementType, outShape)], workspaceBytes: 0) { b in
             IntReduceKernel(input: b.input(0), output: b.outputs[0], loop: loop, outCount: outCount, kind: kind, wide: wide)

@@ -23,19 +23,19 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, [.float32])
     let mode = ctx.string("mode", "nearest")
     guard mode == "nearest" || mode == "linear" else {
-        throw ctx.fail("mode '\(mode)' is not supported (nearest and linear are)")
+        throw ctx.fail("mode '\(mode)' is not supported (nearest and linear are)", .unsupportedAttribute("mode"))
     }
     let transform = ctx.string("coordinate_transformation_mode", "half_pixel")
     let transforms = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric"]
     guard transforms.contains(transform) else {
-        throw ctx.fail("coordinate_transformation_mode '\(transform)' is not supported (\(transforms.joined(separator: ", ")) are)")
+        throw ctx.fail("coordinate_transformation_mode '\(transform)' is not supported (\(transforms.joined(separator: ", ")) are)", .unsupportedAttribute("coordinate_transformation_mode"))
     }
     let rounding = ctx.string("nearest_mode", "round_prefer_floor")
     guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(rounding) else {
         throw ctx.fail("nearest_mode '\(rounding)' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil")
     }
     guard ctx.string("keep_aspect_ratio_policy", "stretch") == "stretch" else {
-        throw ctx.fail("keep_aspect_ratio_policy other than 'stretch' is not supported")
+        throw ctx.fail("keep_aspect_ratio_policy other than 'stretch' is not supported", .unsupportedAttribute("keep_aspect_ratio_policy"))
     }
     let axes = try (ctx.ints("axes") ?? Array(0..<x.rank)).map { try ctx.axis($0, rank: x.rank) }
     var scales = [Double](repeating: 1, count: x.rank)
@@ -64,7 +64,7 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
         throw ctx.fail("one of scales (input 2) or sizes (input 3) is required")
     }
     if ctx.int("antialias", 0) != 0, mode == "linear", scales.contains(where: { $0 < 1 }) {
-        throw ctx.fail("antialiased downsampling is not supported")
+        throw ctx.fail("antialiased downsampling is not supported", .unsupportedAttribute("antialias"))
     }
     var plan: [ResizeAxis] = []
     for a in 0..<x.rank {

@@ -79,6 +79,22 @@ public final class ExecutionPlan: Sendable {
         kernelPathName = kernels.name
     }
 
+    /// One executed step of the main graph: the node it runs (after fusion: a Conv carrying a
+    /// fused Relu is one step) and its op type.
+    public struct StepInfo: Sendable, Equatable, CustomStringConvertible {
+        public let node: String
+        public let opType: String
+        /// The types of the outputs the step writes (unnamed ones included).
+        public let outputs: [ValueType]
+        public var description: String { "\(opType) '\(node)' → \(outputs.map(\.description).joined(separator: ", "))" }
+    }
+
+    /// The main graph's steps in execution order (views and plan-time folded nodes have none).
+    public var steps: [StepInfo] { program.steps.map { StepInfo(node: $0.node, opType: $0.opType, outputs: $0.outputs) } }
+
+    /// An empty per-step profile for `Session.run(inputs:outputs:profile:)`.
+    public func makeProfile() -> StepProfile { StepProfile(steps: steps) }
+
     /// A new session (its own arena) for running this plan on one thread at a time.
     public func makeSession() -> Session { Session(plan: self) }
 

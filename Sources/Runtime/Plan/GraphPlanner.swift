@@ -76,7 +76,8 @@ final class GraphPlanner {
             problems.append(
                 .init(
                     node: node.name, opType: node.qualifiedOpType,
-                    detail: "op is not supported by the fp32 runtime (see docs/runtime.md for the op table)"))
+                    detail: "op is not supported by the fp32 runtime (see docs/runtime.md for the op table)",
+                    kind: .unsupportedOp))
             poison(node)
             return
         }

@@ -23,7 +23,7 @@ final class SubgraphProgram: @unchecked Sendable {
         if !planner.problems.isEmpty {
             throw RuntimeError.planFailed(
                 planner.problems.map {
-                    .init(node: "\(graph.name)/\($0.node)", opType: $0.opType, detail: $0.detail)
+                    .init(node: "\(graph.name)/\($0.node)", opType: $0.opType, detail: $0.detail, kind: $0.kind)
                 })
         }
         return SubgraphProgram(planner: planner)

@@ -79,7 +79,7 @@ struct BenchCommand: ParsableCommand {
         if profile {
             let repeats = min(max(runs / 4, 20), 200)
             report.profile = try OpProfile.measure(model: imported, bindings: bindings, kernels: path, feeds: feeds, repeats: repeats,
-                                                   progress: Progress("profiling node", total: imported.graph.nodes.count))
+                                                   progress: Progress("profiled run", total: repeats))
         }
         print(json ? try JSONText.encode(report) : report.renderText())
     }
