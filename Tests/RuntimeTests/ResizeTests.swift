@@ -44,7 +44,7 @@ final class ResizeTests: XCTestCase {
     }
 
     func testUnsupportedModesAreNamed() {
-        XCTAssertThrowsError(try resize("cubic", "half_pixel", scale: 2)) { e in XCTAssertTrue("\(e)".contains("'cubic'"), "\(e)") }
+        XCTAssertThrowsError(try resize("bicubic", "half_pixel", scale: 2)) { e in XCTAssertTrue("\(e)".contains("'bicubic'"), "\(e)") }
         XCTAssertThrowsError(try resize("nearest", "tf_half_pixel_for_nn", scale: 2)) { e in
             XCTAssertTrue("\(e)".contains("tf_half_pixel_for_nn"), "\(e)")
         }
