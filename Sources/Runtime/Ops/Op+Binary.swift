@@ -17,6 +17,16 @@ extension OpRegistry {
         }
         register("Min") { ctx in try planVariadic(ctx, f: { Swift.min($0, $1) }, i64: { Swift.min($0, $1) }, i32: { Swift.min($0, $1) }) }
         register("Max") { ctx in try planVariadic(ctx, f: { Swift.max($0, $1) }, i64: { Swift.max($0, $1) }, i32: { Swift.max($0, $1) }) }
+        register("Sum") { ctx in try planVariadic(ctx, f: { $0 + $1 }, i64: { $0 &+ $1 }, i32: { $0 &+ $1 }) }
+        register("Mean") { ctx in
+            _ = try ctx.input(0, floatOnly)
+            guard case .kernel(let outs, let ws, let make) = try planVariadic(ctx, f: { $0 + $1 }, i64: { $0 &+ $1 }, i32: { $0 &+ $1 })
+            else { throw ctx.fail("Mean did not plan a kernel") }
+            let n = Float(ctx.inputCount), count = outs[0].elementCount
+            return .kernel(outputs: outs, workspaceBytes: ws) { b in
+                ScaleOutputKernel(inner: try make(b), output: b.outputs[0], count: count, divisor: n)
+            }
+        }
         register("Equal") { ctx in try planCompare(ctx, f: { $0 == $1 }, i64: { $0 == $1 }, i32: { $0 == $1 }, b: { $0 == $1 }) }
         register("Greater") { ctx in try planCompare(ctx, f: { $0 > $1 }, i64: { $0 > $1 }, i32: { $0 > $1 }, b: nil) }
         register("Less") { ctx in try planCompare(ctx, f: { $0 < $1 }, i64: { $0 < $1 }, i32: { $0 < $1 }, b: nil) }
@@ -297,5 +307,27 @@ final class FloatArithmeticKernel: Kernel, @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// Runs `inner`, then divides its float output by `divisor` (Mean = Sum / n).
+final class ScaleOutputKernel: Kernel, @unchecked Sendable {
+    // Sendable proof: plan-time constants and an immutable inner kernel.
+    let inner: any Kernel
+    let output: Buffer
+    let count: Int
+    let divisor: Float
+
+    init(inner: any Kernel, output: Buffer, count: Int, divisor: Float) {
+        self.inner = inner
+        self.output = output
+        self.count = count
+        self.divisor = divisor
+    }
+
+    func execute(_ memory: Memory) throws {
+        try inner.execute(memory)
+        let y = memory.floats(output)
+        for i in 0..<count { y[i] /= divisor }
     }
 }

@@ -137,11 +137,18 @@ final class NormalizeKernel: Kernel, @unchecked Sendable {
     let perRowParams: Bool
     /// LayerNormalization's optional per-row statistics outputs.
     let mean, invStdDev: Buffer?
+    /// false: RMS normalization (no mean subtracted; the "variance" is the mean square).
+    let centered: Bool
+    /// Per-element parameters repeat every `paramRows` rows (LayerNorm 1, GroupNorm: groups).
+    let paramRows: Int
 
     init(
         input: Buffer, output: Buffer, rows: Int, length: Int, epsilon: Float, scale: UnsafeMutablePointer<Float>,
-        shift: UnsafeMutablePointer<Float>, paramPeriod: Int, perRowParams: Bool, mean: Buffer? = nil, invStdDev: Buffer? = nil
+        shift: UnsafeMutablePointer<Float>, paramPeriod: Int, perRowParams: Bool, mean: Buffer? = nil, invStdDev: Buffer? = nil,
+        centered: Bool = true, paramRows: Int = 1
     ) {
+        self.centered = centered
+        self.paramRows = Swift.max(paramRows, 1)
         self.mean = mean
         self.invStdDev = invStdDev
         self.input = input
@@ -163,7 +170,7 @@ final class NormalizeKernel: Kernel, @unchecked Sendable {
             let row = x + r * length, out = y + r * length
             var mean: Double = 0
             for i in 0..<length { mean += Double(row[i]) }
-            mean /= Double(length)
+            mean = centered ? mean / Double(length) : 0
             var variance: Double = 0
             for i in 0..<length {
                 let d = Double(row[i]) - mean
@@ -178,7 +185,8 @@ final class NormalizeKernel: Kernel, @unchecked Sendable {
                 let c = r % paramPeriod
                 for i in 0..<length { out[i] = (row[i] - m) * inv * scale[c] + shift[c] }
             } else {
-                for i in 0..<length { out[i] = (row[i] - m) * inv * scale[i] + shift[i] }
+                let (s, h) = (scale + (r % paramRows) * length, shift + (r % paramRows) * length)
+                for i in 0..<length { out[i] = (row[i] - m) * inv * s[i] + h[i] }
             }
         }
     }
