@@ -28,8 +28,11 @@ extension OpRegistry {
                 throw ctx.fail("input \(x.shape) must be NCHW with H and W divisible by blocksize \(b)")
             }
             let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2] / b, x.shape[3] / b)
-            // [N, C, H', b, W', b] → [N, b, b, C, H', W'].
-            return permuted(ctx, x, inShape: [n, c, h, b, w, b], perm: [0, 3, 5, 1, 2, 4], outShape: [n, c * b * b, h, w])
+            // [N, C, H', b, W', b] → DCR: [N, b, b, C, H', W']; CRD: [N, C, b, b, H', W'].
+            let mode = ctx.string("mode", "DCR")
+            guard mode == "DCR" || mode == "CRD" else { throw ctx.fail("mode '\(mode)' is not one of DCR, CRD") }
+            let perm = mode == "DCR" ? [0, 3, 5, 1, 2, 4] : [0, 1, 3, 5, 2, 4]
+            return permuted(ctx, x, inShape: [n, c, h, b, w, b], perm: perm, outShape: [n, c * b * b, h, w])
         }
         register("Trilu") { ctx in
             let x = try ctx.input(0, anyStored)

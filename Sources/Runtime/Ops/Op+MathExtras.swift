@@ -70,6 +70,31 @@ extension OpRegistry {
             }
         }
         register("Mod") { ctx in try planMod(ctx) }
+        register("BitwiseAnd") { ctx in try planBitwise(ctx, .and) }
+        register("BitwiseOr") { ctx in try planBitwise(ctx, .or) }
+        register("BitwiseXor") { ctx in try planBitwise(ctx, .xor) }
+        register("BitShift") { ctx in
+            switch ctx.string("direction", "") {
+            case "LEFT": return try planBitwise(ctx, .shiftLeft)
+            case "RIGHT": return try planBitwise(ctx, .shiftRight)
+            case let d: throw ctx.fail("direction '\(d)' must be LEFT or RIGHT")
+            }
+        }
+        register("BitwiseNot") { ctx in
+            let x = try ctx.input(0)
+            func make<T: FixedWidthInteger & Sendable>(_: T.Type) -> PlannedOp { unaryTyped(ctx, T.self) { ~$0 } }
+            switch x.elementType {
+            case .int64: return make(Int64.self)
+            case .int32: return make(Int32.self)
+            case .int16: return make(Int16.self)
+            case .int8: return make(Int8.self)
+            case .uint64: return make(UInt64.self)
+            case .uint32: return make(UInt32.self)
+            case .uint16: return make(UInt16.self)
+            case .uint8: return make(UInt8.self)
+            default: throw ctx.fail("\(x.elementType) is not an integer type", .unsupportedElementType(x.elementType))
+            }
+        }
         register("CastLike") { ctx in
             let x = try ctx.input(0), like = try ctx.input(1)
             let to = like.elementType
@@ -85,8 +110,8 @@ extension OpRegistry {
     }
 }
 
-/// Mod: fmod = 1 is C's fmod (the result takes the dividend's sign; floats need it), fmod = 0
-/// is Python's % on integers (the divisor's sign). Division by zero yields 0 instead of trapping.
+/// Mod: fmod = 1 is C's fmod (the result takes the dividend's sign), fmod = 0 is Python's %
+/// (the divisor's sign). Integer division by zero yields 0 instead of trapping.
 private func planMod(_ ctx: NodePlanContext) throws -> PlannedOp {
     let a = try ctx.input(0), b = try ctx.input(1)
     guard a.elementType == b.elementType else {
@@ -105,8 +130,13 @@ private func planMod(_ ctx: NodePlanContext) throws -> PlannedOp {
     }
     switch a.elementType {
     case .float32:
-        guard fmod else { throw ctx.fail("float inputs need fmod = 1 (ONNX defines Mod on floats as fmod only)") }
-        return binaryKernel(ctx, Float.self, Float.self, out) { Foundation.fmod($0, $1) }
+        if fmod { return binaryKernel(ctx, Float.self, Float.self, out) { Foundation.fmod($0, $1) } }
+        // numpy's float mod (ONNX's reference for fmod = 0): the divisor's sign, zero signed like it.
+        return binaryKernel(ctx, Float.self, Float.self, out) { x, y in
+            let r = Foundation.fmod(x, y)
+            if r == 0 { return Float(signOf: y, magnitudeOf: 0) }
+            return (r < 0) != (y < 0) ? r + y : r
+        }
     case .int64: return integer(Int64.self)
     case .int32: return integer(Int32.self)
     case .int16: return integer(Int16.self)
@@ -137,5 +167,46 @@ final class FloatPredicateKernel: Kernel, @unchecked Sendable {
     func execute(_ memory: Memory) throws {
         let x = memory.floats(input), y = memory.typed(output, UInt8.self)
         for i in 0..<count { y[i] = predicate(x[i]) ? 1 : 0 }
+    }
+}
+
+enum BitwiseOp: Sendable {
+    case and, or, xor, shiftLeft, shiftRight
+
+    /// Shifts by the bit width or more give 0 (Swift's smart shifts), as numpy does.
+    @inline(__always)
+    func apply<T: FixedWidthInteger>(_ a: T, _ b: T) -> T {
+        switch self {
+        case .and: return a & b
+        case .or: return a | b
+        case .xor: return a ^ b
+        case .shiftLeft: return a << b
+        case .shiftRight: return a >> b
+        }
+    }
+}
+
+/// Bitwise And/Or/Xor on every integer type; BitShift on the unsigned ones (as ONNX defines it).
+private func planBitwise(_ ctx: NodePlanContext, _ op: BitwiseOp) throws -> PlannedOp {
+    let a = try ctx.input(0), b = try ctx.input(1)
+    guard a.elementType == b.elementType else {
+        throw ctx.fail("inputs are \(a.elementType) and \(b.elementType); both must have the same type (insert a Cast)")
+    }
+    guard let out = broadcastShapes([a.shape, b.shape]) else { throw ctx.fail("shapes \(a.shape) and \(b.shape) do not broadcast") }
+    func make<T: FixedWidthInteger & Sendable>(_: T.Type) -> PlannedOp { binaryKernel(ctx, T.self, T.self, out) { op.apply($0, $1) } }
+    let shift = op == .shiftLeft || op == .shiftRight
+    switch a.elementType {
+    case .uint64: return make(UInt64.self)
+    case .uint32: return make(UInt32.self)
+    case .uint16: return make(UInt16.self)
+    case .uint8: return make(UInt8.self)
+    case .int64 where !shift: return make(Int64.self)
+    case .int32 where !shift: return make(Int32.self)
+    case .int16 where !shift: return make(Int16.self)
+    case .int8 where !shift: return make(Int8.self)
+    default:
+        throw ctx.fail(
+            "\(a.elementType) is not supported; this op runs on \(shift ? "unsigned integer" : "integer") types",
+            .unsupportedElementType(a.elementType))
     }
 }

@@ -120,8 +120,9 @@ final class LpNormalizeKernel: Kernel, @unchecked Sendable {
                     let v = Double(x[base + k * inner])
                     norm += p == 1 ? Swift.abs(v) : v * v
                 }
+                // A zero vector stays zero (ONNX's reference), not 0/0.
                 let n = Float(p == 1 ? norm : norm.squareRoot())
-                for k in 0..<length { y[base + k * inner] = x[base + k * inner] / n }
+                for k in 0..<length { y[base + k * inner] = n == 0 ? 0 : x[base + k * inner] / n }
             }
         }
     }

@@ -68,7 +68,11 @@ final class GraphPlanner {
 
     private func planNode(_ node: Node) {
         let used = node.inputs.filter { !$0.isEmpty }
-        if used.contains(where: { poisoned.contains($0) }) {
+        // A subgraph that captures a failed value is not planned either (its nodes would only
+        // report the value as undefined).
+        if used.contains(where: { poisoned.contains($0) })
+            || node.subgraphs.contains(where: { !$0.capturedValues.isDisjoint(with: poisoned) })
+        {
             poison(node)
             return
         }

@@ -39,5 +39,15 @@ final class SubgraphProgram: @unchecked Sendable {
         }
     }
 
+    /// Every output's value when all of them are known at plan time, else nil.
+    func constantOutputs() -> [Tensor]? {
+        var values: [Tensor] = []
+        for o in planner.graph.outputs {
+            guard let t = planner.constant(of: o.name) else { return nil }
+            values.append(t)
+        }
+        return values
+    }
+
     func finalize(outer: [String: Buffer]) throws -> Program { try planner.finalize(outer: outer) }
 }
