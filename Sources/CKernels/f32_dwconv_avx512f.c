@@ -123,6 +123,74 @@ static TARGET void channels(const flotilla_f32_conv2d_geometry *g, const tap_col
     }
 }
 
+// Small planes (the late layers of mobile networks: 3×3 to 6×6 inputs and outputs) pay a
+// row's bookkeeping for a few lanes. There the whole input plane (≤ 64 floats) is held in four
+// registers and each tap of a block of 16 flattened output pixels is one or two register
+// permutes with a precomputed index vector; padding lanes are zeroed by the permute's mask.
+#define PLANE_IN 64
+#define PLANE_OUT 64
+#define PLANE_TAPS 32
+
+typedef struct {
+    __m512i index;
+    __mmask16 lo, hi;  // lanes reading input [0, 32) and [32, 64); neither = padding
+} plane_tap;
+
+static bool plane_mode_fits(const flotilla_f32_conv2d_geometry *g, size_t oh, size_t ow) {
+    return g->in_h * g->in_w <= PLANE_IN && oh * ow <= PLANE_OUT && g->kernel_h * g->kernel_w <= PLANE_TAPS;
+}
+
+static TARGET void plane_mode(const flotilla_f32_conv2d_geometry *g, size_t c0, size_t c1, const float *input,
+                              const float *weights, const float *bias, float *output, float lo, float hi) {
+    const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g);
+    const size_t taps = g->kernel_h * g->kernel_w, outs = oh * ow, ins = g->in_h * g->in_w;
+    const size_t blocks = (outs + 15) / 16;
+    plane_tap table[(PLANE_OUT / 16) * PLANE_TAPS];
+    for (size_t b = 0; b < blocks; b++) {
+        for (size_t t = 0; t < taps; t++) {
+            const size_t ky = t / g->kernel_w, kx = t % g->kernel_w;
+            int32_t index[16] = {0};
+            unsigned lo_bits = 0, hi_bits = 0;
+            for (size_t l = 0; l < 16 && b * 16 + l < outs; l++) {
+                const size_t p = b * 16 + l, oy = p / ow, ox = p % ow;
+                const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
+                const ptrdiff_t ix = (ptrdiff_t)(ox * g->stride_w + kx * g->dilation_w) - (ptrdiff_t)g->pad_left;
+                if (iy < 0 || iy >= (ptrdiff_t)g->in_h || ix < 0 || ix >= (ptrdiff_t)g->in_w) continue;
+                const size_t at = (size_t)iy * g->in_w + (size_t)ix;
+                index[l] = (int32_t)(at & 31);
+                if (at < 32) lo_bits |= 1u << l; else hi_bits |= 1u << l;
+            }
+            plane_tap *e = &table[b * taps + t];
+            e->index = _mm512_loadu_si512(index);
+            e->lo = (__mmask16)lo_bits;
+            e->hi = (__mmask16)hi_bits;
+        }
+    }
+    const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    const bool two = ins > 32;
+    for (size_t c = c0; c < c1; c++) {
+        const float *plane = input + c * ins;
+        const __m512 r0 = _mm512_maskz_loadu_ps(lane_range(0, (ptrdiff_t)ins), plane);
+        const __m512 r1 = _mm512_maskz_loadu_ps(lane_range(0, (ptrdiff_t)ins - 16), plane + 16);
+        const __m512 r2 = two ? _mm512_maskz_loadu_ps(lane_range(0, (ptrdiff_t)ins - 32), plane + 32) : _mm512_setzero_ps();
+        const __m512 r3 = two ? _mm512_maskz_loadu_ps(lane_range(0, (ptrdiff_t)ins - 48), plane + 48) : _mm512_setzero_ps();
+        const float *w = weights + c * taps;
+        const float b0 = bias != NULL ? bias[c] : 0.0f;
+        float *out = output + c * outs;
+        for (size_t b = 0; b < blocks; b++) {
+            const plane_tap *e = &table[b * taps];
+            __m512 acc = _mm512_set1_ps(b0);
+            for (size_t t = 0; t < taps; t++) {
+                __m512 x = _mm512_maskz_permutex2var_ps(e[t].lo, r0, e[t].index, r1);
+                if (two) x = _mm512_mask_blend_ps(e[t].hi, x, _mm512_maskz_permutex2var_ps(e[t].hi, r2, e[t].index, r3));
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(w[t]), x, acc);
+            }
+            acc = _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc));
+            _mm512_mask_storeu_ps(out + b * 16, lane_range(0, (ptrdiff_t)(outs - b * 16)), acc);
+        }
+    }
+}
+
 // Tables up to this many entries live on the stack; wider rows go in slices of output columns,
 // each with its own table.
 #define TABLE_ENTRIES 256
@@ -135,6 +203,10 @@ TARGET void flotilla_f32_dwconv_channels__avx512f(const flotilla_f32_conv2d_geom
                                                   const float *input, const float *weights, const float *bias,
                                                   float *output, float lo, float hi) {
     const size_t ow = flotilla_f32_conv2d_out_w(g), kw = g->kernel_w;
+    if (plane_mode_fits(g, flotilla_f32_conv2d_out_h(g), ow)) {
+        plane_mode(g, c0, c1, input, weights, bias, output, lo, hi);
+        return;
+    }
     if (kw > TABLE_ENTRIES || g->kernel_h > MAX_KH) {
         // Absurdly large kernels: the reference pixel loop.
         const size_t oh = flotilla_f32_conv2d_out_h(g), taps = g->kernel_h * kw;
