@@ -8,10 +8,13 @@ public final class Session {
     public let plan: ExecutionPlan
     private let arenas: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private let arenaCount: Int
+    /// Intra-op worker threads (nil at one thread), parked between runs.
+    private let pool: WorkerPool?
 
     init(plan: ExecutionPlan) {
         self.plan = plan
         arenaCount = max(plan.arenaSizes.count, 1)
+        pool = plan.threads > 1 ? WorkerPool(participants: plan.threads) : nil
         arenas = .allocate(capacity: arenaCount)
         for i in 0..<arenaCount {
             let bytes = i < plan.arenaSizes.count ? plan.arenaSizes[i] : 0
@@ -30,7 +33,7 @@ public final class Session {
     public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
         try execute(inputs)
         var result: [String: Tensor] = [:]
-        let memory = Memory(bases: UnsafePointer(arenas))
+        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
         for o in plan.program.outputs {
             let bytes = [UInt8](UnsafeRawBufferPointer(start: memory.raw(o.buffer), count: o.type.byteCount))
             result[o.name] = try Tensor(elementType: o.type.elementType, shape: o.type.shape, bytes: bytes)
@@ -55,7 +58,7 @@ public final class Session {
             }
         }
         try execute(inputs, times: times)
-        let memory = Memory(bases: UnsafePointer(arenas))
+        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
         for o in plan.program.outputs where o.type.byteCount > 0 {
             if let dst = outputs[o.name]?.baseAddress { dst.copyMemory(from: memory.raw(o.buffer), byteCount: o.type.byteCount) }
         }
@@ -79,7 +82,7 @@ public final class Session {
 
     private func execute(_ inputs: [String: Tensor], times: UnsafeMutableBufferPointer<UInt64>? = nil) throws {
         try validate(inputs)
-        let memory = Memory(bases: UnsafePointer(arenas))
+        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
         for i in plan.program.inputs {
             guard let t = inputs[i.name] else { continue }
             let dst = memory.raw(i.buffer)

@@ -1,4 +1,5 @@
 public import ModelIR
+import Foundation
 
 /// A model planned for execution with every dimension bound: validated nodes, chosen kernels,
 /// pre-packed weights, precomputed geometry and a static memory plan. Plan once, then run many
@@ -12,10 +13,18 @@ public final class ExecutionPlan: Sendable {
         public var kernels: KernelPath = .automatic
         /// Planning fails if a session would need more arena memory than this.
         public var maxArenaBytes: Int = 1 << 34
+        /// Intra-op threads per session (the caller included): GEMMs split over output rows
+        /// or columns, depthwise convolutions over channels. 1 runs everything on the calling
+        /// thread. Results are bit-identical at any count.
+        public var threads: Int = Options.defaultThreads
 
-        public init(kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34) {
+        /// The CPUs this process may run on.
+        public static var defaultThreads: Int { Swift.max(ProcessInfo.processInfo.activeProcessorCount, 1) }
+
+        public init(kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34, threads: Int = Options.defaultThreads) {
             self.kernels = kernels
             self.maxArenaBytes = maxArenaBytes
+            self.threads = threads
         }
     }
 
@@ -32,6 +41,8 @@ public final class ExecutionPlan: Sendable {
     public let constantBytes: Int
     /// The kernel path in use ("reference", "avx2", "avx512").
     public let kernelPathName: String
+    /// Intra-op threads each session runs with (`Options.threads`, at least 1).
+    public let threads: Int
     /// Number of executed steps (nodes not folded at plan time).
     public var stepCount: Int { program.steps.count }
     /// The main graph's memory plan (buffer names, sizes, lifetimes, offsets).
@@ -77,6 +88,7 @@ public final class ExecutionPlan: Sendable {
         arenaSizes = counter.sizes
         constantBytes = pool.totalBytes
         kernelPathName = kernels.name
+        threads = Swift.max(options.threads, 1)
     }
 
     /// One executed step of the main graph: the node it runs (after fusion: a Conv carrying a

@@ -45,10 +45,10 @@ extension OpProfile {
     static let methodNote = "each step timed inside whole-model runs (runtime step hook; clock read per step, about 50 ns "
         + "of overhead each); nodes fused into a step or folded at plan time have no time of their own"
 
-    static func measure(model: Model, bindings: [String: Int], kernels: KernelPath, feeds: [String: Tensor],
+    static func measure(model: Model, bindings: [String: Int], kernels: KernelPath, threads: Int = 1, feeds: [String: Tensor],
                         repeats: Int, progress: Progress) throws -> OpProfile {
         let graph = model.graph
-        let plan = try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels))
+        let plan = try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels, threads: threads))
         let session = plan.makeSession()
         var storage: [UnsafeMutableRawBufferPointer] = []
         defer { for b in storage { b.deallocate() } }
