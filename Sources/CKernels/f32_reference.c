@@ -126,11 +126,42 @@ void flotilla_f32_dwconv__ref(const flotilla_f32_conv2d_geometry *g, const float
     }
 }
 
+// Entries of the small-output offset map (16 KiB of stack).
+#define SMALL_IM2COL 4096
+
+// Rows are short in small convolutions (4 columns in the digits CNN), where a memset/memcpy
+// call per row costs more than the copy: the loops stay loops (no_builtin stops the compiler
+// from turning them back into library calls) and still vectorize for long rows.
+__attribute__((no_builtin("memset", "memcpy")))
 void flotilla_f32_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const float *input,
                                   float *columns) {
     const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g);
     const size_t sw = g->stride_w, pl = g->pad_left, w = g->in_w;
     float *out = columns;
+    const size_t taps = g->kernel_h * g->kernel_w;
+    if (taps * oh * ow <= SMALL_IM2COL) {
+        // Small outputs: the per-row bookkeeping would dominate, so the source offset of every
+        // (tap, output pixel) is computed once (the same for every channel; −1 = padding) and
+        // each channel is one pass over that map.
+        int32_t map[SMALL_IM2COL];
+        size_t i = 0;
+        for (size_t ky = 0; ky < g->kernel_h; ky++)
+            for (size_t kx = 0; kx < g->kernel_w; kx++)
+                for (size_t oy = 0; oy < oh; oy++) {
+                    const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
+                    for (size_t ox = 0; ox < ow; ox++, i++) {
+                        const ptrdiff_t ix = (ptrdiff_t)(ox * sw + kx * g->dilation_w) - (ptrdiff_t)pl;
+                        const bool inside = iy >= 0 && iy < (ptrdiff_t)g->in_h && ix >= 0 && ix < (ptrdiff_t)w;
+                        map[i] = inside ? (int32_t)(iy * (ptrdiff_t)w + ix) : -1;
+                    }
+                }
+        const size_t n = taps * oh * ow;
+        for (size_t c = 0; c < g->channels; c++, out += n) {
+            const float *plane = input + c * g->in_h * w;
+            for (size_t j = 0; j < n; j++) out[j] = map[j] >= 0 ? plane[map[j]] : 0.0f;
+        }
+        return;
+    }
     for (size_t c = 0; c < g->channels; c++) {
         const float *plane = input + c * g->in_h * w;
         for (size_t ky = 0; ky < g->kernel_h; ky++) {
@@ -145,17 +176,17 @@ void flotilla_f32_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const f
                 for (size_t oy = 0; oy < oh; oy++, out += ow) {
                     const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
                     if (iy < 0 || iy >= (ptrdiff_t)g->in_h || x0 == x1) {
-                        memset(out, 0, ow * sizeof(float));
+                        for (size_t ox = 0; ox < ow; ox++) out[ox] = 0.0f;
                         continue;
                     }
                     const float *src = plane + (size_t)iy * w + (x0 * sw + off - pl);
-                    memset(out, 0, x0 * sizeof(float));
+                    for (size_t ox = 0; ox < x0; ox++) out[ox] = 0.0f;
                     if (sw == 1) {
-                        memcpy(out + x0, src, (x1 - x0) * sizeof(float));
+                        for (size_t ox = x0; ox < x1; ox++) out[ox] = src[ox - x0];
                     } else {
                         for (size_t ox = x0; ox < x1; ox++) out[ox] = src[(ox - x0) * sw];
                     }
-                    memset(out + x1, 0, (ow - x1) * sizeof(float));
+                    for (size_t ox = x1; ox < ow; ox++) out[ox] = 0.0f;
                 }
             }
         }

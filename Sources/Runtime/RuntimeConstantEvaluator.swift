@@ -25,7 +25,7 @@ public struct RuntimeConstantEvaluator: ConstantEvaluator {
         graph.outputs = node.outputs.filter { !$0.isEmpty }.map { ValueInfo($0, TensorType(.float32, nil)) }
         let plan: ExecutionPlan
         do {
-            plan = try ExecutionPlan(graph: graph, options: .init(kernels: kernels))
+            plan = try ExecutionPlan(graph: graph, options: .init(kernels: kernels, threads: 1))
         } catch let RuntimeError.planFailed(problems) {
             throw ModelIRError.evaluationFailed(node: node.name, detail: problems.map(\.detail).joined(separator: "; "))
         }

@@ -1,16 +1,41 @@
+public import ModelIR
+
 /// Everything the runtime can reject, at plan time or at run time. Each description names the
 /// node, op, value or file involved, says what is wrong and how to fix it.
 public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One problem found while planning a node.
     public struct NodeProblem: Sendable, Equatable, CustomStringConvertible {
+        /// Why a node cannot be planned, for tools that sort problems without reading
+        /// `detail` (the conformance runner's skips, `flotilla inspect`).
+        public enum Kind: Sendable, Equatable {
+            /// The node is malformed for its op (shapes, attribute values, missing inputs):
+            /// fix or re-export the model.
+            case invalid
+            /// No kernel is registered for the op.
+            case unsupportedOp
+            /// The op runs, but not on this element type.
+            case unsupportedElementType(ElementType)
+            /// An attribute value (a mode, a policy, an option) the runtime does not implement.
+            case unsupportedAttribute(String)
+            /// A rank the runtime does not run (3-D and higher spatial windows).
+            case unsupportedRank(Int)
+            /// Training-only behaviour (training_mode = 1).
+            case trainingMode
+            /// The named input must be known at plan time (shapes are planned statically), or
+            /// the output shape depends on run-time data.
+            case dataDependentShape(value: String)
+        }
+
         public var node: String
         public var opType: String
         public var detail: String
+        public var kind: Kind
 
-        public init(node: String, opType: String, detail: String) {
+        public init(node: String, opType: String, detail: String, kind: Kind = .invalid) {
             self.node = node
             self.opType = opType
             self.detail = detail
+            self.kind = kind
         }
 
         public var description: String { "\(opType) node '\(node)': \(detail)" }

@@ -21,6 +21,14 @@ final class DepthwiseConvTests: XCTestCase {
                 geometry(channels: 2, h: 17, w: 33, kernel: 5, stride: 1, pads: (2, 2, 2, 2)),
                 geometry(channels: 2, h: 20, w: 37, kernel: 3, stride: 1, pads: (2, 2, 2, 2), dilation: 2),
                 geometry(channels: 2, h: 23, w: 53, kernel: 3, stride: 3, pads: (1, 1, 1, 1)),
+                // Planes of at most 64 inputs and outputs (held in registers on AVX-512).
+                geometry(channels: 5, h: 6, w: 6, kernel: 3, stride: 2, pads: (0, 0, 1, 1)),
+                geometry(channels: 3, h: 4, w: 8, kernel: 3, stride: 1, pads: (2, 2, 2, 2), dilation: 2),
+                geometry(channels: 4, h: 5, w: 3, kernel: 5, stride: 1, pads: (2, 1, 2, 1)),
+                // Padding wider than a 16-lane vector: whole vectors of padding columns.
+                geometry(channels: 2, h: 6, w: 5, kernel: 3, stride: 2, pads: (17, 19, 18, 20)),
+                geometry(channels: 2, h: 4, w: 9, kernel: 3, stride: 3, pads: (2, 2, 19, 17)),
+                geometry(channels: 3, h: 3, w: 3, kernel: 3, stride: 1, pads: (18, 18, 18, 18)),
             ], seed: 0xD4)
     }
 

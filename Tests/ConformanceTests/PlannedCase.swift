@@ -55,10 +55,9 @@ struct PlannedCase {
         var producers: [String: Node] = [:]
         for n in graph.nodes { for o in n.outputs where !o.isEmpty { producers[o] = n } }
         var needed: Set<String> = []
-        for p in problems where p.detail.contains("known at plan time") {
-            // Value names appear quoted: "pads (input 1, 'x') must be known at plan time".
-            let quoted = p.detail.split(separator: "'", omittingEmptySubsequences: false).enumerated()
-                .filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        for p in problems {
+            guard case .dataDependentShape(let value) = p.kind, !value.isEmpty else { continue }
+            let quoted = [value]
             var stack = quoted
             var seen: Set<String> = []
             while let v = stack.popLast() {

@@ -26,6 +26,8 @@ struct Buffer: @unchecked Sendable {
 /// The memory of one session as the kernels see it: one base address per arena.
 struct Memory {
     let bases: UnsafePointer<UnsafeMutableRawPointer>
+    /// The session's intra-op threads; nil runs every kernel on the calling thread.
+    var pool: WorkerPool? = nil
 
     @inline(__always)
     func raw(_ b: Buffer) -> UnsafeMutableRawPointer {
@@ -45,4 +47,27 @@ struct Memory {
 /// and keep all per-run state in the arena.
 protocol Kernel: AnyObject, Sendable {
     func execute(_ memory: Memory) throws
+}
+
+extension Memory {
+    /// Splits [0, count) into contiguous chunks whose starts are multiples of `align` (one per
+    /// pool thread at most) and runs `body(start, end)` for each, in parallel when there is a
+    /// pool and `parallel` says the work is worth waking it. The split depends only on `count`,
+    /// `align` and the pool's width, and each element belongs to exactly one chunk, so a kernel
+    /// that computes each output element inside one chunk gives the same bits at any width.
+    func chunks(_ count: Int, align: Int = 1, parallel: Bool, _ body: (Int, Int) -> Void) {
+        guard count > 0 else { return }
+        guard parallel, let pool, pool.width > 1 else {
+            body(0, count)
+            return
+        }
+        let a = Swift.max(align, 1)
+        let units = (count + a - 1) / a
+        let n = Swift.min(pool.width, units)
+        let per = (units + n - 1) / n * a
+        pool.run(tasks: n) { i in
+            let start = i * per
+            if start < count { body(start, Swift.min(count, start + per)) }
+        }
+    }
 }

@@ -8,10 +8,13 @@ public final class Session {
     public let plan: ExecutionPlan
     private let arenas: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private let arenaCount: Int
+    /// Intra-op worker threads (nil at one thread), parked between runs.
+    private let pool: WorkerPool?
 
     init(plan: ExecutionPlan) {
         self.plan = plan
         arenaCount = max(plan.arenaSizes.count, 1)
+        pool = plan.threads > 1 ? WorkerPool(participants: plan.threads) : nil
         arenas = .allocate(capacity: arenaCount)
         for i in 0..<arenaCount {
             let bytes = i < plan.arenaSizes.count ? plan.arenaSizes[i] : 0
@@ -30,7 +33,7 @@ public final class Session {
     public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
         try execute(inputs)
         var result: [String: Tensor] = [:]
-        let memory = Memory(bases: UnsafePointer(arenas))
+        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
         for o in plan.program.outputs {
             let bytes = [UInt8](UnsafeRawBufferPointer(start: memory.raw(o.buffer), count: o.type.byteCount))
             result[o.name] = try Tensor(elementType: o.type.elementType, shape: o.type.shape, bytes: bytes)
@@ -41,6 +44,10 @@ public final class Session {
     /// Runs the model and writes every graph output into the caller's buffer of that name,
     /// which must have exactly the output's byte size (`plan.outputs`). Allocates nothing.
     public func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer]) throws {
+        try run(inputs: inputs, outputs: outputs, times: nil)
+    }
+
+    private func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer], times: UnsafeMutableBufferPointer<UInt64>?) throws {
         for o in plan.program.outputs {
             guard let dst = outputs[o.name] else {
                 throw RuntimeError.invalidOutput(
@@ -50,16 +57,32 @@ public final class Session {
                 throw RuntimeError.invalidOutput(name: o.name, detail: "buffer has \(dst.count) bytes; \(o.type) needs \(o.type.byteCount)")
             }
         }
-        try execute(inputs)
-        let memory = Memory(bases: UnsafePointer(arenas))
+        try execute(inputs, times: times)
+        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
         for o in plan.program.outputs where o.type.byteCount > 0 {
             if let dst = outputs[o.name]?.baseAddress { dst.copyMemory(from: memory.raw(o.buffer), byteCount: o.type.byteCount) }
         }
     }
 
-    private func execute(_ inputs: [String: Tensor]) throws {
+    /// Runs like `run(inputs:outputs:)` and records each step's wall time in `profile`
+    /// (made by `plan.makeProfile()`). Allocates nothing.
+    public func run(
+        inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer], profile: inout StepProfile
+    ) throws {
+        guard profile.steps.count == plan.program.steps.count else {
+            throw RuntimeError.invalidOutput(
+                name: "profile", detail: "made for \(profile.steps.count) steps, the plan has \(plan.program.steps.count); use plan.makeProfile()")
+        }
+        try profile.lastNanoseconds.withUnsafeMutableBufferPointer { times in
+            try run(inputs: inputs, outputs: outputs, times: times)
+        }
+        for i in profile.lastNanoseconds.indices { profile.totalNanoseconds[i] &+= profile.lastNanoseconds[i] }
+        profile.runs += 1
+    }
+
+    private func execute(_ inputs: [String: Tensor], times: UnsafeMutableBufferPointer<UInt64>? = nil) throws {
         try validate(inputs)
-        let memory = Memory(bases: UnsafePointer(arenas))
+        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
         for i in plan.program.inputs {
             guard let t = inputs[i.name] else { continue }
             let dst = memory.raw(i.buffer)
@@ -67,7 +90,7 @@ public final class Session {
                 if let base = src.baseAddress, src.count > 0 { dst.copyMemory(from: base, byteCount: src.count) }
             }
         }
-        try plan.program.execute(memory)
+        if let times { try plan.program.execute(memory, times: times) } else { try plan.program.execute(memory) }
     }
 
     private func validate(_ inputs: [String: Tensor]) throws {

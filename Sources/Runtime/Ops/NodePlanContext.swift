@@ -16,8 +16,8 @@ struct NodePlanContext {
     var name: String { node.name }
     var inputCount: Int { node.inputs.count }
 
-    func fail(_ detail: String) -> RuntimeError {
-        .planFailed([.init(node: node.name, opType: node.qualifiedOpType, detail: detail)])
+    func fail(_ detail: String, _ kind: RuntimeError.NodeProblem.Kind = .invalid) -> RuntimeError {
+        .planFailed([.init(node: node.name, opType: node.qualifiedOpType, detail: detail, kind: kind)])
     }
 
     func has(_ i: Int) -> Bool { i < inputTypes.count && inputTypes[i] != nil }
@@ -35,7 +35,7 @@ struct NodePlanContext {
         let t = try input(i)
         guard accepted.contains(t.elementType) else {
             let names = accepted.map(\.rawValue).sorted().joined(separator: ", ")
-            throw fail("input \(i) ('\(node.inputs[i])') is \(t.elementType); this op runs on \(names)")
+            throw fail("input \(i) ('\(node.inputs[i])') is \(t.elementType); this op runs on \(names)", .unsupportedElementType(t.elementType))
         }
         return t
     }
@@ -45,16 +45,18 @@ struct NodePlanContext {
     /// Input `i`'s value, which must be known at plan time (shape vectors, axes, weights).
     func requireConstant(_ i: Int, _ what: String) throws -> Tensor {
         guard let t = constant(i) else {
+            let value = i < node.inputs.count ? node.inputs[i] : ""
             throw fail(
                 "\(what) (input \(i), '\(i < node.inputs.count ? node.inputs[i] : "")') must be known at plan time "
-                    + "(an initializer, or computed from shapes); this runtime plans memory statically")
+                    + "(an initializer, or computed from shapes); this runtime plans memory statically",
+                .dataDependentShape(value: value))
         }
         return t
     }
 
     func requireInts(_ i: Int, _ what: String) throws -> [Int] {
         let t = try requireConstant(i, what)
-        guard let v = t.asInt64s else { throw fail("\(what) must be an integer tensor, got \(t.elementType)") }
+        guard let v = t.asInt64s else { throw fail("\(what) must be an integer tensor, got \(t.elementType)", .unsupportedElementType(t.elementType)) }
         return v.map { Int(clamping: $0) }
     }
 

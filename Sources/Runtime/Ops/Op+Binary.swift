@@ -9,9 +9,24 @@ extension OpRegistry {
         register("Sub") { ctx in try planArithmetic(ctx, f: { $0 - $1 }, i64: { $0 &- $1 }, i32: { $0 &- $1 }) }
         register("Mul") { ctx in try planArithmetic(ctx, f: { $0 * $1 }, i64: { $0 &* $1 }, i32: { $0 &* $1 }) }
         register("Div") { ctx in try planArithmetic(ctx, f: { $0 / $1 }, i64: intDiv, i32: intDiv) }
-        register("Pow") { ctx in try planArithmetic(ctx, f: { Foundation.pow($0, $1) }, i64: intPow, i32: intPow) }
+        register("Pow") { ctx in
+            if let a = ctx.inputTypes.first ?? nil, ctx.inputTypes.count > 1, let b = ctx.inputTypes[1], a.elementType != b.elementType {
+                return try planMixedPow(ctx)
+            }
+            return try planArithmetic(ctx, f: { Foundation.pow($0, $1) }, i64: intPow, i32: intPow)
+        }
         register("Min") { ctx in try planVariadic(ctx, f: { Swift.min($0, $1) }, i64: { Swift.min($0, $1) }, i32: { Swift.min($0, $1) }) }
         register("Max") { ctx in try planVariadic(ctx, f: { Swift.max($0, $1) }, i64: { Swift.max($0, $1) }, i32: { Swift.max($0, $1) }) }
+        register("Sum") { ctx in try planVariadic(ctx, f: { $0 + $1 }, i64: { $0 &+ $1 }, i32: { $0 &+ $1 }) }
+        register("Mean") { ctx in
+            _ = try ctx.input(0, floatOnly)
+            guard case .kernel(let outs, let ws, let make) = try planVariadic(ctx, f: { $0 + $1 }, i64: { $0 &+ $1 }, i32: { $0 &+ $1 })
+            else { throw ctx.fail("Mean did not plan a kernel") }
+            let n = Float(ctx.inputCount), count = outs[0].elementCount
+            return .kernel(outputs: outs, workspaceBytes: ws) { b in
+                ScaleOutputKernel(inner: try make(b), output: b.outputs[0], count: count, divisor: n)
+            }
+        }
         register("Equal") { ctx in try planCompare(ctx, f: { $0 == $1 }, i64: { $0 == $1 }, i32: { $0 == $1 }, b: { $0 == $1 }) }
         register("Greater") { ctx in try planCompare(ctx, f: { $0 > $1 }, i64: { $0 > $1 }, i32: { $0 > $1 }, b: nil) }
         register("Less") { ctx in try planCompare(ctx, f: { $0 < $1 }, i64: { $0 < $1 }, i32: { $0 < $1 }, b: nil) }
@@ -89,7 +104,8 @@ private func planArithmetic(
         return binaryKernel(ctx, Float.self, Float.self, out, f)
     case .int64: return binaryKernel(ctx, Int64.self, Int64.self, out, i64)
     case .int32: return binaryKernel(ctx, Int32.self, Int32.self, out, i32)
-    default: throw ctx.fail("\(a.elementType) is not supported; this op runs on float32, int64, int32")
+    default:
+        throw ctx.fail("\(a.elementType) is not supported; this op runs on float32, int64, int32", .unsupportedElementType(a.elementType))
     }
 }
 
@@ -106,7 +122,7 @@ private func planCompare(
     case .bool: if let b { return binaryKernel(ctx, UInt8.self, Bool.self, out, b) }
     default: break
     }
-    throw ctx.fail("\(a.elementType) inputs are not supported by this op")
+    throw ctx.fail("\(a.elementType) inputs are not supported by this op", .unsupportedElementType(a.elementType))
 }
 
 /// Min/Max over any number of inputs: the output starts as input 0 broadcast, then each further
@@ -135,7 +151,9 @@ private func planVariadic(
     case .float32: return make(Float.self, f)
     case .int64: return make(Int64.self, i64)
     case .int32: return make(Int32.self, i32)
-    default: throw ctx.fail("\(first.elementType) is not supported; this op runs on float32, int64, int32")
+    default:
+        throw ctx.fail(
+            "\(first.elementType) is not supported; this op runs on float32, int64, int32", .unsupportedElementType(first.elementType))
     }
 }
 
@@ -289,5 +307,27 @@ final class FloatArithmeticKernel: Kernel, @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// Runs `inner`, then divides its float output by `divisor` (Mean = Sum / n).
+final class ScaleOutputKernel: Kernel, @unchecked Sendable {
+    // Sendable proof: plan-time constants and an immutable inner kernel.
+    let inner: any Kernel
+    let output: Buffer
+    let count: Int
+    let divisor: Float
+
+    init(inner: any Kernel, output: Buffer, count: Int, divisor: Float) {
+        self.inner = inner
+        self.output = output
+        self.count = count
+        self.divisor = divisor
+    }
+
+    func execute(_ memory: Memory) throws {
+        try inner.execute(memory)
+        let y = memory.floats(output)
+        for i in 0..<count { y[i] /= divisor }
     }
 }

@@ -2,7 +2,7 @@ import ModelIR
 
 /// If: both branches are planned (each in its own arena); the condition picks one at run time
 /// and its outputs are copied to the node's outputs. Both branches must produce the same
-/// types, since the memory plan is static.
+/// types, since the memory plan is static — unless the condition is known at plan time.
 extension OpRegistry {
     mutating func registerControlFlow() {
         register("If") { ctx in
@@ -12,6 +12,21 @@ extension OpRegistry {
                 let elseGraph = ctx.node.attributes["else_branch"]?.graphValue,
                 let planSub = ctx.subgraphPlanner
             else { throw ctx.fail("If needs then_branch and else_branch graph attributes") }
+            // A condition known at plan time (exporters' rank and shape checks) plans only the
+            // taken branch, which may then produce other shapes than the untaken one would, and
+            // folds to constants when the branch does.
+            if let c = ctx.constant(0), let flag = c.asInt64s?.first {
+                let taken = try planSub(flag != 0 ? thenGraph : elseGraph)
+                let types = try taken.outputTypes()
+                guard types.count >= ctx.outputCount() else {
+                    throw ctx.fail("the taken branch produces \(types.count) outputs; the node names \(ctx.outputCount())")
+                }
+                if let values = taken.constantOutputs() { return .constants(values) }
+                return .kernel(outputs: types, workspaceBytes: 0) { b in
+                    let program = try taken.finalize(outer: b.scope)
+                    return IfKernel(cond: b.input(0), then: program, else: program, outputs: b.outputs)
+                }
+            }
             let thenProgram = try planSub(thenGraph)
             let elseProgram = try planSub(elseGraph)
             let thenTypes = try thenProgram.outputTypes()
@@ -19,7 +34,8 @@ extension OpRegistry {
             guard thenTypes == elseTypes, thenTypes.count >= ctx.outputCount() else {
                 throw ctx.fail(
                     "the branches produce \(thenTypes) and \(elseTypes); the static planner needs both branches "
-                        + "to produce the same types and shapes (\(ctx.outputCount()) outputs)")
+                        + "to produce the same types and shapes (\(ctx.outputCount()) outputs), or a condition known at plan time",
+                    .dataDependentShape(value: ctx.node.inputs[0]))
             }
             return .kernel(outputs: thenTypes, workspaceBytes: 0) { b in
                 IfKernel(

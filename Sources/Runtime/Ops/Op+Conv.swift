@@ -27,7 +27,9 @@ private func planConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, floatOnly)
     let wType = try ctx.input(1, floatOnly)
     guard x.rank == 3 || x.rank == 4 else {
-        throw ctx.fail("input \(x.shape) must be NCW or NCHW (rank 3 or 4); other ranks are not supported")
+        throw ctx.fail(
+            "input \(x.shape) must be NCW or NCHW (rank 3 or 4); other ranks are not supported",
+            x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid)
     }
     guard wType.rank == x.rank else { throw ctx.fail("weights \(wType.shape) must have the input's rank \(x.rank)") }
     let weights = try ctx.requireConstant(1, "the weights")
@@ -52,7 +54,9 @@ private func planConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     if ctx.has(2) {
         let b = try ctx.requireConstant(2, "the bias")
         guard b.elementType == .float32, b.elementCount == m, let f = b.floats else {
-            throw ctx.fail("bias must be float32 with \(m) values, got \(b.elementType)\(b.shape)")
+            throw ctx.fail(
+                "bias must be float32 with \(m) values, got \(b.elementType)\(b.shape)",
+                b.elementType == .float32 ? .invalid : .unsupportedElementType(b.elementType))
         }
         bias = f
     }
@@ -157,13 +161,29 @@ final class GemmConvKernel: Kernel, @unchecked Sendable {
                     t.im2col(&geo, src, cols)
                     bmat = UnsafePointer(cols)
                 }
-                t.gemm_packed_a(
-                    mPerGroup, ohw, k, packedA[g], bmat, ohw, bias.map { UnsafePointer($0 + g * mPerGroup) },
-                    y + (n * m + g * mPerGroup) * ohw, ohw, lo, hi)
+                let out = y + (n * m + g * mPerGroup) * ohw
+                let groupBias = bias.map { UnsafePointer($0 + g * mPerGroup) }
+                let a = packedA[g], mg = mPerGroup, k = self.k, (lo, hi) = (self.lo, self.hi)
+                // Threads split the output columns (pixels) when there are plenty, else the
+                // rows (output channels), on the microkernel's tile boundaries; each output
+                // element is computed by one call, in the same k order as with one thread.
+                let parallel = mg * ohw * k >= Self.parallelWork
+                if ohw >= 64 * (memory.pool?.width ?? 1) {
+                    memory.chunks(ohw, align: t.gemm_nr, parallel: parallel) { n0, n1 in
+                        t.gemm_packed_a(mg, n1 - n0, k, a, bmat + n0, ohw, groupBias, out + n0, ohw, lo, hi)
+                    }
+                } else {
+                    memory.chunks(mg, align: t.gemm_mr, parallel: parallel) { m0, m1 in
+                        t.gemm_packed_a(m1 - m0, ohw, k, a + m0 * k, bmat, ohw, groupBias.map { $0 + m0 }, out + m0 * ohw, ohw, lo, hi)
+                    }
+                }
             }
         }
         if let post { applyActivation(post, y, batch * m * ohw) }
     }
+
+    /// Multiply-adds below which waking the pool costs more than it saves.
+    static let parallelWork = 1 << 16
 }
 
 final class DepthwiseConvKernel: Kernel, @unchecked Sendable {
@@ -208,8 +228,16 @@ final class DepthwiseConvKernel: Kernel, @unchecked Sendable {
         let chw = geometry.channels * geometry.in_h * geometry.in_w
         let ohw = flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
         let x = memory.floats(input), y = memory.floats(output)
+        let taps = geometry.kernel_h * geometry.kernel_w, hw = geometry.in_h * geometry.in_w, c = geometry.channels
+        let (geometry, dwconv, weights, bias, lo, hi) = (self.geometry, self.dwconv, self.weights, self.bias, self.lo, self.hi)
+        // Threads take contiguous channel ranges; channels are independent.
+        let parallel = c * ohw * taps >= GemmConvKernel.parallelWork / 2
         for n in 0..<batch {
-            dwconv(&geo, x + n * chw, weights, bias, y + n * geometry.channels * ohw, lo, hi)
+            memory.chunks(c, parallel: parallel) { c0, c1 in
+                var g = geometry
+                g.channels = c1 - c0
+                dwconv(&g, x + n * chw + c0 * hw, weights + c0 * taps, bias.map { $0 + c0 }, y + (n * c + c0) * ohw, lo, hi)
+            }
         }
         if let post { applyActivation(post, y, batch * geometry.channels * ohw) }
     }

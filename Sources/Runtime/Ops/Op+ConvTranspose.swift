@@ -20,7 +20,7 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, floatOnly)
     let wt = try ctx.input(1, floatOnly)
     guard x.rank == 3 || x.rank == 4, wt.rank == x.rank else {
-        throw ctx.fail("input \(x.shape) and weights \(wt.shape) must both be NCW or NCHW")
+        throw ctx.fail("input \(x.shape) and weights \(wt.shape) must both be NCW or NCHW", x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid)
     }
     let weights = try ctx.requireConstant(1, "the weights")
     let group = ctx.int("group", 1)
@@ -49,9 +49,11 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
         let target = requested ?? spatial.indices.map { spatial[$0] * strides[$0] }
         for i in 0..<r {
             let full: Int = strides[i] * (spatial[i] - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1
+            // Negative total padding (output_shape beyond the full result) pads with the bias;
+            // the split floors like ONNX's reference, so the extra rows go at the end.
             let total = full - target[i]
-            guard total >= 0 else { throw ctx.fail("output_shape \(target) is larger than the full transposed convolution") }
-            begin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+            let half = total >= 0 ? total / 2 : -((-total + 1) / 2)
+            begin[i] = autoPad == "SAME_UPPER" ? half : total - half
             end[i] = total - begin[i]
         }
     } else if autoPad == "NOTSET" {
@@ -71,7 +73,7 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
     var bias: UnsafeMutablePointer<Float>?
     if ctx.has(2) {
         let b = try ctx.requireConstant(2, "the bias")
-        guard let f = b.floats, f.count == m else { throw ctx.fail("bias must be float32 with \(m) values") }
+        guard let f = b.floats, f.count == m else { throw ctx.fail("bias must be float32 with \(m) values", b.elementType == .float32 ? .invalid : .unsupportedElementType(b.elementType)) }
         bias = ctx.pool.storeFloats(f)
     }
     let two = r == 1

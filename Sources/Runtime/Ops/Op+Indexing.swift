@@ -1,6 +1,6 @@
 import ModelIR
 
-/// Gather, ArgMax/ArgMin, TopK, CumSum, Range. Indices are checked at run time: an index out of
+/// Gather, ArgMax/ArgMin, TopK, CumSum/CumProd, Range. Indices are checked at run time: an index out of
 /// range fails the run with the node named, it never reads out of bounds.
 extension OpRegistry {
     mutating func registerIndexing() {
@@ -37,24 +37,26 @@ extension OpRegistry {
                     length: x.shape[axis], inner: inner, k: k[0], largest: largest)
             }
         }
-        register("CumSum") { ctx in
-            let x = try ctx.input(0, numeric)
-            let a = try ctx.requireInts(1, "axis")
-            guard a.count == 1 else { throw ctx.fail("axis must hold one number") }
-            let axis = try ctx.axis(a[0], rank: x.rank)
-            let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
-            let exclusive = ctx.int("exclusive", 0) != 0, reverse = ctx.int("reverse", 0) != 0
-            func make<T: Numeric>(_: T.Type, _ add: @escaping @Sendable (T, T) -> T) -> PlannedOp {
-                .kernel(outputs: [x], workspaceBytes: 0) { b in
-                    CumSumKernel<T>(
-                        input: b.input(0), output: b.outputs[0], outer: outer, length: x.shape[axis], inner: inner,
-                        exclusive: exclusive, reverse: reverse, add: add)
+        for product in [false, true] {
+            register(product ? "CumProd" : "CumSum") { ctx in
+                let x = try ctx.input(0, numeric)
+                let a = try ctx.requireInts(1, "axis")
+                guard a.count == 1 else { throw ctx.fail("axis must hold one number") }
+                let axis = try ctx.axis(a[0], rank: x.rank)
+                let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
+                let exclusive = ctx.int("exclusive", 0) != 0, reverse = ctx.int("reverse", 0) != 0
+                func make<T: Numeric>(_: T.Type, _ add: @escaping @Sendable (T, T) -> T) -> PlannedOp {
+                    .kernel(outputs: [x], workspaceBytes: 0) { b in
+                        CumSumKernel<T>(
+                            input: b.input(0), output: b.outputs[0], outer: outer, length: x.shape[axis], inner: inner,
+                            exclusive: exclusive, reverse: reverse, start: product ? 1 : 0, add: add)
+                    }
                 }
-            }
-            switch x.elementType {
-            case .float32: return make(Float.self) { $0 + $1 }
-            case .int64: return make(Int64.self) { $0 &+ $1 }
-            default: return make(Int32.self) { $0 &+ $1 }
+                switch x.elementType {
+                case .float32: return product ? make(Float.self) { $0 * $1 } : make(Float.self) { $0 + $1 }
+                case .int64: return product ? make(Int64.self) { $0 &* $1 } : make(Int64.self) { $0 &+ $1 }
+                default: return product ? make(Int32.self) { $0 &* $1 } : make(Int32.self) { $0 &+ $1 }
+                }
             }
         }
         register("Range") { ctx in
@@ -71,7 +73,9 @@ extension OpRegistry {
                 return .constants([s.elementType == .int64 ? t : try castConstant(t, to: s.elementType)])
             }
             guard let sv = s.floats?.first, let lv = l.floats?.first, let dv = d.floats?.first, dv != 0 else {
-                throw ctx.fail("Range runs on float32, int64 and int32 scalars with a non-zero delta")
+                throw ctx.fail(
+                    "Range runs on float32, int64 and int32 scalars with a non-zero delta",
+                    s.elementType == .float32 ? .invalid : .unsupportedElementType(s.elementType))
             }
             let count = ((lv - sv) / dv).rounded(.up)
             guard count.isFinite else { throw ctx.fail("Range bounds are not finite") }
@@ -241,12 +245,15 @@ final class CumSumKernel<T: Numeric>: Kernel, @unchecked Sendable {
     let input, output: Buffer
     let outer, length, inner: Int
     let exclusive, reverse: Bool
+    /// The running value before the first element: 0 for CumSum, 1 for CumProd.
+    let start: T
     let add: @Sendable (T, T) -> T
 
     init(
-        input: Buffer, output: Buffer, outer: Int, length: Int, inner: Int, exclusive: Bool, reverse: Bool,
+        input: Buffer, output: Buffer, outer: Int, length: Int, inner: Int, exclusive: Bool, reverse: Bool, start: T = 0,
         add: @escaping @Sendable (T, T) -> T
     ) {
+        self.start = start
         self.input = input
         self.output = output
         self.outer = outer
@@ -261,7 +268,7 @@ final class CumSumKernel<T: Numeric>: Kernel, @unchecked Sendable {
         let x = memory.typed(input, T.self), y = memory.typed(output, T.self)
         for o in 0..<outer {
             for i in 0..<inner {
-                var acc: T = 0
+                var acc = start
                 for s in 0..<length {
                     let k = reverse ? length - 1 - s : s
                     let at = (o * length + k) * inner + i

@@ -20,7 +20,7 @@ struct PoolGeometry: Sendable {
 
 private func planPool(_ ctx: NodePlanContext, max isMax: Bool) throws -> PlannedOp {
     let x = try ctx.input(0, floatOnly)
-    guard x.rank == 3 || x.rank == 4 else { throw ctx.fail("input \(x.shape) must be NCW or NCHW") }
+    guard x.rank == 3 || x.rank == 4 else { throw ctx.fail("input \(x.shape) must be NCW or NCHW", x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid) }
     guard let kernel = ctx.ints("kernel_shape") else { throw ctx.fail("kernel_shape is required") }
     let spatial = Array(x.shape[2...])
     let ceilMode = ctx.int("ceil_mode", 0) != 0
@@ -68,7 +68,10 @@ final class MaxPoolKernel: Kernel, @unchecked Sendable {
     func execute(_ memory: Memory) throws {
         let g = geo
         let x = memory.floats(input), y = memory.floats(output)
-        let idx = indices.map { memory.typed($0, Int64.self) }
+        guard let idx = indices.map({ memory.typed($0, Int64.self) }) else {
+            maxOnly(x, y)
+            return
+        }
         for p in 0..<g.planes {
             let plane = x + p * g.h * g.w
             for oy in 0..<g.oh {
@@ -91,11 +94,46 @@ final class MaxPoolKernel: Kernel, @unchecked Sendable {
                     }
                     let o = (p * g.oh + oy) * g.ow + ox
                     y[o] = best
-                    if let idx {
-                        let local = bestAt < 0 ? 0 : bestAt
-                        let (iy, ix) = (local / g.w, local % g.w)
-                        idx[o] = Int64(p * g.h * g.w + (columnMajor ? ix * g.h + iy : local))
+                    let local = bestAt < 0 ? 0 : bestAt
+                    let (iy, ix) = (local / g.w, local % g.w)
+                    idx[o] = Int64(p * g.h * g.w + (columnMajor ? ix * g.h + iy : local))
+                }
+            }
+        }
+    }
+
+    /// Without Indices: the window's in-bounds range is computed once per output row and
+    /// column instead of testing every tap, and a 2×2 stride-2 window (the common case) is
+    /// four loads and three comparisons.
+    private func maxOnly(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let g = geo
+        @inline(__always) func larger(_ best: Float, _ v: Float) -> Float { v > best || v.isNaN ? v : best }
+        // Taps k with 0 ≤ start + k·d < size form [first, end).
+        @inline(__always) func taps(_ start: Int, _ d: Int, _ count: Int, _ size: Int) -> (Int, Int) {
+            let first = start >= 0 ? 0 : Swift.min((-start + d - 1) / d, count)
+            let end = start >= size ? 0 : Swift.min((size - 1 - start) / d + 1, count)
+            return (first, Swift.max(first, end))
+        }
+        for p in 0..<g.planes {
+            let plane = x + p * g.h * g.w
+            for oy in 0..<g.oh {
+                let y0 = oy * g.sh - g.top
+                let (ky0, ky1) = taps(y0, g.dh, g.kh, g.h)
+                let out = y + (p * g.oh + oy) * g.ow
+                for ox in 0..<g.ow {
+                    let x0 = ox * g.sw - g.left
+                    let (kx0, kx1) = taps(x0, g.dw, g.kw, g.w)
+                    var best = -Float.infinity
+                    if ky1 - ky0 == 2 && kx1 - kx0 == 2 && g.dh == 1 && g.dw == 1 {
+                        let r0 = plane + (y0 + ky0) * g.w + x0 + kx0, r1 = r0 + g.w
+                        best = larger(larger(larger(larger(best, r0[0]), r0[1]), r1[0]), r1[1])
+                    } else {
+                        for ky in ky0..<ky1 {
+                            let row = plane + (y0 + ky * g.dh) * g.w + x0
+                            for kx in kx0..<kx1 { best = larger(best, row[kx * g.dw]) }
+                        }
                     }
+                    out[ox] = best
                 }
             }
         }

@@ -12,7 +12,9 @@ extension OpRegistry {
                 yType = try ctx.input(2, Q8Type.types).elementType
             } else if let name = ctx.node.string("output_dtype") {
                 guard let e = ElementType(rawValue: name), Q8Type.types.contains(e) else {
-                    throw ctx.fail("output_dtype \(name) is not supported; the runtime quantizes to uint8 or int8")
+                    throw ctx.fail(
+                        "output_dtype \(name) is not supported; the runtime quantizes to uint8 or int8",
+                        ElementType(rawValue: name).map { .unsupportedElementType($0) } ?? .invalid)
                 }
                 yType = e
             } else {
@@ -60,7 +62,9 @@ struct PerAxisLayout {
 /// The layout for the node's scale input (1): per-tensor when it holds one value, else along
 /// `axis` (default 1). Blocked quantization (block_size > 0) is refused.
 private func perAxisLayout(_ ctx: NodePlanContext, shape: [Int]) throws -> PerAxisLayout {
-    if ctx.int("block_size", 0) > 0 { throw ctx.fail("blocked quantization (block_size) is not supported") }
+    if ctx.int("block_size", 0) > 0 {
+        throw ctx.fail("blocked quantization (block_size) is not supported", .unsupportedAttribute("block_size"))
+    }
     let s = try ctx.requireConstant(1, "the scale")
     let count = Shape.checkedProduct(shape) ?? 0
     if s.elementCount == 1 { return PerAxisLayout(outer: 1, channels: 1, inner: count) }

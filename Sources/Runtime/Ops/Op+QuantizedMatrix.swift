@@ -11,7 +11,8 @@ extension OpRegistry {
             guard ctx.constant(3) != nil || ctx.pool.packedWeights.provided[ctx.node.inputs[3]] != nil else {
                 throw ctx.fail(
                     "the right-hand matrix (input 3) must be a constant weight; int8 MatMul of two run-time tensors "
-                        + "is not supported — keep that MatMul in fp32 (DequantizeLinear → MatMul → QuantizeLinear)")
+                        + "is not supported — keep that MatMul in fp32 (DequantizeLinear → MatMul → QuantizeLinear)",
+                    .unsupportedAttribute("a run-time right-hand matrix (input 3)"))
             }
             guard bt.rank == 2, at.rank >= 1, at.shape[at.rank - 1] == bt.shape[0] else {
                 throw ctx.fail("shapes \(at.shape) × \(bt.shape) do not multiply (the weight must be 2-D K × N)")

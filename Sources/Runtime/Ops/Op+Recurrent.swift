@@ -58,7 +58,7 @@ enum RNNActivation: Sendable {
             case "scaledtanh": return .scaledTanh(next(&alphas, 1), next(&betas, 1))
             case "elu": return .elu(next(&alphas, 1))
             case "thresholdedrelu": return .thresholdedRelu(next(&alphas, 1))
-            default: throw ctx.fail("activation '\(n)' is not supported")
+            default: throw ctx.fail("activation '\(n)' is not supported", .unsupportedAttribute("activations"))
             }
         }
     }
@@ -117,7 +117,7 @@ private func planRecurrent(_ ctx: NodePlanContext, lstm: Bool) throws -> Planned
         throw ctx.fail(
             "W \(w.shape) and R \(r.shape) must be float32 [\(dirs), \(gates)·hidden, \(inSize)] and [\(dirs), \(gates)·hidden, hidden]")
     }
-    if lstm, ctx.int("input_forget", 0) != 0 { throw ctx.fail("input_forget = 1 is not supported") }
+    if lstm, ctx.int("input_forget", 0) != 0 { throw ctx.fail("input_forget = 1 is not supported", .unsupportedAttribute("input_forget")) }
     var bias = [Float](repeating: 0, count: dirs * 2 * gates * hidden)
     if ctx.has(3) {
         let b = try ctx.requireConstant(3, "B")

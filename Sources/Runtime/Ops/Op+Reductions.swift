@@ -1,7 +1,7 @@
 import Foundation
 import ModelIR
 
-/// ReduceMean/Sum/Max/Min/Prod/SumSquare/L1/L2/LogSumExp with the canonical `axes` input,
+/// ReduceMean/Sum/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp with the canonical `axes` input,
 /// `keepdims` and `noop_with_empty_axes`. One pass over the input accumulates into the output
 /// (read with stride 0 along reduced axes); Mean/L2/LogSumExp finish per output element.
 extension OpRegistry {
@@ -9,14 +9,14 @@ extension OpRegistry {
         for (op, kind) in [
             ("ReduceMean", ReduceKind.mean), ("ReduceSum", .sum), ("ReduceMax", .max), ("ReduceMin", .min),
             ("ReduceProd", .prod), ("ReduceSumSquare", .sumSquare), ("ReduceL1", .l1), ("ReduceL2", .l2),
-            ("ReduceLogSumExp", .logSumExp),
+            ("ReduceLogSumExp", .logSumExp), ("ReduceLogSum", .logSum),
         ] {
             register(op) { ctx in try planReduce(ctx, kind) }
         }
     }
 }
 
-enum ReduceKind: Sendable { case mean, sum, max, min, prod, sumSquare, l1, l2, logSumExp }
+enum ReduceKind: Sendable { case mean, sum, max, min, prod, sumSquare, l1, l2, logSumExp, logSum }
 
 private func planReduce(_ ctx: NodePlanContext, _ kind: ReduceKind) throws -> PlannedOp {
     let x = try ctx.input(0, numeric)
@@ -28,7 +28,8 @@ private func planReduce(_ ctx: NodePlanContext, _ kind: ReduceKind) throws -> Pl
     let kept = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
     let outShape = keep ? kept : x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
     let reduced = axes.reduce(1) { $0 * x.shape[$1] }
-    if [.max, .min].contains(kind), reduced == 0 { throw ctx.fail("cannot take a max/min over an empty axis") }
+    // An empty reduction yields the identity (ONNX 18): -inf / +inf for Max / Min, the type's
+    // lowest / highest value for integers, 0 for sums, 1 for products; Mean is then 0/0 = NaN.
     let loop = BroadcastLoop(output: x.shape, inputs: [kept])
     let outCount = kept.reduce(1, *)
     switch x.elementType {
@@ -39,7 +40,7 @@ private func planReduce(_ ctx: NodePlanContext, _ kind: ReduceKind) throws -> Pl
                 kind: kind)
         }
     default:
-        guard [.sum, .max, .min, .prod].contains(kind) else { throw ctx.fail("this reduction runs on float32 only") }
+        guard [.sum, .max, .min, .prod].contains(kind) else { throw ctx.fail("this reduction runs on float32 only", .unsupportedElementType(x.elementType)) }
         let wide = x.elementType == .int64
         return .kernel(outputs: [ValueType(x.elementType, outShape)], workspaceBytes: 0) { b in
             IntReduceKernel(input: b.input(0), output: b.outputs[0], loop: loop, outCount: outCount, kind: kind, wide: wide)
@@ -90,7 +91,7 @@ final class ReduceKernel: Kernel, @unchecked Sendable {
             for i in 0..<n {
                 let v = x[o + i], at = a + i * sa
                 switch kind {
-                case .sum, .mean: y[at] += v
+                case .sum, .mean, .logSum: y[at] += v
                 case .max: if v > y[at] || v.isNaN { y[at] = v }
                 case .min: if v < y[at] || v.isNaN { y[at] = v }
                 case .prod: y[at] *= v
@@ -103,6 +104,7 @@ final class ReduceKernel: Kernel, @unchecked Sendable {
         switch kind {
         case .mean: for i in 0..<outCount { y[i] /= Float(reduced) }
         case .l2: for i in 0..<outCount { y[i] = y[i].squareRoot() }
+        case .logSum: for i in 0..<outCount { y[i] = Foundation.log(y[i]) }
         default: break
         }
     }

@@ -1,43 +1,40 @@
 import Foundation
 import ModelIR
 
-/// Resize (canonical opset-19 form: X, roi, scales, sizes) in nearest and linear modes with the
-/// coordinate transformations half_pixel, half_pixel_symmetric, pytorch_half_pixel,
-/// align_corners and asymmetric, and every nearest rounding mode. Per output axis the source
-/// indices and weights are computed at plan time; linear interpolates over all resized axes
-/// (bilinear for NCHW), clamping source coordinates to the input as ONNX Runtime does.
+/// Resize (canonical opset-19 form: X, roi, scales, sizes): nearest (every rounding mode),
+/// linear and cubic (cubic_coeff_a, exclude_outside), antialiased linear/cubic downsampling,
+/// every coordinate transformation including tf_crop_and_resize (roi, extrapolation_value),
+/// and keep_aspect_ratio_policy. Per output axis the source indices and weights are computed at
+/// plan time (`ResizeCoefficients.swift`); the kernel runs one separable pass per resized axis.
 extension OpRegistry {
     mutating func registerResize() {
         register("Resize") { ctx in try planResize(ctx) }
     }
 }
 
-/// One output axis: per output index, two source indices and the weight of the second.
-struct ResizeAxis: Sendable {
-    var i0: [Int]
-    var i1: [Int]
-    var w1: [Float]
-}
-
 private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, [.float32])
     let mode = ctx.string("mode", "nearest")
-    guard mode == "nearest" || mode == "linear" else {
-        throw ctx.fail("mode '\(mode)' is not supported (nearest and linear are)")
+    guard ["nearest", "linear", "cubic"].contains(mode) else {
+        throw ctx.fail("mode '\(mode)' is not one of nearest, linear, cubic", .unsupportedAttribute("mode"))
     }
     let transform = ctx.string("coordinate_transformation_mode", "half_pixel")
-    let transforms = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric"]
+    let transforms = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
     guard transforms.contains(transform) else {
-        throw ctx.fail("coordinate_transformation_mode '\(transform)' is not supported (\(transforms.joined(separator: ", ")) are)")
+        throw ctx.fail(
+            "coordinate_transformation_mode '\(transform)' is not supported (\(transforms.joined(separator: ", ")) are)",
+            .unsupportedAttribute("coordinate_transformation_mode"))
     }
     let rounding = ctx.string("nearest_mode", "round_prefer_floor")
     guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(rounding) else {
         throw ctx.fail("nearest_mode '\(rounding)' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil")
     }
-    guard ctx.string("keep_aspect_ratio_policy", "stretch") == "stretch" else {
-        throw ctx.fail("keep_aspect_ratio_policy other than 'stretch' is not supported")
+    let policy = ctx.string("keep_aspect_ratio_policy", "stretch")
+    guard ["stretch", "not_larger", "not_smaller"].contains(policy) else {
+        throw ctx.fail("keep_aspect_ratio_policy '\(policy)' is not one of stretch, not_larger, not_smaller")
     }
     let axes = try (ctx.ints("axes") ?? Array(0..<x.rank)).map { try ctx.axis($0, rank: x.rank) }
+    guard Set(axes).count == axes.count else { throw ctx.fail("axes \(axes) repeat an axis") }
     var scales = [Double](repeating: 1, count: x.rank)
     var outShape = x.shape
     if ctx.has(3) {
@@ -45,9 +42,22 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
         guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 && $0 <= maxGeometryValue }) else {
             throw ctx.fail("sizes \(sizes) must have \(axes.count) non-negative entries")
         }
-        for (k, a) in axes.enumerated() {
-            outShape[a] = sizes[k]
-            scales[a] = x.shape[a] > 0 ? Double(sizes[k]) / Double(x.shape[a]) : 1
+        if policy == "stretch" {
+            for (k, a) in axes.enumerated() {
+                outShape[a] = sizes[k]
+                scales[a] = x.shape[a] > 0 ? Double(sizes[k]) / Double(x.shape[a]) : 1
+            }
+        } else {
+            // One scale for every axis, the smallest (not_larger) or largest (not_smaller) of
+            // the per-axis ratios; sizes are then round(scale · n), halves up.
+            let ratios = axes.enumerated().map { k, a in x.shape[a] > 0 ? Double(sizes[k]) / Double(x.shape[a]) : 1 }
+            let s = (policy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
+            for a in axes {
+                scales[a] = s
+                let size = (s * Double(x.shape[a]) + 0.5).rounded(.down)
+                guard size <= Double(maxGeometryValue) else { throw ctx.fail("the resized axis \(a) is larger than \(maxGeometryValue)") }
+                outShape[a] = Int(size)
+            }
         }
     } else if ctx.has(2) {
         let t = try ctx.requireConstant(2, "scales")
@@ -63,58 +73,36 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     } else {
         throw ctx.fail("one of scales (input 2) or sizes (input 3) is required")
     }
-    if ctx.int("antialias", 0) != 0, mode == "linear", scales.contains(where: { $0 < 1 }) {
-        throw ctx.fail("antialiased downsampling is not supported")
-    }
-    var plan: [ResizeAxis] = []
-    for a in 0..<x.rank {
-        let (n, o, s) = (x.shape[a], outShape[a], scales[a])
-        var axis = ResizeAxis(i0: [], i1: [], w1: [])
-        for j in 0..<o {
-            var src: Double
-            switch transform {
-            case "asymmetric": src = Double(j) / s
-            case "align_corners": src = o == 1 ? 0 : Double(j) * Double(n - 1) / Double(o - 1)
-            case "pytorch_half_pixel": src = o > 1 ? (Double(j) + 0.5) / s - 0.5 : 0
-            case "half_pixel_symmetric":
-                let adjustment = Double(o) / (s * Double(n))
-                let offset = Double(n) / 2 * (1 - adjustment)
-                src = offset + (Double(j) + 0.5) / s - 0.5
-            default: src = (Double(j) + 0.5) / s - 0.5
-            }
-            if mode == "nearest" {
-                var r: Double
-                switch rounding {
-                case "floor": r = src.rounded(.down)
-                case "ceil": r = src.rounded(.up)
-                case "round_prefer_ceil": r = src - src.rounded(.down) == 0.5 ? src.rounded(.up) : src.rounded()
-                default: r = src - src.rounded(.down) == 0.5 ? src.rounded(.down) : src.rounded()
-                }
-                let i = Int(Swift.min(Swift.max(r, 0), Double(Swift.max(n - 1, 0))))
-                axis.i0.append(i)
-                axis.i1.append(i)
-                axis.w1.append(0)
-            } else {
-                let c = Swift.min(Swift.max(src, 0), Double(Swift.max(n - 1, 0)))
-                let lo = Int(c.rounded(.down))
-                let hi = Swift.min(lo + 1, n - 1)
-                axis.i0.append(lo)
-                axis.i1.append(hi)
-                axis.w1.append(Float(c - Double(lo)))
-            }
+    var roi = [(Double, Double)](repeating: (0, 1), count: x.rank)
+    if transform == "tf_crop_and_resize" {
+        let t = try ctx.requireConstant(1, "roi")
+        guard let r = t.asDoubles, r.count == 2 * axes.count, r.allSatisfy(\.isFinite) else {
+            throw ctx.fail("roi must hold \(2 * axes.count) finite numbers (starts, then ends, per resized axis), got \(t.elementType)\(t.shape)")
         }
-        plan.append(axis)
+        for (k, a) in axes.enumerated() { roi[a] = (r[k], r[axes.count + k]) }
     }
     guard x.shape.allSatisfy({ $0 > 0 }) || outShape.contains(0) else {
         throw ctx.fail("cannot resize the empty input \(x.shape) to \(outShape)")
     }
-    // Separable passes, one per axis whose map is not the identity; intermediates ping-pong
-    // between two halves of the workspace (linear over several axes = multilinear).
+    let antialias = ctx.int("antialias", 0) != 0 && mode != "nearest"
+    var plan: [ResizeAxis] = []
+    var taps = 0
+    for a in 0..<x.rank {
+        let spec = ResizeAxisSpec(
+            mode: mode, transform: transform, rounding: rounding, cubicA: Double(ctx.float("cubic_coeff_a", -0.75)),
+            excludeOutside: ctx.int("exclude_outside", 0) != 0, antialias: antialias, roi: roi[a])
+        let axis = spec.axis(n: x.shape[a], scale: scales[a], outLength: outShape[a])
+        taps += axis.index.count
+        guard taps <= 1 << 26 else { throw ctx.fail("the interpolation tables would hold over \(1 << 26) taps") }
+        plan.append(axis)
+    }
+    // Separable passes, innermost axis first as in the ONNX reference (so an extrapolated
+    // position stays exactly the extrapolation value), skipping identity axes; intermediates
+    // ping-pong between two halves of the workspace.
     var passes: [ResizePass] = []
     var shape = x.shape
-    for a in 0..<x.rank {
-        let identity = outShape[a] == x.shape[a] && plan[a].w1.allSatisfy { $0 == 0 } && plan[a].i0 == Array(0..<x.shape[a])
-        if identity { continue }
+    for a in (0..<x.rank).reversed() {
+        if outShape[a] == x.shape[a] && plan[a].isIdentity { continue }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         passes.append(ResizePass(outer: outer, inLength: shape[a], outLength: outShape[a], inner: inner, axis: plan[a]))
         shape[a] = outShape[a]
@@ -125,8 +113,11 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     }
     let half = (largest * 4 + 63) / 64 * 64
     let total = x.elementCount
+    let extrapolation = ctx.float("extrapolation_value", 0)
     return .kernel(outputs: [ValueType(.float32, outShape)], workspaceBytes: 2 * half) { b in
-        ResizeKernel(input: b.input(0), output: b.outputs[0], workspace: b.workspace, half: half, passes: passes, copyCount: total)
+        ResizeKernel(
+            input: b.input(0), output: b.outputs[0], workspace: b.workspace, half: half, passes: passes, copyCount: total,
+            extrapolation: extrapolation)
     }
 }
 
@@ -141,14 +132,16 @@ final class ResizeKernel: Kernel, @unchecked Sendable {
     let half: Int
     let passes: [ResizePass]
     let copyCount: Int
+    let extrapolation: Float
 
-    init(input: Buffer, output: Buffer, workspace: Buffer, half: Int, passes: [ResizePass], copyCount: Int) {
+    init(input: Buffer, output: Buffer, workspace: Buffer, half: Int, passes: [ResizePass], copyCount: Int, extrapolation: Float) {
         self.input = input
         self.output = output
         self.workspace = workspace
         self.half = half
         self.passes = passes
         self.copyCount = copyCount
+        self.extrapolation = extrapolation
     }
 
     func execute(_ memory: Memory) throws {
@@ -161,15 +154,33 @@ final class ResizeKernel: Kernel, @unchecked Sendable {
         for (k, p) in passes.enumerated() {
             let src = k == 0 ? x : (ws + ((k - 1) % 2) * half).assumingMemoryBound(to: Float.self)
             let dst = k == passes.count - 1 ? y : (ws + (k % 2) * half).assumingMemoryBound(to: Float.self)
-            for o in 0..<p.outer {
-                let s = src + o * p.inLength * p.inner, d = dst + o * p.outLength * p.inner
-                for j in 0..<p.outLength {
-                    let r0 = s + p.axis.i0[j] * p.inner, r1 = s + p.axis.i1[j] * p.inner, w = p.axis.w1[j]
-                    let out = d + j * p.inner
-                    if w == 0 {
-                        out.update(from: r0, count: p.inner)
-                    } else {
-                        for i in 0..<p.inner { out[i] = (1 - w) * r0[i] + w * r1[i] }
+            run(p, src, dst)
+        }
+    }
+
+    private func run(_ p: ResizePass, _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        let taps = p.axis.taps
+        p.axis.index.withUnsafeBufferPointer { index in
+            p.axis.weight.withUnsafeBufferPointer { weight in
+                for o in 0..<p.outer {
+                    let s = src + o * p.inLength * p.inner, d = dst + o * p.outLength * p.inner
+                    for j in 0..<p.outLength {
+                        let out = d + j * p.inner
+                        if p.axis.extrapolate[j] {
+                            out.update(repeating: extrapolation, count: p.inner)
+                            continue
+                        }
+                        let first = j * taps
+                        if taps == 1 {
+                            out.update(from: s + index[first] * p.inner, count: p.inner)
+                            continue
+                        }
+                        let (r0, w0) = (s + index[first] * p.inner, weight[first])
+                        for i in 0..<p.inner { out[i] = w0 * r0[i] }
+                        for t in 1..<taps {
+                            let (r, w) = (s + index[first + t] * p.inner, weight[first + t])
+                            for i in 0..<p.inner { out[i] += w * r[i] }
+                        }
                     }
                 }
             }

@@ -9,7 +9,7 @@ extension OpRegistry {
         register("Dropout") { ctx in
             let x = try ctx.input(0)
             if ctx.has(2), let t = ctx.constant(2), t.bools?.first == true {
-                throw ctx.fail("training_mode = true is not supported: the runtime does inference only")
+                throw ctx.fail("training_mode = true is not supported: the runtime does inference only", .trainingMode)
             } else if ctx.has(2), ctx.constant(2) == nil {
                 throw ctx.fail("training_mode must be a constant false for inference")
             }
@@ -63,7 +63,7 @@ extension OpRegistry {
         register("Size") { ctx in .constants([Tensor.scalar(Int64(try ctx.input(0).elementCount))]) }
         register("Constant") { ctx in
             guard let t = ctx.node.tensor("value") else { throw ctx.fail("Constant has no 'value' tensor attribute") }
-            guard t.elementType != .string else { throw ctx.fail("string constants are not supported") }
+            guard t.elementType != .string else { throw ctx.fail("string constants are not supported", .unsupportedElementType(.string)) }
             return .constants([t])
         }
         register("ConstantOfShape") { ctx in
@@ -85,7 +85,9 @@ extension OpRegistry {
                 throw ctx.fail("'to' must name an element type")
             }
             guard CastKernel.supported.contains(x.elementType), CastKernel.supported.contains(to) else {
-                throw ctx.fail("Cast \(x.elementType) → \(to) is not supported (types: \(CastKernel.supported.map(\.rawValue).sorted()))")
+                throw ctx.fail(
+                    "Cast \(x.elementType) → \(to) is not supported (types: \(CastKernel.supported.map(\.rawValue).sorted()))",
+                    .unsupportedElementType(CastKernel.supported.contains(x.elementType) ? to : x.elementType))
             }
             return .kernel(outputs: [ValueType(to, x.shape)], workspaceBytes: 0) { b in
                 CastKernel(input: b.input(0), output: b.outputs[0], from: x.elementType, to: to, count: x.elementCount)

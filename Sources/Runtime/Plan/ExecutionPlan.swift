@@ -1,4 +1,5 @@
 public import ModelIR
+import Foundation
 
 /// A model planned for execution with every dimension bound: validated nodes, chosen kernels,
 /// pre-packed weights, precomputed geometry and a static memory plan. Plan once, then run many
@@ -15,11 +16,22 @@ public final class ExecutionPlan: Sendable {
         /// Pre-packed int8 weights by the initializer name they replace (an artifact's
         /// `packedWeights`); their layout must belong to this plan's int8 kernel path.
         public var packedWeights: [String: PackedWeight] = [:]
+        /// Intra-op threads per session (the caller included): GEMMs split over output rows
+        /// or columns, depthwise convolutions over channels. 1 runs everything on the calling
+        /// thread. Results are bit-identical at any count.
+        public var threads: Int = Options.defaultThreads
 
-        public init(kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34, packedWeights: [String: PackedWeight] = [:]) {
+        /// The CPUs this process may run on.
+        public static var defaultThreads: Int { Swift.max(ProcessInfo.processInfo.activeProcessorCount, 1) }
+
+        public init(
+            kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34, packedWeights: [String: PackedWeight] = [:],
+            threads: Int = Options.defaultThreads
+        ) {
             self.kernels = kernels
             self.maxArenaBytes = maxArenaBytes
             self.packedWeights = packedWeights
+            self.threads = threads
         }
     }
 
@@ -41,6 +53,8 @@ public final class ExecutionPlan: Sendable {
     /// The int8 weights this plan packed itself, by initializer name: what an artifact for a
     /// device on the same int8 path carries so the device skips packing.
     public var packedWeights: [String: PackedWeight] { pool.packedWeights.made }
+    /// Intra-op threads each session runs with (`Options.threads`, at least 1).
+    public let threads: Int
     /// Number of executed steps (nodes not folded at plan time).
     public var stepCount: Int { program.steps.count }
     /// The main graph's memory plan (buffer names, sizes, lifetimes, offsets).
@@ -92,7 +106,24 @@ public final class ExecutionPlan: Sendable {
         constantBytes = pool.totalBytes
         kernelPathName = kernels.name
         int8KernelPathName = kernels.int8Name
+        threads = Swift.max(options.threads, 1)
     }
+
+    /// One executed step of the main graph: the node it runs (after fusion: a Conv carrying a
+    /// fused Relu is one step) and its op type.
+    public struct StepInfo: Sendable, Equatable, CustomStringConvertible {
+        public let node: String
+        public let opType: String
+        /// The types of the outputs the step writes (unnamed ones included).
+        public let outputs: [ValueType]
+        public var description: String { "\(opType) '\(node)' → \(outputs.map(\.description).joined(separator: ", "))" }
+    }
+
+    /// The main graph's steps in execution order (views and plan-time folded nodes have none).
+    public var steps: [StepInfo] { program.steps.map { StepInfo(node: $0.node, opType: $0.opType, outputs: $0.outputs) } }
+
+    /// An empty per-step profile for `Session.run(inputs:outputs:profile:)`.
+    public func makeProfile() -> StepProfile { StepProfile(steps: steps) }
 
     /// A new session (its own arena) for running this plan on one thread at a time.
     public func makeSession() -> Session { Session(plan: self) }

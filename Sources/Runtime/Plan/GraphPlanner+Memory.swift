@@ -5,6 +5,7 @@ struct ProgramStep: Sendable {
     let kernel: any Kernel
     let node: String
     let opType: String
+    let outputs: [ValueType]
 }
 
 /// A value at a program boundary (graph input or output) and where it lives.
@@ -24,14 +25,26 @@ struct Program: Sendable {
 
     /// Runs the steps in order. No allocation: the loop reads an array and calls kernels.
     func execute(_ memory: Memory) throws {
-        for step in steps {
-            do {
-                try step.kernel.execute(memory)
-            } catch let e as RuntimeError {
-                throw e
-            } catch {
-                throw RuntimeError.executionFailed(node: step.node, opType: step.opType, detail: "\(error)")
-            }
+        for step in steps { try run(step, memory) }
+    }
+
+    /// Runs the steps in order and writes each step's nanoseconds to `times[i]`.
+    func execute(_ memory: Memory, times: UnsafeMutableBufferPointer<UInt64>) throws {
+        for (i, step) in steps.enumerated() {
+            let start = monotonicNanoseconds()
+            try run(step, memory)
+            times[i] = monotonicNanoseconds() &- start
+        }
+    }
+
+    @inline(__always)
+    private func run(_ step: ProgramStep, _ memory: Memory) throws {
+        do {
+            try step.kernel.execute(memory)
+        } catch let e as RuntimeError {
+            throw e
+        } catch {
+            throw RuntimeError.executionFailed(node: step.node, opType: step.opType, detail: "\(error)")
         }
     }
 }
@@ -138,7 +151,8 @@ extension GraphPlanner {
             let kb = KernelBuffers(
                 resolve: { i in i < names.count && !names[i].isEmpty ? resolve(names[i]) : nil }, outputs: outputs,
                 workspace: buffers["\(step.node.name)#workspace"] ?? .none, scope: scope)
-            program.append(ProgramStep(kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType))
+            program.append(
+                ProgramStep(kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType, outputs: step.outputs))
         }
         var inputs: [BoundaryValue] = []
         for i in graph.inputs {

@@ -70,7 +70,11 @@ final class GraphPlanner {
 
     private func planNode(_ node: Node) {
         let used = node.inputs.filter { !$0.isEmpty }
-        if used.contains(where: { poisoned.contains($0) }) {
+        // A subgraph that captures a failed value is not planned either (its nodes would only
+        // report the value as undefined).
+        if used.contains(where: { poisoned.contains($0) })
+            || node.subgraphs.contains(where: { !$0.capturedValues.isDisjoint(with: poisoned) })
+        {
             poison(node)
             return
         }
@@ -78,7 +82,8 @@ final class GraphPlanner {
             problems.append(
                 .init(
                     node: node.name, opType: node.qualifiedOpType,
-                    detail: "op is not supported by the fp32 runtime (see docs/runtime.md for the op table)"))
+                    detail: "op is not supported by the fp32 runtime (see docs/runtime.md for the op table)",
+                    kind: .unsupportedOp))
             poison(node)
             return
         }

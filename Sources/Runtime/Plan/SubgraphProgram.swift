@@ -23,7 +23,7 @@ final class SubgraphProgram: @unchecked Sendable {
         if !planner.problems.isEmpty {
             throw RuntimeError.planFailed(
                 planner.problems.map {
-                    .init(node: "\(graph.name)/\($0.node)", opType: $0.opType, detail: $0.detail)
+                    .init(node: "\(graph.name)/\($0.node)", opType: $0.opType, detail: $0.detail, kind: $0.kind)
                 })
         }
         return SubgraphProgram(planner: planner)
@@ -37,6 +37,16 @@ final class SubgraphProgram: @unchecked Sendable {
             }
             return t
         }
+    }
+
+    /// Every output's value when all of them are known at plan time, else nil.
+    func constantOutputs() -> [Tensor]? {
+        var values: [Tensor] = []
+        for o in planner.graph.outputs {
+            guard let t = planner.constant(of: o.name) else { return nil }
+            values.append(t)
+        }
+        return values
     }
 
     func finalize(outer: [String: Buffer]) throws -> Program { try planner.finalize(outer: outer) }

@@ -22,7 +22,8 @@ enum Q8Weights {
             guard v >= -127, v <= 127 else {
                 throw ctx.fail(
                     "weights '\(name)' element \(i) is \(raw[i]) with zero point \(zp[channelOf(i)]): \(v) is outside [-127, 127]; "
-                        + "the int8 runtime needs symmetric weights (zero point 0, no -128) — quantize weights symmetrically")
+                        + "the int8 runtime needs symmetric weights (zero point 0, no -128) — quantize weights symmetrically",
+                    .unsupportedAttribute("asymmetric weights (zero point ≠ 0, docs/int8-numerics.md)"))
             }
             out[i] = Int8(v)
         }

@@ -36,10 +36,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Kernel path: auto, reference, or a named path (avx2, avx512).")
     var kernels = "auto"
 
+    @Option(help: "Intra-op threads per run (1, the default, is the single-thread benchmark).")
+    var threads = 1
+
     @Option(help: "Seed of the generated inputs.")
     var seed: UInt64 = 20240607
 
-    @Flag(help: "Also time every node on its own and sum the time per op type.")
+    @Flag(help: "Also time every step inside whole-model runs and sum the time per op type.")
     var profile = false
 
     @Flag(help: "Print JSON instead of tables.")
@@ -48,6 +51,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -61,7 +65,7 @@ struct BenchCommand: ParsableCommand {
         progress.status("planning…")
         let planStart = MonotonicClock.nanoseconds()
         let path = ModelLoader.kernelPath(kernels)
-        let plan = try ModelLoader.plan(imported, bindings: bindings, kernels: path, path: model)
+        let plan = try ModelLoader.plan(imported, bindings: bindings, kernels: path, path: model, threads: threads)
         let planMs = Double(MonotonicClock.nanoseconds() - planStart) / 1e6
         let samples = try measure(plan, feeds: feeds, progress: progress)
         progress.finish()
@@ -69,7 +73,7 @@ struct BenchCommand: ParsableCommand {
         let histogram = LatencyHistogram(microseconds: samples, stats: stats)
 
         var report = BenchReport(
-            model: model, kernels: plan.kernelPathName, threads: 1, bindings: bindings,
+            model: model, kernels: plan.kernelPathName, threads: plan.threads, bindings: bindings,
             inputs: modelInputs.compactMap { i in
                 feeds[i.name].map { BenchReport.Input(name: i.name, elementType: $0.elementType.rawValue, shape: $0.shape, source: sources[i.name] ?? "") }
             },
@@ -78,8 +82,8 @@ struct BenchCommand: ParsableCommand {
             profile: nil)
         if profile {
             let repeats = min(max(runs / 4, 20), 200)
-            report.profile = try OpProfile.measure(model: imported, bindings: bindings, kernels: path, feeds: feeds, repeats: repeats,
-                                                   progress: Progress("profiling node", total: imported.graph.nodes.count))
+            report.profile = try OpProfile.measure(model: imported, bindings: bindings, kernels: path, threads: threads, feeds: feeds, repeats: repeats,
+                                                   progress: Progress("profiled run", total: repeats))
         }
         print(json ? try JSONText.encode(report) : report.renderText())
     }

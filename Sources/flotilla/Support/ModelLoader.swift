@@ -59,10 +59,11 @@ enum ModelLoader {
         }
     }
 
-    /// Plans with the error wrapped so it names the model file.
-    static func plan(_ model: Model, bindings: [String: Int], kernels: KernelPath, path: String) throws -> ExecutionPlan {
+    /// Plans with the error wrapped so it names the model file. The CLI runs single-threaded
+    /// unless a command asks for intra-op threads.
+    static func plan(_ model: Model, bindings: [String: Int], kernels: KernelPath, path: String, threads: Int = 1) throws -> ExecutionPlan {
         do {
-            return try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels))
+            return try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels, threads: threads))
         } catch {
             throw CLIError.wrapping(error, path: path, doing: "cannot plan")
         }
