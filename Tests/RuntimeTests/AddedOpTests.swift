@@ -178,3 +178,31 @@ final class StepProfileTests: XCTestCase {
         XCTAssertThrowsError(try session.run(inputs: ["x": x], outputs: ["y": out], profile: &wrong))
     }
 }
+
+/// MatMul + bias Add planned as one Gemm step.
+final class MatMulBiasFusionTests: XCTestCase {
+    func graph(exposeProduct: Bool) -> Graph {
+        let mm = Node(name: "mm", opType: "MatMul", inputs: ["x", "w"], outputs: ["p"])
+        let add = Node(name: "add", opType: "Add", inputs: ["p", "b"], outputs: ["y"], fusedActivation: .relu)
+        var outputs = [ValueInfo("y", TensorType(.float32, nil))]
+        if exposeProduct { outputs.append(ValueInfo("p", TensorType(.float32, nil))) }
+        return Graph(
+            nodes: [mm, add], inputs: [ValueInfo("x", TensorType(.float32, [2, 3]))], outputs: outputs,
+            initializers: ["w": t([1, 0, 0, 1, 1, 1], [3, 2]), "b": t([10, -100], [2])])
+    }
+
+    func testLinearLayerIsOneStepWithTheSameValues() throws {
+        let x = t([1, 2, 3, 4, 5, 6], [2, 3])
+        let fused = try ExecutionPlan(graph: graph(exposeProduct: false), options: .init(threads: 1))
+        XCTAssertEqual(fused.steps.map(\.opType), ["Gemm"])
+        XCTAssertEqual(fused.steps.first?.node, "mm")
+        // x·w = [[1+3, 2+3], [4+6, 5+6]] = [[4, 5], [10, 11]]; + b, then Relu.
+        assertClose(try fused.makeSession().run(inputs: ["x": x])["y"], [14, 0, 20, 0], shape: [2, 2])
+        // The product is needed on its own: no fusion, same result.
+        let separate = try ExecutionPlan(graph: graph(exposeProduct: true), options: .init(threads: 1))
+        XCTAssertEqual(separate.steps.map(\.opType), ["MatMul", "Add"])
+        let out = try separate.makeSession().run(inputs: ["x": x])
+        assertClose(out["y"], [14, 0, 20, 0])
+        assertClose(out["p"], [4, 5, 10, 11])
+    }
+}

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -5,50 +7,55 @@
 #endif
 
 /// The intra-op threads of one session: `participants − 1` worker threads, created with the
-/// session and parked on a condition variable between parallel regions (no spinning: the
-/// machines this runs on are shared). `run(tasks:_:)` hands task indices out statically — the
-/// calling thread takes 0, P, 2P…, worker w takes w + 1, w + 1 + P… — so which thread runs a
-/// task never depends on timing, and a kernel that gives each task its own output elements
-/// computes exactly what one thread would. Nothing is allocated per region.
+/// session. `run(tasks:_:)` hands task indices out statically — the calling thread takes 0, P,
+/// 2P…, worker w takes w, w + P… — so which thread runs a task never depends on timing, and a
+/// kernel that gives each task its own output elements computes exactly what one thread would.
+/// Nothing is allocated per region.
+///
+/// Waking a parked thread costs tens of microseconds on a busy machine, more than most layers
+/// take, so a worker that finishes a region keeps polling for the next one (yielding the CPU on
+/// every poll, so other processes still run) for `spinNanoseconds`, and only then parks on a
+/// condition variable until the next run.
 final class WorkerPool: @unchecked Sendable {
-    // Sendable proof: every mutable field is read and written under `mutex`, except `body`,
-    // which workers read only between the generation bump that publishes it and their
-    // `pending` decrement, while the caller waits for `pending` to reach 0 before clearing it.
+    // Sendable proof: `body` and `taskCount` are written by the caller before the releasing
+    // increment of `generation` that publishes them and read by workers after an acquiring load
+    // that observes it; the caller clears `body` only after every worker has decremented
+    // `pending`. `sleepers` and `stopping` are guarded by `mutex`.
     let participants: Int
+    /// Threads that run tasks: the workers created plus the caller. Set at the end of init;
+    /// workers read it only inside a region, which the releasing publish orders after init.
+    private(set) var width = 1
+    static let spinNanoseconds: UInt64 = 200_000
+
+    private let generation = Atomic<Int>(0)
+    private let pending = Atomic<Int>(0)
+    private var body: ((Int) -> Void)?
+    private var taskCount = 0
     // Heap-allocated: pthread objects must not move, and `&property` gives no such promise.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var generation = 0
-    private var pending = 0
-    private var taskCount = 0
+    private var sleepers = 0
     private var stopping = false
-    private var body: ((Int) -> Void)?
     private var threads: [pthread_t] = []
-    /// Threads that run tasks: the workers created plus the caller (set once in init, before
-    /// any region can start).
-    private(set) var width = 1
 
     /// A pool of `participants` threads in all (the caller included); 1 creates no thread.
     init(participants: Int) {
         self.participants = Swift.max(participants, 1)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
-        pthread_cond_init(done, nil)
-        for w in 0..<(self.participants - 1) {
-            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: w + 1)).toOpaque()
+        var created: [pthread_t] = []
+        for w in 1..<self.participants {
+            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: w)).toOpaque()
             var thread = pthread_t()
-            if pthread_create(&thread, nil, workerMain, context) == 0 {
-                threads.append(thread)
-            } else {
+            guard pthread_create(&thread, nil, workerMain, context) == 0 else {
                 // Creation can fail under resource limits: fewer threads, same results.
                 Unmanaged<WorkerContext>.fromOpaque(context).release()
                 break
             }
+            created.append(thread)
         }
-        pthread_mutex_lock(mutex)
-        width = threads.count + 1
-        pthread_mutex_unlock(mutex)
+        threads = created
+        width = created.count + 1
     }
 
     deinit {
@@ -58,10 +65,8 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
         for t in threads { pthread_join(t, nil) }
         pthread_cond_destroy(wake)
-        pthread_cond_destroy(done)
         pthread_mutex_destroy(mutex)
         wake.deallocate()
-        done.deallocate()
         mutex.deallocate()
     }
 
@@ -73,59 +78,59 @@ final class WorkerPool: @unchecked Sendable {
             return
         }
         withoutActuallyEscaping(body) { escaping in
-            pthread_mutex_lock(mutex)
             self.body = escaping
             taskCount = tasks
-            pending = threads.count
-            generation &+= 1
-            pthread_cond_broadcast(wake)
+            pending.store(p - 1, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+            pthread_mutex_lock(mutex)
+            if sleepers > 0 { pthread_cond_broadcast(wake) }
             pthread_mutex_unlock(mutex)
             var i = 0
             while i < tasks {
                 escaping(i)
                 i += p
             }
-            pthread_mutex_lock(mutex)
-            while pending > 0 { pthread_cond_wait(done, mutex) }
+            while pending.load(ordering: .acquiring) > 0 { sched_yield() }
             self.body = nil
-            pthread_mutex_unlock(mutex)
         }
     }
 
     fileprivate func workerLoop(index: Int) {
-        // Regions are counted from 0, the generation at creation: a worker that starts late
-        // must still take the region that was published before it first locked the mutex.
         var seen = 0
-        pthread_mutex_lock(mutex)
         while true {
-            while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
-            if stopping {
-                pthread_mutex_unlock(mutex)
-                return
+            // Poll for the next region, then park.
+            let start = monotonicNanoseconds()
+            while generation.load(ordering: .acquiring) == seen && monotonicNanoseconds() &- start < Self.spinNanoseconds {
+                sched_yield()
             }
-            seen = generation
-            let (body, tasks, p) = (self.body, taskCount, width)
-            pthread_mutex_unlock(mutex)
+            if generation.load(ordering: .acquiring) == seen {
+                pthread_mutex_lock(mutex)
+                sleepers += 1
+                while generation.load(ordering: .acquiring) == seen && !stopping { pthread_cond_wait(wake, mutex) }
+                sleepers -= 1
+                let stop = stopping && generation.load(ordering: .acquiring) == seen
+                pthread_mutex_unlock(mutex)
+                if stop { return }
+            }
+            seen = generation.load(ordering: .acquiring)
             if let body {
                 var i = index
-                while i < tasks {
+                while i < taskCount {
                     body(i)
-                    i += p
+                    i += width
                 }
             }
-            pthread_mutex_lock(mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(done) }
+            pending.subtract(1, ordering: .releasing)
         }
     }
 }
 
 /// What a worker thread starts with. The pool is referenced unowned: a strong reference would
-/// keep the pool alive forever, and the pool's deinit joins every worker before its memory
-/// goes away, so the reference never outlives it.
+/// keep it alive forever, and the pool's deinit joins every worker before its memory goes away.
 private final class WorkerContext {
     unowned(unsafe) let pool: WorkerPool
     let index: Int
+
     init(pool: WorkerPool, index: Int) {
         self.pool = pool
         self.index = index

@@ -65,7 +65,46 @@ final class GraphPlanner {
 
     /// Plans every node; problems are collected, not thrown, so one plan reports them all.
     func planNodes() {
-        for node in graph.nodes { planNode(node) }
+        var readers: [String: Int] = [:]
+        for n in graph.nodes {
+            for i in n.inputs where !i.isEmpty { readers[i, default: 0] += 1 }
+            for g in n.subgraphs { for v in g.capturedValues { readers[v, default: 0] += 1 } }
+        }
+        let outputs = Set(graph.outputs.map(\.name))
+        var skip: Set<Int> = []
+        for (k, node) in graph.nodes.enumerated() where !skip.contains(k) {
+            if let (gemm, add) = fusedMatMulBias(k, readers: readers, graphOutputs: outputs) {
+                skip.insert(add)
+                planNode(gemm)
+            } else {
+                planNode(node)
+            }
+        }
+    }
+
+    /// MatMul(A, B) followed by Add(·, bias) — what exporters emit for a Linear layer — plans as
+    /// one Gemm(A, B, bias) when A is 2-D, B a constant 2-D matrix, bias a constant [N] or
+    /// [1, N], the Add is the product's only reader and the product is not a graph output. The
+    /// GEMM then starts each row from the bias instead of a second pass adding it (the sum is
+    /// rounded in a different order: within float tolerance, not bit-identical). Returns the
+    /// Gemm node (named after the MatMul, carrying the Add's outputs and fused activation) and
+    /// the Add's index.
+    private func fusedMatMulBias(_ k: Int, readers: [String: Int], graphOutputs: Set<String>) -> (Node, Int)? {
+        let mm = graph.nodes[k]
+        guard mm.domain.isEmpty, mm.opType == "MatMul", mm.fusedActivation == nil, mm.inputs.count == 2, mm.outputs.count == 1,
+            k + 1 < graph.nodes.count, let product = mm.outputs.first, !product.isEmpty, readers[product] == 1,
+            !graphOutputs.contains(product), type(of: mm.inputs[0])?.rank == 2,
+            let b = constant(of: mm.inputs[1]), b.rank == 2, b.elementType == .float32
+        else { return nil }
+        let add = graph.nodes[k + 1]
+        guard add.domain.isEmpty, add.opType == "Add", add.inputs.count == 2, add.inputs.contains(product),
+            let biasName = add.inputs.first(where: { $0 != product }), let bias = constant(of: biasName), bias.elementType == .float32,
+            bias.shape == [b.shape[1]] || bias.shape == [1, b.shape[1]]
+        else { return nil }
+        let gemm = Node(
+            name: mm.name, opType: "Gemm", inputs: [mm.inputs[0], mm.inputs[1], biasName], outputs: add.outputs,
+            fusedActivation: add.fusedActivation)
+        return (gemm, k + 1)
     }
 
     private func planNode(_ node: Node) {
