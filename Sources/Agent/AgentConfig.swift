@@ -1,6 +1,6 @@
+import FleetProtocol
 public import Foundation
 public import ModelArtifact
-import FleetProtocol
 
 /// Gates a trial model must pass on the device, on top of the manifest's expected metrics.
 public struct ValidationThresholds: Codable, Sendable, Equatable {
@@ -14,7 +14,8 @@ public struct ValidationThresholds: Codable, Sendable, Equatable {
     /// Timed runs of the first sample for the latency percentiles.
     public var latencyRuns: Int = 20
 
-    public init(accuracyTolerance: Double = 0.02, agreementTolerance: Double = 0.05, maxLatencyP99Ms: Double? = nil, latencyRuns: Int = 20) {
+    public init(accuracyTolerance: Double = 0.02, agreementTolerance: Double = 0.05, maxLatencyP99Ms: Double? = nil, latencyRuns: Int = 20)
+    {
         self.accuracyTolerance = accuracyTolerance
         self.agreementTolerance = agreementTolerance
         self.maxLatencyP99Ms = maxLatencyP99Ms
@@ -33,9 +34,10 @@ public struct BrokerConfig: Sendable, Equatable {
     public var username: String?
     public var password: String?
 
-    public init(host: String, port: Int, useTLS: Bool = false, caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
-        username: String? = nil, password: String? = nil)
-    {
+    public init(
+        host: String, port: Int, useTLS: Bool = false, caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+        username: String? = nil, password: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.useTLS = useTLS
@@ -137,4 +139,3 @@ public struct AgentConfig: Sendable {
         }
     }
 }
-

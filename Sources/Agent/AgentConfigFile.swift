@@ -62,15 +62,19 @@ public struct AgentConfigFile: Codable, Sendable {
         }
         guard let hardwareClass = hardwareClass ?? HardwareClass.current else {
             throw .invalidConfig(
-                field: "hardwareClass", detail: "could not be detected (no AVX2, AVX-512 VNNI, NEON or dotprod); set one of \(HardwareClass.known)")
+                field: "hardwareClass",
+                detail: "could not be detected (no AVX2, AVX-512 VNNI, NEON or dotprod); set one of \(HardwareClass.known)")
         }
         let broker = BrokerConfig(
-            host: host, port: port, useTLS: useTLS, caFile: tls?.caFile, certificateFile: tls?.certFile, keyFile: tls?.keyFile, username: username,
+            host: host, port: port, useTLS: useTLS, caFile: tls?.caFile, certificateFile: tls?.certFile, keyFile: tls?.keyFile,
+            username: username,
             password: password)
         return try AgentConfig(
-            deviceID: deviceId, broker: broker, dataDirectory: URL(fileURLWithPath: dataDirectory), hardwareClass: hardwareClass, pinnedKeys: keys,
+            deviceID: deviceId, broker: broker, dataDirectory: URL(fileURLWithPath: dataDirectory), hardwareClass: hardwareClass,
+            pinnedKeys: keys,
             thresholds: thresholds ?? ValidationThresholds(), telemetryIntervalSeconds: telemetryIntervalSeconds ?? 60,
-            maxArtifactBytes: maxArtifactBytes ?? 512 << 20, crashLoopLimit: crashLoopLimit ?? 3, maxDownloadAttempts: maxDownloadAttempts ?? 5,
+            maxArtifactBytes: maxArtifactBytes ?? 512 << 20, crashLoopLimit: crashLoopLimit ?? 3,
+            maxDownloadAttempts: maxDownloadAttempts ?? 5,
             stallTimeoutMs: Int64((stallTimeoutSeconds ?? 30) * 1000), socketPath: socketPath)
     }
 }

@@ -88,9 +88,10 @@ public actor AgentService {
             outgoingSink.yield(.event(topic: topic, payload: MessageEnvelope.encode(event)))
         }
         let events = await transport.connectionEvents()
-        tasks.append(Task { [weak self] in
-            for await e in events where e == .connected { await self?.announce() }
-        })
+        tasks.append(
+            Task { [weak self] in
+                for await e in events where e == .connected { await self?.announce() }
+            })
         let desiredTopic: String
         do { desiredTopic = try Topics.device(config.deviceID, .desired) } catch {
             throw .invalidConfig(field: "deviceId", detail: error.description)
@@ -100,23 +101,26 @@ public actor AgentService {
             throw .fileOperationFailed(path: desiredTopic, operation: "subscribe to", detail: error.description)
         }
         await feed(.agentRestarted)
-        tasks.append(Task { [weak self] in
-            for await m in desired { await self?.receiveDesired(m.payload) }
-        })
-        tasks.append(Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                await self?.feed(.tick)
-            }
-        })
+        tasks.append(
+            Task { [weak self] in
+                for await m in desired { await self?.receiveDesired(m.payload) }
+            })
+        tasks.append(
+            Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    await self?.feed(.tick)
+                }
+            })
         let interval = config.telemetryIntervalSeconds
-        tasks.append(Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                if Task.isCancelled { break }
-                await self?.publishTelemetry()
-            }
-        })
+        tasks.append(
+            Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(interval))
+                    if Task.isCancelled { break }
+                    await self?.publishTelemetry()
+                }
+            })
     }
 
     /// Ordered shutdown: stop taking messages, report offline (a clean disconnect sends no

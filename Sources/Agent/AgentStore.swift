@@ -1,8 +1,9 @@
 import FleetProtocol
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Foundation
 
 /// The counters that must grow across restarts (receivers drop duplicates and stale messages
 /// by them), persisted beside the update state.

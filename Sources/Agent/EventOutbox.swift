@@ -1,8 +1,9 @@
 import FleetProtocol
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Foundation
 
 /// Events kept on disk until the broker acknowledged them: an append-only file of one
 /// envelope per line (fsynced) and a count of acknowledged lines. A crash re-sends at most the

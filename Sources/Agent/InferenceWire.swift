@@ -39,7 +39,9 @@ public enum InferenceWire {
     public static func decodeTensors(_ bytes: [UInt8]) throws -> [String: Tensor] {
         var at = 0
         func take(_ n: Int) throws(WireError) -> ArraySlice<UInt8> {
-            guard n >= 0, at + n <= bytes.count else { throw .malformed(detail: "needs \(n) bytes at offset \(at), has \(bytes.count - at)") }
+            guard n >= 0, at + n <= bytes.count else {
+                throw .malformed(detail: "needs \(n) bytes at offset \(at), has \(bytes.count - at)")
+            }
             defer { at += n }
             return bytes[at..<at + n]
         }

@@ -12,12 +12,14 @@ public final class MQTTTransport: MessageTransport {
 
     public init(configuration: MQTTConfiguration) throws(MQTTError) {
         let routes = self.routes
-        client = try MQTTClient(configuration: configuration, onMessage: { message in
-            let inbound = InboundMessage(topic: message.topic, payload: Array(message.payload), retained: message.retain)
-            routes.withLock { r in
-                for s in r.subscriptions where s.filter.matches(message.topic) { s.continuation.yield(inbound) }
-            }
-        })
+        client = try MQTTClient(
+            configuration: configuration,
+            onMessage: { message in
+                let inbound = InboundMessage(topic: message.topic, payload: Array(message.payload), retained: message.retain)
+                routes.withLock { r in
+                    for s in r.subscriptions where s.filter.matches(message.topic) { s.continuation.yield(inbound) }
+                }
+            })
         let events = client.connectionEvents
         Task { [routes] in
             for await event in events {
@@ -49,7 +51,8 @@ public final class MQTTTransport: MessageTransport {
 
     public func publish(topic: String, payload: [UInt8], qos: QoS, retain: Bool) async throws(TransportError) {
         do {
-            try await client.publish(topic: topic, payload: payload, qos: MQTTQoS(rawValue: Int32(qos.rawValue)) ?? .atLeastOnce, retain: retain)
+            try await client.publish(
+                topic: topic, payload: payload, qos: MQTTQoS(rawValue: Int32(qos.rawValue)) ?? .atLeastOnce, retain: retain)
         } catch { throw .failed(detail: "\(error)") }
     }
 

@@ -24,7 +24,8 @@ struct ValidationReport: Sendable, Equatable {
 enum ModelValidator {
     static func run(_ model: LoadedModel, thresholds: ValidationThresholds) throws -> ValidationReport {
         guard let bundle = model.artifact.validation, let first = bundle.samples.first else {
-            throw AgentError.inferenceFailed(detail: "the artifact has no validation bundle; the coordinator must ship one to trial a model")
+            throw AgentError.inferenceFailed(
+                detail: "the artifact has no validation bundle; the coordinator must ship one to trial a model")
         }
         let session = model.plan.makeSession()
         let outputName = model.plan.outputs.first?.name ?? ""
@@ -61,7 +62,8 @@ enum ModelValidator {
             accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
             agreement: referenced > 0 ? Double(agreeing) / Double(referenced) : nil,
             latencyP50Ms: pct(0.5), latencyP95Ms: pct(0.95), latencyP99Ms: pct(0.99))
-        report.failure = check(report, expected: bundle.expectedMetrics, manifest: model.artifact.manifest.expectedMetrics, thresholds: thresholds)
+        report.failure = check(
+            report, expected: bundle.expectedMetrics, manifest: model.artifact.manifest.expectedMetrics, thresholds: thresholds)
         return report
     }
 

@@ -12,7 +12,8 @@ enum UnixSocket {
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: addr.sun_path)
         guard bytes.count < capacity else {
-            throw .invalidConfig(field: "socketPath", detail: "'\(path)' is longer than the \(capacity - 1)-byte limit of Unix socket paths")
+            throw .invalidConfig(
+                field: "socketPath", detail: "'\(path)' is longer than the \(capacity - 1)-byte limit of Unix socket paths")
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { buf in
             for (i, b) in bytes.enumerated() { buf[i] = b }
@@ -25,7 +26,9 @@ enum UnixSocket {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw DurableFile.failure(path, "socket", errno) }
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
         guard ok == 0, Glibc.listen(fd, 16) == 0 else {
             let code = errno
             close(fd)

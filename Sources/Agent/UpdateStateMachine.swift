@@ -168,7 +168,8 @@ public struct UpdateStateMachine: Sendable {
                     code: .rollbackDirective,
                     detail: "directive from release \(r.fromReleaseSequence) to \(r.toReleaseSequence) does not match this device "
                         + "(running \(s.active.map { String($0.artifact.releaseSequence) } ?? "nothing"), previous slot "
-                        + "\(s.previous.map { String($0.artifact.releaseSequence) } ?? "empty")); publish a desired state with the target release")
+                        + "\(s.previous.map { String($0.artifact.releaseSequence) } ?? "empty")); publish a desired state with the target release"
+                )
                 return (s, [.publishEvent(.desiredStateRefused, releaseSequence: r.toReleaseSequence, artifactDigest: nil, reason: reason)])
             }
             let reason = FailureReason(code: .rollbackDirective, detail: r.reason)
@@ -239,7 +240,8 @@ public struct UpdateStateMachine: Sendable {
             return Self.startRollback(
                 s, leaving: InstalledModel(artifact: release.artifact, slot: release.slot), restoring: s.active,
                 reason: FailureReason(code: .loadFailed, detail: detail))
-        case (.trial(let release, let attempts), .crashDetected(let detail)), (.validating(let release, let attempts), .crashDetected(let detail)):
+        case (.trial(let release, let attempts), .crashDetected(let detail)),
+            (.validating(let release, let attempts), .crashDetected(let detail)):
             return crashed(s, release, attempts: attempts, detail: "the model crashed the inference worker: \(detail)")
         case (.trial(let release, let attempts), .agentRestarted), (.validating(let release, let attempts), .agentRestarted):
             return crashed(s, release, attempts: attempts, detail: "the agent restarted during the trial")
@@ -247,7 +249,8 @@ public struct UpdateStateMachine: Sendable {
             guard r.fromReleaseSequence == release.artifact.releaseSequence else {
                 let reason = FailureReason(
                     code: .rollbackDirective,
-                    detail: "directive leaves release \(r.fromReleaseSequence), but release \(release.artifact.releaseSequence) is on trial")
+                    detail: "directive leaves release \(r.fromReleaseSequence), but release \(release.artifact.releaseSequence) is on trial"
+                )
                 return (s, [.publishEvent(.desiredStateRefused, releaseSequence: r.toReleaseSequence, artifactDigest: nil, reason: reason)])
             }
             return Self.startRollback(
@@ -262,7 +265,8 @@ public struct UpdateStateMachine: Sendable {
             return (n, [.commitSlot(release.slot), .activateSlot(release.slot), Self.event(.committed, release), .publishState])
         case (.validating(let release, _), .validationFailed(let metric, let measured, let threshold)):
             let reason = FailureReason(
-                code: .validationFailed, detail: "validation check '\(metric)' failed", metric: metric, measured: measured, threshold: threshold)
+                code: .validationFailed, detail: "validation check '\(metric)' failed", metric: metric, measured: measured,
+                threshold: threshold)
             return Self.startRollback(
                 s, leaving: InstalledModel(artifact: release.artifact, slot: release.slot), restoring: s.active, reason: reason)
 
@@ -275,8 +279,14 @@ public struct UpdateStateMachine: Sendable {
                 code: .watchdogRegression, detail: "sustained regression of '\(metric)' after commit", metric: metric, measured: measured,
                 threshold: threshold)
             guard let active = s.active, let previous = s.previous else {
-                return (s, [.publishEvent(.updateFailed, releaseSequence: s.active?.artifact.releaseSequence,
-                    artifactDigest: s.active?.artifact.artifactDigest, reason: reason)])
+                return (
+                    s,
+                    [
+                        .publishEvent(
+                            .updateFailed, releaseSequence: s.active?.artifact.releaseSequence,
+                            artifactDigest: s.active?.artifact.artifactDigest, reason: reason)
+                    ]
+                )
             }
             return Self.startRollback(s, leaving: active, restoring: previous, reason: reason)
 
@@ -287,11 +297,15 @@ public struct UpdateStateMachine: Sendable {
                 n.previous = nil
             }
             n.lastRollback = RollbackRecord(
-                releaseSequence: leaving.artifact.releaseSequence, artifactDigest: leaving.artifact.artifactDigest, reason: reason, atMs: now)
+                releaseSequence: leaving.artifact.releaseSequence, artifactDigest: leaving.artifact.artifactDigest, reason: reason,
+                atMs: now)
             return (
                 n,
-                [.publishEvent(.rolledBack, releaseSequence: leaving.artifact.releaseSequence, artifactDigest: leaving.artifact.artifactDigest,
-                    reason: reason), .publishState]
+                [
+                    .publishEvent(
+                        .rolledBack, releaseSequence: leaving.artifact.releaseSequence, artifactDigest: leaving.artifact.artifactDigest,
+                        reason: reason), .publishState,
+                ]
             )
         case (.rollingBack(let leaving, let restoring, _), .agentRestarted):
             return (s, Self.rollbackEffects(leaving: leaving, restoring: restoring))
@@ -320,7 +334,8 @@ public struct UpdateStateMachine: Sendable {
     static func replayRefusal(_ s: UpdateState, _ d: DesiredState) -> UpdateAction? {
         guard let last = s.lastDesiredSequence, d.sequence <= last else { return nil }
         let reason = FailureReason(code: .invalidDesiredState, detail: "sequence \(d.sequence) is not above the accepted \(last) (replay)")
-        return .publishEvent(.desiredStateRefused, releaseSequence: d.artifact?.releaseSequence, artifactDigest: d.artifact?.artifactDigest, reason: reason)
+        return .publishEvent(
+            .desiredStateRefused, releaseSequence: d.artifact?.releaseSequence, artifactDigest: d.artifact?.artifactDigest, reason: reason)
     }
 
     /// A desired state in a phase that can act on it (resting or still downloading).
@@ -343,8 +358,14 @@ public struct UpdateStateMachine: Sendable {
         }
         switch verdict(s, d, config: config) {
         case .refuse(let reason):
-            return (n, [.publishEvent(.desiredStateRefused, releaseSequence: d.artifact?.releaseSequence,
-                artifactDigest: d.artifact?.artifactDigest, reason: reason)])
+            return (
+                n,
+                [
+                    .publishEvent(
+                        .desiredStateRefused, releaseSequence: d.artifact?.releaseSequence,
+                        artifactDigest: d.artifact?.artifactDigest, reason: reason)
+                ]
+            )
         case .nothingToDo:
             if inFlight != nil { n.phase = .idle }
             return (n, abandon() + (inFlight != nil ? [.publishState] : []))
@@ -363,9 +384,10 @@ public struct UpdateStateMachine: Sendable {
     static func verdict(_ s: UpdateState, _ d: DesiredState, config: UpdateConfig) -> Verdict {
         guard let artifact = d.artifact else { return .nothingToDo }
         guard artifact.hardwareClass == config.hardwareClass else {
-            return .refuse(FailureReason(
-                code: .foreignHardwareClass,
-                detail: "artifact is for hardware class '\(artifact.hardwareClass)', this device is '\(config.hardwareClass)'"))
+            return .refuse(
+                FailureReason(
+                    code: .foreignHardwareClass,
+                    detail: "artifact is for hardware class '\(artifact.hardwareClass)', this device is '\(config.hardwareClass)'"))
         }
         do { _ = try artifact.chunkPlan } catch {
             return .refuse(FailureReason(code: .invalidDesiredState, detail: error.description))
@@ -374,16 +396,20 @@ public struct UpdateStateMachine: Sendable {
         if artifact.artifactDigest == running.artifactDigest { return .nothingToDo }
         guard artifact.modelName == running.modelName else { return .install(artifact) }
         if artifact.releaseSequence == running.releaseSequence {
-            return .refuse(FailureReason(
-                code: .invalidDesiredState,
-                detail: "release \(artifact.releaseSequence) is already running with another artifact digest"))
+            return .refuse(
+                FailureReason(
+                    code: .invalidDesiredState,
+                    detail: "release \(artifact.releaseSequence) is already running with another artifact digest"))
         }
         if artifact.releaseSequence < running.releaseSequence {
-            guard let r = d.rollback, r.toReleaseSequence == artifact.releaseSequence, r.fromReleaseSequence == running.releaseSequence else {
-                return .refuse(FailureReason(
-                    code: .downgradeRefused,
-                    detail: "release \(artifact.releaseSequence) is older than the running \(running.releaseSequence) "
-                        + "and no signed rollback directive from \(running.releaseSequence) to \(artifact.releaseSequence) came with it"))
+            guard let r = d.rollback, r.toReleaseSequence == artifact.releaseSequence, r.fromReleaseSequence == running.releaseSequence
+            else {
+                return .refuse(
+                    FailureReason(
+                        code: .downgradeRefused,
+                        detail: "release \(artifact.releaseSequence) is older than the running \(running.releaseSequence) "
+                            + "and no signed rollback directive from \(running.releaseSequence) to \(artifact.releaseSequence) came with it"
+                    ))
             }
         }
         return .install(artifact)
@@ -405,7 +431,9 @@ public struct UpdateStateMachine: Sendable {
         .publishEvent(kind, releaseSequence: r.artifact.releaseSequence, artifactDigest: r.artifact.artifactDigest, reason: reason)
     }
 
-    static func fail(_ s: UpdateState, _ r: PendingRelease, _ reason: FailureReason, kind: DeviceEvent.Kind) -> (UpdateState, [UpdateAction]) {
+    static func fail(_ s: UpdateState, _ r: PendingRelease, _ reason: FailureReason, kind: DeviceEvent.Kind) -> (
+        UpdateState, [UpdateAction]
+    ) {
         var n = s
         n.phase = .failed(reason)
         return (n, [.abandonDownload(r.artifact), event(kind, r, reason), .publishState])

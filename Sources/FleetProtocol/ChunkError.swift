@@ -25,7 +25,8 @@ public enum ChunkError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedFrame(let detail):
             return "not a Flotilla chunk frame: \(detail); the publisher is buggy or speaks another version, the frame is dropped"
         case .chunkDigestMismatch(let index, let expected, let actual):
-            return "chunk \(index) is corrupted: its payload hashes to \(actual), its header says \(expected); it is dropped and re-requested"
+            return
+                "chunk \(index) is corrupted: its payload hashes to \(actual), its header says \(expected); it is dropped and re-requested"
         case .doesNotFitPlan(let index, let detail):
             return "chunk \(index) does not belong to this download: \(detail); it is dropped"
         case .invalidPlan(let detail):

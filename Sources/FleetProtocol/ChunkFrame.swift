@@ -86,7 +86,8 @@ public struct ChunkFrame: Sendable, Hashable {
         }
         let headerLength = Int(LE.u16(bytes, 6))
         guard headerLength >= ChunkHeader.encodedSize, headerLength <= bytes.count else {
-            throw .malformedFrame(detail: "header length \(headerLength) with \(bytes.count) bytes in the frame (minimum \(ChunkHeader.encodedSize))")
+            throw .malformedFrame(
+                detail: "header length \(headerLength) with \(bytes.count) bytes in the frame (minimum \(ChunkHeader.encodedSize))")
         }
         guard LE.u32(bytes, 28) == 0 else { throw .malformedFrame(detail: "reserved field at offset 28 is not zero") }
         let index = Int(LE.u32(bytes, 8))

@@ -42,7 +42,10 @@ public final class ChunkReassembler {
         }
         if let resume {
             guard resume.plan == plan else {
-                throw .progressMismatch(detail: "progress is for \(resume.plan.artifactDigest) (\(resume.plan.totalSize) bytes in \(resume.plan.chunkSize)-byte chunks)")
+                throw .progressMismatch(
+                    detail:
+                        "progress is for \(resume.plan.artifactDigest) (\(resume.plan.totalSize) bytes in \(resume.plan.chunkSize)-byte chunks)"
+                )
             }
             guard resume.have.count == plan.chunkCount else {
                 throw .progressMismatch(detail: "bitmap of \(resume.have.count) chunks for a plan of \(plan.chunkCount)")
@@ -90,7 +93,8 @@ public final class ChunkReassembler {
         }
         guard h.count == plan.chunkCount, h.totalSize == plan.totalSize, h.index >= 0, h.index < plan.chunkCount else {
             throw .doesNotFitPlan(
-                index: h.index, detail: "frame says \(h.count) chunks / \(h.totalSize) bytes, plan says \(plan.chunkCount) / \(plan.totalSize)")
+                index: h.index,
+                detail: "frame says \(h.count) chunks / \(h.totalSize) bytes, plan says \(plan.chunkCount) / \(plan.totalSize)")
         }
         guard frame.payload.count == plan.length(of: h.index) else {
             throw .doesNotFitPlan(index: h.index, detail: "\(frame.payload.count) bytes, the plan expects \(plan.length(of: h.index))")

@@ -109,7 +109,8 @@ extension LatencyHistogram: Codable {
         for pair in pairs {
             guard pair.count == 2, pair[0] <= UInt64(Self.maxBucketIndex), pair[1] > 0, counts[Int(pair[0])] == nil else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .buckets, in: c, debugDescription: "bucket \(pair) is not a unique [index ≤ \(Self.maxBucketIndex), count > 0] pair")
+                    forKey: .buckets, in: c,
+                    debugDescription: "bucket \(pair) is not a unique [index ≤ \(Self.maxBucketIndex), count > 0] pair")
             }
             counts[Int(pair[0])] = pair[1]
             let (t, overflow) = total.addingReportingOverflow(pair[1])

@@ -32,7 +32,8 @@ public struct ProtocolVersion: Sendable, Hashable, Codable, CustomStringConverti
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let v = ProtocolVersion(text: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "version '\(text)' is not major.minor"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "version '\(text)' is not major.minor"))
         }
         self = v
     }

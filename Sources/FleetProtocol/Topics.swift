@@ -114,7 +114,9 @@ public enum TopicID {
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
             guard ok else {
-                throw .invalidID(id: id, what: what, reason: "byte 0x\(String(byte, radix: 16)) is not allowed (use letters, digits, '-', '_', '.', ':')")
+                throw .invalidID(
+                    id: id, what: what, reason: "byte 0x\(String(byte, radix: 16)) is not allowed (use letters, digits, '-', '_', '.', ':')"
+                )
             }
         }
     }
@@ -122,7 +124,9 @@ public enum TopicID {
     /// An artifact digest: SHA-256 as 64 lower-case hex digits.
     public static func validateDigest(_ digest: String) throws(ProtocolError) {
         guard digest.utf8.count == 64,
-            digest.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) })
+            digest.utf8.allSatisfy({
+                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
+            })
         else {
             throw .invalidID(id: String(digest.prefix(80)), what: "artifact digest", reason: "expected 64 lower-case hex digits (SHA-256)")
         }

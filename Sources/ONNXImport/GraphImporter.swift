@@ -21,7 +21,8 @@ struct GraphImporter {
 
     mutating func graph(_ g: Onnx_GraphProto, isMain: Bool) throws -> Graph {
         if !g.sparseInitializer.isEmpty {
-            throw ONNXImportError.invalidTensor(name: g.sparseInitializer[0].values.name, detail: "sparse initializers are not supported; densify them before export")
+            throw ONNXImportError.invalidTensor(
+                name: g.sparseInitializer[0].values.name, detail: "sparse initializers are not supported; densify them before export")
         }
         var initializers: [String: Tensor] = [:]
         for t in g.initializer {
@@ -73,7 +74,8 @@ struct GraphImporter {
         let n = upgrade.node
         let key = OpRegistry.key(n.opType, n.domain)
         guard let schema = OpRegistry.standard.schemas[key] else {
-            unsupported.append(UnsupportedOp(node: n.name, opType: n.opType, domain: n.domain, opset: upgrade.opset, reason: "no importer for this op"))
+            unsupported.append(
+                UnsupportedOp(node: n.name, opType: n.opType, domain: n.domain, opset: upgrade.opset, reason: "no importer for this op"))
             return
         }
         guard schema.versions.contains(upgrade.opset) else {
@@ -106,10 +108,27 @@ struct GraphImporter {
         var type = a.type
         if type == .undefined {
             // Old exporters omit the type: infer it from the one field that is set.
-            if a.hasF { type = .float } else if a.hasI { type = .int } else if a.hasS { type = .string }
-            else if a.hasT { type = .tensor } else if a.hasG { type = .graph } else if !a.floats.isEmpty { type = .floats }
-            else if !a.ints.isEmpty { type = .ints } else if !a.strings.isEmpty { type = .strings }
-            else if !a.tensors.isEmpty { type = .tensors } else if !a.graphs.isEmpty { type = .graphs }
+            if a.hasF {
+                type = .float
+            } else if a.hasI {
+                type = .int
+            } else if a.hasS {
+                type = .string
+            } else if a.hasT {
+                type = .tensor
+            } else if a.hasG {
+                type = .graph
+            } else if !a.floats.isEmpty {
+                type = .floats
+            } else if !a.ints.isEmpty {
+                type = .ints
+            } else if !a.strings.isEmpty {
+                type = .strings
+            } else if !a.tensors.isEmpty {
+                type = .tensors
+            } else if !a.graphs.isEmpty {
+                type = .graphs
+            }
         }
         switch type {
         case .float: return .float(a.f)
@@ -140,7 +159,8 @@ struct GraphImporter {
             guard t.hasShape else { return ValueInfo(v.name, TensorType(et, nil)) }
             if let huge = t.shape.dim.first(where: { $0.dimValue > Int64(Int32.max) }) {
                 throw ONNXImportError.unsupportedValueType(
-                    name: v.name, detail: "declares dimension \(huge.dimValue), larger than 2^31 - 1; the model is corrupt or far too large")
+                    name: v.name, detail: "declares dimension \(huge.dimValue), larger than 2^31 - 1; the model is corrupt or far too large"
+                )
             }
             var unknown = 0
             let dims: [ModelIR.Dimension] = t.shape.dim.map { d in
@@ -154,7 +174,9 @@ struct GraphImporter {
             }
             return ValueInfo(v.name, TensorType(et, Shape(dims)))
         }
-        if required { throw ONNXImportError.unsupportedValueType(name: v.name, detail: "graph input has no type; declare its element type and shape") }
+        if required {
+            throw ONNXImportError.unsupportedValueType(name: v.name, detail: "graph input has no type; declare its element type and shape")
+        }
         return ValueInfo(v.name, TensorType(.float32, nil))
     }
 

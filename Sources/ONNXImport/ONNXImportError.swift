@@ -28,7 +28,8 @@ public enum ONNXImportError: Error, Sendable, CustomStringConvertible {
         case .malformedProtobuf(let d):
             return "the file is not a valid ONNX protobuf (truncated or corrupted?): \(d); re-export or re-download the model"
         case .unsupportedOpset(let domain, let v, let r):
-            return "the model imports \(domain.isEmpty ? "ai.onnx" : domain) opset \(v), but Flotilla supports opsets \(r.lowerBound)...\(r.upperBound); "
+            return
+                "the model imports \(domain.isEmpty ? "ai.onnx" : domain) opset \(v), but Flotilla supports opsets \(r.lowerBound)...\(r.upperBound); "
                 + "convert it with onnx.version_converter to a supported opset"
         case .missingOpsetImport(let n, let op, let d):
             let name = d.isEmpty ? "ai.onnx" : d
@@ -36,7 +37,8 @@ public enum ONNXImportError: Error, Sendable, CustomStringConvertible {
                 + "add one to opset_import (e.g. \(name) \(d == "ai.onnx.ml" ? "3" : "17")) when exporting"
         case .invalidTensor(let n, let d): return "tensor '\(n)': \(d)"
         case .unsupportedDataType(let n, let c):
-            return "tensor '\(n)' has ONNX data type \(c) (\(ONNXDataType.name(c))), which Flotilla does not support; cast it to float32 before export"
+            return
+                "tensor '\(n)' has ONNX data type \(c) (\(ONNXDataType.name(c))), which Flotilla does not support; cast it to float32 before export"
         case .externalData(let n, let l, let d): return "external data of tensor '\(n)' (location '\(l)'): \(d)"
         case .unsupportedValueType(let n, let d): return "value '\(n)': \(d)"
         case .invalidAttribute(let n, let a, let d): return "node '\(n)', attribute '\(a)': \(d)"

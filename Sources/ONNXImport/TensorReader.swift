@@ -27,7 +27,9 @@ struct TensorReader {
         let sourceSize = widened ? 2 : (elementType.byteSize ?? 0)
         let (storedBytes, overflow) = count.multipliedReportingOverflow(by: max(elementType.byteSize ?? 1, 1))
         guard !overflow, storedBytes <= maxTensorBytes else {
-            throw bad("dims \(dims) declare \(count) elements, more than the \(maxTensorBytes)-byte tensor limit; the model is corrupt or too large")
+            throw bad(
+                "dims \(dims) declare \(count) elements, more than the \(maxTensorBytes)-byte tensor limit; the model is corrupt or too large"
+            )
         }
         if elementType == .string {
             guard p.stringData.count == count else { throw bad("\(p.stringData.count) strings for dims \(dims)") }
@@ -74,8 +76,10 @@ struct TensorReader {
         case ONNXDataType.uint32, ONNXDataType.uint64:
             try check(p.uint64Data.count, "uint64_data")
             let values = p.uint64Data.map { Int64(bitPattern: $0) }
-            return try Tensor(elementType: elementType, shape: dims, bytes: code == ONNXDataType.uint32
-                ? values.flatMap { le(UInt32(truncatingIfNeeded: $0)) } : values.flatMap { le(UInt64(bitPattern: $0)) })
+            return try Tensor(
+                elementType: elementType, shape: dims,
+                bytes: code == ONNXDataType.uint32
+                    ? values.flatMap { le(UInt32(truncatingIfNeeded: $0)) } : values.flatMap { le(UInt64(bitPattern: $0)) })
         case ONNXDataType.float16:
             try check(p.int32Data.count, "int32_data")
             return try Tensor(floats: p.int32Data.map { Tensor.float16ToFloat(UInt16(truncatingIfNeeded: $0)) }, shape: dims)
@@ -116,7 +120,9 @@ struct TensorReader {
         guard file.path.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
             throw fail("resolves to \(file.path), outside the model's directory \(root)")
         }
-        guard let offset = Int(fields["offset"] ?? "0"), offset >= 0 else { throw fail("offset '\(fields["offset"] ?? "")' is not a non-negative integer") }
+        guard let offset = Int(fields["offset"] ?? "0"), offset >= 0 else {
+            throw fail("offset '\(fields["offset"] ?? "")' is not a non-negative integer")
+        }
         var length = expected
         if let l = fields["length"] {
             guard let v = Int(l), v >= 0 else { throw fail("length '\(l)' is not a non-negative integer") }

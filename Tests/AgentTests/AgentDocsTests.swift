@@ -19,9 +19,14 @@ final class AgentDocsTests: XCTestCase {
 
     func testDiagramListsExactlyTheTableTransitions() throws {
         let text = try String(contentsOf: Self.docURL, encoding: .utf8)
-        guard let start = text.range(of: "```mermaid\nstateDiagram-v2\n"), let end = text.range(of: "```", range: start.upperBound..<text.endIndex)
+        guard let start = text.range(of: "```mermaid\nstateDiagram-v2\n"),
+            let end = text.range(of: "```", range: start.upperBound..<text.endIndex)
         else { return XCTFail("docs/agent.md has no mermaid stateDiagram-v2 block") }
-        let lines = text[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init).filter { $0.contains(" --> ") && !$0.contains("[*]") }
-        XCTAssertEqual(lines.sorted(), Self.expectedLines, "docs/agent.md drifted from the table; expected:\n\(Self.expectedLines.joined(separator: "\n"))")
+        let lines = text[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init).filter {
+            $0.contains(" --> ") && !$0.contains("[*]")
+        }
+        XCTAssertEqual(
+            lines.sorted(), Self.expectedLines,
+            "docs/agent.md drifted from the table; expected:\n\(Self.expectedLines.joined(separator: "\n"))")
     }
 }

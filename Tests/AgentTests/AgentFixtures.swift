@@ -38,7 +38,8 @@ enum AgentFixtures {
     }
 
     static func release(
-        sequence: UInt64, wrongLabels: Bool = false, samples: Int = 16, hardwareClass: String = hardwareClass, key: ArtifactSigningKey = signingKey,
+        sequence: UInt64, wrongLabels: Bool = false, samples: Int = 16, hardwareClass: String = hardwareClass,
+        key: ArtifactSigningKey = signingKey,
         seed: UInt64 = 1, features: Int = 4, classes: Int = 3
     ) throws -> Release {
         var rng = SeededRandom(seed: seed)
@@ -76,18 +77,22 @@ enum AgentFixtures {
     }
 
     static func temporaryDirectory(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("agent-tests-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "agent-tests-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 
     static func config(
-        dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5), maxDownloadAttempts: Int = 5,
+        dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5),
+        maxDownloadAttempts: Int = 5,
         socketPath: String? = nil
     ) throws -> AgentConfig {
         try AgentConfig(
-            deviceID: "dev-1", broker: BrokerConfig(host: "127.0.0.1", port: port), dataDirectory: dataDirectory, hardwareClass: hardwareClass,
-            pinnedKeys: [signingKey.publicKey], thresholds: thresholds, telemetryIntervalSeconds: 1, maxDownloadAttempts: maxDownloadAttempts,
+            deviceID: "dev-1", broker: BrokerConfig(host: "127.0.0.1", port: port), dataDirectory: dataDirectory,
+            hardwareClass: hardwareClass,
+            pinnedKeys: [signingKey.publicKey], thresholds: thresholds, telemetryIntervalSeconds: 1,
+            maxDownloadAttempts: maxDownloadAttempts,
             stallTimeoutMs: 1000, socketPath: socketPath)
     }
 

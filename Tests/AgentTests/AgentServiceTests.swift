@@ -1,10 +1,10 @@
 import Agent
-import ModelIR
 import FleetProtocol
 import Foundation
 import MQTT
 import MQTTTestSupport
 import ModelArtifact
+import ModelIR
 import XCTest
 
 /// The agent against a real Mosquitto, with the test playing the coordinator.
@@ -275,7 +275,6 @@ extension AgentServiceTests {
         XCTAssertEqual(out["y"]?.shape, [1, 3])
     }
 }
-
 
 extension AgentFixtures {
     static func sampleInput() -> Tensor? { try? Tensor(floats: [0.5, -1, 2, 0.25], shape: [1, 4]) }

@@ -24,17 +24,24 @@ final class AgentUnitTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory
         let key = AgentFixtures.signingKey.publicKey
         let broker = BrokerConfig(host: "h", port: 1883)
-        XCTAssertThrowsError(try AgentConfig(deviceID: "a/b", broker: broker, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [key])) {
+        XCTAssertThrowsError(
+            try AgentConfig(deviceID: "a/b", broker: broker, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [key])
+        ) {
             XCTAssertTrue("\($0)".contains("deviceId"), "\($0)")
         }
-        XCTAssertThrowsError(try AgentConfig(deviceID: "d", broker: broker, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [])) {
+        XCTAssertThrowsError(
+            try AgentConfig(deviceID: "d", broker: broker, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [])
+        ) {
             XCTAssertTrue("\($0)".contains("pinnedKeys"), "\($0)")
         }
         let tls = BrokerConfig(host: "h", port: 8883, useTLS: true, caFile: "/nonexistent/ca.pem")
-        XCTAssertThrowsError(try AgentConfig(deviceID: "d", broker: tls, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [key])) {
+        XCTAssertThrowsError(
+            try AgentConfig(deviceID: "d", broker: tls, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [key])
+        ) {
             XCTAssertTrue("\($0)".contains("/nonexistent/ca.pem"), "\($0)")
         }
-        XCTAssertNoThrow(try AgentConfig(deviceID: "d", broker: broker, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [key]))
+        XCTAssertNoThrow(
+            try AgentConfig(deviceID: "d", broker: broker, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [key]))
     }
 
     func testHardwareClassPrefersTheBestInt8Path() {

@@ -34,11 +34,15 @@ final class TestCoordinator: Sendable {
         let requests = try await transport.subscribe(try Topics.device(deviceID, .chunkRequest), qos: .atLeastOnce)
         let telemetry = try await transport.subscribe(try Topics.device(deviceID, .telemetry), qos: .atLeastOnce)
         let t1 = Task { [self] in
-            for await m in events { if let e = try? MessageEnvelope.decode(DeviceEvent.self, from: m.payload) { recorded.withLock { $0.events.append(e) } } }
+            for await m in events {
+                if let e = try? MessageEnvelope.decode(DeviceEvent.self, from: m.payload) { recorded.withLock { $0.events.append(e) } }
+            }
         }
         let t2 = Task { [self] in
             for await m in states {
-                if let s = try? MessageEnvelope.decode(DeviceStateReport.self, from: m.payload) { recorded.withLock { $0.states.append(s) } }
+                if let s = try? MessageEnvelope.decode(DeviceStateReport.self, from: m.payload) {
+                    recorded.withLock { $0.states.append(s) }
+                }
             }
         }
         let t3 = Task { [weak self] in
@@ -49,7 +53,9 @@ final class TestCoordinator: Sendable {
         }
         let t4 = Task { [self] in
             for await m in telemetry {
-                if let s = try? MessageEnvelope.decode(TelemetrySummary.self, from: m.payload) { recorded.withLock { $0.telemetry.append(s) } }
+                if let s = try? MessageEnvelope.decode(TelemetrySummary.self, from: m.payload) {
+                    recorded.withLock { $0.telemetry.append(s) }
+                }
             }
         }
         tasks.withLock { $0 = [t1, t2, t3, t4] }
@@ -65,7 +71,8 @@ final class TestCoordinator: Sendable {
     var requests: [ChunkRequest] { recorded.withLock { $0.requests } }
 
     func publishDesired(
-        sequence: UInt64, release: AgentFixtures.Release?, key: ArtifactSigningKey = AgentFixtures.signingKey, rollback: RollbackDirective? = nil,
+        sequence: UInt64, release: AgentFixtures.Release?, key: ArtifactSigningKey = AgentFixtures.signingKey,
+        rollback: RollbackDirective? = nil,
         tamper: Bool = false
     ) async throws {
         if let release { recorded.withLock { $0.releases[release.descriptor.artifactDigest] = release } }
@@ -74,7 +81,8 @@ final class TestCoordinator: Sendable {
             rollback: rollback)
         var envelope = try MessageSigner(key: key).sign(desired)
         if tamper { envelope.signature[0] ^= 0xFF }
-        try await transport.publish(topic: try Topics.device(deviceID, .desired), payload: MessageEnvelope.encode(envelope), qos: .atLeastOnce, retain: true)
+        try await transport.publish(
+            topic: try Topics.device(deviceID, .desired), payload: MessageEnvelope.encode(envelope), qos: .atLeastOnce, retain: true)
     }
 
     func answer(_ request: ChunkRequest) async {
@@ -82,8 +90,12 @@ final class TestCoordinator: Sendable {
             r.requests.append(request)
             return (r.releases[request.artifactDigest], r.corruptOnce, r.sendLimit)
         }
-        guard let release, let plan = try? release.descriptor.chunkPlan, let frames = try? Chunker.frames(of: release.compressed, plan: plan) else { return }
-        guard let topic = try? Topics.artifact(hardwareClass: release.descriptor.hardwareClass, artifactDigest: request.artifactDigest, .chunks)
+        guard let release, let plan = try? release.descriptor.chunkPlan,
+            let frames = try? Chunker.frames(of: release.compressed, plan: plan)
+        else { return }
+        guard
+            let topic = try? Topics.artifact(
+                hardwareClass: release.descriptor.hardwareClass, artifactDigest: request.artifactDigest, .chunks)
         else { return }
         var sent = 0
         for index in request.indices(chunkCount: plan.chunkCount) {

@@ -13,7 +13,9 @@ func artifact(_ sequence: UInt64, digest: String, hardwareClass: String = "x86",
 }
 
 func desired(_ seq: UInt64, _ a: ArtifactDescriptor?, rollback: RollbackDirective? = nil, watch: Int = 60) -> UpdateEvent {
-    .desiredState(DesiredState(deviceID: "d1", sequence: seq, issuedAtMs: 0, artifact: a, trial: TrialPolicy(watchSeconds: watch), rollback: rollback))
+    .desiredState(
+        DesiredState(deviceID: "d1", sequence: seq, issuedAtMs: 0, artifact: a, trial: TrialPolicy(watchSeconds: watch), rollback: rollback)
+    )
 }
 
 final class UpdateStateMachineTests: XCTestCase {
@@ -24,14 +26,21 @@ final class UpdateStateMachineTests: XCTestCase {
     /// Runs one event and checks the rules every step obeys: state persisted before any side
     /// effect, and the transition is a row of the table.
     @discardableResult
-    func run(_ m: inout UpdateStateMachine, _ e: UpdateEvent, now: Int64 = 0, file: StaticString = #filePath, line: UInt = #line) -> [UpdateAction] {
+    func run(_ m: inout UpdateStateMachine, _ e: UpdateEvent, now: Int64 = 0, file: StaticString = #filePath, line: UInt = #line)
+        -> [UpdateAction]
+    {
         let before = m.state
         let actions = m.handle(e, now: now)
         if m.state != before {
-            guard case .persist(let s)? = actions.first else { XCTFail("state changed without persisting first: \(actions)", file: file, line: line); return actions }
+            guard case .persist(let s)? = actions.first else {
+                XCTFail("state changed without persisting first: \(actions)", file: file, line: line)
+                return actions
+            }
             XCTAssertEqual(s, m.state, file: file, line: line)
         }
-        for t in m.lastTransitions { XCTAssertNotNil(UpdateStateMachine.transitions[t], "\(t) is not in the table", file: file, line: line) }
+        for t in m.lastTransitions {
+            XCTAssertNotNil(UpdateStateMachine.transitions[t], "\(t) is not in the table", file: file, line: line)
+        }
         return actions
     }
 
@@ -86,19 +95,29 @@ final class UpdateStateMachineTests: XCTestCase {
         XCTAssertEqual(refusal(run(&m, desired(7, artifact(2, digest: digestOld)))), .invalidDesiredState, "same release, other bytes")
         XCTAssertEqual(run(&m, desired(8, new)), [.persist(m.state)], "already running: nothing to do")
         // A signed rollback directive permits the downgrade.
-        run(&m, desired(9, artifact(1, digest: digestOld), rollback: RollbackDirective(fromReleaseSequence: 2, toReleaseSequence: 1, reason: "halt")))
+        run(
+            &m,
+            desired(
+                9, artifact(1, digest: digestOld), rollback: RollbackDirective(fromReleaseSequence: 2, toReleaseSequence: 1, reason: "halt")
+            ))
         XCTAssertEqual(m.state.phase.kind, .downloading)
         // A directive for another release pair does not.
         var m2 = UpdateStateMachine(config: config, state: UpdateState(active: InstalledModel(artifact: new, slot: .b)))
         XCTAssertEqual(
-            refusal(run(&m2, desired(1, artifact(1, digest: digestOld), rollback: RollbackDirective(fromReleaseSequence: 3, toReleaseSequence: 1, reason: "x")))),
+            refusal(
+                run(
+                    &m2,
+                    desired(
+                        1, artifact(1, digest: digestOld),
+                        rollback: RollbackDirective(fromReleaseSequence: 3, toReleaseSequence: 1, reason: "x")))),
             .downgradeRefused)
     }
 
     func testCancelMidDownload() {
         var m = UpdateStateMachine(config: config, state: UpdateState(active: old))
         run(&m, desired(1, new))
-        XCTAssertEqual(run(&m, .cancel(DownloadCancel(hardwareClass: "x86", artifactDigest: digestOld, releaseSequence: 9, reason: "other"))), [])
+        XCTAssertEqual(
+            run(&m, .cancel(DownloadCancel(hardwareClass: "x86", artifactDigest: digestOld, releaseSequence: 9, reason: "other"))), [])
         let a = run(&m, .cancel(DownloadCancel(hardwareClass: "x86", artifactDigest: digestNew, releaseSequence: 2, reason: "wave halted")))
         XCTAssertEqual(m.state.phase, .idle)
         XCTAssertTrue(a.contains(.abandonDownload(new)))
@@ -180,7 +199,8 @@ final class UpdateStateMachineTests: XCTestCase {
         guard case .rollingBack(_, _, let reason) = m.state.phase else { return XCTFail("\(m.state.phase)") }
         XCTAssertEqual(reason.code, .crashLoop)
         XCTAssertFalse(a.contains(.loadTrial(.b)), "the crashing model is not loaded again")
-        XCTAssertEqual(run(&m, .agentRestarted), [.activateSlot(.a), .eraseSlot(.b), .publishState], "a restart mid-rollback switches again")
+        XCTAssertEqual(
+            run(&m, .agentRestarted), [.activateSlot(.a), .eraseSlot(.b), .publishState], "a restart mid-rollback switches again")
     }
 
     func testRestartInEveryPhaseResumesSafely() {
@@ -258,12 +278,14 @@ final class UpdateStateMachineTests: XCTestCase {
             .idle, .downloading(release, DownloadProgress(storedChunks: 0, chunkCount: 3, attempt: 1, lastProgressMs: 0)),
             .downloading(release, DownloadProgress(storedChunks: 0, chunkCount: 3, attempt: 2, lastProgressMs: 0)),
             .verifying(release, attempt: 1), .verifying(release, attempt: 2), .installing(release),
-            .trial(release, loadAttempts: 1), .trial(release, loadAttempts: 3), .validating(release, loadAttempts: 1), .validating(release, loadAttempts: 3),
+            .trial(release, loadAttempts: 1), .trial(release, loadAttempts: 3), .validating(release, loadAttempts: 1),
+            .validating(release, loadAttempts: 3),
             .committed(watchUntilMs: 5), .committed(watchUntilMs: 1 << 40),
             .rollingBack(leaving: InstalledModel(artifact: new, slot: .b), restoring: old, reason: reason), .failed(reason),
         ]
         let events: [UpdateEvent] = [
-            desired(5, new), desired(5, artifact(3, digest: digestNew)), desired(5, nil), desired(1, new), desired(5, artifact(9, digest: digestOld, hardwareClass: "arm")),
+            desired(5, new), desired(5, artifact(3, digest: digestNew)), desired(5, nil), desired(1, new),
+            desired(5, artifact(9, digest: digestOld, hardwareClass: "arm")),
             .chunkStored(storedChunks: 1), .downloadComplete, .downloadFailed(detail: "x"), .digestVerified, .digestMismatch(detail: "x"),
             .installed, .installFailed(detail: "x"), .modelLoaded, .loadFailed(detail: "x"), .validationPassed,
             .validationFailed(metric: "a", measured: 0, threshold: 1), .agentRestarted, .crashDetected(detail: "x"),

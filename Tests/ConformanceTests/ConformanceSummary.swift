@@ -21,7 +21,9 @@ struct ConformanceSummary {
 
     /// The summary line. Worded so it cannot be mistaken for a test runner's closing
     /// "N passed, M failed" line: known failures are expected here and do not fail the suite.
-    var headline: String { "ONNX node tests: pass \(passed), fail \(failures.count), skip \(skipped.count) (of \(passed + failures.count + skipped.count))" }
+    var headline: String {
+        "ONNX node tests: pass \(passed), fail \(failures.count), skip \(skipped.count) (of \(passed + failures.count + skipped.count))"
+    }
 
     var text: String {
         var lines = [headline]

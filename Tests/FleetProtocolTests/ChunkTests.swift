@@ -3,7 +3,9 @@ import Foundation
 import XCTest
 
 final class ChunkTests: XCTestCase {
-    func plan(_ size: Int, chunk: Int = 1024) throws -> ChunkPlan { try ChunkPlan(artifactDigest: digestA, totalSize: size, chunkSize: chunk) }
+    func plan(_ size: Int, chunk: Int = 1024) throws -> ChunkPlan {
+        try ChunkPlan(artifactDigest: digestA, totalSize: size, chunkSize: chunk)
+    }
 
     func testPlanArithmetic() throws {
         let p = try plan(10_000)
@@ -100,7 +102,8 @@ final class ChunkTests: XCTestCase {
         }
         let progress = try JSONDecoder().decode(ChunkProgress.self, from: persisted)
         XCTAssertEqual(progress.have.setCount, 6)
-        let second = try ChunkReassembler(plan: p, expectedSHA256: ChunkTestSupport.sha256(bytes), path: path, maxBytes: 1 << 20, resume: progress)
+        let second = try ChunkReassembler(
+            plan: p, expectedSHA256: ChunkTestSupport.sha256(bytes), path: path, maxBytes: 1 << 20, resume: progress)
         XCTAssertEqual(second.missingRanges, [ChunkRange(first: 3, count: 2), ChunkRange(first: 7, count: 12)])
         for range in second.missingRanges {
             for i in range.first..<range.first + range.count { XCTAssertTrue(try second.accept(frames[i])) }
@@ -140,7 +143,9 @@ final class ChunkTests: XCTestCase {
     }
 
     func testSizeCapAndFullDiskAreCleanErrors() throws {
-        XCTAssertThrowsError(try ChunkReassembler(plan: try plan(10_000), expectedSHA256: digestB, path: temporaryPath("cap"), maxBytes: 9_999)) {
+        XCTAssertThrowsError(
+            try ChunkReassembler(plan: try plan(10_000), expectedSHA256: digestB, path: temporaryPath("cap"), maxBytes: 9_999)
+        ) {
             guard case .invalidPlan(let detail) = $0 as? ChunkError else { return XCTFail("\($0)") }
             XCTAssertTrue(detail.contains("cap"))
         }

@@ -17,22 +17,29 @@ final class EnvelopeTests: XCTestCase {
         let reason = FailureReason(code: .validationFailed, detail: "accuracy", metric: "accuracy", measured: 0.71, threshold: 0.75)
         try roundTrip(
             DesiredState(
-                deviceID: "d1", sequence: 42, issuedAtMs: 1_700_000_000_000, artifact: sampleDescriptor(), trial: TrialPolicy(shadowSeconds: 60),
+                deviceID: "d1", sequence: 42, issuedAtMs: 1_700_000_000_000, artifact: sampleDescriptor(),
+                trial: TrialPolicy(shadowSeconds: 60),
                 rollback: RollbackDirective(fromReleaseSequence: 8, toReleaseSequence: 7, reason: "halt"), rolloutID: "r-1"))
         try roundTrip(DesiredState(deviceID: "d1", sequence: 1, issuedAtMs: 0, artifact: nil))
         try roundTrip(
             DeviceStateReport(
                 deviceID: "d1", hardwareClass: "x86-avx2", agentVersion: "0.1", sequence: 3, reportedAtMs: 5,
-                running: RunningModel(modelName: "m", modelVersion: "1", releaseSequence: 7, artifactDigest: digestA, slot: .b, status: .trial),
+                running: RunningModel(
+                    modelName: "m", modelVersion: "1", releaseSequence: 7, artifactDigest: digestA, slot: .b, status: .trial),
                 phase: "validating", pendingReleaseSequence: 7, desiredSequence: 42,
                 lastRollback: RollbackRecord(releaseSequence: 6, artifactDigest: digestB, reason: reason, atMs: 9)))
         try roundTrip(OnlineStatus(deviceID: "d1", online: true, connectionSequence: 12, hardwareClass: "x86-avx2", atMs: 4))
-        try roundTrip(DeviceEvent(deviceID: "d1", sequence: 8, atMs: 6, kind: .rolledBack, releaseSequence: 7, artifactDigest: digestA, reason: reason))
+        try roundTrip(
+            DeviceEvent(
+                deviceID: "d1", sequence: 8, atMs: 6, kind: .rolledBack, releaseSequence: 7, artifactDigest: digestA, reason: reason))
         try roundTrip(
             TelemetrySummary(
-                deviceID: "d1", sequence: 2, windowStartMs: 0, windowEndMs: 60_000, artifactDigest: digestA, releaseSequence: 7, state: "committed",
+                deviceID: "d1", sequence: 2, windowStartMs: 0, windowEndMs: 60_000, artifactDigest: digestA, releaseSequence: 7,
+                state: "committed",
                 latencyUs: histogram, inferences: 4, errors: 1, validationAccuracy: 0.9, validationAgreement: 0.99, rssBytes: 50 << 20))
-        try roundTrip(ChunkRequest(deviceID: "d1", hardwareClass: "c", artifactDigest: digestA, missing: [ChunkRange(first: 3, count: 2)], attempt: 2))
+        try roundTrip(
+            ChunkRequest(deviceID: "d1", hardwareClass: "c", artifactDigest: digestA, missing: [ChunkRange(first: 3, count: 2)], attempt: 2)
+        )
         try roundTrip(DownloadCancel(hardwareClass: "c", artifactDigest: digestA, releaseSequence: 7, reason: "wave halted"))
     }
 
@@ -58,8 +65,14 @@ final class EnvelopeTests: XCTestCase {
             ("not json", "\"v\""),
             (#"{"v":"one","type":"onlineStatus","body":{}}"#, "major.minor"),
             (#"{"v":"1.0","type":"deviceEvent","body":{}}"#, "deviceEvent"),
-            (#"{"v":"1.0","type":"onlineStatus","body":{"deviceID":"d","online":"yes","connectionSequence":3,"hardwareClass":"c","atMs":1}}"#, ".body.online"),
-            (#"{"v":"1.0","type":"onlineStatus","body":{"deviceID":"d","online":true,"hardwareClass":"c","atMs":1}}"#, "connectionSequence"),
+            (
+                #"{"v":"1.0","type":"onlineStatus","body":{"deviceID":"d","online":"yes","connectionSequence":3,"hardwareClass":"c","atMs":1}}"#,
+                ".body.online"
+            ),
+            (
+                #"{"v":"1.0","type":"onlineStatus","body":{"deviceID":"d","online":true,"hardwareClass":"c","atMs":1}}"#,
+                "connectionSequence"
+            ),
         ]
         for (text, fragment) in cases {
             XCTAssertThrowsError(try MessageEnvelope.decode(OnlineStatus.self, from: Array(text.utf8)), text) { error in
@@ -67,7 +80,8 @@ final class EnvelopeTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(fragment), "\(error) should mention \(fragment)")
             }
         }
-        XCTAssertThrowsError(try MessageEnvelope.decode(OnlineStatus.self, from: [UInt8](repeating: 32, count: MessageEnvelope.maxMessageBytes + 1)))
+        XCTAssertThrowsError(
+            try MessageEnvelope.decode(OnlineStatus.self, from: [UInt8](repeating: 32, count: MessageEnvelope.maxMessageBytes + 1)))
     }
 
     func testOnlineStatusOrdering() {
@@ -85,9 +99,14 @@ final class EnvelopeTests: XCTestCase {
     func testChunkRequestIndicesAreClippedToTheArtifact() {
         let request = ChunkRequest(
             deviceID: "d", hardwareClass: "c", artifactDigest: digestA,
-            missing: [ChunkRange(first: 2, count: 3), ChunkRange(first: 9, count: 100), ChunkRange(first: -4, count: 2), ChunkRange(first: 50, count: 1)],
+            missing: [
+                ChunkRange(first: 2, count: 3), ChunkRange(first: 9, count: 100), ChunkRange(first: -4, count: 2),
+                ChunkRange(first: 50, count: 1),
+            ],
             attempt: 1)
         XCTAssertEqual(request.indices(chunkCount: 12), [2, 3, 4, 9, 10, 11])
-        XCTAssertEqual(ChunkRequest(deviceID: "d", hardwareClass: "c", artifactDigest: digestA, missing: [], attempt: 1).indices(chunkCount: 3), [0, 1, 2])
+        XCTAssertEqual(
+            ChunkRequest(deviceID: "d", hardwareClass: "c", artifactDigest: digestA, missing: [], attempt: 1).indices(chunkCount: 3),
+            [0, 1, 2])
     }
 }

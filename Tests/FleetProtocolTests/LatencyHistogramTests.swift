@@ -12,7 +12,11 @@ final class LatencyHistogramTests: XCTestCase {
             XCTAssertEqual(LatencyHistogram.bucketIndex(of: range.upperBound), index)
             let width = Double(range.upperBound - range.lowerBound) + 1
             XCTAssertLessThanOrEqual(width, max(1, Double(range.lowerBound) / 64), "bucket \(index) is too wide")
-            if range.upperBound == .max { XCTAssertEqual(index, LatencyHistogram.maxBucketIndex) } else { expectedLower = range.upperBound + 1 }
+            if range.upperBound == .max {
+                XCTAssertEqual(index, LatencyHistogram.maxBucketIndex)
+            } else {
+                expectedLower = range.upperBound + 1
+            }
         }
         XCTAssertEqual(LatencyHistogram.maxBucketIndex, 3775)
     }
@@ -74,7 +78,8 @@ final class LatencyHistogramTests: XCTestCase {
         h.record(.max)
         let data = try JSONEncoder().encode(h)
         XCTAssertEqual(try JSONDecoder().decode(LatencyHistogram.self, from: data), h)
-        XCTAssertEqual(try JSONDecoder().decode(LatencyHistogram.self, from: try JSONEncoder().encode(LatencyHistogram())), LatencyHistogram())
+        XCTAssertEqual(
+            try JSONDecoder().decode(LatencyHistogram.self, from: try JSONEncoder().encode(LatencyHistogram())), LatencyHistogram())
         let bad = [
             #"{"buckets":[[5,3]],"count":4,"sum":15,"min":5,"max":5}"#,
             #"{"buckets":[[9999,1]],"count":1,"sum":1,"min":1,"max":1}"#,

@@ -20,7 +20,8 @@ final class SigningTests: XCTestCase {
         XCTAssertEqual(verified.state, desired(5))
         XCTAssertEqual(verified.sequence, 5)
         XCTAssertEqual(verified.keyID, key.keyID)
-        XCTAssertEqual(try verifier.verifyDesiredState(try signed(desired(1), with: key), deviceID: "d1", lastAcceptedSequence: nil).sequence, 1)
+        XCTAssertEqual(
+            try verifier.verifyDesiredState(try signed(desired(1), with: key), deviceID: "d1", lastAcceptedSequence: nil).sequence, 1)
     }
 
     func testSignaturesAreDeterministic() throws {
@@ -31,7 +32,9 @@ final class SigningTests: XCTestCase {
         let both = MessageVerifier(pinnedKeys: [key.publicKey, otherKey.publicKey])
         XCTAssertNoThrow(try both.verifyDesiredState(try signed(desired(5), with: otherKey), deviceID: "d1", lastAcceptedSequence: nil))
         let oldOnly = MessageVerifier(pinnedKeys: [key.publicKey])
-        XCTAssertThrowsError(try oldOnly.verifyDesiredState(try signed(desired(5), with: otherKey), deviceID: "d1", lastAcceptedSequence: nil)) {
+        XCTAssertThrowsError(
+            try oldOnly.verifyDesiredState(try signed(desired(5), with: otherKey), deviceID: "d1", lastAcceptedSequence: nil)
+        ) {
             XCTAssertEqual($0 as? ProtocolError, .unknownSigningKey(keyID: otherKey.keyID, pinned: [key.keyID]))
         }
     }
@@ -53,7 +56,9 @@ final class SigningTests: XCTestCase {
         XCTAssertThrowsError(try verifier.verifyDesiredState(try signed(desired(5), with: key), deviceID: "d1", lastAcceptedSequence: 5)) {
             XCTAssertEqual($0 as? ProtocolError, .replayedSequence(deviceID: "d1", sequence: 5, lastAccepted: 5))
         }
-        XCTAssertThrowsError(try verifier.verifyDesiredState(try signed(desired(9, device: "d2"), with: key), deviceID: "d1", lastAcceptedSequence: nil)) {
+        XCTAssertThrowsError(
+            try verifier.verifyDesiredState(try signed(desired(9, device: "d2"), with: key), deviceID: "d1", lastAcceptedSequence: nil)
+        ) {
             XCTAssertEqual($0 as? ProtocolError, .wrongDevice(expected: "d1", found: "d2"))
         }
     }

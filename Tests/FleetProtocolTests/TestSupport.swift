@@ -1,6 +1,6 @@
 import Crypto
-import Foundation
 import FleetProtocol
+import Foundation
 
 /// SplitMix64: deterministic test data.
 struct SeededRNG: RandomNumberGenerator {

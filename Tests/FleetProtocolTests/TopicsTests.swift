@@ -16,7 +16,8 @@ final class TopicsTests: XCTestCase {
         XCTAssertEqual(topic, "flotilla/v1/artifacts/arm-dotprod/\(digestA)/chunks")
         XCTAssertEqual(try Topics.parse(topic), .artifact(hardwareClass: "arm-dotprod", artifactDigest: digestA, kind: .chunks))
         XCTAssertEqual(
-            try Topics.parse("flotilla/v1/artifacts/c/\(digestB)/cancel"), .artifact(hardwareClass: "c", artifactDigest: digestB, kind: .cancel))
+            try Topics.parse("flotilla/v1/artifacts/c/\(digestB)/cancel"),
+            .artifact(hardwareClass: "c", artifactDigest: digestB, kind: .cancel))
     }
 
     func testIDsThatWouldEscapeTheirTopicAreRefused() {

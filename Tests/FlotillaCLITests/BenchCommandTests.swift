@@ -24,8 +24,10 @@ final class BenchCommandTests: XCTestCase {
     }
 
     func testBenchBindsTheBatchFromAnInputFileAndProfiles() throws {
-        let json = try CLI.json(["bench", "digits_cnn.onnx", "--input", "digits/calibration_x.npy", "--runs", "3", "--warmup", "0",
-                                 "--profile", "--json"])
+        let json = try CLI.json([
+            "bench", "digits_cnn.onnx", "--input", "digits/calibration_x.npy", "--runs", "3", "--warmup", "0",
+            "--profile", "--json",
+        ])
         XCTAssertEqual(json["bindings"] as? [String: Int], ["N": 200])
         let profile = try XCTUnwrap(json["profile"] as? [String: Any])
         let nodes = try XCTUnwrap(profile["nodes"] as? [[String: Any]])

@@ -55,10 +55,12 @@ final class InspectCommandTests: XCTestCase {
 
     func testDigitsMLPOpsAndNoImporterGap() throws {
         let json = try CLI.json(["inspect", "digits_mlp.onnx", "--json"])
-        XCTAssertEqual(try opCounts(json), [
-            "Cast": 2, "MatMul": 3, "Add": 3, "Relu": 2, "Softmax": 1, "Identity": 1, "ArgMax": 1,
-            "ai.onnx.ml:ArrayFeatureExtractor": 1, "Reshape": 1,
-        ])
+        XCTAssertEqual(
+            try opCounts(json),
+            [
+                "Cast": 2, "MatMul": 3, "Add": 3, "Relu": 2, "Softmax": 1, "Identity": 1, "ArgMax": 1,
+                "ai.onnx.ml:ArrayFeatureExtractor": 1, "Reshape": 1,
+            ])
         XCTAssertEqual(json["macs"] as? Int, 64 * 64 + 64 * 32 + 32 * 10)
         XCTAssertEqual(json["opset_imports"] as? [String: Int], ["ai.onnx": 14, "ai.onnx.ml": 1])
         let outputs = try XCTUnwrap(json["outputs"] as? [[String: Any]])

@@ -23,7 +23,7 @@ struct NPYTestFile {
         guard bytes.count >= 10 + length else { throw Failure.malformed("truncated header") }
         let header = String(decoding: bytes[10..<(10 + length)], as: UTF8.self)
         guard let d = header.range(of: "'descr': '"), let dEnd = header[d.upperBound...].firstIndex(of: "'"),
-              let s = header.range(of: "'shape': ("), let sEnd = header[s.upperBound...].firstIndex(of: ")")
+            let s = header.range(of: "'shape': ("), let sEnd = header[s.upperBound...].firstIndex(of: ")")
         else { throw Failure.malformed("header \(header)") }
         descr = String(header[d.upperBound..<dEnd])
         shape = header[s.upperBound..<sEnd].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -40,7 +40,8 @@ struct NPYTestFile {
 
     var floats: [Float] {
         stride(from: 0, to: payload.count - 3, by: 4).map { i in
-            Float(bitPattern: UInt32(payload[i]) | UInt32(payload[i + 1]) << 8 | UInt32(payload[i + 2]) << 16 | UInt32(payload[i + 3]) << 24)
+            Float(
+                bitPattern: UInt32(payload[i]) | UInt32(payload[i + 1]) << 8 | UInt32(payload[i + 2]) << 16 | UInt32(payload[i + 3]) << 24)
         }
     }
 

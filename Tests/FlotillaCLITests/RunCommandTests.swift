@@ -8,8 +8,10 @@ final class RunCommandTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
     /// |ours − reference| ≤ atol + rtol·|reference| elementwise (docs/fixtures.md).
-    private func assertClose(_ ours: [Float], _ reference: [Float], tolerance: [String: Any], file: StaticString = #filePath,
-                             line: UInt = #line) throws {
+    private func assertClose(
+        _ ours: [Float], _ reference: [Float], tolerance: [String: Any], file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws {
         let atol = try XCTUnwrap(tolerance["atol"] as? Double), rtol = try XCTUnwrap(tolerance["rtol"] as? Double)
         XCTAssertEqual(ours.count, reference.count, file: file, line: line)
         var worst = 0.0

@@ -22,7 +22,10 @@ final class OpCoverageShapeTests: XCTestCase {
                 node("u", "Unique", ["x"], ["uy", "ui", "uinv", "uc"]),
             ],
             [f32("x", ["N", 5, 6]), value("i", .int64, ["N", 2, 6]), value("nd", .int64, ["N", 3, 1]), f32("upd", ["N", 3, 6])],
-            ["depth": Tensor.scalar(Int64(10)), "vals": Tensor.vector([Float(0), 1]), "cond": try Tensor(bools: [true, false, true, true, false], shape: [5])])
+            [
+                "depth": Tensor.scalar(Int64(10)), "vals": Tensor.vector([Float(0), 1]),
+                "cond": try Tensor(bools: [true, false, true, true, false], shape: [5]),
+            ])
         XCTAssertEqual(g.valueTypes["ge"], TensorType(.float32, ["N", 2, 6]))
         XCTAssertEqual(g.valueTypes["gnd"], TensorType(.float32, ["N", 3, 6]), "indices [N, 3] + data after batch and 1 indexed axis")
         XCTAssertEqual(g.valueTypes["oh"], TensorType(.float32, ["N", 10, 2, 6]))
@@ -33,7 +36,8 @@ final class OpCoverageShapeTests: XCTestCase {
         XCTAssertEqual(g.valueTypes["ui"]?.shape, Shape([count]), "Y, indices and counts share one unknown length")
         XCTAssertEqual(g.valueTypes["uinv"]?.elementType, .int64)
 
-        XCTAssertThrowsError(try infer([node("bad", "GatherND", ["x", "nd"], ["y"])], [f32("x", [2, 3]), value("nd", .int64, [4, 3])])) { e in
+        XCTAssertThrowsError(try infer([node("bad", "GatherND", ["x", "nd"], ["y"])], [f32("x", [2, 3]), value("nd", .int64, [4, 3])])) {
+            e in
             XCTAssertTrue("\(e)".contains("'bad'") && "\(e)".contains("[4, 3]"), "\(e)")
         }
     }
@@ -55,7 +59,10 @@ final class OpCoverageShapeTests: XCTestCase {
         XCTAssertEqual(g.valueTypes["tr"]?.shape, [], "a repeated label is summed away")
         XCTAssertEqual(g.valueTypes["impl"]?.shape, [3, 5], "implicit output: letters seen once, sorted (i, k)")
         XCTAssertEqual(g.valueTypes["det"]?.shape, ["N"])
-        XCTAssertThrowsError(try infer([node("e", "Einsum", ["a", "b"], ["y"], ["equation": .string("ij,jk->ik")])], [f32("a", [2, 3]), f32("b", [4, 5])])) { e in
+        XCTAssertThrowsError(
+            try infer(
+                [node("e", "Einsum", ["a", "b"], ["y"], ["equation": .string("ij,jk->ik")])], [f32("a", [2, 3]), f32("b", [4, 5])])
+        ) { e in
             XCTAssertTrue("\(e)".contains("'e'") && "\(e)".contains("'j'"), "\(e)")
         }
         XCTAssertThrowsError(try infer([node("s", "SpaceToDepth", ["x"], ["y"], ["blocksize": .int(3)])], [f32("x", [1, 2, 4, 6])]))
@@ -68,7 +75,8 @@ final class OpCoverageShapeTests: XCTestCase {
                 node("a3", "Attention", ["q3", "k3", "v3"], ["y3"], ["q_num_heads": .int(8), "kv_num_heads": .int(2)]),
             ],
             [
-                f32("q", ["B", 8, "S", 16]), f32("k", ["B", 2, 4, 16]), f32("v", ["B", 2, 4, 32]), f32("pk", ["B", 2, 6, 16]), f32("pv", ["B", 2, 6, 32]),
+                f32("q", ["B", 8, "S", 16]), f32("k", ["B", 2, 4, 16]), f32("v", ["B", 2, 4, 32]), f32("pk", ["B", 2, 6, 16]),
+                f32("pv", ["B", 2, 6, 32]),
                 f32("q3", ["B", "S", 128]), f32("k3", ["B", "L", 32]), f32("v3", ["B", "L", 48]),
             ])
         XCTAssertEqual(g.valueTypes["y4"]?.shape, ["B", 8, "S", 32])
@@ -76,7 +84,10 @@ final class OpCoverageShapeTests: XCTestCase {
         XCTAssertEqual(g.valueTypes["pv_out"]?.shape, ["B", 2, 10, 32])
         XCTAssertEqual(g.valueTypes["qk"]?.shape, ["B", 8, "S", 10])
         XCTAssertEqual(g.valueTypes["y3"]?.shape, ["B", "S", 192], "8 heads × (48 / 2) value size")
-        XCTAssertThrowsError(try infer([node("a", "Attention", ["q", "k", "v"], ["y"])], [f32("q", [1, 6, 2, 8]), f32("k", [1, 4, 2, 8]), f32("v", [1, 4, 2, 8])]))
+        XCTAssertThrowsError(
+            try infer(
+                [node("a", "Attention", ["q", "k", "v"], ["y"])],
+                [f32("q", [1, 6, 2, 8]), f32("k", [1, 4, 2, 8]), f32("v", [1, 4, 2, 8])]))
     }
 
     func testSignalOps() throws {
@@ -101,8 +112,14 @@ final class OpCoverageShapeTests: XCTestCase {
             nodes: [node("acc", "Add", ["s_in", "x_t"], ["s_out"]), node("id", "Identity", ["s_out"], ["y_t"])],
             inputs: [f32("s_in", [4]), f32("x_t", [4])], outputs: [f32("s_out", [4]), f32("y_t", [4])])
         let g = try infer(
-            [node("scan", "Scan", ["s0", "xs"], ["s", "ys"], ["body": .graph(body), "num_scan_inputs": .int(1), "scan_input_axes": .ints([1]),
-                                                             "scan_output_axes": .ints([-1])])],
+            [
+                node(
+                    "scan", "Scan", ["s0", "xs"], ["s", "ys"],
+                    [
+                        "body": .graph(body), "num_scan_inputs": .int(1), "scan_input_axes": .ints([1]),
+                        "scan_output_axes": .ints([-1]),
+                    ])
+            ],
             [f32("s0", [4]), f32("xs", [4, "T"])])
         XCTAssertEqual(g.valueTypes["s"]?.shape, [4])
         XCTAssertEqual(g.valueTypes["ys"]?.shape, [4, "T"])
@@ -123,7 +140,10 @@ final class OpCoverageShapeTests: XCTestCase {
                 node("r", "Reshape", ["x", "target"], ["y"]),
             ],
             [f32("x", ["N", 6, 4, 5])],
-            ["zero": Tensor.vector([Int64(0)]), "one": Tensor.vector([Int64(1)]), "twoi": Tensor.vector([Int64(2)]), "two": Tensor.vector([Int64(2)])])
+            [
+                "zero": Tensor.vector([Int64(0)]), "one": Tensor.vector([Int64(1)]), "twoi": Tensor.vector([Int64(2)]),
+                "two": Tensor.vector([Int64(2)]),
+            ])
         XCTAssertEqual(g.valueTypes["y"]?.shape, ["N", 2, 3, 20])
     }
 }

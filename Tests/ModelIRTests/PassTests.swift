@@ -132,14 +132,27 @@ final class PassTests: XCTestCase {
     func testBuiltinEvaluatorOps() throws {
         let e = BuiltinConstantEvaluator()
         let m = try Tensor(int64s: [0, 1, 2, 3, 4, 5], shape: [2, 3])
-        XCTAssertEqual(try e.evaluate(node("s", "Slice", [], []), inputs: [m, .vector([Int64(1)]), .vector([Int64(-4)]), .vector([Int64(1)]), .vector([Int64(-1)])])?.first?.asInt64s, [1, 0, 4, 3])
-        XCTAssertEqual(try e.evaluate(node("g", "Gather", [], [], ["axis": .int(1)]), inputs: [m, .vector([Int64(2), -3])])?.first?.asInt64s, [2, 0, 5, 3])
+        XCTAssertEqual(
+            try e.evaluate(
+                node("s", "Slice", [], []),
+                inputs: [m, .vector([Int64(1)]), .vector([Int64(-4)]), .vector([Int64(1)]), .vector([Int64(-1)])])?.first?.asInt64s,
+            [1, 0, 4, 3])
+        XCTAssertEqual(
+            try e.evaluate(node("g", "Gather", [], [], ["axis": .int(1)]), inputs: [m, .vector([Int64(2), -3])])?.first?.asInt64s,
+            [2, 0, 5, 3])
         XCTAssertEqual(try e.evaluate(node("d", "Div", [], []), inputs: [m, .scalar(Int64(2))])?.first?.asInt64s, [0, 0, 1, 1, 2, 2])
         XCTAssertThrowsError(try e.evaluate(node("d", "Div", [], []), inputs: [m, .scalar(Int64(0))]))
-        XCTAssertEqual(try e.evaluate(node("r", "Range", [], []), inputs: [.scalar(Int64(10)), .scalar(Int64(1)), .scalar(Int64(-3))])?.first?.asInt64s, [10, 7, 4])
-        XCTAssertEqual(try e.evaluate(node("c", "ConstantOfShape", [], [], ["value": .tensor(.vector([Int64(7)]))]), inputs: [.vector([Int64(2)])])?.first?.asInt64s, [7, 7])
-        XCTAssertEqual(try e.evaluate(node("c", "Cast", [], [], ["to": .string("int32")]), inputs: [.vector([Float(2.7), -2.7, .nan, 1e20])])?.first?.asInt64s, [2, -2, 0, -1])
-        XCTAssertNil(try e.evaluate(node("c", "ConstantOfShape", [], []), inputs: [.vector([Int64(1 << 20), 1 << 20])]), "huge results are declined")
+        XCTAssertEqual(
+            try e.evaluate(node("r", "Range", [], []), inputs: [.scalar(Int64(10)), .scalar(Int64(1)), .scalar(Int64(-3))])?.first?
+                .asInt64s, [10, 7, 4])
+        XCTAssertEqual(
+            try e.evaluate(node("c", "ConstantOfShape", [], [], ["value": .tensor(.vector([Int64(7)]))]), inputs: [.vector([Int64(2)])])?
+                .first?.asInt64s, [7, 7])
+        XCTAssertEqual(
+            try e.evaluate(node("c", "Cast", [], [], ["to": .string("int32")]), inputs: [.vector([Float(2.7), -2.7, .nan, 1e20])])?.first?
+                .asInt64s, [2, -2, 0, -1])
+        XCTAssertNil(
+            try e.evaluate(node("c", "ConstantOfShape", [], []), inputs: [.vector([Int64(1 << 20), 1 << 20])]), "huge results are declined")
         XCTAssertNil(try e.evaluate(node("x", "Conv", [], []), inputs: []))
     }
 

@@ -52,12 +52,14 @@ final class ShapeInferenceTests: XCTestCase {
     }
 
     func testMatMulAndBroadcastErrors() throws {
-        let mm = Graph(nodes: [node("mm", "MatMul", ["a", "b"], ["y"])], inputs: [f32("a", ["B", 5, 3]), f32("b", [4, 2])], outputs: [f32("y", [])])
+        let mm = Graph(
+            nodes: [node("mm", "MatMul", ["a", "b"], ["y"])], inputs: [f32("a", ["B", 5, 3]), f32("b", [4, 2])], outputs: [f32("y", [])])
         XCTAssertThrowsError(try inferred(mm)) { e in XCTAssertTrue("\(e)".contains("K=3") && "\(e)".contains("'mm'"), "\(e)") }
         var ok = mm
         ok.inputs[1] = f32("b", [3, 2])
         XCTAssertEqual(try inferred(ok).valueTypes["y"]?.shape, ["B", 5, 2])
-        let add = Graph(nodes: [node("add", "Add", ["a", "b"], ["y"])], inputs: [f32("a", [2, 3]), f32("b", [4, 3])], outputs: [f32("y", [])])
+        let add = Graph(
+            nodes: [node("add", "Add", ["a", "b"], ["y"])], inputs: [f32("a", [2, 3]), f32("b", [4, 3])], outputs: [f32("y", [])])
         XCTAssertThrowsError(try inferred(add)) { e in XCTAssertTrue("\(e)".contains("[2, 3] and [4, 3]"), "\(e)") }
         var bc = add
         bc.inputs = [f32("a", ["N", 1, 3]), f32("b", [4, 1])]
@@ -84,7 +86,8 @@ final class ShapeInferenceTests: XCTestCase {
                 inputs: [f32("x", ["N", 4, 6, 6])], outputs: [],
                 initializers: [
                     "st": Tensor.vector([Int64(1), -4]), "en": Tensor.vector([Int64(Int64.max), -1]), "ax": Tensor.vector([Int64(2), 3]),
-                    "sp": Tensor.vector([Int64(2), 1]), "rax": Tensor.vector([Int64(2), 3]), "pads": Tensor.vector([Int64(0), 0, 1, 2, 0, 0, 1, 2]),
+                    "sp": Tensor.vector([Int64(2), 1]), "rax": Tensor.vector([Int64(2), 3]),
+                    "pads": Tensor.vector([Int64(0), 0, 1, 2, 0, 0, 1, 2]),
                     "scales": Tensor.vector([Float(1), 1, 2, 2]), "nzshape": Tensor.vector([Int64(0), 0, -1]),
                 ]))
         XCTAssertEqual(g.valueTypes["t"]?.shape, ["N", 6, 6, 4])
@@ -106,7 +109,9 @@ final class ShapeInferenceTests: XCTestCase {
 
     func testDataDependentShapeBecomesUnknownDimension() throws {
         let g = try inferred(
-            Graph(nodes: [node("r", "Reshape", ["x", "s"], ["y"])], inputs: [f32("x", [2, 6]), ValueInfo("s", TensorType(.int64, [3]))], outputs: []))
+            Graph(
+                nodes: [node("r", "Reshape", ["x", "s"], ["y"])], inputs: [f32("x", [2, 6]), ValueInfo("s", TensorType(.int64, [3]))],
+                outputs: []))
         let shape = try XCTUnwrap(g.valueTypes["y"]?.shape)
         XCTAssertEqual(shape.rank, 3)
         XCTAssertTrue(shape.dims.allSatisfy(\.isInferredUnknown))
@@ -135,14 +140,20 @@ final class ShapeInferenceTests: XCTestCase {
         let g = try inferred(
             Graph(
                 nodes: [
-                    node("ct", "ConvTranspose", ["x", "w"], ["ct"], ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]), "output_padding": .ints([1, 1])]),
-                    node("mp", "MaxPool", ["x"], ["mp"], ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "ceil_mode": .int(1)]),
-                    node("lstm", "LSTM", ["seq", "lw", "lr"], ["ly", "lh", "lc"], ["hidden_size": .int(5), "direction": .string("bidirectional")]),
+                    node(
+                        "ct", "ConvTranspose", ["x", "w"], ["ct"],
+                        ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]), "output_padding": .ints([1, 1])]),
+                    node(
+                        "mp", "MaxPool", ["x"], ["mp"], ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "ceil_mode": .int(1)]),
+                    node(
+                        "lstm", "LSTM", ["seq", "lw", "lr"], ["ly", "lh", "lc"],
+                        ["hidden_size": .int(5), "direction": .string("bidirectional")]),
                 ],
                 inputs: [f32("x", [1, 4, 7, 7]), f32("seq", ["T", "B", 3])], outputs: [],
                 initializers: [
                     "w": tensor(Array(repeating: 0, count: 4 * 2 * 9), [4, 2, 3, 3]),
-                    "lw": tensor(Array(repeating: 0, count: 2 * 20 * 3), [2, 20, 3]), "lr": tensor(Array(repeating: 0, count: 2 * 20 * 5), [2, 20, 5]),
+                    "lw": tensor(Array(repeating: 0, count: 2 * 20 * 3), [2, 20, 3]),
+                    "lr": tensor(Array(repeating: 0, count: 2 * 20 * 5), [2, 20, 5]),
                 ]))
         XCTAssertEqual(g.valueTypes["ct"]?.shape, [1, 2, 14, 14])
         XCTAssertEqual(g.valueTypes["mp"]?.shape, [1, 4, 3, 3])

@@ -29,7 +29,8 @@ final class TensorTests: XCTestCase {
         }
         let region = Region()
         region.pointer.storeBytes(of: Int64(42), as: Int64.self)
-        let t = try Tensor(elementType: .int64, shape: [1], storage: TensorStorage(borrowing: UnsafeRawBufferPointer(region.pointer), owner: region))
+        let t = try Tensor(
+            elementType: .int64, shape: [1], storage: TensorStorage(borrowing: UnsafeRawBufferPointer(region.pointer), owner: region))
         XCTAssertTrue(t.storage.isBorrowed)
         XCTAssertEqual(t.int64s, [42])
         t.withUnsafeBytes { XCTAssertEqual($0.baseAddress, UnsafeRawPointer(region.pointer.baseAddress)) }

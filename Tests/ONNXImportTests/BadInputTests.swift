@@ -25,7 +25,10 @@ final class BadInputTests: XCTestCase {
     }
 
     func testNotAnONNXFile() throws {
-        for (bytes, what) in [([0x50, 0x4B, 0x03, 0x04, 0, 0] as [UInt8], "zip"), (Array("\u{93}NUMPY".utf8.dropFirst(2)) , ""), ([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0], "NumPy"), ([], "empty")] where !what.isEmpty {
+        for (bytes, what) in [
+            ([0x50, 0x4B, 0x03, 0x04, 0, 0] as [UInt8], "zip"), (Array("\u{93}NUMPY".utf8.dropFirst(2)), ""),
+            ([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0], "NumPy"), ([], "empty"),
+        ] where !what.isEmpty {
             XCTAssertThrowsError(try ONNXImporter.importModel(from: bytes)) { e in
                 XCTAssertTrue("\(e)".contains("not an ONNX model") && "\(e)".contains(what), "\(e)")
             }

@@ -108,11 +108,13 @@ final class AttributeMutationTests: XCTestCase {
                 P.node("ConstantOfShape", ["cshape"], ["cos"]),
                 P.node("Reshape", ["k2", "rshape"], ["y"]),
             ],
-            inputs: [P.value("x", 1, ["N", 4, 8, 8])], outputs: [P.value("y", 1, nil), P.value("e", 1, nil), P.value("gi", 7, nil), P.value("rng", 7, nil), P.value("cos", 1, nil)],
+            inputs: [P.value("x", 1, ["N", 4, 8, 8])],
+            outputs: [P.value("y", 1, nil), P.value("e", 1, nil), P.value("gi", 7, nil), P.value("rng", 7, nil), P.value("cos", 1, nil)],
             initializers: [
                 P.int64s("st", [0, 1]), P.int64s("en", [Int64.max, -1]), P.int64s("ax", [1, 2]), P.int64s("sp", [1, 1]),
                 P.int64s("pads", [0, 0, 1, 1, 0, 0, 1, 1]), P.int64s("reps", [1, 2, 1, 1]), P.int64s("split", [4, 4]),
-                P.floats("scales", [1, 1, 2, 2], [4]), P.int64s("k", [3]), P.floats("w", Array(repeating: 0.5, count: 4 * 2 * 9), [4, 2, 3, 3]),
+                P.floats("scales", [1, 1, 2, 2], [4]), P.int64s("k", [3]),
+                P.floats("w", Array(repeating: 0.5, count: 4 * 2 * 9), [4, 2, 3, 3]),
                 P.int64s("eshape", [1, 1, 1, 1]), P.int64s("r0", [0], []), P.int64s("r1", [10], []), P.int64s("r2", [3], []),
                 P.int64s("cshape", [2, 3]), P.int64s("rshape", [0, -1]),
             ])
@@ -140,7 +142,10 @@ final class AttributeMutationTests: XCTestCase {
 
     func fuzz(_ original: Onnx_ModelProto, seed: UInt64) throws {
         let extremes: [Int64] = [0, -1, 1, 2, -2, 3, 7, 1 << 20, 1 << 31, 1 << 40, -(1 << 40), Int64.max, Int64.min, Int64.max - 1]
-        let names = ["axis", "pads", "strides", "dilations", "group", "kernel_shape", "perm", "axes", "transB", "transA", "to", "keepdims", "split", "output_padding"]
+        let names = [
+            "axis", "pads", "strides", "dilations", "group", "kernel_shape", "perm", "axes", "transB", "transA", "to", "keepdims", "split",
+            "output_padding",
+        ]
         var rng = SplitMix(seed: seed)
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         var outcomes = (ok: 0, rejected: 0)
@@ -151,8 +156,10 @@ final class AttributeMutationTests: XCTestCase {
                 case 0:
                     let i = Int(rng.next() % UInt64(m.graph.node.count))
                     let count = Int(rng.next() % 5)
-                    m.graph.node[i].attribute.append(count == 0 ? P.attr(pick(names), int: Int(truncatingIfNeeded: pick(extremes)))
-                        : P.attr(pick(names), ints: (0..<count).map { _ in Int(truncatingIfNeeded: pick(extremes)) }))
+                    m.graph.node[i].attribute.append(
+                        count == 0
+                            ? P.attr(pick(names), int: Int(truncatingIfNeeded: pick(extremes)))
+                            : P.attr(pick(names), ints: (0..<count).map { _ in Int(truncatingIfNeeded: pick(extremes)) }))
                 case 1:
                     let i = Int(rng.next() % UInt64(m.graph.initializer.count))
                     if m.graph.initializer[i].dataType == 7 {

@@ -46,7 +46,9 @@ final class NodeTestCorpusImportTests: XCTestCase {
             }
         }
         print("node-test models: \(names.count), imported with every op registered: \(imported), rejected for types/opset: \(rejected)")
-        print("ops without an importer entry: " + unsupported.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print(
+            "ops without an importer entry: "
+                + unsupported.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         XCTAssertGreaterThanOrEqual(imported, Self.fullyImportedFloor)
     }
 }

@@ -10,25 +10,30 @@ final class OpCoverageUpgradeTests: XCTestCase {
     typealias P = Proto
 
     func one(_ node: Onnx_NodeProto, opset: Int, inputs: [Onnx_ValueInfoProto], extra: [Onnx_TensorProto] = []) throws -> Model {
-        let g = P.graph([node], inputs: inputs, outputs: node.output.filter { !$0.isEmpty }.map { P.value($0, 1, nil) }, initializers: extra)
+        let g = P.graph(
+            [node], inputs: inputs, outputs: node.output.filter { !$0.isEmpty }.map { P.value($0, 1, nil) }, initializers: extra)
         return try importRaw(P.model(g, opset: opset))
     }
 
     func testReductionsTakeAxesAsAnInputBefore18() throws {
         for op in ["ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"] {
-            let m = try one(P.node(op, ["x"], ["y"], [P.attr("axes", ints: [1]), P.attr("keepdims", int: 0)]), opset: 17, inputs: [P.value("x", 1, ["N", 3, 4])])
+            let m = try one(
+                P.node(op, ["x"], ["y"], [P.attr("axes", ints: [1]), P.attr("keepdims", int: 0)]), opset: 17,
+                inputs: [P.value("x", 1, ["N", 3, 4])])
             let n = m.graph.nodes[0]
             XCTAssertNil(n.attributes["axes"], op)
             XCTAssertEqual(n.input(1).flatMap { m.graph.initializers[$0] }, Tensor.vector([Int64(1)]), op)
             XCTAssertEqual(m.graph.valueTypes["y"], TensorType(.float32, ["N", 4]), op)
-            let m18 = try one(P.node(op, ["x", "ax"], ["y"]), opset: 18, inputs: [P.value("x", 1, ["N", 3, 4])], extra: [P.int64s("ax", [2])])
+            let m18 = try one(
+                P.node(op, ["x", "ax"], ["y"]), opset: 18, inputs: [P.value("x", 1, ["N", 3, 4])], extra: [P.int64s("ax", [2])])
             XCTAssertEqual(m18.graph.nodes[0].inputs, ["x", "ax"], op)
             XCTAssertEqual(m18.graph.valueTypes["y"]?.shape, ["N", 3, 1], op)
         }
     }
 
     func testHardmaxBefore13IsCoercedTo2DLikeSoftmax() throws {
-        let old = try one(P.node("Hardmax", ["x"], ["y"], name: "hm", [P.attr("axis", int: 1)]), opset: 11, inputs: [P.value("x", 1, [2, 3, 4])])
+        let old = try one(
+            P.node("Hardmax", ["x"], ["y"], name: "hm", [P.attr("axis", int: 1)]), opset: 11, inputs: [P.value("x", 1, [2, 3, 4])])
         XCTAssertEqual(old.graph.nodes.map(\.opType), ["Shape", "Flatten", "Hardmax", "Reshape"])
         XCTAssertEqual(old.graph.nodes[2].int("axis"), -1)
         XCTAssertEqual(old.graph.valueTypes[old.graph.nodes[2].outputs[0]]?.shape, [2, 12])
@@ -40,33 +45,40 @@ final class OpCoverageUpgradeTests: XCTestCase {
     func testLogicalComparisonAndElementwiseOpsInferTheirTypes() throws {
         let bools = [P.value("a", 9, ["N", 1, 4]), P.value("b", 9, [3, 1])]
         for op in ["And", "Or", "Xor"] {
-            XCTAssertEqual(try one(P.node(op, ["a", "b"], ["y"]), opset: 7, inputs: bools).graph.valueTypes["y"], TensorType(.bool, ["N", 3, 4]), op)
+            XCTAssertEqual(
+                try one(P.node(op, ["a", "b"], ["y"]), opset: 7, inputs: bools).graph.valueTypes["y"], TensorType(.bool, ["N", 3, 4]), op)
         }
         let floats = [P.value("a", 1, ["N", 4]), P.value("b", 1, [4])]
         for op in ["GreaterOrEqual", "LessOrEqual"] {
-            XCTAssertEqual(try one(P.node(op, ["a", "b"], ["y"]), opset: 12, inputs: floats).graph.valueTypes["y"], TensorType(.bool, ["N", 4]), op)
+            XCTAssertEqual(
+                try one(P.node(op, ["a", "b"], ["y"]), opset: 12, inputs: floats).graph.valueTypes["y"], TensorType(.bool, ["N", 4]), op)
             // They arrived in 12: an opset-11 model using them is reported, not imported.
             let g = P.graph([P.node(op, ["a", "b"], ["y"])], inputs: floats, outputs: [P.value("y", 9, nil)])
             assertImportError(P.model(g, opset: 11), contains: [op, "opset 11", "12...28"])
         }
         let x = [P.value("x", 1, ["N", 5])]
         XCTAssertEqual(
-            try one(P.node("ArgMin", ["x"], ["y"], [P.attr("axis", int: 1), P.attr("keepdims", int: 0)]), opset: 11, inputs: x).graph.valueTypes["y"],
+            try one(P.node("ArgMin", ["x"], ["y"], [P.attr("axis", int: 1), P.attr("keepdims", int: 0)]), opset: 11, inputs: x).graph
+                .valueTypes["y"],
             TensorType(.int64, ["N"]))
         XCTAssertEqual(try one(P.node("Size", ["x"], ["y"]), opset: 13, inputs: x).graph.valueTypes["y"], TensorType(.int64, []))
         XCTAssertEqual(try one(P.node("IsNaN", ["x"], ["y"]), opset: 13, inputs: x).graph.valueTypes["y"], TensorType(.bool, ["N", 5]))
         for op in ["Cos", "Sin", "Tan", "Atanh", "Sign", "Elu", "Softplus", "Selu", "Celu", "Mish", "Softsign", "ThresholdedRelu"] {
-            XCTAssertEqual(try one(P.node(op, ["x"], ["y"]), opset: 18, inputs: x).graph.valueTypes["y"], TensorType(.float32, ["N", 5]), op)
+            XCTAssertEqual(
+                try one(P.node(op, ["x"], ["y"]), opset: 18, inputs: x).graph.valueTypes["y"], TensorType(.float32, ["N", 5]), op)
         }
         let like = try one(P.node("CastLike", ["x", "t"], ["y"]), opset: 15, inputs: x + [P.value("t", 7, [])])
         XCTAssertEqual(like.graph.valueTypes["y"], TensorType(.int64, ["N", 5]))
-        let bad = P.graph([P.node("BitShift", ["a", "b"], ["y"])], inputs: [P.value("a", 12, [2]), P.value("b", 12, [2])], outputs: [P.value("y", 12, nil)])
+        let bad = P.graph(
+            [P.node("BitShift", ["a", "b"], ["y"])], inputs: [P.value("a", 12, [2]), P.value("b", 12, [2])],
+            outputs: [P.value("y", 12, nil)])
         assertImportError(P.model(bad, opset: 11), contains: ["direction", "LEFT"])
     }
 
     func testGroupNormalization18ScalePerGroupBecomesPerChannel() throws {
         let node = P.node("GroupNormalization", ["x", "s", "b"], ["y"], name: "gn", [P.attr("num_groups", int: 2)])
-        let m = try one(node, opset: 18, inputs: [P.value("x", 1, ["N", 4, 2, 2])], extra: [P.floats("s", [2, 3], [2]), P.floats("b", [5, 7], [2])])
+        let m = try one(
+            node, opset: 18, inputs: [P.value("x", 1, ["N", 4, 2, 2])], extra: [P.floats("s", [2, 3], [2]), P.floats("b", [5, 7], [2])])
         let gn = try XCTUnwrap(m.graph.nodes.last)
         XCTAssertEqual(gn.opType, "GroupNormalization")
         XCTAssertNotEqual(gn.inputs[1], "s")
@@ -74,15 +86,21 @@ final class OpCoverageUpgradeTests: XCTestCase {
         XCTAssertEqual(m.graph.valueTypes[gn.inputs[2]], TensorType(.float32, [4]))
         XCTAssertEqual(m.graph.valueTypes["y"]?.shape, ["N", 4, 2, 2])
         // 21 is canonical: scale and bias stay as given.
-        let m21 = try one(node, opset: 21, inputs: [P.value("x", 1, ["N", 4, 2, 2])], extra: [P.floats("s", [1, 2, 3, 4], [4]), P.floats("b", [0, 0, 0, 0], [4])])
+        let m21 = try one(
+            node, opset: 21, inputs: [P.value("x", 1, ["N", 4, 2, 2])],
+            extra: [P.floats("s", [1, 2, 3, 4], [4]), P.floats("b", [0, 0, 0, 0], [4])])
         XCTAssertEqual(m21.graph.nodes.map(\.opType), ["GroupNormalization"])
-        let wrong = P.graph([node], inputs: [P.value("x", 1, [1, 4, 2, 2])], outputs: [P.value("y", 1, nil)], initializers: [P.floats("s", [1, 2, 3], [3]), P.floats("b", [0, 0, 0], [3])])
+        let wrong = P.graph(
+            [node], inputs: [P.value("x", 1, [1, 4, 2, 2])], outputs: [P.value("y", 1, nil)],
+            initializers: [P.floats("s", [1, 2, 3], [3]), P.floats("b", [0, 0, 0], [3])])
         assertImportError(P.model(wrong, opset: 21), contains: ["gn", "scale", "4"])
     }
 
     func testRoiAlignGridSampleAndDFTUpgrades() throws {
         let rois = [P.value("x", 1, ["N", 8, 16, 16]), P.value("r", 1, ["R", 4]), P.value("i", 7, ["R"])]
-        let roi10 = try one(P.node("RoiAlign", ["x", "r", "i"], ["y"], [P.attr("output_height", int: 7), P.attr("output_width", int: 5)]), opset: 10, inputs: rois)
+        let roi10 = try one(
+            P.node("RoiAlign", ["x", "r", "i"], ["y"], [P.attr("output_height", int: 7), P.attr("output_width", int: 5)]), opset: 10,
+            inputs: rois)
         XCTAssertEqual(roi10.graph.nodes[0].string("coordinate_transformation_mode"), "output_half_pixel")
         XCTAssertEqual(roi10.graph.valueTypes["y"]?.shape, ["R", 8, 7, 5])
         let roi16 = try one(P.node("RoiAlign", ["x", "r", "i"], ["y"]), opset: 16, inputs: rois)
@@ -111,7 +129,8 @@ final class OpCoverageUpgradeTests: XCTestCase {
         XCTAssertEqual(m.graph.valueTypes["y"]?.shape, ["N", 3])
         let g = P.graph([P.node("Scatter", ["d", "i", "u"], ["y"])], inputs: ins, outputs: [P.value("y", 1, nil)])
         assertImportError(P.model(g, opset: 11), contains: ["Scatter", "9...10"])
-        let scan8 = P.graph([P.node("Scan", ["d"], ["y"], [P.attr("num_scan_inputs", int: 1)])], inputs: ins, outputs: [P.value("y", 1, nil)])
+        let scan8 = P.graph(
+            [P.node("Scan", ["d"], ["y"], [P.attr("num_scan_inputs", int: 1)])], inputs: ins, outputs: [P.value("y", 1, nil)])
         assertImportError(P.model(scan8, opset: 8), contains: ["Scan", "opset 8", "9...28"])
     }
 
@@ -120,7 +139,8 @@ final class OpCoverageUpgradeTests: XCTestCase {
         XCTAssertEqual(eye.graph.nodes[0].string("dtype"), "int64")
         XCTAssertEqual(eye.graph.valueTypes["y"], TensorType(.int64, [3, 3]))
         let win = try one(
-            P.node("HannWindow", ["n"], ["y"], [P.attr("output_datatype", int: 11)]), opset: 17, inputs: [], extra: [P.int64s("n", [10], [])])
+            P.node("HannWindow", ["n"], ["y"], [P.attr("output_datatype", int: 11)]), opset: 17, inputs: [],
+            extra: [P.int64s("n", [10], [])])
         XCTAssertEqual(win.graph.nodes[0].string("output_datatype"), "float64")
         XCTAssertEqual(win.graph.valueTypes["y"], TensorType(.float64, [10]))
     }
@@ -138,7 +158,11 @@ final class OpCoverageUpgradeTests: XCTestCase {
         XCTAssertEqual(m.graph.valueTypes["v"], TensorType(.float32, [2]))
         XCTAssertEqual(m.graph.valueTypes["stacked"], TensorType(.float32, [3, 2]), "no condition input: M iterations exactly")
         let short = P.graph(
-            [P.node("Loop", ["m", "", "v0"], ["v", "stacked"], [P.attr("body", graph: P.graph([], inputs: [P.value("i", 7, [])], outputs: []))])],
+            [
+                P.node(
+                    "Loop", ["m", "", "v0"], ["v", "stacked"],
+                    [P.attr("body", graph: P.graph([], inputs: [P.value("i", 7, [])], outputs: []))])
+            ],
             inputs: [P.value("v0", 1, [2])], outputs: [P.value("v", 1, nil)], initializers: [P.int64s("m", [3], [])])
         assertImportError(P.model(short, opset: 16), contains: ["body", "3 inputs"])
     }

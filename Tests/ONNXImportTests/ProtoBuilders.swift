@@ -8,7 +8,9 @@ import XCTest
 /// Helpers that build ONNX protobufs in Swift, so each upgrade rule and each bad input has a
 /// small, exact test model.
 enum Proto {
-    static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", domain: String = "", _ attrs: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
+    static func node(
+        _ op: String, _ inputs: [String], _ outputs: [String], name: String = "", domain: String = "", _ attrs: [Onnx_AttributeProto] = []
+    ) -> Onnx_NodeProto {
         var n = Onnx_NodeProto()
         n.opType = op
         n.input = inputs

@@ -9,7 +9,10 @@ final class TensorDataTests: XCTestCase {
     typealias P = Proto
 
     func model(_ initializer: Onnx_TensorProto) -> Onnx_ModelProto {
-        P.model(P.graph([P.node("Add", ["x", initializer.name], ["y"])], inputs: [P.value("x", 1, nil)], outputs: [P.value("y", 1, nil)], initializers: [initializer]))
+        P.model(
+            P.graph(
+                [P.node("Add", ["x", initializer.name], ["y"])], inputs: [P.value("x", 1, nil)], outputs: [P.value("y", 1, nil)],
+                initializers: [initializer]))
     }
 
     func testTypedFieldsAndFloat16() throws {
@@ -62,7 +65,8 @@ final class TensorDataTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let floats: [Float] = [9, 3.5, -1, 42]
-        try Data(floats.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }).write(to: dir.appendingPathComponent("weights.bin"))
+        try Data(floats.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }).write(
+            to: dir.appendingPathComponent("weights.bin"))
         try body(dir)
     }
 
@@ -97,11 +101,14 @@ final class TensorDataTests: XCTestCase {
                 }
             }
             // A symlink pointing out of the directory is caught after resolution.
-            try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.bin").path, withDestinationPath: "/etc/hostname")
+            try FileManager.default.createSymbolicLink(
+                atPath: dir.appendingPathComponent("link.bin").path, withDestinationPath: "/etc/hostname")
             XCTAssertThrowsError(try ONNXImporter.importModel(from: try write(externalModel(location: "link.bin"), to: dir))) { e in
                 XCTAssertTrue("\(e)".contains("outside the model's directory"), "\(e)")
             }
         }
-        XCTAssertThrowsError(try importRaw(externalModel(location: "weights.bin"))) { e in XCTAssertTrue("\(e)".contains("from bytes"), "\(e)") }
+        XCTAssertThrowsError(try importRaw(externalModel(location: "weights.bin"))) { e in
+            XCTAssertTrue("\(e)".contains("from bytes"), "\(e)")
+        }
     }
 }

@@ -8,9 +8,12 @@ import XCTest
 final class UpgradeTests: XCTestCase {
     typealias P = Proto
 
-    func single(_ node: Onnx_NodeProto, opset: Int, input: [Any] = [1, 3, 4, 4], output: [Any]? = nil, extra: [Onnx_TensorProto] = [],
-                inputs: [Onnx_ValueInfoProto]? = nil) throws -> Model {
-        let g = P.graph([node], inputs: inputs ?? [P.value("x", 1, input)], outputs: node.output.map { P.value($0, 1, output) }, initializers: extra)
+    func single(
+        _ node: Onnx_NodeProto, opset: Int, input: [Any] = [1, 3, 4, 4], output: [Any]? = nil, extra: [Onnx_TensorProto] = [],
+        inputs: [Onnx_ValueInfoProto]? = nil
+    ) throws -> Model {
+        let g = P.graph(
+            [node], inputs: inputs ?? [P.value("x", 1, input)], outputs: node.output.map { P.value($0, 1, output) }, initializers: extra)
         return try importRaw(P.model(g, opset: opset))
     }
 
@@ -64,13 +67,17 @@ final class UpgradeTests: XCTestCase {
     }
 
     func testPadSliceTopKAndDropoutAttributesBecomeInputs() throws {
-        let pad = try single(P.node("Pad", ["x"], ["y"], [P.attr("pads", ints: [0, 0, 1, 1, 0, 0, 1, 1]), P.attr("value", float: 2), P.attr("mode", string: "constant")]), opset: 10)
+        let pad = try single(
+            P.node(
+                "Pad", ["x"], ["y"],
+                [P.attr("pads", ints: [0, 0, 1, 1, 0, 0, 1, 1]), P.attr("value", float: 2), P.attr("mode", string: "constant")]), opset: 10)
         XCTAssertEqual(constant(pad, pad.graph.nodes[0], 1), Tensor.vector([Int64(0), 0, 1, 1, 0, 0, 1, 1]))
         XCTAssertEqual(constant(pad, pad.graph.nodes[0], 2), Tensor.scalar(Float(2)))
         XCTAssertEqual(pad.graph.nodes[0].string("mode"), "constant")
         XCTAssertEqual(pad.graph.valueTypes["y"]?.shape, [1, 3, 6, 6])
 
-        let slice = try single(P.node("Slice", ["x"], ["y"], [P.attr("starts", ints: [1]), P.attr("ends", ints: [3]), P.attr("axes", ints: [2])]), opset: 9)
+        let slice = try single(
+            P.node("Slice", ["x"], ["y"], [P.attr("starts", ints: [1]), P.attr("ends", ints: [3]), P.attr("axes", ints: [2])]), opset: 9)
         XCTAssertEqual(slice.graph.nodes[0].inputs.count, 4)
         XCTAssertEqual(slice.graph.valueTypes["y"]?.shape, [1, 3, 2, 4])
 
@@ -103,7 +110,8 @@ final class UpgradeTests: XCTestCase {
         XCTAssertEqual(n.string("nearest_mode"), "floor")
         XCTAssertEqual(r10.graph.valueTypes["y"]?.shape, [1, 3, 8, 8])
 
-        let up7 = try single(P.node("Upsample", ["x"], ["y"], [P.attr("scales", floats: [1, 1, 2, 3]), P.attr("mode", string: "bilinear")]), opset: 7)
+        let up7 = try single(
+            P.node("Upsample", ["x"], ["y"], [P.attr("scales", floats: [1, 1, 2, 3]), P.attr("mode", string: "bilinear")]), opset: 7)
         XCTAssertEqual(up7.graph.nodes[0].opType, "Resize")
         XCTAssertEqual(up7.graph.nodes[0].string("mode"), "linear")
         XCTAssertEqual(up7.graph.valueTypes["y"]?.shape, [1, 3, 8, 12])
@@ -119,7 +127,9 @@ final class UpgradeTests: XCTestCase {
 
     func testBatchNormalizationOldOpsets() throws {
         let stats = ["s", "b", "m", "v"].map { P.floats($0, [1, 1, 1], [3]) }
-        let bn7 = try single(P.node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], [P.attr("spatial", int: 1), P.attr("momentum", float: 0.9)]), opset: 7, extra: stats)
+        let bn7 = try single(
+            P.node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], [P.attr("spatial", int: 1), P.attr("momentum", float: 0.9)]),
+            opset: 7, extra: stats)
         XCTAssertNil(bn7.graph.nodes[0].attributes["spatial"])
         XCTAssertEqual(bn7.graph.nodes[0].outputs, ["y"])
         let g = P.graph(
@@ -173,7 +183,7 @@ final class UpgradeTests: XCTestCase {
 
     func testIfSubgraphsAreImportedAndUpgraded() throws {
         let thenG = P.graph([P.node("Unsqueeze", ["x"], ["t"], [P.attr("axes", ints: [0])])], inputs: [], outputs: [P.value("t", 1, nil)])
-        let elseG = P.graph([P.node("Unsqueeze", ["x"], ["e"], [P.attr("axes", ints: [0])]), ], inputs: [], outputs: [P.value("e", 1, nil)])
+        let elseG = P.graph([P.node("Unsqueeze", ["x"], ["e"], [P.attr("axes", ints: [0])])], inputs: [], outputs: [P.value("e", 1, nil)])
         let g = P.graph(
             [P.node("If", ["cond"], ["y"], [P.attr("then_branch", graph: thenG), P.attr("else_branch", graph: elseG)])],
             inputs: [P.value("x", 1, [3]), P.value("cond", 9, [])], outputs: [P.value("y", 1, nil)])

@@ -32,8 +32,9 @@ final class CalibrationDataTests: XCTestCase {
         let a = try Tensor(floats: (0..<10).map { Float($0) }, shape: [5, 2])
         let b = try Tensor(int64s: (0..<5).map { Int64($0 * 10) }, shape: [5])
         try NPZFile.write(["a": a, "b": b], to: dir.appendingPathComponent("1.npz"))
-        try NPZFile.write(["a": try Tensor(floats: [100, 101], shape: [1, 2]), "b": try Tensor(int64s: [7], shape: [1])],
-                          to: dir.appendingPathComponent("2.npz"))
+        try NPZFile.write(
+            ["a": try Tensor(floats: [100, 101], shape: [1, 2]), "b": try Tensor(int64s: [7], shape: [1])],
+            to: dir.appendingPathComponent("2.npz"))
         try Data("not data".utf8).write(to: dir.appendingPathComponent("README.txt"))
         let data = try CalibrationData(url: dir, inputNames: ["a", "b"], batchSize: 2)
         let got = try batches(data)
@@ -46,8 +47,9 @@ final class CalibrationDataTests: XCTestCase {
 
     func testCalibrateRunsTheModelAndCapturesIntermediates() throws {
         // y = Relu(x · 2 − 1): the range of the Mul output and of the Relu output.
-        var g = Graph(inputs: [ValueInfo("x", TensorType(.float32, Shape([.symbolic("N"), .fixed(4)])))],
-                      outputs: [ValueInfo("y", TensorType(.float32, Shape([.symbolic("N"), .fixed(4)])))])
+        var g = Graph(
+            inputs: [ValueInfo("x", TensorType(.float32, Shape([.symbolic("N"), .fixed(4)])))],
+            outputs: [ValueInfo("y", TensorType(.float32, Shape([.symbolic("N"), .fixed(4)])))])
         g.initializers["two"] = .scalar(Float(2))
         g.initializers["one"] = .scalar(Float(1))
         g.nodes = [

@@ -80,7 +80,10 @@ final class EqualizationTests: XCTestCase {
         XCTAssertEqual(report.corrected.count, 52)
 
         // A project conv (no fused activation): its output's channel means are the test.
-        let index = try XCTUnwrap(model.graph.nodes.firstIndex { $0.opType == "Conv" && $0.fusedActivation == nil && ($0.int("group") ?? 1) == 1 && $0.name.contains("features.5") })
+        let index = try XCTUnwrap(
+            model.graph.nodes.firstIndex {
+                $0.opType == "Conv" && $0.fusedActivation == nil && ($0.int("group") ?? 1) == 1 && $0.name.contains("features.5")
+            })
         let node = model.graph.nodes[index]
         let y = node.outputs[0]
         func channelMeans(_ g: Graph) throws -> [Double] {

@@ -25,7 +25,9 @@ final class HardwareClassTests: XCTestCase {
         // Found at run time from the test executable's location (walk up to deploy/).
         let dir = try HardwareClassRegistry.builtInDirectory(environment: [:])
         XCTAssertEqual(dir.standardizedFileURL.path, TestPaths.profiles.standardizedFileURL.path)
-        let env = try HardwareClassRegistry.builtInDirectory(environment: [HardwareClassRegistry.directoryEnvironmentKey: TestPaths.profiles.path])
+        let env = try HardwareClassRegistry.builtInDirectory(environment: [
+            HardwareClassRegistry.directoryEnvironmentKey: TestPaths.profiles.path
+        ])
         XCTAssertEqual(env.path, TestPaths.profiles.path)
     }
 
@@ -89,11 +91,22 @@ final class HardwareClassTests: XCTestCase {
         try assertRejected({ $0["calibrators"] = ["kl"] }, key: "calibrators", mentions: "'kl'")
         try assertRejected({ $0["schema"] = 2 }, key: "schema", mentions: "version 2")
         // 7-bit weights: the AVX2 class may take them (layout 4), the per-tensor reference class not.
-        XCTAssertEqual(try HardwareClass(json: try profile { $0["weightBits"] = 7; $0["weightLayout"] = 4 }).weightQMax, 63)
-        try assertRejected({
-            $0["weightBits"] = 7; $0["kernelPath"] = "reference"; $0["architecture"] = "any"; $0["requiredFeatures"] = [String]()
-            $0["weightGranularity"] = "perTensor"; $0["weightLayout"] = 1
-        }, key: "weightBits", mentions: "only pay off")
+        XCTAssertEqual(
+            try HardwareClass(
+                json: try profile {
+                    $0["weightBits"] = 7
+                    $0["weightLayout"] = 4
+                }
+            ).weightQMax, 63)
+        try assertRejected(
+            {
+                $0["weightBits"] = 7
+                $0["kernelPath"] = "reference"
+                $0["architecture"] = "any"
+                $0["requiredFeatures"] = [String]()
+                $0["weightGranularity"] = "perTensor"
+                $0["weightLayout"] = 1
+            }, key: "weightBits", mentions: "only pay off")
     }
 
     func testUserDirectoryAddsClassesAndRejectsDuplicates() throws {

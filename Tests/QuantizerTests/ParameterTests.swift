@@ -35,7 +35,9 @@ final class ParameterTests: XCTestCase {
             let tiny = try ActivationQuantization.parameters(for: TensorRange(min: 0, max: 1e-30), type: type)
             XCTAssertEqual(tiny.scale, ActivationQuantization.minimumScale)
         }
-        XCTAssertThrowsError(try ActivationQuantization.parameters(for: TensorRange(min: -.infinity, max: 1), type: .uint8Asymmetric, tensor: "t")) {
+        XCTAssertThrowsError(
+            try ActivationQuantization.parameters(for: TensorRange(min: -.infinity, max: 1), type: .uint8Asymmetric, tensor: "t")
+        ) {
             XCTAssertTrue("\($0)".contains("'t'"))
         }
     }
@@ -44,7 +46,8 @@ final class ParameterTests: XCTestCase {
         let r = TensorRange(min: -3, max: 9)
         XCTAssertEqual(ActivationQuantization.fold(r, into: .relu), TensorRange(min: 0, max: 9))
         XCTAssertEqual(ActivationQuantization.fold(r, into: .clip(min: 0, max: 6)), TensorRange(min: 0, max: 6))
-        XCTAssertEqual(ActivationQuantization.fold(TensorRange(min: 0.5, max: 2), into: .clip(min: 0, max: 6)), TensorRange(min: 0.5, max: 2))
+        XCTAssertEqual(
+            ActivationQuantization.fold(TensorRange(min: 0.5, max: 2), into: .clip(min: 0, max: 6)), TensorRange(min: 0.5, max: 2))
         XCTAssertEqual(ActivationQuantization.fold(TensorRange(min: -5, max: -1), into: .relu), TensorRange(min: 0, max: 0))
         XCTAssertEqual(ActivationQuantization.fold(r, into: .sigmoid), r)
     }
@@ -65,13 +68,15 @@ final class ParameterTests: XCTestCase {
         XCTAssertEqual(seven.values[0], 63)
         XCTAssertFalse(pc.values.contains(-128))
         // MatMul weights [K, N]: channel axis 1.
-        let mm = try WeightQuantization.quantize(try Tensor(floats: [1, 4, -2, 8], shape: [2, 2]), name: "m", granularity: .perChannel, axis: 1, bits: 8)
+        let mm = try WeightQuantization.quantize(
+            try Tensor(floats: [1, 4, -2, 8], shape: [2, 2]), name: "m", granularity: .perChannel, axis: 1, bits: 8)
         XCTAssertEqual(mm.scales, [Float(2) / 127, Float(8) / 127])
         for (d, x) in zip(mm.dequantized(), [Float(1), 4, -2, 8]) { XCTAssertEqual(d, x, accuracy: 8 / 127 / 2) }
         let (t, p) = try pc.tensor()
         XCTAssertEqual(t.elementType, .int8)
         XCTAssertNoThrow(try p.validate(for: .int8, shape: Shape([3, 3, 1, 1])))
-        XCTAssertThrowsError(try WeightQuantization.quantize(try Tensor(floats: [.nan], shape: [1]), name: "bad", granularity: .perTensor, axis: 0, bits: 8))
+        XCTAssertThrowsError(
+            try WeightQuantization.quantize(try Tensor(floats: [.nan], shape: [1]), name: "bad", granularity: .perTensor, axis: 0, bits: 8))
     }
 
     func testBiasQuantizationAndSaturationReport() throws {
@@ -86,7 +91,8 @@ final class ParameterTests: XCTestCase {
     }
 
     func testSharedParameterGroups() throws {
-        var g = Graph(inputs: [ValueInfo("x", TensorType(.float32, [1, 4, 8, 8]))], outputs: [ValueInfo("out", TensorType(.float32, [1, 256]))])
+        var g = Graph(
+            inputs: [ValueInfo("x", TensorType(.float32, [1, 4, 8, 8]))], outputs: [ValueInfo("out", TensorType(.float32, [1, 256]))])
         g.initializers["shape"] = .vector([Int64(1), -1])
         g.nodes = [
             Node(name: "a", opType: "Relu", inputs: ["x"], outputs: ["r"]),
@@ -98,7 +104,8 @@ final class ParameterTests: XCTestCase {
         ]
         let groups = SharedParameterGroups.groups(in: g)
         XCTAssertEqual(groups, [["avg", "cat", "mp", "out", "r"]])
-        let merged = SharedParameterGroups.mergedRange(groups[0], ranges: ["r": TensorRange(min: 0, max: 4), "avg": TensorRange(min: 0.1, max: 0.9)])
+        let merged = SharedParameterGroups.mergedRange(
+            groups[0], ranges: ["r": TensorRange(min: 0, max: 4), "avg": TensorRange(min: 0.1, max: 0.9)])
         XCTAssertEqual(merged, TensorRange(min: 0, max: 4))
     }
 }

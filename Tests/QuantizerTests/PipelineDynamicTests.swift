@@ -22,11 +22,13 @@ final class PipelineDynamicTests: XCTestCase {
                 let w = try XCTUnwrap(q.model.graph.initializers[n.inputs[1]])
                 XCTAssertEqual(w.elementType, .int8)
                 XCTAssertLessThanOrEqual(w.int8s?.map { abs(Int($0)) }.max() ?? 0, Int(profile.weightQMax))
-                XCTAssertEqual(q.model.graph.initializers[n.inputs[3]]?.elementCount, profile.weightGranularity == .perChannel ? w.shape[1] : 1)
+                XCTAssertEqual(
+                    q.model.graph.initializers[n.inputs[3]]?.elementCount, profile.weightGranularity == .perChannel ? w.shape[1] : 1)
             }
             let r = try evaluator.evaluate(q, fp32: fp32, reference: reference, data: data)
-            print("PipelineDynamic \(profile.name): fp32 \(r.fp32Accuracy) int8 \(r.int8Accuracy) agreement \(r.agreement) cosine \(r.meanCosine) "
-                  + "sizes \(r.sizes.map { "\($0.fp32Bytes) → \($0.int8Bytes)" } ?? "-")")
+            print(
+                "PipelineDynamic \(profile.name): fp32 \(r.fp32Accuracy) int8 \(r.int8Accuracy) agreement \(r.agreement) cosine \(r.meanCosine) "
+                    + "sizes \(r.sizes.map { "\($0.fp32Bytes) → \($0.int8Bytes)" } ?? "-")")
             XCTAssertLessThanOrEqual(r.dropPoints, 0.5, profile.name)
             XCTAssertGreaterThan(r.meanCosine, 0.999, profile.name)
         }

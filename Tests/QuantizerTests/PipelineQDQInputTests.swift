@@ -24,8 +24,10 @@ final class PipelineQDQInputTests: XCTestCase {
         XCTAssertFalse(QDQInputModel.isQuantized(fp32.graph))
         let tuner = AccuracyTuner(profile: avx2, budget: AccuracyBudget(maxDropPoints: 0.5), evaluator: ModelEvaluator(latencyRuns: 3))
         let outcome = try tuner.tune(model, calibration: Digits.calibration(), evaluation: Digits.testSet())
-        print("PipelineQDQInput: ORT QDQ digits CNN on x86_64-avx2: fp32-equivalent \(outcome.result.fp32Accuracy), int8 \(outcome.result.int8Accuracy), "
-              + "agreement \(outcome.result.agreement), worst SQNR \(outcome.result.layerSQNR.first.map { "\($0.value) \($0.decibels)" } ?? "-")")
+        print(
+            "PipelineQDQInput: ORT QDQ digits CNN on x86_64-avx2: fp32-equivalent \(outcome.result.fp32Accuracy), int8 \(outcome.result.int8Accuracy), "
+                + "agreement \(outcome.result.agreement), worst SQNR \(outcome.result.layerSQNR.first.map { "\($0.value) \($0.decibels)" } ?? "-")"
+        )
         XCTAssertEqual(outcome.trials.count, 1)
         XCTAssertEqual(outcome.result.fp32Accuracy, 0.9925, accuracy: 0.0026, "the fp32 equivalent is the trained network")
         XCTAssertTrue(outcome.budgetMet)

@@ -12,9 +12,11 @@ final class PipelineReportTests: XCTestCase {
             profile: profile, budget: AccuracyBudget(maxDropPoints: 0.5),
             evaluator: ModelEvaluator(latencyRuns: 3, compressedSize: { $0.count / 2 }))
         let outcome = try tuner.tune(Digits.model(), calibration: Digits.calibration(), evaluation: Digits.testSet())
-        let report = QuantizationReport(model: "digits_cnn.onnx", evaluatedWith: "int8 reference kernels", classes: [
-            .init(outcome: outcome, budget: tuner.budget, output: "/tmp/x.onnx"),
-        ])
+        let report = QuantizationReport(
+            model: "digits_cnn.onnx", evaluatedWith: "int8 reference kernels",
+            classes: [
+                .init(outcome: outcome, budget: tuner.budget, output: "/tmp/x.onnx")
+            ])
         let decoded = try JSONDecoder().decode(QuantizationReport.self, from: report.json())
         XCTAssertEqual(decoded, report)
         let c = try XCTUnwrap(decoded.classes.first)

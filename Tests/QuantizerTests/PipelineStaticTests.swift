@@ -18,9 +18,11 @@ final class PipelineStaticTests: XCTestCase {
         for profile in classes {
             let q = try StaticQuantizer(profile: profile).quantize(fp32, calibration: try Digits.calibration())
             let r = try evaluator.evaluate(q, fp32: fp32, reference: reference, data: data)
-            print(String(format: "PipelineStatic %@ (%@): int8 %.4f drop %.2f pt agreement %.4f cosine %.5f worst SQNR %@ %.1f dB",
-                         profile.name, q.calibrator.rawValue, r.int8Accuracy, r.dropPoints, r.agreement, r.meanCosine,
-                         r.layerSQNR.first?.value ?? "-", r.layerSQNR.first?.decibels ?? 0))
+            print(
+                String(
+                    format: "PipelineStatic %@ (%@): int8 %.4f drop %.2f pt agreement %.4f cosine %.5f worst SQNR %@ %.1f dB",
+                    profile.name, q.calibrator.rawValue, r.int8Accuracy, r.dropPoints, r.agreement, r.meanCosine,
+                    r.layerSQNR.first?.value ?? "-", r.layerSQNR.first?.decibels ?? 0))
             XCTAssertLessThanOrEqual(r.dropPoints, 0.5, profile.name)
             XCTAssertGreaterThanOrEqual(r.agreement, 0.98, profile.name)
             XCTAssertGreaterThan(r.meanCosine, 0.99, profile.name)

@@ -71,13 +71,16 @@ final class PipelineStructureTests: XCTestCase {
         XCTAssertEqual(both.recipesApplied, ["crossLayerEqualization", "biasCorrection"])
         // Bias correction moved the biases: the int32 values differ from the CLE-only variant.
         let conv = try XCTUnwrap(q.model.graph.nodes.first { $0.opType == "Conv" })
-        let bq = { (m: QuantizedModel) in m.model.graph.initializers[self.dq(m.model.graph, producing: conv.inputs[2])?.inputs[0] ?? ""]?.int32s }
+        let bq = { (m: QuantizedModel) in
+            m.model.graph.initializers[self.dq(m.model.graph, producing: conv.inputs[2])?.inputs[0] ?? ""]?.int32s
+        }
         XCTAssertNotNil(bq(q))
         XCTAssertNotEqual(bq(q), bq(both))
     }
 
     func testMaxPoolAndFlattenShareParametersAndTheGraphFusesToInt8Ops() throws {
-        let q = try StaticQuantizer(profile: profile("x86_64-avx2"), calibrator: .minmax).quantize(Digits.model(), calibration: Digits.calibration())
+        let q = try StaticQuantizer(profile: profile("x86_64-avx2"), calibrator: .minmax).quantize(
+            Digits.model(), calibration: Digits.calibration())
         let g = q.model.graph
         for op in ["MaxPool", "Flatten"] {
             let node = try XCTUnwrap(g.nodes.first { $0.opType == op })

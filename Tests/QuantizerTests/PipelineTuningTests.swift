@@ -54,8 +54,9 @@ final class PipelineTuningTests: XCTestCase {
     func testZeroTimeBudgetStillReturnsTheFirstCandidate() throws {
         let profile = try XCTUnwrap(Digits.builtInClasses().first { $0.name == "mcu-per-tensor" })
         let (model, calibration, data) = try outlierModel()
-        let tuner = AccuracyTuner(profile: profile, budget: AccuracyBudget(maxDropPoints: 1), timeBudget: .zero,
-                                  evaluator: ModelEvaluator(latencyRuns: 1))
+        let tuner = AccuracyTuner(
+            profile: profile, budget: AccuracyBudget(maxDropPoints: 1), timeBudget: .zero,
+            evaluator: ModelEvaluator(latencyRuns: 1))
         let outcome = try tuner.tune(model, calibration: calibration, evaluation: data)
         XCTAssertEqual(outcome.trials.count, 1)
         XCTAssertTrue(outcome.stoppedByTime || profile.calibrators.count == 1)
@@ -63,8 +64,9 @@ final class PipelineTuningTests: XCTestCase {
     }
 
     func testBudgetBounds() {
-        let r = EvaluationResult(samples: 100, fp32Accuracy: 0.9, int8Accuracy: 0.89, dropPoints: 1, agreement: 0.97, meanCosine: 0.99,
-                                 layerSQNR: [], sizes: nil, latency: nil)
+        let r = EvaluationResult(
+            samples: 100, fp32Accuracy: 0.9, int8Accuracy: 0.89, dropPoints: 1, agreement: 0.97, meanCosine: 0.99,
+            layerSQNR: [], sizes: nil, latency: nil)
         XCTAssertTrue(AccuracyBudget(maxDropPoints: 1).isMet(by: r))
         XCTAssertFalse(AccuracyBudget(maxDropPoints: 0.5).isMet(by: r))
         XCTAssertTrue(AccuracyBudget(maxRelativeDrop: 0.012).isMet(by: r))

@@ -25,7 +25,8 @@ final class AddedOpTests: XCTestCase {
         assertClose(try runNode("ThresholdedRelu", inputs: [("x", v)], attributes: ["alpha": .f(1)])["y"], [0, 0, 2])
         assertClose(try runNode("Celu", inputs: [("x", v)])["y"], [Float(Foundation.exp(-1.0) - 1), 0, 2])
         assertClose(try runNode("Gelu", inputs: [("x", v)])["y"], [-0.158655254, 0, 1.954499736])
-        assertClose(try runNode("Gelu", inputs: [("x", v)], attributes: ["approximate": .s("tanh")])["y"], [-0.158808, 0, 1.954598], tol: 1e-5)
+        assertClose(
+            try runNode("Gelu", inputs: [("x", v)], attributes: ["approximate": .s("tanh")])["y"], [-0.158808, 0, 1.954598], tol: 1e-5)
         let special = t([.nan, .infinity, -.infinity, 1], [4])
         XCTAssertEqual(try runNode("IsNaN", inputs: [("x", special)])["y"]?.bools, [true, false, false, false])
         XCTAssertEqual(
@@ -51,7 +52,9 @@ final class AddedOpTests: XCTestCase {
         let data = t([0, 1, 2, 3, 4, 5, 6, 7], [2, 2, 2])
         let g = try runNode("GatherND", inputs: [("d", data), ("i", ti([1, 0], [2, 1]))], attributes: ["batch_dims": .i(1)])
         assertClose(g["y"], [2, 3, 4, 5], shape: [2, 2])
-        let s = try runNode("ScatterND", inputs: [("d", t([1, 2, 3, 4, 5, 6, 7, 8], [8])), ("i", ti([4, 3, 1, 7], [4, 1])), ("u", t([9, 10, 11, 12], [4]))])
+        let s = try runNode(
+            "ScatterND",
+            inputs: [("d", t([1, 2, 3, 4, 5, 6, 7, 8], [8])), ("i", ti([4, 3, 1, 7], [4, 1])), ("u", t([9, 10, 11, 12], [4]))])
         assertClose(s["y"], [1, 11, 3, 10, 9, 6, 7, 12])
     }
 
@@ -72,7 +75,9 @@ final class AddedOpTests: XCTestCase {
 
     func testTriluAndOneHot() throws {
         let m = t([1, 2, 3, 4, 5, 6, 7, 8, 9], [3, 3])
-        assertClose(try runNode("Trilu", inputs: [("x", m)], constants: ["k": ti([1], [])], nodeInputs: ["x", "k"])["y"], [0, 2, 3, 0, 0, 6, 0, 0, 0])
+        assertClose(
+            try runNode("Trilu", inputs: [("x", m)], constants: ["k": ti([1], [])], nodeInputs: ["x", "k"])["y"],
+            [0, 2, 3, 0, 0, 6, 0, 0, 0])
         assertClose(try runNode("Trilu", inputs: [("x", m)], attributes: ["upper": .i(0)])["y"], [1, 0, 0, 4, 5, 0, 7, 8, 9])
         // Index -1 counts from the end; 5 is outside [-3, 3) and gives an all-off row.
         let o = try runNode(
@@ -86,8 +91,9 @@ final class AddedOpTests: XCTestCase {
 
     func testNormalizations() throws {
         // RMS of [3, 4] is √12.5.
-        let r = try runNode("RMSNormalization", inputs: [("x", t([3, 4], [1, 2]))], constants: ["s": t([1, 2], [2])], nodeInputs: ["x", "s"],
-                            attributes: ["epsilon": .f(0)])
+        let r = try runNode(
+            "RMSNormalization", inputs: [("x", t([3, 4], [1, 2]))], constants: ["s": t([1, 2], [2])], nodeInputs: ["x", "s"],
+            attributes: ["epsilon": .f(0)])
         assertClose(r["y"], [3 / 12.5.squareRoot(), 8 / 12.5.squareRoot()].map(Float.init))
         // Two groups of two channels (one pixel each): [1, 3] and [10, 20], each to ±1.
         let g = try runNode(
@@ -97,8 +103,9 @@ final class AddedOpTests: XCTestCase {
         assertClose(g["y"], [-1, 1, -2, 3])
         let l = try runNode("LpNormalization", inputs: [("x", t([3, 4, 0, 0], [2, 2]))], attributes: ["p": .i(2)])
         assertClose(l["y"], [0.6, 0.8, 0, 0])
-        let ln = try runNode("LayerNormalization", inputs: [("x", t([1, 3, 2, 2], [2, 2]))], constants: ["s": t([1, 1], [2])],
-                             nodeInputs: ["x", "s"], attributes: ["epsilon": .f(0)], outputs: ["y", "mean", "inv"])
+        let ln = try runNode(
+            "LayerNormalization", inputs: [("x", t([1, 3, 2, 2], [2, 2]))], constants: ["s": t([1, 1], [2])],
+            nodeInputs: ["x", "s"], attributes: ["epsilon": .f(0)], outputs: ["y", "mean", "inv"])
         assertClose(ln["mean"], [2, 2], shape: [2, 1])
         XCTAssertEqual(ln["inv"]?.floats?.first, 1)
         XCTAssertEqual(ln["inv"]?.floats?.last, .infinity, "a constant row has zero variance")
@@ -129,7 +136,9 @@ final class AddedOpTests: XCTestCase {
     }
 
     func testNodeProblemKinds() {
-        func kinds(_ op: String, _ x: Tensor, attributes: [String: Attribute] = [:], nodeInputs: [String]? = nil) -> [RuntimeError.NodeProblem.Kind] {
+        func kinds(_ op: String, _ x: Tensor, attributes: [String: Attribute] = [:], nodeInputs: [String]? = nil) -> [RuntimeError
+            .NodeProblem.Kind]
+        {
             do {
                 _ = try runNode(op, inputs: [("x", x), ("s", ti([2], [1]))], nodeInputs: nodeInputs ?? ["x"], attributes: attributes)
                 return []
@@ -144,8 +153,9 @@ final class AddedOpTests: XCTestCase {
         let half = (try? Tensor(elementType: .float16, shape: [2], bytes: [0, 0, 0, 0])) ?? x
         XCTAssertEqual(kinds("Relu", half), [.unsupportedElementType(.float16)])
         XCTAssertEqual(kinds("Reshape", x, nodeInputs: ["x", "s"]), [.dataDependentShape(value: "s")])
-        XCTAssertEqual(kinds("Resize", t([1, 2, 3, 4], [1, 1, 2, 2]), attributes: ["mode": .s("lanczos")], nodeInputs: ["x", "", "", "s"]),
-                       [.unsupportedAttribute("mode")])
+        XCTAssertEqual(
+            kinds("Resize", t([1, 2, 3, 4], [1, 1, 2, 2]), attributes: ["mode": .s("lanczos")], nodeInputs: ["x", "", "", "s"]),
+            [.unsupportedAttribute("mode")])
         XCTAssertEqual(kinds("Softmax", x, attributes: ["axis": .i(5)]), [.invalid])
     }
 }
@@ -156,7 +166,8 @@ final class StepProfileTests: XCTestCase {
         let relu = Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["h"])
         let neg = Node(name: "n", opType: "Neg", inputs: ["h"], outputs: ["y"])
         let graph = Graph(
-            nodes: [relu, neg], inputs: [ValueInfo("x", TensorType(.float32, [1, 4]))], outputs: [ValueInfo("y", TensorType(.float32, nil))])
+            nodes: [relu, neg], inputs: [ValueInfo("x", TensorType(.float32, [1, 4]))], outputs: [ValueInfo("y", TensorType(.float32, nil))]
+        )
         let plan = try ExecutionPlan(graph: graph)
         XCTAssertEqual(plan.steps.map(\.node), ["r", "n"])
         XCTAssertEqual(plan.steps.map(\.opType), ["Relu", "Neg"])

@@ -14,15 +14,15 @@ final class CPUFeaturesTests: XCTestCase {
         let flags = Set((flagsLine ?? "").split(separator: ":").last?.split(separator: " ").map(String.init) ?? [])
         let f = CPUFeatures.current
         #if arch(x86_64)
-        XCTAssertEqual(f.avx2, flags.contains("avx2"))
-        XCTAssertEqual(f.fma, flags.contains("fma"))
-        XCTAssertEqual(f.avx512f, flags.contains("avx512f"))
-        XCTAssertEqual(f.avx512bw, flags.contains("avx512bw"))
-        XCTAssertEqual(f.avx512vnni, flags.contains("avx512_vnni"))
-        XCTAssertFalse(f.neon)
+            XCTAssertEqual(f.avx2, flags.contains("avx2"))
+            XCTAssertEqual(f.fma, flags.contains("fma"))
+            XCTAssertEqual(f.avx512f, flags.contains("avx512f"))
+            XCTAssertEqual(f.avx512bw, flags.contains("avx512bw"))
+            XCTAssertEqual(f.avx512vnni, flags.contains("avx512_vnni"))
+            XCTAssertFalse(f.neon)
         #elseif arch(arm64)
-        XCTAssertEqual(f.neon, flags.contains("asimd"))
-        XCTAssertEqual(f.dotprod, flags.contains("asimddp"))
+            XCTAssertEqual(f.neon, flags.contains("asimd"))
+            XCTAssertEqual(f.dotprod, flags.contains("asimddp"))
         #endif
     }
 }

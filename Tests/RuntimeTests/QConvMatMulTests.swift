@@ -131,7 +131,8 @@ final class QConvMatMulTests: XCTestCase {
                 name: "g", opType: "QGemm", domain: "com.microsoft", inputs: ["a", "as", "az", "bt", "ws", "", "c", "ys", "yz"],
                 outputs: ["y"], attributes: ["transA": .int(1), "transB": .int(1), "alpha": .float(0.5)])
             let y3 = try runGraph([gemmT], inputs: [("a", tu8(row, [k, 1]))], constants: consts, outputs: ["y"], kernels: path)["y"]
-            XCTAssertEqual(byteValues(y3), Array(expected(withBias: true, alpha: Double(Float(0.5)))[0..<n]), "QGemm transA one row on \(path)")
+            XCTAssertEqual(
+                byteValues(y3), Array(expected(withBias: true, alpha: Double(Float(0.5)))[0..<n]), "QGemm transA one row on \(path)")
         }
     }
 

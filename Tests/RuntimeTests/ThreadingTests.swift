@@ -24,8 +24,9 @@ final class ThreadingTests: XCTestCase {
                 for (name, t) in one {
                     XCTAssertEqual(many[name]?.shape, t.shape, "\(what) \(name)")
                     // Byte equality: the same bits, not merely close values.
-                    XCTAssertTrue(many[name]?.withUnsafeBytes { a in t.withUnsafeBytes { b in a.elementsEqual(b) } } ?? false,
-                                  "\(what): output \(name) differs at \(threads) threads on \(kernels)")
+                    XCTAssertTrue(
+                        many[name]?.withUnsafeBytes { a in t.withUnsafeBytes { b in a.elementsEqual(b) } } ?? false,
+                        "\(what): output \(name) differs at \(threads) threads on \(kernels)")
                 }
             }
         }
@@ -45,7 +46,8 @@ final class ThreadingTests: XCTestCase {
         for (name, xShape, wShape, group, pads) in cases {
             let w = t(rng.floats(wShape.reduce(1, *)), wShape), b = t(rng.floats(wShape[0]), [wShape[0]])
             let node = Node(
-                name: "c", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attributes: ["group": .int(group), "pads": .ints(pads)],
+                name: "c", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"],
+                attributes: ["group": .int(group), "pads": .ints(pads)],
                 fusedActivation: .relu)
             let graph = Graph(
                 nodes: [node], inputs: [ValueInfo("x", TensorType(.float32, xShape))], outputs: [ValueInfo("y", TensorType(.float32, nil))],
@@ -66,7 +68,8 @@ final class ThreadingTests: XCTestCase {
     func testSessionsWithThreadsComeAndGo() throws {
         // Pools are created with their session and joined when it goes away.
         let node = Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])
-        let graph = Graph(nodes: [node], inputs: [ValueInfo("x", TensorType(.float32, [4]))], outputs: [ValueInfo("y", TensorType(.float32, nil))])
+        let graph = Graph(
+            nodes: [node], inputs: [ValueInfo("x", TensorType(.float32, [4]))], outputs: [ValueInfo("y", TensorType(.float32, nil))])
         let plan = try ExecutionPlan(graph: graph, options: .init(threads: 3))
         for _ in 0..<50 {
             let y = try plan.makeSession().run(inputs: ["x": t([-1, 2, -3, 4], [4])])["y"]

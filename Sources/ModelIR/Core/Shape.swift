@@ -56,10 +56,11 @@ public struct Shape: Sendable, Hashable, CustomStringConvertible, ExpressibleByA
 
     /// Replaces symbols found in `bindings`; others stay symbolic.
     public func substituting(_ bindings: [String: Int]) -> Shape {
-        Shape(dims.map { d in
-            if case .symbolic(let s) = d, let v = bindings[s] { return .fixed(v) }
-            return d
-        })
+        Shape(
+            dims.map { d in
+                if case .symbolic(let s) = d, let v = bindings[s] { return .fixed(v) }
+                return d
+            })
     }
 
     public var description: String { "[" + dims.map(\.description).joined(separator: ", ") + "]" }

@@ -3,7 +3,9 @@
 extension BuiltinConstantEvaluator {
     static func concat(_ parts: [Tensor], axis: Int, _ fail: (String) -> ModelIRError) throws -> Tensor {
         guard let first = parts.first else { throw fail("Concat needs at least one input") }
-        guard let a = Shape.normalize(axis: axis, rank: first.rank) else { throw fail("axis \(axis) is out of range for rank \(first.rank)") }
+        guard let a = Shape.normalize(axis: axis, rank: first.rank) else {
+            throw fail("axis \(axis) is out of range for rank \(first.rank)")
+        }
         guard first.elementType != .string, let size = first.elementType.byteSize else { throw fail("cannot fold string Concat") }
         for p in parts {
             guard p.elementType == first.elementType, p.rank == first.rank,
@@ -42,7 +44,8 @@ extension BuiltinConstantEvaluator {
                 out += bytes[start..<(start + inner * size)]
             }
         }
-        return try Tensor(elementType: data.elementType, shape: Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...]), bytes: out)
+        return try Tensor(
+            elementType: data.elementType, shape: Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...]), bytes: out)
     }
 
     static func slice(
@@ -203,7 +206,9 @@ extension BuiltinConstantEvaluator {
         return try Tensor(doubles: r, shape: out)
     }
 
-    static func range(_ start: Tensor, _ limit: Tensor, _ delta: Tensor, maxElements: Int, _ fail: (String) -> ModelIRError) throws -> Tensor? {
+    static func range(_ start: Tensor, _ limit: Tensor, _ delta: Tensor, maxElements: Int, _ fail: (String) -> ModelIRError) throws
+        -> Tensor?
+    {
         guard start.elementCount == 1, limit.elementCount == 1, delta.elementCount == 1 else {
             throw fail("start, limit and delta must be scalars")
         }

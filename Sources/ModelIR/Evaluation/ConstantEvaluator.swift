@@ -45,7 +45,9 @@ public struct BuiltinConstantEvaluator: ConstantEvaluator {
         case "Reshape":
             let x = try input(0)
             guard let target = try input(1).asInt64s else { throw fail("shape must be an integer tensor") }
-            return [try x.reshaped(try Self.reshapeTarget(x.shape, target.map(Int.init), allowZero: (node.int("allowzero") ?? 0) != 0, fail))]
+            return [
+                try x.reshaped(try Self.reshapeTarget(x.shape, target.map(Int.init), allowZero: (node.int("allowzero") ?? 0) != 0, fail))
+            ]
         case "Flatten":
             let x = try input(0)
             let axis = node.int("axis") ?? 1
@@ -84,8 +86,11 @@ public struct BuiltinConstantEvaluator: ConstantEvaluator {
             guard let starts = try input(1).asInt64s, let ends = try input(2).asInt64s else { throw fail("starts/ends must be integers") }
             let axes = inputs.count > 3 ? inputs[3]?.asInt64s : nil
             let steps = inputs.count > 4 ? inputs[4]?.asInt64s : nil
-            return [try Self.slice(x, starts: starts.map { Int(clamping: $0) }, ends: ends.map { Int(clamping: $0) },
-                                   axes: axes?.map { Int(clamping: $0) }, steps: steps?.map { Int(clamping: $0) }, fail)]
+            return [
+                try Self.slice(
+                    x, starts: starts.map { Int(clamping: $0) }, ends: ends.map { Int(clamping: $0) },
+                    axes: axes?.map { Int(clamping: $0) }, steps: steps?.map { Int(clamping: $0) }, fail)
+            ]
         case "Cast":
             guard let name = node.string("to"), let to = ElementType(rawValue: name) else { throw fail("Cast needs a 'to' element type") }
             return try Self.cast(try input(0), to: to).map { [$0] }
@@ -116,7 +121,9 @@ public struct BuiltinConstantEvaluator: ConstantEvaluator {
         var infer: Int?
         for (i, d) in target.enumerated() {
             if d == 0 && !allowZero {
-                guard i < input.count else { throw fail("shape \(target) copies dimension \(i) of \(input), which has rank \(input.count)") }
+                guard i < input.count else {
+                    throw fail("shape \(target) copies dimension \(i) of \(input), which has rank \(input.count)")
+                }
                 out[i] = input[i]
             } else if d == -1 {
                 guard infer == nil else { throw fail("shape \(target) has more than one -1") }

@@ -37,7 +37,9 @@ public struct BatchNormFolding: Pass {
     }
 
     /// Folds `bn` into its producer and returns the producer's name, or nil if not foldable.
-    private func fold(_ bn: Node, in graph: inout Graph, index: ValueIndex, names: inout NameSet, report: inout PassReport) throws -> String? {
+    private func fold(_ bn: Node, in graph: inout Graph, index: ValueIndex, names: inout NameSet, report: inout PassReport) throws
+        -> String?
+    {
         guard (bn.int("training_mode") ?? 0) == 0, bn.outputs.dropFirst().allSatisfy({ $0.isEmpty }),
             let x = bn.input(0), let p = index.producer[x]
         else { return nil }
@@ -54,7 +56,9 @@ public struct BatchNormFolding: Pass {
             return nil
         }
         let channels = scale.count
-        guard channels > 0, w.elementCount > 0, bias.count == channels, mean.count == channels, variance.count == channels else { return nil }
+        guard channels > 0, w.elementCount > 0, bias.count == channels, mean.count == channels, variance.count == channels else {
+            return nil
+        }
         let epsilon = Double(bn.float("epsilon") ?? 1e-5)
         let s = (0..<channels).map { Double(scale[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
 

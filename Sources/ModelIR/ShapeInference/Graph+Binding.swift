@@ -25,12 +25,14 @@ extension Graph {
         var result: [String: [Int]] = [:]
         func record(_ name: String, _ type: TensorType?) throws {
             guard let shape = type?.shape else {
-                throw ModelIRError.unboundShape(value: name, shape: "[?]", detail: "its rank is unknown; check that the ops producing it are supported")
+                throw ModelIRError.unboundShape(
+                    value: name, shape: "[?]", detail: "its rank is unknown; check that the ops producing it are supported")
             }
             guard let dims = shape.concrete else {
                 let symbols = shape.symbols
                 let user = symbols.filter { !$0.hasPrefix("?") }
-                let detail = user.isEmpty
+                let detail =
+                    user.isEmpty
                     ? "its size depends on values computed at run time (\(symbols.joined(separator: ", ")))"
                     : "bind \(user.joined(separator: ", ")) (graph input symbols: \(g.inputSymbols.joined(separator: ", ")))"
                 throw ModelIRError.unboundShape(value: name, shape: shape.description, detail: detail)

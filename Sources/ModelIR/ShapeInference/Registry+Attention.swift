@@ -16,7 +16,9 @@ extension ShapeInferenceRegistry {
     /// Loss output: the target's shape for reduction "none", a scalar for "mean" and "sum".
     static func lossShape(_ ctx: inout InferenceContext) throws -> Shape? {
         let reduction = ctx.node.string("reduction") ?? "mean"
-        guard ["none", "mean", "sum"].contains(reduction) else { throw ctx.badAttribute("reduction", "'\(reduction)' is not none, mean or sum") }
+        guard ["none", "mean", "sum"].contains(reduction) else {
+            throw ctx.badAttribute("reduction", "'\(reduction)' is not none, mean or sum")
+        }
         if let x = ctx.shape(0), let target = ctx.shape(1) {
             guard x.rank >= 2, target.rank == x.rank - 1 else {
                 throw ctx.mismatch("input \(x) must be [N, C, d...] and target \(target) [N, d...]")
@@ -43,7 +45,9 @@ extension ShapeInferenceRegistry {
             (qHeads, qSeq, headSize) = (q[1], q[2], q[3])
             (kvHeads, kvSeq) = (k[1], k[2])
             vHeadSize = v[3]
-            if case .fixed(let a) = q[3], case .fixed(let b) = k[3], a != b { throw ctx.mismatch("Q \(q) and K \(k) have different head sizes") }
+            if case .fixed(let a) = q[3], case .fixed(let b) = k[3], a != b {
+                throw ctx.mismatch("Q \(q) and K \(k) have different head sizes")
+            }
             if case .fixed(let a) = qHeads, case .fixed(let b) = kvHeads, b == 0 || a % b != 0 {
                 throw ctx.mismatch("Q's \(a) heads are not a multiple of K's \(b) heads (grouped-query attention)")
             }
@@ -61,7 +65,8 @@ extension ShapeInferenceRegistry {
             guard past.rank == 4 else { throw ctx.mismatch("past_key \(past) must be [B, kv_heads, past_S, head_size]") }
             if case .fixed(let a) = past[2], case .fixed(let b) = kvSeq { total = .fixed(a + b) } else { total = ctx.unknown() }
         }
-        let y = q.rank == 4
+        let y =
+            q.rank == 4
             ? Shape([batch, qHeads, qSeq, vHeadSize])
             : Shape([batch, qSeq, vHeadSize.value.flatMap { v in qHeads.value.map { .fixed(v * $0) } } ?? ctx.unknown()])
         return [
@@ -71,7 +76,9 @@ extension ShapeInferenceRegistry {
     }
 
     /// hidden / heads for a 3-D attention input.
-    private static func split(_ hidden: Dimension, _ heads: Int, _ name: String, _ shape: Shape, _ ctx: inout InferenceContext) throws -> Dimension {
+    private static func split(_ hidden: Dimension, _ heads: Int, _ name: String, _ shape: Shape, _ ctx: inout InferenceContext) throws
+        -> Dimension
+    {
         guard case .fixed(let h) = hidden else { return ctx.unknown() }
         guard h % heads == 0 else { throw ctx.mismatch("\(name) \(shape) hidden size \(h) is not divisible by \(heads) heads") }
         return .fixed(h / heads)

@@ -10,7 +10,8 @@ extension ShapeInferenceRegistry {
             }
             guard thenBranch.outputs.count == ctx.node.outputs.count, elseBranch.outputs.count == ctx.node.outputs.count else {
                 throw ctx.mismatch(
-                    "then_branch has \(thenBranch.outputs.count) outputs and else_branch \(elseBranch.outputs.count), but the node has \(ctx.node.outputs.count)")
+                    "then_branch has \(thenBranch.outputs.count) outputs and else_branch \(elseBranch.outputs.count), but the node has \(ctx.node.outputs.count)"
+                )
             }
             var result: [TensorType?] = []
             for (a, b) in zip(thenBranch.outputs, elseBranch.outputs) {
@@ -46,12 +47,17 @@ extension ShapeInferenceRegistry {
             var result: [TensorType?] = []
             for k in ctx.node.outputs.indices {
                 let bodyIndex = k + 1
-                guard bodyIndex < body.outputs.count else { result.append(nil); continue }
+                guard bodyIndex < body.outputs.count else {
+                    result.append(nil)
+                    continue
+                }
                 let inner = body.type(of: body.outputs[bodyIndex].name)
                 if k < carried {
                     // The carried value's type is fixed by its initial value; its shape may change per iteration.
                     let initial = ctx.type(2 + k)
-                    if let inner, let initial, inner.shape == initial.shape { result.append(inner) } else {
+                    if let inner, let initial, inner.shape == initial.shape {
+                        result.append(inner)
+                    } else {
                         result.append((initial ?? inner).map { TensorType($0.elementType, nil) })
                     }
                 } else {
@@ -64,7 +70,9 @@ extension ShapeInferenceRegistry {
             guard let body = ctx.node.attributes["body"]?.graphValue else { throw ctx.badAttribute("body", "Scan needs a body graph") }
             let scans = try ctx.boundedInt("num_scan_inputs", default: 0)
             let states = ctx.node.inputs.count - scans
-            guard scans >= 1, states >= 0 else { throw ctx.badAttribute("num_scan_inputs", "\(scans) does not fit \(ctx.node.inputs.count) inputs") }
+            guard scans >= 1, states >= 0 else {
+                throw ctx.badAttribute("num_scan_inputs", "\(scans) does not fit \(ctx.node.inputs.count) inputs")
+            }
             var length: Dimension = ctx.unknown()
             if let first = ctx.shape(states) {
                 let axis = try ctx.axis(ctx.node.ints("scan_input_axes")?.first ?? 0, rank: first.rank, attribute: "scan_input_axes")
@@ -73,9 +81,18 @@ extension ShapeInferenceRegistry {
             let outputAxes = ctx.node.ints("scan_output_axes") ?? []
             var result: [TensorType?] = []
             for k in ctx.node.outputs.indices {
-                guard k < body.outputs.count, let inner = body.type(of: body.outputs[k].name) else { result.append(nil); continue }
-                if k < states { result.append(inner); continue }
-                guard var dims = inner.shape?.dims else { result.append(TensorType(inner.elementType, nil)); continue }
+                guard k < body.outputs.count, let inner = body.type(of: body.outputs[k].name) else {
+                    result.append(nil)
+                    continue
+                }
+                if k < states {
+                    result.append(inner)
+                    continue
+                }
+                guard var dims = inner.shape?.dims else {
+                    result.append(TensorType(inner.elementType, nil))
+                    continue
+                }
                 let j = k - states
                 let axis = try ctx.axis(j < outputAxes.count ? outputAxes[j] : 0, rank: dims.count + 1, attribute: "scan_output_axes")
                 dims.insert(length, at: axis)

@@ -31,7 +31,9 @@ extension ShapeInferenceRegistry {
             let axis = try ctx.axis(ctx.node.int("axis") ?? -1, rank: s.rank + 1)
             var depth: Dimension = ctx.unknown()
             if let d = ctx.constant(1)?.asDoubles, d.count == 1, let v = d.first {
-                guard v.isFinite, v >= 1, v <= Double(InferenceContext.maxDimension) else { throw ctx.mismatch("depth \(v) must be a positive size") }
+                guard v.isFinite, v >= 1, v <= Double(InferenceContext.maxDimension) else {
+                    throw ctx.mismatch("depth \(v) must be a positive size")
+                }
                 depth = .fixed(Int(v))
             }
             var dims = s.dims

@@ -8,7 +8,9 @@ extension ShapeInferenceRegistry {
             guard let t = ctx.type(0) else { return [nil] }
             var et = t.elementType
             if let name = ctx.node.string("dtype") {
-                guard let e = ElementType(rawValue: name) else { throw ctx.badAttribute("dtype", "canonical EyeLike carries an ElementType name") }
+                guard let e = ElementType(rawValue: name) else {
+                    throw ctx.badAttribute("dtype", "canonical EyeLike carries an ElementType name")
+                }
                 et = e
             }
             if let s = t.shape, s.rank != 2 { throw ctx.mismatch("input \(s) must be 2-D") }
@@ -76,9 +78,17 @@ extension ShapeInferenceRegistry {
         }
         if toSpace {
             return TensorType(
-                t.elementType, Shape([s[0], try scaled(s[1], multiply: false, by: b * b), try scaled(s[2], multiply: true, by: b), try scaled(s[3], multiply: true, by: b)]))
+                t.elementType,
+                Shape([
+                    s[0], try scaled(s[1], multiply: false, by: b * b), try scaled(s[2], multiply: true, by: b),
+                    try scaled(s[3], multiply: true, by: b),
+                ]))
         }
         return TensorType(
-            t.elementType, Shape([s[0], try scaled(s[1], multiply: true, by: b * b), try scaled(s[2], multiply: false, by: b), try scaled(s[3], multiply: false, by: b)]))
+            t.elementType,
+            Shape([
+                s[0], try scaled(s[1], multiply: true, by: b * b), try scaled(s[2], multiply: false, by: b),
+                try scaled(s[3], multiply: false, by: b),
+            ]))
     }
 }

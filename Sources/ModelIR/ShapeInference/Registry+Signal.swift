@@ -25,7 +25,9 @@ extension ShapeInferenceRegistry {
                 axisValue = a
             }
             let axis = try ctx.axis(axisValue, rank: s.rank)
-            guard axis >= 1, axis < s.rank - 1 else { throw ctx.badAttribute("axis", "\(axisValue) must name a signal axis of \(s), not the batch or complex axis") }
+            guard axis >= 1, axis < s.rank - 1 else {
+                throw ctx.badAttribute("axis", "\(axisValue) must name a signal axis of \(s), not the batch or complex axis")
+            }
             var dims = s.dims
             if ctx.hasInput(1) {
                 guard let n = ctx.constantInts(1)?.first else { return [TensorType(t.elementType, ctx.unknownShape(rank: s.rank))] }
@@ -44,7 +46,11 @@ extension ShapeInferenceRegistry {
             guard let s = t.shape else { return [TensorType(t.elementType, nil)] }
             guard s.rank == 3 else { throw ctx.mismatch("signal \(s) must be [batch, length, 1 or 2]") }
             var frameLength: Int?
-            if let f = ctx.constantInts(3)?.first { frameLength = f } else if let w = ctx.shape(2), w.rank == 1, case .fixed(let n) = w[0] { frameLength = n }
+            if let f = ctx.constantInts(3)?.first {
+                frameLength = f
+            } else if let w = ctx.shape(2), w.rank == 1, case .fixed(let n) = w[0] {
+                frameLength = n
+            }
             let step = ctx.constantInts(1)?.first
             if let step, step < 1 { throw ctx.mismatch("frame_step \(step) must be positive") }
             var frames: Dimension = ctx.unknown()

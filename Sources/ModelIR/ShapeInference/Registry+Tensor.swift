@@ -10,7 +10,8 @@ extension ShapeInferenceRegistry {
         register("Size") { _ in [TensorType(.int64, [])] }
         register("Constant") { ctx in
             guard let t = ctx.node.tensor("value") else {
-                throw ctx.badAttribute("value", "canonical Constant nodes carry a 'value' tensor (the importer converts value_float/value_ints/…)")
+                throw ctx.badAttribute(
+                    "value", "canonical Constant nodes carry a 'value' tensor (the importer converts value_float/value_ints/…)")
             }
             return [t.tensorType]
         }
@@ -98,8 +99,14 @@ extension ShapeInferenceRegistry {
             }
             var dims: [ModelIR.Dimension] = []
             for (d, r) in zip(s.dims, reps) {
-                if r == 1 { dims.append(d); continue }
-                guard let v = d.value else { dims.append(ctx.unknown()); continue }
+                if r == 1 {
+                    dims.append(d)
+                    continue
+                }
+                guard let v = d.value else {
+                    dims.append(ctx.unknown())
+                    continue
+                }
                 let (p, overflow) = v.multipliedReportingOverflow(by: r)
                 guard !overflow else { throw ctx.mismatch("repeats \(reps) overflow input \(s)") }
                 dims.append(.fixed(p))
@@ -121,8 +128,10 @@ extension ShapeInferenceRegistry {
         }
         register("Pad") { ctx in try [Self.pad(&ctx)] }
         register("Resize") { ctx in try [Self.resize(&ctx)] }
-        for op in ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceSumSquare", "ReduceLogSumExp",
-                   "ReduceLogSum"] {
+        for op in [
+            "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceSumSquare", "ReduceLogSumExp",
+            "ReduceLogSum",
+        ] {
             register(op) { ctx in try [Self.reduce(&ctx)] }
         }
         for op in ["ArgMax", "ArgMin"] {

@@ -75,7 +75,8 @@ extension ShapeInferenceRegistry {
         }
         if overflow { throw ctx.mismatch("cannot reshape \(input) to \(Shape(target)): the sizes overflow") }
         if unresolved || !inputSymbols.isEmpty || outputFixed == 0 {
-            dims[inferIndex] = (!unresolved && inputSymbols.count == 1 && outputFixed == inputFixed) ? .symbolic(inputSymbols[0]) : ctx.unknown()
+            dims[inferIndex] =
+                (!unresolved && inputSymbols.count == 1 && outputFixed == inputFixed) ? .symbolic(inputSymbols[0]) : ctx.unknown()
             return Shape(dims)
         }
         guard inputFixed % outputFixed == 0 else {
@@ -188,7 +189,9 @@ extension ShapeInferenceRegistry {
         guard let t = ctx.type(0) else { return nil }
         guard let s = t.shape else { return TensorType(t.elementType, nil) }
         guard let pads = ctx.constantInts(1) else { return TensorType(t.elementType, ctx.unknownShape(rank: s.rank)) }
-        let axes = try (ctx.hasInput(3) ? ctx.constantInts(3) : Array(0..<s.rank)).map { try $0.map { try ctx.axis($0, rank: s.rank, attribute: "axes") } }
+        let axes = try (ctx.hasInput(3) ? ctx.constantInts(3) : Array(0..<s.rank)).map {
+            try $0.map { try ctx.axis($0, rank: s.rank, attribute: "axes") }
+        }
         guard let axes else { return TensorType(t.elementType, ctx.unknownShape(rank: s.rank)) }
         guard pads.count == 2 * axes.count else {
             throw ctx.mismatch("pads \(pads) must hold 2 × \(axes.count) values for input \(s)")
@@ -224,7 +227,9 @@ extension ShapeInferenceRegistry {
                 let scale = policy == "not_larger" ? ratios.min() ?? 1 : ratios.max() ?? 1
                 for (k, a) in axes.enumerated() {
                     let v = (scale * Double(inSizes[k])).rounded()
-                    guard v.isFinite, v >= 0, v <= Double(InferenceContext.maxDimension) else { throw ctx.mismatch("sizes \(sizes) give an implausible output") }
+                    guard v.isFinite, v >= 0, v <= Double(InferenceContext.maxDimension) else {
+                        throw ctx.mismatch("sizes \(sizes) give an implausible output")
+                    }
                     dims[a] = .fixed(Int(v))
                 }
             } else {

@@ -56,12 +56,14 @@ public struct ShapeInference: Sendable {
                 guard let shape = t?.shape else { continue }
                 if let bad = shape.dims.first(where: { ($0.value ?? 0) < 0 || ($0.value ?? 0) > InferenceContext.maxDimension }) {
                     let name = k < node.outputs.count ? node.outputs[k] : "#\(k)"
-                    throw context.mismatch("output '\(name)' would have dimension \(bad) in shape \(shape), outside 0...2^40; check the shape inputs")
+                    throw context.mismatch(
+                        "output '\(name)' would have dimension \(bad) in shape \(shape), outside 0...2^40; check the shape inputs")
                 }
             }
             for (k, out) in node.outputs.enumerated() where !out.isEmpty && k < outTypes.count {
                 guard let inferred = outTypes[k] else { continue }
-                graph.valueTypes[out] = Self.merge(declared: graph.valueTypes[out] ?? graph.outputs.first { $0.name == out }?.type, inferred: inferred)
+                graph.valueTypes[out] = Self.merge(
+                    declared: graph.valueTypes[out] ?? graph.outputs.first { $0.name == out }?.type, inferred: inferred)
             }
             for (value, type) in context.annotations { graph.valueTypes[value] = type }
             state.propagate(node: node, context: context, limit: maxPropagatedElements)

@@ -17,7 +17,8 @@ extension OpRegistry {
                 throw u.fail(
                     "body",
                     "the body has \(body.inputs.count) inputs and \(body.outputs.count) outputs, but the node carries \(carried) "
-                        + "values and has \(u.node.outputs.count) outputs; the body needs \(carried + 2) inputs and at least \(u.node.outputs.count + 1) outputs")
+                        + "values and has \(u.node.outputs.count) outputs; the body needs \(carried + 2) inputs and at least \(u.node.outputs.count + 1) outputs"
+                )
             }
         }
         // Scan-8 took sequence_lens and a batch axis; 9 dropped both (not rewritten).
@@ -28,7 +29,9 @@ extension OpRegistry {
             }
             guard body.inputs.count == u.node.inputs.count, u.node.outputs.count <= body.outputs.count else {
                 throw u.fail(
-                    "body", "the body has \(body.inputs.count) inputs and \(body.outputs.count) outputs; the node has \(u.node.inputs.count) and \(u.node.outputs.count)")
+                    "body",
+                    "the body has \(body.inputs.count) inputs and \(body.outputs.count) outputs; the node has \(u.node.inputs.count) and \(u.node.outputs.count)"
+                )
             }
         }
     }

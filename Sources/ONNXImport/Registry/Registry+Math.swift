@@ -3,13 +3,15 @@ import ModelIR
 /// Elementwise math, comparisons, logical and bitwise ops, reductions, softmax family.
 extension OpRegistry {
     mutating func registerMath() {
-        for op in ["Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal", "Min", "Max",
-                   "Floor", "Ceil", "Equal", "Greater", "Less", "Identity", "ArgMax", "ArgMin",
-                   // Logical ops: before 7 they took broadcast/axis attributes (opset < 7 is not read).
-                   "And", "Or", "Xor", "Not",
-                   // Sum/Mean-6 required equal shapes; 8 broadcasts, a superset.
-                   "Sum", "Mean",
-                   "Sin", "Cos", "Tan", "Asin", "Acos", "Atan"] {
+        for op in [
+            "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal", "Min", "Max",
+            "Floor", "Ceil", "Equal", "Greater", "Less", "Identity", "ArgMax", "ArgMin",
+            // Logical ops: before 7 they took broadcast/axis attributes (opset < 7 is not read).
+            "And", "Or", "Xor", "Not",
+            // Sum/Mean-6 required equal shapes; 8 broadcasts, a superset.
+            "Sum", "Mean",
+            "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
+        ] {
             onnx(op)
         }
         for op in ["Erf", "Sign", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "IsNaN"] { onnx(op, since: 9) }
@@ -42,8 +44,10 @@ extension OpRegistry {
         }
         onnx("ReduceSum") { u in if u.opset < 13 { try u.attributeToInput("axes", at: 1, UpgradeContext.int64Vector) } }
         // The other reductions took `axes` as an attribute until 18.
-        for op in ["ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
-                   "ReduceLogSumExp"] {
+        for op in [
+            "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
+            "ReduceLogSumExp",
+        ] {
             onnx(op) { u in if u.opset < 18 { try u.attributeToInput("axes", at: 1, UpgradeContext.int64Vector) } }
         }
         onnx("Dropout") { u in
@@ -66,7 +70,10 @@ extension OpRegistry {
         let flat = u.names.fresh("\(base)_flat")
         let normalized = u.names.fresh("\(base)_2d")
         u.prelude.append(Node(name: u.names.nodeName("\(base)_shape"), opType: "Shape", inputs: [x], outputs: [shape]))
-        u.prelude.append(Node(name: u.names.nodeName("\(base)_flatten"), opType: "Flatten", inputs: [x], outputs: [flat], attributes: ["axis": .int(axis)]))
+        u.prelude.append(
+            Node(
+                name: u.names.nodeName("\(base)_flatten"), opType: "Flatten", inputs: [x], outputs: [flat], attributes: ["axis": .int(axis)]
+            ))
         u.node.inputs = [flat]
         u.node.outputs = [normalized]
         u.node.attributes["axis"] = .int(-1)

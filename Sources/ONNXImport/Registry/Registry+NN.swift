@@ -3,10 +3,12 @@ import ModelIR
 /// Convolution, pooling, matrix products, normalization, attention, detection and recurrent ops.
 extension OpRegistry {
     mutating func registerNN() {
-        for op in ["Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool",
-                   "GlobalMaxPool", "InstanceNormalization", "LSTM", "GRU", "RNN", "LRN", "LpNormalization",
-                   // LpPool/GlobalLpPool-1 had a float `p`; from 2 it is an int (opset < 7 is not read).
-                   "LpPool", "GlobalLpPool"] {
+        for op in [
+            "Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool",
+            "GlobalMaxPool", "InstanceNormalization", "LSTM", "GRU", "RNN", "LRN", "LpNormalization",
+            // LpPool/GlobalLpPool-1 had a float `p`; from 2 it is an int (opset < 7 is not read).
+            "LpPool", "GlobalLpPool",
+        ] {
             onnx(op)
         }
         onnx("MeanVarianceNormalization", since: 9)
@@ -73,18 +75,25 @@ extension OpRegistry {
         let perGroup = u.names.fresh("\(base)_per_group")
         let target = u.names.fresh("\(base)_group_shape")
         u.prelude += [
-            Node(name: u.names.nodeName("\(base)_channels"), opType: "Shape", inputs: [x], outputs: [channels], attributes: ["start": .int(1), "end": .int(2)]),
+            Node(
+                name: u.names.nodeName("\(base)_channels"), opType: "Shape", inputs: [x], outputs: [channels],
+                attributes: ["start": .int(1), "end": .int(2)]),
             Node(name: u.names.nodeName("\(base)_per_group"), opType: "Div", inputs: [channels, g], outputs: [perGroup]),
-            Node(name: u.names.nodeName("\(base)_group_shape"), opType: "Concat", inputs: [g, perGroup], outputs: [target], attributes: ["axis": .int(0)]),
+            Node(
+                name: u.names.nodeName("\(base)_group_shape"), opType: "Concat", inputs: [g, perGroup], outputs: [target],
+                attributes: ["axis": .int(0)]),
         ]
         for (index, label) in [(1, "scale"), (2, "bias")] {
             let column = u.names.fresh("\(base)_\(label)_column")
             let expanded = u.names.fresh("\(base)_\(label)_expanded")
             let perChannel = u.names.fresh("\(base)_\(label)_per_channel")
             u.prelude += [
-                Node(name: u.names.nodeName("\(base)_\(label)_column"), opType: "Unsqueeze", inputs: [u.node.inputs[index], one], outputs: [column]),
+                Node(
+                    name: u.names.nodeName("\(base)_\(label)_column"), opType: "Unsqueeze", inputs: [u.node.inputs[index], one],
+                    outputs: [column]),
                 Node(name: u.names.nodeName("\(base)_\(label)_expand"), opType: "Expand", inputs: [column, target], outputs: [expanded]),
-                Node(name: u.names.nodeName("\(base)_\(label)_reshape"), opType: "Reshape", inputs: [expanded, flat], outputs: [perChannel]),
+                Node(
+                    name: u.names.nodeName("\(base)_\(label)_reshape"), opType: "Reshape", inputs: [expanded, flat], outputs: [perChannel]),
             ]
             u.node.inputs[index] = perChannel
         }

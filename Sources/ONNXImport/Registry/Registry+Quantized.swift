@@ -8,8 +8,10 @@ extension OpRegistry {
         onnx("DequantizeLinear", since: 10) { u in try u.dataTypeAttribute("output_dtype") }
         for op in ["QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"] { onnx(op, since: 10) }
         onnx("DynamicQuantizeLinear", since: 11)
-        for op in ["QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearConcat", "QLinearGlobalAveragePool",
-                   "QLinearAveragePool", "QGemm", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"] {
+        for op in [
+            "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearConcat", "QLinearGlobalAveragePool",
+            "QLinearAveragePool", "QGemm", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+        ] {
             microsoft(op)
         }
     }

@@ -3,9 +3,11 @@ import ModelIR
 /// Shape and data-movement ops, constants and casts.
 extension OpRegistry {
     mutating func registerTensor() {
-        for op in ["Flatten", "Reshape", "Transpose", "Concat", "Gather", "Shape", "Size", "Tile",
-                   // DepthToSpace-1 and SpaceToDepth before 28 had no mode: DCR, the default since.
-                   "DepthToSpace", "SpaceToDepth"] {
+        for op in [
+            "Flatten", "Reshape", "Transpose", "Concat", "Gather", "Shape", "Size", "Tile",
+            // DepthToSpace-1 and SpaceToDepth before 28 had no mode: DCR, the default since.
+            "DepthToSpace", "SpaceToDepth",
+        ] {
             onnx(op)
         }
         onnx("Expand", since: 8)

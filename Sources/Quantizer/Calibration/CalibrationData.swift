@@ -47,7 +47,8 @@ public struct CalibrationData: Sequence, Sendable {
         if file.pathExtension == "npy" {
             guard inputNames.count == 1 else {
                 throw QuantizerError.calibrationData(
-                    path: file.path, detail: "a .npy holds one array but the model has inputs \(inputNames); use an .npz with one member per input")
+                    path: file.path,
+                    detail: "a .npy holds one array but the model has inputs \(inputNames); use an .npz with one member per input")
             }
             return [(inputNames[0], try NPYRowReader(url: file, label: file.path))]
         }
@@ -56,13 +57,18 @@ public struct CalibrationData: Sequence, Sendable {
         for name in inputNames {
             guard let offset = members[name] else {
                 throw QuantizerError.calibrationData(
-                    path: file.path, detail: "no member '\(name)' (members: \(members.keys.sorted().joined(separator: ", "))); name members after the model inputs")
+                    path: file.path,
+                    detail:
+                        "no member '\(name)' (members: \(members.keys.sorted().joined(separator: ", "))); name members after the model inputs"
+                )
             }
             result.append((name, try NPYRowReader(url: file, offset: offset, label: "\(file.path)/\(name).npy")))
         }
         let counts = Set(result.map(\.1.rows))
         guard counts.count == 1 else {
-            throw QuantizerError.calibrationData(path: file.path, detail: "members have different sample counts \(counts.sorted()); give every input the same number of samples")
+            throw QuantizerError.calibrationData(
+                path: file.path,
+                detail: "members have different sample counts \(counts.sorted()); give every input the same number of samples")
         }
         return result
     }
@@ -130,9 +136,11 @@ enum NPZDirectory {
             let lo = try u16(b, o), hi = try u16(b, o + 2)
             return lo | hi << 16
         }
-        guard tail.count >= 22, let eocd = stride(from: tail.count - 22, through: 0, by: -1).first(where: {
-            tail[$0] == 0x50 && tail[$0 + 1] == 0x4B && tail[$0 + 2] == 0x05 && tail[$0 + 3] == 0x06
-        }) else { throw fail("not a zip archive (no end-of-central-directory record); save with np.savez") }
+        guard tail.count >= 22,
+            let eocd = stride(from: tail.count - 22, through: 0, by: -1).first(where: {
+                tail[$0] == 0x50 && tail[$0 + 1] == 0x4B && tail[$0 + 2] == 0x05 && tail[$0 + 3] == 0x06
+            })
+        else { throw fail("not a zip archive (no end-of-central-directory record); save with np.savez") }
         let entries = try u16(tail, eocd + 10)
         let cdSize = try u32(tail, eocd + 12), cdOffset = try u32(tail, eocd + 16)
         guard UInt64(cdOffset) + UInt64(cdSize) <= size else { throw fail("corrupt central directory") }

@@ -34,13 +34,16 @@ struct NPYRowReader {
             throw fail("not a .npy array (missing the \\x93NUMPY magic)")
         }
         let v1 = prefix[6] == 1
-        let headerLength = v1 ? Int(prefix[8]) | Int(prefix[9]) << 8
+        let headerLength =
+            v1
+            ? Int(prefix[8]) | Int(prefix[9]) << 8
             : Int(prefix[8]) | Int(prefix[9]) << 8 | Int(prefix[10]) << 16 | Int(prefix[11]) << 24
         let headerStart = v1 ? 10 : 12
-        let header = String(decoding: try Self.read(handle, at: offset + UInt64(headerStart), count: headerLength, label: label), as: UTF8.self)
+        let header = String(
+            decoding: try Self.read(handle, at: offset + UInt64(headerStart), count: headerLength, label: label), as: UTF8.self)
         dataOffset = offset + UInt64(headerStart + headerLength)
         guard let d = Self.field(header, "descr"), let q = d.first, q == "'" || q == "\"",
-              let end = d.dropFirst().firstIndex(of: q)
+            let end = d.dropFirst().firstIndex(of: q)
         else { throw fail("the header has no 'descr'") }
         descr = String(d[d.index(after: d.startIndex)..<end])
         guard let f = Self.field(header, "fortran_order") else { throw fail("the header has no 'fortran_order'") }
@@ -91,7 +94,8 @@ struct NPYRowReader {
             try handle.seek(toOffset: offset)
             let data = try handle.read(upToCount: count) ?? Data()
             guard data.count == count else {
-                throw QuantizerError.calibrationData(path: label, detail: "truncated: wanted \(count) bytes at offset \(offset), got \(data.count)")
+                throw QuantizerError.calibrationData(
+                    path: label, detail: "truncated: wanted \(count) bytes at offset \(offset), got \(data.count)")
             }
             return [UInt8](data)
         } catch let e as QuantizerError {

@@ -57,7 +57,8 @@ public struct BiasCorrection: Sendable {
             let captured = try capture.run(try item.get())
             for l in layers {
                 guard let x = l.node.input(0).flatMap({ captured[$0] }), let g = geometry[l.node.name] else { continue }
-                guard x.rank == l.shape.count || (x.rank == 3 && l.shape.count == 4), let floats = x.floats, x.shape[1] == l.inChannels else {
+                guard x.rank == l.shape.count || (x.rank == 3 && l.shape.count == 4), let floats = x.floats, x.shape[1] == l.inChannels
+                else {
                     throw QuantizerError.graph(node: l.node.name, detail: "input \(x.shape) does not match weights \(l.shape)")
                 }
                 let spatial = x.rank == 4 ? Array(x.shape[2...]) : [x.shape[2], 1]
@@ -72,7 +73,8 @@ public struct BiasCorrection: Sendable {
         for l in layers {
             guard let s = sums[l.node.name], let n = counts[l.node.name], n > 0 else { continue }
             let w = try Tensor(floats: l.weights, shape: l.shape)
-            let q = try WeightQuantization.quantize(w, name: l.weightName, granularity: granularity, axis: 0, bits: weightBits).dequantized()
+            let q = try WeightQuantization.quantize(w, name: l.weightName, granularity: granularity, axis: 0, bits: weightBits)
+                .dequantized()
             var bias = l.bias ?? [Float](repeating: 0, count: l.outChannels)
             var largest: Float = 0
             let k = l.inChannelsPerGroup * l.kernelSize

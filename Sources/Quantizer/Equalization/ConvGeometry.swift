@@ -18,8 +18,8 @@ struct ConvGeometry {
         let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
         autoPad = node.string("auto_pad") ?? "NOTSET"
         guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank,
-              strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }), pads.allSatisfy({ $0 >= 0 }),
-              ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(autoPad)
+            strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }), pads.allSatisfy({ $0 >= 0 }),
+            ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(autoPad)
         else { return nil }
         padsBegin = Array(pads[..<rank])
         padsEnd = Array(pads[rank...])

@@ -59,7 +59,7 @@ public struct CrossLayerEqualization: Sendable {
                 continue
             }
             guard index.consumerCount(a.weightName) == 1, index.consumerCount(b.weightName) == 1,
-                  a.node.input(2).map({ index.consumerCount($0) == 1 }) ?? true
+                a.node.input(2).map({ index.consumerCount($0) == 1 }) ?? true
             else {
                 skip("its weights or bias are shared with another node")
                 continue

@@ -118,7 +118,8 @@ public struct QuantizedBias: Sendable, Equatable {
     public static func quantize(_ bias: [Float], inputScale: Float, weightScales: [Float], tensor: String) throws -> QuantizedBias {
         guard weightScales.count == 1 || weightScales.count == bias.count else {
             throw QuantizerError.parameters(
-                tensor: tensor, detail: "\(bias.count) bias values but \(weightScales.count) weight scales; give one scale or one per channel")
+                tensor: tensor,
+                detail: "\(bias.count) bias values but \(weightScales.count) weight scales; give one scale or one per channel")
         }
         guard inputScale > 0, inputScale.isFinite else {
             throw QuantizerError.parameters(tensor: tensor, detail: "input scale \(inputScale) is not positive and finite")

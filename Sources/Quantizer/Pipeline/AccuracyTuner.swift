@@ -74,23 +74,33 @@ public struct AccuracyTuner: Sendable {
             let m = try q.quantize(fp32, calibration: calibration)
             let r = try evaluator.quickEvaluate(m, reference: reference, data: evaluation)
             let c = Candidate(model: m, result: r, met: budget.isMet(by: r))
-            trials.append(Trial(description: what, int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement, budgetMet: c.met))
-            progress?("\(profile.name): \(what): int8 top-1 \(pct(r.int8Accuracy)), drop \(fmt(r.dropPoints)) pt\(c.met ? " (budget met)" : "")")
+            trials.append(
+                Trial(description: what, int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement, budgetMet: c.met))
+            progress?(
+                "\(profile.name): \(what): int8 top-1 \(pct(r.int8Accuracy)), drop \(fmt(r.dropPoints)) pt\(c.met ? " (budget met)" : "")")
             if best.map({ c.isBetter(than: $0) }) ?? true { best = c }
             return c
         }
         var stoppedByTime = false
         search: do {
             for kind in profile.calibrators {
-                if best != nil && outOfTime { stoppedByTime = true; break search }
+                if best != nil && outOfTime {
+                    stoppedByTime = true
+                    break search
+                }
                 if try attempt(StaticQuantizer(profile: profile, calibrator: kind), "calibrator \(kind.rawValue)").met { break search }
             }
             guard let chosen = best else { break search }
             let defaultRecipes = StaticQuantizer(profile: profile).recipes
             if !profile.recipes.isEmpty && profile.recipes != defaultRecipes {
-                if outOfTime { stoppedByTime = true; break search }
+                if outOfTime {
+                    stoppedByTime = true
+                    break search
+                }
                 let q = StaticQuantizer(profile: profile, calibrator: chosen.model.calibrator, recipes: profile.recipes)
-                if try attempt(q, "calibrator \(chosen.model.calibrator.rawValue) + \(profile.recipes.map(\.rawValue).joined(separator: " + "))").met {
+                if try attempt(
+                    q, "calibrator \(chosen.model.calibrator.rawValue) + \(profile.recipes.map(\.rawValue).joined(separator: " + "))"
+                ).met {
                     break search
                 }
             }
@@ -105,14 +115,20 @@ public struct AccuracyTuner: Sendable {
             }
             var gains: [(String, Candidate)] = []
             for layer in layers {
-                if outOfTime { stoppedByTime = true; break search }
+                if outOfTime {
+                    stoppedByTime = true
+                    break search
+                }
                 gains.append((layer, try attempt(make([layer]), "sensitivity: \(layer) in fp32")))
                 if gains.last?.1.met == true { break search }
             }
             gains.sort { $0.1.isBetter(than: $1.1) }
             var keep: Set<String> = []
             for (layer, _) in gains.prefix(maxFallbacks) {
-                if outOfTime { stoppedByTime = true; break search }
+                if outOfTime {
+                    stoppedByTime = true
+                    break search
+                }
                 keep.insert(layer)
                 if keep.count == 1 { continue }  // measured alone above
                 if try attempt(make(keep), "fallback: \(keep.sorted().joined(separator: ", ")) in fp32").met { break search }
@@ -135,8 +151,12 @@ extension AccuracyTuner {
         let reference = try evaluator.reference(fp32, data: evaluation)
         let r = try evaluator.evaluate(q, fp32: fp32, reference: reference, data: evaluation)
         let met = budget.isMet(by: r)
-        progress?("\(profile.name): input model already quantized: kept its scales, int8 top-1 \(pct(r.int8Accuracy)), drop \(fmt(r.dropPoints)) pt")
-        let trial = Trial(description: "input model's own scales", int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement, budgetMet: met)
+        progress?(
+            "\(profile.name): input model already quantized: kept its scales, int8 top-1 \(pct(r.int8Accuracy)), drop \(fmt(r.dropPoints)) pt"
+        )
+        let trial = Trial(
+            description: "input model's own scales", int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement,
+            budgetMet: met)
         return Outcome(model: q, result: r, budgetMet: met, trials: [trial], stoppedByTime: false)
     }
 }
@@ -149,7 +169,9 @@ extension AccuracyTuner {
         let reference = try evaluator.reference(fp32, data: evaluation)
         let r = try evaluator.evaluate(q, fp32: fp32, reference: reference, data: evaluation)
         let met = budget.isMet(by: r)
-        let trial = Trial(description: "dynamic activations", int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement, budgetMet: met)
+        let trial = Trial(
+            description: "dynamic activations", int8Accuracy: r.int8Accuracy, dropPoints: r.dropPoints, agreement: r.agreement,
+            budgetMet: met)
         return Outcome(model: q, result: r, budgetMet: met, trials: [trial], stoppedByTime: false)
     }
 }

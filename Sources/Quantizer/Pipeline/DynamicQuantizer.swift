@@ -30,18 +30,23 @@ public struct DynamicQuantizer: Sendable {
                 (n.int("transA") ?? 0) == 0, let y = n.outputs.first
             else {
                 if n.opType == "MatMul" || n.opType == "Gemm" {
-                    fp32.append(.init(node: n.name, opType: n.opType, reason: keepFP32.contains(n.name)
-                        ? "kept in fp32" : "needs constant 2-D float weights (and transA = 0)"))
+                    fp32.append(
+                        .init(
+                            node: n.name, opType: n.opType,
+                            reason: keepFP32.contains(n.name)
+                                ? "kept in fp32" : "needs constant 2-D float weights (and transA = 0)"))
                 }
                 nodes.append(n)
                 continue
             }
             let kn = (n.opType == "Gemm" && (n.int("transB") ?? 0) == 1) ? try transposed(w) : w
-            let qw = try WeightQuantization.quantize(kn, name: wName, granularity: profile.weightGranularity, axis: 1, bits: profile.weightBits)
+            let qw = try WeightQuantization.quantize(
+                kn, name: wName, granularity: profile.weightGranularity, axis: 1, bits: profile.weightBits)
             let f = { (s: String) in names.fresh("\(n.name)_\(s)") }
             let wq = f("weight_quantized"), wz = f("weight_zero_point"), ws = f("weight_scale")
             g.initializers[wq] = try qw.tensor().tensor
-            g.initializers[wz] = try Tensor(int8s: [Int8](repeating: 0, count: qw.scales.count), shape: qw.axis == nil ? [] : [qw.scales.count])
+            g.initializers[wz] = try Tensor(
+                int8s: [Int8](repeating: 0, count: qw.scales.count), shape: qw.axis == nil ? [] : [qw.scales.count])
             let alpha = n.opType == "Gemm" ? (n.float("alpha") ?? 1) : 1
             g.initializers[ws] = try Tensor(floats: qw.scales.map { $0 * alpha }, shape: qw.axis == nil ? [] : [qw.scales.count])
             let xq = f("input_quantized"), xs = f("input_scale"), xz = f("input_zero_point")
@@ -51,9 +56,13 @@ public struct DynamicQuantizer: Sendable {
             nodes += [
                 Node(name: f("DynamicQuantizeLinear"), opType: "DynamicQuantizeLinear", inputs: [x], outputs: [xq, xs, xz]),
                 Node(name: f("MatMulInteger"), opType: "MatMulInteger", inputs: [xq, wq, xz, wz], outputs: [acc]),
-                Node(name: f("Cast"), opType: "Cast", inputs: [acc], outputs: [accf], attributes: ["to": .string(ElementType.float32.rawValue)]),
+                Node(
+                    name: f("Cast"), opType: "Cast", inputs: [acc], outputs: [accf],
+                    attributes: ["to": .string(ElementType.float32.rawValue)]),
                 Node(name: f("ScaleProduct"), opType: "Mul", inputs: [xs, ws], outputs: [scale]),
-                Node(name: f("Rescale"), opType: "Mul", inputs: [accf, scale], outputs: [scaled], fusedActivation: hasBias ? nil : n.fusedActivation),
+                Node(
+                    name: f("Rescale"), opType: "Mul", inputs: [accf, scale], outputs: [scaled],
+                    fusedActivation: hasBias ? nil : n.fusedActivation),
             ]
             if hasBias, let c = n.input(2) {
                 var bias = c
@@ -61,7 +70,8 @@ public struct DynamicQuantizer: Sendable {
                     bias = f("bias")
                     g.initializers[bias] = try Tensor(floats: cf.map { $0 * beta }, shape: ct.shape)
                 }
-                nodes.append(Node(name: f("Bias"), opType: "Add", inputs: [scaled, bias], outputs: [y], fusedActivation: n.fusedActivation))
+                nodes.append(
+                    Node(name: f("Bias"), opType: "Add", inputs: [scaled, bias], outputs: [y], fusedActivation: n.fusedActivation))
             }
             int8.append(n.name)
         }

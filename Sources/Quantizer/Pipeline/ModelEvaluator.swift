@@ -65,7 +65,8 @@ public struct ModelEvaluator: Sendable {
         guard let first = parts.first, first.rank > 0 else { return parts.first ?? .scalar(Float(0)) }
         var bytes: [UInt8] = []
         for p in parts { p.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-        return try Tensor(elementType: first.elementType, shape: [parts.map { $0.shape[0] }.reduce(0, +)] + first.shape.dropFirst(), bytes: bytes)
+        return try Tensor(
+            elementType: first.elementType, shape: [parts.map { $0.shape[0] }.reduce(0, +)] + first.shape.dropFirst(), bytes: bytes)
     }
 
     func plan(_ graph: Graph, inputs: [String: Tensor], kernels: KernelPath) throws -> ExecutionPlan {

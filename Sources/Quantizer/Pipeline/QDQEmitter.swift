@@ -93,7 +93,8 @@ struct QDQEmitter {
     private mutating func quantizeConstant(_ name: String, _ t: Tensor, _ p: AffineParameters, into nodes: inout [Node]) throws -> String {
         let values = (t.floats ?? []).map { p.quantize($0) }
         let q = names.fresh(name + "_quantized"), s = names.fresh(name + "_scale"), z = names.fresh(name + "_zero_point")
-        graph.initializers[q] = p.elementType == .uint8
+        graph.initializers[q] =
+            p.elementType == .uint8
             ? try Tensor(uint8s: values.map { UInt8(clamping: $0) }, shape: t.shape)
             : try Tensor(int8s: values.map { Int8(clamping: $0) }, shape: t.shape)
         graph.initializers[s] = try Tensor(floats: [p.scale], shape: [])
@@ -116,7 +117,8 @@ struct QDQEmitter {
     private mutating func quantizeWeights(_ n: inout Node, original: Node, into nodes: inout [Node]) throws {
         guard let wName = original.input(1), let w = graph.constant(wName) else { return }
         let axis = Self.channelAxis(original)
-        let qw = try WeightQuantization.quantize(w, name: wName, granularity: profile.weightGranularity, axis: axis, bits: profile.weightBits)
+        let qw = try WeightQuantization.quantize(
+            w, name: wName, granularity: profile.weightGranularity, axis: axis, bits: profile.weightBits)
         let perChannel = qw.axis != nil
         let q = names.fresh(wName + "_quantized"), s = names.fresh(wName + "_scale"), z = names.fresh(wName + "_zero_point")
         graph.initializers[q] = try qw.tensor().tensor
@@ -124,9 +126,10 @@ struct QDQEmitter {
         graph.initializers[s] = try Tensor(floats: qw.scales, shape: scaleShape)
         graph.initializers[z] = try Tensor(int8s: [Int8](repeating: 0, count: qw.scales.count), shape: scaleShape)
         let dq = names.fresh(wName + "_dequantized")
-        nodes.append(Node(
-            name: names.fresh(wName + "_DequantizeLinear"), opType: "DequantizeLinear", inputs: [q, s, z], outputs: [dq],
-            attributes: perChannel ? ["axis": .int(axis)] : [:]))
+        nodes.append(
+            Node(
+                name: names.fresh(wName + "_DequantizeLinear"), opType: "DequantizeLinear", inputs: [q, s, z], outputs: [dq],
+                attributes: perChannel ? ["axis": .int(axis)] : [:]))
         n.inputs[1] = dq
         replaced.insert(wName)
         try quantizeBias(&n, original: original, weights: qw, channels: w.shape[axis], into: &nodes)
@@ -153,11 +156,13 @@ struct QDQEmitter {
         let perChannel = qw.axis != nil
         let q = names.fresh(bName + "_quantized"), s = names.fresh(bName + "_scale")
         graph.initializers[q] = try Tensor(int32s: qb.values, shape: [bf.count])
-        graph.initializers[s] = perChannel ? try Tensor(floats: qb.scales, shape: [bf.count]) : try Tensor(floats: [qb.scales.first ?? 1], shape: [])
+        graph.initializers[s] =
+            perChannel ? try Tensor(floats: qb.scales, shape: [bf.count]) : try Tensor(floats: [qb.scales.first ?? 1], shape: [])
         let dq = names.fresh(bName + "_dequantized")
-        nodes.append(Node(
-            name: names.fresh(bName + "_DequantizeLinear"), opType: "DequantizeLinear", inputs: [q, s], outputs: [dq],
-            attributes: perChannel ? ["axis": .int(0)] : [:]))
+        nodes.append(
+            Node(
+                name: names.fresh(bName + "_DequantizeLinear"), opType: "DequantizeLinear", inputs: [q, s], outputs: [dq],
+                attributes: perChannel ? ["axis": .int(0)] : [:]))
         n.inputs[2] = dq
         replaced.insert(bName)
     }

@@ -35,8 +35,9 @@ public enum QDQInputModel {
                 }
                 if (p.elementType == .int8) != profile.activationType.isSigned && !signednessWarned {
                     signednessWarned = true
-                    warnings.append("activations are \(p.elementType) but class \(profile.name) uses \(profile.activationType.rawValue); "
-                        + "the kernels flip the sign bit on every call (exact, slightly slower): requantize from fp32 to avoid it")
+                    warnings.append(
+                        "activations are \(p.elementType) but class \(profile.name) uses \(profile.activationType.rawValue); "
+                            + "the kernels flip the sign bit on every call (exact, slightly slower): requantize from fp32 to avoid it")
                 }
                 // Measured against the fp32 equivalent's value for the DQ output (the clamped
                 // one: the Q may be standing in for a Relu), else against the Q input.
@@ -50,7 +51,8 @@ public enum QDQInputModel {
         QDQFusion().fuse(&fused)
         let fp32Ops: Set<String> = ["Conv", "Gemm", "MatMul", "Add", "Mul", "AveragePool", "GlobalAveragePool"]
         let fp32Layers = fused.nodes.filter { $0.domain.isEmpty && fp32Ops.contains($0.opType) }.map {
-            QuantizedModel.FP32Layer(node: $0.name, opType: $0.opType, reason: "not quantized in the input model (no QDQ pattern around it)")
+            QuantizedModel.FP32Layer(
+                node: $0.name, opType: $0.opType, reason: "not quantized in the input model (no QDQ pattern around it)")
         }
         let int8Nodes = fused.nodes.filter { $0.opType.hasPrefix("QLinear") || $0.opType == "QGemm" }.map(\.name)
         return QuantizedModel(
@@ -62,22 +64,26 @@ public enum QDQInputModel {
     static func checkWeight(_ n: Node, _ t: Tensor, graph g: Graph, profile: HardwareClass) throws {
         guard t.elementType == .int8 else {
             throw QuantizerError.graph(
-                node: n.name, detail: "weights '\(n.inputs[0])' are \(t.elementType); the int8 contract needs symmetric int8 weights: "
+                node: n.name,
+                detail: "weights '\(n.inputs[0])' are \(t.elementType); the int8 contract needs symmetric int8 weights: "
                     + "requantize with int8 weights (ONNX Runtime: weight_type=QInt8) or from the fp32 model")
         }
         let scales = n.input(1).flatMap { g.constant($0) }?.elementCount ?? 1
         if scales > 1 && profile.weightGranularity == .perTensor {
             throw QuantizerError.graph(
-                node: n.name, detail: "weights '\(n.inputs[0])' are per channel (\(scales) scales) but class \(profile.name) runs "
+                node: n.name,
+                detail: "weights '\(n.inputs[0])' are per channel (\(scales) scales) but class \(profile.name) runs "
                     + "per-tensor weights only; quantize the fp32 model for this class instead (converting would re-round every weight)")
         }
         if let z = n.input(2).flatMap({ g.constant($0) })?.asInt64s, z.contains(where: { $0 != 0 }) {
-            throw QuantizerError.graph(node: n.name, detail: "weights '\(n.inputs[0])' have a non-zero zero point; the int8 contract needs symmetric weights")
+            throw QuantizerError.graph(
+                node: n.name, detail: "weights '\(n.inputs[0])' have a non-zero zero point; the int8 contract needs symmetric weights")
         }
         let qmax = Int8(profile.weightQMax)
         if let bad = t.int8s?.first(where: { $0 < -qmax || $0 > qmax }) {
             throw QuantizerError.graph(
-                node: n.name, detail: "weight value \(bad) in '\(n.inputs[0])' is outside ±\(qmax) for class \(profile.name) "
+                node: n.name,
+                detail: "weight value \(bad) in '\(n.inputs[0])' is outside ±\(qmax) for class \(profile.name) "
                     + "(\(profile.weightBits)-bit weights); requantize with a restricted range or from the fp32 model")
         }
     }

@@ -76,7 +76,8 @@ public struct HardwareClassRegistry: Sendable {
             let known = classes.map { "\($0.name) (\($0.architecture.rawValue): \($0.requiredFeatures.sorted().joined(separator: " ")))" }
             throw QuantizerError.noMatchingClass(
                 features: features.names.joined(separator: " "),
-                detail: "known classes: \(known.joined(separator: "; ")); add a profile this CPU can run (an 'any'/reference class fits all)")
+                detail:
+                    "known classes: \(known.joined(separator: "; ")); add a profile this CPU can run (an 'any'/reference class fits all)")
         }
         return best
     }

@@ -2,7 +2,10 @@ extension QuantizationReport {
     /// A readable summary: one row per class, then each class's fp32 layers and worst SQNRs.
     public func table() -> String {
         var lines: [String] = ["model: \(model)", "evaluated with: \(evaluatedWith)", ""]
-        let header = ["class", "calibrator", "fp32 top-1", "int8 top-1", "drop pt", "agree", "cosine", "budget", "fp32 B", "int8 B", "int8+zstd B", "fp32 ms", "int8 ms"]
+        let header = [
+            "class", "calibrator", "fp32 top-1", "int8 top-1", "drop pt", "agree", "cosine", "budget", "fp32 B", "int8 B", "int8+zstd B",
+            "fp32 ms", "int8 ms",
+        ]
         var rows: [[String]] = [header]
         for c in classes {
             let e = c.evaluation
@@ -33,8 +36,11 @@ extension QuantizationReport {
     static func align(_ rows: [[String]]) -> [String] {
         let widths = (0..<(rows.first?.count ?? 0)).map { i in rows.map { $0.count > i ? $0[i].count : 0 }.max() ?? 0 }
         return rows.map { r in
-            r.enumerated().map { i, s in i == 0 ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                : String(repeating: " ", count: widths[i] - s.count) + s }.joined(separator: "  ")
+            r.enumerated().map { i, s in
+                i == 0
+                    ? s.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - s.count) + s
+            }.joined(separator: "  ")
         }
     }
 }

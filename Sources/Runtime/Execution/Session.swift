@@ -47,7 +47,9 @@ public final class Session {
         try run(inputs: inputs, outputs: outputs, times: nil)
     }
 
-    private func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer], times: UnsafeMutableBufferPointer<UInt64>?) throws {
+    private func run(inputs: [String: Tensor], outputs: [String: UnsafeMutableRawBufferPointer], times: UnsafeMutableBufferPointer<UInt64>?)
+        throws
+    {
         for o in plan.program.outputs {
             guard let dst = outputs[o.name] else {
                 throw RuntimeError.invalidOutput(
@@ -71,7 +73,8 @@ public final class Session {
     ) throws {
         guard profile.steps.count == plan.program.steps.count else {
             throw RuntimeError.invalidOutput(
-                name: "profile", detail: "made for \(profile.steps.count) steps, the plan has \(plan.program.steps.count); use plan.makeProfile()")
+                name: "profile",
+                detail: "made for \(profile.steps.count) steps, the plan has \(plan.program.steps.count); use plan.makeProfile()")
         }
         try profile.lastNanoseconds.withUnsafeMutableBufferPointer { times in
             try run(inputs: inputs, outputs: outputs, times: times)

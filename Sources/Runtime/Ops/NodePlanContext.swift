@@ -35,7 +35,8 @@ struct NodePlanContext {
         let t = try input(i)
         guard accepted.contains(t.elementType) else {
             let names = accepted.map(\.rawValue).sorted().joined(separator: ", ")
-            throw fail("input \(i) ('\(node.inputs[i])') is \(t.elementType); this op runs on \(names)", .unsupportedElementType(t.elementType))
+            throw fail(
+                "input \(i) ('\(node.inputs[i])') is \(t.elementType); this op runs on \(names)", .unsupportedElementType(t.elementType))
         }
         return t
     }
@@ -56,7 +57,9 @@ struct NodePlanContext {
 
     func requireInts(_ i: Int, _ what: String) throws -> [Int] {
         let t = try requireConstant(i, what)
-        guard let v = t.asInt64s else { throw fail("\(what) must be an integer tensor, got \(t.elementType)", .unsupportedElementType(t.elementType)) }
+        guard let v = t.asInt64s else {
+            throw fail("\(what) must be an integer tensor, got \(t.elementType)", .unsupportedElementType(t.elementType))
+        }
         return v.map { Int(clamping: $0) }
     }
 

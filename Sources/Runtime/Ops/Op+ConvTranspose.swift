@@ -20,7 +20,8 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, floatOnly)
     let wt = try ctx.input(1, floatOnly)
     guard x.rank == 3 || x.rank == 4, wt.rank == x.rank else {
-        throw ctx.fail("input \(x.shape) and weights \(wt.shape) must both be NCW or NCHW", x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid)
+        throw ctx.fail(
+            "input \(x.shape) and weights \(wt.shape) must both be NCW or NCHW", x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid)
     }
     let weights = try ctx.requireConstant(1, "the weights")
     let group = ctx.int("group", 1)
@@ -73,7 +74,10 @@ private func planConvTranspose(_ ctx: NodePlanContext) throws -> PlannedOp {
     var bias: UnsafeMutablePointer<Float>?
     if ctx.has(2) {
         let b = try ctx.requireConstant(2, "the bias")
-        guard let f = b.floats, f.count == m else { throw ctx.fail("bias must be float32 with \(m) values", b.elementType == .float32 ? .invalid : .unsupportedElementType(b.elementType)) }
+        guard let f = b.floats, f.count == m else {
+            throw ctx.fail(
+                "bias must be float32 with \(m) values", b.elementType == .float32 ? .invalid : .unsupportedElementType(b.elementType))
+        }
         bias = ctx.pool.storeFloats(f)
     }
     let two = r == 1

@@ -20,7 +20,9 @@ struct PoolGeometry: Sendable {
 
 private func planPool(_ ctx: NodePlanContext, max isMax: Bool) throws -> PlannedOp {
     let x = try ctx.input(0, floatOnly)
-    guard x.rank == 3 || x.rank == 4 else { throw ctx.fail("input \(x.shape) must be NCW or NCHW", x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid) }
+    guard x.rank == 3 || x.rank == 4 else {
+        throw ctx.fail("input \(x.shape) must be NCW or NCHW", x.rank >= 5 ? .unsupportedRank(x.rank) : .invalid)
+    }
     guard let kernel = ctx.ints("kernel_shape") else { throw ctx.fail("kernel_shape is required") }
     let spatial = Array(x.shape[2...])
     let ceilMode = ctx.int("ceil_mode", 0) != 0

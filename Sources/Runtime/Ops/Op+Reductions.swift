@@ -40,7 +40,9 @@ private func planReduce(_ ctx: NodePlanContext, _ kind: ReduceKind) throws -> Pl
                 kind: kind)
         }
     default:
-        guard [.sum, .max, .min, .prod].contains(kind) else { throw ctx.fail("this reduction runs on float32 only", .unsupportedElementType(x.elementType)) }
+        guard [.sum, .max, .min, .prod].contains(kind) else {
+            throw ctx.fail("this reduction runs on float32 only", .unsupportedElementType(x.elementType))
+        }
         let wide = x.elementType == .int64
         return .kernel(outputs: [ValueType(x.elementType, outShape)], workspaceBytes: 0) { b in
             IntReduceKernel(input: b.input(0), output: b.outputs[0], loop: loop, outCount: outCount, kind: kind, wide: wide)

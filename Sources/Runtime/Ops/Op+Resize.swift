@@ -77,7 +77,8 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     if transform == "tf_crop_and_resize" {
         let t = try ctx.requireConstant(1, "roi")
         guard let r = t.asDoubles, r.count == 2 * axes.count, r.allSatisfy(\.isFinite) else {
-            throw ctx.fail("roi must hold \(2 * axes.count) finite numbers (starts, then ends, per resized axis), got \(t.elementType)\(t.shape)")
+            throw ctx.fail(
+                "roi must hold \(2 * axes.count) finite numbers (starts, then ends, per resized axis), got \(t.elementType)\(t.shape)")
         }
         for (k, a) in axes.enumerated() { roi[a] = (r[k], r[axes.count + k]) }
     }

@@ -23,7 +23,8 @@ extension OpRegistry {
         register("ScatterElements") { ctx in
             let data = try ctx.input(0, anyStored), idx = try ctx.input(1, [.int64, .int32]), upd = try ctx.input(2, anyStored)
             guard data.rank >= 1, idx.rank == data.rank, upd.shape == idx.shape, upd.elementType == data.elementType else {
-                throw ctx.fail("data \(data), indices \(idx.shape) and updates \(upd) need one rank, updates shaped like indices and typed like data")
+                throw ctx.fail(
+                    "data \(data), indices \(idx.shape) and updates \(upd) need one rank, updates shaped like indices and typed like data")
             }
             let axis = try ctx.axis(ctx.int("axis", 0), rank: data.rank)
             let combine = try scatterCombine(ctx, data.elementType)
@@ -40,7 +41,9 @@ extension OpRegistry {
             guard idx.rank >= 1, batch >= 0, batch < Swift.min(data.rank, idx.rank), let k = idx.shape.last, k >= 1, batch + k <= data.rank,
                 Array(data.shape[..<batch]) == Array(idx.shape[..<batch])
             else {
-                throw ctx.fail("data \(data.shape), indices \(idx.shape) and batch_dims \(batch) do not fit (indices' last dimension ≤ data rank − batch_dims, equal batch dimensions)")
+                throw ctx.fail(
+                    "data \(data.shape), indices \(idx.shape) and batch_dims \(batch) do not fit (indices' last dimension ≤ data rank − batch_dims, equal batch dimensions)"
+                )
             }
             let outShape = Array(idx.shape.dropLast()) + Array(data.shape[(batch + k)...])
             let geo = NDGeometry(data: data.shape, indices: idx.shape, batch: batch, elementSize: data.elementType.byteSize ?? 1)
@@ -74,7 +77,8 @@ typealias ScatterCombine = @Sendable (UnsafeMutableRawPointer, UnsafeRawPointer)
 private func scatterCombine(_ ctx: NodePlanContext, _ type: ElementType) throws -> ScatterCombine? {
     let reduction = ctx.string("reduction", "none")
     if reduction == "none" { return nil }
-    func make<T: Numeric & Comparable & Sendable>(_: T.Type, _ add: @escaping @Sendable (T, T) -> T, _ mul: @escaping @Sendable (T, T) -> T) throws
+    func make<T: Numeric & Comparable & Sendable>(_: T.Type, _ add: @escaping @Sendable (T, T) -> T, _ mul: @escaping @Sendable (T, T) -> T)
+        throws
         -> ScatterCombine
     {
         let f: @Sendable (T, T) -> T
@@ -160,7 +164,9 @@ final class ElementsKernel: Kernel, @unchecked Sendable {
             if i < 0 { i += axisSize }
             guard i >= 0 && i < axisSize else {
                 throw RuntimeError.executionFailed(
-                    node: node, opType: opType, detail: "index \(loadIndex(idx, j, wide: wide)) at position \(j) is out of range for axis \(g.axis) of size \(axisSize)")
+                    node: node, opType: opType,
+                    detail: "index \(loadIndex(idx, j, wide: wide)) at position \(j) is out of range for axis \(g.axis) of size \(axisSize)"
+                )
             }
             var offset = 0
             for d in 0..<g.data.count {
@@ -168,7 +174,11 @@ final class ElementsKernel: Kernel, @unchecked Sendable {
                 offset += c * g.dataStrides[d]
             }
             if let upd {
-                if let combine { combine(dst + offset * es, upd + j * es) } else { (dst + offset * es).copyMemory(from: upd + j * es, byteCount: es) }
+                if let combine {
+                    combine(dst + offset * es, upd + j * es)
+                } else {
+                    (dst + offset * es).copyMemory(from: upd + j * es, byteCount: es)
+                }
             } else {
                 (dst + j * es).copyMemory(from: src + offset * es, byteCount: es)
             }
@@ -233,7 +243,10 @@ final class NDKernel: Kernel, @unchecked Sendable {
                 if i < 0 { i += size }
                 guard i >= 0 && i < size else {
                     throw RuntimeError.executionFailed(
-                        node: node, opType: opType, detail: "index tuple \(t) holds \(loadIndex(idx, t * g.k + c, wide: true)), out of range for axis \(axis) of size \(size)")
+                        node: node, opType: opType,
+                        detail:
+                            "index tuple \(t) holds \(loadIndex(idx, t * g.k + c, wide: true)), out of range for axis \(axis) of size \(size)"
+                    )
                 }
                 offset += i * g.dataStrides[axis]
             }

@@ -15,7 +15,8 @@ struct SpatialWindow {
     static func resolve(_ ctx: NodePlanContext, input: [Int], kernel: [Int], ceilMode: Bool = false) throws -> SpatialWindow {
         let r = input.count
         guard r == 1 || r == 2 else {
-            throw ctx.fail("\(r)-D spatial inputs are not supported; only 1-D and 2-D (NCW, NCHW)", r >= 3 ? .unsupportedRank(r + 2) : .invalid)
+            throw ctx.fail(
+                "\(r)-D spatial inputs are not supported; only 1-D and 2-D (NCW, NCHW)", r >= 3 ? .unsupportedRank(r + 2) : .invalid)
         }
         guard kernel.count == r, kernel.allSatisfy({ $0 > 0 }) else {
             throw ctx.fail("kernel_shape \(kernel) must have \(r) positive entries")

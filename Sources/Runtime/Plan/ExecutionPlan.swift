@@ -1,5 +1,5 @@
-public import ModelIR
 import Foundation
+public import ModelIR
 
 /// A model planned for execution with every dimension bound: validated nodes, chosen kernels,
 /// pre-packed weights, precomputed geometry and a static memory plan. Plan once, then run many

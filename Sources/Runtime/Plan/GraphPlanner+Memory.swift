@@ -134,9 +134,10 @@ extension GraphPlanner {
             let names = step.node.inputs
             // Every input must have a home before a kernel may hold on to it.
             // Pre-packed weights have no buffer: only the int8 op that packed them reads them.
-            if let lost = names.first(where: { !$0.isEmpty && buffers[$0] == nil && constant(of: $0) == nil && outer[$0] == nil
-                && pool.packedWeights.provided[$0] == nil })
-            {
+            if let lost = names.first(where: {
+                !$0.isEmpty && buffers[$0] == nil && constant(of: $0) == nil && outer[$0] == nil
+                    && pool.packedWeights.provided[$0] == nil
+            }) {
                 throw RuntimeError.invalidModel("node '\(step.node.name)' reads '\(lost)', which has no buffer in graph '\(graph.name)'")
             }
             let outputs = step.outputs.indices.map { k in

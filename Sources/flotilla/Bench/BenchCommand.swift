@@ -18,10 +18,13 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "The ONNX model.")
     var model: String
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("An input tensor: FILE.npy or NAME=FILE.npy (repeatable).", valueName: "[NAME=]FILE"))
+    @Option(
+        name: .customLong("input"), help: ArgumentHelp("An input tensor: FILE.npy or NAME=FILE.npy (repeatable).", valueName: "[NAME=]FILE")
+    )
     var inputs: [String] = []
 
-    @Option(name: .customLong("input-npz"), help: ArgumentHelp("An .npz archive whose arrays are named after model inputs.", valueName: "FILE"))
+    @Option(
+        name: .customLong("input-npz"), help: ArgumentHelp("An .npz archive whose arrays are named after model inputs.", valueName: "FILE"))
     var inputNPZ: [String] = []
 
     @Option(help: "Timed runs.")
@@ -75,15 +78,18 @@ struct BenchCommand: ParsableCommand {
         var report = BenchReport(
             model: model, kernels: plan.kernelPathName, threads: plan.threads, bindings: bindings,
             inputs: modelInputs.compactMap { i in
-                feeds[i.name].map { BenchReport.Input(name: i.name, elementType: $0.elementType.rawValue, shape: $0.shape, source: sources[i.name] ?? "") }
+                feeds[i.name].map {
+                    BenchReport.Input(name: i.name, elementType: $0.elementType.rawValue, shape: $0.shape, source: sources[i.name] ?? "")
+                }
             },
             warmup: warmup, planMs: planMs, latencyUs: stats, histogram: histogram, steps: plan.stepCount,
             peakArenaBytes: plan.peakArenaBytes, naiveArenaBytes: plan.naiveArenaBytes, constantBytes: plan.constantBytes,
             profile: nil)
         if profile {
             let repeats = min(max(runs / 4, 20), 200)
-            report.profile = try OpProfile.measure(model: imported, bindings: bindings, kernels: path, threads: threads, feeds: feeds, repeats: repeats,
-                                                   progress: Progress("profiled run", total: repeats))
+            report.profile = try OpProfile.measure(
+                model: imported, bindings: bindings, kernels: path, threads: threads, feeds: feeds, repeats: repeats,
+                progress: Progress("profiled run", total: repeats))
         }
         print(json ? try JSONText.encode(report) : report.renderText())
     }

@@ -35,8 +35,9 @@ struct BenchReport: Codable {
         out.append("Model    \(model)")
         out.append("Kernels  \(kernels), 1 thread\(b.isEmpty ? "" : ", \(b)")")
         for i in inputs { out.append("Input    \(i.name): \(i.elementType)\(i.shape) from \(i.source)") }
-        out.append("Plan     \(steps) steps, arena \(Format.bytes(peakArenaBytes)) (unshared \(Format.bytes(naiveArenaBytes))), "
-            + "constants \(Format.bytes(constantBytes)), planned in \(String(format: "%.1f", planMs)) ms")
+        out.append(
+            "Plan     \(steps) steps, arena \(Format.bytes(peakArenaBytes)) (unshared \(Format.bytes(naiveArenaBytes))), "
+                + "constants \(Format.bytes(constantBytes)), planned in \(String(format: "%.1f", planMs)) ms")
         out.append("")
         out.append("Latency over \(latencyUs.runs) runs after \(warmup) warm-up runs (µs)")
         var table = TextTable(["p50", "p95", "p99", "min", "mean", "max", "stddev"], alignments: Array(repeating: .right, count: 7))
@@ -47,8 +48,9 @@ struct BenchReport: Codable {
         out.append(histogram.render())
         if let p = profile {
             out.append("")
-            out.append("Time per op type (sum of node medians \(Format.micros(p.sumOfNodesUs)) µs vs whole-model p50 "
-                + "\(Format.micros(s.p50)) µs; \(p.repeats) runs per node)")
+            out.append(
+                "Time per op type (sum of node medians \(Format.micros(p.sumOfNodesUs)) µs vs whole-model p50 "
+                    + "\(Format.micros(s.p50)) µs; \(p.repeats) runs per node)")
             var kinds = TextTable(["op", "nodes", "µs", "share"], alignments: [.left, .right, .right, .right])
             for k in p.byKind { kinds.add([k.kind, String(k.nodes), Format.micros(k.totalUs), String(format: "%.1f%%", 100 * k.share)]) }
             out.append(kinds.render())

@@ -42,11 +42,14 @@ struct OpProfile: Codable {
 }
 
 extension OpProfile {
-    static let methodNote = "each step timed inside whole-model runs (runtime step hook; clock read per step, about 50 ns "
+    static let methodNote =
+        "each step timed inside whole-model runs (runtime step hook; clock read per step, about 50 ns "
         + "of overhead each); nodes fused into a step or folded at plan time have no time of their own"
 
-    static func measure(model: Model, bindings: [String: Int], kernels: KernelPath, threads: Int = 1, feeds: [String: Tensor],
-                        repeats: Int, progress: Progress) throws -> OpProfile {
+    static func measure(
+        model: Model, bindings: [String: Int], kernels: KernelPath, threads: Int = 1, feeds: [String: Tensor],
+        repeats: Int, progress: Progress
+    ) throws -> OpProfile {
         let graph = model.graph
         let plan = try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels, threads: threads))
         let session = plan.makeSession()
@@ -73,8 +76,10 @@ extension OpProfile {
         var times: [NodeTime] = []
         for (i, step) in profile.steps.enumerated() {
             let kind = nodesByName[step.node].map { Self.kind(of: $0, in: graph) } ?? step.opType
-            times.append(NodeTime(node: step.node, op: step.opType, kind: kind, outputShape: step.outputs.first?.shape ?? [],
-                                  medianUs: LatencyStats.percentile(samples[i].sorted(), 50)))
+            times.append(
+                NodeTime(
+                    node: step.node, op: step.opType, kind: kind, outputShape: step.outputs.first?.shape ?? [],
+                    medianUs: LatencyStats.percentile(samples[i].sorted(), 50)))
         }
         let stepped = Set(profile.steps.map(\.node))
         let folded = graph.nodes.map(\.name).filter { !stepped.contains($0) }
@@ -86,15 +91,16 @@ extension OpProfile {
         }
         let byKind = kinds.map { KindTime(kind: $0.key, nodes: $0.value.0, totalUs: $0.value.1, share: sum > 0 ? $0.value.1 / sum : 0) }
             .sorted { ($0.totalUs, $1.kind) > ($1.totalUs, $0.kind) }
-        return OpProfile(method: methodNote, repeats: repeats, nodes: times, byKind: byKind, sumOfNodesUs: sum,
-                         foldedNodes: folded, skipped: [])
+        return OpProfile(
+            method: methodNote, repeats: repeats, nodes: times, byKind: byKind, sumOfNodesUs: sum,
+            foldedNodes: folded, skipped: [])
     }
 
     /// The op type, with convolutions split by shape: depthwise, pointwise (1×1) and k×k
     /// convolutions run different kernels and have very different costs per MAC.
     static func kind(of node: Node, in graph: Graph) -> String {
         guard node.domain.isEmpty, node.opType == "Conv", let w = node.input(1).flatMap({ graph.type(of: $0)?.shape?.concrete }),
-              w.count >= 3
+            w.count >= 3
         else { return node.qualifiedOpType }
         let group = node.int("group") ?? 1
         let kernel = w.dropFirst(2)

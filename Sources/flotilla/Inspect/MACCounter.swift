@@ -29,7 +29,8 @@ struct MACCounter {
             return t
         }
         let symbols = bindings.keys.sorted().map { "\($0)=1" }.joined(separator: ", ")
-        note = bindings.isEmpty
+        note =
+            bindings.isEmpty
             ? "MACs of Conv, ConvTranspose, Gemm, MatMul at the model's fixed input shapes"
             : "MACs of Conv, ConvTranspose, Gemm, MatMul with symbolic dimensions bound to 1 (\(symbols))"
         do {

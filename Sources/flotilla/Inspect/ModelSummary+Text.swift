@@ -45,8 +45,9 @@ extension ModelSummary {
             out.append(table.render())
         }
         if !macsUnknownNodes.isEmpty {
-            out.append("  not counted (shapes unknown): \(macsUnknownNodes.prefix(10).joined(separator: ", "))"
-                + (macsUnknownNodes.count > 10 ? " and \(macsUnknownNodes.count - 10) more" : ""))
+            out.append(
+                "  not counted (shapes unknown): \(macsUnknownNodes.prefix(10).joined(separator: ", "))"
+                    + (macsUnknownNodes.count > 10 ? " and \(macsUnknownNodes.count - 10) more" : ""))
         }
 
         out.append("")
@@ -78,8 +79,9 @@ extension ModelSummary {
         }
         if let plan = runtimePlan {
             let b = plan.bindings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-            out.append("Runtime:  plans and runs the model (\(b.isEmpty ? "fixed shapes" : b); \(plan.kernels) kernels, "
-                + "\(plan.steps) steps, arena \(Format.bytes(plan.peakArenaBytes)), constants \(Format.bytes(plan.constantBytes)))")
+            out.append(
+                "Runtime:  plans and runs the model (\(b.isEmpty ? "fixed shapes" : b); \(plan.kernels) kernels, "
+                    + "\(plan.steps) steps, arena \(Format.bytes(plan.peakArenaBytes)), constants \(Format.bytes(plan.constantBytes)))")
         } else if !unsupportedByRuntime.isEmpty {
             out.append("Runtime:  \(unsupportedByRuntime.count) node(s) cannot run (nodes reading their outputs are not checked)")
             out.append(table(unsupportedByRuntime))

@@ -128,7 +128,8 @@ extension ModelSummary {
 
         var histogram: [String: Int] = [:]
         // The file's own node list when the scan could read it; the imported graph otherwise.
-        let writtenOps = scan.nodes.isEmpty
+        let writtenOps =
+            scan.nodes.isEmpty
             ? graph.nodes.map(\.qualifiedOpType)
             : scan.nodes.map { $0.domain.isEmpty ? $0.opType : "\($0.domain):\($0.opType)" }
         for op in writtenOps { histogram[op, default: 0] += 1 }
@@ -158,7 +159,8 @@ extension ModelSummary {
             weightsByType: weightGroups, macs: macs.total, macsByOp: macs.byOp, macsBindings: macs.bindings,
             macsNote: macs.note, macsUnknownNodes: macs.unknownNodes,
             unsupportedByImporter: written.unsupported.map {
-                UnsupportedNode(node: $0.node, op: $0.opType, domain: $0.domain.isEmpty ? "ai.onnx" : $0.domain, opset: $0.opset, reason: $0.reason)
+                UnsupportedNode(
+                    node: $0.node, op: $0.opType, domain: $0.domain.isEmpty ? "ai.onnx" : $0.domain, opset: $0.opset, reason: $0.reason)
             },
             unsupportedByRuntime: [], runtimePlan: nil, runtimeError: nil)
         summary.checkRuntime(path: path, bindings: macs.bindings, kernels: kernels)
@@ -179,14 +181,16 @@ extension ModelSummary {
         let nodes = Dictionary(model.graph.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         do {
             let plan = try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels))
-            runtimePlan = RuntimePlan(bindings: bindings, kernels: plan.kernelPathName, steps: plan.stepCount,
-                                      peakArenaBytes: plan.peakArenaBytes, constantBytes: plan.constantBytes)
+            runtimePlan = RuntimePlan(
+                bindings: bindings, kernels: plan.kernelPathName, steps: plan.stepCount,
+                peakArenaBytes: plan.peakArenaBytes, constantBytes: plan.constantBytes)
         } catch RuntimeError.planFailed(let problems) {
             unsupportedByRuntime = problems.map { p in
                 let domain = nodes[p.node]?.domain ?? ""
                 let op = nodes[p.node]?.opType ?? p.opType
-                return UnsupportedNode(node: p.node, op: op, domain: domain.isEmpty ? "ai.onnx" : domain,
-                                       opset: model.opsetImports[domain] ?? (domain.isEmpty ? 0 : 1), reason: p.detail)
+                return UnsupportedNode(
+                    node: p.node, op: op, domain: domain.isEmpty ? "ai.onnx" : domain,
+                    opset: model.opsetImports[domain] ?? (domain.isEmpty ? 0 : 1), reason: p.detail)
             }
         } catch {
             runtimeError = "\(error)"

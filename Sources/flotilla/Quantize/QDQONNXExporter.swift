@@ -64,7 +64,8 @@ enum QDQONNXExporter {
             let pre = names.fresh(y + "_preactivation")
             node.output[0] = pre
             out.node.append(node)
-            out.node.append(try activationNode(act, input: pre, output: y, name: names.fresh(n.name + "_activation"), graph: &out, names: &names))
+            out.node.append(
+                try activationNode(act, input: pre, output: y, name: names.fresh(n.name + "_activation"), graph: &out, names: &names))
         }
         for name in g.initializers.keys.sorted() {
             guard let t = g.initializers[name] else { continue }
@@ -107,12 +108,23 @@ enum QDQONNXExporter {
         var a = Onnx_AttributeProto()
         a.name = key
         switch value {
-        case .int(let v): a.type = .int; a.i = Int64(v)
-        case .float(let v): a.type = .float; a.f = v
-        case .string(let v): a.type = .string; a.s = Data(v.utf8)
-        case .ints(let v): a.type = .ints; a.ints = v.map { Int64($0) }
-        case .floats(let v): a.type = .floats; a.floats = v
-        default: throw CLIError("cannot export attribute '\(key)' of node '\(node)': only int/float/string/ints/floats attributes are written")
+        case .int(let v):
+            a.type = .int
+            a.i = Int64(v)
+        case .float(let v):
+            a.type = .float
+            a.f = v
+        case .string(let v):
+            a.type = .string
+            a.s = Data(v.utf8)
+        case .ints(let v):
+            a.type = .ints
+            a.ints = v.map { Int64($0) }
+        case .floats(let v):
+            a.type = .floats
+            a.floats = v
+        default:
+            throw CLIError("cannot export attribute '\(key)' of node '\(node)': only int/float/string/ints/floats attributes are written")
         }
         return a
     }

@@ -22,10 +22,14 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "The fp32 ONNX model.")
     var model: String
 
-    @Option(help: ArgumentHelp("Calibration samples: .npy (the model's single input), .npz (one array per input) or a directory of them. Without it, MatMul/Gemm layers are quantized dynamically.", valueName: "DATA"))
+    @Option(
+        help: ArgumentHelp(
+            "Calibration samples: .npy (the model's single input), .npz (one array per input) or a directory of them. Without it, MatMul/Gemm layers are quantized dynamically.",
+            valueName: "DATA"))
     var calibration: String?
 
-    @Option(name: .customLong("eval"), help: ArgumentHelp("Labelled evaluation inputs: .npy or .npz, samples on axis 0.", valueName: "DATA"))
+    @Option(
+        name: .customLong("eval"), help: ArgumentHelp("Labelled evaluation inputs: .npy or .npz, samples on axis 0.", valueName: "DATA"))
     var evalData: String
 
     @Option(help: ArgumentHelp("Class index per evaluation sample (.npy).", valueName: "LABELS"))
@@ -55,7 +59,9 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "Print the readable report on stdout.")
     var report = false
 
-    @Option(name: .customLong("export-qdq"), help: ArgumentHelp("Also write the QDQ ONNX model here (with --class all: OUT.<class>.onnx).", valueName: "OUT.onnx"))
+    @Option(
+        name: .customLong("export-qdq"),
+        help: ArgumentHelp("Also write the QDQ ONNX model here (with --class all: OUT.<class>.onnx).", valueName: "OUT.onnx"))
     var exportQDQ: String?
 
     func validate() throws {
@@ -84,7 +90,8 @@ struct QuantizeCommand: ParsableCommand {
         var calibrationData: CalibrationData?
         if let calibration {
             do {
-                calibrationData = try CalibrationData(url: ModelLoader.existingFile(calibration), inputNames: inputs.map(\.name), batchSize: batch)
+                calibrationData = try CalibrationData(
+                    url: ModelLoader.existingFile(calibration), inputNames: inputs.map(\.name), batchSize: batch)
             } catch {
                 throw CLIError.wrapping(error, path: calibration, doing: "cannot read calibration data")
             }
@@ -118,7 +125,9 @@ struct QuantizeCommand: ParsableCommand {
             do {
                 if let f = file { try QDQONNXExporter.export(outcome.model.model, to: f) }
                 if let e = exportQDQ {
-                    let target = classes.count == 1 ? URL(fileURLWithPath: e)
+                    let target =
+                        classes.count == 1
+                        ? URL(fileURLWithPath: e)
                         : URL(fileURLWithPath: e).deletingPathExtension().appendingPathExtension("\(profile.name).onnx")
                     try QDQONNXExporter.export(outcome.model.model, to: target)
                 }
@@ -129,7 +138,9 @@ struct QuantizeCommand: ParsableCommand {
                 say("\(profile.name): \(error)")
             }
             entry.output = file?.path
-            say("\(profile.name): \(outcome.budgetMet ? "budget met" : "budget MISSED"), int8 top-1 \(outcome.result.int8Accuracy)\(file.map { ", wrote \($0.path)" } ?? "")")
+            say(
+                "\(profile.name): \(outcome.budgetMet ? "budget met" : "budget MISSED"), int8 top-1 \(outcome.result.int8Accuracy)\(file.map { ", wrote \($0.path)" } ?? "")"
+            )
             reports.append(entry)
         }
         let r = QuantizationReport(

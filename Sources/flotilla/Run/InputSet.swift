@@ -11,8 +11,10 @@ struct InputSet {
     var bindings: [String: Int] = [:]
 
     /// Loads and matches the files. `explicitBindings` (`--bind`) must agree with the shapes.
-    static func load(inputs specs: [String], npz: [String], model inputs: [ValueInfo],
-                     explicitBindings: [String: Int]) throws -> InputSet {
+    static func load(
+        inputs specs: [String], npz: [String], model inputs: [ValueInfo],
+        explicitBindings: [String: Int]
+    ) throws -> InputSet {
         var set = InputSet()
         let names = inputs.map(\.name)
         let list = names.map { "'\($0)'" }.joined(separator: ", ")
@@ -47,8 +49,9 @@ struct InputSet {
             }
             for key in members.keys.sorted() {
                 guard names.contains(key) else {
-                    throw CLIError("\(path) holds array '\(key)', which is not a model input; the model's inputs are \(list) "
-                        + "(name the arrays after them: np.savez(f, \(names.first ?? "input")=x))")
+                    throw CLIError(
+                        "\(path) holds array '\(key)', which is not a model input; the model's inputs are \(list) "
+                            + "(name the arrays after them: np.savez(f, \(names.first ?? "input")=x))")
                 }
                 if let t = members[key] { try add(key, t, "\(path):\(key)") }
             }
@@ -58,8 +61,9 @@ struct InputSet {
         }
         if let path = unnamed.first {
             guard inputs.count == 1 else {
-                throw CLIError("--input \(path) has no name but the model has \(inputs.count) inputs (\(list)); "
-                    + "use --input NAME=\(path)")
+                throw CLIError(
+                    "--input \(path) has no name but the model has \(inputs.count) inputs (\(list)); "
+                        + "use --input NAME=\(path)")
             }
             try add(names[0], try readNPY(path), path)
         }
@@ -75,12 +79,14 @@ struct InputSet {
         for input in inputs {
             let expected = input.type.userDescription
             guard let (tensor, source) = tensors[input.name] else {
-                throw CLIError("missing input '\(input.name)': the model expects \(expected); "
-                    + "pass --input \(inputs.count == 1 ? "" : "\(input.name)=")FILE.npy")
+                throw CLIError(
+                    "missing input '\(input.name)': the model expects \(expected); "
+                        + "pass --input \(inputs.count == 1 ? "" : "\(input.name)=")FILE.npy")
             }
             guard tensor.elementType == input.type.elementType else {
-                throw CLIError("input '\(input.name)' (\(source)) is \(tensor.elementType) but the model expects \(expected); "
-                    + "convert it, e.g. numpy: x.astype(np.\(input.type.elementType.rawValue))")
+                throw CLIError(
+                    "input '\(input.name)' (\(source)) is \(tensor.elementType) but the model expects \(expected); "
+                        + "convert it, e.g. numpy: x.astype(np.\(input.type.elementType.rawValue))")
             }
             guard let shape = input.type.shape else { continue }
             let wrongShape = "input '\(input.name)' (\(source)) has shape \(tensor.shape) but the model expects \(expected)"
@@ -93,7 +99,8 @@ struct InputSet {
                     throw CLIError("\(wrongShape): dimension \(axis) is \(size), not \(v)")
                 case .symbolic(let s):
                     if let b = bindings[s], b != size {
-                        throw CLIError("\(wrongShape): dimension \(axis) (\(s)) is \(size), but \(boundBy[s] ?? "another input") set \(s) = \(b)")
+                        throw CLIError(
+                            "\(wrongShape): dimension \(axis) (\(s)) is \(size), but \(boundBy[s] ?? "another input") set \(s) = \(b)")
                     }
                     bindings[s] = size
                     boundBy[s] = boundBy[s] ?? "input '\(input.name)'"

@@ -18,10 +18,13 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The ONNX model.")
     var model: String
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("An input tensor: FILE.npy or NAME=FILE.npy (repeatable).", valueName: "[NAME=]FILE"))
+    @Option(
+        name: .customLong("input"), help: ArgumentHelp("An input tensor: FILE.npy or NAME=FILE.npy (repeatable).", valueName: "[NAME=]FILE")
+    )
     var inputs: [String] = []
 
-    @Option(name: .customLong("input-npz"), help: ArgumentHelp("An .npz archive whose arrays are named after model inputs.", valueName: "FILE"))
+    @Option(
+        name: .customLong("input-npz"), help: ArgumentHelp("An .npz archive whose arrays are named after model inputs.", valueName: "FILE"))
     var inputNPZ: [String] = []
 
     @Option(help: ArgumentHelp("Write the output to this .npy file.", valueName: "FILE"))
@@ -38,7 +41,9 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if output != nil && outputNPZ != nil { throw ValidationError("give either --output or --output-npz, not both") }
-        if inputs.isEmpty && inputNPZ.isEmpty { throw ValidationError("give the model's inputs with --input FILE.npy or --input-npz FILE.npz") }
+        if inputs.isEmpty && inputNPZ.isEmpty {
+            throw ValidationError("give the model's inputs with --input FILE.npy or --input-npz FILE.npz")
+        }
     }
 
     func run() throws {
@@ -46,8 +51,9 @@ struct RunCommand: ParsableCommand {
         progress.status("importing \(model)…")
         let (imported, unknown) = try ModelLoader.importForExecution(model)
         let modelInputs = ModelLoader.runtimeInputs(imported.graph)
-        let set = try InputSet.load(inputs: inputs, npz: inputNPZ, model: modelInputs,
-                                    explicitBindings: try ModelLoader.parseBindings(bind))
+        let set = try InputSet.load(
+            inputs: inputs, npz: inputNPZ, model: modelInputs,
+            explicitBindings: try ModelLoader.parseBindings(bind))
         progress.status("planning…")
         let plan = try ModelLoader.plan(imported, bindings: set.bindings, kernels: ModelLoader.kernelPath(kernels), path: model)
         progress.status("running…")
@@ -62,12 +68,14 @@ struct RunCommand: ParsableCommand {
         progress.finish()
 
         for op in unknown {
-            printNote("note: the importer does not know \(op.domain.isEmpty ? "ai.onnx" : op.domain):\(op.opType) (node '\(op.node)'); "
-                + "the runtime runs it as written")
+            printNote(
+                "note: the importer does not know \(op.domain.isEmpty ? "ai.onnx" : op.domain):\(op.opType) (node '\(op.node)'); "
+                    + "the runtime runs it as written")
         }
         let bound = set.bindings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-        print("model \(model): \(plan.kernelPathName) kernels\(bound.isEmpty ? "" : ", \(bound)"), "
-            + String(format: "ran in %.2f ms", elapsed))
+        print(
+            "model \(model): \(plan.kernelPathName) kernels\(bound.isEmpty ? "" : ", \(bound)"), "
+                + String(format: "ran in %.2f ms", elapsed))
         for name in plan.outputs.map(\.name) {
             guard let t = results[name] else { continue }
             print(TensorPreview.lines(name: name, tensor: t).joined(separator: "\n"))
