@@ -27,9 +27,19 @@ setup_apt_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# pip install (quick when everything is already satisfied).
+# pip install (quick when everything is already satisfied). Debian's own python3 refuses
+# pip installs into the system (PEP 668, "externally-managed-environment"); these are test and
+# benchmark dependencies of a throwaway machine, so fall back to --break-system-packages there.
 setup_python_packages() {
-    command -v python3 >/dev/null 2>&1 || setup_apt_packages python3 python3-pip
+    command -v python3 >/dev/null 2>&1 || setup_apt_packages python3
+    python3 -m pip --version >/dev/null 2>&1 || setup_apt_packages python3-pip
     step "pip install $*"
-    python3 -m pip install -q --disable-pip-version-check "$@"
+    if ! python3 -m pip install -q --disable-pip-version-check "$@" 2>/tmp/flotilla-pip.err; then
+        if grep -q externally-managed /tmp/flotilla-pip.err; then
+            python3 -m pip install -q --disable-pip-version-check --break-system-packages "$@"
+        else
+            cat /tmp/flotilla-pip.err >&2
+            return 1
+        fi
+    fi
 }
