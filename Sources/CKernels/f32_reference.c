@@ -130,9 +130,16 @@ void flotilla_f32_dwconv__ref(const flotilla_f32_conv2d_geometry *g, const float
 #define SMALL_IM2COL 4096
 
 // Rows are short in small convolutions (4 columns in the digits CNN), where a memset/memcpy
-// call per row costs more than the copy: the loops stay loops (no_builtin stops the compiler
-// from turning them back into library calls) and still vectorize for long rows.
-__attribute__((no_builtin("memset", "memcpy")))
+// call per row costs more than the copy: the loops stay loops (the attribute stops the compiler
+// from turning them back into library calls) and still vectorize for long rows. clang spells
+// it no_builtin; gcc (the ARM64 cross build) disables the loop-to-memset pattern instead.
+#if defined(__clang__)
+#define FLOTILLA_LOOPS_NOT_LIBCALLS __attribute__((no_builtin("memset", "memcpy")))
+#else
+#define FLOTILLA_LOOPS_NOT_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+
+FLOTILLA_LOOPS_NOT_LIBCALLS
 void flotilla_f32_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const float *input,
                                   float *columns) {
     const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g);
