@@ -9,25 +9,18 @@ bound once and the output preallocated (the least Python overhead ORT offers; cl
 faster of the two, which favours ORT.
 """
 import argparse
+import os
+import sys
 import json
 import resource
-import time
 
 import numpy as np
 import onnxruntime as ort
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ort_timing import single_thread_options, time_loops  # noqa: E402
 
-def stats(samples_ns):
-    us = np.asarray(samples_ns, dtype=np.float64) / 1000.0
-    return {
-        "runs": int(us.size),
-        "min": float(us.min()),
-        "p50": float(np.percentile(us, 50)),
-        "p95": float(np.percentile(us, 95)),
-        "p99": float(np.percentile(us, 99)),
-        "mean": float(us.mean()),
-        "max": float(us.max()),
-    }
+
 
 
 def main():
@@ -40,37 +33,13 @@ def main():
 
     x = np.load(a.input)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so = single_thread_options()
     sess = ort.InferenceSession(a.model, so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    feed = {name: x}
 
-    for _ in range(a.warmup):
-        sess.run(None, feed)
-    plain = []
-    for _ in range(a.runs):
-        t = time.perf_counter_ns()
-        sess.run(None, feed)
-        plain.append(time.perf_counter_ns() - t)
-
-    binding = sess.io_binding()
-    binding.bind_cpu_input(name, x)
-    for o in sess.get_outputs():
-        binding.bind_output(o.name, "cpu")
-    for _ in range(a.warmup):
-        sess.run_with_iobinding(binding)
-    bound = []
-    for _ in range(a.runs):
-        t = time.perf_counter_ns()
-        sess.run_with_iobinding(binding)
-        bound.append(time.perf_counter_ns() - t)
+    s_plain, s_bound = time_loops(sess, name, x, a.warmup, a.runs)
 
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    s_plain, s_bound = stats(plain), stats(bound)
     best = s_bound if s_bound["p50"] <= s_plain["p50"] else s_plain
     print(json.dumps({
         "onnxruntime": ort.__version__,

@@ -12,11 +12,15 @@ resident: weights, pre-packed weights, the arena after the first run, allocator 
 VmHWM growth (peak). Both are outside views, upper bounds of what ORT itself holds.
 """
 import argparse
+import os
+import sys
 import json
-import time
 
 import numpy as np
 import onnxruntime as ort
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ort_timing import single_thread_options, time_loops  # noqa: E402
 
 
 def status_kib(key):
@@ -37,13 +41,6 @@ def reset_peak():
         return False
 
 
-def stats(samples_ns):
-    us = np.asarray(samples_ns, dtype=np.float64) / 1000.0
-    return {
-        "runs": int(us.size), "min": float(us.min()), "p50": float(np.percentile(us, 50)),
-        "p95": float(np.percentile(us, 95)), "p99": float(np.percentile(us, 99)),
-        "mean": float(us.mean()), "max": float(us.max()),
-    }
 
 
 def main():
@@ -55,11 +52,7 @@ def main():
     a = p.parse_args()
 
     x = np.load(a.input)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so = single_thread_options()
 
     peak_reset = reset_peak()
     rss0, hwm0 = status_kib("VmRSS"), status_kib("VmHWM")
@@ -69,27 +62,8 @@ def main():
     sess.run(None, feed)
     rss1, hwm1 = status_kib("VmRSS"), status_kib("VmHWM")
 
-    for _ in range(a.warmup):
-        sess.run(None, feed)
-    plain = []
-    for _ in range(a.runs):
-        t = time.perf_counter_ns()
-        sess.run(None, feed)
-        plain.append(time.perf_counter_ns() - t)
+    s_plain, s_bound = time_loops(sess, name, x, a.warmup, a.runs)
 
-    binding = sess.io_binding()
-    binding.bind_cpu_input(name, x)
-    for o in sess.get_outputs():
-        binding.bind_output(o.name, "cpu")
-    for _ in range(a.warmup):
-        sess.run_with_iobinding(binding)
-    bound = []
-    for _ in range(a.runs):
-        t = time.perf_counter_ns()
-        sess.run_with_iobinding(binding)
-        bound.append(time.perf_counter_ns() - t)
-
-    s_plain, s_bound = stats(plain), stats(bound)
     best = s_bound if s_bound["p50"] <= s_plain["p50"] else s_plain
     print(json.dumps({
         "onnxruntime": ort.__version__,
