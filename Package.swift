@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         // MARK: C leaves — system libraries through pkg-config, and the int8/fp32 kernels.
@@ -77,18 +79,24 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
-        // MARK: Layer 4 — the device agent and the coordinator.
+        // MARK: Layer 4 — the fleet protocol over the real MQTT client.
+        .target(name: "FleetMQTT", dependencies: ["FleetProtocol", "MQTT"], swiftSettings: strictSwift),
+
+        // MARK: Layer 5 — the device agent and the coordinator.
         .target(
             name: "Agent",
             dependencies: [
-                "FleetProtocol", "Runtime", "MQTT", "ModelArtifact", "ModelIR",
+                "FleetProtocol", "FleetMQTT", "Runtime", "MQTT", "ModelArtifact", "ModelIR",
             ],
             swiftSettings: strictSwift
         ),
         .target(
             name: "Coordinator",
             dependencies: [
-                "FleetProtocol", "Quantizer", "ONNXImport", "MQTT",
+                "FleetProtocol", "FleetMQTT", "Quantizer", "ONNXImport", "Runtime", "ModelArtifact", "ModelIR", "MQTT", "Zstd",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
@@ -97,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "flotilla",
             dependencies: [
-                "Coordinator", "ONNXImport", "Runtime", "Quantizer", "ModelArtifact", "Zstd",
+                "Coordinator", "Agent", "FleetMQTT", "ONNXImport", "Runtime", "Quantizer", "ModelArtifact", "Zstd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -113,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "flotilla-agent",
             dependencies: [
-                "Agent", "Runtime",
+                "Agent", "FleetMQTT", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -154,7 +162,14 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "FleetProtocol", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport"],
+            dependencies: ["Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: [
+                "Coordinator", "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport",
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),

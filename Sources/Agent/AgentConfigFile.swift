@@ -1,3 +1,4 @@
+import FleetMQTT
 import FleetProtocol
 public import Foundation
 import ModelArtifact
@@ -43,7 +44,9 @@ public struct AgentConfigFile: Codable, Sendable {
     }
 
     public func resolve() throws(AgentError) -> AgentConfig {
-        let (host, port, useTLS) = try BrokerConfig.parse(url: brokerURL)
+        let parsed: (host: String, port: Int, tls: Bool)
+        do { parsed = try BrokerConfig.parse(url: brokerURL) } catch { throw .invalidConfig(field: "brokerURL", detail: error.detail) }
+        let (host, port, useTLS) = parsed
         var password: String?
         if let passwordFile {
             guard let bytes = FileManager.default.contents(atPath: passwordFile) else {

@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import FleetMQTT
 import Foundation
 import Runtime
 

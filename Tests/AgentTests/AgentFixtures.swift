@@ -1,4 +1,5 @@
 import Agent
+import FleetMQTT
 import FleetProtocol
 import Foundation
 import ModelArtifact

@@ -1,3 +1,4 @@
+import FleetMQTT
 import FleetProtocol
 import Foundation
 import ModelIR

@@ -10,8 +10,9 @@ final class LayeringTests: XCTestCase {
         "Zstd": 1, "MQTT": 1, "ModelIR": 1,
         "ONNXProto": 2, "ONNXImport": 2, "Runtime": 2, "ModelArtifact": 2,
         "Quantizer": 3, "FleetProtocol": 3,
-        "Agent": 4, "Coordinator": 4,
-        "flotilla": 5, "flotilla-coordinator": 5, "flotilla-agent": 5,
+        "FleetMQTT": 4,
+        "Agent": 5, "Coordinator": 5,
+        "flotilla": 6, "flotilla-coordinator": 6, "flotilla-agent": 6,
     ]
 
     /// Within one layer, these edges are part of the design (the importer reads the generated

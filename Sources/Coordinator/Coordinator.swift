@@ -1,2 +1,0 @@
-// Coordinator: registry (SQLite), per-class builds, rollout engine with telemetry gates, HTTP API.
-// Being built under issue #7.
