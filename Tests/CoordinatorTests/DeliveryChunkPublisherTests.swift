@@ -1,0 +1,136 @@
+import Coordinator
+import FleetProtocol
+import Foundation
+import XCTest
+
+final class DeliveryChunkPublisherTests: XCTestCase {
+    struct Fixture {
+        var path: String
+        var plan: ChunkPlan
+        var bytes: [UInt8]
+    }
+
+    func makeArtifact(size: Int, chunkSize: Int) throws -> Fixture {
+        var state: UInt64 = 7
+        let bytes = (0..<size).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("chunks-\(UUID().uuidString).zst").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let digest = String(repeating: "ab", count: 32)
+        return Fixture(path: path, plan: try ChunkPlan(artifactDigest: digest, totalSize: size, chunkSize: chunkSize), bytes: bytes)
+    }
+
+    /// Collects decoded frames from the class topic until `count` arrived (or 10 s).
+    func collect(_ stream: AsyncStream<InboundMessage>, count: Int) async -> [ChunkFrame] {
+        let task = Task {
+            var frames: [ChunkFrame] = []
+            for await m in stream {
+                if let f = try? ChunkFrame.decode(m.payload) { frames.append(f) }
+                if frames.count >= count { break }
+            }
+            return frames
+        }
+        let timeout = Task {
+            try? await Task.sleep(for: .seconds(10))
+            task.cancel()
+        }
+        let frames = await task.value
+        timeout.cancel()
+        return frames
+    }
+
+    func testRequestsInOneWindowAreMergedIntoOnePass() async throws {
+        let f = try makeArtifact(size: 10_000, chunkSize: 1024)
+        defer { try? FileManager.default.removeItem(atPath: f.path) }
+        let broker = InMemoryBroker()
+        let device = broker.client("dev")
+        await device.connect()
+        let coordinator = broker.client("coord")
+        await coordinator.connect()
+        let topic = try Topics.artifact(hardwareClass: "x86_64-avx2", artifactDigest: f.plan.artifactDigest, .chunks)
+        let stream = try await device.subscribe(topic, qos: .atLeastOnce)
+        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 1 << 30, gatherWindow: .milliseconds(200))
+        await publisher.register(.init(hardwareClass: "x86_64-avx2", plan: f.plan, path: f.path))
+        // 50 devices join ("everything"), two ask for ranges: one pass of 10 chunks.
+        for i in 0..<50 {
+            await publisher.handle(
+                ChunkRequest(
+                    deviceID: "d\(i)", hardwareClass: "x86_64-avx2", artifactDigest: f.plan.artifactDigest, missing: [], attempt: 1))
+        }
+        await publisher.handle(
+            ChunkRequest(
+                deviceID: "late", hardwareClass: "x86_64-avx2", artifactDigest: f.plan.artifactDigest,
+                missing: [ChunkRange(first: 3, count: 2)], attempt: 2))
+        let frames = await collect(stream, count: 10)
+        XCTAssertEqual(frames.map(\.header.index), Array(0..<10))
+        var rebuilt: [UInt8] = []
+        for frame in frames { rebuilt += frame.payload }
+        XCTAssertEqual(rebuilt, f.bytes)
+        let counters = await publisher.counters
+        XCTAssertEqual(counters.framesPublished, 10)
+        XCTAssertEqual(counters.requestsMerged, 51)
+        await publisher.stop()
+    }
+
+    func testBandwidthCapIsALowerBoundOnDuration() async throws {
+        // 64 KiB at 128 KiB/s: at least ~0.5 s minus the first chunk's free slot.
+        let f = try makeArtifact(size: 64 << 10, chunkSize: 4096)
+        defer { try? FileManager.default.removeItem(atPath: f.path) }
+        let broker = InMemoryBroker()
+        let device = broker.client("dev")
+        await device.connect()
+        let coordinator = broker.client("coord")
+        await coordinator.connect()
+        let topic = try Topics.artifact(hardwareClass: "c", artifactDigest: f.plan.artifactDigest, .chunks)
+        let stream = try await device.subscribe(topic, qos: .atLeastOnce)
+        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 128 << 10, gatherWindow: .zero)
+        await publisher.register(.init(hardwareClass: "c", plan: f.plan, path: f.path))
+        let start = ContinuousClock.now
+        await publisher.publishAll(hardwareClass: "c", digest: f.plan.artifactDigest)
+        let frames = await collect(stream, count: 16)
+        let elapsed = ContinuousClock.now - start
+        XCTAssertEqual(frames.count, 16)
+        let framed = Double((64 << 10) + 15 * ChunkHeader.encodedSize)
+        XCTAssertGreaterThanOrEqual(elapsed, .seconds(framed / Double(128 << 10)))
+        await publisher.stop()
+    }
+
+    func testCancelDropsQueueAndTellsDevices() async throws {
+        let f = try makeArtifact(size: 40_000, chunkSize: 1024)
+        defer { try? FileManager.default.removeItem(atPath: f.path) }
+        let broker = InMemoryBroker()
+        let device = broker.client("dev")
+        await device.connect()
+        let coordinator = broker.client("coord")
+        await coordinator.connect()
+        let cancelTopic = try Topics.artifact(hardwareClass: "c", artifactDigest: f.plan.artifactDigest, .cancel)
+        let cancels = try await device.subscribe(cancelTopic, qos: .atLeastOnce)
+        // A slow cap keeps most chunks queued when the cancel comes.
+        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 8192, gatherWindow: .zero)
+        await publisher.register(.init(hardwareClass: "c", plan: f.plan, path: f.path))
+        await publisher.publishAll(hardwareClass: "c", digest: f.plan.artifactDigest)
+        let queued = await publisher.pendingCount(hardwareClass: "c", digest: f.plan.artifactDigest)
+        XCTAssertGreaterThan(queued, 30)
+        await publisher.cancel(hardwareClass: "c", digest: f.plan.artifactDigest, releaseSequence: 4, reason: "gate failed")
+        let left = await publisher.pendingCount(hardwareClass: "c", digest: f.plan.artifactDigest)
+        XCTAssertEqual(left, 0)
+        var iterator = cancels.makeAsyncIterator()
+        let message = await iterator.next()
+        let decoded = try MessageEnvelope.decode(DownloadCancel.self, from: message?.payload ?? [])
+        XCTAssertEqual(decoded.releaseSequence, 4)
+        XCTAssertEqual(decoded.reason, "gate failed")
+        await publisher.stop()
+    }
+
+    func testUnknownArtifactIsRefused() async throws {
+        let broker = InMemoryBroker()
+        let publisher = ChunkPublisher(transport: broker.client("coord"), bytesPerSecond: 1 << 20)
+        await publisher.handle(
+            ChunkRequest(deviceID: "d", hardwareClass: "c", artifactDigest: String(repeating: "0", count: 64), missing: [], attempt: 1))
+        let counters = await publisher.counters
+        XCTAssertEqual(counters.requestsRefused, 1)
+        XCTAssertEqual(counters.framesPublished, 0)
+    }
+}
