@@ -7,10 +7,10 @@ import Foundation
 /// hardware class and injected faults. Devices start at `connectsPerSecond`; `stop` shuts
 /// them down in reverse order.
 public actor Simulator {
-    public let config: SimulatorConfig
-    public let plan: FaultPlan
+    public nonisolated let config: SimulatorConfig
+    public nonisolated let plan: FaultPlan
     /// Each device's class, by index.
-    public let classes: [String]
+    public nonisolated let classes: [String]
     public private(set) var devices: [SimulatedDevice] = []
     private var startedAt = ContinuousClock.now
     private var stopping = false
