@@ -157,7 +157,9 @@ extension AgentService {
         let thresholds = config.thresholds
         let faults = Self.faults(config.faults, for: model)
         let result = await Task.detached { () -> Result<ValidationReport, any Error> in
-            do { return .success(try await ModelValidator.run(model, thresholds: thresholds, faults: faults)) } catch { return .failure(error) }
+            do { return .success(try await ModelValidator.run(model, thresholds: thresholds, faults: faults)) } catch {
+                return .failure(error)
+            }
         }.value
         switch result {
         case .success(let report):

@@ -74,7 +74,8 @@ public struct FleetSummary: Codable, Sendable, Equatable {
             if r == 0 || r == rows.count - 2 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
         }
         if !rollbackReasons.isEmpty {
-            out += "rollbacks by reason: " + rollbackReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            out +=
+                "rollbacks by reason: " + rollbackReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             out += "\n"
         }
         return out

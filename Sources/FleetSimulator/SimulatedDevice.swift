@@ -63,7 +63,10 @@ public final class SimulatedDevice: Sendable {
     /// Ordered: workload and network faults first, then the agent (it reports offline), then
     /// the connection.
     func stop() async {
-        for t in tasks.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
+        for t in tasks.withLock({ t in
+            defer { t = [] }
+            return t
+        }) { t.cancel() }
         await agent.stop()
         await transport.disconnect()
     }

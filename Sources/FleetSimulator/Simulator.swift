@@ -41,7 +41,9 @@ public actor Simulator {
             for (index, hardwareClass) in classes.enumerated() {
                 if stopping || failures.value != nil || Task.isCancelled { break }
                 let device: SimulatedDevice
-                do throws(SimulatorError) { device = try SimulatedDevice(index: index, hardwareClass: hardwareClass, config: config, plan: plan) } catch {
+                do throws(SimulatorError) {
+                    device = try SimulatedDevice(index: index, hardwareClass: hardwareClass, config: config, plan: plan)
+                } catch {
                     failures.record(error)
                     break
                 }
@@ -109,7 +111,11 @@ public actor Simulator {
             elapsedSeconds: (ContinuousClock.now - startedAt).secondsValue, devices: config.deviceCount, started: devices.count,
             online: online, downloadsInFlight: downloading, rollbacks: seenRollbacks.count, rollbackReasons: rollbackReasons,
             droppedConnections: drops,
-            cells: cells.map { var c = $0.key; c.devices = $0.value; return c }.sorted {
+            cells: cells.map {
+                var c = $0.key
+                c.devices = $0.value
+                return c
+            }.sorted {
                 ($0.hardwareClass, $0.release, $0.phase) < ($1.hardwareClass, $1.release, $1.phase)
             },
             classes: config.classMix.weights.compactMap { totals[$0.name] })

@@ -93,8 +93,10 @@ final class CoordinatorStandIn: Sendable {
             r.chunkRequests += 1
             return r.releases[request.artifactDigest]
         }
-        guard let release, let plan = try? release.descriptor.chunkPlan, let frames = try? Chunker.frames(of: release.compressed, plan: plan),
-            let topic = try? Topics.artifact(hardwareClass: release.descriptor.hardwareClass, artifactDigest: request.artifactDigest, .chunks)
+        guard let release, let plan = try? release.descriptor.chunkPlan,
+            let frames = try? Chunker.frames(of: release.compressed, plan: plan),
+            let topic = try? Topics.artifact(
+                hardwareClass: release.descriptor.hardwareClass, artifactDigest: request.artifactDigest, .chunks)
         else { return }
         for index in request.indices(chunkCount: plan.chunkCount) {
             try? await transport.publish(topic: topic, payload: frames[index].encoded, qos: .atLeastOnce, retain: false)

@@ -73,7 +73,9 @@ final class SimulatorFleetTests: XCTestCase {
         }
         try await rollOut(sim, sequence: 1, releases: releases)
         let committed = await SimulatorFixtures.eventually(120) {
-            devices.allSatisfy { c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1 }
+            devices.allSatisfy {
+                c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1
+            }
         }
         let notCommitted = devices.filter { c.state($0.deviceID)?.running?.status != .committed }.map(\.deviceID)
         XCTAssertTrue(committed, "not committed: \(notCommitted)")
@@ -87,7 +89,8 @@ final class SimulatorFleetTests: XCTestCase {
 
         // Every device's synthetic workload shows up as a real latency histogram.
         let reported = await SimulatorFixtures.eventually(60) {
-            let withLatency = Set(c.recorded.withLock { $0.telemetry.filter { $0.latencyUs.count > 0 && $0.releaseSequence == 1 } }.map(\.deviceID))
+            let withLatency = Set(
+                c.recorded.withLock { $0.telemetry.filter { $0.latencyUs.count > 0 && $0.releaseSequence == 1 } }.map(\.deviceID))
             return withLatency.count == 50
         }
         XCTAssertTrue(reported)
@@ -121,7 +124,9 @@ final class SimulatorFleetTests: XCTestCase {
         }
         try await rollOut(sim, sequence: 1, releases: v1)
         let committed = await SimulatorFixtures.eventually(120) {
-            devices.allSatisfy { c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1 }
+            devices.allSatisfy {
+                c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1
+            }
         }
         XCTAssertTrue(committed, "states: \(devices.map { c.state($0.deviceID)?.phase ?? "-" })")
 
@@ -143,14 +148,21 @@ final class SimulatorFleetTests: XCTestCase {
             $0[$1] = try SimulatorFixtures.release(sequence: 2, hardwareClass: $1, seed: 12)
         }
         try await rollOut(sim, sequence: 2, releases: v2)
-        func rolledBack(_ d: SimulatedDevice) -> DeviceEvent? { c.events(d.deviceID).first { $0.kind == .rolledBack && $0.releaseSequence == 2 } }
+        func rolledBack(_ d: SimulatedDevice) -> DeviceEvent? {
+            c.events(d.deviceID).first { $0.kind == .rolledBack && $0.releaseSequence == 2 }
+        }
         let goodX86 = x86.filter { d in !crashing.contains { $0 === d } }
         let settled = await SimulatorFixtures.eventually(120) {
             arm.allSatisfy { rolledBack($0) != nil && c.state($0.deviceID)?.phase == "idle" }
                 && crashing.allSatisfy { rolledBack($0) != nil && c.state($0.deviceID)?.phase == "idle" }
-                && goodX86.allSatisfy { c.state($0.deviceID)?.running?.releaseSequence == 2 && c.state($0.deviceID)?.running?.status == .committed }
+                && goodX86.allSatisfy {
+                    c.state($0.deviceID)?.running?.releaseSequence == 2 && c.state($0.deviceID)?.running?.status == .committed
+                }
         }
-        XCTAssertTrue(settled, "states: \(devices.map { "\($0.deviceID) \(c.state($0.deviceID)?.phase ?? "-") \(c.state($0.deviceID)?.running?.releaseSequence ?? 0)" })")
+        XCTAssertTrue(
+            settled,
+            "states: \(devices.map { "\($0.deviceID) \(c.state($0.deviceID)?.phase ?? "-") \(c.state($0.deviceID)?.running?.releaseSequence ?? 0)" })"
+        )
         for d in arm {
             let reason = try XCTUnwrap(rolledBack(d)?.reason, d.deviceID)
             XCTAssertEqual(reason.code, .validationFailed)

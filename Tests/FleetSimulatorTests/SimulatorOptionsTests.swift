@@ -24,8 +24,10 @@ final class SimulatorOptionsTests: XCTestCase {
             try SimulatedFault.parse("broken:class=arm64-dotprod,version=2"),
             SimulatedFault(.brokenKernels, hardwareClass: "arm64-dotprod", releases: ["2"]))
         XCTAssertEqual(
-            try SimulatedFault.parse("crash:0.05:version=3,version=1.4"), SimulatedFault(.crashOnLoad, fraction: 0.05, releases: ["3", "1.4"]))
-        XCTAssertEqual(try SimulatedFault.parse("flapping:0.2:every=1500ms"), SimulatedFault(.flapping(every: .milliseconds(1500)), fraction: 0.2))
+            try SimulatedFault.parse("crash:0.05:version=3,version=1.4"),
+            SimulatedFault(.crashOnLoad, fraction: 0.05, releases: ["3", "1.4"]))
+        XCTAssertEqual(
+            try SimulatedFault.parse("flapping:0.2:every=1500ms"), SimulatedFault(.flapping(every: .milliseconds(1500)), fraction: 0.2))
         XCTAssertEqual(
             try SimulatedFault.parse("offline:0.1:after=30s,for=2m"),
             SimulatedFault(.offline(after: .seconds(30), duration: .seconds(120)), fraction: 0.1))

@@ -1,6 +1,5 @@
 import FleetSimulator
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -47,7 +46,6 @@ struct SummaryReporter: Sendable {
 final class SignalWaiter: @unchecked Sendable {
     private let stream: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
-    private let flag = SignalFlag()
 
     init(_ signals: [Int32]) {
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
@@ -56,26 +54,14 @@ final class SignalWaiter: @unchecked Sendable {
         for s in signals {
             signal(s, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
-            let flag = self.flag
-            source.setEventHandler {
-                flag.set()
-                continuation.yield(s)
-            }
+            source.setEventHandler { continuation.yield(s) }
             source.resume()
             sources.append(source)
         }
         self.sources = sources
     }
 
-    var received: Bool { flag.isSet }
-
     func wait() async {
         for await _ in stream { return }
     }
-}
-
-private final class SignalFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    var isSet: Bool { value.load(ordering: .relaxed) }
-    func set() { value.store(true, ordering: .relaxed) }
 }
