@@ -101,11 +101,18 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        // MARK: Layer 6 — a fleet of real agents in one process.
+        .target(
+            name: "FleetSimulator",
+            dependencies: ["Agent", "FleetMQTT", "FleetProtocol", "MQTT", "ModelArtifact"],
+            swiftSettings: strictSwift
+        ),
+
         // MARK: Executables — thin mains.
         .executableTarget(
             name: "flotilla",
             dependencies: [
-                "Coordinator", "Agent", "FleetMQTT", "ONNXImport", "Runtime", "Quantizer", "ModelArtifact", "Zstd",
+                "Coordinator", "Agent", "FleetMQTT", "FleetSimulator", "ONNXImport", "Runtime", "Quantizer", "ModelArtifact", "Zstd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -169,6 +176,14 @@ let package = Package(
             name: "CoordinatorTests",
             dependencies: [
                 "Coordinator", "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport",
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "FleetSimulatorTests",
+            dependencies: [
+                "FleetSimulator", "Agent", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "ModelArtifact", "ModelIR", "Quantizer",
+                "Runtime",
             ],
             swiftSettings: strictSwift
         ),

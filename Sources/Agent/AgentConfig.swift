@@ -41,11 +41,15 @@ public struct AgentConfig: Sendable {
     public var stallTimeoutMs: Int64
     /// The local inference endpoint (nil: none).
     public var socketPath: String?
+    /// Faults injected into this agent's own model runs: for the fleet simulator and tests
+    /// only; a device runs with `.none` (see FaultInjection).
+    public var faults: FaultInjection
 
     public init(
         deviceID: String, broker: BrokerConfig, dataDirectory: URL, hardwareClass: String, pinnedKeys: [ArtifactPublicKey],
         thresholds: ValidationThresholds = ValidationThresholds(), telemetryIntervalSeconds: Double = 60, maxArtifactBytes: Int = 512 << 20,
-        crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000, socketPath: String? = nil
+        crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000, socketPath: String? = nil,
+        faults: FaultInjection = .none
     ) throws(AgentError) {
         self.deviceID = deviceID
         self.broker = broker
@@ -59,6 +63,7 @@ public struct AgentConfig: Sendable {
         self.maxDownloadAttempts = maxDownloadAttempts
         self.stallTimeoutMs = stallTimeoutMs
         self.socketPath = socketPath
+        self.faults = faults
         try validate()
     }
 
@@ -96,5 +101,6 @@ public struct AgentConfig: Sendable {
         if let p99 = thresholds.maxLatencyP99Ms, !(p99 > 0) {
             throw .invalidConfig(field: "thresholds.maxLatencyP99Ms", detail: "must be positive")
         }
+        try faults.validate()
     }
 }

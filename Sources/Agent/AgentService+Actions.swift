@@ -37,6 +37,11 @@ extension AgentService {
         case .installToSlot(let slot, let artifact):
             install(artifact, into: slot)
         case .loadTrial(let slot):
+            if let release = trialRelease(in: slot),
+                config.faults.crashesOnLoad(modelVersion: release.modelVersion, releaseSequence: release.releaseSequence)
+            {
+                return enqueue(.crashDetected(detail: "injected fault crashOnLoad (simulation)"))
+            }
             do {
                 trialModel = (slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys))
                 enqueue(.modelLoaded)
@@ -150,8 +155,11 @@ extension AgentService {
         }
         let model = trial.model
         let thresholds = config.thresholds
+        let faults = Self.faults(config.faults, for: model)
         let result = await Task.detached { () -> Result<ValidationReport, any Error> in
-            Result { try ModelValidator.run(model, thresholds: thresholds) }
+            do { return .success(try await ModelValidator.run(model, thresholds: thresholds, faults: faults)) } catch {
+                return .failure(error)
+            }
         }.value
         switch result {
         case .success(let report):
@@ -182,6 +190,20 @@ extension AgentService {
             serving = nil
             log("cannot serve slot \(slot.rawValue): \(error)")
         }
+    }
+
+    /// The release under trial in `slot`, from the persisted phase.
+    func trialRelease(in slot: Slot) -> ArtifactDescriptor? {
+        switch machine.state.phase {
+        case .trial(let r, _), .validating(let r, _): r.slot == slot ? r.artifact : nil
+        default: nil
+        }
+    }
+
+    static func faults(_ injection: FaultInjection, for model: LoadedModel) -> ModelFaults {
+        guard !injection.isEmpty else { return .none }
+        let m = model.artifact.manifest
+        return ModelFaults(injection, modelVersion: m.modelVersion, releaseSequence: m.releaseSequence)
     }
 
     nonisolated func log(_ text: String) {

@@ -192,19 +192,36 @@ public actor AgentService {
     // MARK: Local inference
 
     /// Runs the serving model; the latency goes into the telemetry histogram.
-    public func infer(_ inputs: [String: Tensor]) throws(AgentError) -> [String: Tensor] {
+    public func infer(_ inputs: [String: Tensor]) async throws(AgentError) -> [String: Tensor] {
         guard let serving else { throw .noModelServing }
         let session = servingSession ?? serving.model.plan.makeSession()
         servingSession = session
+        let faults = Self.faults(config.faults, for: serving.model)
         let start = ContinuousClock.now
-        do {
-            let out = try session.run(inputs: inputs)
-            let (s, atto) = (ContinuousClock.now - start).components
-            telemetry.record(latencyUs: UInt64(max(0, s)) * 1_000_000 + UInt64(max(0, atto)) / 1_000_000_000_000)
-            return out
-        } catch {
+        let out: [String: Tensor]
+        do { out = faults.perturb(try session.run(inputs: inputs)) } catch {
             telemetry.errors += 1
             throw .inferenceFailed(detail: "\(error)")
         }
+        if let extra = faults.extraDelay(after: ContinuousClock.now - start) { try? await Task.sleep(for: extra) }
+        let (s, atto) = (ContinuousClock.now - start).components
+        telemetry.record(latencyUs: UInt64(max(0, s)) * 1_000_000 + UInt64(max(0, atto)) / 1_000_000_000_000)
+        return out
     }
+
+    /// Runs the serving model on sample `index` (modulo their count) of its own validation
+    /// bundle: a synthetic workload with realistic inputs, for the fleet simulator and smoke
+    /// tests. Its latency goes into telemetry like any other inference.
+    @discardableResult
+    public func inferValidationSample(_ index: Int) async throws(AgentError) -> [String: Tensor] {
+        guard let serving else { throw .noModelServing }
+        guard let samples = serving.model.artifact.validation?.samples, !samples.isEmpty else {
+            throw .inferenceFailed(detail: "the serving model has no validation bundle to take inputs from")
+        }
+        return try await infer(samples[abs(index % samples.count)].inputs)
+    }
+
+    /// The trial validation's p95 latency in milliseconds, as measured on this device (nil
+    /// before the first validation).
+    public var lastValidationLatencyP95Ms: Double? { lastValidation?.latencyP95Ms }
 }

@@ -22,7 +22,8 @@ struct ValidationReport: Sendable, Equatable {
 /// the device's thresholds. Top-1 is the argmax of the model's first output (per batch row);
 /// labels are int64 class indices; agreement compares with the reference outputs' argmax.
 enum ModelValidator {
-    static func run(_ model: LoadedModel, thresholds: ValidationThresholds) throws -> ValidationReport {
+    /// `faults` (simulation only) perturbs the outputs and stretches each timed run.
+    static func run(_ model: LoadedModel, thresholds: ValidationThresholds, faults: ModelFaults = .none) async throws -> ValidationReport {
         guard let bundle = model.artifact.validation, let first = bundle.samples.first else {
             throw AgentError.inferenceFailed(
                 detail: "the artifact has no validation bundle; the coordinator must ship one to trial a model")
@@ -31,7 +32,7 @@ enum ModelValidator {
         let outputName = model.plan.outputs.first?.name ?? ""
         var correct = 0, labelled = 0, agreeing = 0, referenced = 0
         for sample in bundle.samples {
-            let outputs = try session.run(inputs: sample.inputs)
+            let outputs = faults.perturb(try session.run(inputs: sample.inputs))
             guard let out = outputs[outputName] else { continue }
             let predicted = argmaxRows(out)
             if let label = sample.label, let labels = label.asInt64s {
@@ -52,6 +53,7 @@ enum ModelValidator {
         for _ in 0..<max(thresholds.latencyRuns, 1) {
             let start = ContinuousClock.now
             _ = try session.run(inputs: first.inputs)
+            if let extra = faults.extraDelay(after: ContinuousClock.now - start) { try? await Task.sleep(for: extra) }
             let elapsed = ContinuousClock.now - start
             let (s, atto) = elapsed.components
             latencies.append(Double(s) * 1000 + Double(atto) / 1e15)

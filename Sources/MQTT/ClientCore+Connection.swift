@@ -208,7 +208,11 @@ extension ClientCore {
         }
         reconnectAttempt += 1
         let delay = configuration.reconnect.delay(attempt: reconnectAttempt, random: Double.random(in: 0...1))
-        let at = ContinuousClock.now + delay
+        var at = ContinuousClock.now + delay
+        if let notBefore = reconnectNotBefore {
+            at = max(at, notBefore)
+            reconnectNotBefore = nil
+        }
         phase = .waitingToReconnect(at: at)
         loop.wake(by: at)
         events.yield(.reconnecting(attempt: reconnectAttempt, delay: delay))
@@ -275,8 +279,9 @@ extension ClientCore {
 
     /// Closes the TCP connection under libmosquitto's feet; with reconnect enabled the client
     /// comes back by itself. For fault-injection tests and the fleet simulator.
-    func loopDropConnection() {
+    func loopDropConnection(offlineFor: Duration) {
         guard let mosq, isSocketPhase else { return }
+        reconnectNotBefore = offlineFor > .zero ? ContinuousClock.now + offlineFor : nil
         let fd = mosquitto_socket(mosq)
         if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
     }

@@ -48,6 +48,8 @@ final class ClientCore: @unchecked Sendable {
     var lastRefusal: Int?
     var maximumPacketSize: Int?
     var disconnectDeadline: ContinuousClock.Instant?
+    /// Set by `loopDropConnection(offlineFor:)`: the next reconnect waits at least until then.
+    var reconnectNotBefore: ContinuousClock.Instant?
 
     var connectWaiters: [CheckedContinuation<Bool, any Error>] = []
     var disconnectWaiters: [CheckedContinuation<Void, Never>] = []

@@ -117,10 +117,12 @@ public final class MQTTClient: Sendable {
         loop.execute { core.loopAbort() }
     }
 
-    /// Breaks the TCP connection without closing the client; with reconnect enabled it comes
-    /// back by itself. For fault injection (flapping networks) in tests and the simulator.
-    public func dropConnection() {
+    /// Breaks the TCP connection without closing the client (no DISCONNECT: the broker
+    /// publishes the last will); with reconnect enabled it comes back by itself, not before
+    /// `offlineFor` has passed. For fault injection (flapping networks, devices out of
+    /// coverage) in tests and the simulator.
+    public func dropConnection(offlineFor: Duration = .zero) {
         let core = self.core
-        loop.execute { core.loopDropConnection() }
+        loop.execute { core.loopDropConnection(offlineFor: offlineFor) }
     }
 }

@@ -12,7 +12,8 @@ final class LayeringTests: XCTestCase {
         "Quantizer": 3, "FleetProtocol": 3,
         "FleetMQTT": 4,
         "Agent": 5, "Coordinator": 5,
-        "flotilla": 6, "flotilla-coordinator": 6, "flotilla-agent": 6,
+        "FleetSimulator": 6,
+        "flotilla": 7, "flotilla-coordinator": 7, "flotilla-agent": 7,
     ]
 
     /// Within one layer, these edges are part of the design (the importer reads the generated

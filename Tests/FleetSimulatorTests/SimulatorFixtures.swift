@@ -1,0 +1,128 @@
+import Agent
+import FleetProtocol
+import Foundation
+import ModelArtifact
+import ModelIR
+import Quantizer
+import Runtime
+import XCTest
+
+/// SplitMix64: the same seed gives the same data on every run.
+struct SeededRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-1, 1].
+    mutating func unit() -> Float { Float(Int(next() % 20001) - 10000) / 10000 }
+}
+
+/// Signed int8 artifacts as a coordinator would send them: a small fp32 MLP classifier
+/// (16 features → 32 → ReLU → 4 classes), quantized per hardware class by the real dynamic
+/// quantizer (int8 weights, MatMulInteger on the int8 runtime), with a validation bundle whose
+/// labels are the fp32 model's answers and whose expected metrics are what the int8 model
+/// measures on the runtime — so a healthy device passes and a broken one cannot.
+enum SimulatorFixtures {
+    static let signingKey: ArtifactSigningKey = {
+        var rng = SeededRandom(seed: 7)
+        return (try? ArtifactSigningKey(rawRepresentation: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
+            ?? ArtifactSigningKey.generate()
+    }()
+
+    struct Release {
+        var artifact: [UInt8]
+        var compressed: [UInt8]
+        var descriptor: ArtifactDescriptor
+        var int8Accuracy: Double
+    }
+
+    static let features = 16, hidden = 32, classes = 4, samples = 32
+
+    static var profilesDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/hardware-classes")
+    }
+
+    static func fp32Model(seed: UInt64) throws -> Model {
+        var rng = SeededRandom(seed: seed)
+        let w1 = (0..<features * hidden).map { _ in rng.unit() }, b1 = (0..<hidden).map { _ in rng.unit() * 0.1 }
+        let w2 = (0..<hidden * classes).map { _ in rng.unit() }, b2 = (0..<classes).map { _ in rng.unit() * 0.1 }
+        let graph = Graph(
+            name: "mlp",
+            nodes: [
+                Node(name: "fc1", opType: "Gemm", inputs: ["x", "w1", "b1"], outputs: ["h"]),
+                Node(name: "relu", opType: "Relu", inputs: ["h"], outputs: ["r"]),
+                Node(name: "fc2", opType: "Gemm", inputs: ["r", "w2", "b2"], outputs: ["y"]),
+            ],
+            inputs: [ValueInfo("x", TensorType(.float32, Shape([1, features])))],
+            outputs: [ValueInfo("y", TensorType(.float32, Shape([1, classes])))],
+            initializers: [
+                "w1": try Tensor(floats: w1, shape: [features, hidden]), "b1": try Tensor(floats: b1, shape: [hidden]),
+                "w2": try Tensor(floats: w2, shape: [hidden, classes]), "b2": try Tensor(floats: b2, shape: [classes]),
+            ])
+        return Model(graph: graph, opsetImports: ["": 17], producerName: "simulator-tests", producerVersion: "1")
+    }
+
+    static func argmax(_ t: Tensor?) -> Int {
+        guard let v = t?.asDoubles, !v.isEmpty else { return -1 }
+        return v.indices.max { v[$0] < v[$1] } ?? -1
+    }
+
+    static func release(sequence: UInt64, hardwareClass: String, seed: UInt64 = 11) throws -> Release {
+        var registry = HardwareClassRegistry()
+        try registry.loadDirectory(profilesDirectory)
+        let profile = try XCTUnwrap(registry.named(hardwareClass), "no profile \(hardwareClass) in \(profilesDirectory.path)")
+        let fp32 = try fp32Model(seed: seed)
+        let int8 = try DynamicQuantizer(profile: profile).quantize(fp32).model
+        let fp32Session = try ExecutionPlan(model: fp32).makeSession()
+        let int8Session = try ExecutionPlan(model: int8).makeSession()
+        var rng = SeededRandom(seed: seed &+ 1)
+        var bundle: [ValidationSample] = []
+        var correct = 0
+        for _ in 0..<samples {
+            let x = try Tensor(floats: (0..<features).map { _ in rng.unit() * 2 }, shape: [1, features])
+            let reference = try fp32Session.run(inputs: ["x": x])
+            let label = argmax(reference["y"])
+            if argmax(try int8Session.run(inputs: ["x": x])["y"]) == label { correct += 1 }
+            bundle.append(
+                ValidationSample(
+                    inputs: ["x": x], label: try Tensor(int64s: [Int64(label)], shape: [1]),
+                    referenceOutputs: ["y": try XCTUnwrap(reference["y"])]))
+        }
+        let accuracy = Double(correct) / Double(samples)
+        // Labels are the fp32 answers, so agreement with fp32 equals accuracy here.
+        let metrics = ExpectedMetrics([ExpectedMetrics.accuracyKey: accuracy, ExpectedMetrics.fp32AgreementKey: accuracy])
+        let manifest = ArtifactManifest(
+            modelName: "mlp", modelVersion: "\(sequence)", releaseSequence: sequence, hardwareClass: hardwareClass,
+            createdBy: "simulator-tests", expectedMetrics: metrics)
+        let bytes = try ArtifactWriter(signingKey: signingKey).write(
+            model: int8, manifest: manifest, validation: ValidationBundle(samples: bundle, expectedMetrics: metrics))
+        let (compressed, digests) = try ArtifactTransport.compress(bytes)
+        let descriptor = ArtifactDescriptor(
+            modelName: manifest.modelName, modelVersion: manifest.modelVersion, releaseSequence: sequence, hardwareClass: hardwareClass,
+            transport: TransportDigests(digests), chunkSize: 16 << 10)
+        return Release(artifact: bytes, compressed: compressed, descriptor: descriptor, int8Accuracy: accuracy)
+    }
+
+    static func temporaryDirectory(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "simulator-tests-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Polls `condition` until it holds or `seconds` pass (a deadline, not a timing assertion).
+    static func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+}
