@@ -48,8 +48,9 @@ extension AgentService {
         case .commitSlot(let slot):
             do { try store.setCurrentSlot(slot) } catch { log("cannot write the current-slot pointer: \(error)") }
             shadow = nil
-            // The watch window starts now, against this release's own validation figures.
-            watch = PostCommitWatch(baselineP95Ms: lastValidation?.latencyP95Ms)
+            // A commit (not a rollback moving the pointer back) starts the watch window, against
+            // this release's own validation figures.
+            if case .committed = machine.state.phase { watch = PostCommitWatch(baselineP95Ms: lastValidation?.latencyP95Ms) }
         case .activateSlot(let slot):
             activate(slot)
         case .publishState:

@@ -338,7 +338,7 @@ public struct UpdateStateMachine: Sendable {
                 ]
             )
         case (.rollingBack(let leaving, let restoring, _), .agentRestarted):
-            return (s, Self.rollbackEffects(leaving: leaving, restoring: restoring))
+            return (s, Self.rollbackEffects(leaving: leaving, restoring: restoring, active: s.active))
 
         default:
             return nil
@@ -490,8 +490,12 @@ public struct UpdateStateMachine: Sendable {
         return (n, [.abandonDownload(r.artifact), event(kind, r, reason), .publishState])
     }
 
-    static func rollbackEffects(leaving: InstalledModel, restoring: InstalledModel?) -> [UpdateAction] {
-        [.activateSlot(restoring?.slot), .eraseSlot(leaving.slot), .publishState]
+    /// Serve the restored model; after a commit (the restored model is not the active one) the
+    /// slot pointer goes back too, before the left slot is erased.
+    static func rollbackEffects(leaving: InstalledModel, restoring: InstalledModel?, active: InstalledModel?) -> [UpdateAction] {
+        var effects: [UpdateAction] = [.activateSlot(restoring?.slot)]
+        if let restoring, restoring != active { effects.append(.commitSlot(restoring.slot)) }
+        return effects + [.eraseSlot(leaving.slot), .publishState]
     }
 
     static func startRollback(
@@ -499,6 +503,6 @@ public struct UpdateStateMachine: Sendable {
     ) -> (UpdateState, [UpdateAction]) {
         var n = s
         n.phase = .rollingBack(leaving: leaving, restoring: restoring, reason: reason)
-        return (n, rollbackEffects(leaving: leaving, restoring: restoring))
+        return (n, rollbackEffects(leaving: leaving, restoring: restoring, active: s.active))
     }
 }

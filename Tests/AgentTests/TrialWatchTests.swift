@@ -18,7 +18,7 @@ final class TrialWatchTests: XCTestCase {
         let reason = FailureReason(code: .rollbackDirective, detail: "incident")
         XCTAssertEqual(m.state.phase, .rollingBack(leaving: r2, restoring: r1, reason: reason))
         XCTAssertEqual(m.state.lastDesiredSequence, 7)
-        XCTAssertEqual(a, [.persist(m.state), .activateSlot(.a), .eraseSlot(.b), .publishState])
+        XCTAssertEqual(a, [.persist(m.state), .activateSlot(.a), .commitSlot(.a), .eraseSlot(.b), .publishState])
         XCTAssertFalse(a.contains { if case .startDownload = $0 { true } else { false } })
         let done = m.handle(.rollbackFinished, now: 6)
         XCTAssertEqual(m.state.phase, .idle)
