@@ -169,7 +169,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport"],
+            // flotilla-agent: built first, so AgentProcessTests can run (and SIGKILL) the binary.
+            dependencies: ["Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport", "flotilla-agent"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -44,12 +44,17 @@ public struct AgentConfig: Sendable {
     /// Faults injected into this agent's own model runs: for the fleet simulator and tests
     /// only; a device runs with `.none` (see FaultInjection).
     public var faults: FaultInjection
+    public var watchdog: WatchdogThresholds
+    public var shadow: ShadowThresholds
+    /// First wait before a canceled download still desired starts again (doubles per cancel).
+    public var cancelBackoffMs: Int64
 
     public init(
         deviceID: String, broker: BrokerConfig, dataDirectory: URL, hardwareClass: String, pinnedKeys: [ArtifactPublicKey],
         thresholds: ValidationThresholds = ValidationThresholds(), telemetryIntervalSeconds: Double = 60, maxArtifactBytes: Int = 512 << 20,
         crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000, socketPath: String? = nil,
-        faults: FaultInjection = .none
+        faults: FaultInjection = .none,
+        watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(), cancelBackoffMs: Int64 = 300_000
     ) throws(AgentError) {
         self.deviceID = deviceID
         self.broker = broker
@@ -64,6 +69,9 @@ public struct AgentConfig: Sendable {
         self.stallTimeoutMs = stallTimeoutMs
         self.socketPath = socketPath
         self.faults = faults
+        self.watchdog = watchdog
+        self.shadow = shadow
+        self.cancelBackoffMs = cancelBackoffMs
         try validate()
     }
 
@@ -98,6 +106,9 @@ public struct AgentConfig: Sendable {
         guard (0...1).contains(thresholds.accuracyTolerance), (0...1).contains(thresholds.agreementTolerance) else {
             throw .invalidConfig(field: "thresholds", detail: "tolerances must be fractions in 0...1")
         }
+        try watchdog.validate()
+        try shadow.validate()
+        guard cancelBackoffMs >= 1000 else { throw .invalidConfig(field: "cancelBackoffSeconds", detail: "must be at least 1") }
         if let p99 = thresholds.maxLatencyP99Ms, !(p99 > 0) {
             throw .invalidConfig(field: "thresholds.maxLatencyP99Ms", detail: "must be positive")
         }

@@ -30,6 +30,9 @@ public struct AgentConfigFile: Codable, Sendable {
     public var maxDownloadAttempts: Int?
     public var stallTimeoutSeconds: Double?
     public var socketPath: String?
+    public var watchdog: WatchdogThresholds?
+    public var shadow: ShadowThresholds?
+    public var cancelBackoffSeconds: Double?
 
     public static func load(_ url: URL) throws(AgentError) -> AgentConfig {
         let data: Data
@@ -78,6 +81,7 @@ public struct AgentConfigFile: Codable, Sendable {
             thresholds: thresholds ?? ValidationThresholds(), telemetryIntervalSeconds: telemetryIntervalSeconds ?? 60,
             maxArtifactBytes: maxArtifactBytes ?? 512 << 20, crashLoopLimit: crashLoopLimit ?? 3,
             maxDownloadAttempts: maxDownloadAttempts ?? 5,
-            stallTimeoutMs: Int64((stallTimeoutSeconds ?? 30) * 1000), socketPath: socketPath)
+            stallTimeoutMs: Int64((stallTimeoutSeconds ?? 30) * 1000), socketPath: socketPath, watchdog: watchdog ?? WatchdogThresholds(),
+            shadow: shadow ?? ShadowThresholds(), cancelBackoffMs: Int64((cancelBackoffSeconds ?? 300) * 1000))
     }
 }

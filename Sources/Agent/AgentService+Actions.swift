@@ -33,10 +33,12 @@ extension AgentService {
             }
         case .eraseSlot(let slot):
             if trialModel?.slot == slot { trialModel = nil }
-            unlink(store.slotPath(slot))
+            if shadow?.slot == slot { shadow = nil }
+            store.eraseSlot(slot)
         case .installToSlot(let slot, let artifact):
             install(artifact, into: slot)
         case .loadTrial(let slot):
+            shadow = nil
             if let release = trialRelease(in: slot),
                 config.faults.crashesOnLoad(modelVersion: release.modelVersion, releaseSequence: release.releaseSequence)
             {
@@ -46,10 +48,14 @@ extension AgentService {
                 trialModel = (slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys))
                 enqueue(.modelLoaded)
             } catch { enqueue(.loadFailed(detail: "\(error)")) }
-        case .runValidation(let slot, _):
-            await validate(slot)
+        case .runValidation(let slot, let policy):
+            await validate(slot, policy: policy)
         case .commitSlot(let slot):
             do { try store.setCurrentSlot(slot) } catch { log("cannot write the current-slot pointer: \(error)") }
+            shadow = nil
+            // A commit (not a rollback moving the pointer back) starts the watch window, against
+            // this release's own validation figures.
+            if case .committed = machine.state.phase { watch = PostCommitWatch(baselineP95Ms: lastValidation?.latencyP95Ms) }
         case .activateSlot(let slot):
             activate(slot)
         case .publishState:
@@ -76,7 +82,12 @@ extension AgentService {
             guard subscribe else { return }
             if r.isComplete { return enqueue(.downloadComplete) }
             let topic = try Topics.artifact(hardwareClass: artifact.hardwareClass, artifactDigest: digest, .chunks)
+            let cancelTopic = try Topics.artifact(hardwareClass: artifact.hardwareClass, artifactDigest: digest, .cancel)
             guard let transport else { return }
+            cancelTask = Task { [weak self] in
+                guard let stream = try? await transport.subscribe(cancelTopic, qos: .atLeastOnce) else { return }
+                for await m in stream { await self?.receiveCancel(m.payload, artifact: artifact) }
+            }
             // Nothing yet: "send it all" (joins the broadcast); else only the gaps (resume).
             let missing = r.have.setCount == 0 ? [] : r.missingRanges
             chunkTask = Task { [weak self] in
@@ -92,6 +103,8 @@ extension AgentService {
     func closeDownload() {
         chunkTask?.cancel()
         chunkTask = nil
+        cancelTask?.cancel()
+        cancelTask = nil
         reassembler?.close()
         reassembler = nil
     }
@@ -121,6 +134,22 @@ extension AgentService {
         }
     }
 
+    /// A cancel names its artifact twice (topic and body): both must be the download in flight.
+    /// Cancels are not signed (protocol v1), so all one can do is pause that download: the
+    /// machine retries it after a backoff while the signed desired state still names it.
+    func receiveCancel(_ bytes: [UInt8], artifact: ArtifactDescriptor) async {
+        guard !bytes.isEmpty else { return }
+        let cancel: DownloadCancel
+        do { cancel = try MessageEnvelope.decode(DownloadCancel.self, from: bytes) } catch {
+            return log("ignored a cancel for \(artifact.artifactDigest): \(error)")
+        }
+        guard cancel.artifactDigest == artifact.artifactDigest, cancel.hardwareClass == config.hardwareClass else {
+            return log(
+                "ignored a cancel naming \(cancel.hardwareClass)/\(cancel.artifactDigest) on the topic of \(artifact.artifactDigest)")
+        }
+        await feed(.cancel(cancel))
+    }
+
     func requestChunks(_ artifact: ArtifactDescriptor, missing: [ChunkRange], attempt: Int) {
         guard let topic = try? Topics.device(config.deviceID, .chunkRequest) else { return }
         let request = ChunkRequest(
@@ -140,7 +169,7 @@ extension AgentService {
                 fileAt: source, to: destination, expected: artifact.transport.artifactTransportDigests, maxBytes: config.maxArtifactBytes)
             // The signature and section digests, from the slot, before anything loads it.
             _ = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys))
-            store.removeDownload(artifact.artifactDigest)
+            // The download stays until the trial state is persisted (the machine drops it then).
             enqueue(.installed)
         } catch {
             unlink(destination.path)
@@ -149,7 +178,7 @@ extension AgentService {
         }
     }
 
-    func validate(_ slot: Slot) async {
+    func validate(_ slot: Slot, policy: TrialPolicy) async {
         guard let trial = trialModel, trial.slot == slot else {
             return enqueue(.validationFailed(metric: "loaded", measured: 0, threshold: 1))
         }
@@ -166,7 +195,11 @@ extension AgentService {
             lastValidation = report
             if let f = report.failure {
                 enqueue(.validationFailed(metric: f.metric, measured: f.measured, threshold: f.threshold))
+            } else if policy.shadowSeconds > 0, serving != nil {
+                // Judged on the ticks until the period ends (`endShadowIfDue`).
+                shadow = ShadowRun(slot: slot, model: model, untilMs: Self.nowMs() + Int64(policy.shadowSeconds) * 1000, report: report)
             } else {
+                if policy.shadowSeconds > 0 { log("no model serving: nothing to shadow, the validation bundle decides alone") }
                 enqueue(.validationPassed)
             }
         case .failure(let error):

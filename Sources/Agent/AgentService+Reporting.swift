@@ -10,7 +10,7 @@ extension AgentService {
     func announce() {
         guard let topic = try? Topics.device(config.deviceID, .online) else { return }
         let status = OnlineStatus(
-            deviceID: config.deviceID, online: true, connectionSequence: counters.connection, hardwareClass: config.hardwareClass,
+            deviceID: config.deviceID, online: true, connectionSequence: connection.current, hardwareClass: config.hardwareClass,
             atMs: Self.nowMs())
         outgoingSink.yield(.message(topic: topic, payload: MessageEnvelope.encode(status), retain: true))
         publishState()

@@ -13,8 +13,7 @@ import Runtime
 /// event's actions.
 public actor AgentService {
     public let config: AgentConfig
-    /// Registered as the MQTT last will by whoever builds the transport.
-    public nonisolated let lastWill: LastWill
+    let connection: ConnectionSequence
     let store: AgentStore
     let outbox: EventOutbox
     var machine: UpdateStateMachine
@@ -26,6 +25,11 @@ public actor AgentService {
 
     var reassembler: ChunkReassembler?
     var chunkTask: Task<Void, Never>?
+    var cancelTask: Task<Void, Never>?
+    /// The committed release's live requests during its watch window.
+    var watch: PostCommitWatch?
+    /// The shadow period of the trial model, if one runs.
+    var shadow: ShadowRun?
     var trialModel: (slot: Slot, model: LoadedModel)?
     var serving: (slot: Slot, model: LoadedModel)?
     var servingSession: Session?
@@ -41,8 +45,7 @@ public actor AgentService {
         case event(topic: String, payload: [UInt8])
     }
 
-    /// Opens the data directory and counts this start as a new connection (its sequence goes
-    /// into the online status and the last will).
+    /// Opens the data directory and the persisted state.
     public init(config: AgentConfig) throws(AgentError) {
         self.config = config
         store = try AgentStore(root: config.dataDirectory.path)
@@ -51,19 +54,27 @@ public actor AgentService {
         machine = UpdateStateMachine(
             config: UpdateConfig(
                 hardwareClass: config.hardwareClass, crashLoopLimit: config.crashLoopLimit, maxDownloadAttempts: config.maxDownloadAttempts,
-                stallTimeoutMs: config.stallTimeoutMs),
+                stallTimeoutMs: config.stallTimeoutMs, cancelBackoffMs: config.cancelBackoffMs),
             state: state)
-        var counters = try store.loadCounters()
-        counters.connection += 1
-        try store.saveCounters(counters)
+        let counters = try store.loadCounters()
         self.counters = counters
-        let will = OnlineStatus(
-            deviceID: config.deviceID, online: false, connectionSequence: counters.connection, hardwareClass: config.hardwareClass,
-            atMs: Self.nowMs())
-        let topic = (try? Topics.device(config.deviceID, .online)) ?? ""
-        lastWill = LastWill(topic: topic, payload: MessageEnvelope.encode(will), qos: .atLeastOnce, retain: true)
+        connection = ConnectionSequence(path: store.connectionPath, floor: counters.connection)
         (outgoing, outgoingSink) = AsyncStream<Outgoing>.makeStream()
     }
+
+    /// The last will for the next connection attempt: takes (and persists) a new connection
+    /// sequence. Give it to the transport as its will provider, so every reconnect registers a
+    /// will naming that connection (`MQTTTransport(broker:clientID:will:)`).
+    public nonisolated func nextConnectionWill() -> LastWill {
+        let will = OnlineStatus(
+            deviceID: config.deviceID, online: false, connectionSequence: connection.next(), hardwareClass: config.hardwareClass,
+            atMs: Self.nowMs())
+        let topic = (try? Topics.device(config.deviceID, .online)) ?? ""
+        return LastWill(topic: topic, payload: MessageEnvelope.encode(will), qos: .atLeastOnce, retain: true)
+    }
+
+    /// The sequence of the connection attempt in progress or established.
+    public nonisolated var connectionSequence: UInt64 { connection.current }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
@@ -109,7 +120,7 @@ public actor AgentService {
             Task { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
-                    await self?.feed(.tick)
+                    await self?.tick()
                 }
             })
         let interval = config.telemetryIntervalSeconds
@@ -130,9 +141,11 @@ public actor AgentService {
         tasks = []
         chunkTask?.cancel()
         chunkTask = nil
+        cancelTask?.cancel()
+        cancelTask = nil
         if let transport, let topic = try? Topics.device(config.deviceID, .online) {
             let status = OnlineStatus(
-                deviceID: config.deviceID, online: false, connectionSequence: counters.connection, hardwareClass: config.hardwareClass,
+                deviceID: config.deviceID, online: false, connectionSequence: connection.current, hardwareClass: config.hardwareClass,
                 atMs: Self.nowMs())
             let payload = MessageEnvelope.encode(status)
             // With the broker unreachable the publish would wait for a reconnect: give up after
@@ -191,7 +204,8 @@ public actor AgentService {
 
     // MARK: Local inference
 
-    /// Runs the serving model; the latency goes into the telemetry histogram.
+    /// Runs the serving model; the latency goes into the telemetry histogram (and the post-commit
+    /// watch). During a shadow period the trial model runs the same inputs afterwards.
     public func infer(_ inputs: [String: Tensor]) async throws(AgentError) -> [String: Tensor] {
         guard let serving else { throw .noModelServing }
         let session = servingSession ?? serving.model.plan.makeSession()
@@ -201,12 +215,20 @@ public actor AgentService {
         let out: [String: Tensor]
         do { out = faults.perturb(try session.run(inputs: inputs)) } catch {
             telemetry.errors += 1
+            watch?.recordError()
             throw .inferenceFailed(detail: "\(error)")
         }
         if let extra = faults.extraDelay(after: ContinuousClock.now - start) { try? await Task.sleep(for: extra) }
-        let (s, atto) = (ContinuousClock.now - start).components
-        telemetry.record(latencyUs: UInt64(max(0, s)) * 1_000_000 + UInt64(max(0, atto)) / 1_000_000_000_000)
+        let us = Self.microseconds(since: start)
+        telemetry.record(latencyUs: us)
+        watch?.record(latencyUs: us)
+        shadow?.compare(inputs: inputs, servingOutputs: out, servingUs: us, outputName: serving.model.plan.outputs.first?.name)
         return out
+    }
+
+    static func microseconds(since start: ContinuousClock.Instant) -> UInt64 {
+        let (s, atto) = (ContinuousClock.now - start).components
+        return UInt64(max(0, s)) * 1_000_000 + UInt64(max(0, atto)) / 1_000_000_000_000
     }
 
     /// Runs the serving model on sample `index` (modulo their count) of its own validation

@@ -10,6 +10,7 @@ import Foundation
 struct AgentCounters: Codable, Sendable, Equatable {
     var stateReport: UInt64 = 0
     var event: UInt64 = 0
+    /// Before the `connection` file: read once as its floor, no longer written.
     var connection: UInt64 = 0
     var telemetry: UInt64 = 0
 }
@@ -18,6 +19,7 @@ struct AgentCounters: Codable, Sendable, Equatable {
 ///
 ///     state.json           UpdateState (written before every side effect)
 ///     counters.json        AgentCounters
+///     connection           the last connection attempt's sequence (ConnectionSequence)
 ///     outbox.jsonl         events not yet acknowledged (+ outbox.acked: how many lines were)
 ///     downloads/<digest>.part, .progress
 ///     slots/a/model.flt, slots/b/model.flt
@@ -32,8 +34,17 @@ struct AgentStore: Sendable {
 
     var statePath: String { "\(root)/state.json" }
     var countersPath: String { "\(root)/counters.json" }
+    var connectionPath: String { "\(root)/connection" }
     var currentPath: String { "\(root)/current" }
     func slotPath(_ slot: Slot) -> String { "\(root)/slots/\(slot.rawValue)/model.flt" }
+    func slotDirectory(_ slot: Slot) -> String { "\(root)/slots/\(slot.rawValue)" }
+
+    /// Empties the slot: the model and whatever an install killed mid-way left beside it (the
+    /// decompressor's `model.flt.unpacking-<pid>` temporary).
+    func eraseSlot(_ slot: Slot) {
+        let dir = slotDirectory(slot)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] { unlink("\(dir)/\(name)") }
+    }
     func downloadPath(_ digest: String) -> String { "\(root)/downloads/\(digest).part" }
     func progressPath(_ digest: String) -> String { "\(root)/downloads/\(digest).progress" }
 

@@ -10,6 +10,10 @@ struct ValidationReport: Sendable, Equatable {
     var latencyP50Ms: Double
     var latencyP95Ms: Double
     var latencyP99Ms: Double
+    /// Set once a shadow period ended: its top-1 agreement with the serving model (nil: too
+    /// few live requests to judge) and how many rows it compared.
+    var shadowAgreement: Double?
+    var shadowCompared: Int?
     /// The first check that failed: (metric, measured, threshold); nil when all passed.
     var failure: (metric: String, measured: Double, threshold: Double)?
 

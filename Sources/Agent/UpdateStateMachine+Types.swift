@@ -10,12 +10,45 @@ public struct UpdateConfig: Codable, Sendable, Equatable {
     public var maxDownloadAttempts: Int
     /// No new chunk for this long → re-request the missing ones.
     public var stallTimeoutMs: Int64
+    /// After a `DownloadCancel` for a release the signed desired state still names, the
+    /// download starts again after this long, doubled per consecutive cancel of the same
+    /// artifact and capped at `maxCancelBackoffMs` (cancels are unsigned: they may delay an
+    /// update, never stop or redirect it).
+    public var cancelBackoffMs: Int64
+    public var maxCancelBackoffMs: Int64
 
-    public init(hardwareClass: String, crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000) {
+    public init(
+        hardwareClass: String, crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000,
+        cancelBackoffMs: Int64 = 300_000, maxCancelBackoffMs: Int64 = 3_600_000
+    ) {
         self.hardwareClass = hardwareClass
         self.crashLoopLimit = max(crashLoopLimit, 1)
         self.maxDownloadAttempts = max(maxDownloadAttempts, 1)
         self.stallTimeoutMs = max(stallTimeoutMs, 1)
+        self.cancelBackoffMs = max(cancelBackoffMs, 1)
+        self.maxCancelBackoffMs = max(maxCancelBackoffMs, self.cancelBackoffMs)
+    }
+
+    /// The wait before retrying after the `cancels`-th consecutive cancel (1-based).
+    public func cancelBackoff(cancels: Int) -> Int64 {
+        var delay = cancelBackoffMs
+        for _ in 1..<max(cancels, 1) where delay < maxCancelBackoffMs { delay = min(delay * 2, maxCancelBackoffMs) }
+        return delay
+    }
+}
+
+/// A download stopped by a `DownloadCancel` while the desired state still names it.
+public struct CanceledDownload: Codable, Sendable, Hashable {
+    public var release: PendingRelease
+    /// Consecutive cancels of this artifact (the backoff doubles with each).
+    public var cancels: Int
+    /// When the `tick` in `idle` starts the download again.
+    public var retryAtMs: Int64
+
+    public init(release: PendingRelease, cancels: Int, retryAtMs: Int64) {
+        self.release = release
+        self.cancels = cancels
+        self.retryAtMs = retryAtMs
     }
 }
 
@@ -108,6 +141,8 @@ public struct UpdateState: Codable, Sendable, Equatable {
     /// A desired state that arrived during a trial or rollback, handled when it ends.
     public var deferred: DesiredState?
     public var lastRollback: RollbackRecord?
+    /// Set by a cancel; cleared by the next accepted desired state or a verified download.
+    public var canceled: CanceledDownload?
 
     public init(phase: UpdatePhase = .idle, active: InstalledModel? = nil, previous: InstalledModel? = nil) {
         self.phase = phase

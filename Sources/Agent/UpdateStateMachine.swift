@@ -32,7 +32,9 @@ public struct UpdateStateMachine: Sendable {
         .init(.idle, .desiredState, .idle): "refused or nothing to do",
         .init(.idle, .rollbackDirective, .rollingBack): "previous slot holds the target",
         .init(.idle, .rollbackDirective, .idle): "refused",
+        .init(.idle, .desiredState, .rollingBack): "rollback directive, previous slot holds the target",
         .init(.idle, .agentRestarted, .idle): "serve active, report",
+        .init(.idle, .tick, .downloading): "canceled but still desired: retry after backoff",
 
         .init(.downloading, .chunkStored, .downloading): "progress",
         .init(.downloading, .downloadComplete, .verifying): "",
@@ -42,6 +44,7 @@ public struct UpdateStateMachine: Sendable {
         .init(.downloading, .cancel, .idle): "this artifact",
         .init(.downloading, .desiredState, .downloading): "superseded, same or refused",
         .init(.downloading, .desiredState, .idle): "nothing to install any more",
+        .init(.downloading, .desiredState, .rollingBack): "rollback directive, previous slot holds the target",
         .init(.downloading, .agentRestarted, .downloading): "resume from bitmap",
 
         .init(.verifying, .digestVerified, .installing): "",
@@ -51,6 +54,7 @@ public struct UpdateStateMachine: Sendable {
         .init(.verifying, .desiredState, .downloading): "superseded",
         .init(.verifying, .desiredState, .verifying): "same or refused",
         .init(.verifying, .desiredState, .idle): "nothing to install any more",
+        .init(.verifying, .desiredState, .rollingBack): "rollback directive, previous slot holds the target",
         .init(.verifying, .agentRestarted, .verifying): "verify again",
 
         .init(.installing, .installed, .trial): "",
@@ -85,6 +89,7 @@ public struct UpdateStateMachine: Sendable {
         .init(.committed, .watchdogRegression, .committed): "nothing to go back to: report",
         .init(.committed, .desiredState, .downloading): "accepted",
         .init(.committed, .desiredState, .committed): "refused or nothing to do",
+        .init(.committed, .desiredState, .rollingBack): "rollback directive, previous slot holds the target",
         .init(.committed, .rollbackDirective, .rollingBack): "previous slot holds the target",
         .init(.committed, .rollbackDirective, .committed): "refused",
         .init(.committed, .agentRestarted, .committed): "serve active, report",
@@ -95,6 +100,7 @@ public struct UpdateStateMachine: Sendable {
 
         .init(.failed, .desiredState, .downloading): "accepted",
         .init(.failed, .desiredState, .failed): "refused or nothing to do",
+        .init(.failed, .desiredState, .rollingBack): "rollback directive, previous slot holds the target",
         .init(.failed, .rollbackDirective, .rollingBack): "previous slot holds the target",
         .init(.failed, .rollbackDirective, .failed): "refused",
         .init(.failed, .agentRestarted, .failed): "serve active, report",
@@ -200,17 +206,33 @@ public struct UpdateStateMachine: Sendable {
         case (.downloading(let release, _), .cancel(let c)), (.verifying(let release, _), .cancel(let c)):
             guard c.artifactDigest == release.artifact.artifactDigest else { return nil }
             n.phase = .idle
-            let reason = FailureReason(code: .canceled, detail: c.reason)
+            // Unsigned, so only a pause: the signed desired state still names this release and
+            // the download starts again after a backoff (or at the next desired state).
+            let cancels = (s.canceled?.release.artifact == release.artifact ? s.canceled?.cancels ?? 0 : 0) + 1
+            let retryAt = now + config.cancelBackoff(cancels: cancels)
+            n.canceled = CanceledDownload(release: release, cancels: cancels, retryAtMs: retryAt)
+            let reason = FailureReason(
+                code: .canceled,
+                detail: "\(c.reason); retrying in \(config.cancelBackoff(cancels: cancels) / 1000) s unless the desired state changes")
             return (
                 n,
                 [.abandonDownload(release.artifact), Self.event(.downloadCanceled, release, reason), .publishState]
             )
+        case (.idle, .tick):
+            guard let c = s.canceled, now >= c.retryAtMs else { return nil }
+            // The active slot may have changed since (a rollback): install beside it again.
+            let release = PendingRelease(artifact: c.release.artifact, slot: s.active?.slot.other ?? .a, trial: c.release.trial)
+            n.canceled?.release = release
+            n.canceled?.retryAtMs = .max
+            n.phase = .downloading(release, Self.freshProgress(release, attempt: 1, now: now))
+            return (n, [.startDownload(release.artifact), Self.event(.downloadStarted, release), .publishState])
         case (.downloading(let release, _), .agentRestarted):
             return (s, [.activateSlot(s.active?.slot), .resumeDownload(release.artifact), .publishState])
 
         case (.verifying(let release, _), .digestVerified):
             n.phase = .installing(release)
             n.previous = nil  // the slot it lived in is about to be overwritten
+            n.canceled = nil
             return (n, [.eraseSlot(release.slot), .installToSlot(release.slot, release.artifact)])
         case (.verifying(let release, let attempt), .digestMismatch(let detail)):
             guard attempt < config.maxDownloadAttempts else {
@@ -223,7 +245,15 @@ public struct UpdateStateMachine: Sendable {
 
         case (.installing(let release), .installed):
             n.phase = .trial(release, loadAttempts: 1)
-            return (n, [Self.event(.installed, release), Self.event(.trialStarted, release), .loadTrial(release.slot), .publishState])
+            // The download goes only now: a crash before this state was persisted redoes the
+            // install from it.
+            return (
+                n,
+                [
+                    .abandonDownload(release.artifact), Self.event(.installed, release), Self.event(.trialStarted, release),
+                    .loadTrial(release.slot), .publishState,
+                ]
+            )
         case (.installing(let release), .installFailed(let detail)):
             var (f, actions) = Self.fail(s, release, FailureReason(code: .installFailed, detail: detail), kind: .updateFailed)
             f.previous = nil
@@ -308,7 +338,7 @@ public struct UpdateStateMachine: Sendable {
                 ]
             )
         case (.rollingBack(let leaving, let restoring, _), .agentRestarted):
-            return (s, Self.rollbackEffects(leaving: leaving, restoring: restoring))
+            return (s, Self.rollbackEffects(leaving: leaving, restoring: restoring, active: s.active))
 
         default:
             return nil
@@ -356,7 +386,16 @@ public struct UpdateStateMachine: Sendable {
             if case .installing = s.phase { return [.abandonDownload(r.artifact), .eraseSlot(r.slot)] }
             return [.abandonDownload(r.artifact)]
         }
-        switch verdict(s, d, config: config) {
+        let outcome = verdict(s, d, config: config)
+        if case .refuse = outcome {} else { n.canceled = nil }
+        switch outcome {
+        case .rollBack(let active, let previous, let directive):
+            // The target is still in the other slot: switch back, no download.
+            var (r, effects) = startRollback(
+                n, leaving: active, restoring: previous, reason: FailureReason(code: .rollbackDirective, detail: directive.reason))
+            if inFlight != nil { effects = abandon() + effects }
+            r.lastDesiredSequence = d.sequence
+            return (r, effects)
         case .refuse(let reason):
             return (
                 n,
@@ -379,7 +418,10 @@ public struct UpdateStateMachine: Sendable {
         }
     }
 
-    enum Verdict { case refuse(FailureReason), nothingToDo, install(ArtifactDescriptor) }
+    enum Verdict {
+        case refuse(FailureReason), nothingToDo, install(ArtifactDescriptor)
+        case rollBack(active: InstalledModel, previous: InstalledModel, RollbackDirective)
+    }
 
     static func verdict(_ s: UpdateState, _ d: DesiredState, config: UpdateConfig) -> Verdict {
         guard let artifact = d.artifact else { return .nothingToDo }
@@ -394,6 +436,15 @@ public struct UpdateStateMachine: Sendable {
         }
         guard let running = s.active?.artifact else { return .install(artifact) }
         if artifact.artifactDigest == running.artifactDigest { return .nothingToDo }
+        // While installing, the previous model's slot is being overwritten: it is no target.
+        let installing = if case .installing = s.phase { true } else { false }
+        if !installing, let r = d.rollback, let active = s.active, let previous = s.previous,
+            r.fromReleaseSequence == running.releaseSequence,
+            r.toReleaseSequence == artifact.releaseSequence, previous.artifact.artifactDigest == artifact.artifactDigest,
+            previous.artifact.releaseSequence == artifact.releaseSequence
+        {
+            return .rollBack(active: active, previous: previous, r)
+        }
         guard artifact.modelName == running.modelName else { return .install(artifact) }
         if artifact.releaseSequence == running.releaseSequence {
             return .refuse(
@@ -439,8 +490,12 @@ public struct UpdateStateMachine: Sendable {
         return (n, [.abandonDownload(r.artifact), event(kind, r, reason), .publishState])
     }
 
-    static func rollbackEffects(leaving: InstalledModel, restoring: InstalledModel?) -> [UpdateAction] {
-        [.activateSlot(restoring?.slot), .eraseSlot(leaving.slot), .publishState]
+    /// Serve the restored model; after a commit (the restored model is not the active one) the
+    /// slot pointer goes back too, before the left slot is erased.
+    static func rollbackEffects(leaving: InstalledModel, restoring: InstalledModel?, active: InstalledModel?) -> [UpdateAction] {
+        var effects: [UpdateAction] = [.activateSlot(restoring?.slot)]
+        if let restoring, restoring != active { effects.append(.commitSlot(restoring.slot)) }
+        return effects + [.eraseSlot(leaving.slot), .publishState]
     }
 
     static func startRollback(
@@ -448,6 +503,6 @@ public struct UpdateStateMachine: Sendable {
     ) -> (UpdateState, [UpdateAction]) {
         var n = s
         n.phase = .rollingBack(leaving: leaving, restoring: restoring, reason: reason)
-        return (n, rollbackEffects(leaving: leaving, restoring: restoring))
+        return (n, rollbackEffects(leaving: leaving, restoring: restoring, active: s.active))
     }
 }

@@ -3,8 +3,9 @@ import MQTT
 
 extension MQTTTransport {
     /// The agent's connection: client id = device id, persistent session (chunks and the
-    /// desired state queue while offline), the last will registered.
-    public convenience init(broker: BrokerConfig, clientID: String, will: LastWill) throws(TransportError) {
+    /// desired state queue while offline), and `will()` asked before every connection attempt
+    /// for that connection's last will (it carries the connection's sequence).
+    public convenience init(broker: BrokerConfig, clientID: String, will: @escaping @Sendable () -> LastWill) throws(TransportError) {
         var c = MQTTConfiguration(host: broker.host, port: broker.port, clientID: clientID)
         c.cleanSession = false
         c.username = broker.username
@@ -12,7 +13,10 @@ extension MQTTTransport {
         if broker.useTLS, let ca = broker.caFile {
             c.tls = MQTTConfiguration.TLS(caFile: ca, certificateFile: broker.certificateFile, keyFile: broker.keyFile)
         }
-        c.will = MQTTMessage(topic: will.topic, payload: will.payload, qos: .atLeastOnce, retain: will.retain)
+        c.willProvider = {
+            let w = will()
+            return MQTTMessage(topic: w.topic, payload: w.payload, qos: .atLeastOnce, retain: w.retain)
+        }
         do { try self.init(configuration: c) } catch { throw .failed(detail: "\(error)") }
     }
 }

@@ -36,7 +36,7 @@ public final class SimulatedDevice: Sendable {
                 telemetryIntervalSeconds: config.telemetryIntervalSeconds, crashLoopLimit: config.crashLoopLimit,
                 stallTimeoutMs: config.stallTimeoutMs, faults: plan.agentFaults(index))
             agent = try AgentService(config: agentConfig)
-            transport = try MQTTTransport(broker: config.broker, clientID: deviceID, will: agent.lastWill)
+            transport = try MQTTTransport(broker: config.broker, clientID: deviceID, will: agent.nextConnectionWill)
         } catch {
             throw .deviceSetupFailed(deviceID: deviceID, detail: "\(error)")
         }

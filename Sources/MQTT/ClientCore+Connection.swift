@@ -36,6 +36,10 @@ extension ClientCore {
         lastRefusal = nil
         lastLibraryError = nil
         loop.unwatch(self)
+        if let provider = configuration.willProvider {
+            // A will that cannot be set keeps the previous one; the connection still matters more.
+            do { try setWill(provider(), on: mosq) } catch { logger.error("\(error.message)") }
+        }
         let host = configuration.host, port = Int32(configuration.port), keepAlive = Int32(configuration.keepAlive)
         let props = makeConnectProperties()
         if props == nil && Self.isIPLiteral(host) {

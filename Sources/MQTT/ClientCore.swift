@@ -142,14 +142,18 @@ final class ClientCore: @unchecked Sendable {
                 mosquitto_tls_set(handle, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "load TLS files (CA '\(tls.caFile)')")
             try check(mosquitto_tls_insecure_set(handle, tls.insecureSkipHostnameVerification), "set TLS host name verification")
         }
-        if let will = c.will {
-            var props: OpaquePointer? = c.protocolVersion == .v5 ? try will.properties.makeMosquittoList() : nil
-            let rc = will.payload.withUnsafeBytes {
-                mosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, will.qos.rawValue, will.retain, props)
-            }
-            if rc != MOSQ_ERR_SUCCESS.rawValue { mosquitto_property_free_all(&props) }  // owned by the library on success only
-            try check(rc, "set last will on '\(will.topic)'")
+        if let will = c.will { try setWill(will, on: handle) }
+    }
+
+    /// `mosquitto_will_set_v5` keeps the will in the handle and sends it with the next CONNECT,
+    /// so calling it between attempts changes the will of the next connection only.
+    func setWill(_ will: MQTTMessage, on handle: OpaquePointer) throws(MQTTError) {
+        var props: OpaquePointer? = configuration.protocolVersion == .v5 ? try will.properties.makeMosquittoList() : nil
+        let rc = will.payload.withUnsafeBytes {
+            mosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, will.qos.rawValue, will.retain, props)
         }
+        if rc != MOSQ_ERR_SUCCESS.rawValue { mosquitto_property_free_all(&props) }  // owned by the library on success only
+        try check(rc, "set last will on '\(will.topic)'")
     }
 
     private func check(_ rc: Int32, _ action: String) throws(MQTTError) {

@@ -37,6 +37,11 @@ public struct MQTTConfiguration: Sendable {
     public var tls: TLS?
     /// Published by the broker if the connection dies without a DISCONNECT.
     public var will: MQTTMessage?
+    /// When set, called before every connection attempt (the first and each reconnect) and its
+    /// message replaces `will` for that attempt: the will travels in CONNECT, so this is how a
+    /// will can name its connection (a sequence number, a timestamp). Runs on the event loop
+    /// thread: it must return quickly and must not call back into the client.
+    public var willProvider: (@Sendable () -> MQTTMessage)?
     public var reconnect: ReconnectPolicy = .init()
     /// How long to wait for CONNACK (TCP + TLS + MQTT handshake) before an attempt fails.
     public var connectTimeout: Duration = .seconds(10)

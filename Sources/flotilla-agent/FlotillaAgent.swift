@@ -21,7 +21,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let config = try AgentConfigFile.load(URL(fileURLWithPath: config))
         let agent = try AgentService(config: config)
-        let transport = try MQTTTransport(broker: config.broker, clientID: config.deviceID, will: agent.lastWill)
+        let transport = try MQTTTransport(broker: config.broker, clientID: config.deviceID, will: agent.nextConnectionWill)
         try await transport.connect()
         try await agent.start(transport: transport)
         let endpoint = try config.socketPath.map { path throws(AgentError) in try InferenceEndpoint(path: path, agent: agent) }

@@ -41,11 +41,19 @@ enum AgentFixtures {
     static func release(
         sequence: UInt64, wrongLabels: Bool = false, samples: Int = 16, hardwareClass: String = hardwareClass,
         key: ArtifactSigningKey = signingKey,
-        seed: UInt64 = 1, features: Int = 4, classes: Int = 3
+        seed: UInt64 = 1, features: Int = 4, classes: Int = 3, rotateClasses: Bool = false, chunkSize: Int = 1024
     ) throws -> Release {
         var rng = SeededRandom(seed: seed)
-        let w = (0..<features * classes).map { _ in rng.float() }
-        let b = (0..<classes).map { _ in rng.float() }
+        var w = (0..<features * classes).map { _ in rng.float() }
+        var b = (0..<classes).map { _ in rng.float() }
+        if rotateClasses {
+            // Class j answers what class j-1 did: same model, every top-1 moved by one.
+            let (w0, b0) = (w, b)
+            for j in 0..<classes {
+                b[(j + 1) % classes] = b0[j]
+                for k in 0..<features { w[k * classes + (j + 1) % classes] = w0[k * classes + j] }
+            }
+        }
         let graph = Graph(
             name: "classifier", nodes: [Node(name: "fc", opType: "Gemm", inputs: ["x", "w", "b"], outputs: ["y"])],
             inputs: [ValueInfo("x", TensorType(.float32, Shape([1, features])))],
@@ -73,7 +81,7 @@ enum AgentFixtures {
         let (compressed, digests) = try ArtifactTransport.compress(bytes)
         let descriptor = ArtifactDescriptor(
             modelName: manifest.modelName, modelVersion: manifest.modelVersion, releaseSequence: sequence, hardwareClass: hardwareClass,
-            transport: TransportDigests(digests), chunkSize: 1024)
+            transport: TransportDigests(digests), chunkSize: chunkSize)
         return Release(artifact: bytes, compressed: compressed, descriptor: descriptor)
     }
 
@@ -87,14 +95,15 @@ enum AgentFixtures {
     static func config(
         dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5),
         maxDownloadAttempts: Int = 5,
-        socketPath: String? = nil
+        socketPath: String? = nil, watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(),
+        cancelBackoffMs: Int64 = 300_000
     ) throws -> AgentConfig {
         try AgentConfig(
             deviceID: "dev-1", broker: BrokerConfig(host: "127.0.0.1", port: port), dataDirectory: dataDirectory,
             hardwareClass: hardwareClass,
             pinnedKeys: [signingKey.publicKey], thresholds: thresholds, telemetryIntervalSeconds: 1,
             maxDownloadAttempts: maxDownloadAttempts,
-            stallTimeoutMs: 1000, socketPath: socketPath)
+            stallTimeoutMs: 1000, socketPath: socketPath, watchdog: watchdog, shadow: shadow, cancelBackoffMs: cancelBackoffMs)
     }
 
     /// Polls `condition` until it holds or `seconds` pass (a deadline, not a timing assertion).

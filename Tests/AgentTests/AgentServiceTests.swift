@@ -45,7 +45,7 @@ final class AgentServiceTests: XCTestCase {
 
     func startAgent(_ config: AgentConfig) async throws -> AgentService {
         let agent = try AgentService(config: config)
-        let transport = try MQTTTransport(broker: config.broker, clientID: config.deviceID, will: agent.lastWill)
+        let transport = try MQTTTransport(broker: config.broker, clientID: config.deviceID, will: agent.nextConnectionWill)
         try await transport.connect()
         try await agent.start(transport: transport)
         agents.append(agent)

@@ -4,6 +4,7 @@ import XCTest
 
 let digestOld = String(repeating: "11", count: 32)
 let digestNew = String(repeating: "22", count: 32)
+let digestThird = String(repeating: "33", count: 32)
 
 func artifact(_ sequence: UInt64, digest: String, hardwareClass: String = "x86", model: String = "m") -> ArtifactDescriptor {
     ArtifactDescriptor(
@@ -286,6 +287,8 @@ final class UpdateStateMachineTests: XCTestCase {
         let events: [UpdateEvent] = [
             desired(5, new), desired(5, artifact(3, digest: digestNew)), desired(5, nil), desired(1, new),
             desired(5, artifact(9, digest: digestOld, hardwareClass: "arm")),
+            desired(
+                5, artifact(1, digest: digestOld), rollback: RollbackDirective(fromReleaseSequence: 2, toReleaseSequence: 1, reason: "x")),
             .chunkStored(storedChunks: 1), .downloadComplete, .downloadFailed(detail: "x"), .digestVerified, .digestMismatch(detail: "x"),
             .installed, .installFailed(detail: "x"), .modelLoaded, .loadFailed(detail: "x"), .validationPassed,
             .validationFailed(metric: "a", measured: 0, threshold: 1), .agentRestarted, .crashDetected(detail: "x"),
@@ -296,18 +299,21 @@ final class UpdateStateMachineTests: XCTestCase {
         ]
         var taken: Set<UpdateTransition> = []
         for phase in phases {
-            for active in [old, InstalledModel(artifact: artifact(2, digest: digestOld), slot: .a)] {
+            for active in [old, InstalledModel(artifact: artifact(2, digest: digestThird), slot: .a)] {
                 for previous in [nil, InstalledModel(artifact: artifact(1, digest: digestOld), slot: .b)] as [InstalledModel?] {
-                    var state = UpdateState(phase: phase, active: active, previous: previous)
-                    state.lastDesiredSequence = 2
-                    for event in events {
-                        var m = UpdateStateMachine(config: config, state: state)
-                        let actions = run(&m, event, now: 10_000)
-                        if m.lastTransitions.isEmpty {
-                            XCTAssertEqual(actions, [], "\(phase.kind) ignores \(event.kind) but acted")
-                            XCTAssertEqual(m.state, state)
+                    for canceled in [nil, CanceledDownload(release: release, cancels: 1, retryAtMs: 0)] {
+                        var state = UpdateState(phase: phase, active: active, previous: previous)
+                        state.lastDesiredSequence = 2
+                        state.canceled = canceled
+                        for event in events {
+                            var m = UpdateStateMachine(config: config, state: state)
+                            let actions = run(&m, event, now: 10_000)
+                            if m.lastTransitions.isEmpty {
+                                XCTAssertEqual(actions, [], "\(phase.kind) ignores \(event.kind) but acted")
+                                XCTAssertEqual(m.state, state)
+                            }
+                            taken.formUnion(m.lastTransitions)
                         }
-                        taken.formUnion(m.lastTransitions)
                     }
                 }
             }
