@@ -110,6 +110,22 @@ final class RolloutControlTests: XCTestCase {
         XCTAssertTrue(h.fleet.devices.values.allSatisfy { $0.running?.releaseSequence == 6 })
     }
 
+    func testProgressCountsPerClassAndWave() throws {
+        var h = try makeHarness(countA: 100, countB: 40)
+        let plan = try RolloutEngine.plan(spec: h.engine.spec, devices: Array(h.fleet.devices.values))
+        let rejecting = try XCTUnwrap(plan.waves[1].devices[F.classA]?.first)
+        h.fleet.rejecting = [rejecting]
+        h.step(advance: 0)
+        h.step()
+        h.step(advance: 60_000)  // wave 1 issued; one of A's devices rejects it
+        let gone = try XCTUnwrap(plan.waves[1].devices[F.classA]?.last)
+        h.fleet.devices[gone] = nil  // left the target
+        let rows = h.engine.progress(devices: Array(h.fleet.devices.values)).rows
+        XCTAssertEqual(rows.map { "\($0.hardwareClass) w\($0.wave) \($0.targeted)/\($0.updated)/\($0.failed)/\($0.missing)/\($0.pending)" }, [
+            "arm-dot w0 1/1/0/0/0", "arm-dot w1 3/3/0/0/0", "x86-avx2 w0 1/1/0/0/0", "x86-avx2 w1 9/7/1/1/0",
+        ])
+    }
+
     func testCodableRoundTripMidRolloutGivesIdenticalNextActions() throws {
         var h = try makeHarness()
         h.fleet.newP95[F.classB] = 1_500

@@ -200,7 +200,8 @@ final class RolloutEngineTests: XCTestCase {
         h.fleet.devices[canaryB]?.online = false
         h.step(advance: 0)
         XCTAssertEqual(h.fleet.received[canaryB]?.count, 1, "offline devices are still sent their desired state")
-        h.step(advance: 300_000)
+        h.step(advance: 10_000)  // A's canary committed: its soak starts
+        h.step(advance: 290_000)
         XCTAssertEqual(h.engine.state.classes[F.classB]?.status, .rolledBack)
         XCTAssertEqual(h.engine.state.classes[F.classB]?.failedChecks.first?.detail.hasPrefix("gate timed out"), true)
         XCTAssertEqual(h.rollbacks(), [canaryB])

@@ -107,7 +107,7 @@ extension RolloutEngine {
             GateComparison.devicesReporting(reporting: new?.devicesReporting ?? 0, required: required),
             install,
             GateComparison.latencyP95(
-                measured: new?.latencyP95Us.map(Double.init), baseline: base?.latencyP95Us.map(Double.init),
+                measured: new?.latencyP95Us.map { Double($0) }, baseline: base?.latencyP95Us.map { Double($0) },
                 maxRatio: gate.maxLatencyP95Ratio, ceiling: gate.maxLatencyP95Us),
             GateComparison.floor(
                 .accuracy, measured: new?.meanAccuracy, baseline: base?.meanAccuracy, maxDrop: gate.maxAccuracyDrop, floor: gate.minAccuracy),
