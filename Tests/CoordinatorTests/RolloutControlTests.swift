@@ -18,7 +18,9 @@ final class RolloutControlTests: XCTestCase {
         XCTAssertEqual(h.engine.state.currentWave, 1)
         h.fleet.add("a-late", F.classA)
         let actions = h.step()
-        XCTAssertTrue(actions.contains(.setDesired(deviceID: "a-late", artifact: F.variants[F.classA]!, trial: h.engine.spec.trial, rolloutID: "ro-1")))
+        XCTAssertTrue(
+            actions.contains(
+                .setDesired(deviceID: "a-late", artifact: F.variants[F.classA]!, trial: h.engine.spec.trial, rolloutID: "ro-1")))
         let assignment = try XCTUnwrap(h.engine.state.assignments["a-late"])
         XCTAssertEqual(assignment.wave, 1)
         XCTAssertTrue(assignment.joinedLate)
@@ -28,7 +30,11 @@ final class RolloutControlTests: XCTestCase {
         h.fleet.add("c-0", "riscv-v")
         let c = h.step()
         XCTAssertFalse(c.contains { if case .setDesired(let id, _, _, _) = $0 { id == "c-0" } else { false } })
-        XCTAssertTrue(c.contains(.audit("rollout ro-1: 1 matching devices of class riscv-v are left alone: the release has no variant for that class (build one and start another rollout)")))
+        XCTAssertTrue(
+            c.contains(
+                .audit(
+                    "rollout ro-1: 1 matching devices of class riscv-v are left alone: the release has no variant for that class (build one and start another rollout)"
+                )))
         XCTAssertNil(h.engine.state.classes["riscv-v"])
         h.runToEnd()
         XCTAssertEqual(h.engine.state.status, .completed)
@@ -72,7 +78,9 @@ final class RolloutControlTests: XCTestCase {
         h.step(advance: 0)
         let actions = h.step(commands: [RolloutCommand(.abort, by: "alice")])
         XCTAssertEqual(h.engine.state.status, .aborted)
-        let cancels = actions.compactMap { a -> String? in if case .cancelDownloads(let cls, _, let seq, let reason) = a { "\(cls) \(seq) \(reason)" } else { nil } }
+        let cancels = actions.compactMap { a -> String? in
+            if case .cancelDownloads(let cls, _, let seq, let reason) = a { "\(cls) \(seq) \(reason)" } else { nil }
+        }
         XCTAssertEqual(cancels, ["arm-dot 7 rollout aborted by alice", "x86-avx2 7 rollout aborted by alice"])
         XCTAssertTrue(h.rollbacks().isEmpty)
         XCTAssertTrue(h.engine.state.classes.values.allSatisfy { $0.status == .halted })
@@ -99,8 +107,11 @@ final class RolloutControlTests: XCTestCase {
         XCTAssertTrue(b.contains(.audit("rollout ro-1: carol asked to roll back class arm-dot")))
         XCTAssertEqual(h.engine.state.status, .running)
         let unknown = h.step(commands: [RolloutCommand(.rollBack(hardwareClass: "nope"), by: "carol")])
-        XCTAssertTrue(unknown.contains(.audit(
-            "rollout ro-1: carol asked to roll back class nope; refused: cannot roll back class 'nope': it has no device in this rollout (classes: arm-dot, x86-avx2)")))
+        XCTAssertTrue(
+            unknown.contains(
+                .audit(
+                    "rollout ro-1: carol asked to roll back class nope; refused: cannot roll back class 'nope': it has no device in this rollout (classes: arm-dot, x86-avx2)"
+                )))
         h.runToEnd()
         XCTAssertEqual(h.engine.state.status, .completedWithHaltedClasses)
         h.step(commands: [RolloutCommand(.rollBack(hardwareClass: nil), by: "carol")])
@@ -121,9 +132,11 @@ final class RolloutControlTests: XCTestCase {
         let gone = try XCTUnwrap(plan.waves[1].devices[F.classA]?.last)
         h.fleet.devices[gone] = nil  // left the target
         let rows = h.engine.progress(devices: Array(h.fleet.devices.values)).rows
-        XCTAssertEqual(rows.map { "\($0.hardwareClass) w\($0.wave) \($0.targeted)/\($0.updated)/\($0.failed)/\($0.missing)/\($0.pending)" }, [
-            "arm-dot w0 1/1/0/0/0", "arm-dot w1 3/3/0/0/0", "x86-avx2 w0 1/1/0/0/0", "x86-avx2 w1 9/7/1/1/0",
-        ])
+        XCTAssertEqual(
+            rows.map { "\($0.hardwareClass) w\($0.wave) \($0.targeted)/\($0.updated)/\($0.failed)/\($0.missing)/\($0.pending)" },
+            [
+                "arm-dot w0 1/1/0/0/0", "arm-dot w1 3/3/0/0/0", "x86-avx2 w0 1/1/0/0/0", "x86-avx2 w1 9/7/1/1/0",
+            ])
     }
 
     func testCodableRoundTripMidRolloutGivesIdenticalNextActions() throws {

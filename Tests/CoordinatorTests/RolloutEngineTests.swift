@@ -9,7 +9,8 @@ final class RolloutEngineTests: XCTestCase {
         countA: Int = 100, countB: Int = 40, policy: RollbackPolicy = .failingClass,
         gate: GatePolicy = GatePolicy(minDevicesReporting: 1, gateTimeoutMs: 600_000)
     ) throws -> RolloutHarness {
-        RolloutHarness(engine: try RolloutEngine(spec: F.spec(policy: policy, gate: gate)), fleet: FakeFleet(countA: countA, countB: countB))
+        RolloutHarness(
+            engine: try RolloutEngine(spec: F.spec(policy: policy, gate: gate)), fleet: FakeFleet(countA: countA, countB: countB))
     }
 
     func testFullFourWaveRolloutAcrossTwoClassesReachesEveryDevice() throws {
@@ -33,15 +34,21 @@ final class RolloutEngineTests: XCTestCase {
         let publishes = h.log.compactMap { a -> String? in
             if case .publishChunks(let cls, _, let wave) = a { "\(cls):\(wave)" } else { nil }
         }
-        XCTAssertEqual(publishes.sorted(), ["arm-dot:0", "arm-dot:1", "arm-dot:2", "arm-dot:3", "x86-avx2:0", "x86-avx2:1", "x86-avx2:2", "x86-avx2:3"])
-        XCTAssertEqual(h.engine.state.gateHistory.map { "\($0.hardwareClass):\($0.wave):\($0.verdict.rawValue)" }.sorted(), [
-            "arm-dot:0:passed", "arm-dot:1:passed", "arm-dot:2:passed", "arm-dot:3:passed",
-            "x86-avx2:0:passed", "x86-avx2:1:passed", "x86-avx2:2:passed", "x86-avx2:3:passed",
-        ])
+        XCTAssertEqual(
+            publishes.sorted(),
+            ["arm-dot:0", "arm-dot:1", "arm-dot:2", "arm-dot:3", "x86-avx2:0", "x86-avx2:1", "x86-avx2:2", "x86-avx2:3"])
+        XCTAssertEqual(
+            h.engine.state.gateHistory.map { "\($0.hardwareClass):\($0.wave):\($0.verdict.rawValue)" }.sorted(),
+            [
+                "arm-dot:0:passed", "arm-dot:1:passed", "arm-dot:2:passed", "arm-dot:3:passed",
+                "x86-avx2:0:passed", "x86-avx2:1:passed", "x86-avx2:2:passed", "x86-avx2:3:passed",
+            ])
         XCTAssertTrue(h.engine.state.classes.values.allSatisfy { $0.status == .done })
         XCTAssertTrue(h.rollbacks().isEmpty)
         XCTAssertTrue(h.engine.pendingActions.isEmpty)
-        let changes = h.log.compactMap { a -> String? in if case .statusChanged(let f, let t) = a { "\(f.rawValue)>\(t.rawValue)" } else { nil } }
+        let changes = h.log.compactMap { a -> String? in
+            if case .statusChanged(let f, let t) = a { "\(f.rawValue)>\(t.rawValue)" } else { nil }
+        }
         XCTAssertEqual(changes, ["planned>running", "running>completed"])
     }
 
@@ -90,9 +97,11 @@ final class RolloutEngineTests: XCTestCase {
         XCTAssertEqual(rolloutID, "ro-1")
         XCTAssertTrue(directive.reason.contains("wave 1 gate of arm-dot failed"), directive.reason)
         XCTAssertEqual(h.fleet.running(canary), F.baselines[F.classB]?.artifactDigest)
-        XCTAssertTrue(h.log.contains(.cancelDownloads(
-            hardwareClass: F.classB, artifactDigest: F.variants[F.classB]?.artifactDigest ?? "", releaseSequence: 7,
-            reason: directive.reason)))
+        XCTAssertTrue(
+            h.log.contains(
+                .cancelDownloads(
+                    hardwareClass: F.classB, artifactDigest: F.variants[F.classB]?.artifactDigest ?? "", releaseSequence: 7,
+                    reason: directive.reason)))
         // A went all the way.
         XCTAssertEqual(h.engine.state.classes[F.classA]?.status, .done)
         XCTAssertEqual(h.fleet.devices.values.filter { $0.hardwareClass == F.classA && $0.running?.releaseSequence == 7 }.count, 100)
@@ -153,7 +162,8 @@ final class RolloutEngineTests: XCTestCase {
     func testSelfRollbackCountsAsFailedInstallAndFailsAtOnce() throws {
         var h = try makeHarness()
         let spec = h.engine.spec
-        let canaryB = try XCTUnwrap(RolloutEngine.plan(spec: spec, devices: Array(h.fleet.devices.values)).waves[0].devices[F.classB]?.first)
+        let canaryB = try XCTUnwrap(
+            RolloutEngine.plan(spec: spec, devices: Array(h.fleet.devices.values)).waves[0].devices[F.classB]?.first)
         h.fleet.rejecting = [canaryB]
         h.step(advance: 0)  // issue wave 0; the canary rolls back by itself
         h.step(advance: 1_000)  // long before the soak would end

@@ -72,15 +72,17 @@ final class RolloutSpecTests: XCTestCase {
         spec.variants[F.classB]?.hardwareClass = "other"
         XCTAssertThrowsError(try RolloutEngine(spec: spec)) { error in
             guard let e = error as? RolloutSpecError else { return XCTFail("\(error)") }
-            XCTAssertEqual(e.problems, [
-                "waves [0.5, 0.1, 0.9] must increase strictly (wave 1 is 0.1 after 0.5)",
-                "the last wave is 0.9; it must be 1 (100%) so every device is reached",
-                "variants['arm-dot'] is built for class 'other'",
-                "baselines['x86-avx2'] has releaseSequence 9, not below the rollout's 7; a baseline is an earlier release",
-                "gate.minDevicesReporting = 0; use 1 or more",
-                "gate.minInstallSuccessRate = 1.5 must be within 0...1",
-                "gate.gateTimeoutMs = 600000 is not longer than the soak (600000 ms); the gate could never be judged before it times out",
-            ])
+            XCTAssertEqual(
+                e.problems,
+                [
+                    "waves [0.5, 0.1, 0.9] must increase strictly (wave 1 is 0.1 after 0.5)",
+                    "the last wave is 0.9; it must be 1 (100%) so every device is reached",
+                    "variants['arm-dot'] is built for class 'other'",
+                    "baselines['x86-avx2'] has releaseSequence 9, not below the rollout's 7; a baseline is an earlier release",
+                    "gate.minDevicesReporting = 0; use 1 or more",
+                    "gate.minInstallSuccessRate = 1.5 must be within 0...1",
+                    "gate.gateTimeoutMs = 600000 is not longer than the soak (600000 ms); the gate could never be judged before it times out",
+                ])
             XCTAssertTrue(e.description.hasPrefix("rollout 'ro-1' cannot start: waves [0.5, 0.1, 0.9] must increase"))
         }
     }
@@ -95,13 +97,18 @@ final class RolloutSpecTests: XCTestCase {
             } catch { return error.problems }
         }
         XCTAssertEqual(problems { $0.waves = [] }, ["waves is empty; give cumulative fractions ending at 1, e.g. [0.01, 0.1, 0.5, 1.0]"])
-        XCTAssertEqual(problems { $0.waves = [0, 1] }, ["waves[0] = 0.0 is outside (0, 1]; waves are cumulative fractions of each class's devices"])
+        XCTAssertEqual(
+            problems { $0.waves = [0, 1] }, ["waves[0] = 0.0 is outside (0, 1]; waves are cumulative fractions of each class's devices"])
         XCTAssertEqual(problems { $0.variants = [:] }, ["no variants; build the release for at least one hardware class"])
         XCTAssertEqual(problems { $0.rolloutID = "a/b" }.count, 1)
-        XCTAssertEqual(problems { $0.gate.maxLatencyP95Ratio = 0 }, [
-            "gate.maxLatencyP95Ratio = 0.0; use a positive ratio such as 1.2 (20% slower at most)"
-        ])
-        XCTAssertEqual(problems { $0.variants[F.classA]?.artifactDigest = "XYZ" }.first, "variants['x86-avx2'] artifactDigest 'XYZ' is not 64 lower-case hex digits")
+        XCTAssertEqual(
+            problems { $0.gate.maxLatencyP95Ratio = 0 },
+            [
+                "gate.maxLatencyP95Ratio = 0.0; use a positive ratio such as 1.2 (20% slower at most)"
+            ])
+        XCTAssertEqual(
+            problems { $0.variants[F.classA]?.artifactDigest = "XYZ" }.first,
+            "variants['x86-avx2'] artifactDigest 'XYZ' is not 64 lower-case hex digits")
         XCTAssertEqual(problems { $0.baselines[F.classA] = F.variants[F.classA] }.count, 2, "same sequence and same artifact")
         XCTAssertEqual(problems { _ in }, [])
     }

@@ -24,8 +24,12 @@ enum RolloutFixture {
                 compressedSHA256: digest(seed + 1000)))
     }
 
-    static let variants = [classA: descriptor(classA, release: newRelease, seed: 1), classB: descriptor(classB, release: newRelease, seed: 2)]
-    static let baselines = [classA: descriptor(classA, release: oldRelease, seed: 3), classB: descriptor(classB, release: oldRelease, seed: 4)]
+    static let variants = [
+        classA: descriptor(classA, release: newRelease, seed: 1), classB: descriptor(classB, release: newRelease, seed: 2),
+    ]
+    static let baselines = [
+        classA: descriptor(classA, release: oldRelease, seed: 3), classB: descriptor(classB, release: oldRelease, seed: 4),
+    ]
 
     static func spec(
         id: String = "ro-1", waves: [Double] = [0.01, 0.1, 0.5, 1.0], policy: RollbackPolicy = .failingClass,

@@ -63,7 +63,8 @@ final class TelemetryMetricsTests: XCTestCase {
     func testErrorRateCountsFailedRunsAmongAllRuns() {
         let m = ClassMetrics(devicesReporting: 1, inferences: 90, errors: 10, latencyP95Us: nil, meanAccuracy: nil, meanAgreement: nil)
         XCTAssertEqual(m.errorRate, 0.1)
-        XCTAssertNil(ClassMetrics(devicesReporting: 0, inferences: 0, errors: 0, latencyP95Us: nil, meanAccuracy: nil, meanAgreement: nil).errorRate)
+        XCTAssertNil(
+            ClassMetrics(devicesReporting: 0, inferences: 0, errors: 0, latencyP95Us: nil, meanAccuracy: nil, meanAgreement: nil).errorRate)
     }
 
     func testGateComparisons() {

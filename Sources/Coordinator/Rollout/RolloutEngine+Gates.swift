@@ -110,7 +110,8 @@ extension RolloutEngine {
                 measured: new?.latencyP95Us.map { Double($0) }, baseline: base?.latencyP95Us.map { Double($0) },
                 maxRatio: gate.maxLatencyP95Ratio, ceiling: gate.maxLatencyP95Us),
             GateComparison.floor(
-                .accuracy, measured: new?.meanAccuracy, baseline: base?.meanAccuracy, maxDrop: gate.maxAccuracyDrop, floor: gate.minAccuracy),
+                .accuracy, measured: new?.meanAccuracy, baseline: base?.meanAccuracy, maxDrop: gate.maxAccuracyDrop, floor: gate.minAccuracy
+            ),
             GateComparison.floor(
                 .agreement, measured: new?.meanAgreement, baseline: base?.meanAgreement, maxDrop: gate.maxAgreementDrop,
                 floor: gate.minAgreement),

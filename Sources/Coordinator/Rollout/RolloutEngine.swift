@@ -68,7 +68,8 @@ public struct RolloutEngine: Sendable, Equatable {
             }
             if let b = spec.baselines[cls] {
                 queries.append(
-                    MetricsQuery(key: ReleaseClassKey(hardwareClass: cls, artifactDigest: b.artifactDigest), sinceMs: nil, isBaseline: true))
+                    MetricsQuery(key: ReleaseClassKey(hardwareClass: cls, artifactDigest: b.artifactDigest), sinceMs: nil, isBaseline: true)
+                )
             }
         }
         return queries

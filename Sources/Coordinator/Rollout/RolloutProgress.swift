@@ -27,7 +27,10 @@ extension RolloutEngine {
         var rows: [String: RolloutProgress.Row] = [:]
         for (id, a) in state.assignments.sorted(by: { $0.key < $1.key }) {
             let key = "\(a.hardwareClass)\u{0}\(a.wave)"
-            var row = rows[key] ?? RolloutProgress.Row(hardwareClass: a.hardwareClass, wave: a.wave, targeted: 0, updated: 0, failed: 0, reverted: 0, missing: 0)
+            var row =
+                rows[key]
+                ?? RolloutProgress.Row(
+                    hardwareClass: a.hardwareClass, wave: a.wave, targeted: 0, updated: 0, failed: 0, reverted: 0, missing: 0)
             row.targeted += 1
             if a.revertIssuedAtMs != nil { row.reverted += 1 }
             if let d = byID[id] {
