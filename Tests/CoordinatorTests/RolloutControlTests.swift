@@ -121,6 +121,52 @@ final class RolloutControlTests: XCTestCase {
         XCTAssertTrue(h.fleet.devices.values.allSatisfy { $0.running?.releaseSequence == 6 })
     }
 
+    func testGateFailureWhilePausedStillRollsBack() throws {
+        var h = try makeHarness()
+        h.fleet.newAccuracy[F.classB] = 0.5
+        h.step(advance: 0)
+        h.step(commands: [RolloutCommand(.pause, by: "alice")])
+        h.step(advance: 60_000)
+        XCTAssertEqual(h.engine.state.status, .paused)
+        XCTAssertEqual(h.engine.state.classes[F.classB]?.status, .rolledBack)
+        XCTAssertEqual(h.rollbacks().count, 1)
+        XCTAssertEqual(h.engine.state.currentWave, 0)
+    }
+
+    func testFailureEventOfTheReleaseCountsAsFailedInstall() throws {
+        var h = try makeHarness(countA: 3, countB: 0)
+        h.fleet.devices = h.fleet.devices.mapValues { d in
+            var d = d
+            d.online = false  // never installs
+            return d
+        }
+        h.step(advance: 0)
+        let canary = try XCTUnwrap(h.engine.state.assignments.keys.first)
+        h.fleet.devices[canary]?.lastFailedReleaseSequence = F.newRelease
+        h.fleet.devices[canary]?.phase = "failed"
+        h.step(advance: 1_000)
+        XCTAssertEqual(h.engine.state.classes[F.classA]?.status, .rolledBack)
+        XCTAssertEqual(h.engine.state.classes[F.classA]?.failedChecks.first?.metric, .installSuccessRate)
+        XCTAssertEqual(h.engine.state.status, .rolledBack, "its only class failed")
+    }
+
+    func testMetricsQueriesAskForTheWaveWindowAndTheBaseline() throws {
+        var h = try makeHarness(countA: 10, countB: 0)
+        XCTAssertTrue(h.engine.metricsQueries.isEmpty)
+        h.step(advance: 0)
+        let start = h.now
+        XCTAssertEqual(
+            h.engine.metricsQueries,
+            [
+                MetricsQuery(
+                    key: ReleaseClassKey(hardwareClass: F.classA, artifactDigest: F.variants[F.classA]?.artifactDigest ?? ""),
+                    sinceMs: start, isBaseline: false),
+                MetricsQuery(
+                    key: ReleaseClassKey(hardwareClass: F.classA, artifactDigest: F.baselines[F.classA]?.artifactDigest ?? ""),
+                    sinceMs: nil, isBaseline: true),
+            ])
+    }
+
     func testProgressCountsPerClassAndWave() throws {
         var h = try makeHarness(countA: 100, countB: 40)
         let plan = try RolloutEngine.plan(spec: h.engine.spec, devices: Array(h.fleet.devices.values))

@@ -73,6 +73,12 @@ public struct MetricsQuery: Sendable, Hashable {
     public var key: ReleaseClassKey
     public var sinceMs: Int64?
     public var isBaseline: Bool
+
+    public init(key: ReleaseClassKey, sinceMs: Int64?, isBaseline: Bool) {
+        self.key = key
+        self.sinceMs = sinceMs
+        self.isBaseline = isBaseline
+    }
 }
 
 /// An operator's order, with who gave it (for the audit trail).
