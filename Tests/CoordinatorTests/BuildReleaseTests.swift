@@ -1,10 +1,11 @@
-@testable import Agent
 import Coordinator
-import Quantizer
 import FleetProtocol
 import Foundation
 import ModelArtifact
+import Quantizer
 import XCTest
+
+@testable import Agent
 
 /// Release builds of the committed digits CNN (Tests/Fixtures, docs/fixtures.md).
 final class BuildReleaseTests: XCTestCase {
@@ -94,7 +95,8 @@ final class BuildReleaseTests: XCTestCase {
 
             // A device loads it and its validation bundle passes on the runtime, exactly.
             let loaded = try LoadedModel.load(path: variant.artifactPath.path, pinnedKeys: keyring.publicKeys)
-            let check = try ModelValidator.run(loaded, thresholds: ValidationThresholds(accuracyTolerance: 0, agreementTolerance: 0, latencyRuns: 3))
+            let check = try ModelValidator.run(
+                loaded, thresholds: ValidationThresholds(accuracyTolerance: 0, agreementTolerance: 0, latencyRuns: 3))
             XCTAssertNil(check.failure.map { "\($0.metric) \($0.measured) < \($0.threshold)" })
             XCTAssertEqual(check.accuracy, expected.accuracy)
             XCTAssertEqual(check.agreement, expected.fp32Agreement)

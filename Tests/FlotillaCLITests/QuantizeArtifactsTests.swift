@@ -53,7 +53,8 @@ final class QuantizeArtifactsTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("warning: no --key"), r.stderr)
         let keyFile = out.appendingPathComponent("signing-key.pem")
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: keyFile.path)[.posixPermissions] as? Int, 0o600)
-        let pub = try ArtifactPublicKey(pemRepresentation: String(contentsOf: out.appendingPathComponent("signing-key.pub.pem"), encoding: .utf8))
+        let pub = try ArtifactPublicKey(
+            pemRepresentation: String(contentsOf: out.appendingPathComponent("signing-key.pub.pem"), encoding: .utf8))
         let artifact = try ArtifactReader.open(out.appendingPathComponent("arm64-dotprod.flotilla"), trust: .pinnedKeys([pub]))
         XCTAssertEqual(artifact.signingKeyID, pub.keyID)
         try assertBundlePasses(artifact)

@@ -23,7 +23,9 @@ enum KeyFiles {
         } catch {
             throw KeyringError.unreadable(path: url.deletingLastPathComponent().path, detail: "cannot create it: \(error)")
         }
-        guard mkdir(url.path, 0o700) == 0 || errno == EEXIST else { throw KeyringError.io(path: url.path, operation: "create", errno: errno) }
+        guard mkdir(url.path, 0o700) == 0 || errno == EEXIST else {
+            throw KeyringError.io(path: url.path, operation: "create", errno: errno)
+        }
         // mkdir's mode is filtered by the umask; make it exact.
         guard chmod(url.path, 0o700) == 0 else { throw KeyringError.io(path: url.path, operation: "chmod 700", errno: errno) }
     }

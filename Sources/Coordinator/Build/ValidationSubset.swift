@@ -67,6 +67,7 @@ enum TensorRows {
         guard let first = parts.first else { throw BuildError.invalidRequest(detail: "no rows to concatenate") }
         var bytes: [UInt8] = []
         for p in parts { p.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-        return try Tensor(elementType: first.elementType, shape: [parts.map { $0.shape[0] }.reduce(0, +)] + first.shape.dropFirst(), bytes: bytes)
+        return try Tensor(
+            elementType: first.elementType, shape: [parts.map { $0.shape[0] }.reduce(0, +)] + first.shape.dropFirst(), bytes: bytes)
     }
 }

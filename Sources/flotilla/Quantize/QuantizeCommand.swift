@@ -196,7 +196,8 @@ struct QuantizeCommand: ParsableCommand {
             if let e = exportQDQ {
                 let target =
                     singleClass
-                    ? URL(fileURLWithPath: e) : URL(fileURLWithPath: e).deletingPathExtension().appendingPathExtension("\(profile.name).onnx")
+                    ? URL(fileURLWithPath: e)
+                    : URL(fileURLWithPath: e).deletingPathExtension().appendingPathExtension("\(profile.name).onnx")
                 try QDQONNXExporter.export(q.model, to: target)
             }
             return ReleaseBuilder.Extras(output: file.path)
