@@ -177,6 +177,8 @@ let package = Package(
             name: "CoordinatorTests",
             dependencies: [
                 "Coordinator", "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport",
+                // Build tests name the quantizer's budget and report types.
+                "Quantizer",
             ],
             swiftSettings: strictSwift
         ),
@@ -193,7 +195,10 @@ let package = Package(
         .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "ModelIR", "Runtime", "ONNXImport"], swiftSettings: strictSwift),
         // Runs the built `flotilla` binary as a subprocess (an executable's code cannot be
         // imported); the dependency makes SwiftPM build the binary before the tests.
-        .testTarget(name: "FlotillaCLITests", dependencies: ["flotilla"], swiftSettings: strictSwift),
+        // ModelArtifact and Runtime: the quantize test opens the artifacts it wrote and runs their
+        // validation bundles.
+        .testTarget(
+            name: "FlotillaCLITests", dependencies: ["flotilla", "ModelArtifact", "ModelIR", "Runtime"], swiftSettings: strictSwift),
         .testTarget(
             name: "ConformanceTests",
             dependencies: ["ONNXImport", "Runtime", "ModelIR", "ONNXProto"],

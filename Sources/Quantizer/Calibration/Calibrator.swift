@@ -39,6 +39,13 @@ public struct MinMaxCalibrator: Calibrator {
 
     public init() {}
 
+    /// The exact extremes a `Histogram` tracked (it skips non-finite values the same way).
+    init(histogram h: Histogram) {
+        minimum = h.minimum
+        maximum = h.maximum
+        nonFiniteCount = h.nonFiniteCount
+    }
+
     public mutating func observe(_ values: UnsafeBufferPointer<Float>) {
         var lo = minimum, hi = maximum, bad = 0
         for v in values {

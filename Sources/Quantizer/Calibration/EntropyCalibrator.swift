@@ -22,6 +22,13 @@ public struct EntropyCalibrator: Calibrator {
         histogram = Histogram(binCount: bins)
     }
 
+    /// Continues from statistics already gathered (`CalibrationCache` replays one pass for
+    /// every calibrator kind).
+    init(target: HardwareClass.ActivationType, histogram: Histogram) {
+        self.target = target
+        self.histogram = histogram
+    }
+
     public mutating func observe(_ values: UnsafeBufferPointer<Float>) { histogram.observe(values) }
     public var retainedBytes: Int { histogram.retainedBytes + 8 }
     public var nonFiniteCount: Int { histogram.nonFiniteCount }

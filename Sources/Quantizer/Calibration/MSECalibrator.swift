@@ -15,6 +15,12 @@ public struct MSECalibrator: Calibrator {
         histogram = Histogram(binCount: bins)
     }
 
+    /// Continues from statistics already gathered (`CalibrationCache`).
+    init(target: HardwareClass.ActivationType, histogram: Histogram) {
+        self.target = target
+        self.histogram = histogram
+    }
+
     public mutating func observe(_ values: UnsafeBufferPointer<Float>) { histogram.observe(values) }
     public var retainedBytes: Int { histogram.retainedBytes + 8 }
     public var nonFiniteCount: Int { histogram.nonFiniteCount }

@@ -13,6 +13,13 @@ public struct PercentileCalibrator: Calibrator {
         histogram = Histogram(binCount: bins)
     }
 
+    /// Continues from statistics already gathered (`CalibrationCache`).
+    init(percentile: Double, symmetric: Bool, histogram: Histogram) {
+        self.percentile = Swift.min(Swift.max(percentile, 50), 100)
+        self.symmetric = symmetric
+        self.histogram = histogram
+    }
+
     public mutating func observe(_ values: UnsafeBufferPointer<Float>) { histogram.observe(values) }
     public var retainedBytes: Int { histogram.retainedBytes + 16 }
     public var nonFiniteCount: Int { histogram.nonFiniteCount }

@@ -33,10 +33,14 @@ public struct AccuracyTuner: Sendable {
     /// At most this many layers fall back to fp32.
     public var maxFallbacks: Int
     public var progress: (@Sendable (String) -> Void)?
+    /// Calibration statistics to share across trials (and, when the caller passes one cache
+    /// for several classes, across classes); nil = a cache private to each `tune` call.
+    public var calibrationCache: CalibrationCache?
 
     public init(
         profile: HardwareClass, budget: AccuracyBudget, timeBudget: Duration = .seconds(600),
-        evaluator: ModelEvaluator = ModelEvaluator(), maxFallbacks: Int = 8, progress: (@Sendable (String) -> Void)? = nil
+        evaluator: ModelEvaluator = ModelEvaluator(), maxFallbacks: Int = 8, progress: (@Sendable (String) -> Void)? = nil,
+        calibrationCache: CalibrationCache? = nil
     ) {
         self.profile = profile
         self.budget = budget
@@ -44,6 +48,7 @@ public struct AccuracyTuner: Sendable {
         self.evaluator = evaluator
         self.maxFallbacks = maxFallbacks
         self.progress = progress
+        self.calibrationCache = calibrationCache
     }
 
     struct Candidate {
@@ -68,9 +73,12 @@ public struct AccuracyTuner: Sendable {
         let clock = ContinuousClock(), start = clock.now
         var outOfTime: Bool { clock.now - start > timeBudget }
         let reference = try evaluator.reference(fp32, data: evaluation)
+        let cache = calibrationCache ?? CalibrationCache()
         var trials: [Trial] = []
         var best: Candidate?
-        func attempt(_ q: StaticQuantizer, _ what: String) throws -> Candidate {
+        func attempt(_ quantizer: StaticQuantizer, _ what: String) throws -> Candidate {
+            var q = quantizer
+            q.calibrationCache = cache
             let m = try q.quantize(fp32, calibration: calibration)
             let r = try evaluator.quickEvaluate(m, reference: reference, data: evaluation)
             let c = Candidate(model: m, result: r, met: budget.isMet(by: r))

@@ -22,16 +22,20 @@ public struct StaticQuantizer: Sendable {
     /// that quantizing the input and requantizing the output costs more than int8 saves.
     /// A rule of thumb, not a measurement per class (docs/quantization.md).
     public var minimumWeightElements: Int
+    /// Statistics shared with other quantizations of the same data (other calibrators, fallback
+    /// trials, other classes); nil = one fresh pass over the data. Results are identical.
+    public var calibrationCache: CalibrationCache?
 
     public init(
         profile: HardwareClass, calibrator: HardwareClass.CalibratorKind? = nil, keepFP32: Set<String> = [],
-        recipes: [HardwareClass.Recipe]? = nil, minimumWeightElements: Int = 64
+        recipes: [HardwareClass.Recipe]? = nil, minimumWeightElements: Int = 64, calibrationCache: CalibrationCache? = nil
     ) {
         self.profile = profile
         self.calibrator = calibrator ?? profile.calibrators.first ?? .minmax
         self.keepFP32 = keepFP32
         self.recipes = recipes ?? (profile.weightGranularity == .perTensor ? profile.recipes : [])
         self.minimumWeightElements = minimumWeightElements
+        self.calibrationCache = calibrationCache
     }
 
     /// Ops that read weights: input 1 must be a constant float tensor.
@@ -69,9 +73,11 @@ public struct StaticQuantizer: Sendable {
         let selection = select(graph)
         let activations = selection.activationValues(in: graph)
         let constantInputs = selection.constantDataInputs(in: graph)
-        var ranges = try ActivationCapture.calibrate(
-            graph: graph, values: activations, data: calibration,
-            makeCalibrator: { CalibratorFactory.make(calibrator, for: profile) })
+        var ranges =
+            try calibrationCache?.ranges(graph: graph, values: activations, data: calibration, calibrator: calibrator, profile: profile)
+            ?? ActivationCapture.calibrate(
+                graph: graph, values: activations, data: calibration,
+                makeCalibrator: { CalibratorFactory.make(calibrator, for: profile) })
         foldActivations(&ranges, graph: graph)
         shareParameters(&ranges, graph: graph, selection: selection)
         var parameters: [String: AffineParameters] = [:]

@@ -1,9 +1,8 @@
 import ArgumentParser
+import Coordinator
 import Foundation
-import ModelIR
+import ModelArtifact
 import Quantizer
-import Runtime
-import Zstd
 
 /// `flotilla quantize MODEL.onnx --calibration DATA --eval DATA --labels LABELS --class NAME|all
 ///  --budget 0.5 -o OUTDIR [--report] [--export-qdq OUT.onnx]`
@@ -15,7 +14,9 @@ struct QuantizeCommand: ParsableCommand {
             Static post-training quantization to QDQ form with accuracy-aware tuning: the class's \
             calibrators in order, then per-layer fp32 fallback until the budget holds. Accuracy is \
             measured with the int8 reference kernels (bit-exact with every class's optimized path). \
-            Writes OUTDIR/report.json, OUTDIR/report.txt and OUTDIR/<class>.qdq.onnx (runs on ONNX Runtime).
+            Writes OUTDIR/report.json, OUTDIR/report.txt and OUTDIR/<class>.qdq.onnx (runs on ONNX Runtime); \
+            with --artifacts also OUTDIR/<class>.flotilla (signed device artifact with a validation bundle) and \
+            OUTDIR/<class>.flotilla.zst (its transport form), whose SHA-256 digests go to stdout.
             """
     )
 
@@ -64,115 +65,146 @@ struct QuantizeCommand: ParsableCommand {
         help: ArgumentHelp("Also write the QDQ ONNX model here (with --class all: OUT.<class>.onnx).", valueName: "OUT.onnx"))
     var exportQDQ: String?
 
+    @Flag(help: "Also write OUTDIR/<class>.flotilla (signed, with a validation bundle) and OUTDIR/<class>.flotilla.zst.")
+    var artifacts = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Ed25519 private key (PKCS#8 PEM, mode 0600) to sign artifacts; without it a new key is written to OUTDIR/signing-key.pem.",
+            valueName: "FILE"))
+    var key: String?
+
+    @Option(help: "Model name in the artifact manifest (default: the model file's name).")
+    var name: String?
+
+    @Option(name: .customLong("model-version"), help: "Model version in the artifact manifest.")
+    var modelVersion = "0.0.0"
+
+    @Option(name: .customLong("release-sequence"), help: "Release sequence in the manifest (monotonic per model).")
+    var releaseSequence: UInt64 = 1
+
+    @Option(name: .customLong("validation-samples"), help: "Evaluation samples in each artifact's validation bundle.")
+    var validationSamples = 64
+
+    @Flag(name: .customLong("allow-missed-budget"), help: "Write artifacts for classes that miss the budget (flagged in the manifest).")
+    var allowMissedBudget = false
+
     func validate() throws {
         if budget < 0 { throw ValidationError("--budget must be ≥ 0 percentage points") }
         if let a = minAgreement, !(0...1).contains(a) { throw ValidationError("--min-agreement is a fraction in [0, 1]") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if timeBudget <= 0 { throw ValidationError("--time-budget must be positive") }
+        if validationSamples < 1 { throw ValidationError("--validation-samples must be at least 1") }
+        if !artifacts && (key != nil || name != nil) { throw ValidationError("--key and --name apply to --artifacts") }
     }
 
     func say(_ s: String) { FileHandle.standardError.write(Data(("quantize: " + s + "\n").utf8)) }
 
     func run() throws {
-        say("importing \(model)…")
-        let (fp32, _) = try ModelLoader.importForExecution(model)
-        let inputs = ModelLoader.runtimeInputs(fp32.graph)
-        let registry: HardwareClassRegistry
-        do {
-            registry = try HardwareClassRegistry.standard(userDirectories: profileDirectories.map { URL(fileURLWithPath: $0) })
-        } catch {
-            throw CLIError("cannot load hardware classes: \(error)")
-        }
-        let classes = hardwareClass == "all" ? registry.classes : registry.named(hardwareClass).map { [$0] } ?? []
-        guard !classes.isEmpty else {
-            throw CLIError("no hardware class '\(hardwareClass)'; known: \(registry.classes.map(\.name).joined(separator: ", ")), or all")
-        }
-        var calibrationData: CalibrationData?
-        if let calibration {
-            do {
-                calibrationData = try CalibrationData(
-                    url: ModelLoader.existingFile(calibration), inputNames: inputs.map(\.name), batchSize: batch)
-            } catch {
-                throw CLIError.wrapping(error, path: calibration, doing: "cannot read calibration data")
-            }
-        }
-        let evaluation = try loadEvaluation(inputs: inputs)
         let out = URL(fileURLWithPath: outputDirectory)
         do { try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true) } catch {
             throw CLIError("cannot create \(outputDirectory): \(error)")
         }
-        let budget = AccuracyBudget(maxDropPoints: budget, minAgreement: minAgreement)
-        let evaluator = ModelEvaluator(kernels: .reference, compressedSize: { try? Zstd.compress($0).count })
-        var reports: [QuantizationReport.ClassReport] = []
-        for profile in classes {
-            say("\(profile.name): tuning (budget \(budget))…")
-            let tuner = AccuracyTuner(
-                profile: profile, budget: budget, timeBudget: .milliseconds(Int64(timeBudget * 1000)), evaluator: evaluator,
-                progress: { FileHandle.standardError.write(Data(("quantize: " + $0 + "\n").utf8)) })
-            let outcome: AccuracyTuner.Outcome
-            do {
-                if let calibrationData {
-                    outcome = try tuner.tune(fp32, calibration: calibrationData, evaluation: evaluation)
-                } else {
-                    say("\(profile.name): no --calibration: dynamic quantization of MatMul/Gemm (no tuning)")
-                    outcome = try tuner.tuneDynamic(fp32, evaluation: evaluation)
-                }
-            } catch {
-                throw CLIError("quantizing '\(model)' for \(profile.name) failed: \(error)")
-            }
-            var file: URL? = out.appendingPathComponent("\(profile.name).qdq.onnx")
-            var entry = QuantizationReport.ClassReport(outcome: outcome, budget: budget)
-            do {
-                if let f = file { try QDQONNXExporter.export(outcome.model.model, to: f) }
-                if let e = exportQDQ {
-                    let target =
-                        classes.count == 1
-                        ? URL(fileURLWithPath: e)
-                        : URL(fileURLWithPath: e).deletingPathExtension().appendingPathExtension("\(profile.name).onnx")
-                    try QDQONNXExporter.export(outcome.model.model, to: target)
-                }
-            } catch {
-                // The evaluation stands without the file; say why it is missing.
-                file = nil
-                entry.warnings.append("no ONNX file written: \(error)")
-                say("\(profile.name): \(error)")
-            }
-            entry.output = file?.path
-            say(
-                "\(profile.name): \(outcome.budgetMet ? "budget met" : "budget MISSED"), int8 top-1 \(outcome.result.int8Accuracy)\(file.map { ", wrote \($0.path)" } ?? "")"
-            )
-            reports.append(entry)
-        }
-        let r = QuantizationReport(
-            model: model, evaluatedWith: "int8 reference kernels, \(evaluation.count) labelled samples", classes: reports)
+        let registry: HardwareClassRegistry
         do {
-            try r.json().write(to: out.appendingPathComponent("report.json"))
-            try Data(r.table().utf8).write(to: out.appendingPathComponent("report.txt"))
+            registry = try ReleaseBuilder.registry(profileDirectories: profileDirectories.map { URL(fileURLWithPath: $0) })
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let request = ReleaseBuildRequest(
+            model: URL(fileURLWithPath: model), calibration: calibration.map { URL(fileURLWithPath: $0) },
+            evaluation: URL(fileURLWithPath: evalData), labels: URL(fileURLWithPath: labels),
+            budget: AccuracyBudget(maxDropPoints: budget, minAgreement: minAgreement),
+            timeBudgetPerClass: .milliseconds(Int64(timeBudget * 1000)), calibrationBatchSize: batch,
+            hardwareClasses: hardwareClass == "all" ? [] : [hardwareClass], artifacts: try artifactOptions(out))
+        let builder = ReleaseBuilder(request: request, registry: registry)
+        let classCount = (try? builder.selectedClasses().count) ?? 1
+        let exportQDQ = self.exportQDQ
+        let result: ReleaseBuildResult
+        do {
+            say("importing \(model)…")
+            result = try builder.build(
+                progress: { p in
+                    guard let detail = p.detail else { return }
+                    let text = detail.hasPrefix(p.hardwareClass + ":") ? detail : "\(p.hardwareClass): \(detail)"
+                    FileHandle.standardError.write(Data("quantize: \(text)\n".utf8))
+                },
+                afterQuantizing: { q, profile in
+                    Self.exportONNX(q, profile: profile, out: out, exportQDQ: exportQDQ, singleClass: classCount == 1)
+                })
+        } catch {
+            throw CLIError("\(error)")
+        }
+        for v in result.variants {
+            if let r = v.report {
+                say("\(v.hardwareClass): \(r.budgetMet ? "budget met" : "budget MISSED"), int8 top-1 \(r.evaluation.int8Accuracy)")
+            }
+            if let f = v.failure { say("\(v.hardwareClass): \(f)") }
+        }
+        do {
+            try result.report.json().write(to: out.appendingPathComponent("report.json"))
+            try Data(result.report.table().utf8).write(to: out.appendingPathComponent("report.txt"))
         } catch {
             throw CLIError("cannot write the report to \(outputDirectory): \(error)")
         }
-        if report { print(r.table(), terminator: "") }
-        if reports.contains(where: { !$0.budgetMet }) { throw ExitCode(2) }
+        if report { print(result.report.table(), terminator: "") }
+        for b in result.built {
+            print("\(b.hardwareClass) \(b.artifactPath.path) sha256:\(b.transport.uncompressedSHA256) \(b.artifactBytes) B")
+            print("\(b.hardwareClass) \(b.transportPath.path) sha256:\(b.transport.compressedSHA256) \(b.compressedBytes) B")
+        }
+        // 1: a class failed outright (or its artifact could not be written); 2: a budget was missed.
+        let broken = result.variants.contains { v in
+            v.report == nil || (artifacts && v.artifact == nil && v.report?.budgetMet == true)
+        }
+        if broken { throw ExitCode.failure }
+        if result.variants.contains(where: { $0.report?.budgetMet == false }) { throw ExitCode(2) }
     }
 
-    func loadEvaluation(inputs: [ValueInfo]) throws -> EvaluationSet {
-        do {
-            let url = try ModelLoader.existingFile(evalData)
-            var tensors: [String: Tensor]
-            if url.pathExtension == "npz" {
-                tensors = try NPZFile.read(url)
-            } else {
-                guard inputs.count == 1, let name = inputs.first?.name else {
-                    throw CLIError("the model has \(inputs.count) inputs; give --eval as an .npz with one array per input")
-                }
-                tensors = [name: try NPYFile.read(url)]
+    /// The artifact settings, with the signing key read from --key or made and written beside
+    /// the output.
+    func artifactOptions(_ out: URL) throws -> ArtifactOptions? {
+        guard artifacts else { return nil }
+        let signingKey: ArtifactSigningKey
+        if let key {
+            do { signingKey = try SigningKeyFile.read(URL(fileURLWithPath: key)) } catch {
+                throw CLIError("--key: \(error)")
             }
-            tensors = tensors.filter { k, _ in inputs.contains { $0.name == k } }
-            return try EvaluationSet(inputs: tensors, labels: NPYFile.read(ModelLoader.existingFile(labels)))
-        } catch let e as CLIError {
-            throw e
+        } else {
+            signingKey = ArtifactSigningKey.generate()
+            let file = out.appendingPathComponent("signing-key.pem"), pub = out.appendingPathComponent("signing-key.pub.pem")
+            do { try SigningKeyFile.write(signingKey, to: file, publicKeyTo: pub) } catch {
+                throw CLIError("cannot write a new signing key (\(error)); give one with --key FILE or remove the old file")
+            }
+            say(
+                "warning: no --key; signed with a NEW key \(signingKey.keyID) written to \(file.path) (public: \(pub.path)). "
+                    + "Devices accept these artifacts only if they pin that public key.")
+        }
+        let defaultName = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+        return ArtifactOptions(
+            modelName: name ?? defaultName, modelVersion: modelVersion, releaseSequence: releaseSequence, signingKey: signingKey,
+            outputDirectory: out, createdBy: "flotilla \(Flotilla.configuration.version)", validationSamples: validationSamples,
+            requireBudget: !allowMissedBudget)
+    }
+
+    /// OUTDIR/<class>.qdq.onnx (and --export-qdq); a failure is recorded in the report.
+    static func exportONNX(_ q: QuantizedModel, profile: HardwareClass, out: URL, exportQDQ: String?, singleClass: Bool)
+        -> ReleaseBuilder.Extras
+    {
+        let file = out.appendingPathComponent("\(profile.name).qdq.onnx")
+        do {
+            try QDQONNXExporter.export(q.model, to: file)
+            if let e = exportQDQ {
+                let target =
+                    singleClass
+                    ? URL(fileURLWithPath: e)
+                    : URL(fileURLWithPath: e).deletingPathExtension().appendingPathExtension("\(profile.name).onnx")
+                try QDQONNXExporter.export(q.model, to: target)
+            }
+            return ReleaseBuilder.Extras(output: file.path)
         } catch {
-            throw CLIError.wrapping(error, path: evalData, doing: "cannot read evaluation data")
+            // The evaluation stands without the file; say why it is missing.
+            FileHandle.standardError.write(Data("quantize: \(profile.name): \(error)\n".utf8))
+            return ReleaseBuilder.Extras(output: nil, warnings: ["no ONNX file written: \(error)"])
         }
     }
 }
