@@ -18,7 +18,8 @@ public enum LabelSyntax {
         guard let name = parts.last, isName(name) else {
             throw LabelSelectorError(
                 term: term,
-                detail: "key '\(key)' must be 1–63 characters of letters, digits, '-', '_' or '.', beginning and ending with a letter or digit")
+                detail:
+                    "key '\(key)' must be 1–63 characters of letters, digits, '-', '_' or '.', beginning and ending with a letter or digit")
         }
     }
 

@@ -8,8 +8,10 @@ extension SQLiteStore {
     public func allocateDesiredSequence(deviceID: String) throws(StoreError) -> UInt64 {
         try Self.nonEmpty(deviceID, "deviceID")
         return try write("allocate a desired-state sequence for device '\(deviceID)'") { db in
-            let allocated = try Int64.fetchOne(db, sql: "SELECT allocatedSequence FROM desired_states WHERE deviceID = ?", arguments: [deviceID]) ?? 0
-            let accepted = try Int64?.fetchOne(db, sql: "SELECT acceptedDesiredSequence FROM devices WHERE id = ?", arguments: [deviceID]) ?? nil
+            let allocated =
+                try Int64.fetchOne(db, sql: "SELECT allocatedSequence FROM desired_states WHERE deviceID = ?", arguments: [deviceID]) ?? 0
+            let accepted =
+                try Int64?.fetchOne(db, sql: "SELECT acceptedDesiredSequence FROM devices WHERE id = ?", arguments: [deviceID]) ?? nil
             let last = max(allocated, accepted ?? 0)
             guard last < Int64.max else {
                 throw StoreError.conflict(kind: "desired state", key: deviceID, detail: "desired-state sequences are exhausted")
@@ -30,13 +32,16 @@ extension SQLiteStore {
         return try write("save the desired state of device '\(state.deviceID)'") { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT allocatedSequence, sequence FROM desired_states WHERE deviceID = ?", arguments: [state.deviceID])
-            let allocated: Int64 = try row.map { (r) throws(StoreError) in try Self.column(r, "allocatedSequence", kind: "desired state", key: state.deviceID) } ?? 0
+            var allocated: Int64 = 0
+            if let row { allocated = try Self.column(row, "allocatedSequence", kind: "desired state", key: state.deviceID) }
             guard sequence >= 1, sequence <= allocated else {
                 throw StoreError.invalid(
                     field: "desired-state sequence",
-                    detail: "\(state.sequence) for device '\(state.deviceID)' was never allocated (highest allocated: \(allocated)); call allocateDesiredSequence")
+                    detail: "\(state.sequence) for device '\(state.deviceID)' was never allocated (highest allocated: \(allocated)); "
+                        + "call allocateDesiredSequence first")
             }
-            let saved: Int64? = try row.map { (r) throws(StoreError) in try Self.column(r, "sequence", kind: "desired state", key: state.deviceID) } ?? nil
+            var saved: Int64?
+            if let row { saved = try Self.column(row, "sequence", kind: "desired state", key: state.deviceID) as Int64? }
             if let saved, saved >= sequence { return false }
             try db.execute(
                 sql: """

@@ -91,7 +91,9 @@ extension SQLiteStore {
                 try LabelSyntax.checkValue(value, term: "\(key)=\(value)")
             } catch { throw .invalid(field: "label", detail: error.description) }
             guard key != LabelSelector.idKey, key != LabelSelector.classKey else {
-                throw .invalid(field: "label", detail: "'\(key)' is reserved: selectors read it from the device's \(key == "id" ? "id" : "hardware class")")
+                throw .invalid(
+                    field: "label",
+                    detail: "'\(key)' is reserved: selectors read it from the device's \(key == "id" ? "id" : "hardware class")")
             }
         }
         try updateLabels(deviceID: deviceID, "set labels on device '\(deviceID)'") { $0.merge(labels) { _, new in new } }
@@ -153,6 +155,8 @@ extension SQLiteStore {
             acceptedDesiredSequence: try col("acceptedDesiredSequence"), online: try col("online"),
             connectionSequence: try col("connectionSequence"), firstSeenMs: try col("firstSeenMs"), lastSeenMs: try col("lastSeenMs"),
             lastStateSequence: try col("lastStateSequence"), lastReportedAtMs: try col("lastReportedAtMs"),
-            lastRollback: try rollbackText.map { (t) throws(StoreError) in try decodeJSON(RollbackRecord.self, t, kind: "device rollback", key: id) })
+            lastRollback: try rollbackText.map { (t) throws(StoreError) in
+                try decodeJSON(RollbackRecord.self, t, kind: "device rollback", key: id)
+            })
     }
 }

@@ -6,8 +6,9 @@ extension SQLiteStore {
         try Self.nonEmpty(release.version, "model version")
         try Self.checkJSON(release.optionsJSON, "release options of \(release.name) \(release.version)")
         return try write("create release \(release.name) \(release.version)") { db in
-            let exists = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM releases WHERE name = ? AND version = ?", arguments: [release.name, release.version]) ?? false
+            let exists =
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM releases WHERE name = ? AND version = ?", arguments: [release.name, release.version]) ?? false
             guard !exists else {
                 throw StoreError.conflict(
                     kind: "release", key: "\(release.name) \(release.version)",
@@ -15,7 +16,8 @@ extension SQLiteStore {
             }
             // The counter outlives its releases, so a sequence is never handed out twice, even
             // when the release that got it failed or was deleted.
-            let last = try Int64.fetchOne(db, sql: "SELECT lastSequence FROM model_sequences WHERE name = ?", arguments: [release.name]) ?? 0
+            let last =
+                try Int64.fetchOne(db, sql: "SELECT lastSequence FROM model_sequences WHERE name = ?", arguments: [release.name]) ?? 0
             guard last < Int64.max else {
                 throw StoreError.conflict(kind: "model", key: release.name, detail: "release sequences are exhausted")
             }

@@ -18,7 +18,8 @@ extension SQLiteStore {
         guard let digest = summary.artifactDigest else { return .noModel }
         try Self.nonEmpty(digest, "telemetry artifactDigest")
         guard bucketWidthMs > 0 else { throw .invalid(field: "bucketWidthMs", detail: "\(bucketWidthMs) must be positive") }
-        guard summary.windowStartMs >= 0, summary.windowStartMs <= summary.windowEndMs, summary.windowEndMs <= Self.maxTelemetryTimeMs else {
+        guard summary.windowStartMs >= 0, summary.windowStartMs <= summary.windowEndMs, summary.windowEndMs <= Self.maxTelemetryTimeMs
+        else {
             throw .invalid(
                 field: "telemetry window of device '\(summary.deviceID)'",
                 detail: "[\(summary.windowStartMs), \(summary.windowEndMs)) must be ordered Unix milliseconds")
@@ -53,11 +54,18 @@ extension SQLiteStore {
             }
             aggregate.add(summary)
             let histogram = try Self.encodeJSON(aggregate.latencyUs, "telemetry histogram")
+            // An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, and the
+            // foreign-key cascade would take the bucket's device rows with it.
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO telemetry_buckets (artifactDigest, hardwareClass, bucketStartMs, bucketWidthMs, histogram,
+                    INSERT INTO telemetry_buckets (artifactDigest, hardwareClass, bucketStartMs, bucketWidthMs, histogram,
                         inferences, errors, accuracySum, accuracyCount, agreementSum, agreementCount, summaries, rssMaxBytes)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(artifactDigest, hardwareClass, bucketStartMs) DO UPDATE SET
+                        histogram = excluded.histogram, inferences = excluded.inferences, errors = excluded.errors,
+                        accuracySum = excluded.accuracySum, accuracyCount = excluded.accuracyCount,
+                        agreementSum = excluded.agreementSum, agreementCount = excluded.agreementCount,
+                        summaries = excluded.summaries, rssMaxBytes = excluded.rssMaxBytes
                     """,
                 arguments: key + [
                     aggregate.endMs - aggregate.startMs, histogram, Self.clamped(aggregate.inferences), Self.clamped(aggregate.errors),
@@ -129,7 +137,9 @@ extension SQLiteStore {
         let hardwareClass: String = try column(row, "hardwareClass", kind: "telemetry bucket", key: digest)
         let start: Int64 = try column(row, "bucketStartMs", kind: "telemetry bucket", key: digest)
         let key = "\(digest) \(hardwareClass) @\(start)"
-        func col<T: DatabaseValueConvertible>(_ c: String) throws(StoreError) -> T { try column(row, c, kind: "telemetry bucket", key: key) }
+        func col<T: DatabaseValueConvertible>(_ c: String) throws(StoreError) -> T {
+            try column(row, c, kind: "telemetry bucket", key: key)
+        }
         let width: Int64 = try col("bucketWidthMs")
         let histogram: String = try col("histogram")
         return TelemetryAggregate(
