@@ -27,7 +27,8 @@ class StoreTestCase: XCTestCase {
     ) -> DeviceStateReport {
         DeviceStateReport(
             deviceID: id, hardwareClass: hardwareClass, agentVersion: "1.0.\(sequence)", sequence: sequence,
-            reportedAtMs: 1_000 + Int64(truncatingIfNeeded: sequence % 1_000_000), running: running, phase: phase, pendingReleaseSequence: nil,
+            reportedAtMs: 1_000 + Int64(truncatingIfNeeded: sequence % 1_000_000), running: running, phase: phase,
+            pendingReleaseSequence: nil,
             desiredSequence: desiredSequence, lastRollback: rollback)
     }
 
