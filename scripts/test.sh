@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 
 setup_swift
-setup_apt_packages mosquitto mosquitto-clients libmosquitto-dev libzstd-dev zstd openssl pkg-config
+setup_apt_packages mosquitto mosquitto-clients libmosquitto-dev libzstd-dev libsqlite3-dev zstd openssl pkg-config
 setup_python_packages -r scripts/requirements-test.txt
 
 # Brokers are children of the test process and die with it; this catches any left behind by a
