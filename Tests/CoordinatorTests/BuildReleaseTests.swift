@@ -52,7 +52,7 @@ final class BuildReleaseTests: XCTestCase {
         var all: [BuildProgress] { lock.withLock { items } }
     }
 
-    func testTwoClassesGiveSignedVerifiedArtifactsThatPassTheirValidationBundles() throws {
+    func testTwoClassesGiveSignedVerifiedArtifactsThatPassTheirValidationBundles() async throws {
         var keyring = try SigningKeyring.open(dataDirectory: scratch.appendingPathComponent("data"))
         let classes = ["x86_64-avx2", "arm64-dotprod"]
         let log = ProgressLog()
@@ -95,7 +95,7 @@ final class BuildReleaseTests: XCTestCase {
 
             // A device loads it and its validation bundle passes on the runtime, exactly.
             let loaded = try LoadedModel.load(path: variant.artifactPath.path, pinnedKeys: keyring.publicKeys)
-            let check = try ModelValidator.run(
+            let check = try await ModelValidator.run(
                 loaded, thresholds: ValidationThresholds(accuracyTolerance: 0, agreementTolerance: 0, latencyRuns: 3))
             XCTAssertNil(check.failure.map { "\($0.metric) \($0.measured) < \($0.threshold)" })
             XCTAssertEqual(check.accuracy, expected.accuracy)

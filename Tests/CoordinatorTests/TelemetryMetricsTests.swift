@@ -25,7 +25,7 @@ final class TelemetryMetricsTests: XCTestCase {
 
     func testAggregateMergesHistogramsExactlyAndDeduplicates() {
         var rng = Rng(state: 42)
-        var aggregate = TelemetryAggregate()
+        var aggregate = TelemetryAccumulator()
         var reference = LatencyHistogram()
         var summaries: [TelemetrySummary] = []
         for d in 0..<5 {
@@ -50,14 +50,14 @@ final class TelemetryMetricsTests: XCTestCase {
     }
 
     func testAggregateRefusesMalformedSummaries() {
-        var aggregate = TelemetryAggregate()
+        var aggregate = TelemetryAccumulator()
         XCTAssertEqual(
             aggregate.merge(summary("d", seq: 1, latencies: [10], accuracy: 1.5)),
             .refused("telemetry from 'd' (sequence 1): validationAccuracy 1.5 is outside 0...1"))
         var nan = summary("d", seq: 2, latencies: [10], accuracy: 0.5)
         nan.validationAgreement = .nan
         XCTAssertEqual(aggregate.merge(nan), .refused("telemetry from 'd' (sequence 2): validationAgreement nan is outside 0...1"))
-        XCTAssertEqual(aggregate, TelemetryAggregate(), "nothing of a refused summary is kept")
+        XCTAssertEqual(aggregate, TelemetryAccumulator(), "nothing of a refused summary is kept")
     }
 
     func testErrorRateCountsFailedRunsAmongAllRuns() {

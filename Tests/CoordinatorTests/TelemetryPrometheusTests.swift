@@ -66,7 +66,7 @@ final class TelemetryPrometheusTests: XCTestCase {
     }
 
     func testReleaseTelemetryExposition() throws {
-        var aggregate = TelemetryAggregate()
+        var aggregate = TelemetryAccumulator()
         var h = LatencyHistogram()
         for v: UInt64 in [100, 100, 100, 120, 127] { h.record(v) }
         _ = aggregate.merge(

@@ -55,7 +55,7 @@ public struct ClassMetrics: Codable, Sendable, Equatable {
 /// An in-memory aggregate of telemetry summaries for one (release, class): the same merge the
 /// store performs per bucket, for callers without a store (tests, the simulator, one-shot
 /// reports). Summaries replayed or delivered out of order are dropped by per-device sequence.
-public struct TelemetryAggregate: Codable, Sendable, Equatable {
+public struct TelemetryAccumulator: Codable, Sendable, Equatable {
     public enum MergeOutcome: Sendable, Equatable {
         case merged
         /// Its sequence is not above the last merged from that device.

@@ -12,7 +12,7 @@ public struct ReleaseClassTelemetry: Sendable, Equatable {
     public var metrics: ClassMetrics
 
     public init(
-        modelName: String, modelVersion: String, hardwareClass: String, artifactDigest: String, aggregate: TelemetryAggregate
+        modelName: String, modelVersion: String, hardwareClass: String, artifactDigest: String, aggregate: TelemetryAccumulator
     ) {
         self.modelName = modelName
         self.modelVersion = modelVersion
