@@ -14,7 +14,7 @@ struct APIRequestHandler: HTTPHandler {
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
         let body = APIBodyReader(request)
         do {
-            let route = try APIRoute.match(method: request.method.rawValue, path: request.path)
+            let route = try APIRoute.match(method: request.method.rawValue, path: request.target.path())
             let actor = try authenticate(route, request)
             return try await dispatch(route, request: request, body: body, actor: actor)
         } catch let error as APIError {
