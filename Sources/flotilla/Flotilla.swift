@@ -2,12 +2,15 @@ import ArgumentParser
 import Runtime
 
 @main
-struct Flotilla: ParsableCommand {
+struct Flotilla: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flotilla",
         abstract: "Quantize ONNX models per hardware class and roll them out to device fleets.",
         version: "0.1.0",
-        subcommands: [InspectCommand.self, RunCommand.self, BenchCommand.self, QuantizeCommand.self, CPUInfo.self]
+        subcommands: [
+            InspectCommand.self, RunCommand.self, BenchCommand.self, QuantizeCommand.self, CPUInfo.self,
+            DevicesCommand.self, ModelCommand.self, RolloutCommand.self, TelemetryCommand.self, AuditCommand.self,
+        ]
     )
 }
 
