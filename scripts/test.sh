@@ -8,6 +8,7 @@ source scripts/lib/setup.sh
 
 setup_swift
 setup_apt_packages mosquitto mosquitto-clients libmosquitto-dev libzstd-dev libsqlite3-dev zstd openssl pkg-config
+setup_browser
 setup_python_packages -r scripts/requirements-test.txt
 
 # Brokers are children of the test process and die with it; this catches any left behind by a

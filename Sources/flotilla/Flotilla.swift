@@ -9,6 +9,7 @@ struct Flotilla: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InspectCommand.self, RunCommand.self, BenchCommand.self, QuantizeCommand.self, SimulateCommand.self, CPUInfo.self,
+            DevicesCommand.self, ModelCommand.self, RolloutCommand.self, TelemetryCommand.self, AuditCommand.self,
         ]
     )
 }

@@ -43,3 +43,9 @@ setup_python_packages() {
         fi
     fi
 }
+
+# Debian's Chromium for the dashboard test (headless, --dump-dom). Optional: the test skips
+# with a message when it cannot be installed.
+setup_browser() {
+    setup_apt_packages chromium || echo "warning: chromium could not be installed; the dashboard browser test will be skipped" >&2
+}
