@@ -56,6 +56,8 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(name: "ModelIR", swiftSettings: strictSwift),
+        // Signal handling for the long-running executables (ordered SIGTERM/SIGINT shutdown).
+        .target(name: "ProcessSupport", swiftSettings: strictSwift),
 
         // MARK: Layer 2 — ONNX in, runtime, device artifact.
         .target(
@@ -120,7 +122,8 @@ let package = Package(
         .executableTarget(
             name: "flotilla-coordinator",
             dependencies: [
-                "Coordinator",
+                "Coordinator", "FleetMQTT", "ProcessSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -128,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "flotilla-agent",
             dependencies: [
-                "Agent", "FleetMQTT", "Runtime",
+                "Agent", "FleetMQTT", "Runtime", "ProcessSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift

@@ -2,10 +2,11 @@ public import FleetProtocol
 import MQTT
 
 extension MQTTTransport {
-    /// The agent's connection: client id = device id, persistent session (chunks and the
-    /// desired state queue while offline), and `will()` asked before every connection attempt
-    /// for that connection's last will (it carries the connection's sequence).
-    public convenience init(broker: BrokerConfig, clientID: String, will: @escaping @Sendable () -> LastWill) throws(TransportError) {
+    /// A fleet connection: persistent session (an agent's chunks and desired state, a
+    /// coordinator's events and telemetry queue while it is offline), and `will()` asked before
+    /// every connection attempt for that connection's last will (an agent's carries the
+    /// connection's sequence).
+    public convenience init(broker: BrokerConfig, clientID: String, will: (@Sendable () -> LastWill)? = nil) throws(TransportError) {
         var c = MQTTConfiguration(host: broker.host, port: broker.port, clientID: clientID)
         c.cleanSession = false
         c.username = broker.username
@@ -13,9 +14,11 @@ extension MQTTTransport {
         if broker.useTLS, let ca = broker.caFile {
             c.tls = MQTTConfiguration.TLS(caFile: ca, certificateFile: broker.certificateFile, keyFile: broker.keyFile)
         }
-        c.willProvider = {
-            let w = will()
-            return MQTTMessage(topic: w.topic, payload: w.payload, qos: .atLeastOnce, retain: w.retain)
+        if let will {
+            c.willProvider = {
+                let w = will()
+                return MQTTMessage(topic: w.topic, payload: w.payload, qos: .atLeastOnce, retain: w.retain)
+            }
         }
         do { try self.init(configuration: c) } catch { throw .failed(detail: "\(error)") }
     }

@@ -1,0 +1,75 @@
+import FleetProtocol
+import Foundation
+
+extension CoordinatorService {
+    /// One device message: decoded, checked, applied to the store. A bad message is logged and
+    /// counted, never thrown: one broken device must not disturb the rest.
+    func ingest(_ message: InboundMessage) async {
+        let decoded: DeviceMessage
+        do { decoded = try DeviceMessageDecoder.decode(topic: message.topic, payload: message.payload) } catch {
+            counters.dropped[error.reason.rawValue, default: 0] += 1
+            logger.warning("\(error)")
+            return
+        }
+        let now = Self.nowMs()
+        do {
+            switch decoded {
+            case .state(let report):
+                counters.messages["state", default: 0] += 1
+                // A retained report replayed at subscribe time says when it was made, not now.
+                _ = try store.applyStateReport(report, receivedAtMs: message.retained ? report.reportedAtMs : now)
+            case .online(let status):
+                counters.messages["online", default: 0] += 1
+                _ = try store.applyOnlineStatus(status, receivedAtMs: message.retained ? status.atMs : now)
+            case .event(let event):
+                counters.messages["event", default: 0] += 1
+                if try store.insertEvent(event) {
+                    _ = try store.touchDevice(event.deviceID, seenAtMs: now)
+                    if event.kind == .rolledBack || event.kind == .updateFailed || event.kind == .desiredStateRefused {
+                        logger.notice("device \(event.deviceID): \(event.kind.rawValue) \(event.reason.map { "\($0)" } ?? "")")
+                    }
+                }
+            case .telemetry(let summary):
+                counters.messages["telemetry", default: 0] += 1
+                let hardwareClass = try store.device(summary.deviceID)?.hardwareClass
+                guard let hardwareClass else {
+                    counters.dropped["unknownDevice", default: 0] += 1
+                    logger.warning("telemetry from \(summary.deviceID), which has not reported its state yet: dropped")
+                    return
+                }
+                switch try store.mergeTelemetry(
+                    summary, hardwareClass: hardwareClass, bucketWidthMs: Int64(config.telemetryBucketSeconds) * 1000)
+                {
+                case .merged: counters.telemetryMerged += 1
+                case .duplicate: counters.telemetryDuplicates += 1
+                case .noModel, .expired: break
+                }
+                _ = try store.touchDevice(summary.deviceID, seenAtMs: now)
+            case .chunkRequest(let request):
+                counters.messages["chunkRequest", default: 0] += 1
+                if !(await chunks.isRegistered(hardwareClass: request.hardwareClass, digest: request.artifactDigest)) {
+                    try await registerArtifact(digest: request.artifactDigest, hardwareClass: request.hardwareClass)
+                }
+                await chunks.handle(request)
+            case .cleared:
+                break
+            }
+        } catch {
+            counters.dropped["store", default: 0] += 1
+            logger.error("could not apply \(message.topic): \(error)")
+        }
+    }
+
+    /// Makes a built variant servable by the chunk publisher (after a restart, or on the first
+    /// request of a wave).
+    func registerArtifact(digest: String, hardwareClass: String) async throws {
+        guard let variant = try store.variant(artifactDigest: digest), variant.hardwareClass == hardwareClass else { return }
+        let plan = try ChunkPlan(artifactDigest: digest, totalSize: variant.compressedSize, chunkSize: variant.chunkSize)
+        await chunks.register(.init(hardwareClass: hardwareClass, plan: plan, path: transportPath(of: variant)))
+    }
+
+    /// The compressed file of a variant (paths in the store are relative to the data directory).
+    func transportPath(of variant: VariantRecord) -> String {
+        config.dataDirectory.appendingPathComponent(variant.artifactPath).path + ".zst"
+    }
+}

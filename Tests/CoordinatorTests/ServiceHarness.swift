@@ -1,0 +1,188 @@
+import Agent
+import Coordinator
+import FleetMQTT
+import FleetProtocol
+import Foundation
+import MQTT
+import MQTTTestSupport
+import ModelArtifact
+import ModelIR
+import XCTest
+
+/// A real Mosquitto, a real `CoordinatorService` on a SQLite store, and real agents (each with
+/// its own MQTT connection and data directory), all in this test process.
+final class ServiceHarness: @unchecked Sendable {
+    static let classes = ["x86_64-avx2", "arm64-dotprod"]
+    let broker: MosquittoBroker
+    let root: URL
+    var coordinatorData: URL { root.appendingPathComponent("coordinator") }
+    var service: CoordinatorService?
+    var serviceTransport: MQTTTransport?
+    var agents: [String: (agent: AgentService, transport: MQTTTransport, workload: Task<Void, Never>)] = [:]
+
+    init() async throws {
+        broker = try await MosquittoBroker.start()
+        root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "coord-service-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    func config() throws -> CoordinatorConfig {
+        try CoordinatorConfig(
+            dataDirectory: coordinatorData, broker: BrokerConfig(host: "127.0.0.1", port: broker.port), clientID: "coordinator-test",
+            httpPort: 0, apiTokens: ["alice": "alice-token-0123456789"], chunkSize: 4096, telemetryBucketSeconds: 1,
+            hardwareClassDirectory: root, tickSeconds: 0.2)
+    }
+
+    /// Starts (or restarts, on the same data directory) the coordinator.
+    @discardableResult
+    func startCoordinator() async throws -> CoordinatorService {
+        let config = try config()
+        let store = try SQLiteStore(dataDirectory: config.dataDirectory)
+        let transport = try MQTTTransport(broker: config.broker, clientID: config.clientID)
+        try await transport.connect()
+        let service = try CoordinatorService(config: config, store: store, transport: transport)
+        try await service.start()
+        self.service = service
+        serviceTransport = transport
+        return service
+    }
+
+    /// Stops the coordinator as a crash would leave it: loops cancelled, connection dropped.
+    func killCoordinator() async {
+        await service?.stop()
+        serviceTransport?.client.abort()
+        service = nil
+        serviceTransport = nil
+    }
+
+    func store() throws -> SQLiteStore { try SQLiteStore(dataDirectory: coordinatorData) }
+
+    func pinnedKeys() throws -> [ArtifactPublicKey] { try SigningKeyring.open(dataDirectory: coordinatorData).publicKeys }
+
+    /// A device of `hardwareClass` running a synthetic workload (one inference every 5 ms), so
+    /// its telemetry carries real latencies.
+    func startAgent(_ id: String, hardwareClass: String, faults: FaultInjection = .none) async throws {
+        let config = try AgentConfig(
+            deviceID: id, broker: BrokerConfig(host: "127.0.0.1", port: broker.port),
+            dataDirectory: root.appendingPathComponent("agents/\(id)"), hardwareClass: hardwareClass, pinnedKeys: try pinnedKeys(),
+            thresholds: ValidationThresholds(latencyRuns: 3), telemetryIntervalSeconds: 1, stallTimeoutMs: 1000, faults: faults)
+        let agent = try AgentService(config: config)
+        let transport = try MQTTTransport(broker: config.broker, clientID: id, will: agent.nextConnectionWill)
+        try await transport.connect()
+        try await agent.start(transport: transport)
+        let workload = Task {
+            var i = 0
+            while !Task.isCancelled {
+                _ = try? await agent.inferValidationSample(i)
+                i += 1
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        agents[id] = (agent, transport, workload)
+    }
+
+    /// Takes a device off the network (clean stop: it reports offline).
+    func stopAgent(_ id: String) async {
+        guard let a = agents.removeValue(forKey: id) else { return }
+        a.workload.cancel()
+        await a.agent.stop()
+        await a.transport.disconnect()
+    }
+
+    func shutdown() async {
+        for id in Array(agents.keys) { await stopAgent(id) }
+        await service?.stop()
+        await serviceTransport?.disconnect()
+        try? await broker.stop()
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// Registers a ready release of a tiny classifier for every class (what `model add` leaves
+    /// in the store and the data directory), signed with the coordinator's key.
+    func addRelease(version: String, seed: UInt64 = 1) throws -> ReleaseRecord {
+        let store = try store()
+        let release = try store.createRelease(
+            NewRelease(
+                name: "digits", version: version, createdBy: "tests", createdAtMs: 0, sourceSHA256: String(repeating: "0", count: 64)))
+        let key = try SigningKeyring.open(dataDirectory: coordinatorData).activeKey
+        for hardwareClass in Self.classes {
+            let relative = "artifacts/digits/\(version)/\(hardwareClass).flotilla"
+            let url = coordinatorData.appendingPathComponent(relative)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let bytes = try Self.artifact(
+                version: version, sequence: release.releaseSequence, hardwareClass: hardwareClass, key: key, seed: seed)
+            let (compressed, digests) = try ArtifactTransport.compress(bytes)
+            try Data(bytes).write(to: url)
+            try Data(compressed).write(to: URL(fileURLWithPath: url.path + ".zst"))
+            try store.putVariant(
+                VariantRecord(
+                    modelName: "digits", modelVersion: version, hardwareClass: hardwareClass, artifactDigest: digests.uncompressedSHA256,
+                    artifactPath: relative, uncompressedSize: digests.uncompressedSize, uncompressedSHA256: digests.uncompressedSHA256,
+                    compressedSize: digests.compressedSize, compressedSHA256: digests.compressedSHA256, chunkSize: 4096, reportJSON: "{}",
+                    metrics: [:]))
+        }
+        try store.updateReleaseStatus(name: "digits", version: version, status: .ready, error: nil)
+        return try XCTUnwrap(try store.release(name: "digits", version: version))
+    }
+
+    /// A Gemm classifier (8 features → 4 classes) whose validation bundle labels are its own
+    /// answers, so a healthy device measures accuracy 1.
+    static func artifact(version: String, sequence: UInt64, hardwareClass: String, key: ArtifactSigningKey, seed: UInt64) throws -> [UInt8]
+    {
+        var state = seed
+        func next() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int(state >> 33) % 2001 - 1000) / 250
+        }
+        let (features, classes) = (8, 4)
+        let w = (0..<features * classes).map { _ in next() }
+        let b = (0..<classes).map { _ in next() }
+        let graph = Graph(
+            name: "classifier", nodes: [Node(name: "fc", opType: "Gemm", inputs: ["x", "w", "b"], outputs: ["y"])],
+            inputs: [ValueInfo("x", TensorType(.float32, Shape([1, features])))],
+            outputs: [ValueInfo("y", TensorType(.float32, Shape([1, classes])))],
+            initializers: ["w": try Tensor(floats: w, shape: [features, classes]), "b": try Tensor(floats: b, shape: [classes])])
+        var samples: [ValidationSample] = []
+        for _ in 0..<32 {
+            let x = (0..<features).map { _ in next() }
+            var y = b
+            for j in 0..<classes { for k in 0..<features { y[j] += x[k] * w[k * classes + j] } }
+            let best = y.indices.max { y[$0] < y[$1] } ?? 0
+            samples.append(
+                ValidationSample(
+                    inputs: ["x": try Tensor(floats: x, shape: [1, features])], label: try Tensor(int64s: [Int64(best)], shape: [1]),
+                    referenceOutputs: ["y": try Tensor(floats: y, shape: [1, classes])]))
+        }
+        let metrics = ExpectedMetrics([ExpectedMetrics.accuracyKey: 1, ExpectedMetrics.fp32AgreementKey: 1])
+        let manifest = ArtifactManifest(
+            modelName: "digits", modelVersion: version, releaseSequence: sequence, hardwareClass: hardwareClass, createdBy: "tests",
+            expectedMetrics: metrics)
+        return try ArtifactWriter(signingKey: key).write(
+            model: Model(graph: graph, opsetImports: ["": 17], producerName: "coordinator-tests", producerVersion: "1"), manifest: manifest,
+            validation: ValidationBundle(samples: samples, expectedMetrics: metrics))
+    }
+
+    /// Polls until `condition` holds or `seconds` pass (a deadline, not a timing assertion).
+    func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+
+    /// `running()` as text for failure messages.
+    func snapshot() -> String {
+        guard let r = try? running() else { return "(registry unreadable)" }
+        return r.keys.sorted().map { "\($0): \(r[$0] ?? "")" }.joined(separator: ", ")
+    }
+
+    /// What each device reports running (version, status), from the coordinator's registry.
+    func running() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for d in try store().devices() { out[d.id] = d.running.map { "\($0.modelVersion) \($0.status.rawValue)" } ?? "-" }
+        return out
+    }
+}
