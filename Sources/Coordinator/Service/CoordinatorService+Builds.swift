@@ -20,6 +20,8 @@ struct UploadRecord: Codable, Sendable {
     var id: String
     var kind: String
     var fileName: String
+    /// The file's name under uploads/: the id plus the original extension.
+    var storedName: String
     var size: Int
     var sha256: String
     var uploadedBy: String
@@ -32,11 +34,13 @@ extension CoordinatorService {
     /// Moves a received upload into the data directory; its id names it from then on.
     func storeUpload(_ file: APIReceivedUpload, actor: String) throws -> APIUpload {
         let id = "up-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let target = uploadsDirectory.appendingPathComponent(String(id))
-        try FileManager.default.moveItem(at: file.temporaryPath, to: target)
+        // The extension stays: the quantizer tells .npy from .npz (and .onnx) by it.
+        let ext = URL(fileURLWithPath: file.fileName).pathExtension.filter { $0.isLetter || $0.isNumber }.prefix(8)
+        let storedName = ext.isEmpty ? String(id) : "\(id).\(ext)"
+        try FileManager.default.moveItem(at: file.temporaryPath, to: uploadsDirectory.appendingPathComponent(storedName))
         let record = UploadRecord(
-            id: String(id), kind: file.kind.rawValue, fileName: file.fileName, size: file.size, sha256: file.sha256, uploadedBy: actor,
-            atMs: Self.nowMs())
+            id: String(id), kind: file.kind.rawValue, fileName: file.fileName, storedName: storedName, size: file.size, sha256: file.sha256,
+            uploadedBy: actor, atMs: Self.nowMs())
         try JSONEncoder().encode(record).write(to: uploadsDirectory.appendingPathComponent("\(id).json"), options: .atomic)
         audit(actor, "upload", String(id), ["kind": file.kind.rawValue, "file": file.fileName, "sha256": file.sha256])
         return APIUpload(id: String(id), kind: file.kind, fileName: file.fileName, size: file.size, sha256: file.sha256)
@@ -50,7 +54,7 @@ extension CoordinatorService {
         guard record.kind == kind.rawValue else {
             throw .invalidRequest(field: field, "upload '\(id)' is a \(record.kind) file, not a \(kind.rawValue) file")
         }
-        return (uploadsDirectory.appendingPathComponent(id), record)
+        return (uploadsDirectory.appendingPathComponent(record.storedName), record)
     }
 
     /// Creates the release (allocating its sequence) and starts its build in the background.
