@@ -179,7 +179,8 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "Coordinator", "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport",
+                // The CLI tests run the built `flotilla` against a live coordinator.
+                "flotilla", "Coordinator", "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport",
                 // Build tests name the quantizer's budget and report types.
                 "Quantizer",
             ],

@@ -96,11 +96,11 @@ public struct APIGateCheck: Codable, Sendable, Equatable {
     public var metric: String
     public var measured: Double?
     public var baseline: Double?
-    public var threshold: Double
+    public var threshold: Double?
     public var passed: Bool
     public var detail: String?
 
-    public init(metric: String, measured: Double?, baseline: Double? = nil, threshold: Double, passed: Bool, detail: String? = nil) {
+    public init(metric: String, measured: Double?, baseline: Double? = nil, threshold: Double?, passed: Bool, detail: String? = nil) {
         self.metric = metric
         self.measured = measured
         self.baseline = baseline

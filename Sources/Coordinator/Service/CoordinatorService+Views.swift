@@ -58,7 +58,7 @@ extension CoordinatorService {
 
     static func apiCheck(_ c: GateCheck) -> APIGateCheck {
         APIGateCheck(
-            metric: c.metric.rawValue, measured: c.measured, baseline: c.baseline, threshold: c.threshold ?? .nan, passed: c.passed,
+            metric: c.metric.rawValue, measured: c.measured, baseline: c.baseline, threshold: c.threshold, passed: c.passed,
             detail: c.detail)
     }
 
