@@ -206,7 +206,9 @@ public struct UpdateStateMachine: Sendable {
                 [.abandonDownload(release.artifact), Self.event(.downloadCanceled, release, reason), .publishState]
             )
         case (.downloading(let release, _), .agentRestarted):
-            return (s, [.activateSlot(s.active?.slot), .resumeDownload(release.artifact), .publishState])
+            return (
+                s, [.activateSlot(s.active?.slot), .resumeDownload(release.artifact), Self.event(.downloadResumed, release), .publishState]
+            )
 
         case (.verifying(let release, _), .digestVerified):
             n.phase = .installing(release)
