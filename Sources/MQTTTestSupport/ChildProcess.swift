@@ -34,3 +34,13 @@ public enum ChildProcess {
         try outcome.withLock { $0 ?? .success(()) }.get()
     }
 }
+
+extension Process {
+    /// Waits for the child to exit by polling `isRunning`. Foundation's `waitUntilExit()` spins
+    /// the calling thread's run loop on Linux; called from a Swift-concurrency worker (there are
+    /// only as many as cores) it can busy-loop and starve the very tasks the test waits for
+    /// (seen as a hung test run on 2 cores).
+    public func waitForExit(pollInterval: useconds_t = 5_000) {
+        while isRunning { usleep(pollInterval) }
+    }
+}

@@ -78,7 +78,7 @@ struct CommandLineTool: Sendable {
         } catch {
             throw MosquittoBrokerError(.toolFailed, "cannot launch \(url.path): \(error); check that it is executable")
         }
-        process.waitUntilExit()
+        process.waitForExit()
         let printed =
             (String(data: (try? Data(contentsOf: outputURL)) ?? Data(), encoding: .utf8) ?? "")
             + (String(data: (try? Data(contentsOf: errorURL)) ?? Data(), encoding: .utf8) ?? "")

@@ -23,7 +23,7 @@ final class AgentProcessTests: XCTestCase {
     override func tearDown() async throws {
         for p in processes where p.isRunning {
             kill(p.processIdentifier, SIGTERM)
-            p.waitUntilExit()
+            p.waitForExit()
         }
         await coordinator?.close()
         try await broker?.stop()
@@ -105,7 +105,7 @@ final class AgentProcessTests: XCTestCase {
             }
             usleep(1000)
         }
-        first.waitUntilExit()
+        first.waitForExit()
         XCTAssertTrue(killedInstalling, "the install finished before the poll saw it; log: \(Self.text(log))")
         XCTAssertEqual(first.terminationReason, .uncaughtSignal)
         XCTAssertEqual(Self.phase(FileManager.default.contents(atPath: statePath) ?? Data()), "installing")

@@ -39,7 +39,7 @@ final class AgentServiceTests: XCTestCase {
         p.arguments = arguments
         p.standardError = FileHandle.nullDevice
         try p.run()
-        p.waitUntilExit()
+        p.waitForExit()
         return p.terminationStatus
     }
 

@@ -1,5 +1,6 @@
 import Coordinator
 import Foundation
+import MQTTTestSupport
 import XCTest
 
 /// The dashboard in a real browser: headless Chromium (Debian's `chromium`) loads `/` with the
@@ -58,7 +59,7 @@ final class APIDashboardBrowserTests: XCTestCase {
         try process.run()
         // Read before waiting: the DOM can exceed the pipe buffer.
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()
         XCTAssertEqual(process.terminationStatus, 0, "chromium exited with \(process.terminationStatus)")
         return String(decoding: data, as: UTF8.self)
     }

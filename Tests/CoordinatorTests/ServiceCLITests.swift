@@ -1,5 +1,6 @@
 import Coordinator
 import Foundation
+import MQTTTestSupport
 import XCTest
 
 /// The `flotilla` fleet commands against a live coordinator (API over HTTP, real agents over
@@ -46,7 +47,7 @@ final class ServiceCLITests: XCTestCase {
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = try FileHandle(forWritingTo: err)
         try p.run()
-        p.waitUntilExit()
+        p.waitForExit()
         return Run(
             status: p.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
