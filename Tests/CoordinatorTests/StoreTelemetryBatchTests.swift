@@ -74,11 +74,11 @@ final class StoreTelemetryBatchTests: StoreTestCase {
         let all = items(count: 400, seed: 77)
         var expected: [String] = []
         for item in all {
-            do {
+            do throws(StoreError) {
                 let outcome = try single.mergeTelemetry(item.summary, hardwareClass: item.hardwareClass, bucketWidthMs: Self.width)
                 _ = try single.touchDevice(item.summary.deviceID, seenAtMs: item.receivedAtMs)
                 expected.append(outcome.rawValue)
-            } catch let error as StoreError {
+            } catch {
                 expected.append("refused: \(error)")
             }
         }

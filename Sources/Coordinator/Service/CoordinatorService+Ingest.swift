@@ -5,8 +5,22 @@ extension CoordinatorService {
     /// One device message: decoded, checked, applied to the store. A bad message is logged and
     /// counted, never thrown: one broken device must not disturb the rest.
     func ingest(_ message: InboundMessage) async {
+        await ingest(message, decoded: Self.decode(message))
+    }
+
+    /// Decoding needs nothing of the actor: the subscription tasks decode before they hop onto
+    /// it, so JSON parsing of one topic runs beside the store work of another.
+    nonisolated static func decode(_ message: InboundMessage) -> Result<DeviceMessage, IngestError> {
+        do throws(IngestError) { return .success(try DeviceMessageDecoder.decode(topic: message.topic, payload: message.payload)) } catch {
+            return .failure(error)
+        }
+    }
+
+    func ingest(_ message: InboundMessage, decoded result: Result<DeviceMessage, IngestError>) async {
         let decoded: DeviceMessage
-        do { decoded = try DeviceMessageDecoder.decode(topic: message.topic, payload: message.payload) } catch {
+        switch result {
+        case .success(let d): decoded = d
+        case .failure(let error):
             counters.dropped[error.reason.rawValue, default: 0] += 1
             logger.warning("\(error)")
             return

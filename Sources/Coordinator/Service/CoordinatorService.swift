@@ -119,7 +119,10 @@ public actor CoordinatorService {
         }
         tasks.append(
             Task { [weak self] in
-                for await m in stream { await self?.ingest(m) }
+                for await m in stream {
+                    let decoded = Self.decode(m)
+                    await self?.ingest(m, decoded: decoded)
+                }
             })
     }
 
