@@ -222,5 +222,12 @@ let package = Package(
             path: "benchmarks/mqtt-fanout/swift",
             swiftSettings: strictSwift
         ),
+        // Rollout to 1000 simulated devices, telemetry ingest, memory (docs/benchmarks.md, "Fleet").
+        .executableTarget(
+            name: "fleet-bench",
+            dependencies: ["Coordinator", "FleetSimulator", "Agent", "FleetMQTT", "FleetProtocol", "MQTT", "ModelArtifact", "ModelIR"],
+            path: "benchmarks/fleet/swift",
+            swiftSettings: strictSwift
+        ),
     ]
 )

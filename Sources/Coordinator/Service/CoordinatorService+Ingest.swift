@@ -5,8 +5,22 @@ extension CoordinatorService {
     /// One device message: decoded, checked, applied to the store. A bad message is logged and
     /// counted, never thrown: one broken device must not disturb the rest.
     func ingest(_ message: InboundMessage) async {
+        await ingest(message, decoded: Self.decode(message))
+    }
+
+    /// Decoding needs nothing of the actor: the subscription tasks decode before they hop onto
+    /// it, so JSON parsing of one topic runs beside the store work of another.
+    nonisolated static func decode(_ message: InboundMessage) -> Result<DeviceMessage, IngestError> {
+        do throws(IngestError) { return .success(try DeviceMessageDecoder.decode(topic: message.topic, payload: message.payload)) } catch {
+            return .failure(error)
+        }
+    }
+
+    func ingest(_ message: InboundMessage, decoded result: Result<DeviceMessage, IngestError>) async {
         let decoded: DeviceMessage
-        do { decoded = try DeviceMessageDecoder.decode(topic: message.topic, payload: message.payload) } catch {
+        switch result {
+        case .success(let d): decoded = d
+        case .failure(let error):
             counters.dropped[error.reason.rawValue, default: 0] += 1
             logger.warning("\(error)")
             return
@@ -31,20 +45,21 @@ extension CoordinatorService {
                 }
             case .telemetry(let summary):
                 counters.messages["telemetry", default: 0] += 1
-                let hardwareClass = try store.device(summary.deviceID)?.hardwareClass
+                let hardwareClass: String?
+                if let known = telemetryClasses[summary.deviceID] {
+                    hardwareClass = known
+                } else {
+                    hardwareClass = try store.device(summary.deviceID)?.hardwareClass
+                    telemetryClasses[summary.deviceID] = hardwareClass
+                }
                 guard let hardwareClass else {
                     counters.dropped["unknownDevice", default: 0] += 1
                     logger.warning("telemetry from \(summary.deviceID), which has not reported its state yet: dropped")
                     return
                 }
-                switch try store.mergeTelemetry(
-                    summary, hardwareClass: hardwareClass, bucketWidthMs: Int64(config.telemetryBucketSeconds) * 1000)
-                {
-                case .merged: counters.telemetryMerged += 1
-                case .duplicate: counters.telemetryDuplicates += 1
-                case .noModel, .expired: break
-                }
-                _ = try store.touchDevice(summary.deviceID, seenAtMs: now)
+                // Merged by the next flush (at most `telemetryFlushInterval` from now).
+                pendingTelemetry.append(TelemetryMergeItem(summary: summary, hardwareClass: hardwareClass, receivedAtMs: now))
+                if pendingTelemetry.count >= Self.telemetryBatchLimit { flushTelemetry() }
             case .chunkRequest(let request):
                 counters.messages["chunkRequest", default: 0] += 1
                 if !(await chunks.isRegistered(hardwareClass: request.hardwareClass, digest: request.artifactDigest)) {
@@ -71,5 +86,31 @@ extension CoordinatorService {
     /// The compressed file of a variant (paths in the store are relative to the data directory).
     func transportPath(of variant: VariantRecord) -> String {
         config.dataDirectory.appendingPathComponent(variant.artifactPath).path + ".zst"
+    }
+
+    /// Merges the summaries received since the last flush in one store transaction. The
+    /// hardware classes looked up for them are forgotten too, so a device that changed class
+    /// is aggregated under its new one from the next interval on.
+    func flushTelemetry() {
+        telemetryClasses = [:]
+        guard !pendingTelemetry.isEmpty else { return }
+        let batch = pendingTelemetry
+        pendingTelemetry = []
+        let results: [TelemetryMergeResult]
+        do { results = try store.mergeTelemetryBatch(batch, bucketWidthMs: Int64(config.telemetryBucketSeconds) * 1000) } catch {
+            counters.dropped["store", default: 0] += batch.count
+            logger.error("\(batch.count) telemetry summaries not stored: \(error)")
+            return
+        }
+        for (item, result) in zip(batch, results) {
+            switch result {
+            case .success(.merged): counters.telemetryMerged += 1
+            case .success(.duplicate): counters.telemetryDuplicates += 1
+            case .success(.noModel), .success(.expired): break
+            case .failure(let error):
+                counters.dropped["store", default: 0] += 1
+                logger.error("telemetry of \(item.summary.deviceID) refused: \(error)")
+            }
+        }
     }
 }

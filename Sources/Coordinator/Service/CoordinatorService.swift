@@ -22,6 +22,10 @@ public actor CoordinatorService {
     var builds: [String: Task<Void, Never>] = [:]
     var buildProgress: [String: BuildProgressNote] = [:]
     var counters = ServiceCounters()
+    /// Telemetry received since the last flush, merged in one transaction by `flushTelemetry`.
+    var pendingTelemetry: [TelemetryMergeItem] = []
+    /// Hardware classes of the devices whose telemetry arrived since the last flush.
+    var telemetryClasses: [String: String?] = [:]
     /// Rollouts being stepped right now (see `step`).
     var stepping: Set<String> = []
     /// The coordinator's name in leases and audit entries.
@@ -48,6 +52,13 @@ public actor CoordinatorService {
             }
         }
     }
+
+    /// How long a received summary may wait in memory before it is in the store: the most
+    /// telemetry a coordinator crash loses, and the extra delay before a gate sees it.
+    static let telemetryFlushInterval: Duration = .seconds(1)
+    /// A flush also happens as soon as this many summaries wait, which bounds the memory and
+    /// the length of one transaction under a burst.
+    static let telemetryBatchLimit = 20_000
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
@@ -76,6 +87,13 @@ public actor CoordinatorService {
         tasks.append(
             Task { [weak self] in
                 while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.telemetryFlushInterval)
+                    await self?.flushTelemetry()
+                }
+            })
+        tasks.append(
+            Task { [weak self] in
+                while !Task.isCancelled {
                     await self?.applyRetention()
                     try? await Task.sleep(for: .seconds(300))
                 }
@@ -83,10 +101,12 @@ public actor CoordinatorService {
         logger.info("coordinator \(holder) started; data in \(config.dataDirectory.path)")
     }
 
-    /// Stops the loops and the chunk publisher; builds in flight are cancelled.
+    /// Stops the loops and the chunk publisher, and stores the telemetry still waiting; builds
+    /// in flight are cancelled.
     public func stop() async {
         for t in tasks { t.cancel() }
         tasks = []
+        flushTelemetry()
         for (_, b) in builds { b.cancel() }
         builds = [:]
         await chunks.stop()
@@ -99,7 +119,10 @@ public actor CoordinatorService {
         }
         tasks.append(
             Task { [weak self] in
-                for await m in stream { await self?.ingest(m) }
+                for await m in stream {
+                    let decoded = Self.decode(m)
+                    await self?.ingest(m, decoded: decoded)
+                }
             })
     }
 

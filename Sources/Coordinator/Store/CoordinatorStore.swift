@@ -83,6 +83,12 @@ public protocol CoordinatorStore: Sendable {
     /// merged into a bucket only if its sequence is above the last one that device merged there.
     func mergeTelemetry(_ summary: TelemetrySummary, hardwareClass: String, bucketWidthMs: Int64) throws(StoreError)
         -> TelemetryMergeOutcome
+    /// Merges `items` in order in one transaction, with the outcomes and buckets merging them
+    /// one by one would give (per-device dedup included, duplicates inside the batch too). An
+    /// invalid item is refused alone (its result is the error); every valid item's device has
+    /// its `lastSeenMs` raised to the item's `receivedAtMs` (`touchDevice`). Throws only when
+    /// the whole transaction fails, and then nothing of the batch is stored.
+    func mergeTelemetryBatch(_ items: [TelemetryMergeItem], bucketWidthMs: Int64) throws(StoreError) -> [TelemetryMergeResult]
     /// Buckets that end after `sinceMs`, oldest first.
     func telemetryBuckets(artifactDigest: String, hardwareClass: String, sinceMs: Int64) throws(StoreError) -> [TelemetryAggregate]
     /// The merge of those buckets (nil when there is none).

@@ -13,26 +13,10 @@ extension SQLiteStore {
     public func mergeTelemetry(_ summary: TelemetrySummary, hardwareClass: String, bucketWidthMs: Int64) throws(StoreError)
         -> TelemetryMergeOutcome
     {
-        try Self.nonEmpty(summary.deviceID, "telemetry deviceID")
-        try Self.nonEmpty(hardwareClass, "telemetry hardwareClass")
-        guard let digest = summary.artifactDigest else { return .noModel }
-        try Self.nonEmpty(digest, "telemetry artifactDigest")
-        guard bucketWidthMs > 0 else { throw .invalid(field: "bucketWidthMs", detail: "\(bucketWidthMs) must be positive") }
-        guard summary.windowStartMs >= 0, summary.windowStartMs <= summary.windowEndMs, summary.windowEndMs <= Self.maxTelemetryTimeMs
-        else {
-            throw .invalid(
-                field: "telemetry window of device '\(summary.deviceID)'",
-                detail: "[\(summary.windowStartMs), \(summary.windowEndMs)) must be ordered Unix milliseconds")
+        guard let target = try Self.telemetryTarget(summary, hardwareClass: hardwareClass, bucketWidthMs: bucketWidthMs) else {
+            return .noModel
         }
-        for (name, value) in [("validationAccuracy", summary.validationAccuracy), ("validationAgreement", summary.validationAgreement)] {
-            if let value, !(0...1).contains(value) {
-                throw .invalid(field: "telemetry \(name) of device '\(summary.deviceID)'", detail: "\(value) is not a fraction in 0...1")
-            }
-        }
-        let sequence = try Self.int64(summary.sequence, "telemetry sequence")
-        // The window is [start, end): its last millisecond decides the bucket.
-        let instant = summary.windowEndMs > summary.windowStartMs ? summary.windowEndMs - 1 : summary.windowStartMs
-        let bucketStart = instant / bucketWidthMs * bucketWidthMs
+        let (digest, bucketStart, sequence) = (target.artifactDigest, target.bucketStartMs, target.sequence)
         let key: StatementArguments = [digest, hardwareClass, bucketStart]
         let where_ = "artifactDigest = ? AND hardwareClass = ? AND bucketStartMs = ?"
         let label = "\(digest) \(hardwareClass) @\(bucketStart)"
@@ -53,32 +37,8 @@ extension SQLiteStore {
                     artifactDigest: digest, hardwareClass: hardwareClass, startMs: bucketStart, endMs: bucketStart + bucketWidthMs)
             }
             aggregate.add(summary)
-            let histogram = try Self.encodeJSON(aggregate.latencyUs, "telemetry histogram")
-            // An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, and the
-            // foreign-key cascade would take the bucket's device rows with it.
-            try db.execute(
-                sql: """
-                    INSERT INTO telemetry_buckets (artifactDigest, hardwareClass, bucketStartMs, bucketWidthMs, histogram,
-                        inferences, errors, accuracySum, accuracyCount, agreementSum, agreementCount, summaries, rssMaxBytes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(artifactDigest, hardwareClass, bucketStartMs) DO UPDATE SET
-                        histogram = excluded.histogram, inferences = excluded.inferences, errors = excluded.errors,
-                        accuracySum = excluded.accuracySum, accuracyCount = excluded.accuracyCount,
-                        agreementSum = excluded.agreementSum, agreementCount = excluded.agreementCount,
-                        summaries = excluded.summaries, rssMaxBytes = excluded.rssMaxBytes
-                    """,
-                arguments: key + [
-                    aggregate.endMs - aggregate.startMs, histogram, Self.clamped(aggregate.inferences), Self.clamped(aggregate.errors),
-                    aggregate.accuracySum, Self.clamped(aggregate.accuracyCount), aggregate.agreementSum,
-                    Self.clamped(aggregate.agreementCount), Self.clamped(aggregate.summaries), Self.clamped(aggregate.rssMaxBytes),
-                ])
-            try db.execute(
-                sql: """
-                    INSERT INTO telemetry_bucket_devices (artifactDigest, hardwareClass, bucketStartMs, deviceID, lastSequence)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT(artifactDigest, hardwareClass, bucketStartMs, deviceID) DO UPDATE SET lastSequence = excluded.lastSequence
-                    """,
-                arguments: key + [summary.deviceID, sequence])
+            try Self.saveBucket(aggregate, db)
+            try Self.saveBucketDevice(target, deviceID: summary.deviceID, db)
             return .merged
         }
     }
@@ -127,6 +87,34 @@ extension SQLiteStore {
                 arguments: [olderThanMs])
             return deleted
         }
+    }
+
+    /// Where a summary goes: its artifact, bucket and sequence, after checking every field the
+    /// merge relies on; nil when it names no running model.
+    static func telemetryTarget(_ summary: TelemetrySummary, hardwareClass: String, bucketWidthMs: Int64) throws(StoreError)
+        -> TelemetryTarget?
+    {
+        try Self.nonEmpty(summary.deviceID, "telemetry deviceID")
+        try Self.nonEmpty(hardwareClass, "telemetry hardwareClass")
+        guard let digest = summary.artifactDigest else { return nil }
+        try Self.nonEmpty(digest, "telemetry artifactDigest")
+        guard bucketWidthMs > 0 else { throw .invalid(field: "bucketWidthMs", detail: "\(bucketWidthMs) must be positive") }
+        guard summary.windowStartMs >= 0, summary.windowStartMs <= summary.windowEndMs, summary.windowEndMs <= Self.maxTelemetryTimeMs
+        else {
+            throw .invalid(
+                field: "telemetry window of device '\(summary.deviceID)'",
+                detail: "[\(summary.windowStartMs), \(summary.windowEndMs)) must be ordered Unix milliseconds")
+        }
+        for (name, value) in [("validationAccuracy", summary.validationAccuracy), ("validationAgreement", summary.validationAgreement)] {
+            if let value, !(0...1).contains(value) {
+                throw .invalid(field: "telemetry \(name) of device '\(summary.deviceID)'", detail: "\(value) is not a fraction in 0...1")
+            }
+        }
+        let sequence = try Self.int64(summary.sequence, "telemetry sequence")
+        // The window is [start, end): its last millisecond decides the bucket.
+        let instant = summary.windowEndMs > summary.windowStartMs ? summary.windowEndMs - 1 : summary.windowStartMs
+        return TelemetryTarget(
+            artifactDigest: digest, hardwareClass: hardwareClass, bucketStartMs: instant / bucketWidthMs * bucketWidthMs, sequence: sequence)
     }
 
     /// Counters saturate at Int64.max (SQLite's largest integer) rather than wrap.
