@@ -140,8 +140,10 @@ if [[ -z "$only" || "$only" == rollout ]]; then
     fleet_pid=$!
     pids=("$coord_pid" "$fleet_pid")
     ok=1
-    # A coordinator that failed will never say "done": stop the fleet rather than let it wait.
-    wait "$coord_pid" || { ok=0; kill "$fleet_pid" 2>/dev/null || true; }
+    # Whichever fails first (a coordinator that will never say "done", a fleet the OOM killer
+    # stopped) ends the other rather than leaving it to wait for its timeout.
+    wait -n "$coord_pid" "$fleet_pid" || { ok=0; kill "$coord_pid" "$fleet_pid" 2>/dev/null || true; }
+    wait "$coord_pid" || ok=0
     wait "$fleet_pid" || ok=0
     pids=()
     if (( ok == 0 )); then
