@@ -3,7 +3,7 @@
 # same model, calibration and evaluation data, from one run, for each digits fixture (the CNN and
 # the MLP): build time and int8 top-1 per class (ORT: best of MinMax/Entropy/Percentile,
 # per-channel QDQ u8s8), drops vs fp32, the spread between classes, and peak memory (max RSS from
-# /usr/bin/time -v) with 100 vs 1000 calibration samples for both.
+# /usr/bin/time -v) with 100, 1000 and 10 000 calibration samples for both.
 # Usage: bash benchmarks/quantize/run.sh   (CONFIG=debug to use the debug build; CLASSES=...;
 #        MODELS="digits_cnn digits_mlp"; FLOTILLA_BIN=path skips the build and uses that binary)
 set -euo pipefail
@@ -23,13 +23,15 @@ else
     BIN="$(swift build -c "$CONFIG" --show-bin-path)/flotilla"
 fi
 
-# Calibration sets of 100 and 1000 samples from the training split (1197 samples), in the
+# Calibration sets of 100, 1000 (and 10 000) samples from the training split (1197 samples), in the
 # image layout (CNN) and flattened (MLP); the evaluation set is the test split (400).
 python3 - "$FIX" "$OUT" <<'PY'
 import sys, numpy as np
 fix, out = sys.argv[1:]
 x = np.load(f"{fix}/digits/train_x.npy")
-for n in (100, 1000):
+# 10 000 = the training split repeated (only the memory rows use it: more samples than exist).
+x = np.concatenate([x] * 9)
+for n in (100, 1000, 10000):
     np.save(f"{out}/digits_cnn-cal{n}.npy", np.ascontiguousarray(x[:n]))
     np.save(f"{out}/digits_mlp-cal{n}.npy", np.ascontiguousarray(x[:n].reshape(n, -1)))
 PY
@@ -47,8 +49,8 @@ PY
 
 evalset() { [ "$1" = digits_mlp ] && echo "$FIX/digits/test_x_flat.npy" || echo "$FIX/digits/test_x.npy"; }
 
-ours() {  # model class calibration-size budget
-    local dir="$OUT/flotilla-$1-$2-$3"
+ours() {  # model class calibration-size budget [run-suffix]
+    local dir="$OUT/flotilla-$1-$2-$3${5:-}"
     /usr/bin/time -v -o "$dir.time" "$BIN" quantize "$FIX/$1.onnx" --calibration "$OUT/$1-cal$3.npy" \
         --eval "$(evalset "$1")" --labels "$FIX/digits/test_y.npy" --class "$2" --budget "$4" \
         -o "$dir" --artifacts --key "$KEY" > "$dir.stdout" 2> "$dir.stderr" || true
@@ -61,8 +63,8 @@ ort() {  # model name calibration-size methods
 for m in $MODELS; do
     echo "== $m: onnxruntime quantize_static, every method (1000 calibration samples)" >&2
     ort "$m" ort-1000 1000 MinMax,Entropy,Percentile
-    # Memory: Entropy alone (histograms, like ours), 100 vs 1000 samples.
-    for n in 100 1000; do
+    # Memory: Entropy alone (histograms, like ours), 100 vs 1000 vs 10 000 samples.
+    for n in 100 1000 10000; do
         echo "== $m: onnxruntime quantize_static, Entropy ($n calibration samples)" >&2
         ort "$m" ort-entropy-$n $n Entropy
     done
@@ -77,6 +79,12 @@ for m in $MODELS; do
     done
     echo "== $m: flotilla x86_64-avx2 (100 calibration samples)" >&2
     ours "$m" x86_64-avx2 100 "$BUDGET"
+    # Peak RSS moves by a few MiB from run to run (malloc arenas of the plan's threads): four more
+    # runs at each size, the table shows their median and range.
+    ours "$m" x86_64-avx2 10000 "$BUDGET"
+    for n in 100 1000 10000; do
+        for r in 2 3 4 5; do ours "$m" x86_64-avx2 "$n" "$BUDGET" "-run$r"; done
+    done
 done
 # Python + numpy + onnx + ORT themselves: the baseline the ORT peaks include.
 /usr/bin/time -v -o "$OUT/ort-baseline.time" python3 -c "import numpy, onnx, onnxruntime, onnxruntime.quantization"
