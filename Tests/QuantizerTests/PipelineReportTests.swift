@@ -34,5 +34,23 @@ final class PipelineReportTests: XCTestCase {
         var withFallback = report
         withFallback.classes[0].fp32Layers = [.init(node: "fc", opType: "Gemm", reason: "kept in fp32 by accuracy tuning")]
         XCTAssertTrue(withFallback.table().contains("fp32 fc (Gemm): kept in fp32 by accuracy tuning"))
+        XCTAssertFalse(table.contains("budget MISSED"), "a met budget needs no explanation")
+
+        // A missed budget says what ended the search and lists every candidate with its figures.
+        var missed = report
+        missed.classes[0].budgetMet = false
+        missed.classes[0].stoppedByTime = true
+        missed.classes[0].trials = [
+            .init(description: "calibrator entropy", int8Accuracy: 0.97, dropPoints: 2.25, agreement: 0.975, budgetMet: false),
+            .init(description: "sensitivity: conv1 in fp32", int8Accuracy: 0.985, dropPoints: 0.75, agreement: 0.99, budgetMet: false),
+        ]
+        let text = missed.table()
+        XCTAssertTrue(text.contains("MISSED (time)"), text)
+        XCTAssertTrue(text.contains("budget MISSED: the time budget ended the search after 2 candidates"), text)
+        XCTAssertTrue(text.contains("tried calibrator entropy: int8 top-1 97.00%, drop 2.25 pt, agree 97.50%"), text)
+        XCTAssertTrue(text.contains("tried sensitivity: conv1 in fp32: int8 top-1 98.50%, drop 0.75 pt"), text)
+        XCTAssertTrue(text.contains("give --time-budget more seconds"), text)
+        missed.classes[0].stoppedByTime = false
+        XCTAssertTrue(missed.table().contains("budget MISSED: no candidate met it; 2 tried"), missed.table())
     }
 }

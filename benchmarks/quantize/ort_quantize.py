@@ -41,7 +41,10 @@ def accuracy(model_path, x, y):
     opts.inter_op_num_threads = 1
     sess = ort.InferenceSession(model_path, opts, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    out = sess.run(None, {name: x})[0]
+    # The class scores: the first float output with a class axis (the MLP's first output is its
+    # int64 label, its second the probabilities).
+    scores = [o.name for o in sess.get_outputs() if o.type == "tensor(float)" and len(o.shape) == 2]
+    out = sess.run(scores[:1] or None, {name: x})[0]
     return float((out.argmax(axis=1) == y).mean())
 
 

@@ -15,6 +15,14 @@ public struct AccuracyTuner: Sendable {
         public var dropPoints: Double
         public var agreement: Double
         public var budgetMet: Bool
+
+        public init(description: String, int8Accuracy: Double, dropPoints: Double, agreement: Double, budgetMet: Bool) {
+            self.description = description
+            self.int8Accuracy = int8Accuracy
+            self.dropPoints = dropPoints
+            self.agreement = agreement
+            self.budgetMet = budgetMet
+        }
     }
 
     public struct Outcome: Sendable {

@@ -29,8 +29,28 @@ extension QuantizationReport {
                 lines.append("  worst SQNR: " + worst.map { "\($0.value) \(fmt($0.decibels, 1)) dB" }.joined(separator: ", "))
             }
             for w in c.warnings { lines.append("  warning: \(w)") }
+            if !c.budgetMet { lines += Self.whyMissed(c) }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A missed budget, explained: what ended the search, every candidate tried with its
+    /// figures (the kept one is the best of them), and what the operator can change.
+    static func whyMissed(_ c: ClassReport) -> [String] {
+        var lines = [
+            c.stoppedByTime
+                ? "  budget MISSED: the time budget ended the search after \(c.trials.count) candidates"
+                : "  budget MISSED: no candidate met it; \(c.trials.count) tried (calibrators, recipes, fp32 fallback of the most sensitive layers)"
+        ]
+        for t in c.trials {
+            lines.append(
+                "    tried \(t.description): int8 top-1 \(pct(t.int8Accuracy)), drop \(fmt(t.dropPoints)) pt, agree \(pct(t.agreement))")
+        }
+        lines.append(
+            "  to fix: "
+                + (c.stoppedByTime ? "give --time-budget more seconds, or " : "")
+                + "loosen --budget, add calibration data like the inputs that fail, or add calibrators/recipes to the class profile")
+        return lines
     }
 
     static func align(_ rows: [[String]]) -> [String] {
