@@ -114,7 +114,8 @@ extension SQLiteStore {
         // The window is [start, end): its last millisecond decides the bucket.
         let instant = summary.windowEndMs > summary.windowStartMs ? summary.windowEndMs - 1 : summary.windowStartMs
         return TelemetryTarget(
-            artifactDigest: digest, hardwareClass: hardwareClass, bucketStartMs: instant / bucketWidthMs * bucketWidthMs, sequence: sequence)
+            artifactDigest: digest, hardwareClass: hardwareClass, bucketStartMs: instant / bucketWidthMs * bucketWidthMs, sequence: sequence
+        )
     }
 
     /// Counters saturate at Int64.max (SQLite's largest integer) rather than wrap.

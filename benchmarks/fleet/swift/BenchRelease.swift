@@ -31,7 +31,8 @@ enum BenchRelease {
         let key = try SigningKeyring.open(dataDirectory: dataDirectory).activeKey
         // Size the weights from a first build's compression ratio, then build for real.
         var outputs = max(classes, targetCompressedBytes / (4 * features))
-        var built = try artifact(version: version, sequence: release.releaseSequence, hardwareClass: hardwareClass, outputs: outputs, key: key)
+        var built = try artifact(
+            version: version, sequence: release.releaseSequence, hardwareClass: hardwareClass, outputs: outputs, key: key)
         let ratio = Double(built.compressed.count) / Double(outputs)
         outputs = max(classes, Int((Double(targetCompressedBytes) / ratio).rounded()))
         built = try artifact(version: version, sequence: release.releaseSequence, hardwareClass: hardwareClass, outputs: outputs, key: key)
@@ -46,7 +47,8 @@ enum BenchRelease {
             VariantRecord(
                 modelName: model, modelVersion: version, hardwareClass: hardwareClass, artifactDigest: d.uncompressedSHA256,
                 artifactPath: relative, uncompressedSize: d.uncompressedSize, uncompressedSHA256: d.uncompressedSHA256,
-                compressedSize: d.compressedSize, compressedSHA256: d.compressedSHA256, chunkSize: chunkSize, reportJSON: "{}", metrics: [:]))
+                compressedSize: d.compressedSize, compressedSHA256: d.compressedSHA256, chunkSize: chunkSize, reportJSON: "{}", metrics: [:]
+            ))
         try store.updateReleaseStatus(name: model, version: version, status: .ready, error: nil)
         return Registered(
             version: version, compressedSize: built.compressed.count, uncompressedSize: built.bytes.count, digest: d.uncompressedSHA256)

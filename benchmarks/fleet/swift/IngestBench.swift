@@ -121,7 +121,8 @@ struct IngestBench {
         var best: [String: Any]? = nil
         for rate in options.rates {
             let total = Int(Double(rate) * options.stepSeconds)
-            let perConnection = (0..<options.connections).map { c in total / options.connections + (c < total % options.connections ? 1 : 0) }
+            let perConnection = (0..<options.connections).map { c in total / options.connections + (c < total % options.connections ? 1 : 0)
+            }
             let batches = try (0..<options.connections).map { c in
                 try messages(connection: c, count: perConnection[c], sequences: &sequences, rng: &rng)
             }

@@ -101,7 +101,9 @@ struct RolloutCoordinator {
                 guard let a = k[from], let b = k[to] else { return nil }
                 return Double(b - a)
             }
-            if !d.isEmpty { out["step." + name] = ["devices": Double(d.count), "p50": median(d), "p90": percentile(d, 0.9), "max": d.max() ?? 0] }
+            if !d.isEmpty {
+                out["step." + name] = ["devices": Double(d.count), "p50": median(d), "p90": percentile(d, 0.9), "max": d.max() ?? 0]
+            }
         }
         return out
     }
