@@ -41,6 +41,10 @@ public struct AgentConfig: Sendable {
     public var stallTimeoutMs: Int64
     /// The local inference endpoint (nil: none).
     public var socketPath: String?
+    /// Intra-op threads of each model run (nil: every CPU the process may use, right for a
+    /// device). The fleet simulator sets 1: a thousand simulated devices in one process must
+    /// not each park a worker thread per session.
+    public var inferenceThreads: Int?
     /// Faults injected into this agent's own model runs: for the fleet simulator and tests
     /// only; a device runs with `.none` (see FaultInjection).
     public var faults: FaultInjection
@@ -53,7 +57,7 @@ public struct AgentConfig: Sendable {
         deviceID: String, broker: BrokerConfig, dataDirectory: URL, hardwareClass: String, pinnedKeys: [ArtifactPublicKey],
         thresholds: ValidationThresholds = ValidationThresholds(), telemetryIntervalSeconds: Double = 60, maxArtifactBytes: Int = 512 << 20,
         crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000, socketPath: String? = nil,
-        faults: FaultInjection = .none,
+        inferenceThreads: Int? = nil, faults: FaultInjection = .none,
         watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(), cancelBackoffMs: Int64 = 300_000
     ) throws(AgentError) {
         self.deviceID = deviceID
@@ -68,6 +72,7 @@ public struct AgentConfig: Sendable {
         self.maxDownloadAttempts = maxDownloadAttempts
         self.stallTimeoutMs = stallTimeoutMs
         self.socketPath = socketPath
+        self.inferenceThreads = inferenceThreads
         self.faults = faults
         self.watchdog = watchdog
         self.shadow = shadow
@@ -111,6 +116,9 @@ public struct AgentConfig: Sendable {
         guard cancelBackoffMs >= 1000 else { throw .invalidConfig(field: "cancelBackoffSeconds", detail: "must be at least 1") }
         if let p99 = thresholds.maxLatencyP99Ms, !(p99 > 0) {
             throw .invalidConfig(field: "thresholds.maxLatencyP99Ms", detail: "must be positive")
+        }
+        if let t = inferenceThreads, !(1...256).contains(t) {
+            throw .invalidConfig(field: "inferenceThreads", detail: "must be in 1...256, not \(t)")
         }
         try faults.validate()
     }

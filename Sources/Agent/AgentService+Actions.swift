@@ -45,7 +45,9 @@ extension AgentService {
                 return enqueue(.crashDetected(detail: "injected fault crashOnLoad (simulation)"))
             }
             do {
-                trialModel = (slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys))
+                trialModel = (
+                    slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys, threads: config.inferenceThreads)
+                )
                 enqueue(.modelLoaded)
             } catch { enqueue(.loadFailed(detail: "\(error)")) }
         case .runValidation(let slot, let policy):
@@ -79,6 +81,12 @@ extension AgentService {
                 plan: plan, expectedSHA256: artifact.transport.compressedSHA256, path: store.downloadPath(digest),
                 maxBytes: config.maxArtifactBytes, resume: progress)
             reassembler = r
+            downloadResumedFromCheckpoint = r.have.setCount > 0
+            if resume, r.have.setCount > 0 {
+                lastResume = DownloadResume(
+                    releaseSequence: artifact.releaseSequence, artifactDigest: digest, storedChunks: r.have.setCount,
+                    chunkCount: plan.chunkCount)
+            }
             guard subscribe else { return }
             if r.isComplete { return enqueue(.downloadComplete) }
             let topic = try Topics.artifact(hardwareClass: artifact.hardwareClass, artifactDigest: digest, .chunks)
@@ -110,10 +118,11 @@ extension AgentService {
     }
 
     func receiveChunk(_ bytes: [UInt8], digest: String) async {
-        guard let r = reassembler, r.plan.artifactDigest == digest, !r.isComplete else { return }
+        guard !killed, let r = reassembler, r.plan.artifactDigest == digest, !r.isComplete else { return }
         do {
             guard try r.accept(frameBytes: bytes) else { return }
             try store.saveProgress(try r.checkpoint())
+            if killsHere(r) { return }
             await feed(.chunkStored(storedChunks: r.have.setCount))
             if r.isComplete { await feed(.downloadComplete) }
         } catch let error as ChunkError {
@@ -209,7 +218,6 @@ extension AgentService {
     }
 
     func activate(_ slot: Slot?) {
-        servingSession = nil
         guard let slot else {
             serving = nil
             return
@@ -219,7 +227,11 @@ extension AgentService {
             return
         }
         if serving?.slot == slot { return }
-        do { serving = (slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys)) } catch {
+        do {
+            serving = (
+                slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys, threads: config.inferenceThreads)
+            )
+        } catch {
             serving = nil
             log("cannot serve slot \(slot.rawValue): \(error)")
         }

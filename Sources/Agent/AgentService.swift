@@ -31,13 +31,27 @@ public actor AgentService {
     /// The shadow period of the trial model, if one runs.
     var shadow: ShadowRun?
     var trialModel: (slot: Slot, model: LoadedModel)?
-    var serving: (slot: Slot, model: LoadedModel)?
-    var servingSession: Session?
+    var serving: (slot: Slot, model: LoadedModel)? {
+        didSet { servingRunner = serving.map { ModelRunner(model: $0.model, faults: Self.faults(config.faults, for: $0.model)) } }
+    }
+    /// Runs the serving model off this actor (see ModelRunner).
+    var servingRunner: ModelRunner?
     var lastValidation: ValidationReport?
     var telemetry = TelemetryWindow(startMs: 0)
 
     let outgoing: AsyncStream<Outgoing>
     let outgoingSink: AsyncStream<Outgoing>.Continuation
+
+    /// Set by `kill()`: from then on the agent does nothing at all.
+    var killed = false
+    /// The download in flight was reopened from a checkpoint with chunks in it (an injected
+    /// killMidDownload does not fire twice for one download).
+    var downloadResumedFromCheckpoint = false
+    /// The last download this agent resumed from a checkpoint (nil: none since it started).
+    public internal(set) var lastResume: DownloadResume?
+    /// Each injected kill (FaultInjection.killMidDownload), as it happens.
+    public nonisolated let injectedKills: AsyncStream<InjectedKill>
+    let injectedKillSink: AsyncStream<InjectedKill>.Continuation
 
     enum Outgoing: Sendable {
         case message(topic: String, payload: [UInt8], retain: Bool)
@@ -60,6 +74,7 @@ public actor AgentService {
         self.counters = counters
         connection = ConnectionSequence(path: store.connectionPath, floor: counters.connection)
         (outgoing, outgoingSink) = AsyncStream<Outgoing>.makeStream()
+        (injectedKills, injectedKillSink) = AsyncStream<InjectedKill>.makeStream()
     }
 
     /// The last will for the next connection attempt: takes (and persists) a new connection
@@ -137,6 +152,7 @@ public actor AgentService {
     /// Ordered shutdown: stop taking messages, report offline (a clean disconnect sends no
     /// will), flush what can be flushed, close files.
     public func stop() async {
+        guard !killed else { return }
         for t in tasks { t.cancel() }
         tasks = []
         chunkTask?.cancel()
@@ -170,10 +186,11 @@ public actor AgentService {
 
     /// Queues `event` and, unless an event is already being handled, handles the queue.
     func feed(_ event: UpdateEvent) async {
+        guard !killed else { return }
         queue.append(event)
         guard !processing else { return }
         processing = true
-        while !queue.isEmpty {
+        while !queue.isEmpty, !killed {
             let next = queue.removeFirst()
             for action in machine.handle(next, now: Self.nowMs()) { await execute(action) }
             // The rollback's effects (activate the restored slot, erase the left one) are
@@ -189,7 +206,7 @@ public actor AgentService {
     // MARK: Inbound messages
 
     func receiveDesired(_ bytes: [UInt8]) async {
-        guard !bytes.isEmpty else { return }  // a cleared retained message
+        guard !bytes.isEmpty, !killed else { return }  // a cleared retained message
         let verifier = MessageVerifier(pinnedKeys: config.pinnedKeys)
         do {
             let verified = try verifier.verifyDesiredState(bytes, deviceID: config.deviceID, lastAcceptedSequence: nil)
@@ -205,25 +222,23 @@ public actor AgentService {
     // MARK: Local inference
 
     /// Runs the serving model; the latency goes into the telemetry histogram (and the post-commit
-    /// watch). During a shadow period the trial model runs the same inputs afterwards.
+    /// watch). During a shadow period the trial model runs the same inputs afterwards. The run
+    /// itself happens off this actor (the actor is held only to pick the model and count the
+    /// result).
     public func infer(_ inputs: [String: Tensor]) async throws(AgentError) -> [String: Tensor] {
-        guard let serving else { throw .noModelServing }
-        let session = servingSession ?? serving.model.plan.makeSession()
-        servingSession = session
-        let faults = Self.faults(config.faults, for: serving.model)
-        let start = ContinuousClock.now
-        let out: [String: Tensor]
-        do { out = faults.perturb(try session.run(inputs: inputs)) } catch {
+        guard let runner = servingRunner else { throw .noModelServing }
+        let result: (outputs: [String: Tensor], latency: Duration)
+        do { result = try await runner.run(inputs) } catch {
             telemetry.errors += 1
             watch?.recordError()
             throw .inferenceFailed(detail: "\(error)")
         }
-        if let extra = faults.extraDelay(after: ContinuousClock.now - start) { try? await Task.sleep(for: extra) }
-        let us = Self.microseconds(since: start)
+        let (s, atto) = result.latency.components
+        let us = UInt64(max(0, s)) * 1_000_000 + UInt64(max(0, atto)) / 1_000_000_000_000
         telemetry.record(latencyUs: us)
         watch?.record(latencyUs: us)
-        shadow?.compare(inputs: inputs, servingOutputs: out, servingUs: us, outputName: serving.model.plan.outputs.first?.name)
-        return out
+        shadow?.compare(inputs: inputs, servingOutputs: result.outputs, servingUs: us, outputName: runner.model.plan.outputs.first?.name)
+        return result.outputs
     }
 
     static func microseconds(since start: ContinuousClock.Instant) -> UInt64 {
@@ -236,8 +251,8 @@ public actor AgentService {
     /// tests. Its latency goes into telemetry like any other inference.
     @discardableResult
     public func inferValidationSample(_ index: Int) async throws(AgentError) -> [String: Tensor] {
-        guard let serving else { throw .noModelServing }
-        guard let samples = serving.model.artifact.validation?.samples, !samples.isEmpty else {
+        guard let runner = servingRunner else { throw .noModelServing }
+        guard let samples = runner.model.artifact.validation?.samples, !samples.isEmpty else {
             throw .inferenceFailed(detail: "the serving model has no validation bundle to take inputs from")
         }
         return try await infer(samples[abs(index % samples.count)].inputs)

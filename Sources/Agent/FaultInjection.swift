@@ -19,6 +19,12 @@ public struct FaultInjection: Sendable, Equatable, CustomStringConvertible {
         /// Loading a trial model fails as a crash would: each start of the trial is reported
         /// as an inference-worker crash until the crash-loop limit rolls it back.
         case crashOnLoad
+        /// The agent dies once it has stored this fraction (0 < f ≤ 1) of a download's chunks
+        /// (the bitmap checkpoint of the last chunk written): it stops dead as a killed process
+        /// would (`AgentService.kill()`) and reports it on `injectedKills`, so whoever runs it
+        /// can drop its connection and start a new agent on the same data directory. A
+        /// download resumed from a checkpoint is not killed again.
+        case killMidDownload(atFraction: Double)
     }
 
     public struct Fault: Sendable, Equatable {
@@ -52,6 +58,7 @@ public struct FaultInjection: Sendable, Equatable, CustomStringConvertible {
             case .slow(let factor): name = "slow ×\(factor)"
             case .brokenKernels: name = "brokenKernels"
             case .crashOnLoad: name = "crashOnLoad"
+            case .killMidDownload(let f): name = "killMidDownload at \(f)"
             }
             return f.releases.isEmpty ? name : "\(name) (releases \(f.releases.sorted().joined(separator: ",")))"
         }.joined(separator: ", ")
@@ -74,10 +81,22 @@ public struct FaultInjection: Sendable, Equatable, CustomStringConvertible {
         faults.contains { $0.kind == .crashOnLoad && $0.applies(modelVersion: modelVersion, releaseSequence: releaseSequence) }
     }
 
+    /// Whether a download of this release that has `stored` of `total` chunks must die now.
+    func killsDownload(modelVersion: String, releaseSequence: UInt64, stored: Int, total: Int) -> Bool {
+        faults.contains { f in
+            guard case .killMidDownload(let fraction) = f.kind, f.applies(modelVersion: modelVersion, releaseSequence: releaseSequence)
+            else { return false }
+            return total > 0 && Double(stored) >= fraction * Double(total)
+        }
+    }
+
     func validate() throws(AgentError) {
         for f in faults {
             if case .slow(let k) = f.kind, !(k >= 1 && k <= 1000) {
                 throw .invalidConfig(field: "faults", detail: "a slow factor must be in 1...1000, not \(k)")
+            }
+            if case .killMidDownload(let fraction) = f.kind, !(fraction > 0 && fraction <= 1) {
+                throw .invalidConfig(field: "faults", detail: "killMidDownload's fraction of the chunks must be in (0, 1], not \(fraction)")
             }
         }
     }

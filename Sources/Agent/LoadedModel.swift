@@ -9,7 +9,8 @@ struct LoadedModel: Sendable {
     let artifact: Artifact
     let plan: ExecutionPlan
 
-    static func load(path: String, pinnedKeys: [ArtifactPublicKey]) throws -> LoadedModel {
+    /// - Parameter threads: intra-op threads per session (nil: every CPU the process may use).
+    static func load(path: String, pinnedKeys: [ArtifactPublicKey], threads: Int? = nil) throws -> LoadedModel {
         let artifact = try ArtifactReader.open(URL(fileURLWithPath: path), trust: .pinnedKeys(pinnedKeys))
         var packed: [String: PackedWeight] = [:]
         for (name, p) in artifact.packedWeights {
@@ -26,7 +27,9 @@ struct LoadedModel: Sendable {
                 bindings[name] = shape.flatMap { i < $0.count ? $0[i] : nil } ?? 1
             }
         }
-        let plan = try ExecutionPlan(model: artifact.model, bindings: bindings, options: .init(packedWeights: packed))
+        let plan = try ExecutionPlan(
+            model: artifact.model, bindings: bindings,
+            options: .init(packedWeights: packed, threads: threads ?? ExecutionPlan.Options.defaultThreads))
         return LoadedModel(artifact: artifact, plan: plan)
     }
 }

@@ -227,7 +227,9 @@ public struct UpdateStateMachine: Sendable {
             n.phase = .downloading(release, Self.freshProgress(release, attempt: 1, now: now))
             return (n, [.startDownload(release.artifact), Self.event(.downloadStarted, release), .publishState])
         case (.downloading(let release, _), .agentRestarted):
-            return (s, [.activateSlot(s.active?.slot), .resumeDownload(release.artifact), .publishState])
+            return (
+                s, [.activateSlot(s.active?.slot), .resumeDownload(release.artifact), Self.event(.downloadResumed, release), .publishState]
+            )
 
         case (.verifying(let release, _), .digestVerified):
             n.phase = .installing(release)

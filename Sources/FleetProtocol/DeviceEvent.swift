@@ -7,6 +7,8 @@ public struct DeviceEvent: WireMessage, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case desiredStateAccepted, desiredStateRefused
         case downloadStarted, downloadFinished, downloadFailed, downloadCanceled
+        /// The agent restarted mid-download and picked it up from its persisted progress.
+        case downloadResumed
         case installed, trialStarted, validationPassed, committed, rolledBack, updateFailed
     }
 

@@ -30,9 +30,17 @@ public struct FaultPlan: Sendable, Equatable {
                 case .slow(let k): FaultInjection.Fault(.slow(factor: k), releases: f.releases)
                 case .brokenKernels: FaultInjection.Fault(.brokenKernels, releases: f.releases)
                 case .crashOnLoad: FaultInjection.Fault(.crashOnLoad, releases: f.releases)
+                case .killMidDownload(let at, _): FaultInjection.Fault(.killMidDownload(atFraction: at), releases: f.releases)
                 case .flapping, .offline: nil
                 }
             })
+    }
+
+    /// How long device `index` stays dead after an injected kill (nil: it has no kill fault).
+    public func killPause(_ index: Int) -> Duration? {
+        guard faults.indices.contains(index) else { return nil }
+        for f in faults[index] { if case .killMidDownload(_, let pause) = f.kind { return pause } }
+        return nil
     }
 
     /// The network faults of device `index`.

@@ -32,6 +32,12 @@ public struct FleetSummary: Codable, Sendable, Equatable {
     /// Rollbacks by reason code (validationFailed, crashLoop, loadFailed, ...).
     public var rollbackReasons: [String: Int]
     public var droppedConnections: Int
+    /// Agents killed mid-download by the killMidDownload fault.
+    public var kills: Int
+    /// Of those, the restarts that resumed the download from the persisted bitmap.
+    public var resumedDownloads: Int
+    /// Each kill: where the download stood, what the new agent resumed from, the phase now.
+    public var killedDownloads: [KilledDownload]
     public var cells: [Cell]
     public var classes: [ClassTotals]
 
@@ -42,6 +48,7 @@ public struct FleetSummary: Codable, Sendable, Equatable {
             "rollbacks \(rollbacks)",
         ]
         if droppedConnections > 0 { parts.append("drops \(droppedConnections)") }
+        if kills > 0 { parts.append("kills \(kills) resumed \(resumedDownloads)") }
         var byClass: [String: [String]] = [:]
         for c in cells { byClass[c.hardwareClass, default: []].append("\(c.release)/\(c.phase)=\(c.devices)") }
         for t in classes { parts.append("\(t.hardwareClass): " + (byClass[t.hardwareClass] ?? []).joined(separator: " ")) }
@@ -77,6 +84,11 @@ public struct FleetSummary: Codable, Sendable, Equatable {
             out +=
                 "rollbacks by reason: " + rollbackReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             out += "\n"
+        }
+        if kills > 0 {
+            out += "killed mid-download: \(kills), resumed from their checkpoint: \(resumedDownloads)\n"
+            // The latest few: a thousand lines would bury the table.
+            for k in killedDownloads.suffix(8) { out += "  \(k.line)\n" }
         }
         return out
     }

@@ -3,8 +3,9 @@
 ///
 /// Written on the command line as `NAME[:FRACTION][:xFACTOR][:key=value,...]`, for example
 /// `slow:0.1:x3`, `broken:class=arm64-dotprod,version=2`, `crash:0.05:version=3`,
-/// `flapping:0.2:every=5s`, `offline:0.1:after=30s,for=20s`. Keys: `class`, `version` (a model
-/// version or release sequence; repeatable), `fraction`, `factor`, `every`, `after`, `for`.
+/// `flapping:0.2:every=5s`, `offline:0.1:after=30s,for=20s`, `killMidDownload:0.1:at=0.5,pause=2s`.
+/// Keys: `class`, `version` (a model version or release sequence; repeatable), `fraction`,
+/// `factor`, `every`, `after`, `for`, `at`, `pause`.
 public struct SimulatedFault: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// Model runs take `factor` times as long (validation and live inference).
@@ -17,6 +18,10 @@ public struct SimulatedFault: Sendable, Equatable, CustomStringConvertible {
         case flapping(every: Duration)
         /// `after` the device connected, it goes offline for `duration`, then comes back.
         case offline(after: Duration, duration: Duration)
+        /// The agent is killed (no clean shutdown; the broker publishes its will) once it has
+        /// stored `at` (0 < at ≤ 1) of a download's chunks; `pause` later a new agent starts on
+        /// the same data directory and resumes the download from its persisted bitmap.
+        case killMidDownload(at: Double, pause: Duration)
     }
 
     public var kind: Kind
@@ -42,6 +47,7 @@ public struct SimulatedFault: Sendable, Equatable, CustomStringConvertible {
         case .crashOnLoad: parts = ["crash"]
         case .flapping(let every): parts = ["flapping", "every=\(every.text)"]
         case .offline(let after, let duration): parts = ["offline", "after=\(after.text)", "for=\(duration.text)"]
+        case .killMidDownload(let at, let pause): parts = ["killMidDownload", "at=\(at.formatted)", "pause=\(pause.text)"]
         }
         parts.insert(fraction.formatted, at: 1)
         if let c = hardwareClass { parts.append("class=\(c)") }
@@ -54,7 +60,7 @@ public struct SimulatedFault: Sendable, Equatable, CustomStringConvertible {
         func bad(_ detail: String) -> SimulatorError { .invalidOption(option: "--fault", value: text, detail: detail) }
         let tokens = text.split(whereSeparator: { $0 == ":" || $0 == "," }).map { String($0).trimmed }
         guard let name = tokens.first?.lowercased() else { throw bad("empty; expected e.g. slow:0.1:x3") }
-        var fraction = 1.0, factor: Double?, every: Duration?, after: Duration?, duration: Duration?
+        var fraction = 1.0, factor: Double?, every: Duration?, after: Duration?, duration: Duration?, at: Double?, pause: Duration?
         var hardwareClass: String?, releases: Set<String> = []
         for token in tokens.dropFirst() {
             if let f = Double(token) {
@@ -75,7 +81,11 @@ public struct SimulatedFault: Sendable, Equatable, CustomStringConvertible {
                 case "every": every = try Duration.parse(value, option: "--fault")
                 case "after": after = try Duration.parse(value, option: "--fault")
                 case "for": duration = try Duration.parse(value, option: "--fault")
-                default: throw bad("unknown key '\(key)'; known: class, version, fraction, factor, every, after, for")
+                case "at":
+                    guard let f = Double(value) else { throw bad("at must be the fraction of the chunks stored, in (0, 1]") }
+                    at = f
+                case "pause": pause = try Duration.parse(value, option: "--fault")
+                default: throw bad("unknown key '\(key)'; known: class, version, fraction, factor, every, after, for, at, pause")
                 }
             } else {
                 throw bad("cannot read '\(token)'; expected a fraction (0.1), a factor (x3) or key=value")
@@ -96,8 +106,12 @@ public struct SimulatedFault: Sendable, Equatable, CustomStringConvertible {
             kind = .flapping(every: e)
         case "offline":
             kind = .offline(after: after ?? .seconds(10), duration: duration ?? .seconds(20))
+        case "killmiddownload", "kill":
+            let a = at ?? 0.5
+            guard a > 0, a <= 1 else { throw bad("at must be in (0, 1] (the fraction of the download's chunks stored), not \(a)") }
+            kind = .killMidDownload(at: a, pause: pause ?? .seconds(2))
         default:
-            throw bad("unknown fault '\(name)'; known: slow, broken, crash, flapping, offline")
+            throw bad("unknown fault '\(name)'; known: slow, broken, crash, flapping, offline, killMidDownload")
         }
         if releases.isEmpty == false, case .flapping = kind { throw bad("network faults cannot target a release") }
         if releases.isEmpty == false, case .offline = kind { throw bad("network faults cannot target a release") }

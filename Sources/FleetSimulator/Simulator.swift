@@ -88,15 +88,25 @@ public actor Simulator {
             totals[name] = .init(hardwareClass: name, devices: classes.filter { $0 == name }.count, online: 0, downloading: 0, rollbacks: 0)
         }
         var online = 0, downloading = 0, drops = 0
+        var killed: [KilledDownload] = []
         for d in devices {
             let report = await d.agent.stateReport()
             let release = report.running.map { $0.modelVersion } ?? "-"
-            cells[FleetSummary.Cell(hardwareClass: d.hardwareClass, release: release, phase: report.phase, devices: 0), default: 0] += 1
+            // A killed device's last agent still answers, but the device is down until the
+            // new agent starts.
+            let dead = d.isDead
+            let phase = dead ? "down" : report.phase
+            cells[FleetSummary.Cell(hardwareClass: d.hardwareClass, release: release, phase: phase, devices: 0), default: 0] += 1
+            for var k in d.kills {
+                k.phase = phase
+                k.runningRelease = report.running?.modelVersion
+                killed.append(k)
+            }
             if d.isOnline {
                 online += 1
                 totals[d.hardwareClass]?.online += 1
             }
-            if report.phase == UpdatePhaseKind.downloading.rawValue {
+            if !dead, report.phase == UpdatePhaseKind.downloading.rawValue {
                 downloading += 1
                 totals[d.hardwareClass]?.downloading += 1
             }
@@ -110,7 +120,8 @@ public actor Simulator {
         return FleetSummary(
             elapsedSeconds: (ContinuousClock.now - startedAt).secondsValue, devices: config.deviceCount, started: devices.count,
             online: online, downloadsInFlight: downloading, rollbacks: seenRollbacks.count, rollbackReasons: rollbackReasons,
-            droppedConnections: drops,
+            droppedConnections: drops, kills: killed.count, resumedDownloads: killed.filter { $0.resumedFromChunks != nil }.count,
+            killedDownloads: killed.sorted { $0.atSeconds < $1.atSeconds },
             cells: cells.map {
                 var c = $0.key
                 c.devices = $0.value

@@ -208,7 +208,13 @@ final class UpdateStateMachineTests: XCTestCase {
         var m = UpdateStateMachine(config: config, state: UpdateState(active: old))
         XCTAssertEqual(run(&m, .agentRestarted), [.activateSlot(.a), .publishState])
         run(&m, desired(1, new))
-        XCTAssertEqual(run(&m, .agentRestarted), [.activateSlot(.a), .resumeDownload(new), .publishState])
+        XCTAssertEqual(
+            run(&m, .agentRestarted),
+            [
+                .activateSlot(.a), .resumeDownload(new),
+                .publishEvent(.downloadResumed, releaseSequence: new.releaseSequence, artifactDigest: new.artifactDigest, reason: nil),
+                .publishState,
+            ])
         run(&m, .downloadComplete)
         XCTAssertEqual(run(&m, .agentRestarted), [.activateSlot(.a), .verifyDownload(new), .publishState])
         run(&m, .digestVerified)

@@ -18,6 +18,10 @@ final class CoordinatorStandIn: Sendable {
         var telemetry: [TelemetrySummary] = []
         var releases: [String: SimulatorFixtures.Release] = [:]
         var chunkRequests = 0
+        /// Every chunk request, by device, in arrival order.
+        var requests: [String: [ChunkRequest]] = [:]
+        /// Every online status, by device, in arrival order (wills included).
+        var onlineLog: [String: [OnlineStatus]] = [:]
     }
     let recorded = Mutex(Recorded())
     private let tasks = Mutex<[Task<Void, Never>]>([])
@@ -36,6 +40,7 @@ final class CoordinatorStandIn: Sendable {
                 for await m in online {
                     guard let s = try? MessageEnvelope.decode(OnlineStatus.self, from: m.payload) else { continue }
                     recorded.withLock { r in
+                        r.onlineLog[s.deviceID, default: []].append(s)
                         if m.retained { r.retainedOnline += 1 }
                         if let old = r.online[s.deviceID], !s.supersedes(old), old != s { return }
                         r.online[s.deviceID] = s
@@ -91,6 +96,7 @@ final class CoordinatorStandIn: Sendable {
     func answer(_ request: ChunkRequest) async {
         let release = recorded.withLock { r in
             r.chunkRequests += 1
+            r.requests[request.deviceID, default: []].append(request)
             return r.releases[request.artifactDigest]
         }
         guard let release, let plan = try? release.descriptor.chunkPlan,

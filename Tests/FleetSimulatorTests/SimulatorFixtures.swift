@@ -41,14 +41,23 @@ enum SimulatorFixtures {
         var int8Accuracy: Double
     }
 
-    static let features = 16, hidden = 32, classes = 4, samples = 32
+    /// The classifier's sizes and the validation bundle's sample count.
+    struct MLPShape {
+        var features: Int, hidden: Int, classes: Int, samples: Int
+        /// The default test model: small, quick to quantize and validate.
+        static let small = MLPShape(features: 16, hidden: 32, classes: 4, samples: 32)
+        /// Digits-sized: the sklearn digits input (8×8) and classes, ~9.5 K int8 weights (the
+        /// digits CNN has ~9.9 K), 64 validation samples; ~30 KB compressed.
+        static let digits = MLPShape(features: 64, hidden: 128, classes: 10, samples: 64)
+    }
 
     static var profilesDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("deploy/hardware-classes")
     }
 
-    static func fp32Model(seed: UInt64) throws -> Model {
+    static func fp32Model(seed: UInt64, shape: MLPShape = .small) throws -> Model {
+        let (features, hidden, classes) = (shape.features, shape.hidden, shape.classes)
         var rng = SeededRandom(seed: seed)
         let w1 = (0..<features * hidden).map { _ in rng.unit() }, b1 = (0..<hidden).map { _ in rng.unit() * 0.1 }
         let w2 = (0..<hidden * classes).map { _ in rng.unit() }, b2 = (0..<classes).map { _ in rng.unit() * 0.1 }
@@ -73,19 +82,21 @@ enum SimulatorFixtures {
         return v.indices.max { v[$0] < v[$1] } ?? -1
     }
 
-    static func release(sequence: UInt64, hardwareClass: String, seed: UInt64 = 11) throws -> Release {
+    static func release(
+        sequence: UInt64, hardwareClass: String, seed: UInt64 = 11, shape: MLPShape = .small, chunkSize: Int = 16 << 10
+    ) throws -> Release {
         var registry = HardwareClassRegistry()
         try registry.loadDirectory(profilesDirectory)
         let profile = try XCTUnwrap(registry.named(hardwareClass), "no profile \(hardwareClass) in \(profilesDirectory.path)")
-        let fp32 = try fp32Model(seed: seed)
+        let fp32 = try fp32Model(seed: seed, shape: shape)
         let int8 = try DynamicQuantizer(profile: profile).quantize(fp32).model
         let fp32Session = try ExecutionPlan(model: fp32).makeSession()
         let int8Session = try ExecutionPlan(model: int8).makeSession()
         var rng = SeededRandom(seed: seed &+ 1)
         var bundle: [ValidationSample] = []
         var correct = 0
-        for _ in 0..<samples {
-            let x = try Tensor(floats: (0..<features).map { _ in rng.unit() * 2 }, shape: [1, features])
+        for _ in 0..<shape.samples {
+            let x = try Tensor(floats: (0..<shape.features).map { _ in rng.unit() * 2 }, shape: [1, shape.features])
             let reference = try fp32Session.run(inputs: ["x": x])
             let label = argmax(reference["y"])
             if argmax(try int8Session.run(inputs: ["x": x])["y"]) == label { correct += 1 }
@@ -94,7 +105,7 @@ enum SimulatorFixtures {
                     inputs: ["x": x], label: try Tensor(int64s: [Int64(label)], shape: [1]),
                     referenceOutputs: ["y": try XCTUnwrap(reference["y"])]))
         }
-        let accuracy = Double(correct) / Double(samples)
+        let accuracy = Double(correct) / Double(shape.samples)
         // Labels are the fp32 answers, so agreement with fp32 equals accuracy here.
         let metrics = ExpectedMetrics([ExpectedMetrics.accuracyKey: accuracy, ExpectedMetrics.fp32AgreementKey: accuracy])
         let manifest = ArtifactManifest(
@@ -105,7 +116,7 @@ enum SimulatorFixtures {
         let (compressed, digests) = try ArtifactTransport.compress(bytes)
         let descriptor = ArtifactDescriptor(
             modelName: manifest.modelName, modelVersion: manifest.modelVersion, releaseSequence: sequence, hardwareClass: hardwareClass,
-            transport: TransportDigests(digests), chunkSize: 16 << 10)
+            transport: TransportDigests(digests), chunkSize: chunkSize)
         return Release(artifact: bytes, compressed: compressed, descriptor: descriptor, int8Accuracy: accuracy)
     }
 

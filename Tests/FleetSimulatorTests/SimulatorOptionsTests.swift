@@ -31,13 +31,35 @@ final class SimulatorOptionsTests: XCTestCase {
         XCTAssertEqual(
             try SimulatedFault.parse("offline:0.1:after=30s,for=2m"),
             SimulatedFault(.offline(after: .seconds(30), duration: .seconds(120)), fraction: 0.1))
+        XCTAssertEqual(
+            try SimulatedFault.parse("killMidDownload:0.1"), SimulatedFault(.killMidDownload(at: 0.5, pause: .seconds(2)), fraction: 0.1))
+        XCTAssertEqual(
+            try SimulatedFault.parse("kill:0.2:at=0.75,pause=500ms,class=arm64-dotprod,version=3"),
+            SimulatedFault(
+                .killMidDownload(at: 0.75, pause: .milliseconds(500)), fraction: 0.2, hardwareClass: "arm64-dotprod", releases: ["3"]))
+        let kill = try SimulatedFault.parse("killMidDownload:0.3:at=0.4:pause=3s:version=2")
+        XCTAssertEqual(try SimulatedFault.parse(kill.description), kill)
         let round = try SimulatedFault.parse("slow:0.25:x4:class=x86_64-avx2:version=2")
         XCTAssertEqual(try SimulatedFault.parse(round.description), round)
-        for bad in ["", "melt", "slow:2", "slow:x0.5", "slow:color=red", "flapping:every=10ms", "offline:version=2", "offline:after=soon"] {
+        for bad in [
+            "", "melt", "slow:2", "slow:x0.5", "slow:color=red", "flapping:every=10ms", "offline:version=2", "offline:after=soon",
+            "kill:at=0", "kill:at=1.5", "kill:pause=later",
+        ] {
             XCTAssertThrowsError(try SimulatedFault.parse(bad), bad) { error in
                 XCTAssertTrue("\(error)".contains("--fault"), "\(error)")
             }
         }
+    }
+
+    func testKillFaultGoesToTheAgentWithItsReleasesAndTheSimulatorKeepsThePause() throws {
+        let classes = ["a", "a", "b", "b"]
+        let kill = SimulatedFault(.killMidDownload(at: 0.25, pause: .seconds(4)), hardwareClass: "b", releases: ["2"])
+        let plan = FaultPlan(faults: [kill], classes: classes, seed: 1)
+        XCTAssertEqual(plan.agentFaults(2), FaultInjection([.init(.killMidDownload(atFraction: 0.25), releases: ["2"])]))
+        XCTAssertEqual(plan.killPause(3), .seconds(4))
+        XCTAssertEqual(plan.agentFaults(0), .none)
+        XCTAssertNil(plan.killPause(0))
+        XCTAssertEqual(plan.networkFaults(2), [])
     }
 
     func testFaultPlanIsDeterministicPerSeedAndRespectsClassAndFraction() throws {
@@ -69,6 +91,10 @@ final class SimulatorOptionsTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("class"), summary.table)
         XCTAssertTrue(lines.contains { $0.hasPrefix("arm64-dotprod") && $0.contains("2/3") }, summary.table)
         XCTAssertTrue(summary.table.contains("rollbacks by reason: validationFailed 1"), summary.table)
+        XCTAssertTrue(summary.line.contains("kills 1 resumed 1"), summary.line)
+        XCTAssertTrue(
+            summary.table.contains("sim-0005 killed at 52% of release 1 (13/25 chunks), resumed from 13/25, committed (running 1)"),
+            summary.table)
         let data = try JSONEncoder().encode(summary)
         XCTAssertEqual(try JSONDecoder().decode(FleetSummary.self, from: data), summary)
     }
@@ -79,7 +105,10 @@ enum FleetSummaryFixture {
     static func make() throws -> FleetSummary {
         let json = """
             {"elapsedSeconds": 12.5, "devices": 6, "started": 6, "online": 5, "downloadsInFlight": 1, "rollbacks": 1,
-             "rollbackReasons": {"validationFailed": 1}, "droppedConnections": 2,
+             "rollbackReasons": {"validationFailed": 1}, "droppedConnections": 2, "kills": 1, "resumedDownloads": 1,
+             "killedDownloads": [
+               {"deviceID": "sim-0005", "releaseSequence": 1, "storedChunks": 13, "chunkCount": 25, "atSeconds": 3.2,
+                "resumedFromChunks": 13, "phase": "committed", "runningRelease": "1"}],
              "cells": [
                {"hardwareClass": "x86_64-avx2", "release": "1", "phase": "committed", "devices": 3},
                {"hardwareClass": "arm64-dotprod", "release": "1", "phase": "idle", "devices": 2},

@@ -22,7 +22,9 @@ struct SimulateCommand: AsyncParsableCommand {
             samples at --rate. Runs until SIGINT or SIGTERM, printing a summary every second.
 
             Faults (repeatable --fault): slow:FRACTION:xFACTOR, broken[:FRACTION], crash[:FRACTION], \
-            flapping:FRACTION:every=5s, offline:FRACTION:after=30s,for=20s; each takes class=NAME and \
+            flapping:FRACTION:every=5s, offline:FRACTION:after=30s,for=20s, \
+            killMidDownload:FRACTION[:at=0.5,pause=2s] (the agent is killed once it has stored that share of \
+            a download, then restarted on its data directory to resume it); each takes class=NAME and \
             version=V (model version or release sequence) to limit it, e.g. broken:class=arm64-dotprod,version=2. \
             Devices are chosen by --seed. See docs/simulator.md.
             """
@@ -104,7 +106,9 @@ struct SimulateCommand: AsyncParsableCommand {
         printing.cancel()
         _ = await printing.value
         await simulator.stop()
-        await reporter.report(final: true)
+        // A fresh record: the final summary recaps every kill.
+        var told: Set<String> = []
+        await reporter.report(final: true, told: &told)
         say("stopped")
     }
 

@@ -15,20 +15,25 @@ struct SummaryReporter: Sendable {
     var isTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
 
     func run() async {
+        var told: Set<String> = []
         while !Task.isCancelled {
-            await report(final: false)
+            await report(final: false, told: &told)
             try? await Task.sleep(for: .seconds(1))
         }
     }
 
-    func report(final: Bool) async {
+    /// - Parameter told: kill lines already printed (plain output prints each change of a
+    ///   killed device's story once: killed, resumed, committed).
+    func report(final: Bool, told: inout Set<String>) async {
         let summary = await simulator.summary()
         if isTerminal {
             // Home and clear, then the table: a live view without scrolling.
             let text = (final ? "" : "\u{1B}[H\u{1B}[2J") + summary.table
             FileHandle.standardOutput.write(Data(text.utf8))
         } else {
-            FileHandle.standardOutput.write(Data((summary.line + "\n").utf8))
+            var text = summary.line + "\n"
+            for k in summary.killedDownloads where told.insert(k.line).inserted { text += "  \(k.line)\n" }
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
         guard let jsonPath else { return }
         let encoder = JSONEncoder()
