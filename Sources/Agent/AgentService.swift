@@ -37,6 +37,11 @@ public actor AgentService {
     /// Runs the serving model off this actor (see ModelRunner).
     var servingRunner: ModelRunner?
     var lastValidation: ValidationReport?
+    /// The last validation report of each artifact on this device (the committed one and the
+    /// one on trial), by artifact digest: telemetry carries the running artifact's own, so a
+    /// trial that failed and rolled back does not lend its figures to the release running
+    /// again.
+    var validationReports: [String: ValidationReport] = [:]
     var telemetry = TelemetryWindow(startMs: 0)
 
     let outgoing: AsyncStream<Outgoing>
