@@ -70,7 +70,8 @@ public final class SimulatedDevice: Sendable {
     static func incarnate(_ config: AgentConfig, broker: BrokerConfig) throws(SimulatorError) -> Incarnation {
         do {
             let agent = try AgentService(config: config)
-            return Incarnation(agent: agent, transport: try MQTTTransport(broker: broker, clientID: config.deviceID, will: agent.nextConnectionWill))
+            return Incarnation(
+                agent: agent, transport: try MQTTTransport(broker: broker, clientID: config.deviceID, will: agent.nextConnectionWill))
         } catch {
             throw .deviceSetupFailed(deviceID: config.deviceID, detail: "\(error)")
         }
