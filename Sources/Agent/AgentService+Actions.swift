@@ -192,6 +192,8 @@ extension AgentService {
             return enqueue(.validationFailed(metric: "loaded", measured: 0, threshold: 1))
         }
         let model = trial.model
+        var validatingDigest: String?
+        if case .validating(let release, _) = machine.state.phase { validatingDigest = release.artifact.artifactDigest }
         let thresholds = config.thresholds
         let faults = Self.faults(config.faults, for: model)
         let result = await Task.detached { () -> Result<ValidationReport, any Error> in
@@ -201,7 +203,7 @@ extension AgentService {
         }.value
         switch result {
         case .success(let report):
-            lastValidation = report
+            recordValidation(report, of: validatingDigest)
             if let f = report.failure {
                 enqueue(.validationFailed(metric: f.metric, measured: f.measured, threshold: f.threshold))
             } else if policy.shadowSeconds > 0, serving != nil {

@@ -68,13 +68,25 @@ extension AgentService {
         telemetry = TelemetryWindow(startMs: now)
         let running = stateReport().running
         let status = running?.status.rawValue ?? machine.state.phase.kind.rawValue
+        let validation = running.flatMap { validationReports[$0.artifactDigest] }
         let summary = TelemetrySummary(
             deviceID: config.deviceID, sequence: counters.telemetry, windowStartMs: window.startMs, windowEndMs: now,
             artifactDigest: running?.artifactDigest, releaseSequence: running?.releaseSequence, state: status,
-            latencyUs: window.latency, inferences: window.inferences, errors: window.errors, validationAccuracy: lastValidation?.accuracy,
-            validationAgreement: lastValidation?.agreement, rssBytes: ResidentMemory.currentBytes() ?? 0)
+            latencyUs: window.latency, inferences: window.inferences, errors: window.errors, validationAccuracy: validation?.accuracy,
+            validationAgreement: validation?.agreement, rssBytes: ResidentMemory.currentBytes() ?? 0)
         guard let topic = try? Topics.device(config.deviceID, .telemetry) else { return }
         outgoingSink.yield(.message(topic: topic, payload: MessageEnvelope.encode(summary), retain: false))
+    }
+
+    /// Keeps `report` as the last validation and as the report of the artifact `digest` (the
+    /// one in the validating phase); reports of artifacts neither committed nor this one are
+    /// dropped.
+    func recordValidation(_ report: ValidationReport, of digest: String?) {
+        lastValidation = report
+        guard let digest else { return }
+        validationReports[digest] = report
+        let keep = Set([digest, machine.state.active?.artifact.artifactDigest].compactMap { $0 })
+        validationReports = validationReports.filter { keep.contains($0.key) }
     }
 
     func saveCounters() {

@@ -19,10 +19,10 @@ extension AgentService {
         log("trial of release \(release.artifact.releaseSequence): \(run.tally.summary)")
         if let f = run.tally.failure(config.shadow, latency: config.watchdog) {
             report.failure = (f.metric, f.measured, f.threshold)
-            lastValidation = report
+            recordValidation(report, of: release.artifact.artifactDigest)
             await feed(.validationFailed(metric: f.metric, measured: f.measured, threshold: f.threshold))
         } else {
-            lastValidation = report
+            recordValidation(report, of: release.artifact.artifactDigest)
             await feed(.validationPassed)
         }
     }

@@ -37,6 +37,11 @@ public actor AgentService {
     /// Runs the serving model off this actor (see ModelRunner).
     var servingRunner: ModelRunner?
     var lastValidation: ValidationReport?
+    /// The last validation report of each artifact on this device (the committed one and the
+    /// one on trial), by artifact digest: telemetry carries the running artifact's own, so a
+    /// trial that failed and rolled back does not lend its figures to the release running
+    /// again.
+    var validationReports: [String: ValidationReport] = [:]
     var telemetry = TelemetryWindow(startMs: 0)
 
     let outgoing: AsyncStream<Outgoing>
@@ -222,8 +227,9 @@ public actor AgentService {
     // MARK: Local inference
 
     /// Runs the serving model; the latency goes into the telemetry histogram (and the post-commit
-    /// watch). The run itself happens off this actor (the actor is held only to pick the model
-    /// and count the result). During a shadow period the trial model runs the same inputs after.
+    /// watch). During a shadow period the trial model runs the same inputs afterwards. The run
+    /// itself happens off this actor (the actor is held only to pick the model and count the
+    /// result).
     public func infer(_ inputs: [String: Tensor]) async throws(AgentError) -> [String: Tensor] {
         guard let runner = servingRunner else { throw .noModelServing }
         let result: (outputs: [String: Tensor], latency: Duration)
@@ -236,8 +242,7 @@ public actor AgentService {
         let us = UInt64(max(0, s)) * 1_000_000 + UInt64(max(0, atto)) / 1_000_000_000_000
         telemetry.record(latencyUs: us)
         watch?.record(latencyUs: us)
-        shadow?.compare(
-            inputs: inputs, servingOutputs: result.outputs, servingUs: us, outputName: serving?.model.plan.outputs.first?.name)
+        shadow?.compare(inputs: inputs, servingOutputs: result.outputs, servingUs: us, outputName: runner.model.plan.outputs.first?.name)
         return result.outputs
     }
 

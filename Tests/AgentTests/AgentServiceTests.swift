@@ -130,6 +130,17 @@ final class AgentServiceTests: XCTestCase {
         XCTAssertEqual(c.lastState?.running?.releaseSequence, 1, "the old model must run again")
         let served = await agent.servingRelease
         XCTAssertEqual(served, 1)
+        // Telemetry of release 1 carries release 1's own validation accuracy (1), never the
+        // refused release 2's (0): a coordinator would otherwise see the old release degrade.
+        let seen = c.recorded.withLock { $0.telemetry.count }
+        let more = await AgentFixtures.eventually { c.recorded.withLock { $0.telemetry.count >= seen + 2 } }
+        XCTAssertTrue(more)
+        let after = c.recorded.withLock { Array($0.telemetry.dropFirst(seen)) }
+        XCTAssertFalse(after.isEmpty)
+        for summary in after {
+            XCTAssertEqual(summary.releaseSequence, 1)
+            XCTAssertEqual(summary.validationAccuracy, 1, "telemetry after the rollback: \(summary)")
+        }
     }
 
     func testRollsBackAModelThatIsTooSlow() async throws {

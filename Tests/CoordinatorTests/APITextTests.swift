@@ -12,6 +12,18 @@ final class APITextTests: XCTestCase {
         XCTAssertEqual(APIText.progressBar(updated: 0, failed: 0, total: 0, width: 4), "[    ]    -")
     }
 
+    /// `rollout status --watch` stops on these; completedWithHaltedClasses (a class rolled
+    /// back, the others done) is as final as completed.
+    func testRolloutIsFinishedOnTerminalAndHaltedStatuses() {
+        var rollout = APIFixtures.rollout
+        var finished: [String] = []
+        for status in RolloutStatus.allCases.map(\.rawValue) + ["someFutureStatus"] {
+            rollout.status = status
+            if rollout.isFinished { finished.append(status) }
+        }
+        XCTAssertEqual(finished, ["halted", "completed", "completedWithHaltedClasses", "aborted", "rolledBack"])
+    }
+
     func testRolloutStatusShowsWavesClassesAndGateChecks() {
         let text = APIText.rolloutStatus(APIFixtures.rollout)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -92,6 +92,13 @@ final class ServiceAPITests: XCTestCase {
         XCTAssertEqual(variant.hardwareClass, "x86_64-avx2")
         XCTAssertEqual(variant.artifactDigest?.count, 64)
         XCTAssertGreaterThan(variant.metrics["accuracy"] ?? 0, 0.9)
+        // The documented summary figures (model show's columns) are those on the whole eval set.
+        XCTAssertEqual(variant.metrics["int8Accuracy"], variant.metrics["eval_int8_accuracy"])
+        XCTAssertEqual(variant.metrics["fp32Accuracy"], variant.metrics["eval_fp32_accuracy"])
+        XCTAssertEqual(variant.metrics["agreement"], variant.metrics["eval_agreement"])
+        XCTAssertEqual(try XCTUnwrap(variant.metrics["fp32Accuracy"]), 0.9925, accuracy: 1e-9, "397 of 400 (docs/fixtures.md)")
+        let row = APIText.release(shown).split(separator: "\n").first { $0.hasPrefix("  x86_64-avx2") && $0.contains("ready") }
+        XCTAssertTrue(row?.contains("0.9925") == true, "fp32 accuracy column: \(row ?? "no row")")
         XCTAssertTrue((variant.report ?? "").contains("x86_64-avx2"), variant.report ?? "")
         // Releases are immutable.
         do {

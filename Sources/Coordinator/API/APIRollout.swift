@@ -5,7 +5,8 @@ public struct APIRollout: Codable, Sendable, Equatable {
     public var version: String
     public var releaseSequence: Int
     public var target: String
-    /// `planned`, `running`, `paused`, `halted`, `completed`, `aborted` or `rolledBack`.
+    /// `planned`, `running`, `paused`, `halted`, `completed`, `completedWithHaltedClasses`,
+    /// `aborted` or `rolledBack` (RolloutStatus).
     public var status: String
     /// Why the rollout is in its status, when that is not obvious (a failed gate, an abort).
     public var statusReason: String?
@@ -41,6 +42,15 @@ public struct APIRollout: Codable, Sendable, Equatable {
         self.onFailure = onFailure
         self.waves = waves
         self.classes = classes
+    }
+
+    /// True once the rollout will not move without an operator: it is terminal
+    /// (`RolloutStatus.isTerminal`, `completedWithHaltedClasses` included) or halted. What
+    /// `flotilla rollout status --watch` stops on. A status this client does not know is not
+    /// finished.
+    public var isFinished: Bool {
+        guard let s = RolloutStatus(rawValue: status) else { return false }
+        return s.isTerminal || s == .halted
     }
 }
 
@@ -96,6 +106,8 @@ public struct APIGateCheck: Codable, Sendable, Equatable {
     public var metric: String
     public var measured: Double?
     public var baseline: Double?
+    /// Nil when the check had nothing to derive one from (skipped: no baseline value and no
+    /// absolute limit).
     public var threshold: Double?
     public var passed: Bool
     public var detail: String?

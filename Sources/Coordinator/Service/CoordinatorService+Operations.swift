@@ -74,7 +74,8 @@ extension CoordinatorService: CoordinatorOperations {
                 contentsOf: config.dataDirectory.appendingPathComponent(v.artifactPath + ".report.txt"), encoding: .utf8)
             return APIVariant(
                 hardwareClass: v.hardwareClass, status: .ready, artifactDigest: v.artifactDigest, uncompressedSize: v.uncompressedSize,
-                compressedSize: v.compressedSize, compressedSHA256: v.compressedSHA256, metrics: v.metrics, report: report)
+                compressedSize: v.compressedSize, compressedSHA256: v.compressedSHA256, metrics: Self.apiVariantMetrics(v.metrics),
+                report: report)
         }
         let built = Set(variants.map(\.hardwareClass))
         let progress = buildProgress["\(r.name) \(r.version)"]
@@ -92,6 +93,18 @@ extension CoordinatorService: CoordinatorOperations {
             error: r.error, createdBy: r.createdBy, createdAtMs: r.createdAtMs, sourceSHA256: r.sourceSHA256, budget: options?.budget ?? 0,
             minAgreement: options?.minAgreement, classes: options?.classes ?? [],
             variants: rows.sorted { $0.hardwareClass < $1.hardwareClass })
+    }
+
+    /// The build's measurements under their stored names, plus the three the API documents
+    /// and `flotilla model show` prints: the figures on the whole evaluation set
+    /// (`eval_*`, written by VariantPackager).
+    static func apiVariantMetrics(_ stored: [String: Double]) -> [String: Double] {
+        var metrics = stored
+        let documented = ["fp32Accuracy": "eval_fp32_accuracy", "int8Accuracy": "eval_int8_accuracy", "agreement": "eval_agreement"]
+        for (name, source) in documented where metrics[name] == nil {
+            if let value = stored[source] { metrics[name] = value }
+        }
+        return metrics
     }
 
     // MARK: Rollouts

@@ -56,10 +56,13 @@ extension CoordinatorService {
             classes: classes)
     }
 
+    /// JSON has no NaN or infinity (encoding one fails the whole answer): a value that is not
+    /// a finite number, or absent, is null.
     static func apiCheck(_ c: GateCheck) -> APIGateCheck {
-        APIGateCheck(
-            metric: c.metric.rawValue, measured: c.measured, baseline: c.baseline, threshold: c.threshold, passed: c.passed,
-            detail: c.detail)
+        func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+        return APIGateCheck(
+            metric: c.metric.rawValue, measured: finite(c.measured), baseline: finite(c.baseline), threshold: finite(c.threshold),
+            passed: c.passed, detail: c.detail)
     }
 
     static func apiMetrics(_ t: TelemetryAggregate) -> APIClassMetrics {

@@ -84,8 +84,6 @@ struct RolloutStatus: AsyncParsableCommand {
     @Flag(help: "Redraw every 2 s until the rollout is finished.") var watch = false
     @Flag(help: "Print JSON instead of text.") var json = false
 
-    static let finished: Set<String> = ["completed", "aborted", "rolledBack", "halted"]
-
     func run() async throws {
         let client = try coordinator.client()
         guard let id else {
@@ -102,7 +100,7 @@ struct RolloutStatus: AsyncParsableCommand {
                 if watch && Progress.terminalAttached { print("\u{1B}[H\u{1B}[2J", terminator: "") }
                 print(APIText.rolloutStatus(rollout))
             }
-            guard watch, !Self.finished.contains(rollout.status) else { return }
+            guard watch, !rollout.isFinished else { return }
             try await Task.sleep(nanoseconds: 2_000_000_000)
         }
     }
