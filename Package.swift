@@ -173,7 +173,11 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             // flotilla-agent: built first, so AgentProcessTests can run (and SIGKILL) the binary.
-            dependencies: ["Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport", "flotilla-agent"],
+            // ProcessSupport: the sd_notify framing is tested beside the agent process that uses it.
+            dependencies: [
+                "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport", "ProcessSupport",
+                "flotilla-agent",
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -209,6 +213,9 @@ let package = Package(
             exclude: ["known-failures.txt"],
             swiftSettings: strictSwift
         ),
+        // The systemd units (systemd-analyze verify) and deploy/install-*.sh run into a staged
+        // root; they exercise files, not modules.
+        .testTarget(name: "DeployTests", dependencies: [], swiftSettings: strictSwift),
         .testTarget(
             name: "ArchitectureTests",
             dependencies: [],

@@ -105,6 +105,13 @@ public actor AgentService {
     public var servingDigest: String? { serving?.model.artifact.contentDigest }
     public var servingRelease: UInt64? { serving?.model.artifact.manifest.releaseSequence }
 
+    /// A one-line status for the service manager, answered on the actor: the systemd watchdog
+    /// awaits it before every keep-alive, so an actor that stops answering stops the pings.
+    public func heartbeat() -> String {
+        let serving = servingRelease.map { "release \($0)" } ?? "no model"
+        return "\(machine.state.phase.kind.rawValue), serving \(serving)"
+    }
+
     // MARK: Life cycle
 
     /// Starts on a connected transport: resends the outbox, reports, subscribes to the desired

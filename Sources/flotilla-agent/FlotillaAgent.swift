@@ -27,7 +27,16 @@ struct Run: AsyncParsableCommand {
         try await agent.start(transport: transport)
         let endpoint = try config.socketPath.map { path throws(AgentError) in try InferenceEndpoint(path: path, agent: agent) }
         FileHandle.standardError.write(Data("flotilla-agent: running as \(config.deviceID) (\(config.hardwareClass))\n".utf8))
+        // Type=notify: started once connected, subscribed and serving; the watchdog pings only
+        // while the service actor answers.
+        let notifier = SystemdNotifier()
+        notifier.notify(.ready, .status(await agent.heartbeat()))
+        let watchdog = SystemdWatchdog.start(notifier: notifier) { await agent.heartbeat() }
         await Signals.wait(for: [SIGTERM, SIGINT])
+        // Wait for the keep-alive task to end so no ping follows STOPPING=1.
+        watchdog?.cancel()
+        await watchdog?.value
+        notifier.notify(.stopping)
         // Ordered shutdown: stop serving, stop the service (reports offline), then disconnect.
         endpoint?.close()
         await agent.stop()

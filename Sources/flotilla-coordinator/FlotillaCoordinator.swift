@@ -35,7 +35,16 @@ struct Run: AsyncParsableCommand {
         let api = APIServer(config: apiConfig, operations: service)
         let port = try await api.start()
         FileHandle.standardError.write(Data("flotilla-coordinator: API and dashboard on http://\(config.httpHost):\(port)/\n".utf8))
+        // Type=notify: started once the store is migrated, the broker connected and the API
+        // listening; the watchdog pings only while the service actor answers.
+        let notifier = SystemdNotifier()
+        notifier.notify(.ready, .status("API on port \(port)"))
+        let watchdog = SystemdWatchdog.start(notifier: notifier) { await service.heartbeat() }
         await Signals.wait(for: [SIGTERM, SIGINT])
+        // Wait for the keep-alive task to end so no ping follows STOPPING=1.
+        watchdog?.cancel()
+        await watchdog?.value
+        notifier.notify(.stopping)
         // Ordered shutdown: no new requests, no new steps, then the broker connection.
         await api.stop(timeout: 5)
         await service.stop()

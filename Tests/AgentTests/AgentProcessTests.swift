@@ -44,10 +44,11 @@ final class AgentProcessTests: XCTestCase {
         throw XCTSkip("flotilla-agent not found in \(directories.map(\.path)); build it or set FLOTILLA_AGENT_BIN")
     }
 
-    func launch(config: URL, log: URL) throws -> Process {
+    func launch(config: URL, log: URL, environment: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = try Self.binary()
         p.arguments = ["run", "--config", config.path]
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

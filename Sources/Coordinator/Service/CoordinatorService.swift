@@ -112,6 +112,13 @@ public actor CoordinatorService {
         await chunks.stop()
     }
 
+    /// A one-line status for the service manager, answered on the actor: the systemd watchdog
+    /// awaits it before every keep-alive, so an actor that stops answering stops the pings.
+    /// Builds run off the actor and do not delay it.
+    public func heartbeat() -> String {
+        "\(builds.count) build(s) running, \(stepping.count) rollout(s) stepping, \(counters.desiredPublished) desired states published"
+    }
+
     func subscribe(_ filter: String) async throws(CoordinatorServiceError) {
         let stream: AsyncStream<InboundMessage>
         do { stream = try await transport.subscribe(filter, qos: .atLeastOnce) } catch {
