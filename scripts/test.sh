@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 
 setup_swift
-setup_apt_packages mosquitto mosquitto-clients libmosquitto-dev libzstd-dev libsqlite3-dev zstd openssl pkg-config
+# systemd: systemd-analyze, for DeployTests (verify and security of systemd/*.service).
+setup_apt_packages mosquitto mosquitto-clients libmosquitto-dev libzstd-dev libsqlite3-dev zstd openssl pkg-config systemd tar
 setup_browser
 setup_python_packages -r scripts/requirements-test.txt
 
