@@ -13,7 +13,7 @@ import ProcessSupport
 struct FlotillaCoordinator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flotilla-coordinator", abstract: "The Flotilla coordinator: per-class builds and gated rollouts.",
-        subcommands: [Run.self, Keys.self])
+        subcommands: [Run.self, Keys.self, Backup.self, Restore.self])
 }
 
 /// Builds the service from the config, runs it and the HTTP API until SIGTERM or SIGINT.

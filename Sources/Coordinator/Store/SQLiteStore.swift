@@ -23,7 +23,9 @@ public final class SQLiteStore: CoordinatorStore {
     }
 
     /// `migrations` lets tests play a newer coordinator; production uses `StoreMigrations.all`.
-    init(dataDirectory: URL, migrations: [StoreMigration]) throws(StoreError) {
+    /// `migrate: false` (backups) opens the database as it is, without bringing it to this
+    /// build's schema under a running coordinator of another version.
+    init(dataDirectory: URL, migrations: [StoreMigration], migrate: Bool = true) throws(StoreError) {
         let directory = dataDirectory.standardizedFileURL.path
         let path = (directory as NSString).appendingPathComponent(Self.fileName)
         self.path = path
@@ -38,7 +40,7 @@ public final class SQLiteStore: CoordinatorStore {
         } catch {
             throw Self.mapOpenError(error, path: path)
         }
-        try StoreMigrations.run(migrations, on: pool, path: path)
+        if migrate { try StoreMigrations.run(migrations, on: pool, path: path) }
     }
 
     /// Closes the connections (later calls fail with `.database`). Idempotent; also done on deinit.
