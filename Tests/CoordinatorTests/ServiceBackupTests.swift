@@ -63,6 +63,9 @@ final class ServiceBackupTests: XCTestCase {
         let restoredDirectory = h.root.appendingPathComponent("restored")
         let restoredManifest = try CoordinatorBackup.restore(from: archive, to: restoredDirectory, replace: false)
         XCTAssertEqual(restoredManifest, manifest)
+        let keysMode = try FileManager.default.attributesOfItem(atPath: restoredDirectory.appendingPathComponent("keys").path)[
+            .posixPermissions]
+        XCTAssertEqual((keysMode as? NSNumber)?.intValue, 0o700)
         let restored = try SQLiteStore(dataDirectory: restoredDirectory)
         defer { try? restored.close() }
         XCTAssertEqual(try restored.integrityCheck(), "ok")

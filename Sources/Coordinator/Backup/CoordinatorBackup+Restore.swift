@@ -36,6 +36,14 @@ extension CoordinatorBackup {
         }
         let manifest = try verify(staging: staging, archive: archive)
         try? fm.removeItem(at: staging.appendingPathComponent(BackupManifest.fileName))
+        // The archive lists files only: tar makes their directories with the umask's mode, and
+        // the keyring's directory is 0700 on a running coordinator.
+        let keys = staging.appendingPathComponent(SigningKeyring.directoryName)
+        if fm.fileExists(atPath: keys.path) {
+            do { try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: keys.path) } catch {
+                throw .file(path: keys.path, operation: "set mode 0700 on", detail: "\(error.localizedDescription)")
+            }
+        }
 
         if existing || fm.fileExists(atPath: target.path) {
             if existing {
