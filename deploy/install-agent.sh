@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,17p' "$0"
+            sed -n '2,16p' "$0"
             exit 0
             ;;
         *) fail "unknown argument '$1' (see --help)" ;;

@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
             shift 2
             ;;
         -h | --help)
-            sed -n '2,15p' "$0"
+            sed -n '2,14p' "$0"
             exit 0
             ;;
         *) fail "unknown argument '$1' (see --help)" ;;
