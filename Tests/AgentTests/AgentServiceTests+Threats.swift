@@ -96,15 +96,12 @@ extension AgentServiceTests {
         return frame
     }
 
-    /// The coordinator's key signed a desired state whose compressed artifact is a bomb (2 GiB
-    /// from 64 KiB) announced as a small artifact. The download verifies (the digest is the
-    /// bomb's own); the install stops decompressing at the announced size, reports the
-    /// failure, and leaves nothing of either form on disk.
-    func testDecompressionBombFailsTheInstallIsReportedAndLeavesNothingOnDisk() async throws {
-        let c = try XCTUnwrap(coordinator), broker = try XCTUnwrap(broker)
-        let dir = try AgentFixtures.temporaryDirectory("bomb")
+    /// A release whose compressed form is a 2 GiB bomb (64 KiB), announced as
+    /// `announcedSize` bytes uncompressed, with the bomb's own compressed digest: what a holder
+    /// of the coordinator's key could sign.
+    static func bombRelease(in dir: URL, announcedSize: Int? = nil) throws -> AgentFixtures.Release {
         let genuine = try AgentFixtures.release(sequence: 1)
-        let bomb = Self.rleBomb(blocks: 16_384)
+        let bomb = rleBomb(blocks: 16_384)
         let bombFile = dir.appendingPathComponent("bomb.zst")
         try Data(bomb).write(to: bombFile)
         let (bombSize, bombSHA256) = try ArtifactTransport.sha256(fileAt: bombFile)
@@ -112,7 +109,19 @@ extension AgentServiceTests {
         var descriptor = genuine.descriptor
         descriptor.transport.compressedSize = bombSize
         descriptor.transport.compressedSHA256 = bombSHA256
-        let release = AgentFixtures.Release(artifact: genuine.artifact, compressed: bomb, descriptor: descriptor)
+        if let announcedSize { descriptor.transport.uncompressedSize = announcedSize }
+        return AgentFixtures.Release(artifact: genuine.artifact, compressed: bomb, descriptor: descriptor)
+    }
+
+    /// The coordinator's key signed a desired state whose compressed artifact is a bomb (2 GiB
+    /// from 64 KiB) announced as a small artifact. The download verifies (the digest is the
+    /// bomb's own); the install stops decompressing at the announced size, reports the
+    /// failure, and leaves nothing of either form on disk.
+    func testDecompressionBombFailsTheInstallIsReportedAndLeavesNothingOnDisk() async throws {
+        let c = try XCTUnwrap(coordinator), broker = try XCTUnwrap(broker)
+        let dir = try AgentFixtures.temporaryDirectory("bomb")
+        let release = try Self.bombRelease(in: dir)
+        let descriptor = release.descriptor
 
         let agent = try await startAgent(try AgentFixtures.config(dataDirectory: dir, port: broker.port))
         try await c.publishDesired(sequence: 1, release: release)
@@ -130,5 +139,54 @@ extension AgentServiceTests {
         let left = Self.files(under: dir)
         XCTAssertFalse(left.keys.contains { $0.hasPrefix("/downloads/") || $0.hasPrefix("/slots/") || $0.contains("partial") }, "\(left)")
         XCTAssertLessThan(left.values.reduce(0, +), 1 << 20, "\(left)")
+    }
+
+    /// The same bomb announced as 64 MiB (under the default 512 MiB cap): decompression runs
+    /// to the announced size, streaming to disk, then stops; the process's peak resident
+    /// memory grows by far less than the 64 MiB it wrote, and the partial output is removed.
+    func testDecompressionBombAnnouncedLargeStreamsToDiskWithoutGrowingMemory() async throws {
+        let c = try XCTUnwrap(coordinator), broker = try XCTUnwrap(broker)
+        let dir = try AgentFixtures.temporaryDirectory("bomb-large")
+        let announced = 64 << 20
+        let release = try Self.bombRelease(in: dir, announcedSize: announced)
+        _ = try await startAgent(try AgentFixtures.config(dataDirectory: dir, port: broker.port))
+        let measured = AgentProcessMemory.resetPeak()
+        let before = AgentProcessMemory.statusField("VmRSS") ?? 0
+        try await c.publishDesired(sequence: 1, release: release)
+        let failed = await AgentFixtures.eventually(60) { c.events.contains { $0.kind == .updateFailed } }
+        XCTAssertTrue(failed, "events: \(c.events.map(\.kind))")
+        let reason = try XCTUnwrap(c.events.first { $0.kind == .updateFailed }?.reason)
+        XCTAssertEqual(reason.code, .installFailed)
+        XCTAssertTrue(reason.detail.contains("exceeds the limit of \(announced) bytes"), reason.detail)
+        if measured, let peak = AgentProcessMemory.statusField("VmHWM") {
+            XCTAssertLessThan(peak - before, 32 << 20, "peak RSS grew by \(peak - before) bytes while 64 MiB were decompressed")
+        }
+        let left = Self.files(under: dir)
+        XCTAssertLessThan(left.values.reduce(0, +), 1 << 20, "\(left)")
+    }
+}
+
+/// Peak and current resident memory of this process (Linux /proc).
+enum AgentProcessMemory {
+    /// A field of /proc/self/status in bytes (VmHWM = peak resident set, VmRSS = current).
+    static func statusField(_ name: String) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let kib = Int(fields[1].filter(\.isNumber)) { return kib * 1024 }
+        }
+        return nil
+    }
+
+    /// Resets VmHWM to the current RSS (Linux >= 4.0); false where the kernel does not allow it.
+    static func resetPeak() -> Bool {
+        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+        defer { try? handle.close() }
+        do {
+            try handle.write(contentsOf: Data("5".utf8))
+            return true
+        } catch {
+            return false
+        }
     }
 }
