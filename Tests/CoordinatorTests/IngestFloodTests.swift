@@ -128,6 +128,8 @@ final class IngestFloodTests: XCTestCase {
         // of the machine (5000 summaries would need 83 minutes at this budget).
         XCTAssertGreaterThanOrEqual(Int(floodTotals.summaries), Int(Self.budget.burst))
         XCTAssertGreaterThan(limited, flood / 2)
+        // One bucket per (device, topic kind) seen: state and telemetry of 9 devices.
+        XCTAssertTrue(metrics.contains("flotilla_coordinator_ingest_buckets \((honest.count + 1) * 2)\n"), metrics)
     }
 
     /// Garbage, oversized and misaddressed payloads: dropped and counted by reason, and the

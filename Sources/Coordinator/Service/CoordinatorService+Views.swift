@@ -151,6 +151,9 @@ extension CoordinatorService {
             "flotilla_coordinator_messages_rate_limited_total",
             help: "Device messages dropped by the per-device rate limit (ingestMessagesPerSecond, ingestBurst), by topic kind.",
             limited.sorted { $0.key.rawValue < $1.key.rawValue }.map { .init(labels: ["kind": $0.key.rawValue], value: Double($0.value)) })
+        try e.addGauge(
+            "flotilla_coordinator_ingest_buckets", help: "Per-device rate-limit buckets held (bounded by IngestRateLimiter.maxTracked).",
+            [.init(value: Double(ingestGate.trackedCount))])
         try e.addCounter(
             "flotilla_coordinator_desired_states_total", help: "Signed desired states published.",
             [.init(value: Double(counters.desiredPublished))])
