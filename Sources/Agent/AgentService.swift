@@ -73,7 +73,8 @@ public actor AgentService {
         machine = UpdateStateMachine(
             config: UpdateConfig(
                 hardwareClass: config.hardwareClass, crashLoopLimit: config.crashLoopLimit, maxDownloadAttempts: config.maxDownloadAttempts,
-                stallTimeoutMs: config.stallTimeoutMs, cancelBackoffMs: config.cancelBackoffMs),
+                stallTimeoutMs: config.stallTimeoutMs, cancelBackoffMs: config.cancelBackoffMs,
+                maxArtifactBytes: config.maxArtifactBytes),
             state: state)
         let counters = try store.loadCounters()
         self.counters = counters

@@ -16,10 +16,14 @@ public struct UpdateConfig: Codable, Sendable, Equatable {
     /// update, never stop or redirect it).
     public var cancelBackoffMs: Int64
     public var maxCancelBackoffMs: Int64
+    /// A desired artifact whose announced compressed or uncompressed size is above this is
+    /// refused before a byte of it is downloaded (the download and the decompression are
+    /// capped at it as well, in case the announcement lies).
+    public var maxArtifactBytes: Int
 
     public init(
         hardwareClass: String, crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000,
-        cancelBackoffMs: Int64 = 300_000, maxCancelBackoffMs: Int64 = 3_600_000
+        cancelBackoffMs: Int64 = 300_000, maxCancelBackoffMs: Int64 = 3_600_000, maxArtifactBytes: Int = .max
     ) {
         self.hardwareClass = hardwareClass
         self.crashLoopLimit = max(crashLoopLimit, 1)
@@ -27,6 +31,7 @@ public struct UpdateConfig: Codable, Sendable, Equatable {
         self.stallTimeoutMs = max(stallTimeoutMs, 1)
         self.cancelBackoffMs = max(cancelBackoffMs, 1)
         self.maxCancelBackoffMs = max(maxCancelBackoffMs, self.cancelBackoffMs)
+        self.maxArtifactBytes = max(maxArtifactBytes, 1)
     }
 
     /// The wait before retrying after the `cancels`-th consecutive cancel (1-based).

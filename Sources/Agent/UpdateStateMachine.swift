@@ -436,6 +436,7 @@ public struct UpdateStateMachine: Sendable {
         do { _ = try artifact.chunkPlan } catch {
             return .refuse(FailureReason(code: .invalidDesiredState, detail: error.description))
         }
+        if let tooLarge = sizeRefusal(artifact, maxBytes: config.maxArtifactBytes) { return .refuse(tooLarge) }
         guard let running = s.active?.artifact else { return .install(artifact) }
         if artifact.artifactDigest == running.artifactDigest { return .nothingToDo }
         // While installing, the previous model's slot is being overwritten: it is no target.

@@ -24,12 +24,15 @@ public struct CoordinatorConfig: Sendable {
     public var hardwareClassDirectory: URL
     /// How often the rollout engine is stepped.
     public var tickSeconds: Double
+    /// What one device may publish per topic kind before the excess is dropped
+    /// (`IngestRateLimiter`).
+    public var ingestBudget: IngestBudget
 
     public init(
         dataDirectory: URL, broker: BrokerConfig, clientID: String = "flotilla-coordinator", httpHost: String = "127.0.0.1",
         httpPort: Int = 8480, apiTokens: [String: String], chunkBandwidthBytesPerSecond: Int = 64 << 20,
         chunkSize: Int = 256 << 10, telemetryRetentionSeconds: Int = 14 * 86_400, telemetryBucketSeconds: Int = 60,
-        hardwareClassDirectory: URL, tickSeconds: Double = 1
+        hardwareClassDirectory: URL, tickSeconds: Double = 1, ingestBudget: IngestBudget = .default
     ) throws(CoordinatorConfigError) {
         guard (0...65535).contains(httpPort) else { throw .invalid(field: "httpPort", detail: "\(httpPort) is outside 0...65535") }
         guard !apiTokens.isEmpty else {
@@ -49,6 +52,14 @@ public struct CoordinatorConfig: Sendable {
             throw .invalid(field: "telemetryRetentionSeconds", detail: "must be at least one bucket (\(telemetryBucketSeconds) s)")
         }
         guard tickSeconds > 0 else { throw .invalid(field: "tickSeconds", detail: "must be positive") }
+        guard ingestBudget.messagesPerSecond > 0, ingestBudget.messagesPerSecond.isFinite else {
+            throw .invalid(
+                field: "ingestMessagesPerSecond",
+                detail: "\(ingestBudget.messagesPerSecond) must be a positive number of messages per second")
+        }
+        guard ingestBudget.burst >= 1, ingestBudget.burst.isFinite else {
+            throw .invalid(field: "ingestBurst", detail: "\(ingestBudget.burst) must be at least 1 message")
+        }
         self.dataDirectory = dataDirectory
         self.broker = broker
         self.clientID = clientID
@@ -61,6 +72,7 @@ public struct CoordinatorConfig: Sendable {
         self.telemetryBucketSeconds = telemetryBucketSeconds
         self.hardwareClassDirectory = hardwareClassDirectory
         self.tickSeconds = tickSeconds
+        self.ingestBudget = ingestBudget
     }
 }
 

@@ -26,6 +26,10 @@ public struct CoordinatorConfigFile: Codable, Sendable {
     public var telemetryBucketSeconds: Int?
     public var hardwareClassDirectory: String?
     public var tickSeconds: Double?
+    /// Per device and topic kind: sustained rate and burst before messages are dropped
+    /// (defaults 10/s and 600, `IngestBudget.default`).
+    public var ingestMessagesPerSecond: Double?
+    public var ingestBurst: Double?
 
     public init(dataDirectory: String, brokerURL: String, apiTokenFiles: [String: String]) {
         self.dataDirectory = dataDirectory
@@ -67,7 +71,10 @@ public struct CoordinatorConfigFile: Codable, Sendable {
             clientID: clientId ?? "flotilla-coordinator", httpHost: host, httpPort: port, apiTokens: tokens,
             chunkBandwidthBytesPerSecond: chunkBandwidthBytesPerSecond ?? 64 << 20, chunkSize: chunkSize ?? 256 << 10,
             telemetryRetentionSeconds: telemetryRetentionSeconds ?? 14 * 86_400, telemetryBucketSeconds: telemetryBucketSeconds ?? 60,
-            hardwareClassDirectory: classes, tickSeconds: tickSeconds ?? 1)
+            hardwareClassDirectory: classes, tickSeconds: tickSeconds ?? 1,
+            ingestBudget: IngestBudget(
+                messagesPerSecond: ingestMessagesPerSecond ?? IngestBudget.default.messagesPerSecond,
+                burst: ingestBurst ?? IngestBudget.default.burst))
     }
 
     /// Packaged installs put the profiles here (deploy/hardware-classes in the source tree).

@@ -141,9 +141,19 @@ extension CoordinatorService {
         try e.addCounter(
             "flotilla_coordinator_messages_total", help: "Device messages applied, by kind.",
             counters.messages.keys.sorted().map { .init(labels: ["kind": $0], value: Double(counters.messages[$0] ?? 0)) })
+        let limited = ingestGate.droppedByKind
+        var dropped = counters.dropped
+        if !limited.isEmpty { dropped["rateLimited"] = limited.values.reduce(0, +) }
         try e.addCounter(
             "flotilla_coordinator_messages_dropped_total", help: "Device messages dropped, by reason.",
-            counters.dropped.keys.sorted().map { .init(labels: ["reason": $0], value: Double(counters.dropped[$0] ?? 0)) })
+            dropped.keys.sorted().map { .init(labels: ["reason": $0], value: Double(dropped[$0] ?? 0)) })
+        try e.addCounter(
+            "flotilla_coordinator_messages_rate_limited_total",
+            help: "Device messages dropped by the per-device rate limit (ingestMessagesPerSecond, ingestBurst), by topic kind.",
+            limited.sorted { $0.key.rawValue < $1.key.rawValue }.map { .init(labels: ["kind": $0.key.rawValue], value: Double($0.value)) })
+        try e.addGauge(
+            "flotilla_coordinator_ingest_buckets", help: "Per-device rate-limit buckets held (bounded by IngestRateLimiter.maxTracked).",
+            [.init(value: Double(ingestGate.trackedCount))])
         try e.addCounter(
             "flotilla_coordinator_desired_states_total", help: "Signed desired states published.",
             [.init(value: Double(counters.desiredPublished))])

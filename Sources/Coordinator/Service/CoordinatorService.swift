@@ -22,6 +22,8 @@ public actor CoordinatorService {
     var builds: [String: Task<Void, Never>] = [:]
     var buildProgress: [String: BuildProgressNote] = [:]
     var counters = ServiceCounters()
+    /// Per-device rate limits, consulted by the subscription tasks before decoding.
+    let ingestGate: IngestGate
     /// Telemetry received since the last flush, merged in one transaction by `flushTelemetry`.
     var pendingTelemetry: [TelemetryMergeItem] = []
     /// Hardware classes of the devices whose telemetry arrived since the last flush.
@@ -39,6 +41,7 @@ public actor CoordinatorService {
         self.store = store
         self.transport = transport
         self.logger = logger
+        ingestGate = IngestGate(budget: config.ingestBudget)
         do { keyring = try SigningKeyring.open(dataDirectory: config.dataDirectory) } catch {
             throw .keyring(detail: "\(error)")
         }
@@ -124,9 +127,11 @@ public actor CoordinatorService {
         do { stream = try await transport.subscribe(filter, qos: .atLeastOnce) } catch {
             throw .transport(detail: "subscribing to \(filter): \(error)")
         }
+        let gate = ingestGate
         tasks.append(
             Task { [weak self] in
                 for await m in stream {
+                    guard gate.admit(topic: m.topic, nowMs: Self.nowMs()) else { continue }
                     let decoded = Self.decode(m)
                     await self?.ingest(m, decoded: decoded)
                 }
