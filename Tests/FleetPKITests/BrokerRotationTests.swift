@@ -63,7 +63,7 @@ final class BrokerRotationTests: XCTestCase {
             try await stale.connect()
             XCTFail("a certificate of the removed CA was accepted")
         } catch let error as MQTTError {
-            XCTAssertTrue([.tlsFailure, .connectionLost].contains(error.code), "\(error)")
+            XCTAssertTrue([MQTTError.Code.tlsFailure, .connectionLost].contains(error.code), "\(error)")
         }
     }
 
@@ -114,7 +114,7 @@ final class BrokerRotationTests: XCTestCase {
             try await MQTTClient(configuration: onCertificatePort).connect()
             XCTFail("the certificate listener accepted a password client")
         } catch let error as MQTTError {
-            XCTAssertTrue([.tlsFailure, .connectionLost].contains(error.code), "\(error)")
+            XCTAssertTrue([MQTTError.Code.tlsFailure, .connectionLost].contains(error.code), "\(error)")
         }
     }
 }

@@ -88,7 +88,9 @@ final class ProvisioningTests: XCTestCase {
         XCTAssertEqual(file.tls?.keyFile, "/etc/flotilla/edge-0001.key")
         XCTAssertEqual(file.pinnedKeyFiles, ["/etc/flotilla/coordinator-keys/coordinator-2026.pub.pem"])
         let installed = device.agentConfig.deletingLastPathComponent().path
-        file.pinnedKeyFiles = file.pinnedKeyFiles.map { $0.replacingOccurrences(of: "/etc/flotilla", with: installed) }
+        func relocated(_ path: String) -> String { path.replacingOccurrences(of: "/etc/flotilla", with: installed) }
+        file.pinnedKeyFiles = file.pinnedKeyFiles.map(relocated)
+        file.tls = try XCTUnwrap(file.tls).relocated(relocated)
         let config = try file.resolve()
         XCTAssertEqual(config.deviceID, "edge-0001")
         XCTAssertEqual(config.hardwareClass, "arm64-neon")
@@ -98,7 +100,7 @@ final class ProvisioningTests: XCTestCase {
         XCTAssertEqual(config.pinnedKeys.count, 1)
 
         // The tarball holds the device tree, key mode kept, owned by root.
-        let listing = try run("/usr/bin/tar", ["-tvzf", device.tarball.path])
+        let listing = try runTool("/usr/bin/tar", ["-tvzf", device.tarball.path])
         for path in [
             "./etc/flotilla/agent.json", "./etc/flotilla/ca.pem", "./etc/flotilla/edge-0001.crt",
             "./etc/flotilla/coordinator-keys/coordinator-2026.pub.pem",
@@ -189,15 +191,15 @@ final class ProvisioningTests: XCTestCase {
         """
 }
 
-func openssl(_ arguments: [String]) throws -> String { try run("/usr/bin/openssl", arguments) }
+func openssl(_ arguments: [String]) throws -> String { try runTool("/usr/bin/openssl", arguments) }
 
 /// Runs a tool to completion; throws with its output when it fails.
-func run(_ tool: String, _ arguments: [String]) throws -> String {
+func runTool(_ tool: String, _ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tool)
     process.arguments = arguments
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("flotilla-pki-tool-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: output.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: output) }
     let handle = try FileHandle(forWritingTo: output)
     process.standardOutput = handle
@@ -208,4 +210,14 @@ func run(_ tool: String, _ arguments: [String]) throws -> String {
     let text = try String(contentsOf: output, encoding: .utf8)
     guard process.terminationStatus == 0 else { throw ShippedBrokerError("\(tool) \(arguments.joined(separator: " ")) failed: \(text)") }
     return text
+}
+
+extension AgentConfigFile.TLSFiles {
+    func relocated(_ move: (String) -> String) -> Self {
+        var copy = self
+        copy.caFile = move(caFile)
+        copy.certFile = certFile.map(move)
+        copy.keyFile = keyFile.map(move)
+        return copy
+    }
 }

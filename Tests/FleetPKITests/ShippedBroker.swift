@@ -76,7 +76,7 @@ final class ShippedBroker: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["-c", configFile.path]
         let console = directory.appendingPathComponent("console.log")
-        FileManager.default.createFile(atPath: console.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: console.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: console)
         process.standardError = process.standardOutput
         try ChildProcess.launch(process)
