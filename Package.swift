@@ -215,7 +215,7 @@ let package = Package(
         // flotilla: the provisioning tests run the built CLI.
         .testTarget(
             name: "FleetPKITests",
-            dependencies: ["FleetPKI", "Agent", "FleetProtocol", "MQTT", "MQTTTestSupport", "flotilla"],
+            dependencies: ["FleetPKI", "Agent", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "flotilla"],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),

@@ -17,6 +17,13 @@ public enum DeviceProvisioner {
         guard request.installDirectory.hasPrefix("/"), !request.installDirectory.contains("..") else {
             throw .invalidOption(name: "install directory", detail: "\(request.installDirectory) must be an absolute path without '..'")
         }
+        guard !request.coordinatorKeys.isEmpty else {
+            throw .invalidOption(
+                name: "--coordinator-key",
+                detail:
+                    "no coordinator public key given; the agent refuses to start without one to pin. Pass the PEM of `flotilla-coordinator keys export`"
+            )
+        }
         let authority = try CertificateAuthority.load(from: request.caDirectory)
         let brokerURL = try resolveBrokerURL(request)
         let root = request.outputDirectory.appendingPathComponent(id, isDirectory: true)

@@ -10,7 +10,8 @@ public struct ProvisionRequest: Sendable {
     public var outputDirectory: URL
     /// nil: the URL `flotilla ca issue --server` recorded in the CA directory (`broker-url`).
     public var brokerURL: String?
-    /// Coordinator public keys (Ed25519 PEM) the agent pins; copied into the bundle.
+    /// Coordinator public keys (Ed25519 PEM) the agent pins; copied into the bundle. At least
+    /// one: the agent refuses to start without a pinned key.
     public var coordinatorKeys: [URL] = []
     /// A password instead of a client certificate, for devices that cannot hold one.
     public var password: Bool = false

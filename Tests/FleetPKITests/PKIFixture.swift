@@ -16,6 +16,15 @@ struct PKIFixture {
         server = try ca.issue(.server(names: ["127.0.0.1", "localhost"]))
     }
 
+    /// The coordinator public key devices pin (the agent refuses to start without one).
+    func coordinatorKeyFile() throws -> URL {
+        let url = root.appendingPathComponent("coordinator-signing.pub.pem")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            try Data(ProvisioningTests.coordinatorPublicKeyPEM.utf8).write(to: url)
+        }
+        return url
+    }
+
     /// A client certificate written under root/clients/ (coordinators, strangers).
     func client(_ commonName: String) throws -> (certificate: URL, key: URL) {
         try ca.issue(.client(commonName: commonName)).write(
@@ -33,6 +42,7 @@ struct PKIFixture {
         request.aclFile = acl
         request.password = password
         request.extraTrustedCAs = trust
+        request.coordinatorKeys = [try coordinatorKeyFile()]
         return try DeviceProvisioner.provision(request)
     }
 }

@@ -42,6 +42,9 @@ final class ProvisionCommandTests: XCTestCase {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("flotilla-provision-cli-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let ca = scratch.appendingPathComponent("ca").path
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let key = scratch.appendingPathComponent("coordinator.pub.pem")
+        try Data(ProvisioningTests.coordinatorPublicKeyPEM.utf8).write(to: key)
         let out = scratch.appendingPathComponent("bundles").path
 
         XCTAssertEqual(try flotilla(["ca", "init", "--dir", ca]).status, 0)
@@ -49,7 +52,12 @@ final class ProvisionCommandTests: XCTestCase {
         XCTAssertNotEqual(again.status, 0)
         XCTAssertTrue(again.output.contains("refusing to overwrite"), again.output)
 
-        let missing = try flotilla(["device", "provision", "edge-1", "--class", "arm64-neon", "--ca-dir", ca, "--out", out])
+        let noKey = try flotilla(["device", "provision", "edge-1", "--class", "arm64-neon", "--ca-dir", ca, "--out", out])
+        XCTAssertNotEqual(noKey.status, 0)
+        XCTAssertTrue(noKey.output.contains("--coordinator-key"), noKey.output)
+        let missing = try flotilla([
+            "device", "provision", "edge-1", "--class", "arm64-neon", "--ca-dir", ca, "--out", out, "--coordinator-key", key.path,
+        ])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.output.contains("--broker"), missing.output)
 
@@ -62,7 +70,9 @@ final class ProvisionCommandTests: XCTestCase {
         XCTAssertNotEqual(notCoordinator.status, 0)
         XCTAssertTrue(notCoordinator.output.contains("coordinator-"), notCoordinator.output)
 
-        let provisioned = try flotilla(["device", "provision", "edge-1", "--class", "arm64-neon", "--ca-dir", ca, "--out", out])
+        let provisioned = try flotilla([
+            "device", "provision", "edge-1", "--class", "arm64-neon", "--ca-dir", ca, "--out", out, "--coordinator-key", key.path,
+        ])
         XCTAssertEqual(provisioned.status, 0, provisioned.output)
         let config = try String(contentsOf: URL(fileURLWithPath: out + "/edge-1/device/etc/flotilla/agent.json"), encoding: .utf8)
         XCTAssertTrue(config.contains("\"brokerURL\" : \"mqtts://mqtt.fleet.test:8883\""), config)
@@ -70,10 +80,14 @@ final class ProvisionCommandTests: XCTestCase {
         XCTAssertTrue(
             try openssl(["verify", "-CAfile", ca + "/ca.crt", out + "/edge-1/device/etc/flotilla/edge-1.crt"]).contains("OK"))
 
-        let duplicate = try flotilla(["device", "provision", "edge-1", "--class", "arm64-neon", "--ca-dir", ca, "--out", out])
+        let duplicate = try flotilla([
+            "device", "provision", "edge-1", "--class", "arm64-neon", "--ca-dir", ca, "--out", out, "--coordinator-key", key.path,
+        ])
         XCTAssertNotEqual(duplicate.status, 0)
         XCTAssertTrue(duplicate.output.contains("provisioned before"), duplicate.output)
-        let badClass = try flotilla(["device", "provision", "edge-2", "--class", "arm/neon", "--ca-dir", ca, "--out", out])
+        let badClass = try flotilla([
+            "device", "provision", "edge-2", "--class", "arm/neon", "--ca-dir", ca, "--out", out, "--coordinator-key", key.path,
+        ])
         XCTAssertNotEqual(badClass.status, 0)
         XCTAssertTrue(badClass.output.contains("hardware class"), badClass.output)
     }

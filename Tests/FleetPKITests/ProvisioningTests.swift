@@ -125,11 +125,16 @@ final class ProvisioningTests: XCTestCase {
     func testBadInputIsRefusedWithTheFix() throws {
         let ca = try CertificateAuthority.create(in: scratch.appendingPathComponent("ca"))
         let out = scratch.appendingPathComponent("out")
-        func provision(_ id: String, _ hardwareClass: String = "x86_64-avx2", caDir: URL? = nil, broker: String? = "mqtts://b:8883") throws
-        {
+        let key = scratch.appendingPathComponent("coordinator.pub.pem")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try Data(Self.coordinatorPublicKeyPEM.utf8).write(to: key)
+        func provision(
+            _ id: String, _ hardwareClass: String = "x86_64-avx2", caDir: URL? = nil, broker: String? = "mqtts://b:8883", keys: [URL]? = nil
+        ) throws {
             var request = ProvisionRequest(
                 deviceID: id, hardwareClass: hardwareClass, caDirectory: caDir ?? ca.directory, outputDirectory: out)
             request.brokerURL = broker
+            request.coordinatorKeys = keys ?? [key]
             _ = try DeviceProvisioner.provision(request)
         }
         func expect(_ body: () throws -> Void, _ fragments: [String], line: UInt = #line) {
@@ -146,6 +151,8 @@ final class ProvisioningTests: XCTestCase {
             ["flotilla ca init --dir", "ca.crt is missing"])
         expect({ try provision("edge-1", broker: "mqtt://b:1883") }, ["mqtts://"])
         expect({ try provision("edge-1", broker: nil) }, ["--broker", "ca issue --server"])
+        expect({ try provision("edge-1", keys: []) }, ["--coordinator-key", "keys export"])
+        expect({ try provision("edge-1", keys: [ca.keyFile]) }, ["never a private one"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("edge-1").path), "a refused run left files")
 
         try provision("edge-1")

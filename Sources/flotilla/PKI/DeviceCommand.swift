@@ -21,7 +21,7 @@ struct DeviceProvision: ParsableCommand {
     @Option(help: ArgumentHelp("mqtts://HOST:PORT (default: recorded by `ca issue --server`).", valueName: "URL")) var broker: String?
     @Option(
         name: .customLong("coordinator-key"), parsing: .upToNextOption,
-        help: ArgumentHelp("Coordinator public key PEM file(s) the agent pins.", valueName: "PEM"))
+        help: ArgumentHelp("Coordinator public key PEM file(s) the agent pins (at least one).", valueName: "PEM"))
     var coordinatorKeys: [String] = []
     @Option(
         name: .customLong("trust-ca"), parsing: .upToNextOption,
@@ -55,9 +55,6 @@ struct DeviceProvision: ParsableCommand {
         }
         if let line = device.passwordFileLine {
             print("broker password: append \(line.path) to the broker's password file, then reload mosquitto (SIGHUP)")
-        }
-        if coordinatorKeys.isEmpty {
-            print("warning: no --coordinator-key given; the agent pins no key and will refuse every release until one is added")
         }
     }
 }
