@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "FleetPKI",
             dependencies: [
-                "FleetProtocol",
+                "FleetProtocol", "ModelArtifact",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 public import Foundation
+import ModelArtifact
 
 /// `flotilla device provision`: a device's key and certificate from the fleet CA, its agent
 /// config, the trust files it needs, an installable tarball, and the broker-side entries
@@ -46,7 +47,10 @@ public enum DeviceProvisioner {
                     detail: "it grants \(existing.joined(separator: "; ")); if the device moved class, delete its block first")
             }
         }
-        let pinned = try request.coordinatorKeys.map { url throws(PKIError) in (url, try readPublicKeyPEM(url)) }
+        var pinned: [ArtifactPublicKey] = []
+        for url in request.coordinatorKeys {
+            for key in try readPinnedKeys(url) where !pinned.contains(key) { pinned.append(key) }
+        }
         let trusted = try [authority.certificatePEM] + request.extraTrustedCAs.map { url throws(PKIError) in try readCertificatePEM(url) }
 
         let device = root.appendingPathComponent("device", isDirectory: true)
@@ -59,20 +63,15 @@ public enum DeviceProvisioner {
 
         try PKIFiles.create(
             installed.appendingPathComponent("ca.pem"), contents: trusted.joined(), mode: PKIFiles.publicMode, hint: hint)
-        var keyNames: [String] = []
-        if !pinned.isEmpty {
-            let keys = installed.appendingPathComponent("coordinator-keys", isDirectory: true)
-            try PKIFiles.makeDirectory(keys)
-            for (url, pem) in pinned {
-                let name = url.lastPathComponent
-                guard !keyNames.contains(name) else {
-                    throw .invalidOption(name: "--coordinator-key", detail: "two keys are named \(name); rename one")
-                }
-                keyNames.append(name)
-                try PKIFiles.create(keys.appendingPathComponent(name), contents: pem, mode: PKIFiles.publicMode, hint: hint)
-            }
+        // One file per key, named by key id: the agent reads one key per pinned file, and
+        // `flotilla-coordinator keys export` writes several keys into one.
+        let keyNames = pinned.map { "\($0.keyID).pub.pem" }
+        let keysDirectory = installed.appendingPathComponent("coordinator-keys", isDirectory: true)
+        try PKIFiles.makeDirectory(keysDirectory)
+        for (key, name) in zip(pinned, keyNames) {
+            try PKIFiles.create(
+                keysDirectory.appendingPathComponent(name), contents: key.pemRepresentation, mode: PKIFiles.publicMode, hint: hint)
         }
-
         var config = ProvisionedAgentConfig(
             deviceId: id, brokerURL: brokerURL, tls: .init(caFile: installPath("ca.pem")), hardwareClass: request.hardwareClass,
             pinnedKeyFiles: keyNames.map { installPath("coordinator-keys/" + $0) })
@@ -142,13 +141,26 @@ public enum DeviceProvisioner {
         }
     }
 
-    static func readPublicKeyPEM(_ url: URL) throws(PKIError) -> String {
+    /// The Ed25519 public keys in a PEM file (one or several blocks).
+    static func readPinnedKeys(_ url: URL) throws(PKIError) -> [ArtifactPublicKey] {
         let text = try PKIFiles.read(url)
-        guard text.contains("-----BEGIN PUBLIC KEY-----"), !text.contains("PRIVATE KEY") else {
+        guard !text.contains("PRIVATE KEY") else {
             throw .invalidPEM(
-                path: url.path, detail: "expected a public key (`flotilla-coordinator keys export`), never a private one")
+                path: url.path,
+                detail: "it holds a private key; pin public keys only (`flotilla-coordinator keys export`), never a private one")
         }
-        return text.hasSuffix("\n") ? text : text + "\n"
+        let end = "-----END PUBLIC KEY-----"
+        let blocks = text.components(separatedBy: end).dropLast().map { $0 + end + "\n" }
+        guard !blocks.isEmpty else {
+            throw .invalidPEM(path: url.path, detail: "no PUBLIC KEY block; expected the output of `flotilla-coordinator keys export`")
+        }
+        var keys: [ArtifactPublicKey] = []
+        for (index, block) in blocks.enumerated() {
+            do { keys.append(try ArtifactPublicKey(pemRepresentation: block)) } catch {
+                throw .invalidPEM(path: url.path, detail: "key \(index + 1) is not an Ed25519 public key: \(error)")
+            }
+        }
+        return keys
     }
 
     static func readCertificatePEM(_ url: URL) throws(PKIError) -> String {

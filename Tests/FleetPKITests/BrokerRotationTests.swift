@@ -118,3 +118,53 @@ final class BrokerRotationTests: XCTestCase {
         }
     }
 }
+
+/// The operator steps docs/security.md prescribes: after provisioning, append and reload
+/// (SIGHUP) — the ACL is re-read without dropping anyone; after changing ca.pem, restart —
+/// Mosquitto 2.0 re-reads the certificate and key on SIGHUP, not the CA file.
+final class BrokerReloadTests: XCTestCase {
+    func testSIGHUPReloadsTheACLAndARestartTheCABundle() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("flotilla-reload-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let old = try PKIFixture(root: scratch, name: "ca-old")
+        let new = try PKIFixture(root: scratch, name: "ca-new")
+        let coordinatorFiles = try old.client("coordinator-1")
+        let broker = try ShippedBroker(in: scratch.appendingPathComponent("broker"), caPEMs: [old.ca.certificatePEM], server: old.server)
+        defer { broker.stop() }
+        let (coordinator, _) = try await broker.connect(broker.configuration("coordinator-1", certificate: coordinatorFiles))
+        let chunks = "flotilla/v1/artifacts/arm64-neon/\(String(repeating: "cd", count: 32))/chunks"
+
+        // Provisioned while the broker runs: no class block is in effect until the reload.
+        let device = try old.provision("edge-late", hardwareClass: "arm64-neon", acl: broker.acl)
+        let (client, inbox) = try await broker.connect(broker.configuration(device: device))
+        _ = try? await client.subscribe(chunks)
+        try await client.subscribe("flotilla/v1/devices/edge-late/desired")
+        try await coordinator.publish(topic: chunks, payload: Array("before reload".utf8))
+        try await coordinator.publish(topic: "flotilla/v1/devices/edge-late/desired", payload: Array("control".utf8))
+        let beforeReload = try await inbox.next()
+        XCTAssertEqual(beforeReload.text, "control", "the class block was in effect before the reload")
+
+        // A new-CA device is refused until ca.pem holds the bundle and the broker reloads.
+        let newDevice = try new.provision("edge-new-ca", hardwareClass: "arm64-neon", acl: broker.acl, trust: [old.ca.certificateFile])
+        do {
+            try await MQTTClient(configuration: broker.configuration(device: newDevice)).connect()
+            XCTFail("a new-CA certificate was accepted before the bundle was installed")
+        } catch is MQTTError {}
+        try Data((old.ca.certificatePEM + new.ca.certificatePEM).utf8).write(to: broker.caBundle)
+
+        try await broker.reloadAndWait()
+        _ = try? await client.unsubscribe(chunks)
+        try await client.subscribe(chunks)
+        try await coordinator.publish(topic: chunks, payload: Array("after reload".utf8))
+        let afterReload = try await inbox.next()
+        XCTAssertEqual(afterReload.text, "after reload")
+
+        await client.disconnect()
+        await coordinator.disconnect()
+        try broker.restart()
+        let (reprovisioned, _) = try await broker.connect(broker.configuration(device: newDevice))
+        XCTAssertTrue(reprovisioned.isConnected)
+        let (stillOld, _) = try await broker.connect(broker.configuration(device: device))
+        XCTAssertTrue(stillOld.isConnected, "the old CA's devices stay in during the transition")
+    }
+}

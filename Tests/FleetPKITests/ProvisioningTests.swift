@@ -50,8 +50,12 @@ final class ProvisioningTests: XCTestCase {
 
     func testProvisionedDeviceHasAChainedCertificateAParsableConfigAndABundle() throws {
         let ca = try CertificateAuthority.create(in: scratch.appendingPathComponent("ca"))
-        let pinned = scratch.appendingPathComponent("coordinator-2026.pub.pem")
-        try Data(Self.coordinatorPublicKeyPEM.utf8).write(to: pinned)
+        // What `flotilla-coordinator keys export` writes while a rotation is prepared: two keys
+        // in one file (plus a duplicate in a second file), which the agent needs one per file.
+        let pinned = scratch.appendingPathComponent("coordinator-keys.pem")
+        try Data((Self.coordinatorPublicKeyPEM + Self.nextCoordinatorPublicKeyPEM).utf8).write(to: pinned)
+        let duplicate = scratch.appendingPathComponent("again.pem")
+        try Data(Self.coordinatorPublicKeyPEM.utf8).write(to: duplicate)
         let acl = scratch.appendingPathComponent("acl.conf")
         try FileManager.default.copyItem(at: ShippedBroker.shippedDirectory.appendingPathComponent("acl.conf"), to: acl)
 
@@ -59,7 +63,7 @@ final class ProvisioningTests: XCTestCase {
             deviceID: "edge-0001", hardwareClass: "arm64-neon", caDirectory: ca.directory,
             outputDirectory: scratch.appendingPathComponent("out"))
         request.brokerURL = "mqtts://broker.fleet.test:8883"
-        request.coordinatorKeys = [pinned]
+        request.coordinatorKeys = [pinned, duplicate]
         request.aclFile = acl
         request.validityDays = 30
         let device = try DeviceProvisioner.provision(request)
@@ -86,7 +90,12 @@ final class ProvisioningTests: XCTestCase {
         XCTAssertEqual(file.tls?.caFile, "/etc/flotilla/ca.pem")
         XCTAssertEqual(file.tls?.certFile, "/etc/flotilla/edge-0001.crt")
         XCTAssertEqual(file.tls?.keyFile, "/etc/flotilla/edge-0001.key")
-        XCTAssertEqual(file.pinnedKeyFiles, ["/etc/flotilla/coordinator-keys/coordinator-2026.pub.pem"])
+        XCTAssertEqual(
+            file.pinnedKeyFiles,
+            [
+                "/etc/flotilla/coordinator-keys/\(Self.coordinatorKeyID).pub.pem",
+                "/etc/flotilla/coordinator-keys/\(Self.nextCoordinatorKeyID).pub.pem",
+            ])
         let installed = device.agentConfig.deletingLastPathComponent().path
         func relocated(_ path: String) -> String { path.replacingOccurrences(of: "/etc/flotilla", with: installed) }
         file.pinnedKeyFiles = file.pinnedKeyFiles.map(relocated)
@@ -97,13 +106,13 @@ final class ProvisioningTests: XCTestCase {
         XCTAssertEqual(config.broker.host, "broker.fleet.test")
         XCTAssertEqual(config.broker.port, 8883)
         XCTAssertTrue(config.broker.useTLS)
-        XCTAssertEqual(config.pinnedKeys.count, 1)
+        XCTAssertEqual(config.pinnedKeys.map(\.keyID), [Self.coordinatorKeyID, Self.nextCoordinatorKeyID])
 
         // The tarball holds the device tree, key mode kept, owned by root.
         let listing = try runTool("/usr/bin/tar", ["-tvzf", device.tarball.path])
         for path in [
             "./etc/flotilla/agent.json", "./etc/flotilla/ca.pem", "./etc/flotilla/edge-0001.crt",
-            "./etc/flotilla/coordinator-keys/coordinator-2026.pub.pem",
+            "./etc/flotilla/coordinator-keys/\(Self.coordinatorKeyID).pub.pem",
         ] {
             XCTAssertTrue(listing.contains(path), "\(path) missing from\n\(listing)")
         }
@@ -189,6 +198,18 @@ final class ProvisioningTests: XCTestCase {
         XCTAssertTrue(generated.passwordFileLine.hasPrefix("edge-9:$7$\(MosquittoPassword.iterations)$"))
         XCTAssertNotEqual(generated.password, MosquittoPassword.generate(for: "edge-9").password)
     }
+
+    /// Key ids (first 8 bytes of SHA-256 of the raw key, docs/keys.md) of the two keys below,
+    /// computed independently: `base64 -d | tail -c 32 | sha256sum` of the PEM body.
+    static let coordinatorKeyID = "13eaaca42a0d1941"
+    static let nextCoordinatorKeyID = "2cab89ad727d5757"
+
+    static let nextCoordinatorPublicKeyPEM = """
+        -----BEGIN PUBLIC KEY-----
+        MCowBQYDK2VwAyEAxz6t6ihfRuhd8NcEzxMqDWigLcAquoNsKeWgSxtjnBQ=
+        -----END PUBLIC KEY-----
+
+        """
 
     static let coordinatorPublicKeyPEM = """
         -----BEGIN PUBLIC KEY-----

@@ -9,15 +9,18 @@ import XCTest
 /// match, so a change to the shipped files that the template no longer covers fails loudly
 /// instead of testing something else.
 final class ShippedBroker: @unchecked Sendable {
-    // Proof: `process` is set once in init and only read after; tests use one broker per task.
+    // Proof: `process` is replaced only by `restart()`, which a test calls from its one task;
+    // nothing else touches the broker concurrently.
     let directory: URL
     let certificatePort: Int
     let passwordPort: Int
     let acl: URL
     let passwords: URL
     let caBundle: URL
-    private let process: Process
+    private var process: Process
     private let log: URL
+    private let executable: URL
+    private let configFile: URL
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -72,33 +75,63 @@ final class ShippedBroker: @unchecked Sendable {
             FileManager.default.isExecutableFile(atPath: $0)
         }
         guard let executable else { throw ShippedBrokerError("mosquitto is not installed; Debian: apt-get install -y mosquitto") }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        self.executable = URL(fileURLWithPath: executable)
+        self.configFile = configFile
+        process = Process()  // not started; replaced on the next line
+        process = try launch()
+    }
+
+    /// Starts mosquitto on the templated config; returns once both listeners accept TCP (a
+    /// config error makes mosquitto exit at once).
+    private func launch() throws -> Process {
+        let process = Process()
+        process.executableURL = executable
         process.arguments = ["-c", configFile.path]
         let console = directory.appendingPathComponent("console.log")
-        _ = FileManager.default.createFile(atPath: console.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: console)
-        process.standardError = process.standardOutput
+        if !FileManager.default.fileExists(atPath: console.path) {
+            _ = FileManager.default.createFile(atPath: console.path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: console)
+        try handle.seekToEnd()
+        process.standardOutput = handle
+        process.standardError = handle
         try ChildProcess.launch(process)
-        // Up when both listeners accept TCP; a config error makes mosquitto exit at once.
         for _ in 0..<500 {
-            if LoopbackPort.acceptsConnections(certificatePort), LoopbackPort.acceptsConnections(passwordPort) { return }
+            if LoopbackPort.acceptsConnections(certificatePort), LoopbackPort.acceptsConnections(passwordPort) { return process }
             guard process.isRunning else { break }
             usleep(20_000)
         }
         let output = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
-        stop()
+        Self.terminate(process)
         throw ShippedBrokerError("the shipped mosquitto config did not come up:\n\(output)\n\(logText)")
     }
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// Reloads acl.conf, passwd and the CA file, as `systemctl reload mosquitto` does.
-    func reload() {
+    /// Sends SIGHUP, as `systemctl reload mosquitto` does, and returns once the broker logged
+    /// the reload: it handles signals on its one event-loop thread, so every packet it reads
+    /// after that line is judged by the reloaded files.
+    func reloadAndWait() async throws {
+        let before = logText.components(separatedBy: "Reloading config").count
         kill(process.processIdentifier, SIGHUP)
+        for _ in 0..<500 {
+            if logText.components(separatedBy: "Reloading config").count > before { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ShippedBrokerError("mosquitto did not log a reload after SIGHUP:\n\(logText)")
     }
 
-    func stop() {
+    /// Stops and starts mosquitto on the same config and ports, as `systemctl restart
+    /// mosquitto` does: what a changed `cafile` needs (Mosquitto 2.0 reloads the certificate and
+    /// key on SIGHUP, not the CA file).
+    func restart() throws {
+        stop()
+        process = try launch()
+    }
+
+    func stop() { Self.terminate(process) }
+
+    static func terminate(_ process: Process) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
         for _ in 0..<500 where process.isRunning { usleep(10_000) }
