@@ -34,6 +34,9 @@ final class ShippedBroker: @unchecked Sendable {
         in directory: URL, caPEMs: [String], server: IssuedCertificate, passwordLines: [String] = [],
         prepareACL: (URL) throws -> Void = { _ in }
     ) throws {
+        // The name puts "flotilla-test-broker" in mosquitto's command line, where CI's cleanup
+        // (`pkill -f flotilla-test-broker` in scripts/test.sh) finds it if the runner crashes.
+        let directory = directory.appendingPathComponent("flotilla-test-broker-shipped", isDirectory: true)
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         certificatePort = try LoopbackPort.reserveFree()
