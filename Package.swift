@@ -215,7 +215,10 @@ let package = Package(
         // flotilla: the provisioning tests run the built CLI.
         .testTarget(
             name: "FleetPKITests",
-            dependencies: ["FleetPKI", "Agent", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "flotilla"],
+            dependencies: [
+                "FleetPKI", "Agent", "Coordinator", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "ModelArtifact", "ModelIR",
+                "flotilla",
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
