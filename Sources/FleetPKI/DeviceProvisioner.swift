@@ -100,7 +100,7 @@ public enum DeviceProvisioner {
             entry, contents: BrokerACL.deviceEntry(deviceID: id, hardwareClass: request.hardwareClass), mode: PKIFiles.publicMode,
             hint: hint)
 
-        try Tarball.create(tarball, from: device)
+        try Tarball.create(tarball, from: device, member: String(request.installDirectory.dropFirst()))
         var appended = false
         if let acl = request.aclFile { appended = try BrokerACL.append(deviceID: id, hardwareClass: request.hardwareClass, to: acl) }
         return ProvisionedDevice(

@@ -28,9 +28,15 @@ final class AgentOverShippedBrokerTests: XCTestCase {
         try await coordinator.subscribe(Topics.sharedDeviceFilter(.online))
         try await coordinator.subscribe(Topics.sharedDeviceFilter(.state))
 
-        // The installed tree is the bundle's; the broker is on a test port.
-        var file = try JSONDecoder().decode(AgentConfigFile.self, from: Data(contentsOf: provisioned.agentConfig))
-        let installed = provisioned.agentConfig.deletingLastPathComponent().path
+        // Installed as docs/security.md says (`tar -xzpf … -C /`), into a stand-in root; the
+        // broker is on a test port.
+        let root = scratch.appendingPathComponent("device-root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        _ = try runTool("/usr/bin/tar", ["-xzpf", provisioned.tarball.path, "-C", root.path])
+        let installed = root.appendingPathComponent("etc/flotilla").path
+        let keyMode = try FileManager.default.attributesOfItem(atPath: installed + "/edge-agent.key")[.posixPermissions] as? Int
+        XCTAssertEqual(keyMode, 0o600)
+        var file = try JSONDecoder().decode(AgentConfigFile.self, from: Data(contentsOf: URL(fileURLWithPath: installed + "/agent.json")))
         func relocated(_ path: String) -> String { path.replacingOccurrences(of: "/etc/flotilla", with: installed) }
         file.tls = try XCTUnwrap(file.tls).relocated(relocated)
         file.pinnedKeyFiles = file.pinnedKeyFiles.map(relocated)

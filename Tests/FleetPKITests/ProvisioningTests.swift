@@ -111,14 +111,16 @@ final class ProvisioningTests: XCTestCase {
         // The tarball holds the device tree, key mode kept, owned by root.
         let listing = try runTool("/usr/bin/tar", ["-tvzf", device.tarball.path])
         for path in [
-            "./etc/flotilla/agent.json", "./etc/flotilla/ca.pem", "./etc/flotilla/edge-0001.crt",
-            "./etc/flotilla/coordinator-keys/\(Self.coordinatorKeyID).pub.pem",
+            "etc/flotilla/agent.json", "etc/flotilla/ca.pem", "etc/flotilla/edge-0001.crt",
+            "etc/flotilla/coordinator-keys/\(Self.coordinatorKeyID).pub.pem",
         ] {
             XCTAssertTrue(listing.contains(path), "\(path) missing from\n\(listing)")
         }
-        let keyLine = try XCTUnwrap(listing.split(separator: "\n").first { $0.hasSuffix("./etc/flotilla/edge-0001.key") })
+        let keyLine = try XCTUnwrap(listing.split(separator: "\n").first { $0.hasSuffix("etc/flotilla/edge-0001.key") })
         XCTAssertTrue(keyLine.hasPrefix("-rw------- 0/0"), String(keyLine))
         XCTAssertFalse(listing.contains("broker/"), "broker-side files must not ship to the device")
+        XCTAssertFalse(listing.contains(" ./"), "unpacking at / must not touch / itself")
+        XCTAssertFalse(listing.split(separator: "\n").contains { $0.hasSuffix(" etc/") }, "nor /etc")
 
         // The ACL block was appended once; provisioning another device of the class adds its own.
         let aclText = try String(contentsOf: acl, encoding: .utf8)
