@@ -53,6 +53,15 @@ public enum DeviceProvisioner {
         }
         let trusted = try [authority.certificatePEM] + request.extraTrustedCAs.map { url throws(PKIError) in try readCertificatePEM(url) }
 
+        // A run that fails half-way leaves nothing, so running it again after the fix works
+        // (the key it made was never handed out).
+        var finished = false
+        defer {
+            if !finished {
+                try? FileManager.default.removeItem(at: root)
+                try? FileManager.default.removeItem(at: tarball)
+            }
+        }
         let device = root.appendingPathComponent("device", isDirectory: true)
         let installed = device.appendingPathComponent(String(request.installDirectory.dropFirst()), isDirectory: true)
         let broker = root.appendingPathComponent("broker", isDirectory: true)
@@ -103,6 +112,7 @@ public enum DeviceProvisioner {
         try Tarball.create(tarball, from: device, member: String(request.installDirectory.dropFirst()))
         var appended = false
         if let acl = request.aclFile { appended = try BrokerACL.append(deviceID: id, hardwareClass: request.hardwareClass, to: acl) }
+        finished = true
         return ProvisionedDevice(
             directory: root, agentConfig: configFile, certificate: files?.certificate, key: files?.key, tarball: tarball, aclEntry: entry,
             passwordFileLine: passwordLine, aclAppended: appended)

@@ -166,6 +166,9 @@ final class ProvisioningTests: XCTestCase {
         expect({ try provision("edge-1", keys: [ca.keyFile]) }, ["never a private one"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("edge-1").path), "a refused run left files")
 
+        expect({ try provision("edge-1", keys: [self.scratch.appendingPathComponent("missing.pem")]) }, ["missing.pem"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("edge-1").path), "a failed run left its bundle")
+
         try provision("edge-1")
         expect({ try provision("edge-1") }, ["edge-1", "already exists", "provisioned before"])
         expect({ _ = try ca.issue(.server(names: ["bad name"])) }, ["server name"])
