@@ -121,6 +121,22 @@ final class BrokerACLTests: XCTestCase {
         XCTAssertEqual(first.text, "neon chunk")
     }
 
+    /// A device connecting with the coordinator's client id gets its own id instead
+    /// (`use_username_as_clientid`), so it cannot take over the coordinator's session.
+    func testADeviceCannotTakeOverAnotherClientsSession() async throws {
+        let (coordinator, inbox) = try await coordinator()
+        try await coordinator.subscribe("$share/coordinators/flotilla/v1/devices/+/events")
+        var hijack = broker.configuration(device: deviceA)
+        hijack.clientID = "coordinator-1"
+        let (a, _) = try await broker.connect(hijack)
+        // Had the broker taken "coordinator-1" as the device's id, the coordinator would have
+        // been disconnected and would receive nothing now.
+        try await a.publish(topic: topic("edge-a", "events"), payload: Array("still here".utf8))
+        let message = try await inbox.next()
+        XCTAssertEqual(message.text, "still here")
+        XCTAssertTrue(coordinator.isConnected)
+    }
+
     func testClientsWithoutAFleetCertificateAreRefused() async throws {
         // No certificate at all.
         let anonymous = try MQTTClient(configuration: broker.configuration("nobody", certificate: nil))
