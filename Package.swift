@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
+        // X.509 for the fleet CA and device certificates (FleetPKI); pure Swift over swift-crypto.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // MARK: C leaves — system libraries through pkg-config, and the int8/fp32 kernels.
@@ -84,6 +87,19 @@ let package = Package(
         // MARK: Layer 4 — the fleet protocol over the real MQTT client.
         .target(name: "FleetMQTT", dependencies: ["FleetProtocol", "MQTT"], swiftSettings: strictSwift),
 
+        // The fleet's PKI: CA, broker/coordinator/device certificates, device provisioning
+        // bundles and the broker ACL entries they need (docs/security.md).
+        .target(
+            name: "FleetPKI",
+            dependencies: [
+                "FleetProtocol", "ModelArtifact",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
         // MARK: Layer 5 — the device agent and the coordinator.
         .target(
             name: "Agent",
@@ -115,6 +131,7 @@ let package = Package(
             name: "flotilla",
             dependencies: [
                 "Coordinator", "Agent", "FleetMQTT", "FleetSimulator", "ONNXImport", "Runtime", "Quantizer", "ModelArtifact", "Zstd",
+                "FleetPKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -195,6 +212,16 @@ let package = Package(
             dependencies: [
                 "FleetSimulator", "Agent", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "ModelArtifact", "ModelIR", "Quantizer",
                 "Runtime",
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The shipped deploy/mosquitto config over real TLS, with certificates from FleetPKI;
+        // flotilla: the provisioning tests run the built CLI.
+        .testTarget(
+            name: "FleetPKITests",
+            dependencies: [
+                "FleetPKI", "Agent", "Coordinator", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "ModelArtifact", "ModelIR",
+                "flotilla",
             ],
             swiftSettings: strictSwift
         ),

@@ -1,11 +1,12 @@
 import Glibc
 
 /// TCP ports on 127.0.0.1: finding a free one, and checking whether something listens on one.
-enum LoopbackPort {
+/// Public for tests that start mosquitto with a config of their own (the shipped one).
+public enum LoopbackPort {
     /// Asks the kernel for a free port by binding 127.0.0.1:0, reads it back and closes the
     /// socket. Another process may take the port before the broker binds it; the broker's
     /// launcher detects "Address already in use" and tries again with another port.
-    static func reserveFree(avoiding taken: Set<Int> = []) throws -> Int {
+    public static func reserveFree(avoiding taken: Set<Int> = []) throws -> Int {
         for _ in 0..<20 {
             let port = try bindEphemeral()
             if !taken.contains(port) { return port }
@@ -18,7 +19,7 @@ enum LoopbackPort {
     ///
     /// The connect is non-blocking and bounded by poll(), so a full accept backlog cannot hold
     /// the caller for the kernel's SYN-retry minutes.
-    static func acceptsConnections(_ port: Int, timeoutMilliseconds: Int32 = 50) -> Bool {
+    public static func acceptsConnections(_ port: Int, timeoutMilliseconds: Int32 = 50) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

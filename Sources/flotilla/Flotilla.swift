@@ -10,6 +10,7 @@ struct Flotilla: AsyncParsableCommand {
         subcommands: [
             InspectCommand.self, RunCommand.self, BenchCommand.self, QuantizeCommand.self, SimulateCommand.self, CPUInfo.self,
             DevicesCommand.self, ModelCommand.self, RolloutCommand.self, TelemetryCommand.self, AuditCommand.self,
+            CACommand.self, DeviceCommand.self,
         ]
     )
 }

@@ -10,7 +10,7 @@ final class LayeringTests: XCTestCase {
         "Zstd": 1, "MQTT": 1, "ModelIR": 1, "ProcessSupport": 1,
         "ONNXProto": 2, "ONNXImport": 2, "Runtime": 2, "ModelArtifact": 2,
         "Quantizer": 3, "FleetProtocol": 3,
-        "FleetMQTT": 4,
+        "FleetMQTT": 4, "FleetPKI": 4,
         "Agent": 5, "Coordinator": 5,
         "FleetSimulator": 6,
         "flotilla": 7, "flotilla-coordinator": 7, "flotilla-agent": 7,
