@@ -3,11 +3,14 @@
 #
 #   deploy/install-agent.sh --bundle DIR|FILE.tar[.gz] [--bin DIR] [--root DIR]
 #
-# The bundle (made by `flotilla device provision`) is a directory, or a tarball of one, holding:
+# The bundle is what `flotilla device provision` writes: its `<out>/<id>.tar.gz` or `<out>/<id>/`
+# directory (the files sit under device/etc/flotilla/ or etc/flotilla/ there), or a flat
+# directory or tarball holding the same files:
 #   agent.json        the agent's configuration (required; deviceId names the device)
 #   ca.pem            the broker's CA certificate            (optional: plain mqtt:// brokers)
 #   <id>.crt, <id>.key the device's TLS client certificate and key (both or neither)
-#   keys/*.pub.pem    the coordinator public keys to pin     (at least one, or *.pub.pem at top)
+#   coordinator-keys/*.pub.pem or keys/*.pub.pem
+#                     the coordinator public keys to pin     (at least one, or *.pub.pem at top)
 #   broker-password   the broker password file                (optional)
 # Files go to /etc/flotilla (root:flotilla 0750): agent.json 0640, certificates and public keys
 # 0644, private key and password 0600 owned by flotilla. Other files are ignored with a note.
@@ -54,6 +57,12 @@ else
     fail "bundle $BUNDLE does not exist"
 fi
 
+# `flotilla device provision` lays the files out as they go on the device (device/etc/flotilla/
+# in its directory, etc/flotilla/ in its tarball): enter that directory.
+for nested in device/etc/flotilla etc/flotilla flotilla; do
+    if [ ! -f "$BUNDLE_DIR/agent.json" ] && [ -f "$BUNDLE_DIR/$nested/agent.json" ]; then BUNDLE_DIR=$BUNDLE_DIR/$nested; fi
+done
+
 # Check the whole bundle before touching the host.
 CONFIG="$BUNDLE_DIR/agent.json"
 [ -f "$CONFIG" ] || fail "bundle $BUNDLE has no agent.json (is it a provisioning bundle?)"
@@ -72,8 +81,8 @@ if { [ -f "$CERT" ] && [ ! -f "$KEY" ]; } || { [ ! -f "$CERT" ] && [ -f "$KEY" ]
     fail "$BUNDLE: has only one of $DEVICE_ID.crt and $DEVICE_ID.key; the TLS client identity needs both"
 fi
 PUBKEYS=()
-for f in "$BUNDLE_DIR"/keys/*.pub.pem "$BUNDLE_DIR"/*.pub.pem; do if [ -f "$f" ]; then PUBKEYS+=("$f"); fi; done
-[ ${#PUBKEYS[@]} -gt 0 ] || fail "$BUNDLE: no coordinator public key (keys/*.pub.pem); the agent trusts only pinned keys"
+for f in "$BUNDLE_DIR"/coordinator-keys/*.pub.pem "$BUNDLE_DIR"/keys/*.pub.pem "$BUNDLE_DIR"/*.pub.pem; do if [ -f "$f" ]; then PUBKEYS+=("$f"); fi; done
+[ ${#PUBKEYS[@]} -gt 0 ] || fail "$BUNDLE: no coordinator public key (coordinator-keys/*.pub.pem); the agent trusts only pinned keys"
 for f in "${PUBKEYS[@]}"; do
     grep -q 'BEGIN PUBLIC KEY' "$f" || fail "$f is not a PEM public key"
 done
@@ -82,7 +91,7 @@ if grep -q '"mqtts://' "$CONFIG" && [ ! -f "$BUNDLE_DIR/ca.pem" ]; then
 fi
 for f in "$BUNDLE_DIR"/*; do
     case ${f##*/} in
-        agent.json | ca.pem | "$DEVICE_ID.crt" | "$DEVICE_ID.key" | keys | *.pub.pem | broker-password) ;;
+        agent.json | ca.pem | "$DEVICE_ID.crt" | "$DEVICE_ID.key" | keys | coordinator-keys | *.pub.pem | broker-password) ;;
         *) note "ignoring ${f##*/} in the bundle" ;;
     esac
 done
@@ -91,6 +100,7 @@ AGENT_BIN=$(find_binary flotilla-agent)
 ensure_user
 ensure_dir /etc/flotilla 0750 root "$FLOTILLA_GROUP"
 ensure_dir /etc/flotilla/keys 0755 root root
+if [ -d "$BUNDLE_DIR/coordinator-keys" ]; then ensure_dir /etc/flotilla/coordinator-keys 0755 root root; fi
 ensure_dir /usr/local/bin 0755 root root
 ensure_dir /var/lib/flotilla-agent 0750 "$FLOTILLA_USER" "$FLOTILLA_GROUP"
 
@@ -107,6 +117,7 @@ fi
 for f in "${PUBKEYS[@]}"; do
     case $f in
         "$BUNDLE_DIR"/keys/*) install_kept "$f" "/etc/flotilla/keys/${f##*/}" 0644 root root ;;
+        "$BUNDLE_DIR"/coordinator-keys/*) install_kept "$f" "/etc/flotilla/coordinator-keys/${f##*/}" 0644 root root ;;
         *) install_kept "$f" "/etc/flotilla/${f##*/}" 0644 root root ;;
     esac
 done
