@@ -188,6 +188,8 @@ extension ClientCore {
     /// The connection (or attempt) ended with `error`; nil means a disconnect we asked for.
     func loopConnectionEnded(error: MQTTError?) {
         let wasConnected = phase == .connected
+        var beforeConnack = false
+        if case .awaitingConnack = phase { beforeConnack = true }
         connected.store(false, ordering: .relaxed)
         loop.unwatch(self)
         if phase == .disconnecting {
@@ -199,6 +201,7 @@ extension ClientCore {
         if wasConnected { events.yield(.disconnected(error)) }
 
         let initial = !everConnected
+        if initial, let error, loopFallBack(after: error, beforeConnack: beforeConnack) { return }
         if initial && !retryInitialConnect {
             phase = .idle
             let waiters = connectWaiters

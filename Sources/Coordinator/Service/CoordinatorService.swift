@@ -72,10 +72,18 @@ public actor CoordinatorService {
         // State and online status are read by every coordinator (retained messages are not
         // sent to shared subscriptions, and the store ignores stale reports); the rest is split
         // among the coordinators of the group.
+        // On MQTT 3.1.1 there are no shared subscriptions: this coordinator takes in everything
+        // (docs/brokers.md: one coordinator per 3.1.1 broker).
         let plain: [Topics.DeviceTopic] = [.state, .online]
         let shared: [Topics.DeviceTopic] = [.events, .telemetry, .chunkRequest]
-        for kind in plain { try await subscribe("\(Topics.root)/devices/+/\(kind.rawValue)") }
-        for kind in shared { try await subscribe(Topics.sharedDeviceFilter(kind)) }
+        let sharing = await transport.supportsSharedSubscriptions
+        for kind in plain { try await subscribe(Topics.deviceFilter(kind)) }
+        for kind in shared { try await subscribe(sharing ? Topics.sharedDeviceFilter(kind) : Topics.deviceFilter(kind)) }
+        if !sharing {
+            logger.notice(
+                "MQTT 3.1.1: no shared subscriptions; this coordinator receives every device message, so run one coordinator per broker (docs/brokers.md)"
+            )
+        }
         let tick = config.tickSeconds
         tasks.append(
             Task { [weak self] in
