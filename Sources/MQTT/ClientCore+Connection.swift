@@ -42,7 +42,12 @@ extension ClientCore {
         }
         let host = configuration.host, port = Int32(configuration.port), keepAlive = Int32(configuration.keepAlive)
         let props = makeConnectProperties()
-        if props == nil && Self.isIPLiteral(host) {
+        // libmosquitto keeps the CONNECT properties of a blocking connect in the handle, and its
+        // asynchronous connect refuses a handle holding some once the protocol is 3.1.1 (NOT
+        // SUPPORTED): after a fallback from a persistent MQTT 5 attempt only the blocking call,
+        // given no properties, clears them. So a client that may fall back stays on that path.
+        let mayHoldProperties = configuration.fallBackToV311 && !configuration.cleanSession
+        if props == nil && Self.isIPLiteral(host) && !mayHoldProperties {
             let rc = mosquitto_connect_bind_async(mosq, host, port, keepAlive, nil)
             loopAttemptReturned(rc: rc, errno: errno)
             return

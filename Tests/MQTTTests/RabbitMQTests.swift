@@ -30,13 +30,18 @@ final class RabbitMQTests: XCTestCase {
         await expectMQTTError({ try await strict.connect() }) { error in
             error.code == .connectionLost || error.code == .connectionRejected(reasonCode: 0x84)
         }
-        var c = broker.configuration("auto", version: .v5)
-        c.fallBackToV311 = true
-        let auto = try MQTTClient(configuration: c)
-        try await auto.connect()
-        XCTAssertEqual(auto.protocolVersion, .v311)
-        XCTAssertTrue(auto.isConnected)
-        await auto.disconnect()
+        // A clean session (non-blocking connect) and a persistent one (blocking connect with the
+        // session-expiry property) go through different libmosquitto calls.
+        for clean in [true, false] {
+            var c = broker.configuration("auto-\(clean)", version: .v5)
+            c.fallBackToV311 = true
+            c.cleanSession = clean
+            let auto = try MQTTClient(configuration: c)
+            try await auto.connect()
+            XCTAssertEqual(auto.protocolVersion, .v311)
+            XCTAssertTrue(auto.isConnected)
+            await auto.disconnect()
+        }
     }
 
     /// A 256 KiB artifact chunk plus its frame header fits RabbitMQ's limits and arrives intact.
