@@ -47,8 +47,12 @@ extension RabbitMQBroker {
             "RABBITMQ_PID_FILE": directory.appendingPathComponent("rabbit.pid").path,
             // Run the VM in place of the script (no signal-forwarding shell in between), so
             // SIGTERM and SIGKILL reach the node itself; -noinput keeps it from reading stdin.
+            // The unused `-flotilla_test_broker <dir>` flag puts the directory name on the VM's
+            // command line, where `pkill -f flotilla-test-broker` finds a node left behind by a
+            // crashed test run (the node name is not there: the VM sets it after starting).
             "RABBITMQ_ALLOW_INPUT": "true",
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-noinput -kernel inet_dist_use_interface {127,0,0,1}",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS":
+                "-noinput -kernel inet_dist_use_interface {127,0,0,1} -flotilla_test_broker \(directory.lastPathComponent)",
         ]
         environment.merge(settings) { _, new in new }
         return environment
