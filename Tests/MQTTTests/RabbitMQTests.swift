@@ -17,6 +17,7 @@ final class RabbitMQTests: XCTestCase {
             try await checkRetainedMessagesReachExactSubscriptionsOnly(broker)
             try await checkDotsInTopicLevelsBecomeSlashes(broker)
             try await checkPersistentSessionQueuesWhileOffline(broker)
+            try await checkRetainedLastWillOnAbruptLoss(broker)
         } catch {
             XCTFail("\(error)\n--- broker log ---\n\(broker.log.suffix(4000))")
         }
@@ -132,6 +133,32 @@ final class RabbitMQTests: XCTestCase {
         XCTAssertEqual(got.first?.topic, topic)
         XCTAssertEqual(got.first?.bytes, Array("stop".utf8))
         await again.disconnect()
+    }
+
+    /// An agent's last will (`online: false`, retained) is published when its connection dies
+    /// without DISCONNECT, live to the coordinator's wildcard and retained for exact readers.
+    func checkRetainedLastWillOnAbruptLoss(_ broker: RabbitMQBroker) async throws {
+        let watcher = try await broker.connectedClient("will-watcher", version: .v311)
+        let inbox = Inbox(watcher)
+        try await watcher.subscribe("flotilla/v1/devices/+/online", qos: .atLeastOnce)
+        let topic = "flotilla/v1/devices/dev-w1/online"
+        var c = broker.configuration("dev-w1", version: .v311)
+        c.will = MQTTMessage(topic: topic, payload: Array("offline".utf8), qos: .atLeastOnce, retain: true)
+        let device = try MQTTClient(configuration: c)
+        try await device.connect()
+        device.abort()
+        let live = try await inbox.next(1, timeout: 30)
+        XCTAssertEqual(live.first?.topic, topic)
+        XCTAssertEqual(live.first?.bytes, Array("offline".utf8))
+        await watcher.disconnect()
+
+        let reader = try await broker.connectedClient("will-reader", version: .v311)
+        let readerInbox = Inbox(reader)
+        try await reader.subscribe(topic, qos: .atLeastOnce)
+        let retained = try await readerInbox.next(1)
+        XCTAssertEqual(retained.first?.bytes, Array("offline".utf8))
+        XCTAssertEqual(retained.first?.retain, true)
+        await reader.disconnect()
     }
 }
 
