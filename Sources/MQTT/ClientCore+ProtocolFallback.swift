@@ -7,6 +7,13 @@ extension ClientCore {
     /// only. Returns true when it started the next attempt itself (at once: the broker answered,
     /// so there is nothing to back off from).
     func loopFallBack(after error: MQTTError, beforeConnack: Bool) -> Bool {
+        if !configuration.fallBackToV311, protocolVersion == .v5, beforeConnack, error.code == .connectionLost, !warnedAboutVersion {
+            // Otherwise a client pointed at a 3.1.1-only broker retries at debug level forever.
+            warnedAboutVersion = true
+            logger.warning(
+                "\(label): the broker closed the connection before answering the MQTT 5 CONNECT; if it speaks only MQTT 3.1.1 (RabbitMQ before 3.13), set the protocol to \"3.1.1\" or \"auto\""
+            )
+        }
         guard configuration.fallBackToV311, configuration.protocolVersion == .v5, let mosq else { return false }
         if protocolVersion == .v311 {
             // The 3.1.1 attempt failed as well: the next one asks for MQTT 5 again.

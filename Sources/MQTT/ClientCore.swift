@@ -50,6 +50,8 @@ final class ClientCore: @unchecked Sendable {
     var reconnectAttempt = 0
     var lastLibraryError: String?
     var lastRefusal: Int?
+    /// Set once the hint about a 3.1.1-only broker has been logged (see loopFallBack).
+    var warnedAboutVersion = false
     var maximumPacketSize: Int?
     var disconnectDeadline: ContinuousClock.Instant?
     /// Set by `loopDropConnection(offlineFor:)`: the next reconnect waits at least until then.
