@@ -1,9 +1,10 @@
-import Coordinator
 import FleetMQTT
 import FleetProtocol
 import Foundation
 import MQTTTestSupport
 import XCTest
+
+@testable import Coordinator
 
 /// The whole fleet over MQTT 3.1.1: RabbitMQ's MQTT plugin (3.1.1 only) and Mosquitto with every
 /// client forced to 3.1.1 (docs/brokers.md). A release rolls out, the devices commit, telemetry
@@ -58,6 +59,44 @@ final class ServiceInteropTests: XCTestCase {
         XCTAssertEqual(received?.payload, Array("hello".utf8))
         await onRabbit.disconnect()
         try await rabbit.stop()
+    }
+
+    /// Two coordinators on one database and one MQTT 3.1.1 broker: both hear every device
+    /// message; a rollout completes, and each chunk request is answered by exactly one of them
+    /// (the holder of the chunk-requests lease).
+    func testTwoCoordinatorsOnOneMQTT311BrokerAnswerEachChunkRequestOnce() async throws {
+        let h = try await ServiceHarness(broker: try await MosquittoBroker.start(), mqttProtocol: .v311)
+        harness = h
+        let first = try await h.startCoordinator()
+        var config = try h.config()
+        config.clientID = "coordinator-b"
+        let transport = try MQTTTransport(broker: config.broker, clientID: config.clientID)
+        try await transport.connect()
+        let second = try CoordinatorService(
+            config: config, store: try SQLiteStore(dataDirectory: config.dataDirectory), transport: transport)
+        try await second.start()
+
+        for i in 0..<2 { try await h.startAgent("x86-\(i)", hardwareClass: "x86_64-avx2") }
+        let registered = try await h.eventually(60) { try h.store().devices().count == 2 }
+        XCTAssertTrue(registered, h.snapshot())
+        _ = try h.addRelease(version: "1")
+        let started = try await first.startRollout(request("1", waves: [1]), actor: "alice")
+        let done = try await waitForStatus(h, started.id, in: ["completed", "completedWithHaltedClasses", "halted", "rolledBack"])
+        XCTAssertEqual(done.status, "completed")
+        let committed = try await h.eventually(60) { try h.running().values.allSatisfy { $0 == "1 committed" } }
+        XCTAssertTrue(committed, h.snapshot())
+
+        let heard = [await first.counters.messages["chunkRequest"] ?? 0, await second.counters.messages["chunkRequest"] ?? 0]
+        let leftToPeer = [
+            await first.counters.messages["chunkRequestLeftToPeer"] ?? 0, await second.counters.messages["chunkRequestLeftToPeer"] ?? 0,
+        ]
+        XCTAssertGreaterThan(heard[0], 0, "the agents asked for chunks")
+        XCTAssertEqual(heard[0], heard[1], "without $share both coordinators hear every request")
+        XCTAssertEqual((heard[0] - leftToPeer[0]) + (heard[1] - leftToPeer[1]), heard[0], "each request answered once: \(leftToPeer)")
+        let lease = try XCTUnwrap(try h.store().lease(name: CoordinatorService.chunkRequestLease))
+        XCTAssertTrue(["coordinator-test", "coordinator-b"].contains(lease.holder), lease.holder)
+        await second.stop()
+        await transport.disconnect()
     }
 
     static let gate = APIGateOptions(minDevices: 1, minSuccessRate: 1, maxP95Ratio: 10, maxAccuracyDrop: 0.05, gateTimeoutSeconds: 90)

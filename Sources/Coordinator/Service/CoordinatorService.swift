@@ -28,6 +28,8 @@ public actor CoordinatorService {
     var telemetryClasses: [String: String?] = [:]
     /// Rollouts being stepped right now (see `step`).
     var stepping: Set<String> = []
+    /// False on MQTT 3.1.1, where every coordinator hears every device message (see `start`).
+    var sharesDeviceMessages = true
     /// The coordinator's name in leases and audit entries.
     var holder: String { config.clientID }
 
@@ -73,15 +75,16 @@ public actor CoordinatorService {
         // sent to shared subscriptions, and the store ignores stale reports); the rest is split
         // among the coordinators of the group.
         // On MQTT 3.1.1 there are no shared subscriptions: this coordinator takes in everything
-        // (docs/brokers.md: one coordinator per 3.1.1 broker).
+        // (docs/brokers.md; the store deduplicates, a lease picks who answers chunk requests).
         let plain: [Topics.DeviceTopic] = [.state, .online]
         let shared: [Topics.DeviceTopic] = [.events, .telemetry, .chunkRequest]
         let sharing = await transport.supportsSharedSubscriptions
+        sharesDeviceMessages = sharing
         for kind in plain { try await subscribe(Topics.deviceFilter(kind)) }
         for kind in shared { try await subscribe(sharing ? Topics.sharedDeviceFilter(kind) : Topics.deviceFilter(kind)) }
         if !sharing {
             logger.notice(
-                "MQTT 3.1.1: no shared subscriptions; this coordinator receives every device message, so run one coordinator per broker (docs/brokers.md)"
+                "MQTT 3.1.1: no shared subscriptions; this coordinator receives every device message (events and telemetry are deduplicated by the store, chunk requests answered by the holder of the chunk-requests lease; docs/brokers.md)"
             )
         }
         let tick = config.tickSeconds
