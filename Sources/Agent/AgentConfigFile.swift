@@ -14,6 +14,8 @@ public struct AgentConfigFile: Codable, Sendable {
 
     public var deviceId: String
     public var brokerURL: String
+    /// MQTT version: `"5"` (default), `"3.1.1"` or `"auto"` (docs/brokers.md).
+    public var `protocol`: String?
     public var tls: TLSFiles?
     public var username: String?
     /// A file holding the password (kept out of the config so the config can be world-readable).
@@ -50,6 +52,8 @@ public struct AgentConfigFile: Codable, Sendable {
         let parsed: (host: String, port: Int, tls: Bool)
         do { parsed = try BrokerConfig.parse(url: brokerURL) } catch { throw .invalidConfig(field: "brokerURL", detail: error.detail) }
         let (host, port, useTLS) = parsed
+        let mqttProtocol: BrokerProtocol
+        do { mqttProtocol = try BrokerProtocol.parse(`protocol`) } catch { throw .invalidConfig(field: "protocol", detail: error.detail) }
         var password: String?
         if let passwordFile {
             guard let bytes = FileManager.default.contents(atPath: passwordFile) else {
@@ -74,7 +78,7 @@ public struct AgentConfigFile: Codable, Sendable {
         let broker = BrokerConfig(
             host: host, port: port, useTLS: useTLS, caFile: tls?.caFile, certificateFile: tls?.certFile, keyFile: tls?.keyFile,
             username: username,
-            password: password)
+            password: password, mqttProtocol: mqttProtocol)
         return try AgentConfig(
             deviceID: deviceId, broker: broker, dataDirectory: URL(fileURLWithPath: dataDirectory), hardwareClass: hardwareClass,
             pinnedKeys: keys,

@@ -10,10 +10,12 @@ public struct BrokerConfig: Sendable, Equatable {
     public var keyFile: String?
     public var username: String?
     public var password: String?
+    /// The MQTT version to speak (`"protocol"` in the config files).
+    public var mqttProtocol: BrokerProtocol
 
     public init(
         host: String, port: Int, useTLS: Bool = false, caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
-        username: String? = nil, password: String? = nil
+        username: String? = nil, password: String? = nil, mqttProtocol: BrokerProtocol = .v5
     ) {
         self.host = host
         self.port = port
@@ -23,6 +25,7 @@ public struct BrokerConfig: Sendable, Equatable {
         self.keyFile = keyFile
         self.username = username
         self.password = password
+        self.mqttProtocol = mqttProtocol
     }
 
     /// `mqtt://host[:port]` (1883) or `mqtts://host[:port]` (8883).
@@ -39,6 +42,26 @@ public struct BrokerConfig: Sendable, Equatable {
         let port = url.port ?? (tls ? 8883 : 1883)
         guard (1...65535).contains(port) else { throw BrokerConfigError(detail: "port \(port) is outside 1...65535") }
         return (host, port, tls)
+    }
+}
+
+/// The MQTT version a client speaks to the broker; docs/brokers.md says what each loses.
+public enum BrokerProtocol: String, Sendable, Equatable, CaseIterable {
+    /// MQTT 5 (the default): shared subscriptions for several coordinators, session expiry.
+    case v5 = "5"
+    /// MQTT 3.1.1, for brokers without MQTT 5 (RabbitMQ before 3.13): no shared subscriptions,
+    /// so one coordinator takes in the device messages.
+    case v311 = "3.1.1"
+    /// MQTT 5, and 3.1.1 when the broker refuses MQTT 5 at the first connection (logged).
+    case auto
+
+    /// `"5"`, `"3.1.1"` or `"auto"`; nil (not configured) is `"5"`.
+    public static func parse(_ text: String?) throws(BrokerConfigError) -> BrokerProtocol {
+        guard let text else { return .v5 }
+        guard let value = BrokerProtocol(rawValue: text) else {
+            throw BrokerConfigError(detail: "'\(text)' is not an MQTT protocol; use \"5\", \"3.1.1\" or \"auto\"")
+        }
+        return value
     }
 }
 

@@ -77,6 +77,9 @@ public final class MQTTTransport: MessageTransport {
         try? await client.unsubscribe(filter)
     }
 
+    /// MQTT 5 only: settled by the first CONNACK when the protocol is `auto`.
+    public var supportsSharedSubscriptions: Bool { client.protocolVersion == .v5 }
+
     public func connectionEvents() async -> AsyncStream<ConnectionEvent> {
         let (stream, continuation) = AsyncStream<ConnectionEvent>.makeStream()
         let connected = client.isConnected

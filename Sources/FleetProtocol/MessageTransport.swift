@@ -70,4 +70,12 @@ public protocol MessageTransport: Sendable {
     func subscribe(_ filter: String, qos: QoS) async throws(TransportError) -> AsyncStream<InboundMessage>
     /// Connection state changes from now on.
     func connectionEvents() async -> AsyncStream<ConnectionEvent>
+    /// Whether `$share/{group}/` filters split messages among a group's subscribers: true on
+    /// MQTT 5, false on an MQTT 3.1.1 connection (RabbitMQ 3.10 would take the filter as a
+    /// literal topic and deliver nothing). Asked after connecting, when the version is settled.
+    var supportsSharedSubscriptions: Bool { get async }
+}
+
+extension MessageTransport {
+    public var supportsSharedSubscriptions: Bool { get async { true } }
 }

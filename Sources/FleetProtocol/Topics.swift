@@ -8,7 +8,8 @@ public enum Topics {
     public static let version = "v1"
     /// The root of all Flotilla topics: `flotilla/v1`.
     public static let root = "flotilla/\(version)"
-    /// The MQTT 5 shared-subscription group coordinators join, so several share the load.
+    /// The MQTT 5 shared-subscription group coordinators join, so several share the load (on
+    /// MQTT 3.1.1 there is no such group: see docs/brokers.md).
     public static let coordinatorGroup = "coordinators"
 
     /// The device-scoped topics: `flotilla/v1/devices/{id}/{kind}`.
@@ -50,6 +51,11 @@ public enum Topics {
         try TopicID.validate(hardwareClass, as: "hardware class")
         try TopicID.validateDigest(artifactDigest)
         return "\(root)/artifacts/\(hardwareClass)/\(artifactDigest)/\(kind.rawValue)"
+    }
+
+    /// The filter that receives `kind` from every device: `flotilla/v1/devices/+/{kind}`.
+    public static func deviceFilter(_ kind: DeviceTopic) -> String {
+        "\(root)/devices/+/\(kind.rawValue)"
     }
 
     /// The filter a coordinator subscribes with to receive `kind` from every device, sharing

@@ -42,7 +42,7 @@ extension ClientCore {
 
     private func onConnack(rc: Int, flags: Int32, props: OpaquePointer?) {
         guard rc == 0 else {
-            lastRefusal = configuration.protocolVersion == .v5 ? rc : MQTTError.v5ReasonCode(fromV311: rc)
+            lastRefusal = protocolVersion == .v5 ? rc : MQTTError.v5ReasonCode(fromV311: rc)
             return  // libmosquitto fails the read and closes the socket next; see loopSocketFailed
         }
         var size: UInt32 = 0

@@ -42,7 +42,12 @@ extension ClientCore {
         }
         let host = configuration.host, port = Int32(configuration.port), keepAlive = Int32(configuration.keepAlive)
         let props = makeConnectProperties()
-        if props == nil && Self.isIPLiteral(host) {
+        // libmosquitto keeps the CONNECT properties of a blocking connect in the handle, and its
+        // asynchronous connect refuses a handle holding some once the protocol is 3.1.1 (NOT
+        // SUPPORTED): after a fallback from a persistent MQTT 5 attempt only the blocking call,
+        // given no properties, clears them. So a client that may fall back stays on that path.
+        let mayHoldProperties = configuration.fallBackToV311 && !configuration.cleanSession
+        if props == nil && Self.isIPLiteral(host) && !mayHoldProperties {
             let rc = mosquitto_connect_bind_async(mosq, host, port, keepAlive, nil)
             loopAttemptReturned(rc: rc, errno: errno)
             return
@@ -188,6 +193,8 @@ extension ClientCore {
     /// The connection (or attempt) ended with `error`; nil means a disconnect we asked for.
     func loopConnectionEnded(error: MQTTError?) {
         let wasConnected = phase == .connected
+        var beforeConnack = false
+        if case .awaitingConnack = phase { beforeConnack = true }
         connected.store(false, ordering: .relaxed)
         loop.unwatch(self)
         if phase == .disconnecting {
@@ -199,6 +206,7 @@ extension ClientCore {
         if wasConnected { events.yield(.disconnected(error)) }
 
         let initial = !everConnected
+        if initial, let error, loopFallBack(after: error, beforeConnack: beforeConnack) { return }
         if initial && !retryInitialConnect {
             phase = .idle
             let waiters = connectWaiters

@@ -25,7 +25,7 @@ extension ClientCore {
         }
         guard let mosq else { return }
         var props: OpaquePointer? = nil
-        if configuration.protocolVersion == .v5 {
+        if protocolVersion == .v5 {
             do { props = try message.properties.makeMosquittoList() } catch {
                 continuation.resume(throwing: error)
                 return

@@ -38,6 +38,10 @@ final class ClientCore: @unchecked Sendable {
     let messageHandler: (@Sendable (MQTTMessage) -> Void)?
     let events: AsyncStream<MQTTConnectionEvent>.Continuation
     let connected = Atomic<Bool>(false)
+    /// The protocol version of the next (or current) CONNECT: `configuration.protocolVersion`
+    /// until a fallback to 3.1.1 (`fallBackToV311`). Written on the loop thread, read anywhere.
+    let speaksV5: Atomic<Bool>
+    var protocolVersion: MQTTProtocolVersion { speaksV5.load(ordering: .relaxed) ? .v5 : .v311 }
 
     var mosq: OpaquePointer?
     var phase: Phase = .idle
@@ -46,6 +50,8 @@ final class ClientCore: @unchecked Sendable {
     var reconnectAttempt = 0
     var lastLibraryError: String?
     var lastRefusal: Int?
+    /// Set once the hint about a 3.1.1-only broker has been logged (see loopFallBack).
+    var warnedAboutVersion = false
     var maximumPacketSize: Int?
     var disconnectDeadline: ContinuousClock.Instant?
     /// Set by `loopDropConnection(offlineFor:)`: the next reconnect waits at least until then.
@@ -75,6 +81,7 @@ final class ClientCore: @unchecked Sendable {
         self.messages = messages
         self.messageHandler = messageHandler
         self.events = events
+        self.speaksV5 = Atomic(configuration.protocolVersion == .v5)
         MosquittoLibrary.initializeOnce()
         try validate(configuration)
         guard let handle = mosquitto_new(configuration.clientID, configuration.cleanSession, Unmanaged.passUnretained(self).toOpaque())
@@ -130,8 +137,7 @@ final class ClientCore: @unchecked Sendable {
 
     private func configure(_ handle: OpaquePointer) throws(MQTTError) {
         let c = configuration
-        let version: Int32 = c.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
-        try check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, version), "set protocol version")
+        try setProtocolVersion(c.protocolVersion, on: handle)
         _ = mosquitto_int_option(handle, MOSQ_OPT_TCP_NODELAY, 1)
         try check(mosquitto_max_inflight_messages_set(handle, UInt32(max(1, min(65535, c.maxInflightMessages)))), "set max inflight")
         if c.username != nil || c.password != nil {
@@ -145,10 +151,16 @@ final class ClientCore: @unchecked Sendable {
         if let will = c.will { try setWill(will, on: handle) }
     }
 
+    func setProtocolVersion(_ version: MQTTProtocolVersion, on handle: OpaquePointer) throws(MQTTError) {
+        let code: Int32 = version == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
+        try check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, code), "set protocol version")
+        speaksV5.store(version == .v5, ordering: .relaxed)
+    }
+
     /// `mosquitto_will_set_v5` keeps the will in the handle and sends it with the next CONNECT,
     /// so calling it between attempts changes the will of the next connection only.
     func setWill(_ will: MQTTMessage, on handle: OpaquePointer) throws(MQTTError) {
-        var props: OpaquePointer? = configuration.protocolVersion == .v5 ? try will.properties.makeMosquittoList() : nil
+        var props: OpaquePointer? = protocolVersion == .v5 ? try will.properties.makeMosquittoList() : nil
         let rc = will.payload.withUnsafeBytes {
             mosquitto_will_set_v5(handle, will.topic, Int32($0.count), $0.baseAddress, will.qos.rawValue, will.retain, props)
         }
@@ -165,7 +177,7 @@ final class ClientCore: @unchecked Sendable {
     /// The CONNECT properties: MQTT 5 needs a session expiry interval for a session to outlive
     /// the connection (clean start alone does not keep it).
     func makeConnectProperties() -> OpaquePointer? {
-        guard configuration.protocolVersion == .v5, !configuration.cleanSession else { return nil }
+        guard protocolVersion == .v5, !configuration.cleanSession else { return nil }
         var list: OpaquePointer? = nil
         _ = mosquitto_property_add_int32(&list, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), configuration.sessionExpiry)
         return list

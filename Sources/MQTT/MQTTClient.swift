@@ -43,6 +43,10 @@ public final class MQTTClient: Sendable {
         loop.execute { core.loopDisconnect(waiter: nil) }
     }
 
+    /// The MQTT version this client speaks: the configured one, or 3.1.1 once a broker that
+    /// refused MQTT 5 made `fallBackToV311` switch (settled by the first CONNACK).
+    public var protocolVersion: MQTTProtocolVersion { core.protocolVersion }
+
     /// True between CONNACK and the loss or close of the connection.
     public var isConnected: Bool { core.connected.load(ordering: .relaxed) }
 

@@ -23,6 +23,14 @@ public struct MQTTConfiguration: Sendable {
     /// The client identifier; with a persistent session it must be stable and unique.
     public var clientID: String
     public var protocolVersion: MQTTProtocolVersion = .v5
+    /// With `protocolVersion` `.v5`: when the broker turns MQTT 5 down before the first
+    /// connection succeeds — CONNACK "unsupported protocol version" (0x84, or 3.1.1's return
+    /// code 1), or the connection closed before any CONNACK, which is what RabbitMQ 3.10's MQTT
+    /// plugin does with an MQTT 5 CONNECT — the next attempt speaks 3.1.1 at once. The version
+    /// that gets the first CONNACK is kept for the client's lifetime (`MQTTClient.protocolVersion`);
+    /// a 3.1.1 attempt that fails too sends the one after it back to MQTT 5, so a broker that was
+    /// merely restarting is not taken for a 3.1.1 one.
+    public var fallBackToV311: Bool = false
     /// Seconds between keepalive pings; the broker drops the client after 1.5× this of silence.
     public var keepAlive: Int = 30
     /// `true`: start a new session on every connect. `false`: resume the broker-side session

@@ -95,7 +95,8 @@ extension MQTTError {
         case 0x86: "check the username and password in the client configuration against the broker's password file"
         case 0x87:
             "the broker's ACL or authentication plugin refuses this client: check its identity (certificate CN, username) and the broker's access rules"
-        case 0x84: "the broker does not speak this MQTT version: set protocolVersion to .v311 or upgrade the broker"
+        case 0x84:
+            "the broker does not speak this MQTT version: set protocolVersion to .v311 (\"protocol\": \"3.1.1\" or \"auto\" in the Flotilla config files) or upgrade the broker"
         case 0x85: "the broker rejected the client id: use a unique id of 1–23 characters [0-9a-zA-Z] for MQTT 3.1.1 brokers"
         case 0x88, 0x89: "the broker is overloaded or shutting down: the client retries with backoff"
         case 0x8A: "this client is banned by the broker's administrator"

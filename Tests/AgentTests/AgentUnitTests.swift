@@ -45,6 +45,29 @@ final class AgentUnitTests: XCTestCase {
             try AgentConfig(deviceID: "d", broker: broker, dataDirectory: dir, hardwareClass: "x86_64-avx2", pinnedKeys: [key]))
     }
 
+    func testConfigFileProtocolDefaultsTo5AndRefusesUnknownVersions() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agentcfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keyFile = dir.appendingPathComponent("coordinator.pub.pem")
+        try AgentFixtures.signingKey.publicKey.pemRepresentation.write(to: keyFile, atomically: true, encoding: .utf8)
+        func load(_ protocolField: String) throws -> AgentConfig {
+            let json = """
+                {"deviceId":"edge-1","brokerURL":"mqtt://127.0.0.1:1883",\(protocolField)"dataDirectory":"\(dir.path)/data",
+                 "hardwareClass":"x86_64-avx2","pinnedKeyFiles":["\(keyFile.path)"]}
+                """
+            let url = dir.appendingPathComponent("agent.json")
+            try json.write(to: url, atomically: true, encoding: .utf8)
+            return try AgentConfigFile.load(url)
+        }
+        XCTAssertEqual(try load("").broker.mqttProtocol, .v5)
+        XCTAssertEqual(try load(#""protocol":"3.1.1","#).broker.mqttProtocol, .v311)
+        XCTAssertEqual(try load(#""protocol":"auto","#).broker.mqttProtocol, .auto)
+        XCTAssertThrowsError(try load(#""protocol":"4","#)) { error in
+            XCTAssertTrue("\(error)".contains("protocol") && "\(error)".contains("\"auto\""), "\(error)")
+        }
+    }
+
     func testHardwareClassPrefersTheBestInt8Path() {
         XCTAssertEqual(HardwareClass.detect(avx512vnni: true, avx2: true, dotprod: false, neon: false), "x86_64-avx512-vnni")
         XCTAssertEqual(HardwareClass.detect(avx512vnni: false, avx2: true, dotprod: false, neon: false), "x86_64-avx2")

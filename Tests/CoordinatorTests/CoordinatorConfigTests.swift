@@ -1,4 +1,5 @@
 import Coordinator
+import FleetMQTT
 import Foundation
 import XCTest
 
@@ -26,6 +27,29 @@ final class CoordinatorConfigTests: XCTestCase {
         XCTAssertEqual(config.dataDirectory.path, dir.appendingPathComponent("data").path)
         XCTAssertEqual(config.hardwareClassDirectory.path, dir.appendingPathComponent("classes").path)
         XCTAssertEqual(config.chunkSize, 256 << 10)
+    }
+
+    func testProtocolDefaultsTo5AndAccepts311AndAutoButNothingElse() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("coordcfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let token = try write(String(repeating: "t", count: 20), "t.token", in: dir)
+        var file = CoordinatorConfigFile(dataDirectory: "d", brokerURL: "mqtt://127.0.0.1", apiTokenFiles: ["t": token])
+        XCTAssertEqual(try file.resolve(relativeTo: dir).broker.mqttProtocol, .v5)
+        for (text, expected) in [("5", BrokerProtocol.v5), ("3.1.1", .v311), ("auto", .auto)] {
+            file.protocol = text
+            XCTAssertEqual(try file.resolve(relativeTo: dir).broker.mqttProtocol, expected, text)
+        }
+        // The JSON key is "protocol".
+        let json = #"{"dataDirectory":"d","brokerURL":"mqtt://127.0.0.1","protocol":"3.1.1","apiTokenFiles":{"t":"\#(token)"}}"#
+        let loaded = try CoordinatorConfigFile.load(URL(fileURLWithPath: try write(json, "p.json", in: dir)))
+        XCTAssertEqual(loaded.broker.mqttProtocol, .v311)
+        for bad in ["3", "v5", "3.1", "MQTT5", ""] {
+            file.protocol = bad
+            XCTAssertThrowsError(try file.resolve(relativeTo: dir), bad) { error in
+                XCTAssertTrue("\(error)".contains("'protocol'") && "\(error)".contains("\"3.1.1\""), "\(error)")
+            }
+        }
     }
 
     func testRefusesShortTokenAndBadListen() throws {

@@ -9,27 +9,37 @@ import ModelArtifact
 import ModelIR
 import XCTest
 
-/// A real Mosquitto, a real `CoordinatorService` on a SQLite store, and real agents (each with
-/// its own MQTT connection and data directory), all in this test process.
+/// A real broker (Mosquitto unless another is given), a real `CoordinatorService` on a SQLite
+/// store, and real agents (each with its own MQTT connection and data directory), all in this
+/// test process. Every MQTT client speaks `mqttProtocol`.
 final class ServiceHarness: @unchecked Sendable {
     static let classes = ["x86_64-avx2", "arm64-dotprod"]
-    let broker: MosquittoBroker
+    let broker: any TestBroker
+    let mqttProtocol: BrokerProtocol
     let root: URL
     var coordinatorData: URL { root.appendingPathComponent("coordinator") }
     var service: CoordinatorService?
     var serviceTransport: MQTTTransport?
     var agents: [String: (agent: AgentService, transport: MQTTTransport, workload: Task<Void, Never>)] = [:]
 
-    init() async throws {
-        broker = try await MosquittoBroker.start()
+    convenience init() async throws {
+        try await self.init(broker: try await MosquittoBroker.start())
+    }
+
+    /// Takes over `broker`: `shutdown()` stops it.
+    init(broker: any TestBroker, mqttProtocol: BrokerProtocol = .v5) async throws {
+        self.broker = broker
+        self.mqttProtocol = mqttProtocol
         root = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coord-service-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
+    var brokerConfig: BrokerConfig { BrokerConfig(host: broker.host, port: broker.port, mqttProtocol: mqttProtocol) }
+
     func config() throws -> CoordinatorConfig {
         try CoordinatorConfig(
-            dataDirectory: coordinatorData, broker: BrokerConfig(host: "127.0.0.1", port: broker.port), clientID: "coordinator-test",
+            dataDirectory: coordinatorData, broker: brokerConfig, clientID: "coordinator-test",
             httpPort: 0, apiTokens: ["alice": "alice-token-0123456789"], chunkSize: 4096, telemetryBucketSeconds: 1,
             hardwareClassDirectory: root, tickSeconds: 0.2)
     }
@@ -64,7 +74,7 @@ final class ServiceHarness: @unchecked Sendable {
     /// its telemetry carries real latencies.
     func startAgent(_ id: String, hardwareClass: String, faults: FaultInjection = .none) async throws {
         let config = try AgentConfig(
-            deviceID: id, broker: BrokerConfig(host: "127.0.0.1", port: broker.port),
+            deviceID: id, broker: brokerConfig,
             dataDirectory: root.appendingPathComponent("agents/\(id)"), hardwareClass: hardwareClass, pinnedKeys: try pinnedKeys(),
             thresholds: ValidationThresholds(latencyRuns: 3), telemetryIntervalSeconds: 1, stallTimeoutMs: 1000, faults: faults)
         let agent = try AgentService(config: config)

@@ -40,7 +40,7 @@ final class Inbox: @unchecked Sendable {
     }
 }
 
-extension MosquittoBroker {
+extension TestBroker {
     func configuration(_ id: String, version: MQTTProtocolVersion = .v5) -> MQTTConfiguration {
         var c = MQTTConfiguration(host: host, port: port, clientID: id)
         c.protocolVersion = version

@@ -12,6 +12,8 @@ public struct CoordinatorConfigFile: Codable, Sendable {
 
     public var dataDirectory: String
     public var brokerURL: String
+    /// MQTT version: `"5"` (default), `"3.1.1"` or `"auto"` (docs/brokers.md).
+    public var `protocol`: String?
     public var tls: TLSFiles?
     public var username: String?
     public var passwordFile: String?
@@ -50,6 +52,8 @@ public struct CoordinatorConfigFile: Codable, Sendable {
     public func resolve(relativeTo base: URL) throws(CoordinatorConfigError) -> CoordinatorConfig {
         let parsed: (host: String, port: Int, tls: Bool)
         do { parsed = try BrokerConfig.parse(url: brokerURL) } catch { throw .invalid(field: "brokerURL", detail: error.detail) }
+        let mqttProtocol: BrokerProtocol
+        do { mqttProtocol = try BrokerProtocol.parse(`protocol`) } catch { throw .invalid(field: "protocol", detail: error.detail) }
         let password = try passwordFile.map { path throws(CoordinatorConfigError) in try Self.secret(path, field: "passwordFile") }
         var tokens: [String: String] = [:]
         for (name, path) in apiTokenFiles { tokens[name] = try Self.secret(path, field: "apiTokenFiles.\(name)") }
@@ -64,7 +68,7 @@ public struct CoordinatorConfigFile: Codable, Sendable {
         }
         let broker = BrokerConfig(
             host: parsed.host, port: parsed.port, useTLS: parsed.tls, caFile: tls?.caFile, certificateFile: tls?.certFile,
-            keyFile: tls?.keyFile, username: username, password: password)
+            keyFile: tls?.keyFile, username: username, password: password, mqttProtocol: mqttProtocol)
         let classes = hardwareClassDirectory.map { URL(fileURLWithPath: $0, relativeTo: base) } ?? Self.defaultClassDirectory
         return try CoordinatorConfig(
             dataDirectory: URL(fileURLWithPath: dataDirectory, relativeTo: base), broker: broker,

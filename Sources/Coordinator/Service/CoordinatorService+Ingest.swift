@@ -2,6 +2,9 @@ import FleetProtocol
 import Foundation
 
 extension CoordinatorService {
+    /// The lease whose holder answers chunk requests when there are no shared subscriptions.
+    static let chunkRequestLease = "chunk-requests"
+
     /// One device message: decoded, checked, applied to the store. A bad message is logged and
     /// counted, never thrown: one broken device must not disturb the rest.
     func ingest(_ message: InboundMessage) async {
@@ -62,6 +65,17 @@ extension CoordinatorService {
                 if pendingTelemetry.count >= Self.telemetryBatchLimit { flushTelemetry() }
             case .chunkRequest(let request):
                 counters.messages["chunkRequest", default: 0] += 1
+                // Without shared subscriptions every coordinator hears the request; the holder
+                // of this lease answers it, so chunks are not sent once per coordinator. The
+                // holder renews it with each request it answers; if it goes away, another takes
+                // over 15 s later, and the device's re-request after its stall timeout gets the
+                // answer.
+                if !sharesDeviceMessages,
+                    try !store.tryAcquireLease(name: Self.chunkRequestLease, holder: holder, ttlMs: Self.leaseMs, nowMs: now)
+                {
+                    counters.messages["chunkRequestLeftToPeer", default: 0] += 1
+                    return
+                }
                 if !(await chunks.isRegistered(hardwareClass: request.hardwareClass, digest: request.artifactDigest)) {
                     try await registerArtifact(digest: request.artifactDigest, hardwareClass: request.hardwareClass)
                 }

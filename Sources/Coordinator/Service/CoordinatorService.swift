@@ -30,6 +30,8 @@ public actor CoordinatorService {
     var telemetryClasses: [String: String?] = [:]
     /// Rollouts being stepped right now (see `step`).
     var stepping: Set<String> = []
+    /// False on MQTT 3.1.1, where every coordinator hears every device message (see `start`).
+    var sharesDeviceMessages = true
     /// The coordinator's name in leases and audit entries.
     var holder: String { config.clientID }
 
@@ -75,10 +77,19 @@ public actor CoordinatorService {
         // State and online status are read by every coordinator (retained messages are not
         // sent to shared subscriptions, and the store ignores stale reports); the rest is split
         // among the coordinators of the group.
+        // On MQTT 3.1.1 there are no shared subscriptions: this coordinator takes in everything
+        // (docs/brokers.md; the store deduplicates, a lease picks who answers chunk requests).
         let plain: [Topics.DeviceTopic] = [.state, .online]
         let shared: [Topics.DeviceTopic] = [.events, .telemetry, .chunkRequest]
-        for kind in plain { try await subscribe("\(Topics.root)/devices/+/\(kind.rawValue)") }
-        for kind in shared { try await subscribe(Topics.sharedDeviceFilter(kind)) }
+        let sharing = await transport.supportsSharedSubscriptions
+        sharesDeviceMessages = sharing
+        for kind in plain { try await subscribe(Topics.deviceFilter(kind)) }
+        for kind in shared { try await subscribe(sharing ? Topics.sharedDeviceFilter(kind) : Topics.deviceFilter(kind)) }
+        if !sharing {
+            logger.notice(
+                "MQTT 3.1.1: no shared subscriptions; this coordinator receives every device message (events and telemetry are deduplicated by the store, chunk requests answered by the holder of the chunk-requests lease; docs/brokers.md)"
+            )
+        }
         let tick = config.tickSeconds
         tasks.append(
             Task { [weak self] in

@@ -33,6 +33,11 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The broker: mqtt://host[:port] or mqtts://host[:port].", valueName: "URL"))
     var broker = "mqtt://127.0.0.1:1883"
 
+    @Option(
+        name: .customLong("protocol"),
+        help: ArgumentHelp("MQTT version: 5, 3.1.1 or auto (docs/brokers.md).", valueName: "VERSION"))
+    var mqttProtocol = "5"
+
     @Option(help: "How many devices.")
     var devices = 60
 
@@ -116,6 +121,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let parsed: (host: String, port: Int, tls: Bool)
         do { parsed = try BrokerConfig.parse(url: broker) } catch { throw CLIError("--broker: \(error)") }
         var brokerConfig = BrokerConfig(host: parsed.host, port: parsed.port, useTLS: parsed.tls, caFile: caFile, username: username)
+        do { brokerConfig.mqttProtocol = try BrokerProtocol.parse(mqttProtocol) } catch { throw CLIError("--protocol: \(error)") }
         if let passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
                 throw CLIError("--password-file '\(passwordFile)' cannot be read")
