@@ -35,16 +35,16 @@ extension AgentService {
         cancelTask = nil
         queue = []
         outgoingSink.finish()
-        // A dead process's descriptors close; its buffered writes were already fsynced by
-        // the checkpoint or are lost, as they would be.
+        // A dead process's descriptors close; chunks since the last checkpoint are not in the
+        // persisted bitmap and are asked for again, as after a real kill.
         reassembler?.close()
-        reassembler = nil
+        download = nil
         servingRunner = nil
         injectedKillSink.finish()
     }
 
-    /// The injected killMidDownload fault: called after a chunk's checkpoint was written and
-    /// before the state machine hears of the chunk. Returns true when the agent died.
+    /// The injected killMidDownload fault: called after a checkpoint was written and before the
+    /// state machine hears of its chunks. Returns true when the agent died.
     func killsHere(_ r: ChunkReassembler) -> Bool {
         guard !config.faults.isEmpty, !downloadResumedFromCheckpoint, case .downloading(let release, _) = machine.state.phase else {
             return false

@@ -23,7 +23,9 @@ public actor AgentService {
     var queue: [UpdateEvent] = []
     var processing = false
 
-    var reassembler: ChunkReassembler?
+    /// The download in flight (nil: none).
+    var download: CheckpointedDownload?
+    var reassembler: ChunkReassembler? { download?.reassembler }
     var chunkTask: Task<Void, Never>?
     var cancelTask: Task<Void, Never>?
     /// The committed release's live requests during its watch window.
@@ -49,6 +51,8 @@ public actor AgentService {
 
     /// Set by `kill()`: from then on the agent does nothing at all.
     var killed = false
+    /// The test pause point (config.testPause) held once already.
+    var pausedOnce = false
     /// The download in flight was reopened from a checkpoint with chunks in it (an injected
     /// killMidDownload does not fire twice for one download).
     var downloadResumedFromCheckpoint = false
@@ -183,8 +187,12 @@ public actor AgentService {
             for await _ in done { break }
         }
         outgoingSink.finish()
+        // A clean stop keeps every chunk already written.
+        if let d = download, d.unsaved > 0 {
+            do { try d.checkpoint(now: Self.nowMs()) } catch { log("cannot checkpoint the download on stop: \(error)") }
+        }
         reassembler?.close()
-        reassembler = nil
+        download = nil
     }
 
     // MARK: The event loop
