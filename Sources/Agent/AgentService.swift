@@ -18,6 +18,8 @@ public actor AgentService {
     let outbox: EventOutbox
     var machine: UpdateStateMachine
     var counters: AgentCounters
+    /// What counters.json holds: a ceiling above every sequence handed out (see saveCounters).
+    var countersCeiling: AgentCounters
     var transport: (any MessageTransport)?
     var tasks: [Task<Void, Never>] = []
     var queue: [UpdateEvent] = []
@@ -80,7 +82,10 @@ public actor AgentService {
                 stallTimeoutMs: config.stallTimeoutMs, cancelBackoffMs: config.cancelBackoffMs),
             state: state)
         let counters = try store.loadCounters()
+        // The file holds a ceiling: starting from it keeps every sequence above the ones a
+        // previous run may have used.
         self.counters = counters
+        countersCeiling = counters
         connection = ConnectionSequence(path: store.connectionPath, floor: counters.connection)
         (outgoing, outgoingSink) = AsyncStream<Outgoing>.makeStream()
         (injectedKills, injectedKillSink) = AsyncStream<InjectedKill>.makeStream()
