@@ -62,7 +62,8 @@ public struct AgentConfig: Sendable {
         thresholds: ValidationThresholds = ValidationThresholds(), telemetryIntervalSeconds: Double = 60, maxArtifactBytes: Int = 512 << 20,
         crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000, socketPath: String? = nil,
         inferenceThreads: Int? = nil, faults: FaultInjection = .none,
-        watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(), cancelBackoffMs: Int64 = 300_000,
+        watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(),
+        cancelBackoffMs: Int64 = 300_000,
         downloadCheckpoint: DownloadCheckpointPolicy = DownloadCheckpointPolicy()
     ) throws(AgentError) {
         self.deviceID = deviceID

@@ -98,8 +98,9 @@ extension AgentService {
     /// reserves `counterLease` sequences ahead; a restart continues from the reserved ceiling,
     /// skipping at most that many numbers, which receivers (who only need them to grow) ignore.
     func saveCounters() {
-        guard counters.stateReport > countersCeiling.stateReport || counters.event > countersCeiling.event
-            || counters.telemetry > countersCeiling.telemetry
+        guard
+            counters.stateReport > countersCeiling.stateReport || counters.event > countersCeiling.event
+                || counters.telemetry > countersCeiling.telemetry
         else { return }
         var ceiling = counters
         ceiling.stateReport += Self.counterLease

@@ -20,7 +20,8 @@ final class AgentCounterLeaseTests: XCTestCase {
         XCTAssertEqual(try persisted(dir).event, 64)
         // Every durable write renames a new file into place: a new inode.
         func inode() throws -> Int? {
-            (try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("counters.json").path)[.systemFileNumber] as? NSNumber)?
+            (try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("counters.json").path)[.systemFileNumber]
+                as? NSNumber)?
                 .intValue
         }
         let written = try inode()

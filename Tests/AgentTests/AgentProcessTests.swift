@@ -104,7 +104,8 @@ final class AgentProcessTests: XCTestCase {
         let held = await AgentFixtures.eventually(60) { FileManager.default.fileExists(atPath: marker) || !paused.isRunning }
         kill(paused.processIdentifier, SIGKILL)
         paused.waitForExit()
-        XCTAssertTrue(held && FileManager.default.fileExists(atPath: marker), "the agent never reached the pause point; log: \(Self.text(log))")
+        XCTAssertTrue(
+            held && FileManager.default.fileExists(atPath: marker), "the agent never reached the pause point; log: \(Self.text(log))")
         XCTAssertEqual(paused.terminationReason, .uncaughtSignal)
         XCTAssertEqual(paused.terminationStatus, SIGKILL)
         XCTAssertEqual(Self.phase(FileManager.default.contents(atPath: statePath) ?? Data()), "installing")

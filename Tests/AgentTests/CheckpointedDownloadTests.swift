@@ -130,12 +130,14 @@ final class CheckpointedDownloadTests: XCTestCase {
         let dir = try AgentFixtures.temporaryDirectory("checkpoint-config")
         XCTAssertThrowsError(
             try AgentFixtures.config(
-                dataDirectory: dir, port: 1883, stallTimeoutMs: 1000, downloadCheckpoint: DownloadCheckpointPolicy(chunks: 16, intervalMs: 600))
+                dataDirectory: dir, port: 1883, stallTimeoutMs: 1000,
+                downloadCheckpoint: DownloadCheckpointPolicy(chunks: 16, intervalMs: 600))
         ) { error in
             XCTAssertTrue("\(error)".contains("'downloadCheckpointMs'"), "\(error)")
         }
         XCTAssertThrowsError(
-            try AgentFixtures.config(dataDirectory: dir, port: 1883, downloadCheckpoint: DownloadCheckpointPolicy(chunks: 0, intervalMs: 100))
+            try AgentFixtures.config(
+                dataDirectory: dir, port: 1883, downloadCheckpoint: DownloadCheckpointPolicy(chunks: 0, intervalMs: 100))
         ) { error in
             XCTAssertTrue("\(error)".contains("'downloadCheckpointChunks'"), "\(error)")
         }

@@ -132,7 +132,8 @@ struct FakeFleet {
                 }.count
                 guard reporters > 0 else { continue }
                 metrics[q.key] = ClassMetrics(
-                    devicesReporting: reporters, inferences: UInt64(reporters) * (inferencesPerReporter[cls] ?? 100), errors: 0, latencyP95Us: newP95[cls] ?? 950,
+                    devicesReporting: reporters, inferences: UInt64(reporters) * (inferencesPerReporter[cls] ?? 100), errors: 0,
+                    latencyP95Us: newP95[cls] ?? 950,
                     meanAccuracy: newAccuracy[cls] ?? 0.905, meanAgreement: 0.97)
             }
         }

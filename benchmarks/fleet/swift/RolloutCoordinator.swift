@@ -73,7 +73,8 @@ struct RolloutCoordinator {
         // How many chunk frames the coordinator published: one pass of the artifact is
         // ⌈size / chunk⌉; more means late joiners and re-requests were served again.
         let metrics = try await service.prometheusMetrics(actor: "fleet-bench")
-        let frames = metrics.split(separator: "\n").first { $0.hasPrefix("flotilla_coordinator_chunk_frames_total ") }
+        let frames =
+            metrics.split(separator: "\n").first { $0.hasPrefix("flotilla_coordinator_chunk_frames_total ") }
             .flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
         await service.stop()
         await transport.disconnect()
@@ -81,7 +82,8 @@ struct RolloutCoordinator {
             "mode": "rollout", "devices": options.devices, "committed": committed, "time_ms": elapsed.ms,
             "compressed_bytes": release.compressedSize, "uncompressed_bytes": release.uncompressedSize, "chunk_bytes": config.chunkSize,
             "coordinator_cpu_ms": cpu, "coordinator_rss_start_kib": rssStart, "coordinator_rss_idle_kib": rssIdle,
-            "coordinator_rss_done_kib": rssDone, "rollout_status": status, "chunk_frames_published": frames, "phases": Self.eventOffsets(events, startMs: startMs),
+            "coordinator_rss_done_kib": rssDone, "rollout_status": status, "chunk_frames_published": frames,
+            "phases": Self.eventOffsets(events, startMs: startMs),
         ])
     }
 
