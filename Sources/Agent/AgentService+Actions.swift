@@ -138,7 +138,7 @@ extension AgentService {
             }
             return
         }
-        if stored, d.isDue(now: Self.nowMs()) { await checkpointDownload(d) }
+        if stored, d.isDue(now: Self.nowMs()) || killIsDue(d.reassembler) { await checkpointDownload(d) }
     }
 
     /// Makes the stored chunks durable (file, then bitmap) and only then tells the state
