@@ -52,13 +52,19 @@ public struct AgentConfig: Sendable {
     public var shadow: ShadowThresholds
     /// First wait before a canceled download still desired starts again (doubles per cancel).
     public var cancelBackoffMs: Int64
+    /// How often download progress is made durable (every N chunks or T ms).
+    public var downloadCheckpoint: DownloadCheckpointPolicy
+    /// Crash tests only: hold after persisting this phase (TestPause; nil on a device).
+    public var testPause: TestPause?
 
     public init(
         deviceID: String, broker: BrokerConfig, dataDirectory: URL, hardwareClass: String, pinnedKeys: [ArtifactPublicKey],
         thresholds: ValidationThresholds = ValidationThresholds(), telemetryIntervalSeconds: Double = 60, maxArtifactBytes: Int = 512 << 20,
         crashLoopLimit: Int = 3, maxDownloadAttempts: Int = 5, stallTimeoutMs: Int64 = 30_000, socketPath: String? = nil,
         inferenceThreads: Int? = nil, faults: FaultInjection = .none,
-        watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(), cancelBackoffMs: Int64 = 300_000
+        watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(),
+        cancelBackoffMs: Int64 = 300_000,
+        downloadCheckpoint: DownloadCheckpointPolicy = DownloadCheckpointPolicy()
     ) throws(AgentError) {
         self.deviceID = deviceID
         self.broker = broker
@@ -77,6 +83,7 @@ public struct AgentConfig: Sendable {
         self.watchdog = watchdog
         self.shadow = shadow
         self.cancelBackoffMs = cancelBackoffMs
+        self.downloadCheckpoint = downloadCheckpoint
         try validate()
     }
 
@@ -112,6 +119,8 @@ public struct AgentConfig: Sendable {
             throw .invalidConfig(field: "thresholds", detail: "tolerances must be fractions in 0...1")
         }
         try watchdog.validate()
+        guard stallTimeoutMs >= 1000 else { throw .invalidConfig(field: "stallTimeoutSeconds", detail: "must be at least 1") }
+        try downloadCheckpoint.validate(stallTimeoutMs: stallTimeoutMs)
         try shadow.validate()
         guard cancelBackoffMs >= 1000 else { throw .invalidConfig(field: "cancelBackoffSeconds", detail: "must be at least 1") }
         if let p99 = thresholds.maxLatencyP99Ms, !(p99 > 0) {

@@ -35,6 +35,10 @@ public struct AgentConfigFile: Codable, Sendable {
     public var watchdog: WatchdogThresholds?
     public var shadow: ShadowThresholds?
     public var cancelBackoffSeconds: Double?
+    /// Make download progress durable every this many chunks (default 16) ...
+    public var downloadCheckpointChunks: Int?
+    /// ... or this many milliseconds after the last checkpoint (default 500), whichever first.
+    public var downloadCheckpointMs: Int?
 
     public static func load(_ url: URL) throws(AgentError) -> AgentConfig {
         let data: Data
@@ -86,6 +90,8 @@ public struct AgentConfigFile: Codable, Sendable {
             maxArtifactBytes: maxArtifactBytes ?? 512 << 20, crashLoopLimit: crashLoopLimit ?? 3,
             maxDownloadAttempts: maxDownloadAttempts ?? 5,
             stallTimeoutMs: Int64((stallTimeoutSeconds ?? 30) * 1000), socketPath: socketPath, watchdog: watchdog ?? WatchdogThresholds(),
-            shadow: shadow ?? ShadowThresholds(), cancelBackoffMs: Int64((cancelBackoffSeconds ?? 300) * 1000))
+            shadow: shadow ?? ShadowThresholds(), cancelBackoffMs: Int64((cancelBackoffSeconds ?? 300) * 1000),
+            downloadCheckpoint: DownloadCheckpointPolicy(
+                chunks: downloadCheckpointChunks ?? 16, intervalMs: Int64(downloadCheckpointMs ?? 500)))
     }
 }

@@ -12,6 +12,7 @@ extension AgentService {
         switch action {
         case .persist(let state):
             do { try store.saveState(state) } catch { log("cannot persist the update state: \(error)") }
+            await pauseIfAsked(after: state)
         case .startDownload(let artifact):
             openDownload(artifact, resume: false)
         case .resumeDownload(let artifact):
@@ -80,7 +81,9 @@ extension AgentService {
             let r = try ChunkReassembler(
                 plan: plan, expectedSHA256: artifact.transport.compressedSHA256, path: store.downloadPath(digest),
                 maxBytes: config.maxArtifactBytes, resume: progress)
-            reassembler = r
+            download = CheckpointedDownload(reassembler: r, policy: config.downloadCheckpoint, now: Self.nowMs()) {
+                [store] (p: ChunkProgress) throws(AgentError) in try store.saveProgress(p)
+            }
             downloadResumedFromCheckpoint = r.have.setCount > 0
             if resume, r.have.setCount > 0 {
                 lastResume = DownloadResume(
@@ -114,18 +117,13 @@ extension AgentService {
         cancelTask?.cancel()
         cancelTask = nil
         reassembler?.close()
-        reassembler = nil
+        download = nil
     }
 
     func receiveChunk(_ bytes: [UInt8], digest: String) async {
-        guard !killed, let r = reassembler, r.plan.artifactDigest == digest, !r.isComplete else { return }
-        do {
-            guard try r.accept(frameBytes: bytes) else { return }
-            try store.saveProgress(try r.checkpoint())
-            if killsHere(r) { return }
-            await feed(.chunkStored(storedChunks: r.have.setCount))
-            if r.isComplete { await feed(.downloadComplete) }
-        } catch let error as ChunkError {
+        guard !killed, let d = download, d.reassembler.plan.artifactDigest == digest, !d.reassembler.isComplete else { return }
+        let stored: Bool
+        do { stored = try d.accept(frameBytes: bytes) } catch {
             switch error {
             case .chunkDigestMismatch(let index, _, _):
                 // Corrupted in transit: drop it and ask for that chunk again at once.
@@ -138,9 +136,28 @@ extension AgentService {
             default:
                 log("dropped a chunk frame for \(digest): \(error)")
             }
-        } catch {
-            await feed(.downloadFailed(detail: "\(error)"))
+            return
         }
+        if stored, d.isDue(now: Self.nowMs()) || killIsDue(d.reassembler) { await checkpointDownload(d) }
+    }
+
+    /// Makes the stored chunks durable (file, then bitmap) and only then tells the state
+    /// machine: the progress it persists and reports is always what a restart would find.
+    func checkpointDownload(_ d: CheckpointedDownload) async {
+        do { try d.checkpoint(now: Self.nowMs()) } catch {
+            return await feed(.downloadFailed(detail: error.description))
+        }
+        let r = d.reassembler
+        if killsHere(r) { return }
+        await feed(.chunkStored(storedChunks: d.persisted.setCount))
+        if r.isComplete { await feed(.downloadComplete) }
+    }
+
+    /// From the 1 s tick: chunks that arrived and then stopped are made durable after the
+    /// checkpoint interval even though no further chunk comes to trigger it.
+    func checkpointDownloadIfDue() async {
+        guard !killed, let d = download, d.isDue(now: Self.nowMs()) else { return }
+        await checkpointDownload(d)
     }
 
     /// A cancel names its artifact twice (topic and body): both must be the download in flight.

@@ -35,29 +35,37 @@ extension AgentService {
         cancelTask = nil
         queue = []
         outgoingSink.finish()
-        // A dead process's descriptors close; its buffered writes were already fsynced by
-        // the checkpoint or are lost, as they would be.
+        // A dead process's descriptors close; chunks since the last checkpoint are not in the
+        // persisted bitmap and are asked for again, as after a real kill.
         reassembler?.close()
-        reassembler = nil
+        download = nil
         servingRunner = nil
         injectedKillSink.finish()
     }
 
-    /// The injected killMidDownload fault: called after a chunk's checkpoint was written and
-    /// before the state machine hears of the chunk. Returns true when the agent died.
+    /// The injected killMidDownload fault: called after a checkpoint was written and before the
+    /// state machine hears of its chunks. Returns true when the agent died.
     func killsHere(_ r: ChunkReassembler) -> Bool {
-        guard !config.faults.isEmpty, !downloadResumedFromCheckpoint, case .downloading(let release, _) = machine.state.phase else {
-            return false
-        }
+        guard killIsDue(r), case .downloading(let release, _) = machine.state.phase else { return false }
         let stored = r.have.setCount, total = r.plan.chunkCount
         let a = release.artifact
-        guard config.faults.killsDownload(modelVersion: a.modelVersion, releaseSequence: a.releaseSequence, stored: stored, total: total)
-        else { return false }
         log("injected fault killMidDownload: dying at \(stored)/\(total) chunks of release \(a.releaseSequence) (simulation)")
         let kill = InjectedKill(
             releaseSequence: a.releaseSequence, artifactDigest: a.artifactDigest, storedChunks: stored, chunkCount: total)
         injectedKillSink.yield(kill)
         self.kill()
         return true
+    }
+
+    /// Whether the injected kill is due with the chunks stored now. The download path forces a
+    /// checkpoint at that chunk (rather than at the next batch boundary), so the agent still
+    /// dies with exactly that many chunks durable, as the fault describes.
+    func killIsDue(_ r: ChunkReassembler) -> Bool {
+        guard !config.faults.isEmpty, !downloadResumedFromCheckpoint, case .downloading(let release, _) = machine.state.phase else {
+            return false
+        }
+        let a = release.artifact
+        return config.faults.killsDownload(
+            modelVersion: a.modelVersion, releaseSequence: a.releaseSequence, stored: r.have.setCount, total: r.plan.chunkCount)
     }
 }

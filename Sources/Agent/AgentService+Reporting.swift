@@ -89,8 +89,27 @@ extension AgentService {
         validationReports = validationReports.filter { keep.contains($0.key) }
     }
 
+    /// Sequences handed out per write of counters.json.
+    static let counterLease: UInt64 = 64
+
+    /// Makes sure counters.json holds a value at or above every sequence in use, before that
+    /// sequence leaves. Rather than a durable write (two fsyncs) per state report, event and
+    /// telemetry summary — a dozen per update, the largest share of an update's fsyncs — it
+    /// reserves `counterLease` sequences ahead; a restart continues from the reserved ceiling,
+    /// skipping at most that many numbers, which receivers (who only need them to grow) ignore.
     func saveCounters() {
-        do { try store.saveCounters(counters) } catch { log("cannot persist counters: \(error)") }
+        guard
+            counters.stateReport > countersCeiling.stateReport || counters.event > countersCeiling.event
+                || counters.telemetry > countersCeiling.telemetry
+        else { return }
+        var ceiling = counters
+        ceiling.stateReport += Self.counterLease
+        ceiling.event += Self.counterLease
+        ceiling.telemetry += Self.counterLease
+        do {
+            try store.saveCounters(ceiling)
+            countersCeiling = ceiling
+        } catch { log("cannot persist counters: \(error)") }
     }
 
     /// Publishes in order. Events are retried until the broker takes them (the MQTT client

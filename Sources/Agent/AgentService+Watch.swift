@@ -4,6 +4,7 @@ extension AgentService {
     func tick() async {
         await endShadowIfDue()
         await checkWatchdog()
+        await checkpointDownloadIfDue()
         await feed(.tick)
     }
 

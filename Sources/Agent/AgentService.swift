@@ -18,12 +18,16 @@ public actor AgentService {
     let outbox: EventOutbox
     var machine: UpdateStateMachine
     var counters: AgentCounters
+    /// What counters.json holds: a ceiling above every sequence handed out (see saveCounters).
+    var countersCeiling: AgentCounters
     var transport: (any MessageTransport)?
     var tasks: [Task<Void, Never>] = []
     var queue: [UpdateEvent] = []
     var processing = false
 
-    var reassembler: ChunkReassembler?
+    /// The download in flight (nil: none).
+    var download: CheckpointedDownload?
+    var reassembler: ChunkReassembler? { download?.reassembler }
     var chunkTask: Task<Void, Never>?
     var cancelTask: Task<Void, Never>?
     /// The committed release's live requests during its watch window.
@@ -49,6 +53,8 @@ public actor AgentService {
 
     /// Set by `kill()`: from then on the agent does nothing at all.
     var killed = false
+    /// The test pause point (config.testPause) held once already.
+    var pausedOnce = false
     /// The download in flight was reopened from a checkpoint with chunks in it (an injected
     /// killMidDownload does not fire twice for one download).
     var downloadResumedFromCheckpoint = false
@@ -77,7 +83,10 @@ public actor AgentService {
                 maxArtifactBytes: config.maxArtifactBytes),
             state: state)
         let counters = try store.loadCounters()
+        // The file holds a ceiling: starting from it keeps every sequence above the ones a
+        // previous run may have used.
         self.counters = counters
+        countersCeiling = counters
         connection = ConnectionSequence(path: store.connectionPath, floor: counters.connection)
         (outgoing, outgoingSink) = AsyncStream<Outgoing>.makeStream()
         (injectedKills, injectedKillSink) = AsyncStream<InjectedKill>.makeStream()
@@ -191,8 +200,12 @@ public actor AgentService {
             for await _ in done { break }
         }
         outgoingSink.finish()
+        // A clean stop keeps every chunk already written.
+        if let d = download, d.unsaved > 0 {
+            do { try d.checkpoint(now: Self.nowMs()) } catch { log("cannot checkpoint the download on stop: \(error)") }
+        }
         reassembler?.close()
-        reassembler = nil
+        download = nil
     }
 
     // MARK: The event loop

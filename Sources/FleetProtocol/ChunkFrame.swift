@@ -75,6 +75,17 @@ public struct ChunkFrame: Sendable, Hashable {
         return out
     }
 
+    /// The chunk index of an encoded frame of the artifact whose raw SHA-256 is
+    /// `artifactDigest`, read from the header without hashing the payload; nil when the bytes
+    /// are not a frame of that artifact. For skipping duplicates cheaply, never for trusting a
+    /// payload.
+    static func peekIndex(_ bytes: [UInt8], artifactDigest: [UInt8]) -> Int? {
+        guard bytes.count >= ChunkHeader.encodedSize, bytes[0..<4].elementsEqual(ChunkHeader.magic),
+            bytes[4] == ChunkHeader.majorVersion, bytes[32..<64].elementsEqual(artifactDigest)
+        else { return nil }
+        return Int(LE.u32(bytes, 8))
+    }
+
     /// Parses a frame and checks the payload against its own digest. Whether it belongs to a
     /// given download is the reassembler's question.
     public static func decode(_ bytes: [UInt8]) throws(ChunkError) -> ChunkFrame {

@@ -32,7 +32,12 @@ public final class ChunkReassembler {
     /// SHA-256 (hex) of the whole compressed artifact, from the signed desired state.
     public let expectedSHA256: String
     public private(set) var have: ChunkBitmap
+    /// The chunks the last `checkpoint()` synced: the most a persisted bitmap may claim.
+    /// Chunks in `have` but not here were written (pwrite) but may still be lost by a power cut.
+    public private(set) var synced: ChunkBitmap
     private var fd: Int32
+    /// The plan's artifact digest as raw bytes, to recognise duplicate frames by their header.
+    private let digestBytes: [UInt8]
 
     /// Opens (creating or truncating) the download file, or reopens it to continue `resume`.
     /// `maxBytes` caps the download size whatever the plan says.
@@ -65,7 +70,10 @@ public final class ChunkReassembler {
         self.plan = plan
         self.path = path
         self.expectedSHA256 = expectedSHA256
+        self.digestBytes = Hex.bytes(plan.artifactDigest) ?? []
         self.have = resume?.have ?? ChunkBitmap(count: plan.chunkCount)
+        // A resumed bitmap was persisted only after its sync, by the rule above.
+        self.synced = self.have
     }
 
     deinit { if fd >= 0 { closeDescriptor(fd) } }
@@ -82,11 +90,19 @@ public final class ChunkReassembler {
     /// Decodes and stores a frame. Returns true for a new chunk, false for a duplicate.
     @discardableResult
     public func accept(frameBytes: [UInt8]) throws(ChunkError) -> Bool {
-        try accept(try ChunkFrame.decode(frameBytes))
+        // A chunk already stored is dropped before its payload is hashed: a pass serves every
+        // device of a class, so most frames a late joiner hears again are duplicates.
+        if let index = ChunkFrame.peekIndex(frameBytes, artifactDigest: digestBytes), have.contains(index) { return false }
+        // `decode` has checked the payload against the header's digest already.
+        return try store(try ChunkFrame.decode(frameBytes), payloadChecked: true)
     }
 
     @discardableResult
     public func accept(_ frame: ChunkFrame) throws(ChunkError) -> Bool {
+        try store(frame, payloadChecked: false)
+    }
+
+    private func store(_ frame: ChunkFrame, payloadChecked: Bool) throws(ChunkError) -> Bool {
         let h = frame.header
         guard h.artifactDigest == plan.artifactDigest else {
             throw .doesNotFitPlan(index: h.index, detail: "it belongs to artifact \(h.artifactDigest), not \(plan.artifactDigest)")
@@ -101,9 +117,11 @@ public final class ChunkReassembler {
         }
         // The payload's own digest: frames built here or decoded are consistent, but a frame
         // assembled by hand might not be.
-        let actual = ChunkDigest.hex(frame.payload)
-        guard actual == h.chunkSHA256 else { throw .chunkDigestMismatch(index: h.index, expected: h.chunkSHA256, actual: actual) }
         guard !have.contains(h.index) else { return false }
+        if !payloadChecked {
+            let actual = ChunkDigest.hex(frame.payload)
+            guard actual == h.chunkSHA256 else { throw .chunkDigestMismatch(index: h.index, expected: h.chunkSHA256, actual: actual) }
+        }
         try write(frame.payload, at: plan.offset(of: h.index))
         have.insert(h.index)
         return true
@@ -131,7 +149,8 @@ public final class ChunkReassembler {
         if fsync(fd) != 0, errno != EINVAL {
             throw .fileOperationFailed(path: path, operation: "fsync", errno: errno)
         }
-        return progress
+        synced = have
+        return ChunkProgress(plan: plan, have: synced)
     }
 
     /// Checks the whole file against the signed size and SHA-256 once every chunk is in. On a
@@ -146,6 +165,7 @@ public final class ChunkReassembler {
         }
         guard size == plan.totalSize, digest == expectedSHA256 else {
             have = ChunkBitmap(count: plan.chunkCount)
+            synced = have
             throw .artifactDigestMismatch(expected: "\(plan.totalSize) bytes, \(expectedSHA256)", actual: "\(size) bytes, \(digest)")
         }
     }

@@ -20,7 +20,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "The agent's JSON configuration file.") var config: String
 
     func run() async throws {
-        let config = try AgentConfigFile.load(URL(fileURLWithPath: config))
+        var config = try AgentConfigFile.load(URL(fileURLWithPath: config))
+        config.testPause = try TestPause.fromEnvironment(ProcessInfo.processInfo.environment)
         let agent = try AgentService(config: config)
         let transport = try MQTTTransport(broker: config.broker, clientID: config.deviceID, will: agent.nextConnectionWill)
         try await transport.connect()

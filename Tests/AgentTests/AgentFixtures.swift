@@ -96,14 +96,16 @@ enum AgentFixtures {
         dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5),
         maxDownloadAttempts: Int = 5,
         socketPath: String? = nil, watchdog: WatchdogThresholds = WatchdogThresholds(), shadow: ShadowThresholds = ShadowThresholds(),
-        cancelBackoffMs: Int64 = 300_000
+        cancelBackoffMs: Int64 = 300_000, stallTimeoutMs: Int64 = 1000,
+        downloadCheckpoint: DownloadCheckpointPolicy = DownloadCheckpointPolicy()
     ) throws -> AgentConfig {
         try AgentConfig(
             deviceID: "dev-1", broker: BrokerConfig(host: "127.0.0.1", port: port), dataDirectory: dataDirectory,
             hardwareClass: hardwareClass,
             pinnedKeys: [signingKey.publicKey], thresholds: thresholds, telemetryIntervalSeconds: 1,
             maxDownloadAttempts: maxDownloadAttempts,
-            stallTimeoutMs: 1000, socketPath: socketPath, watchdog: watchdog, shadow: shadow, cancelBackoffMs: cancelBackoffMs)
+            stallTimeoutMs: stallTimeoutMs, socketPath: socketPath, watchdog: watchdog, shadow: shadow, cancelBackoffMs: cancelBackoffMs,
+            downloadCheckpoint: downloadCheckpoint)
     }
 
     /// Polls `condition` until it holds or `seconds` pass (a deadline, not a timing assertion).

@@ -8,7 +8,8 @@ import XCTest
     import Glibc
 #endif
 
-/// The real `flotilla-agent` process, killed with SIGKILL in the middle of an install.
+/// The real `flotilla-agent` process, killed with SIGKILL in the middle of an install (held there
+/// by the test-only pause point, `TestPause`).
 final class AgentProcessTests: XCTestCase {
     var broker: MosquittoBroker?
     var coordinator: TestCoordinator?
@@ -44,11 +45,14 @@ final class AgentProcessTests: XCTestCase {
         throw XCTSkip("flotilla-agent not found in \(directories.map(\.path)); build it or set FLOTILLA_AGENT_BIN")
     }
 
-    func launch(config: URL, log: URL, environment: [String: String] = [:]) throws -> Process {
+    func launch(config: URL, log: URL, environment extra: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = try Self.binary()
         p.arguments = ["run", "--config", config.path]
-        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        var environment = ProcessInfo.processInfo.environment
+        environment[TestPause.environmentVariable] = nil
+        environment.merge(extra) { $1 }
+        p.environment = environment
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
@@ -87,35 +91,31 @@ final class AgentProcessTests: XCTestCase {
         }
         XCTAssertTrue(committed, "log: \(Self.text(log))")
         let oldSlot = try XCTUnwrap(c.lastState?.running?.slot)
+        kill(first.processIdentifier, SIGTERM)
+        first.waitForExit()
 
-        // 16 MiB of incompressible weights: the install (zstd, SHA-256, signature) takes long
-        // enough to be caught in the act by polling the persisted phase.
-        let big = try AgentFixtures.release(sequence: 2, samples: 1, seed: 11, features: 4096, classes: 1024, chunkSize: 256 << 10)
+        // The same agent again, told to hold right after it persisted `installing` (before it
+        // touches the slot): the window is open until the test kills it, no race.
+        let marker = TestPause.markerPath(dataDirectory: data, phase: .installing)
+        let paused = try launch(config: config, log: log, environment: [TestPause.environmentVariable: "installing"])
+        let big = try AgentFixtures.release(sequence: 2, samples: 1, seed: 11, features: 256, classes: 128, chunkSize: 16 << 10)
         try await c.publishDesired(sequence: 2, release: big)
         let statePath = data.appendingPathComponent("state.json").path
-        var killedInstalling = false
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            if let bytes = FileManager.default.contents(atPath: statePath), let phase = Self.phase(bytes) {
-                if phase == "installing" {
-                    kill(first.processIdentifier, SIGKILL)
-                    killedInstalling = true
-                    break
-                }
-                if phase == "trial" || phase == "validating" || phase == "committed" { break }
-            }
-            usleep(1000)
-        }
-        guard killedInstalling else {
-            // Never leave the agent running (the wait below would never end): on a machine fast
-            // enough to finish the install between two polls the scenario cannot be staged.
-            kill(first.processIdentifier, SIGKILL)
-            first.waitForExit()
-            throw XCTSkip("the install finished before the 1 ms poll saw it; nothing was killed mid-install on this run")
-        }
-        first.waitForExit()
-        XCTAssertEqual(first.terminationReason, .uncaughtSignal)
+        let held = await AgentFixtures.eventually(60) { FileManager.default.fileExists(atPath: marker) || !paused.isRunning }
+        kill(paused.processIdentifier, SIGKILL)
+        paused.waitForExit()
+        XCTAssertTrue(
+            held && FileManager.default.fileExists(atPath: marker), "the agent never reached the pause point; log: \(Self.text(log))")
+        XCTAssertEqual(paused.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(paused.terminationStatus, SIGKILL)
         XCTAssertEqual(Self.phase(FileManager.default.contents(atPath: statePath) ?? Data()), "installing")
+        unlink(marker)
+        // What a kill in the middle of the decompression leaves in the target slot: a truncated
+        // temporary and a truncated model (the pause holds before the slot is touched, so the
+        // test lays them down itself). The restart must never load either.
+        let target = data.appendingPathComponent("slots/\(oldSlot.other.rawValue)")
+        try Data(big.artifact.prefix(1000)).write(to: target.appendingPathComponent("model.flt.unpacking-99999"))
+        try Data(big.artifact.prefix(2000)).write(to: target.appendingPathComponent("model.flt"))
 
         c.recorded.withLock { $0.states = [] }
         _ = try launch(config: config, log: log)

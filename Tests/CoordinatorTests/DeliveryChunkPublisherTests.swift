@@ -130,6 +130,60 @@ final class DeliveryChunkPublisherTests: XCTestCase {
         await publisher.stop()
     }
 
+    /// A device that joins while a pass runs gets the rest of that pass and then only what it
+    /// missed; the devices already in the pass are not sent back to chunk 0.
+    func testAJoinerMidPassGetsTheRestThenWhatItMissed() async throws {
+        let f = try makeArtifact(size: 40 * 1024, chunkSize: 1024)
+        defer { try? FileManager.default.removeItem(atPath: f.path) }
+        let broker = InMemoryBroker()
+        let device = broker.client("dev")
+        await device.connect()
+        let coordinator = broker.client("coord")
+        await coordinator.connect()
+        let topic = try Topics.artifact(hardwareClass: "c", artifactDigest: f.plan.artifactDigest, .chunks)
+        let stream = try await device.subscribe(topic, qos: .atLeastOnce)
+        // ~16 frames a second: the pass is still running when the second device asks.
+        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 16 * (1024 + ChunkHeader.encodedSize), gatherWindow: .zero)
+        await publisher.register(.init(hardwareClass: "c", plan: f.plan, path: f.path))
+        let everything = { (id: String) in
+            ChunkRequest(deviceID: id, hardwareClass: "c", artifactDigest: f.plan.artifactDigest, missing: [], attempt: 1)
+        }
+        let received = Task {
+            var indices: [Int] = []
+            for await m in stream {
+                if let frame = try? ChunkFrame.decode(m.payload) { indices.append(frame.header.index) }
+            }
+            return indices
+        }
+        await publisher.handle(everything("early"))
+        var sent = 0
+        for _ in 0..<1000 where sent < 5 {
+            try await Task.sleep(for: .milliseconds(10))
+            sent = await publisher.counters.framesPublished
+        }
+        await publisher.handle(everything("late"))
+        var left = 1
+        for _ in 0..<2000 where left > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            left = await publisher.pendingCount(hardwareClass: "c", digest: f.plan.artifactDigest)
+        }
+        XCTAssertEqual(left, 0)
+        try await Task.sleep(for: .milliseconds(300))
+        await device.disconnect()
+        received.cancel()
+        let indices = await received.value
+        // One sweep 0...39 in order, then the missed head 0..<m: m frames for the late device.
+        XCTAssertEqual(Array(indices.prefix(40)), Array(0..<40), "\(indices)")
+        let missed = Array(indices.dropFirst(40))
+        XCTAssertGreaterThanOrEqual(missed.count, 5)
+        XCTAssertLessThan(missed.count, 40)
+        XCTAssertEqual(missed, Array(0..<missed.count))
+        let counters = await publisher.counters
+        XCTAssertEqual(counters.framesPublished, 40 + missed.count)
+        XCTAssertEqual(counters.passes, 1)
+        await publisher.stop()
+    }
+
     func testUnknownArtifactIsRefused() async throws {
         let broker = InMemoryBroker()
         let publisher = ChunkPublisher(transport: broker.client("coord"), bytesPerSecond: 1 << 20)

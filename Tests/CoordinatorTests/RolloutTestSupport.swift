@@ -54,6 +54,8 @@ struct FakeFleet {
     var rejecting: Set<String> = []
     /// Devices that install but never send telemetry.
     var silent: Set<String> = []
+    /// Inferences (latency samples) each reporting device of a class contributes (default 100).
+    var inferencesPerReporter: [String: UInt64] = [:]
     var received: [String: [RolloutAction]] = [:]
 
     init(countA: Int, countB: Int) {
@@ -130,7 +132,8 @@ struct FakeFleet {
                 }.count
                 guard reporters > 0 else { continue }
                 metrics[q.key] = ClassMetrics(
-                    devicesReporting: reporters, inferences: UInt64(reporters) * 100, errors: 0, latencyP95Us: newP95[cls] ?? 950,
+                    devicesReporting: reporters, inferences: UInt64(reporters) * (inferencesPerReporter[cls] ?? 100), errors: 0,
+                    latencyP95Us: newP95[cls] ?? 950,
                     meanAccuracy: newAccuracy[cls] ?? 0.905, meanAgreement: 0.97)
             }
         }

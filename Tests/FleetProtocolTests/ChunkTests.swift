@@ -180,4 +180,34 @@ final class ChunkTests: XCTestCase {
         XCTAssertThrowsError(try JSONDecoder().decode(ChunkBitmap.self, from: Data(#"{"count":10,"bits":"AP8="}"#.utf8)))
         XCTAssertThrowsError(try JSONDecoder().decode(ChunkBitmap.self, from: Data(#"{"count":10,"bits":"AA=="}"#.utf8)))
     }
+
+    /// A frame of a chunk already stored is dropped by its header alone (no payload hashing);
+    /// the same corruption on a chunk still missing is refused; a synced bitmap is what
+    /// `checkpoint()` returns, never chunks written after it.
+    func testDuplicatesAreDroppedByHeaderAndCorruptNewChunksRefused() throws {
+        let bytes = randomBytes(5000, seed: 3)
+        let p = try plan(bytes.count)
+        let frames = try Chunker.frames(of: bytes, plan: p)
+        let path = temporaryPath("duplicates")
+        defer { unlink(path) }
+        let r = try ChunkReassembler(plan: p, expectedSHA256: ChunkTestSupport.sha256(bytes), path: path, maxBytes: 1 << 20)
+        var corrupt1 = frames[1].encoded
+        corrupt1[corrupt1.count - 1] ^= 0x5A
+        XCTAssertThrowsError(try r.accept(frameBytes: corrupt1)) { error in
+            guard case ChunkError.chunkDigestMismatch(let index, _, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(index, 1)
+        }
+        XCTAssertTrue(try r.accept(frameBytes: frames[1].encoded))
+        XCTAssertFalse(try r.accept(frameBytes: corrupt1), "a chunk already stored: dropped, nothing written")
+        XCTAssertEqual(r.synced.setCount, 0)
+        let synced = try r.checkpoint()
+        XCTAssertTrue(try r.accept(frameBytes: frames[2].encoded))
+        XCTAssertEqual(synced.have.setCount, 1)
+        XCTAssertEqual(r.synced, synced.have)
+        XCTAssertEqual(r.have.setCount, 2)
+        for f in frames { try r.accept(frameBytes: f.encoded) }
+        try r.finish()
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: path))), bytes)
+        XCTAssertTrue(r.synced.isComplete)
+    }
 }

@@ -67,24 +67,29 @@ final class SimulatorKillTests: XCTestCase {
         }
         XCTAssertTrue(committed, "states: \(devices.map { "\($0.deviceID) \(c.state($0.deviceID)?.phase ?? "-")" })")
 
-        // Killed once, at the first chunk that reached half of the download.
+        // Killed once, at the first chunk that reached half of the download: the fault forces a
+        // checkpoint there (they otherwise come every 16 chunks or 500 ms), so exactly half is
+        // durable when it dies.
         let kills = victim.kills
         XCTAssertEqual(kills.count, 1)
         let kill = try XCTUnwrap(kills.first)
         let half = (chunkCount + 1) / 2
         XCTAssertEqual(kill.releaseSequence, 1)
         XCTAssertEqual(kill.chunkCount, chunkCount)
-        XCTAssertEqual(kill.storedChunks, half)
-        XCTAssertEqual(kill.resumedFromChunks, half, "the new agent found the dead one's checkpoint")
+        let stored = kill.storedChunks
+        XCTAssertEqual(stored, half)
+        XCTAssertEqual(kill.resumedFromChunks, stored, "the new agent found the dead one's checkpoint")
         XCTAssertTrue(devices.filter { $0 !== victim }.allSatisfy { $0.kills.isEmpty })
 
         // The first request asks for everything; the one after the restart for exactly the
-        // chunks the dead agent had not stored.
+        // chunks the dead agent's persisted bitmap did not cover.
         let requests = c.recorded.withLock { $0.requests[victim.deviceID] ?? [] }
         XCTAssertGreaterThanOrEqual(requests.count, 2)
         XCTAssertEqual(requests.first?.missing, [])
-        XCTAssertEqual(requests.dropFirst().first?.missing, [ChunkRange(first: half, count: chunkCount - half)])
-        XCTAssertEqual(requests.dropFirst().first?.indices(chunkCount: chunkCount), Array(half..<chunkCount))
+        if stored < chunkCount {
+            XCTAssertEqual(requests.dropFirst().first?.missing, [ChunkRange(first: stored, count: chunkCount - stored)])
+            XCTAssertEqual(requests.dropFirst().first?.indices(chunkCount: chunkCount), Array(stored..<chunkCount))
+        }
 
         // The broker published the dead agent's will; the new agent came online on a new
         // connection sequence.
@@ -110,8 +115,8 @@ final class SimulatorKillTests: XCTestCase {
         let line = try XCTUnwrap(summary.killedDownloads.first?.line)
         XCTAssertEqual(
             line,
-            "\(victim.deviceID) killed at \(half * 100 / chunkCount)% of release 1 (\(half)/\(chunkCount) chunks), "
-                + "resumed from \(half)/\(chunkCount), committed (running 1)")
+            "\(victim.deviceID) killed at \(stored * 100 / chunkCount)% of release 1 (\(stored)/\(chunkCount) chunks), "
+                + "resumed from \(stored)/\(chunkCount), committed (running 1)")
         XCTAssertTrue(summary.table.contains(line), summary.table)
         let json = String(decoding: try JSONEncoder().encode(summary), as: UTF8.self)
         XCTAssertTrue(json.contains("\"resumedDownloads\":1"), json)

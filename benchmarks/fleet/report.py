@@ -55,7 +55,8 @@ if rollout:
           f"{rollout['committed']} committed, rollout status {rollout['rollout_status']}; "
           f"coordinator CPU {rollout['coordinator_cpu_ms']:.0f} ms, fleet process CPU "
           f"{fleet['fleet_cpu_ms'] if fleet else 0:.0f} ms in all, broker CPU {rollout['broker_cpu_ms']} ms "
-          f"vs {fanout['broker_cpu_ms'] if fanout else 0} ms for fanout.c):")
+          f"vs {fanout['broker_cpu_ms'] if fanout else 0} ms for fanout.c; "
+          f"{rollout.get('chunk_frames_published', -1):.0f} chunk frames published by the coordinator):")
     print()
     print("| event / step | devices | p50 ms | p90 ms | max ms |")
     print("|---|---:|---:|---:|---:|")

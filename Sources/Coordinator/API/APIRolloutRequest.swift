@@ -22,11 +22,14 @@ public struct APIGateOptions: Codable, Sendable, Equatable {
     public var maxAgreementDrop: Double?
     /// A wave whose gate cannot be decided this long after its soak fails.
     public var gateTimeoutSeconds: Double?
+    /// Inferences of the new release a class needs before its p95 latency is judged.
+    public var minLatencySamples: Int?
 
     public init(
         minDevices: Int? = nil, minSuccessRate: Double? = nil, maxP95Ratio: Double? = nil, maxAccuracyDrop: Double? = nil,
-        maxAgreementDrop: Double? = nil, gateTimeoutSeconds: Double? = nil
+        maxAgreementDrop: Double? = nil, gateTimeoutSeconds: Double? = nil, minLatencySamples: Int? = nil
     ) {
+        self.minLatencySamples = minLatencySamples
         self.minDevices = minDevices
         self.minSuccessRate = minSuccessRate
         self.maxP95Ratio = maxP95Ratio
@@ -36,10 +39,13 @@ public struct APIGateOptions: Codable, Sendable, Equatable {
     }
 
     static let fields: Set<String> = [
-        "minDevices", "minSuccessRate", "maxP95Ratio", "maxAccuracyDrop", "maxAgreementDrop", "gateTimeoutSeconds",
+        "minDevices", "minSuccessRate", "maxP95Ratio", "maxAccuracyDrop", "maxAgreementDrop", "gateTimeoutSeconds", "minLatencySamples",
     ]
 
     func validate() throws(APIError) {
+        if let v = minLatencySamples, v < 0 {
+            throw .invalidRequest(field: "gate.minLatencySamples", "is \(v); give 0 or more inferences")
+        }
         if let v = minDevices, v < 0 { throw .invalidRequest(field: "gate.minDevices", "is \(v); give 0 or more devices") }
         try Self.fraction(minSuccessRate, "gate.minSuccessRate")
         try Self.fraction(maxAccuracyDrop, "gate.maxAccuracyDrop")

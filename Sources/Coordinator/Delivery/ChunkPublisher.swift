@@ -6,11 +6,13 @@ import Foundation
 ///
 /// Devices ask for chunks (`ChunkRequest`): "everything" when they start or join a download,
 /// the missing ranges when they stall or resume. Requests for the same artifact are merged
-/// into one ordered set of pending chunk indices, so a thousand devices joining a wave cause
-/// one pass over the file, not a thousand. A first request waits `gatherWindow` before the
-/// pass starts, so devices that get their desired state a moment later still ride the same
-/// pass. Frames are read from the compressed file one chunk at a time (pread), never the whole
-/// artifact.
+/// into one pass (`ChunkPass`), so a thousand devices joining a wave cause one pass over the
+/// file, not a thousand. A first request waits `gatherWindow` before the pass starts, and each
+/// further request before it starts extends the wait to `gatherWindow` after itself, up to
+/// `maxGather` after the first, so devices that get their desired state over a few seconds
+/// still ride the same pass. A device joining a pass in progress gets the rest of it and then
+/// the chunks it missed, when the sweep wraps round. Frames are read from the compressed file
+/// one chunk at a time (pread), never the whole artifact.
 public actor ChunkPublisher {
     /// One artifact this coordinator can serve.
     public struct Source: Sendable, Equatable {
@@ -33,9 +35,7 @@ public actor ChunkPublisher {
 
     struct Pending {
         var source: Source
-        var indices: Set<Int> = []
-        /// Not before this instant: the end of the gathering window of the first request.
-        var notBefore: ContinuousClock.Instant
+        var pass: ChunkPass<ContinuousClock.Instant>
     }
 
     /// What has gone out, for metrics and tests.
@@ -45,11 +45,14 @@ public actor ChunkPublisher {
         public var requestsMerged = 0
         public var requestsRefused = 0
         public var publishFailures = 0
+        /// Passes started (a pass runs from its gathering window until nothing is pending).
+        public var passes = 0
     }
 
     let transport: any MessageTransport
     let bytesPerSecond: Double
     let gatherWindow: Duration
+    let maxGather: Duration
     let log: @Sendable (String) -> Void
     var sources: [Key: Source] = [:]
     var pending: [Key: Pending] = [:]
@@ -63,12 +66,14 @@ public actor ChunkPublisher {
     var wake: AsyncStream<Void>.Continuation?
 
     public init(
-        transport: any MessageTransport, bytesPerSecond: Int, gatherWindow: Duration = .milliseconds(500),
+        transport: any MessageTransport, bytesPerSecond: Int, gatherWindow: Duration = .milliseconds(500), maxGather: Duration? = nil,
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.transport = transport
         self.bytesPerSecond = Double(max(1, bytesPerSecond))
         self.gatherWindow = gatherWindow
+        // Four quiet windows by default: 2 s at the default 500 ms.
+        self.maxGather = max(maxGather ?? gatherWindow * 4, gatherWindow)
         self.log = log
     }
 
@@ -116,7 +121,7 @@ public actor ChunkPublisher {
 
     /// Chunks still queued for an artifact.
     public func pendingCount(hardwareClass: String, digest: String) -> Int {
-        pending[Key(hardwareClass: hardwareClass, digest: digest)]?.indices.count ?? 0
+        pending[Key(hardwareClass: hardwareClass, digest: digest)]?.pass.count ?? 0
     }
 
     public func stop() {
@@ -128,11 +133,14 @@ public actor ChunkPublisher {
 
     func enqueue(_ key: Key, source: Source, indices: [Int]) {
         guard !indices.isEmpty else { return }
+        let now = ContinuousClock.now
         if var p = pending[key] {
-            p.indices.formUnion(indices)
+            p.pass.merge(indices, quietUntil: now + gatherWindow)
             pending[key] = p
         } else {
-            pending[key] = Pending(source: source, indices: Set(indices), notBefore: .now + gatherWindow)
+            var pass = ChunkPass(now: now, quietUntil: now + gatherWindow, latest: now + maxGather)
+            pass.merge(indices, quietUntil: now + gatherWindow)
+            pending[key] = Pending(source: source, pass: pass)
             order.append(key)
         }
         startWorker()
@@ -162,18 +170,22 @@ public actor ChunkPublisher {
     func step() async -> Step {
         let now = ContinuousClock.now
         if nextSlot > now { return .wait(nextSlot) }
-        guard let (position, key) = order.enumerated().first(where: { pending[$0.element].map { $0.notBefore <= now } ?? false })
+        guard let (position, key) = order.enumerated().first(where: { pending[$0.element]?.pass.isDue(now) ?? false })
         else {
-            let earliest = order.compactMap { pending[$0]?.notBefore }.min()
+            let earliest = order.compactMap { pending[$0]?.pass.notBefore }.min()
             return earliest.map { .wait($0) } ?? .idle
         }
-        guard var p = pending[key], let index = p.indices.min() else {
+        guard var p = pending[key] else {
+            order.remove(at: position)
+            return .sent
+        }
+        if !p.pass.started { counters.passes += 1 }
+        guard let index = p.pass.next() else {
             pending[key] = nil
             order.remove(at: position)
             return .sent
         }
-        p.indices.remove(index)
-        if p.indices.isEmpty {
+        if p.pass.isEmpty {
             pending[key] = nil
             order.remove(at: position)
         } else {

@@ -108,7 +108,8 @@ extension RolloutEngine {
             install,
             GateComparison.latencyP95(
                 measured: new?.latencyP95Us.map { Double($0) }, baseline: base?.latencyP95Us.map { Double($0) },
-                maxRatio: gate.maxLatencyP95Ratio, ceiling: gate.maxLatencyP95Us),
+                maxRatio: gate.maxLatencyP95Ratio, ceiling: gate.maxLatencyP95Us, samples: new?.inferences ?? 0,
+                minSamples: gate.minLatencySamples),
             GateComparison.floor(
                 .accuracy, measured: new?.meanAccuracy, baseline: base?.meanAccuracy, maxDrop: gate.maxAccuracyDrop, floor: gate.minAccuracy
             ),
@@ -125,7 +126,9 @@ extension RolloutEngine {
             return result(.passed, checks, "passed (\(t.committed) committed, \(new?.devicesReporting ?? 0) reporting)")
         }
         if timedOut {
-            return result(.failed, Self.timedOut(checks), "failed: undecided after the \(gate.gateTimeoutMs) ms gate timeout")
+            let open = checks.filter { $0.outcome == .inconclusive }.map(\.detail).joined(separator: "; ")
+            return result(
+                .failed, Self.timedOut(checks), "failed: undecided after the \(gate.gateTimeoutMs) ms gate timeout: \(open)")
         }
         let open = checks.filter { !$0.passed }.map(\.metric.rawValue).joined(separator: ", ")
         return result(.waiting, checks, "waits for: \(open)")

@@ -96,6 +96,9 @@ extension GatePolicy {
         func fraction(_ name: String, _ value: Double) {
             if !(value >= 0 && value <= 1) { problems.append("gate.\(name) = \(value) must be within 0...1") }
         }
+        if minLatencySamples < 0 {
+            problems.append("gate.minLatencySamples = \(minLatencySamples); use 0 or more (0: judge p95 from any sample)")
+        }
         if minDevicesReporting < 1 { problems.append("gate.minDevicesReporting = \(minDevicesReporting); use 1 or more") }
         fraction("minInstallSuccessRate", minInstallSuccessRate)
         fraction("maxAccuracyDrop", maxAccuracyDrop)

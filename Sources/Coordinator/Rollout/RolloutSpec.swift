@@ -90,12 +90,20 @@ public struct GatePolicy: Codable, Sendable, Equatable {
     public var maxErrorRate: Double?
     /// A class whose gate is still undecided this long after its wave began fails.
     public var gateTimeoutMs: Int64
+    /// Latency samples (inferences of the new release on the class) the p95 check needs
+    /// before it decides either way; below it the gate waits, and fails at its timeout with
+    /// "not enough latency samples (n of m)". A p95 of a handful of runs is noise.
+    public var minLatencySamples: Int
+
+    public static let defaultMinLatencySamples = 100
 
     public init(
         minDevicesReporting: Int = 1, minInstallSuccessRate: Double = 0.95, maxLatencyP95Ratio: Double = 1.2,
         maxAccuracyDrop: Double = 0.02, maxAgreementDrop: Double = 0.02, maxLatencyP95Us: Double? = nil, minAccuracy: Double? = nil,
-        minAgreement: Double? = nil, maxErrorRate: Double? = nil, gateTimeoutMs: Int64 = 3_600_000
+        minAgreement: Double? = nil, maxErrorRate: Double? = nil, gateTimeoutMs: Int64 = 3_600_000,
+        minLatencySamples: Int = GatePolicy.defaultMinLatencySamples
     ) {
+        self.minLatencySamples = minLatencySamples
         self.minDevicesReporting = minDevicesReporting
         self.minInstallSuccessRate = minInstallSuccessRate
         self.maxLatencyP95Ratio = maxLatencyP95Ratio
@@ -106,5 +114,29 @@ public struct GatePolicy: Codable, Sendable, Equatable {
         self.minAgreement = minAgreement
         self.maxErrorRate = maxErrorRate
         self.gateTimeoutMs = gateTimeoutMs
+    }
+}
+
+extension GatePolicy {
+    private enum CodingKeys: String, CodingKey {
+        case minDevicesReporting, minInstallSuccessRate, maxLatencyP95Ratio, maxAccuracyDrop, maxAgreementDrop, maxLatencyP95Us,
+            minAccuracy, minAgreement, maxErrorRate, gateTimeoutMs, minLatencySamples
+    }
+
+    /// Specs stored before `minLatencySamples` existed decode with the default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            minDevicesReporting: try c.decode(Int.self, forKey: .minDevicesReporting),
+            minInstallSuccessRate: try c.decode(Double.self, forKey: .minInstallSuccessRate),
+            maxLatencyP95Ratio: try c.decode(Double.self, forKey: .maxLatencyP95Ratio),
+            maxAccuracyDrop: try c.decode(Double.self, forKey: .maxAccuracyDrop),
+            maxAgreementDrop: try c.decode(Double.self, forKey: .maxAgreementDrop),
+            maxLatencyP95Us: try c.decodeIfPresent(Double.self, forKey: .maxLatencyP95Us),
+            minAccuracy: try c.decodeIfPresent(Double.self, forKey: .minAccuracy),
+            minAgreement: try c.decodeIfPresent(Double.self, forKey: .minAgreement),
+            maxErrorRate: try c.decodeIfPresent(Double.self, forKey: .maxErrorRate),
+            gateTimeoutMs: try c.decode(Int64.self, forKey: .gateTimeoutMs),
+            minLatencySamples: try c.decodeIfPresent(Int.self, forKey: .minLatencySamples) ?? Self.defaultMinLatencySamples)
     }
 }

@@ -228,7 +228,8 @@ extension CoordinatorService: CoordinatorOperations {
             maxLatencyP95Ratio: g.maxP95Ratio ?? defaults.maxLatencyP95Ratio,
             maxAccuracyDrop: g.maxAccuracyDrop ?? defaults.maxAccuracyDrop,
             maxAgreementDrop: g.maxAgreementDrop ?? defaults.maxAgreementDrop,
-            gateTimeoutMs: g.gateTimeoutSeconds.map { Int64($0 * 1000) } ?? defaults.gateTimeoutMs)
+            gateTimeoutMs: g.gateTimeoutSeconds.map { Int64($0 * 1000) } ?? defaults.gateTimeoutMs,
+            minLatencySamples: g.minLatencySamples ?? defaults.minLatencySamples)
         let policy: RollbackPolicy =
             switch request.onFailure {
             case .failingClass: .failingClass

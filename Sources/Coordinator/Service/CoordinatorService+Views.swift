@@ -51,7 +51,8 @@ extension CoordinatorService {
             gate: APIGateOptions(
                 minDevices: spec.gate.minDevicesReporting, minSuccessRate: spec.gate.minInstallSuccessRate,
                 maxP95Ratio: spec.gate.maxLatencyP95Ratio, maxAccuracyDrop: spec.gate.maxAccuracyDrop,
-                maxAgreementDrop: spec.gate.maxAgreementDrop, gateTimeoutSeconds: Double(spec.gate.gateTimeoutMs) / 1000),
+                maxAgreementDrop: spec.gate.maxAgreementDrop, gateTimeoutSeconds: Double(spec.gate.gateTimeoutMs) / 1000,
+                minLatencySamples: spec.gate.minLatencySamples),
             onFailure: spec.rollbackPolicy == .all ? .all : spec.rollbackPolicy == .none ? .none : .failingClass, waves: waves,
             classes: classes)
     }

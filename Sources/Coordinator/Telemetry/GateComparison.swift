@@ -38,7 +38,11 @@ public enum GateComparison {
             detail: "\(committed) committed, \(failed) failed (rate \(percent(rate)), minimum \(percent(minRate)))")
     }
 
-    public static func latencyP95(measured: Double?, baseline: Double?, maxRatio: Double, ceiling: Double?) -> GateCheck {
+    /// `samples` latency samples stand behind `measured`; with fewer than `minSamples` the
+    /// check stays inconclusive (the gate waits) whatever the value.
+    public static func latencyP95(
+        measured: Double?, baseline: Double?, maxRatio: Double, ceiling: Double?, samples: UInt64 = .max, minSamples: Int = 0
+    ) -> GateCheck {
         let threshold: Double
         let basis: String
         if let baseline {
@@ -56,6 +60,11 @@ public enum GateComparison {
             return GateCheck(
                 metric: .latencyP95Us, measured: nil, baseline: baseline, threshold: threshold, outcome: .inconclusive,
                 detail: "no inference latency reported for the release yet")
+        }
+        if samples < UInt64(max(minSamples, 0)) {
+            return GateCheck(
+                metric: .latencyP95Us, measured: measured, baseline: baseline, threshold: threshold, outcome: .inconclusive,
+                detail: "not enough latency samples (\(samples) of \(minSamples)); p95 \(format(measured)) µs is not judged yet")
         }
         let ok = atMost(measured, threshold)
         return GateCheck(

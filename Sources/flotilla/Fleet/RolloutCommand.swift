@@ -31,6 +31,10 @@ struct RolloutStart: AsyncParsableCommand {
     @Option(
         name: .customLong("gate-timeout"), help: ArgumentHelp("A gate not decided this long after its soak fails.", valueName: "DURATION"))
     var gateTimeout: String?
+    @Option(
+        name: .customLong("min-latency-samples"),
+        help: "Inferences of the new release a class needs before its p95 latency is judged (default 100).")
+    var minLatencySamples: Int?
     @Option(name: .customLong("on-failure"), help: ArgumentHelp("What to roll back when a gate fails.", valueName: "class|all|none"))
     var onFailure = "class"
     @Flag(name: .customLong("dry-run"), help: "Only list the devices each wave would hit.") var dryRun = false
@@ -52,7 +56,8 @@ struct RolloutStart: AsyncParsableCommand {
         let gate = APIGateOptions(
             minDevices: minDevices, minSuccessRate: minSuccess, maxP95Ratio: maxP95Ratio, maxAccuracyDrop: maxAccuracyDrop,
             maxAgreementDrop: maxAgreementDrop,
-            gateTimeoutSeconds: try gateTimeout.map { try DurationText.seconds($0, option: "--gate-timeout") })
+            gateTimeoutSeconds: try gateTimeout.map { try DurationText.seconds($0, option: "--gate-timeout") },
+            minLatencySamples: minLatencySamples)
         let request = APIRolloutRequest(
             modelName: name, version: version, target: target, waves: try Self.parseWaves(waves),
             soakSeconds: try DurationText.seconds(soak, option: "--soak"), gate: gate, onFailure: policy, dryRun: dryRun)

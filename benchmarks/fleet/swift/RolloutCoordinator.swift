@@ -70,13 +70,20 @@ struct RolloutCoordinator {
         try await Task.sleep(for: .seconds(2))
         let events = try store.events(deviceID: nil, sinceMs: startMs - 1, limit: 50 * options.devices)
         let status = try await service.rollout(id: rollout.id, actor: "fleet-bench").status
+        // How many chunk frames the coordinator published: one pass of the artifact is
+        // ⌈size / chunk⌉; more means late joiners and re-requests were served again.
+        let metrics = try await service.prometheusMetrics(actor: "fleet-bench")
+        let frames =
+            metrics.split(separator: "\n").first { $0.hasPrefix("flotilla_coordinator_chunk_frames_total ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
         await service.stop()
         await transport.disconnect()
         try emit([
             "mode": "rollout", "devices": options.devices, "committed": committed, "time_ms": elapsed.ms,
             "compressed_bytes": release.compressedSize, "uncompressed_bytes": release.uncompressedSize, "chunk_bytes": config.chunkSize,
             "coordinator_cpu_ms": cpu, "coordinator_rss_start_kib": rssStart, "coordinator_rss_idle_kib": rssIdle,
-            "coordinator_rss_done_kib": rssDone, "rollout_status": status, "phases": Self.eventOffsets(events, startMs: startMs),
+            "coordinator_rss_done_kib": rssDone, "rollout_status": status, "chunk_frames_published": frames,
+            "phases": Self.eventOffsets(events, startMs: startMs),
         ])
     }
 
