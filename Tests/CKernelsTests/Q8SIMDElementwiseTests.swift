@@ -104,7 +104,7 @@ final class Q8SIMDElementwiseTests: XCTestCase {
                 case 1: return Float(Int.random(in: -300...300, using: &rng)) * scale
                 case 2: return [Float.nan, .infinity, -.infinity][Int.random(in: 0..<3, using: &rng)]
                 case 3: return (4_194_304 + Float(Int.random(in: -3...3, using: &rng))) * scale
-                case 4: return Float(Int.random(in: -1000...1000, using: &rng)) * 1e-42
+                case 4: return Float(Int.random(in: -1000...1000, using: &rng)) * Float.leastNonzeroMagnitude
                 default: return Float.random(in: -300...300, using: &rng) * scale
                 }
             }
