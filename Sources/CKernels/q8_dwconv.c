@@ -1,221 +1,138 @@
-// Optimized int8 depthwise convolution: each output row splits into a left border, an interior
-// where every horizontal tap lies inside the input row, and a right border. The interior
-// accumulates tap by tap over a run of output columns (w · (x − z_x), int32: loops the compiler
-// vectorizes for the file's ISA), the borders use the reference's own pixel function. The
-// interior's accumulators are requantized as a run with the GEMM epilogues' vector
-// requantization on x86 (8 or 16 lanes, the same integer formula), one at a time elsewhere;
-// border pixels use the scalar requantization. So the integers, and the bytes, are the
-// reference's by construction; the speed comes from the tap-major interior and the vector
-// requantization. Planes whose padded copy fits on the stack skip the border split entirely
-// (padded path below), which is every MobileNet-sized layer. The body is compiled once per ISA through target attributes (x86) or the
-// baseline (arm64).
-#include <string.h>
-
-#include "f32_internal.h"
-#include "q8_internal.h"
+// Optimized int8 depthwise convolution, x86 and ARMv8.0 NEON: the shared body (q8_dwconv_body.h)
+// with each ISA's tap kernel. The tap kernels never subtract the zero point per element
+// (init = bias − z_eff·Σw does it once per channel) and multiply bytes by weights in the widest
+// exact form the ISA has: AVX-512 VNNI sums four taps per int32 lane with VPDPBUSD (u8 × s8, no
+// intermediate saturation), AVX2 two taps per lane with VPMADDWD on zero-extended bytes (VPMADDUBSW
+// would saturate: 2·255·127 > 32767), NEON one tap per lane with SMLAL on 16-bit halves. Every
+// product and sum is exact in int32, so the accumulators equal the reference's.
+#include "q8_dwconv_body.h"
+#include "q8_neon_requant.h"
 #include "q8_x86_requant.h"
 
-#define CHUNK 256
-
-static inline __attribute__((always_inline, unused)) void interior_run(
-    const flotilla_f32_conv2d_geometry *g, const uint8_t *plane, flotilla_q8_type t, int32_t zx,
-    const int8_t *w, int32_t bias, size_t oy, size_t ox0, size_t count, int32_t *acc) {
-    for (size_t i = 0; i < count; i++) acc[i] = bias;
-    const size_t s = g->stride_w;
-    for (size_t ky = 0; ky < g->kernel_h; ky++) {
-        const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
-        if (iy < 0 || iy >= (ptrdiff_t)g->in_h) continue;  // padded row: (z − z)·w = 0
-        for (size_t kx = 0; kx < g->kernel_w; kx++) {
-            const int32_t wv = w[ky * g->kernel_w + kx];
-            // Interior: ox0·s + kx·d − pad_left ≥ 0 and the run's last tap < in_w.
-            const uint8_t *src = plane + (size_t)iy * g->in_w + (ox0 * s + kx * g->dilation_w - g->pad_left);
-            if (t == FLOTILLA_Q8_U8) {
-                if (s == 1) {
-                    for (size_t i = 0; i < count; i++) acc[i] += wv * ((int32_t)src[i] - zx);
-                } else {
-                    for (size_t i = 0; i < count; i++) acc[i] += wv * ((int32_t)src[i * s] - zx);
-                }
-            } else {
-                const int8_t *ss = (const int8_t *)src;
-                if (s == 1) {
-                    for (size_t i = 0; i < count; i++) acc[i] += wv * ((int32_t)ss[i] - zx);
-                } else {
-                    for (size_t i = 0; i < count; i++) acc[i] += wv * ((int32_t)ss[i * s] - zx);
-                }
-            }
-        }
-    }
-}
-
-typedef void (*requant_run_fn)(const int32_t *acc, size_t n, int32_t mult, int32_t shift,
-                               const flotilla_q8_requant *rq, uint8_t *out);
-
-static inline __attribute__((unused)) void requant_run_scalar(const int32_t *acc, size_t n, int32_t mult,
-                                                              int32_t shift, const flotilla_q8_requant *rq,
-                                                              uint8_t *out) {
-    for (size_t i = 0; i < n; i++) {
-        out[i] = (uint8_t)flotilla_q8_requant_scalar(acc[i], mult, shift, rq->zero_point, rq->qmin, rq->qmax);
-    }
-}
-
-// Padded path. Border pixels cost a bounds test per tap and per-row runs are short on small
-// planes (a 6×6 output is mostly vector tails), so when the padded plane fits on the stack each
-// channel is copied into it, polyphase (sub-plane (r mod s_h, c mod s_w) holds padded rows
-// r, columns c at (r / s_h, c / s_w)), with the zero point's byte in the padding
-// ((z − z)·w = 0: exactly the reference's skipped taps). Every tap then reads one contiguous
-// run over the whole output plane, computed at the sub-plane's pitch (the columns past the
-// output width are computed and dropped), and the run is requantized in one go.
-#define PADDED_MAX 16384
-#define PADDED_TAPS 64
-
-typedef struct padded_layout {
-    size_t rows, cols;       // padded extent the outputs read
-    size_t sub_rows, pitch;  // one sub-plane: ⌈rows / s_h⌉ × ⌈cols / s_w⌉
-    size_t sub_size, total;  // bytes of a sub-plane; of all of them plus the overrun slack
-} padded_layout;
-
-static inline __attribute__((always_inline, unused)) bool padded_layout_get(const flotilla_f32_conv2d_geometry *g,
-                                                                           size_t oh, size_t ow,
-                                                                           padded_layout *l) {
-    if (g->kernel_h * g->kernel_w > PADDED_TAPS || g->stride_h > 8 || g->stride_w > 8) return false;
-    l->rows = (oh - 1) * g->stride_h + (g->kernel_h - 1) * g->dilation_h + 1;
-    l->cols = (ow - 1) * g->stride_w + (g->kernel_w - 1) * g->dilation_w + 1;
-    if (l->rows > PADDED_MAX || l->cols > PADDED_MAX) return false;
-    l->sub_rows = (l->rows + g->stride_h - 1) / g->stride_h;
-    l->pitch = (l->cols + g->stride_w - 1) / g->stride_w;
-    l->sub_size = l->sub_rows * l->pitch;
-    // The last tap's run ends up to one pitch past its sub-plane (dropped columns only).
-    l->total = g->stride_h * g->stride_w * l->sub_size + l->pitch;
-    return l->sub_size <= PADDED_MAX && l->total <= PADDED_MAX && oh * l->pitch <= PADDED_MAX;
-}
-
-static inline __attribute__((always_inline, unused)) void padded_fill(const flotilla_f32_conv2d_geometry *g,
-                                                                     const padded_layout *l, const uint8_t *plane,
-                                                                     uint8_t zbyte, uint8_t *dst) {
-    const size_t sh = g->stride_h, sw = g->stride_w;
-    memset(dst, zbyte, l->total);
-    for (size_t iy = 0; iy < g->in_h; iy++) {
-        const size_t r = iy + g->pad_top;
-        if (r >= l->rows) break;
-        uint8_t *sub = dst + (r % sh) * sw * l->sub_size + (r / sh) * l->pitch;
-        const uint8_t *src = plane + iy * g->in_w;
-        if (sw == 1) {
-            const size_t room = g->pad_left >= l->cols ? 0 : l->cols - g->pad_left;
-            const size_t n = g->in_w < room ? g->in_w : room;
-            if (n > 0) memcpy(sub + g->pad_left, src, n);
-            continue;
-        }
-        // Column c = pad_left + ix goes to phase c mod s_w, index c / s_w. One phase at a time:
-        // sequential stores from a strided read, no division or branch per byte.
-        const size_t n = g->pad_left >= l->cols ? 0 : (g->in_w < l->cols - g->pad_left ? g->in_w : l->cols - g->pad_left);
-        for (size_t phase = 0; phase < sw; phase++) {
-            const size_t ix0 = (phase + sw - g->pad_left % sw) % sw;  // first ix with (pad_left + ix) mod s_w = phase
-            if (ix0 >= n) continue;
-            uint8_t *d = sub + phase * l->sub_size + (g->pad_left + ix0) / sw;
-            const uint8_t *sp = src + ix0;
-            const size_t count = (n - ix0 + sw - 1) / sw;
-            for (size_t j = 0; j < count; j++) d[j] = sp[j * sw];
-        }
-    }
-}
-
-static inline __attribute__((always_inline, unused)) void padded_channel(
-    const flotilla_f32_conv2d_geometry *g, const size_t *tap_off, const uint8_t *pp, flotilla_q8_type t,
-    int32_t zx, const int8_t *w, int32_t bias, size_t n_flat, int32_t *acc, uint8_t *flat, int32_t mult,
-    int32_t shift, const flotilla_q8_requant *rq, requant_run_fn requant_run) {
-    const size_t taps = g->kernel_h * g->kernel_w;
-    for (size_t j0 = 0; j0 < n_flat; j0 += CHUNK) {
-        const size_t count = n_flat - j0 < CHUNK ? n_flat - j0 : CHUNK;
-        for (size_t i = 0; i < count; i++) acc[i] = bias;
-        for (size_t k = 0; k < taps; k++) {
-            const int32_t wv = w[k];
-            const uint8_t *src = pp + tap_off[k] + j0;
-            if (t == FLOTILLA_Q8_U8) {
-                for (size_t i = 0; i < count; i++) acc[i] += wv * ((int32_t)src[i] - zx);
-            } else {
-                const int8_t *ss = (const int8_t *)src;
-                for (size_t i = 0; i < count; i++) acc[i] += wv * ((int32_t)ss[i] - zx);
-            }
-        }
-        requant_run(acc, count, mult, shift, rq, flat + j0);
-    }
-}
-
-static inline __attribute__((always_inline, unused)) void dwconv_body(const flotilla_f32_conv2d_geometry *g,
-                                                              const flotilla_q8_dwconv_params *p,
-                                                              const void *input, void *output,
-                                                              requant_run_fn requant_run) {
-    const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g);
-    const size_t taps = g->kernel_h * g->kernel_w;
-    const flotilla_q8_requant *rq = &p->requant;
-    size_t lo, hi;
-    flotilla_f32_dwconv_interior_x(g, ow, &lo, &hi);
-    int32_t acc[CHUNK];
-    padded_layout l;
-    if (padded_layout_get(g, oh, ow, &l)) {
-        uint8_t pp[PADDED_MAX], flat[PADDED_MAX];
-        size_t tap_off[PADDED_TAPS];
-        for (size_t ky = 0; ky < g->kernel_h; ky++) {
-            for (size_t kx = 0; kx < g->kernel_w; kx++) {
-                const size_t dy = ky * g->dilation_h, dx = kx * g->dilation_w;
-                tap_off[ky * g->kernel_w + kx] = ((dy % g->stride_h) * g->stride_w + dx % g->stride_w) * l.sub_size +
-                                                 (dy / g->stride_h) * l.pitch + dx / g->stride_w;
-            }
-        }
-        const uint8_t zbyte = (uint8_t)(p->x_zero_point & 0xFF);
-        for (size_t c = 0; c < g->channels; c++) {
-            padded_fill(g, &l, (const uint8_t *)input + c * g->in_h * g->in_w, zbyte, pp);
-            const int32_t mult = rq->per_channel ? rq->multiplier[c] : rq->multiplier[0];
-            const int32_t shift = rq->per_channel ? rq->shift[c] : rq->shift[0];
-            padded_channel(g, tap_off, pp, p->x_type, p->x_zero_point, p->weights + c * taps,
-                           p->bias != NULL ? p->bias[c] : 0, oh * l.pitch, acc, flat, mult, shift, rq, requant_run);
-            uint8_t *out = (uint8_t *)output + c * oh * ow;
-            for (size_t oy = 0; oy < oh; oy++) memcpy(out + oy * ow, flat + oy * l.pitch, ow);
-        }
-        return;
-    }
-    for (size_t c = 0; c < g->channels; c++) {
-        const uint8_t *plane = (const uint8_t *)input + c * g->in_h * g->in_w;
-        const int8_t *w = p->weights + c * taps;
-        const int32_t bias = p->bias != NULL ? p->bias[c] : 0;
-        const int32_t mult = rq->per_channel ? rq->multiplier[c] : rq->multiplier[0];
-        const int32_t shift = rq->per_channel ? rq->shift[c] : rq->shift[0];
-        uint8_t *out = (uint8_t *)output + c * oh * ow;
-        for (size_t oy = 0; oy < oh; oy++, out += ow) {
-            for (size_t ox = 0; ox < lo; ox++) {
-                const int32_t a = flotilla_q8_dwconv_pixel_acc(g, plane, p->x_type, p->x_zero_point, w, bias, oy, ox);
-                out[ox] = (uint8_t)flotilla_q8_requant_scalar(a, mult, shift, rq->zero_point, rq->qmin, rq->qmax);
-            }
-            for (size_t ox0 = lo; ox0 < hi; ox0 += CHUNK) {
-                const size_t count = hi - ox0 < CHUNK ? hi - ox0 : CHUNK;
-                interior_run(g, plane, p->x_type, p->x_zero_point, w, bias, oy, ox0, count, acc);
-                requant_run(acc, count, mult, shift, rq, out + ox0);
-            }
-            for (size_t ox = hi > lo ? hi : lo; ox < ow; ox++) {
-                const int32_t a = flotilla_q8_dwconv_pixel_acc(g, plane, p->x_type, p->x_zero_point, w, bias, oy, ox);
-                out[ox] = (uint8_t)flotilla_q8_requant_scalar(a, mult, shift, rq->zero_point, rq->qmin, rq->qmax);
-            }
-        }
-    }
-}
-
 #if defined(__x86_64__)
+// Taps grouped by g (4 for VPDPBUSD, 2 for VPMADDWD); a short last group is filled with weight-0
+// taps reading tap 0's run (any in-bounds bytes: 0·x = 0). Packed weights: tap j of a group in
+// byte (g = 4) or int16 (g = 2) j of the int32.
+static inline size_t group_taps(const size_t *tap_off, size_t taps, const int8_t *w, size_t g, size_t *off,
+                                int32_t *packed) {
+    const size_t groups = (taps + g - 1) / g;
+    for (size_t q = 0; q < groups; q++) {
+        uint32_t word = 0;
+        for (size_t j = 0; j < g; j++) {
+            const size_t k = q * g + j;
+            const int32_t wv = k < taps ? w[k] : 0;
+            off[q * g + j] = k < taps ? tap_off[k] : tap_off[0];
+            word |= g == 4 ? (uint32_t)(uint8_t)wv << (8 * j) : (uint32_t)(uint16_t)(int16_t)wv << (16 * j);
+        }
+        packed[q] = (int32_t)word;
+    }
+    return groups;
+}
+
+// 64 outputs per block, four 16-lane accumulators. The byte and word unpacks that build the u8
+// quads work within 128-bit lanes, so accumulator q holds outputs 16L + 4q .. 16L + 4q + 3 of
+// lane L; a 4×4 transpose of 128-bit lanes restores the order before requantization.
+__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) static void taps_avx512vnni(
+    const uint8_t *pp, const size_t *tap_off, size_t taps, const int8_t *w, int32_t init, size_t n, int32_t mult,
+    int32_t shift, const flotilla_q8_requant *rq, uint8_t *flat) {
+    size_t off[PADDED_TAPS];
+    int32_t packed[PADDED_TAPS / 4];
+    const size_t groups = group_taps(tap_off, taps, w, 4, off, packed);
+    const __m512i vinit = _mm512_set1_epi32(init);
+    for (size_t j = 0; j < n; j += 64) {
+        __m512i q0 = vinit, q1 = vinit, q2 = vinit, q3 = vinit;
+        for (size_t g = 0; g < groups; g++) {
+            const uint8_t *s = pp + j;
+            const __m512i a = _mm512_loadu_si512((const void *)(s + off[4 * g]));
+            const __m512i b = _mm512_loadu_si512((const void *)(s + off[4 * g + 1]));
+            const __m512i c = _mm512_loadu_si512((const void *)(s + off[4 * g + 2]));
+            const __m512i d = _mm512_loadu_si512((const void *)(s + off[4 * g + 3]));
+            const __m512i wq = _mm512_set1_epi32(packed[g]);
+            const __m512i ab_lo = _mm512_unpacklo_epi8(a, b), ab_hi = _mm512_unpackhi_epi8(a, b);
+            const __m512i cd_lo = _mm512_unpacklo_epi8(c, d), cd_hi = _mm512_unpackhi_epi8(c, d);
+            q0 = _mm512_dpbusd_epi32(q0, _mm512_unpacklo_epi16(ab_lo, cd_lo), wq);
+            q1 = _mm512_dpbusd_epi32(q1, _mm512_unpackhi_epi16(ab_lo, cd_lo), wq);
+            q2 = _mm512_dpbusd_epi32(q2, _mm512_unpacklo_epi16(ab_hi, cd_hi), wq);
+            q3 = _mm512_dpbusd_epi32(q3, _mm512_unpackhi_epi16(ab_hi, cd_hi), wq);
+        }
+        const __m512i t0 = _mm512_shuffle_i32x4(q0, q1, 0x44), t1 = _mm512_shuffle_i32x4(q2, q3, 0x44);
+        const __m512i t2 = _mm512_shuffle_i32x4(q0, q1, 0xEE), t3 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
+        const __m512i o[4] = {_mm512_shuffle_i32x4(t0, t1, 0x88), _mm512_shuffle_i32x4(t0, t1, 0xDD),
+                              _mm512_shuffle_i32x4(t2, t3, 0x88), _mm512_shuffle_i32x4(t2, t3, 0xDD)};
+        for (int r = 0; r < 4; r++) {
+            _mm_storeu_si128((__m128i *)(void *)(flat + j + 16 * (size_t)r),
+                             flotilla_q8_requant16_avx512(o[r], mult, shift, rq->zero_point, rq->qmin, rq->qmax));
+        }
+    }
+}
+
+// 32 outputs per block: byte pairs of two taps, zero-extended to 16 bits, VPMADDWD with the
+// weight pair. Accumulator q holds outputs 4q .. 4q + 3 (low lane) and 16 + 4q .. (high lane).
+__attribute__((target("avx2,fma"))) static void taps_avx2(const uint8_t *pp, const size_t *tap_off, size_t taps,
+                                                         const int8_t *w, int32_t init, size_t n, int32_t mult,
+                                                         int32_t shift, const flotilla_q8_requant *rq,
+                                                         uint8_t *flat) {
+    size_t off[PADDED_TAPS];
+    int32_t packed[PADDED_TAPS / 2];
+    const size_t groups = group_taps(tap_off, taps, w, 2, off, packed);
+    const __m256i vinit = _mm256_set1_epi32(init), zero = _mm256_setzero_si256();
+    for (size_t j = 0; j < n; j += 32) {
+        __m256i q0 = vinit, q1 = vinit, q2 = vinit, q3 = vinit;
+        for (size_t g = 0; g < groups; g++) {
+            const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(pp + j + off[2 * g]));
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(pp + j + off[2 * g + 1]));
+            const __m256i wp = _mm256_set1_epi32(packed[g]);
+            const __m256i ab_lo = _mm256_unpacklo_epi8(a, b), ab_hi = _mm256_unpackhi_epi8(a, b);
+            q0 = _mm256_add_epi32(q0, _mm256_madd_epi16(_mm256_unpacklo_epi8(ab_lo, zero), wp));
+            q1 = _mm256_add_epi32(q1, _mm256_madd_epi16(_mm256_unpackhi_epi8(ab_lo, zero), wp));
+            q2 = _mm256_add_epi32(q2, _mm256_madd_epi16(_mm256_unpacklo_epi8(ab_hi, zero), wp));
+            q3 = _mm256_add_epi32(q3, _mm256_madd_epi16(_mm256_unpackhi_epi8(ab_hi, zero), wp));
+        }
+        const __m256i o[4] = {_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q2, q3, 0x20),
+                              _mm256_permute2x128_si256(q0, q1, 0x31), _mm256_permute2x128_si256(q2, q3, 0x31)};
+        for (int r = 0; r < 4; r++) {
+            _mm_storel_epi64((__m128i *)(void *)(flat + j + 8 * (size_t)r),
+                             flotilla_q8_requant8_avx2(o[r], mult, shift, rq->zero_point, rq->qmin, rq->qmax));
+        }
+    }
+}
+
 __attribute__((target("avx2,fma"))) void flotilla_q8_dwconv__avx2(const flotilla_f32_conv2d_geometry *g,
                                                                   const flotilla_q8_dwconv_params *p,
                                                                   const void *input, void *output) {
-    dwconv_body(g, p, input, output, flotilla_q8_requant_run_avx2);
+    dwconv_body(g, p, input, output, flotilla_q8_requant_run_avx2, taps_avx2, false);
 }
 
 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) void flotilla_q8_dwconv__avx512vnni(
     const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p, const void *input,
     void *output) {
-    dwconv_body(g, p, input, output, flotilla_q8_requant_run_avx512);
+    dwconv_body(g, p, input, output, flotilla_q8_requant_run_avx512, taps_avx512vnni, false);
 }
 #endif
 
 #if defined(__aarch64__)
+// 16 outputs per block: u8 bytes widened to 16 bits (values ≤ 255: the same bits as s16), SMLAL
+// by the tap's weight into four int32x4 accumulators.
+static void taps_neon(const uint8_t *pp, const size_t *tap_off, size_t taps, const int8_t *w, int32_t init,
+                      size_t n, int32_t mult, int32_t shift, const flotilla_q8_requant *rq, uint8_t *flat) {
+    for (size_t j = 0; j < n; j += 16) {
+        int32x4_t acc[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+        for (size_t k = 0; k < taps; k++) {
+            const uint8x16_t x = vld1q_u8(pp + j + tap_off[k]);
+            const int16x8_t lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(x)));
+            const int16x8_t hi = vreinterpretq_s16_u16(vmovl_high_u8(x));
+            const int16_t wv = w[k];
+            acc[0] = vmlal_n_s16(acc[0], vget_low_s16(lo), wv);
+            acc[1] = vmlal_high_n_s16(acc[1], lo, wv);
+            acc[2] = vmlal_n_s16(acc[2], vget_low_s16(hi), wv);
+            acc[3] = vmlal_high_n_s16(acc[3], hi, wv);
+        }
+        flotilla_q8_neon_requant_row(acc, init, mult, shift, rq, flat + j, 16);
+    }
+}
+
 void flotilla_q8_dwconv__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
                               const void *input, void *output) {
-    dwconv_body(g, p, input, output, requant_run_scalar);
+    dwconv_body(g, p, input, output, requant_run_scalar, taps_neon, false);
 }
 #endif

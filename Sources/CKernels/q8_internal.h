@@ -95,6 +95,14 @@ static inline int32_t flotilla_q8_dwconv_pixel_acc(const flotilla_f32_conv2d_geo
     return acc;
 }
 
+// Average pooling whose one window is the whole plane (GlobalAveragePool): every tap inside, so
+// count = kh·kw for every output. The optimized paths' fast case; other geometries take the reference.
+static inline bool flotilla_q8_avgpool_is_global(const flotilla_f32_conv2d_geometry *g) {
+    return g->kernel_h == g->in_h && g->kernel_w == g->in_w && g->pad_top == 0 && g->pad_left == 0 &&
+           g->pad_bottom == 0 && g->pad_right == 0 && g->dilation_h == 1 && g->dilation_w == 1 &&
+           flotilla_f32_conv2d_out_h(g) == 1 && flotilla_f32_conv2d_out_w(g) == 1;
+}
+
 // Writes a packed header and returns the byte offset of the weights (64-byte aligned).
 size_t flotilla_q8_write_header(void *packed, const flotilla_q8_gemm_pack_params *p, uint32_t layout,
                                 size_t mr, size_t k_group);
@@ -139,18 +147,40 @@ void flotilla_q8_lut__ref(size_t n, const uint8_t *x, const uint8_t table[256], 
 void flotilla_q8_flip_sign__ref(size_t n, const uint8_t *x, uint8_t *y);
 void flotilla_q8_avgpool__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_avgpool_params *p,
                               const void *input, void *output);
+void flotilla_q8_quantize__ref(size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin,
+                               int32_t qmax, uint8_t *y);
 
 // Portable im2col (row copies), shared by the optimized paths: data movement only.
 void flotilla_q8_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const uint8_t *input,
                                  uint8_t pad_byte, uint8_t *columns);
-// Depthwise with the interior as Σ w·x − z_x·Σw (auto-vectorizable rows) and borders through
-// flotilla_q8_dwconv_pixel_acc; compiled per ISA by including q8_dwconv_body.h.
+// Depthwise: the shared body of q8_dwconv_body.h with each ISA's tap kernel (q8_dwconv.c,
+// q8_dwconv_neondot.c).
 void flotilla_q8_dwconv__avx2(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
                               const void *input, void *output);
 void flotilla_q8_dwconv__avx512vnni(const flotilla_f32_conv2d_geometry *g,
                                     const flotilla_q8_dwconv_params *p, const void *input, void *output);
 void flotilla_q8_dwconv__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
                               const void *input, void *output);
+void flotilla_q8_dwconv__neondot(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                 const void *input, void *output);
+
+// SIMD Add, global average pooling and QuantizeLinear (q8_elementwise_x86.c, q8_elementwise_neon.c).
+void flotilla_q8_add__avx2(size_t n, const void *a, const void *b, void *y, const flotilla_q8_binary_params *p);
+void flotilla_q8_add__avx512vnni(size_t n, const void *a, const void *b, void *y, const flotilla_q8_binary_params *p);
+void flotilla_q8_add__neon(size_t n, const void *a, const void *b, void *y, const flotilla_q8_binary_params *p);
+void flotilla_q8_avgpool__avx2(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_avgpool_params *p,
+                               const void *input, void *output);
+void flotilla_q8_avgpool__avx512vnni(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_avgpool_params *p,
+                                     const void *input, void *output);
+void flotilla_q8_avgpool__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_avgpool_params *p,
+                               const void *input, void *output);
+// SIMD QuantizeLinear (same files).
+void flotilla_q8_quantize__avx2(size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin,
+                                int32_t qmax, uint8_t *y);
+void flotilla_q8_quantize__avx512vnni(size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin,
+                                      int32_t qmax, uint8_t *y);
+void flotilla_q8_quantize__neon(size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin,
+                                int32_t qmax, uint8_t *y);
 
 // x86 AVX2: 4×16 tile, int16 widening (VPMADDWD), or VPMADDUBSW when the pack verified |w| ≤ 63.
 size_t flotilla_q8_gemm_pack_size__avx2(size_t M, size_t K);

@@ -1,17 +1,15 @@
-// The int8 dispatch tables and the once-per-process choice between them. Elementwise kernels,
-// LUT, im2col and average pooling are portable C shared by every table (see docs/kernels.md).
+// The int8 dispatch tables and the once-per-process choice between them. Mul, rescale, LUT and
+// sign flip are portable C shared by every table (see docs/kernels.md).
 #include "q8_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
 #define PORTABLE_ENTRIES                          \
-    .add = flotilla_q8_add__ref,                  \
     .mul = flotilla_q8_mul__ref,                  \
     .rescale = flotilla_q8_rescale__ref,          \
     .lut = flotilla_q8_lut__ref,                  \
-    .flip_sign = flotilla_q8_flip_sign__ref,      \
-    .avgpool = flotilla_q8_avgpool__ref
+    .flip_sign = flotilla_q8_flip_sign__ref
 
 static const flotilla_q8_kernels reference_table = {
     .name = "reference",
@@ -23,6 +21,9 @@ static const flotilla_q8_kernels reference_table = {
     .gemm = flotilla_q8_gemm__ref,
     .im2col = flotilla_q8_im2col__ref,
     .dwconv = flotilla_q8_dwconv__ref,
+    .add = flotilla_q8_add__ref,
+    .avgpool = flotilla_q8_avgpool__ref,
+    .quantize = flotilla_q8_quantize__ref,
     PORTABLE_ENTRIES,
 };
 
@@ -37,6 +38,9 @@ static const flotilla_q8_kernels avx2_table = {
     .gemm = flotilla_q8_gemm_4x16__avx2,
     .im2col = flotilla_q8_im2col__rowcopy,
     .dwconv = flotilla_q8_dwconv__avx2,
+    .add = flotilla_q8_add__avx2,
+    .avgpool = flotilla_q8_avgpool__avx2,
+    .quantize = flotilla_q8_quantize__avx2,
     PORTABLE_ENTRIES,
 };
 
@@ -50,6 +54,9 @@ static const flotilla_q8_kernels avx512vnni_table = {
     .gemm = flotilla_q8_gemm_8x32__avx512vnni,
     .im2col = flotilla_q8_im2col__rowcopy,
     .dwconv = flotilla_q8_dwconv__avx512vnni,
+    .add = flotilla_q8_add__avx512vnni,
+    .avgpool = flotilla_q8_avgpool__avx512vnni,
+    .quantize = flotilla_q8_quantize__avx512vnni,
     PORTABLE_ENTRIES,
 };
 #endif
@@ -65,6 +72,9 @@ static const flotilla_q8_kernels neon_table = {
     .gemm = flotilla_q8_gemm_4x16__neon,
     .im2col = flotilla_q8_im2col__rowcopy,
     .dwconv = flotilla_q8_dwconv__neon,
+    .add = flotilla_q8_add__neon,
+    .avgpool = flotilla_q8_avgpool__neon,
+    .quantize = flotilla_q8_quantize__neon,
     PORTABLE_ENTRIES,
 };
 
@@ -77,7 +87,10 @@ static const flotilla_q8_kernels neondot_table = {
     .gemm_workspace_size = flotilla_q8_gemm_workspace_size__neondot,
     .gemm = flotilla_q8_gemm_4x16__neondot,
     .im2col = flotilla_q8_im2col__rowcopy,
-    .dwconv = flotilla_q8_dwconv__neon,
+    .dwconv = flotilla_q8_dwconv__neondot,
+    .add = flotilla_q8_add__neon,
+    .avgpool = flotilla_q8_avgpool__neon,
+    .quantize = flotilla_q8_quantize__neon,
     PORTABLE_ENTRIES,
 };
 #endif

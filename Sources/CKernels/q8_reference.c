@@ -204,3 +204,20 @@ void flotilla_q8_avgpool__ref(const flotilla_f32_conv2d_geometry *g, const floti
         }
     }
 }
+
+void flotilla_q8_quantize__ref(size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin,
+                               int32_t qmax, uint8_t *y) {
+    for (size_t i = 0; i < n; i++) {
+        const float t = x[i] / scale;
+        int32_t v = zero_point;
+        if (t == t) {
+            // |t| ≤ 2²² saturates anyway; inside it, adding and removing 1.5·2²³ rounds to an
+            // integer half to even (float32, default rounding mode): no libm call.
+            const float c = t < -4194304.0f ? -4194304.0f : (t > 4194304.0f ? 4194304.0f : t);
+            const float r = (c + 12582912.0f) - 12582912.0f;
+            v = (int32_t)r + zero_point;
+            v = v < qmin ? qmin : (v > qmax ? qmax : v);
+        }
+        y[i] = (uint8_t)(v & 0xFF);
+    }
+}

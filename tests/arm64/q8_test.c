@@ -5,6 +5,7 @@
 // Prints how many cases were identical and mismatched; exits non-zero on any mismatch.
 #include "ckernels.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,13 @@ static void contract_unit_tests(void) {
     // acc 3 · 0.5 = 1.5 -> 2; acc -3 · 0.5 = -1.5 -> -1 (then + zero point 10).
     check(flotilla_q8_requantize(3, 1 << 30, 0, 10, 0, 255) == 12, "requant +tie");
     check(flotilla_q8_requantize(-3, 1 << 30, 0, 10, 0, 255) == 9, "requant -tie");
+    // QuantizeLinear rounds half to even: 2.5 → 2, 3.5 → 4, −2.5 → −2; NaN → zero point; saturates.
+    const flotilla_q8_kernels *ref = flotilla_q8_kernels_named("reference");
+    const float xs[] = {2.5f, 3.5f, -2.5f, NAN, 1e9f, -1e9f, 0.49999997f};
+    uint8_t ys[7];
+    ref->quantize(7, xs, 1.0f, 10, 0, 255, ys);
+    check(ys[0] == 12 && ys[1] == 14 && ys[2] == 8 && ys[3] == 10 && ys[4] == 255 && ys[5] == 0 && ys[6] == 10,
+          "quantize ties/NaN/saturation");
 }
 
 static void fill_bytes(uint8_t *p, size_t n, int pattern) {
@@ -119,13 +127,17 @@ static void gemm_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels 
     free(W), free(B), free(bias), free(mult), free(shift), free(pr), free(pt), free(cr), free(ct), free(wr), free(wt);
 }
 
-static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+// big: MobileNet-sized planes (up to 56×56, the padded path's whole-plane runs and block tails);
+// otherwise small planes. Kernels 1×1 to 5×5, square or not (tap counts 1..25: every remainder
+// of the 2- and 4-tap groups), edge-valued inputs, weights and zero points.
+static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, int big) {
     flotilla_f32_conv2d_geometry g;
     do {
         const size_t k = next() % 3 == 0 ? (size_t)range(1, 5) : 3;
+        const size_t kw = next() % 4 == 0 ? (size_t)range(1, 5) : k;
         g = (flotilla_f32_conv2d_geometry){
-            .channels = (size_t)range(1, 12), .in_h = (size_t)range(1, 20), .in_w = (size_t)range(1, 40),
-            .kernel_h = k, .kernel_w = k, .stride_h = (size_t)range(1, 2), .stride_w = (size_t)range(1, 3),
+            .channels = (size_t)range(1, big ? 4 : 12), .in_h = (size_t)range(1, big ? 56 : 20),
+            .in_w = (size_t)range(1, big ? 56 : 40), .kernel_h = k, .kernel_w = kw, .stride_h = (size_t)range(1, 2), .stride_w = (size_t)range(1, 3),
             .dilation_h = (size_t)range(1, 2), .dilation_w = (size_t)range(1, 2),
             .pad_top = (size_t)range(0, 2), .pad_left = (size_t)range(0, 2),
             .pad_bottom = (size_t)range(0, 2), .pad_right = (size_t)range(0, 2),
@@ -137,14 +149,19 @@ static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernel
     int8_t *w = xmalloc(C * taps);
     int32_t *bias = xmalloc(C * 4), *mult = xmalloc(C * 4), *shift = xmalloc(C * 4);
     fill_bytes(x, in, (int)(next() % 5));
-    for (size_t i = 0; i < C * taps; i++) w[i] = (int8_t)range(-127, 127);
+    const int wmode = (int)(next() % 4);  // 0: ±127 only, 1: all −127, else uniform
+    for (size_t i = 0; i < C * taps; i++) {
+        w[i] = (int8_t)(wmode == 0 ? ((next() & 1) ? 127 : -127) : wmode == 1 ? -127 : range(-127, 127));
+    }
     for (size_t c = 0; c < C; c++) {
         bias[c] = (int32_t)range(-50000, 50000);
         flotilla_q8_quantize_multiplier(1e-3 + uniform() * (next() % 4 == 0 ? 3.0 : 0.05), &mult[c], &shift[c]);
     }
     const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
     const flotilla_q8_dwconv_params p = {
-        .x_type = xt, .x_zero_point = xt == FLOTILLA_Q8_U8 ? (int32_t)range(0, 255) : (int32_t)range(-128, 127),
+        .x_type = xt,
+        .x_zero_point = next() % 4 == 0 ? (xt == FLOTILLA_Q8_U8 ? ((next() & 1) ? 0 : 255) : ((next() & 1) ? -128 : 127))
+                        : xt == FLOTILLA_Q8_U8 ? (int32_t)range(0, 255) : (int32_t)range(-128, 127),
         .weights = w, .bias = (next() & 1) ? bias : NULL,
         .requant = {.multiplier = mult, .shift = shift, .per_channel = (next() & 1) != 0, .type = FLOTILLA_Q8_U8,
                     .zero_point = (int32_t)range(0, 255), .qmin = 0, .qmax = 255},
@@ -154,8 +171,8 @@ static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernel
     ref->dwconv(&g, &p, x, yr);
     t->dwconv(&g, &p, x, yt);
     char what[200];
-    snprintf(what, sizeof what, "dwconv %s C=%zu %zux%zu k=%zu s=%zu,%zu d=%zu,%zu", t->name, C, g.in_h, g.in_w,
-             g.kernel_h, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w);
+    snprintf(what, sizeof what, "dwconv %s C=%zu %zux%zu k=%zux%zu s=%zu,%zu d=%zu,%zu", t->name, C, g.in_h, g.in_w,
+             g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w);
     check(memcmp(yr, yt, out + 1) == 0, what);
     // im2col on the same geometry: bytes identical, padding = the zero point's byte.
     const size_t cols = C * taps * oh * ow;
@@ -164,6 +181,116 @@ static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernel
     t->im2col(&g, x, (uint8_t)p.x_zero_point, it);
     check(memcmp(ir, it, cols) == 0, "im2col");
     free(x), free(yr), free(yt), free(w), free(bias), free(mult), free(shift), free(ir), free(it);
+}
+
+static int32_t type_min(flotilla_q8_type t) { return t == FLOTILLA_Q8_U8 ? 0 : -128; }
+static int32_t type_max(flotilla_q8_type t) { return t == FLOTILLA_Q8_U8 ? 255 : 127; }
+
+// Add with requantization: random lengths (vector bodies and scalar tails), types, edge-valued
+// bytes and zero points, scale ratios from 1/1000 to 1000, clamps.
+static void add_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    const size_t n = next() % 4 == 0 ? (size_t)range(1, 40) : (size_t)range(1, 3000);
+    const flotilla_q8_type at = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8, bt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_type yt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const int32_t tmin = type_min(yt), tmax = type_max(yt);
+    int32_t za = (int32_t)range(type_min(at), type_max(at));
+    int32_t zb = (int32_t)range(type_min(bt), type_max(bt));
+    if (next() % 4 == 0) za = (next() & 1) ? type_min(at) : type_max(at);
+    if (next() % 4 == 0) zb = (next() & 1) ? type_min(bt) : type_max(bt);
+    const int32_t zy = (int32_t)range(tmin, tmax);
+    const int32_t qmin = next() % 2 ? tmin : (int32_t)range(tmin, tmax);
+    const int32_t qmax = next() % 2 ? tmax : (int32_t)range(qmin, tmax);
+    const double sa = pow(10.0, uniform() * 6 - 3) * 0.01, sb = sa * pow(10.0, uniform() * 4 - 2);
+    const double sy = (sa + sb) * pow(10.0, uniform() * 2 - 1);
+    flotilla_q8_binary_params p;
+    if (flotilla_q8_add_params_init(&p, at, sa, za, bt, sb, zb, yt, sy, zy, qmin, qmax) != FLOTILLA_Q8_OK) return;
+    uint8_t *a = xmalloc(n), *b = xmalloc(n), *yr = xmalloc(n + 1), *yt_ = xmalloc(n + 1);
+    fill_bytes(a, n, (int)(next() % 5));
+    fill_bytes(b, n, (int)(next() % 5));
+    memset(yr, 0x5A, n + 1);
+    memset(yt_, 0x5A, n + 1);
+    ref->add(n, a, b, yr, &p);
+    t->add(n, a, b, yt_, &p);
+    char what[160];
+    snprintf(what, sizeof what, "add %s n=%zu at=%d bt=%d yt=%d", t->name, n, at, bt, yt);
+    check(memcmp(yr, yt_, n + 1) == 0, what);
+    free(a), free(b), free(yr), free(yt_);
+}
+
+// Average pooling: global (the optimized case: many channels, planes up to 16×16) and general
+// windows (which the optimized paths hand to the reference), both count modes.
+static void avgpool_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    flotilla_f32_conv2d_geometry g;
+    const int global = (next() % 3) != 0;
+    do {
+        if (global) {
+            const size_t h = (size_t)range(1, 16), w = (size_t)range(1, 16);
+            g = (flotilla_f32_conv2d_geometry){.channels = (size_t)range(1, 600), .in_h = h, .in_w = w,
+                                               .kernel_h = h, .kernel_w = w, .stride_h = 1, .stride_w = 1,
+                                               .dilation_h = 1, .dilation_w = 1};
+        } else {
+            g = (flotilla_f32_conv2d_geometry){
+                .channels = (size_t)range(1, 8), .in_h = (size_t)range(1, 12), .in_w = (size_t)range(1, 12),
+                .kernel_h = (size_t)range(1, 3), .kernel_w = (size_t)range(1, 3), .stride_h = (size_t)range(1, 2),
+                .stride_w = (size_t)range(1, 2), .dilation_h = 1, .dilation_w = 1, .pad_top = (size_t)range(0, 1),
+                .pad_left = (size_t)range(0, 1), .pad_bottom = (size_t)range(0, 1), .pad_right = (size_t)range(0, 1)};
+        }
+    } while (flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK);
+    const size_t taps = g.kernel_h * g.kernel_w, oh = flotilla_f32_conv2d_out_h(&g), ow = flotilla_f32_conv2d_out_w(&g);
+    const size_t in = g.channels * g.in_h * g.in_w, out = g.channels * oh * ow;
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const int32_t tmin = type_min(xt), tmax = type_max(xt);
+    int32_t *mult = xmalloc(taps * 4), *shift = xmalloc(taps * 4);
+    const double sx = 0.02 * pow(10.0, uniform() * 2 - 1), sy = sx * pow(10.0, uniform() * 2 - 1);
+    if (flotilla_q8_avgpool_multipliers(sx, sy, taps, mult, shift) != FLOTILLA_Q8_OK) {
+        free(mult), free(shift);
+        return;
+    }
+    const int32_t qmin = next() % 2 ? tmin : (int32_t)range(tmin, tmax);
+    const flotilla_q8_avgpool_params p = {
+        .type = xt, .x_zero_point = next() % 4 == 0 ? tmin : (int32_t)range(tmin, tmax),
+        .y_zero_point = (int32_t)range(tmin, tmax), .count_include_pad = (next() & 1) != 0,
+        .multiplier = mult, .shift = shift, .qmin = qmin, .qmax = next() % 2 ? tmax : (int32_t)range(qmin, tmax)};
+    uint8_t *x = xmalloc(in), *yr = xmalloc(out + 1), *yt_ = xmalloc(out + 1);
+    fill_bytes(x, in, (int)(next() % 5));
+    memset(yr, 0x5A, out + 1);
+    memset(yt_, 0x5A, out + 1);
+    ref->avgpool(&g, &p, x, yr);
+    t->avgpool(&g, &p, x, yt_);
+    char what[160];
+    snprintf(what, sizeof what, "avgpool %s C=%zu %zux%zu k=%zux%zu global=%d", t->name, g.channels, g.in_h, g.in_w,
+             g.kernel_h, g.kernel_w, global);
+    check(memcmp(yr, yt_, out + 1) == 0, what);
+    free(mult), free(shift), free(x), free(yr), free(yt_);
+}
+
+// QuantizeLinear: exact ties (k + ½)·scale, NaN, ±∞, values near ±2²², denormals, wide and
+// narrow scales, both output types, lengths with vector tails.
+static void quantize_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    const size_t n = (size_t)range(1, 700);
+    const flotilla_q8_type yt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const float scale = (float)(pow(10.0, uniform() * 8 - 6));
+    const int32_t zp = (int32_t)range(type_min(yt), type_max(yt));
+    float *x = xmalloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        switch (next() % 8) {
+        case 0: x[i] = ((float)range(-300, 300) + 0.5f) * scale; break;  // ties (when exact)
+        case 1: x[i] = (float)range(-300, 300) * scale; break;
+        case 2: x[i] = (next() & 1) ? NAN : ((next() & 1) ? INFINITY : -INFINITY); break;
+        case 3: x[i] = (float)((next() & 1) ? 1 : -1) * (4194304.0f + (float)range(-3, 3)) * scale; break;
+        case 4: x[i] = (float)range(-1000, 1000) * 1e-42f; break;  // denormals
+        default: x[i] = (float)((uniform() * 2 - 1) * 300.0 * scale); break;
+        }
+    }
+    uint8_t *yr = xmalloc(n + 1), *yt_ = xmalloc(n + 1);
+    memset(yr, 0x5A, n + 1);
+    memset(yt_, 0x5A, n + 1);
+    ref->quantize(n, x, scale, zp, type_min(yt), type_max(yt), yr);
+    t->quantize(n, x, scale, zp, type_min(yt), type_max(yt), yt_);
+    char what[120];
+    snprintf(what, sizeof what, "quantize %s n=%zu scale=%g zp=%d", t->name, n, (double)scale, zp);
+    check(memcmp(yr, yt_, n + 1) == 0, what);
+    free(x), free(yr), free(yt_);
 }
 
 int main(int argc, char **argv) {
@@ -191,7 +318,11 @@ int main(int argc, char **argv) {
         }
         for (size_t i = 0; i < NDIMS; i++) gemm_case(ref, t, dims[next() % NDIMS], dims[next() % NDIMS], dims[i]);
         gemm_case(ref, t, 5, 9, 1000);  // longer K: several quads, odd tail
-        for (int i = 0; i < 150; i++) dwconv_case(ref, t);
+        for (int i = 0; i < 150; i++) dwconv_case(ref, t, 0);
+        for (int i = 0; i < 60; i++) dwconv_case(ref, t, 1);
+        for (int i = 0; i < 300; i++) add_case(ref, t);
+        for (int i = 0; i < 200; i++) avgpool_case(ref, t);
+        for (int i = 0; i < 300; i++) quantize_case(ref, t);
         printf("%s: %lu checks\n", t->name, passed + failed - before);
     }
     printf("q8 bit-exactness: %lu cases identical, %lu mismatched\n", passed, failed);

@@ -225,6 +225,11 @@ typedef struct flotilla_q8_kernels {
     /// Average pooling of one NCHW image.
     void (*avgpool)(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_avgpool_params *p,
                     const void *input, void *output);
+    /// QuantizeLinear of n float32 values (ONNX arithmetic): t = x / scale in float32 (a true
+    /// division: a reciprocal multiply rounds differently), rounded half to even, plus the zero
+    /// point, clamped to [qmin, qmax]; NaN gives the zero point. y holds the low byte (u8 or s8).
+    void (*quantize)(size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                     uint8_t *y);
 } flotilla_q8_kernels;
 
 /// The int8 table for this process, chosen once from flotilla_cpu_features_detect() (widest

@@ -1,3 +1,4 @@
+internal import CKernels
 import ModelIR
 
 /// QuantizeLinear, DequantizeLinear (per-tensor and per-axis) and DynamicQuantizeLinear: the
@@ -24,10 +25,13 @@ extension OpRegistry {
             let scales = try ctx.quantScales(1, count: axis.channels, "y").map(Float.init)
             let zps = try ctx.quantZeroPoints(2, count: scales.count, type: yType, "y")
             let range = Q8Type.range(yType)
+            guard let quantize = ctx.kernels.q8.pointee.quantize else {
+                throw ctx.fail("the int8 kernel table has no QuantizeLinear kernel")
+            }
             return .kernel(outputs: [ValueType(yType, xt.shape)], workspaceBytes: 0) { b in
                 QuantizeLinearKernel(
-                    x: b.input(0), y: b.outputs[0], scales: scales, zeroPoints: zps, layout: axis,
-                    lo: Float(range.lowerBound), hi: Float(range.upperBound))
+                    quantize: quantize, x: b.input(0), y: b.outputs[0], scales: scales, zeroPoints: zps, layout: axis,
+                    qmin: range.lowerBound, qmax: range.upperBound)
             }
         }
         register("DequantizeLinear") { ctx in
@@ -77,22 +81,32 @@ private func perAxisLayout(_ ctx: NodePlanContext, shape: [Int]) throws -> PerAx
     return PerAxisLayout(outer: outer, channels: shape[axis], inner: inner)
 }
 
+/// Runs of `inner` values through the int8 table's `quantize` kernel (x / scale in float32 — a true
+/// division, vectorized — rounded half to even, plus the zero point, saturated; NaN → zero
+/// point), the same bytes on every path.
 final class QuantizeLinearKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only.
+    // Sendable proof: plan-time constants only; the kernel is a C function.
+    let quantize:
+        @convention(c) (Int, UnsafePointer<Float>?, Float, Int32, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Void
     let x, y: Buffer
     let scales: [Float]
     let zeroPoints: [Int32]
     let layout: PerAxisLayout
-    let lo, hi: Float
+    let qmin, qmax: Int32
 
-    init(x: Buffer, y: Buffer, scales: [Float], zeroPoints: [Int32], layout: PerAxisLayout, lo: Float, hi: Float) {
+    init(
+        quantize: @escaping @convention(c) (Int, UnsafePointer<Float>?, Float, Int32, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Void,
+        x: Buffer, y: Buffer, scales: [Float], zeroPoints: [Int32],
+        layout: PerAxisLayout, qmin: Int32, qmax: Int32
+    ) {
+        self.quantize = quantize
         self.x = x
         self.y = y
         self.scales = scales
         self.zeroPoints = zeroPoints
         self.layout = layout
-        self.lo = lo
-        self.hi = hi
+        self.qmin = qmin
+        self.qmax = qmax
     }
 
     func execute(_ memory: Memory) throws {
@@ -100,22 +114,8 @@ final class QuantizeLinearKernel: Kernel, @unchecked Sendable {
         var i = 0
         for _ in 0..<layout.outer {
             for c in 0..<layout.channels {
-                let s = scales[c], z = Float(zeroPoints[c])
-                for _ in 0..<layout.inner {
-                    let t = src[i] / s
-                    // Values beyond ±2²² saturate anyway; inside that range adding and removing
-                    // 1.5·2²³ rounds half to even (float32, default rounding mode) — the same
-                    // result as `rounded(.toNearestOrEven)`, which is a libm call per element on
-                    // baseline x86-64. NaN becomes the zero point; ±∞ saturate.
-                    let c = min(max(t, -4_194_304), 4_194_304)
-                    let r = (c + 12_582_912) - 12_582_912
-                    let v = t.isNaN ? z : min(max(r + z, lo), hi)
-                    // v is an integer in [−128, 255]: 1.5·2²³ + v holds it in the low mantissa
-                    // bits (two's complement byte), a conversion without Int32's range trap, so
-                    // the loop has no branch and vectorizes.
-                    dst[i] = UInt8(truncatingIfNeeded: (v + 12_582_912).bitPattern)
-                    i += 1
-                }
+                quantize(layout.inner, src + i, scales[c], zeroPoints[c], qmin, qmax, dst + i)
+                i += layout.inner
             }
         }
     }

@@ -8,6 +8,12 @@ final class ConstantPool: @unchecked Sendable {
     // exist because sessions retain the plan.
     private var blocks: [UnsafeMutableRawPointer] = []
     private(set) var totalBytes = 0
+    /// Storages whose bytes kernels read in place (mapped artifact regions), kept alive here.
+    private var borrowed: [ObjectIdentifier: TensorStorage] = [:]
+    /// Bytes kernels read in place from borrowed storage (not counted in `totalBytes`).
+    private(set) var borrowedBytes = 0
+    /// Bytes of provided pre-packed weights that had to be copied (not borrowed, or misaligned).
+    private(set) var copiedPackedBytes = 0
     /// Pre-packed int8 weights the plan was given, and those it packed itself.
     let packedWeights: PackedWeightStore
 
@@ -23,6 +29,21 @@ final class ConstantPool: @unchecked Sendable {
         totalBytes += bytes
         return p
     }
+
+    /// Base address of `storage`'s bytes for kernels to read in place for the plan's lifetime,
+    /// when the storage is a borrowed region (an mmap'd artifact: its address is fixed while its
+    /// owner lives, and the pool keeps the storage) whose start is 64-byte aligned; nil
+    /// otherwise (an owned array's buffer is only valid inside `withUnsafeBytes`).
+    func borrow(_ storage: TensorStorage) -> UnsafeRawPointer? {
+        guard storage.isBorrowed, storage.count > 0 else { return nil }
+        let base = storage.withUnsafeBytes { $0.baseAddress }
+        guard let base, Int(bitPattern: base) % 64 == 0 else { return nil }
+        if borrowed.updateValue(storage, forKey: ObjectIdentifier(storage)) == nil { borrowedBytes += storage.count }
+        return base
+    }
+
+    /// Records provided packed bytes that were copied into the pool instead of borrowed.
+    func noteCopiedPacked(bytes: Int) { copiedPackedBytes += bytes }
 
     /// A copy of a tensor's bytes.
     func store(_ t: Tensor) -> UnsafeMutableRawPointer {

@@ -83,11 +83,22 @@ extension NodePlanContext {
                 "pre-packed weight '\(name)' (\(given.layout)) holds \(given.byteCount) bytes; \(groups) group(s) of "
                     + "M = \(m), K = \(k) need \(groups * size); the artifact does not match this model")
         }
+        // An artifact's packed weights are already in this path's layout: read them where the
+        // artifact is mapped when every group starts 64-byte aligned (the kernels only read
+        // them); otherwise copy each group into the pool.
+        let mapped = groups == 1 || size % 64 == 0 ? pool.borrow(given.storage) : nil
+        if mapped == nil { pool.noteCopiedPacked(bytes: given.byteCount) }
         var buffers: [UnsafeMutableRawPointer] = []
         try given.storage.withUnsafeBytes { src in
             for g in 0..<groups {
-                let p = pool.allocate(bytes: size)
-                if let base = src.baseAddress { p.copyMemory(from: base + g * size, byteCount: size) }
+                let p: UnsafeMutableRawPointer
+                if let mapped {
+                    // Never written through: the GEMM takes `const void *packed`.
+                    p = UnsafeMutableRawPointer(mutating: mapped + g * size)
+                } else {
+                    p = pool.allocate(bytes: size)
+                    if let base = src.baseAddress { p.copyMemory(from: base + g * size, byteCount: size) }
+                }
                 // The header (q8_internal.h): magic, layout, M, K, x type, x zero point.
                 let hm = p.load(fromByteOffset: 8, as: UInt32.self), hk = p.load(fromByteOffset: 12, as: UInt32.self)
                 let ht = p.load(fromByteOffset: 16, as: UInt32.self), hz = p.load(fromByteOffset: 20, as: Int32.self)

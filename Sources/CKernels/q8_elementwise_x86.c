@@ -1,0 +1,171 @@
+// x86 int8 Add (with requantization), global average pooling and QuantizeLinear, AVX2 and
+// AVX-512, bit-exact with the reference. Add computes each input's rescale round((x − z)·2²⁰·M / 2ⁿ) in 64-bit
+// lanes (|product| < 2⁵⁹: exact), truncates to int32 as the reference's cast does, and
+// requantizes the sum with the shared vector requantization. s8 inputs are XORed with 0x80 and
+// their zero point raised by 128, so every input widens as u8 and x − z is unchanged.
+#include "q8_internal.h"
+
+#if defined(__x86_64__)
+#include "q8_x86_requant.h"
+
+static inline int32_t flip_zero_point(flotilla_q8_type t, int32_t z) { return t == FLOTILLA_Q8_S8 ? z + 128 : z; }
+static inline char flip_byte(flotilla_q8_type t) { return t == FLOTILLA_Q8_S8 ? (char)0x80 : 0; }
+
+// 16 bytes → their rescaled int32 values (AVX-512 has the 64-bit arithmetic shift).
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m512i add_operand16(
+    __m128i bytes, __m128i flip, __m512i z, __m512i m, __m512i rnd, __m128i cnt) {
+    const __m512i v = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_xor_si128(bytes, flip)), z),
+                                        FLOTILLA_Q8_ADD_LEFT_SHIFT);
+    __m512i even = _mm512_mul_epi32(v, m);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(v, 32), m);
+    even = _mm512_sra_epi64(_mm512_add_epi64(even, rnd), cnt);
+    odd = _mm512_sra_epi64(_mm512_add_epi64(odd, rnd), cnt);
+    return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) void flotilla_q8_add__avx512vnni(
+    size_t n, const void *a, const void *b, void *y, const flotilla_q8_binary_params *p) {
+    const uint8_t *pa = a, *pb = b;
+    uint8_t *py = y;
+    const __m128i fa = _mm_set1_epi8(flip_byte(p->a_type)), fb = _mm_set1_epi8(flip_byte(p->b_type));
+    const __m512i za = _mm512_set1_epi32(flip_zero_point(p->a_type, p->a_zero_point));
+    const __m512i zb = _mm512_set1_epi32(flip_zero_point(p->b_type, p->b_zero_point));
+    const __m512i ma = _mm512_set1_epi32(p->a_multiplier), mb = _mm512_set1_epi32(p->b_multiplier);
+    const int na = 31 + p->a_shift, nb = 31 + p->b_shift;
+    const __m512i ra = _mm512_set1_epi64((int64_t)1 << (na - 1)), rb = _mm512_set1_epi64((int64_t)1 << (nb - 1));
+    const __m128i ca = _mm_cvtsi32_si128(na), cb = _mm_cvtsi32_si128(nb);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i va = add_operand16(_mm_loadu_si128((const __m128i *)(const void *)(pa + i)), fa, za, ma, ra, ca);
+        const __m512i vb = add_operand16(_mm_loadu_si128((const __m128i *)(const void *)(pb + i)), fb, zb, mb, rb, cb);
+        _mm_storeu_si128((__m128i *)(void *)(py + i),
+                         flotilla_q8_requant16_avx512(_mm512_add_epi32(va, vb), p->y_multiplier, p->y_shift,
+                                                      p->y_zero_point, p->qmin, p->qmax));
+    }
+    if (i < n) flotilla_q8_add__ref(n - i, pa + i, pb + i, py + i, p);
+}
+
+// 8 bytes → rescaled int32 values. AVX2 has no 64-bit arithmetic shift: the rounded product is
+// biased by 2⁶² (|p| < 2⁵⁹, so it stays positive below 2⁶³) and shifted logically, which adds
+// exactly 2^(62−n) (n ≤ 62); the low dwords then lose that bias in 32-bit arithmetic.
+static inline __attribute__((target("avx2,fma"))) __m256i add_operand8(__m128i bytes, __m128i flip, __m256i z,
+                                                                      __m256i m, __m256i rnd, __m128i cnt,
+                                                                      __m256i unbias) {
+    const __m256i v = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_xor_si128(bytes, flip)), z),
+                                        FLOTILLA_Q8_ADD_LEFT_SHIFT);
+    __m256i even = _mm256_mul_epi32(v, m);
+    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(v, 32), m);
+    even = _mm256_srl_epi64(_mm256_add_epi64(even, rnd), cnt);
+    odd = _mm256_srl_epi64(_mm256_add_epi64(odd, rnd), cnt);
+    return _mm256_sub_epi32(_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA), unbias);
+}
+
+__attribute__((target("avx2,fma"))) void flotilla_q8_add__avx2(size_t n, const void *a, const void *b, void *y,
+                                                              const flotilla_q8_binary_params *p) {
+    const uint8_t *pa = a, *pb = b;
+    uint8_t *py = y;
+    const __m128i fa = _mm_set1_epi8(flip_byte(p->a_type)), fb = _mm_set1_epi8(flip_byte(p->b_type));
+    const __m256i za = _mm256_set1_epi32(flip_zero_point(p->a_type, p->a_zero_point));
+    const __m256i zb = _mm256_set1_epi32(flip_zero_point(p->b_type, p->b_zero_point));
+    const __m256i ma = _mm256_set1_epi32(p->a_multiplier), mb = _mm256_set1_epi32(p->b_multiplier);
+    const int na = 31 + p->a_shift, nb = 31 + p->b_shift;
+    const __m256i ra = _mm256_set1_epi64x((int64_t)(((uint64_t)1 << (na - 1)) + ((uint64_t)1 << 62)));
+    const __m256i rb = _mm256_set1_epi64x((int64_t)(((uint64_t)1 << (nb - 1)) + ((uint64_t)1 << 62)));
+    const __m256i ua = _mm256_set1_epi32((int32_t)(uint32_t)((uint64_t)1 << (62 - na)));
+    const __m256i ub = _mm256_set1_epi32((int32_t)(uint32_t)((uint64_t)1 << (62 - nb)));
+    const __m128i ca = _mm_cvtsi32_si128(na), cb = _mm_cvtsi32_si128(nb);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i va = add_operand8(_mm_loadl_epi64((const __m128i *)(const void *)(pa + i)), fa, za, ma, ra, ca, ua);
+        const __m256i vb = add_operand8(_mm_loadl_epi64((const __m128i *)(const void *)(pb + i)), fb, zb, mb, rb, cb, ub);
+        _mm_storel_epi64((__m128i *)(void *)(py + i),
+                         flotilla_q8_requant8_avx2(_mm256_add_epi32(va, vb), p->y_multiplier, p->y_shift,
+                                                   p->y_zero_point, p->qmin, p->qmax));
+    }
+    if (i < n) flotilla_q8_add__ref(n - i, pa + i, pb + i, py + i, p);
+}
+
+typedef void (*requant_run_fn)(const int32_t *acc, size_t n, int32_t mult, int32_t shift,
+                               const flotilla_q8_requant *rq, uint8_t *out);
+
+// Global average pooling (window = the whole plane, no padding): every output averages all
+// taps, so count = kh·kw for every channel and one (multiplier, shift) serves them all. Channel
+// sums Σx − taps·z_x go to a block of int32 and are requantized as a vector run. Other
+// geometries take the reference.
+static inline __attribute__((always_inline)) void avgpool_body(const flotilla_f32_conv2d_geometry *g,
+                                                                const flotilla_q8_avgpool_params *p,
+                                                                const void *input, void *output,
+                                                                requant_run_fn requant_run) {
+    if (!flotilla_q8_avgpool_is_global(g)) {
+        flotilla_q8_avgpool__ref(g, p, input, output);
+        return;
+    }
+    const size_t taps = g->in_h * g->in_w;
+    const flotilla_q8_requant rq = {.multiplier = p->multiplier, .shift = p->shift, .per_channel = false,
+                                    .type = p->type, .zero_point = p->y_zero_point, .qmin = p->qmin, .qmax = p->qmax};
+    const uint8_t flip = p->type == FLOTILLA_Q8_S8 ? 0x80 : 0;
+    const int32_t zsum = (int32_t)taps * flip_zero_point(p->type, p->x_zero_point);
+    int32_t sums[256];
+    for (size_t c0 = 0; c0 < g->channels; c0 += 256) {
+        const size_t count = g->channels - c0 < 256 ? g->channels - c0 : 256;
+        for (size_t c = 0; c < count; c++) {
+            const uint8_t *plane = (const uint8_t *)input + (c0 + c) * taps;
+            uint32_t s = 0;
+            for (size_t i = 0; i < taps; i++) s += (uint8_t)(plane[i] ^ flip);
+            sums[c] = (int32_t)(s - (uint32_t)zsum);
+        }
+        requant_run(sums, count, p->multiplier[taps - 1], p->shift[taps - 1], &rq, (uint8_t *)output + c0);
+    }
+}
+
+__attribute__((target("avx2,fma"))) void flotilla_q8_avgpool__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                                   const flotilla_q8_avgpool_params *p,
+                                                                   const void *input, void *output) {
+    avgpool_body(g, p, input, output, flotilla_q8_requant_run_avx2);
+}
+
+__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) void flotilla_q8_avgpool__avx512vnni(
+    const flotilla_f32_conv2d_geometry *g, const flotilla_q8_avgpool_params *p, const void *input, void *output) {
+    avgpool_body(g, p, input, output, flotilla_q8_requant_run_avx512);
+}
+// QuantizeLinear: VDIVPS is IEEE division, lane for lane the reference's x / scale; the clamp to
+// ±2²² then round-to-nearest-even conversion is the reference's rounding (explicit rounding
+// mode, independent of MXCSR); NaN lanes (unordered) take the zero point.
+__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) void flotilla_q8_quantize__avx512vnni(
+    size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax, uint8_t *y) {
+    const __m512 s = _mm512_set1_ps(scale), lim_lo = _mm512_set1_ps(-4194304.0f), lim_hi = _mm512_set1_ps(4194304.0f);
+    const __m512i z = _mm512_set1_epi32(zero_point), lo = _mm512_set1_epi32(qmin), hi = _mm512_set1_epi32(qmax);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 t = _mm512_div_ps(_mm512_loadu_ps(x + i), s);
+        const __mmask16 nan = _mm512_cmp_ps_mask(t, t, _CMP_UNORD_Q);
+        const __m512 c = _mm512_min_ps(_mm512_max_ps(t, lim_lo), lim_hi);
+        __m512i v = _mm512_add_epi32(_mm512_cvt_roundps_epi32(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+        v = _mm512_mask_blend_epi32(nan, _mm512_min_epi32(_mm512_max_epi32(v, lo), hi), z);
+        _mm_storeu_si128((__m128i *)(void *)(y + i), _mm512_cvtepi32_epi8(v));
+    }
+    if (i < n) flotilla_q8_quantize__ref(n - i, x + i, scale, zero_point, qmin, qmax, y + i);
+}
+
+__attribute__((target("avx2,fma"))) void flotilla_q8_quantize__avx2(size_t n, const float *x, float scale,
+                                                                   int32_t zero_point, int32_t qmin, int32_t qmax,
+                                                                   uint8_t *y) {
+    const __m256 s = _mm256_set1_ps(scale), lim_lo = _mm256_set1_ps(-4194304.0f), lim_hi = _mm256_set1_ps(4194304.0f);
+    const __m256i z = _mm256_set1_epi32(zero_point), lo = _mm256_set1_epi32(qmin), hi = _mm256_set1_epi32(qmax);
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 t = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
+        const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(t, t, _CMP_UNORD_Q));
+        const __m256 c = _mm256_min_ps(_mm256_max_ps(t, lim_lo), lim_hi);
+        const __m256 r = _mm256_round_ps(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256i v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(r), z), lo), hi);
+        v = _mm256_blendv_epi8(v, z, nan);
+        // Byte 0 of each dword to the front of its lane, then the two lanes' dwords together.
+        v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pick), _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+        _mm_storel_epi64((__m128i *)(void *)(y + i), _mm256_castsi256_si128(v));
+    }
+    if (i < n) flotilla_q8_quantize__ref(n - i, x + i, scale, zero_point, qmin, qmax, y + i);
+}
+#endif
