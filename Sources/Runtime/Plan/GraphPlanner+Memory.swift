@@ -6,6 +6,9 @@ struct ProgramStep: Sendable {
     let node: String
     let opType: String
     let outputs: [ValueType]
+    let inputs: [ValueType?]
+    let attributes: [String: Attribute]
+    let sources: [String]
 }
 
 /// A value at a program boundary (graph input or output) and where it lives.
@@ -153,7 +156,9 @@ extension GraphPlanner {
                 resolve: { i in i < names.count && !names[i].isEmpty ? resolve(names[i]) : nil }, outputs: outputs,
                 workspace: buffers["\(step.node.name)#workspace"] ?? .none, scope: scope)
             program.append(
-                ProgramStep(kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType, outputs: step.outputs))
+                ProgramStep(
+                    kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType, outputs: step.outputs,
+                    inputs: step.inputs, attributes: step.node.attributes, sources: step.sources))
         }
         var inputs: [BoundaryValue] = []
         for i in graph.inputs {
