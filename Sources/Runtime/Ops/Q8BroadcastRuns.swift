@@ -51,9 +51,9 @@ struct Q8BroadcastRuns: Sendable {
             inner *= d
             k -= 1
         }
+        // Both operands repeated over one axis cannot happen: an output axis longer than 1 is
+        // the length of at least one operand's axis, which then has a non-zero stride.
         guard inner >= minimumRun else { return nil }
-        // Both repeated: the output is constant along each run, still one kernel call per run
-        // (on the chunk), which is rare enough not to special-case.
         outer = Array(out[..<k])
         aStrides = Array(sa[..<k])
         bStrides = Array(sb[..<k])
