@@ -121,7 +121,8 @@ public final class ExecutionPlan: Sendable {
         public let outputs: [ValueType]
         /// The bound types of the step's inputs, by input position (nil: omitted input).
         public let inputs: [ValueType?]
-        /// The executed node's attributes (after fusion).
+        /// The executed node's number and string attributes (after fusion; tensor and graph
+        /// attributes are not kept).
         public let attributes: [String: Attribute]
         /// The nodes of the model this step runs for, in graph order: `[node]`, or for a fused
         /// pattern every node it replaced (a QDQ Conv: its DequantizeLinears, the Conv, a Relu,
