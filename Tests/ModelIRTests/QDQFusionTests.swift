@@ -47,6 +47,10 @@ final class QDQFusionTests: XCTestCase {
         XCTAssertEqual(reshape.outputs, ["flatq"])
         XCTAssertEqual(g.nodes.map(\.opType), ["QLinearConv", "Reshape", "DequantizeLinear", "Softmax"])
         XCTAssertTrue(report.removedNodes.contains("relu"))
+        // What each fused node replaced, in graph order (profiles name a step's sources by it).
+        XCTAssertEqual(report.fusedFrom["conv"], ["dqx", "dqw", "dqb", "conv", "relu", "q"])
+        XCTAssertEqual(report.fusedFrom["reshape"], ["dq2", "reshape", "q3"])
+        XCTAssertEqual(Set(report.fusedFrom.keys), ["conv", "reshape"])
     }
 
     func testBiasInOtherUnitsIsRequantizedAndMismatchedReshapeStaysFP32() throws {

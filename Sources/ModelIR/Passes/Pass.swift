@@ -17,6 +17,9 @@ public struct PassReport: Sendable, Equatable, CustomStringConvertible {
     public var removedInitializers: [String] = []
     /// Free-form notes (e.g. why a candidate was skipped).
     public var notes: [String] = []
+    /// For a node that replaces several (a fused QDQ pattern): the names of the nodes it was
+    /// made from, in graph order, itself included. Profiles name a fused step's sources by it.
+    public var fusedFrom: [String: [String]] = [:]
 
     public init(pass: String) { self.pass = pass }
 

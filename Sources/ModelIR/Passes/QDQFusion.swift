@@ -80,13 +80,29 @@ struct QDQFuser {
         for i in graph.nodes.indices where !removed.contains(i) {
             let node = graph.nodes[i]
             guard node.domain.isEmpty else { continue }
+            let removedBefore = removed
             if let replacement = rewrite(i, node) {
                 graph.nodes[i] = replacement
                 report.modifiedNodes.append(replacement.name)
+                report.fusedFrom[replacement.name] = sources(of: i, original: node, replacement: replacement, removedBefore: removedBefore)
             }
         }
         graph.removeNodes(at: removed)
         removeUnreadDequantize()
+    }
+
+    /// The nodes a rewrite of node `i` absorbed, in graph order: the DequantizeLinear nodes
+    /// whose outputs it no longer reads, itself, and the Relu/Clip and Q it consumed.
+    func sources(of i: Int, original: Node, replacement: Node, removedBefore: Set<Int>) -> [String] {
+        let kept = Set(replacement.inputs)
+        var indices: Set<Int> = [i]
+        for input in original.inputs where !input.isEmpty && !kept.contains(input) {
+            if let p = index.producer[input], graph.nodes[p].opType == "DequantizeLinear", graph.nodes[p].domain.isEmpty {
+                indices.insert(p)
+            }
+        }
+        indices.formUnion(removed.subtracting(removedBefore))
+        return indices.sorted().map { graph.nodes[$0].name }
     }
 
     // MARK: reading the pattern

@@ -30,11 +30,21 @@ private func planQ8Binary(_ ctx: NodePlanContext, add: Bool) throws -> PlannedOp
             &p, a.cType, a.scale, a.zeroPoint, b.cType, b.scale, b.zeroPoint, y.cType, y.scale, y.zeroPoint, qmin, qmax)
     try q8Check(ctx, status, add ? "QLinearAdd parameters" : "QLinearMul parameters")
     let count = Shape.checkedProduct(shape) ?? 0
+    let table = ctx.kernels.q8
+    let params = p
+    // Broadcasting runs the kernel over runs of the output with the operands read in place
+    // (`Q8BroadcastRuns`); only shapes whose runs would be very short expand the broadcast
+    // operands into the workspace first.
+    if at.shape != shape || bt.shape != shape, count > 0, let runs = Q8BroadcastRuns(a: at.shape, b: bt.shape, out: shape) {
+        return .kernel(outputs: [ValueType(y.type, shape)], workspaceBytes: runs.workspaceBytes) { bufs in
+            Q8BroadcastBinaryKernel(
+                table: table, add: add, params: params, runs: runs, a: bufs.input(0), b: bufs.input(3), y: bufs.outputs[0],
+                workspace: bufs.workspace)
+        }
+    }
     let expandA = at.shape != shape ? ByteBroadcast(from: at.shape, to: shape) : nil
     let expandB = bt.shape != shape ? ByteBroadcast(from: bt.shape, to: shape) : nil
     let aBytes = expandA == nil ? 0 : (count + 63) / 64 * 64
-    let table = ctx.kernels.q8
-    let params = p
     return .kernel(outputs: [ValueType(y.type, shape)], workspaceBytes: aBytes + (expandB == nil ? 0 : count)) { bufs in
         Q8BinaryKernel(
             table: table, add: add, params: params, count: count, expandA: expandA, expandB: expandB, aBytes: aBytes,
@@ -108,6 +118,39 @@ final class Q8BinaryKernel: Kernel, @unchecked Sendable {
         }
         var p = params
         if add { table.pointee.add?(count, pa, pb, memory.raw(y), &p) } else { table.pointee.mul?(count, pa, pb, memory.raw(y), &p) }
+    }
+}
+
+final class Q8BroadcastBinaryKernel: Kernel, @unchecked Sendable {
+    // Sendable proof: plan-time constants only; the table is a static C struct.
+    let table: UnsafePointer<flotilla_q8_kernels>
+    let add: Bool
+    let params: flotilla_q8_binary_params
+    let runs: Q8BroadcastRuns
+    let a, b, y, workspace: Buffer
+
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, add: Bool, params: flotilla_q8_binary_params, runs: Q8BroadcastRuns, a: Buffer,
+        b: Buffer, y: Buffer, workspace: Buffer
+    ) {
+        self.table = table
+        self.add = add
+        self.params = params
+        self.runs = runs
+        self.a = a
+        self.b = b
+        self.y = y
+        self.workspace = workspace
+    }
+
+    func execute(_ memory: Memory) throws {
+        var p = params
+        let f = add ? table.pointee.add : table.pointee.mul
+        guard let f else { return }
+        runs.forEachRun(
+            a: memory.typed(a, UInt8.self), b: memory.typed(b, UInt8.self), y: memory.typed(y, UInt8.self),
+            workspace: memory.typed(workspace, UInt8.self)
+        ) { n, pa, pb, py in f(n, pa, pb, py, &p) }
     }
 }
 

@@ -13,16 +13,10 @@ extension OpRegistry {
         for op in ["MaxPool", "GlobalMaxPool"] { extendToInt8(op) }
         // Byte max pools in front of the widened ones, which stay for MaxPool's Indices output.
         registerQuantizedMaxPool()
-        extendToInt8("Resize") { ctx in
-            guard ctx.string("mode", "nearest") == "nearest" else {
-                throw ctx.fail(
-                    "int8 Resize runs in nearest mode only; linear interpolation of int8 values needs requantization — "
-                        + "keep it in fp32 (DequantizeLinear → Resize → QuantizeLinear)")
-            }
-        }
+        registerQuantizedResize()
     }
 
-    /// Lets an fp32 op that only *selects* input values (nearest Resize; MaxPool with Indices) run on uint8
+    /// Lets an fp32 op that only *selects* input values (MaxPool with Indices) run on uint8
     /// and int8 tensors with the same parameters: the bytes are widened to float32 (exact),
     /// the fp32 kernel runs in the step's workspace and the result is narrowed back (exact, the
     /// values are the input's). Other element types go to the fp32 plan unchanged.

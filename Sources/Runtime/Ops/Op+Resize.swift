@@ -14,111 +14,137 @@ extension OpRegistry {
 
 private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, [.float32])
-    let mode = ctx.string("mode", "nearest")
-    guard ["nearest", "linear", "cubic"].contains(mode) else {
-        throw ctx.fail("mode '\(mode)' is not one of nearest, linear, cubic", .unsupportedAttribute("mode"))
+    let r = try ResizePlan(ctx, input: x.shape)
+    return .kernel(outputs: [ValueType(.float32, r.outShape)], workspaceBytes: 2 * r.halfBytes(elementBytes: 4)) { b in
+        ResizeKernel(
+            input: b.input(0), output: b.outputs[0], workspace: b.workspace, half: r.halfBytes(elementBytes: 4), passes: r.passes,
+            copyCount: r.inputCount, extrapolation: r.extrapolation)
     }
-    let transform = ctx.string("coordinate_transformation_mode", "half_pixel")
-    let transforms = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
-    guard transforms.contains(transform) else {
-        throw ctx.fail(
-            "coordinate_transformation_mode '\(transform)' is not supported (\(transforms.joined(separator: ", ")) are)",
-            .unsupportedAttribute("coordinate_transformation_mode"))
-    }
-    let rounding = ctx.string("nearest_mode", "round_prefer_floor")
-    guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(rounding) else {
-        throw ctx.fail("nearest_mode '\(rounding)' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil")
-    }
-    let policy = ctx.string("keep_aspect_ratio_policy", "stretch")
-    guard ["stretch", "not_larger", "not_smaller"].contains(policy) else {
-        throw ctx.fail("keep_aspect_ratio_policy '\(policy)' is not one of stretch, not_larger, not_smaller")
-    }
-    let axes = try (ctx.ints("axes") ?? Array(0..<x.rank)).map { try ctx.axis($0, rank: x.rank) }
-    guard Set(axes).count == axes.count else { throw ctx.fail("axes \(axes) repeat an axis") }
-    var scales = [Double](repeating: 1, count: x.rank)
-    var outShape = x.shape
-    if ctx.has(3) {
-        let sizes = try ctx.requireInts(3, "sizes")
-        guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 && $0 <= maxGeometryValue }) else {
-            throw ctx.fail("sizes \(sizes) must have \(axes.count) non-negative entries")
+}
+
+/// The attributes of a Resize node resolved for one input shape: output shape and the
+/// separable passes (per resized axis, source indices and weights), shared by the fp32 kernel
+/// and the int8 nearest kernel (`Op+QuantizedResize.swift`).
+struct ResizePlan {
+    let mode: String
+    let outShape: [Int]
+    let passes: [ResizePass]
+    /// Elements of the largest intermediate (passes ping-pong between two workspace halves).
+    let largestIntermediate: Int
+    let inputCount: Int
+    let extrapolation: Float
+
+    func halfBytes(elementBytes: Int) -> Int { (largestIntermediate * elementBytes + 63) / 64 * 64 }
+}
+
+extension ResizePlan {
+    init(_ ctx: NodePlanContext, input xShape: [Int]) throws {
+        let x = (shape: xShape, rank: xShape.count, elementCount: xShape.reduce(1, *))
+        let mode = ctx.string("mode", "nearest")
+        guard ["nearest", "linear", "cubic"].contains(mode) else {
+            throw ctx.fail("mode '\(mode)' is not one of nearest, linear, cubic", .unsupportedAttribute("mode"))
         }
-        if policy == "stretch" {
-            for (k, a) in axes.enumerated() {
-                outShape[a] = sizes[k]
-                scales[a] = x.shape[a] > 0 ? Double(sizes[k]) / Double(x.shape[a]) : 1
+        let transform = ctx.string("coordinate_transformation_mode", "half_pixel")
+        let transforms = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
+        guard transforms.contains(transform) else {
+            throw ctx.fail(
+                "coordinate_transformation_mode '\(transform)' is not supported (\(transforms.joined(separator: ", ")) are)",
+                .unsupportedAttribute("coordinate_transformation_mode"))
+        }
+        let rounding = ctx.string("nearest_mode", "round_prefer_floor")
+        guard ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(rounding) else {
+            throw ctx.fail("nearest_mode '\(rounding)' is not one of round_prefer_floor, round_prefer_ceil, floor, ceil")
+        }
+        let policy = ctx.string("keep_aspect_ratio_policy", "stretch")
+        guard ["stretch", "not_larger", "not_smaller"].contains(policy) else {
+            throw ctx.fail("keep_aspect_ratio_policy '\(policy)' is not one of stretch, not_larger, not_smaller")
+        }
+        let axes = try (ctx.ints("axes") ?? Array(0..<x.rank)).map { try ctx.axis($0, rank: x.rank) }
+        guard Set(axes).count == axes.count else { throw ctx.fail("axes \(axes) repeat an axis") }
+        var scales = [Double](repeating: 1, count: x.rank)
+        var outShape = x.shape
+        if ctx.has(3) {
+            let sizes = try ctx.requireInts(3, "sizes")
+            guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 && $0 <= maxGeometryValue }) else {
+                throw ctx.fail("sizes \(sizes) must have \(axes.count) non-negative entries")
             }
-        } else {
-            // One scale for every axis, the smallest (not_larger) or largest (not_smaller) of
-            // the per-axis ratios; sizes are then round(scale · n), halves up.
-            let ratios = axes.enumerated().map { k, a in x.shape[a] > 0 ? Double(sizes[k]) / Double(x.shape[a]) : 1 }
-            let s = (policy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
-            for a in axes {
-                scales[a] = s
-                let size = (s * Double(x.shape[a]) + 0.5).rounded(.down)
-                guard size <= Double(maxGeometryValue) else { throw ctx.fail("the resized axis \(a) is larger than \(maxGeometryValue)") }
+            if policy == "stretch" {
+                for (k, a) in axes.enumerated() {
+                    outShape[a] = sizes[k]
+                    scales[a] = x.shape[a] > 0 ? Double(sizes[k]) / Double(x.shape[a]) : 1
+                }
+            } else {
+                // One scale for every axis, the smallest (not_larger) or largest (not_smaller) of
+                // the per-axis ratios; sizes are then round(scale · n), halves up.
+                let ratios = axes.enumerated().map { k, a in x.shape[a] > 0 ? Double(sizes[k]) / Double(x.shape[a]) : 1 }
+                let s = (policy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
+                for a in axes {
+                    scales[a] = s
+                    let size = (s * Double(x.shape[a]) + 0.5).rounded(.down)
+                    guard size <= Double(maxGeometryValue) else {
+                        throw ctx.fail("the resized axis \(a) is larger than \(maxGeometryValue)")
+                    }
+                    outShape[a] = Int(size)
+                }
+            }
+        } else if ctx.has(2) {
+            let t = try ctx.requireConstant(2, "scales")
+            guard let s = t.floats, s.count == axes.count, s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw ctx.fail("scales must be \(axes.count) positive float32 values, got \(t.elementType)\(t.shape)")
+            }
+            for (k, a) in axes.enumerated() {
+                scales[a] = Double(s[k])
+                let size = (Double(x.shape[a]) * Double(s[k])).rounded(.down)
+                guard size <= Double(maxGeometryValue) else {
+                    throw ctx.fail("scale \(s[k]) makes axis \(a) larger than \(maxGeometryValue)")
+                }
                 outShape[a] = Int(size)
             }
+        } else {
+            throw ctx.fail("one of scales (input 2) or sizes (input 3) is required")
         }
-    } else if ctx.has(2) {
-        let t = try ctx.requireConstant(2, "scales")
-        guard let s = t.floats, s.count == axes.count, s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ctx.fail("scales must be \(axes.count) positive float32 values, got \(t.elementType)\(t.shape)")
+        var roi = [(Double, Double)](repeating: (0, 1), count: x.rank)
+        if transform == "tf_crop_and_resize" {
+            let t = try ctx.requireConstant(1, "roi")
+            guard let r = t.asDoubles, r.count == 2 * axes.count, r.allSatisfy(\.isFinite) else {
+                throw ctx.fail(
+                    "roi must hold \(2 * axes.count) finite numbers (starts, then ends, per resized axis), got \(t.elementType)\(t.shape)")
+            }
+            for (k, a) in axes.enumerated() { roi[a] = (r[k], r[axes.count + k]) }
         }
-        for (k, a) in axes.enumerated() {
-            scales[a] = Double(s[k])
-            let size = (Double(x.shape[a]) * Double(s[k])).rounded(.down)
-            guard size <= Double(maxGeometryValue) else { throw ctx.fail("scale \(s[k]) makes axis \(a) larger than \(maxGeometryValue)") }
-            outShape[a] = Int(size)
+        guard x.shape.allSatisfy({ $0 > 0 }) || outShape.contains(0) else {
+            throw ctx.fail("cannot resize the empty input \(x.shape) to \(outShape)")
         }
-    } else {
-        throw ctx.fail("one of scales (input 2) or sizes (input 3) is required")
-    }
-    var roi = [(Double, Double)](repeating: (0, 1), count: x.rank)
-    if transform == "tf_crop_and_resize" {
-        let t = try ctx.requireConstant(1, "roi")
-        guard let r = t.asDoubles, r.count == 2 * axes.count, r.allSatisfy(\.isFinite) else {
-            throw ctx.fail(
-                "roi must hold \(2 * axes.count) finite numbers (starts, then ends, per resized axis), got \(t.elementType)\(t.shape)")
+        let antialias = ctx.int("antialias", 0) != 0 && mode != "nearest"
+        var plan: [ResizeAxis] = []
+        var taps = 0
+        for a in 0..<x.rank {
+            let spec = ResizeAxisSpec(
+                mode: mode, transform: transform, rounding: rounding, cubicA: Double(ctx.float("cubic_coeff_a", -0.75)),
+                excludeOutside: ctx.int("exclude_outside", 0) != 0, antialias: antialias, roi: roi[a])
+            let axis = spec.axis(n: x.shape[a], scale: scales[a], outLength: outShape[a])
+            taps += axis.index.count
+            guard taps <= 1 << 26 else { throw ctx.fail("the interpolation tables would hold over \(1 << 26) taps") }
+            plan.append(axis)
         }
-        for (k, a) in axes.enumerated() { roi[a] = (r[k], r[axes.count + k]) }
-    }
-    guard x.shape.allSatisfy({ $0 > 0 }) || outShape.contains(0) else {
-        throw ctx.fail("cannot resize the empty input \(x.shape) to \(outShape)")
-    }
-    let antialias = ctx.int("antialias", 0) != 0 && mode != "nearest"
-    var plan: [ResizeAxis] = []
-    var taps = 0
-    for a in 0..<x.rank {
-        let spec = ResizeAxisSpec(
-            mode: mode, transform: transform, rounding: rounding, cubicA: Double(ctx.float("cubic_coeff_a", -0.75)),
-            excludeOutside: ctx.int("exclude_outside", 0) != 0, antialias: antialias, roi: roi[a])
-        let axis = spec.axis(n: x.shape[a], scale: scales[a], outLength: outShape[a])
-        taps += axis.index.count
-        guard taps <= 1 << 26 else { throw ctx.fail("the interpolation tables would hold over \(1 << 26) taps") }
-        plan.append(axis)
-    }
-    // Separable passes, innermost axis first as in the ONNX reference (so an extrapolated
-    // position stays exactly the extrapolation value), skipping identity axes; intermediates
-    // ping-pong between two halves of the workspace.
-    var passes: [ResizePass] = []
-    var shape = x.shape
-    for a in (0..<x.rank).reversed() {
-        if outShape[a] == x.shape[a] && plan[a].isIdentity { continue }
-        let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
-        passes.append(ResizePass(outer: outer, inLength: shape[a], outLength: outShape[a], inner: inner, axis: plan[a]))
-        shape[a] = outShape[a]
-    }
-    var largest = 0
-    for p in passes.dropLast() {
-        largest = Swift.max(largest, p.outer * p.outLength * p.inner)
-    }
-    let half = (largest * 4 + 63) / 64 * 64
-    let total = x.elementCount
-    let extrapolation = ctx.float("extrapolation_value", 0)
-    return .kernel(outputs: [ValueType(.float32, outShape)], workspaceBytes: 2 * half) { b in
-        ResizeKernel(
-            input: b.input(0), output: b.outputs[0], workspace: b.workspace, half: half, passes: passes, copyCount: total,
-            extrapolation: extrapolation)
+        // Separable passes, innermost axis first as in the ONNX reference (so an extrapolated
+        // position stays exactly the extrapolation value), skipping identity axes; intermediates
+        // ping-pong between two halves of the workspace.
+        var passes: [ResizePass] = []
+        var shape = x.shape
+        for a in (0..<x.rank).reversed() {
+            if outShape[a] == x.shape[a] && plan[a].isIdentity { continue }
+            let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
+            passes.append(ResizePass(outer: outer, inLength: shape[a], outLength: outShape[a], inner: inner, axis: plan[a]))
+            shape[a] = outShape[a]
+        }
+        var largest = 0
+        for p in passes.dropLast() {
+            largest = Swift.max(largest, p.outer * p.outLength * p.inner)
+        }
+        self.init(
+            mode: mode, outShape: outShape, passes: passes, largestIntermediate: largest, inputCount: x.elementCount,
+            extrapolation: ctx.float("extrapolation_value", 0))
     }
 }
 

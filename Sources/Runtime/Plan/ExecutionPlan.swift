@@ -85,7 +85,8 @@ public final class ExecutionPlan: Sendable {
         // QDQ patterns become int8 ops here, so every producer of a QDQ model gets the int8
         // kernels (docs/int8-runtime.md); QOperator and fp32 graphs pass through unchanged.
         var graph = graph
-        QDQFusion(externalConstants: options.packedWeights.mapValues { TensorType($0.elementType, Shape($0.shape)) }).fuse(&graph)
+        let fusion = QDQFusion(externalConstants: options.packedWeights.mapValues { TensorType($0.elementType, Shape($0.shape)) })
+            .fuse(&graph)
         do { try graph.sortTopologically() } catch { throw RuntimeError.invalidModel("\(error)") }
         let inputTypes = try Self.bindInputs(graph, bindings)
         let pool = ConstantPool(packedWeights: options.packedWeights)
@@ -93,6 +94,7 @@ public final class ExecutionPlan: Sendable {
         let planner = GraphPlanner(
             graph: graph, arenaIndex: counter.next(), registry: .standard, kernels: kernels,
             pool: pool, arenaCounter: counter, inputTypes: inputTypes)
+        planner.fusedFrom = fusion.fusedFrom
         planner.planNodes()
         if !planner.problems.isEmpty { throw RuntimeError.planFailed(planner.problems) }
         let program = try planner.finalize()
@@ -119,14 +121,29 @@ public final class ExecutionPlan: Sendable {
     /// fused Relu is one step) and its op type.
     public struct StepInfo: Sendable, Equatable, CustomStringConvertible {
         public let node: String
+        /// The op that runs, after fusion ("QLinearConv", "com.microsoft:QGemm", …).
         public let opType: String
         /// The types of the outputs the step writes (unnamed ones included).
         public let outputs: [ValueType]
+        /// The bound types of the step's inputs, by input position (nil: omitted input).
+        public let inputs: [ValueType?]
+        /// The executed node's number and string attributes (after fusion; tensor and graph
+        /// attributes are not kept).
+        public let attributes: [String: Attribute]
+        /// The nodes of the model this step runs for, in graph order: `[node]`, or for a fused
+        /// pattern every node it replaced (a QDQ Conv: its DequantizeLinears, the Conv, a Relu,
+        /// the QuantizeLinear).
+        public let sources: [String]
         public var description: String { "\(opType) '\(node)' → \(outputs.map(\.description).joined(separator: ", "))" }
     }
 
     /// The main graph's steps in execution order (views and plan-time folded nodes have none).
-    public var steps: [StepInfo] { program.steps.map { StepInfo(node: $0.node, opType: $0.opType, outputs: $0.outputs) } }
+    public var steps: [StepInfo] {
+        program.steps.map {
+            StepInfo(
+                node: $0.node, opType: $0.opType, outputs: $0.outputs, inputs: $0.inputs, attributes: $0.attributes, sources: $0.sources)
+        }
+    }
 
     /// An empty per-step profile for `Session.run(inputs:outputs:profile:)`.
     public func makeProfile() -> StepProfile { StepProfile(steps: steps) }

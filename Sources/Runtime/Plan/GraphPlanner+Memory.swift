@@ -6,6 +6,9 @@ struct ProgramStep: Sendable {
     let node: String
     let opType: String
     let outputs: [ValueType]
+    let inputs: [ValueType?]
+    let attributes: [String: Attribute]
+    let sources: [String]
 }
 
 /// A value at a program boundary (graph input or output) and where it lives.
@@ -153,7 +156,9 @@ extension GraphPlanner {
                 resolve: { i in i < names.count && !names[i].isEmpty ? resolve(names[i]) : nil }, outputs: outputs,
                 workspace: buffers["\(step.node.name)#workspace"] ?? .none, scope: scope)
             program.append(
-                ProgramStep(kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType, outputs: step.outputs))
+                ProgramStep(
+                    kernel: try step.make(kb), node: step.node.name, opType: step.node.qualifiedOpType, outputs: step.outputs,
+                    inputs: step.inputs, attributes: step.node.attributes.filter { $0.value.isScalarOrList }, sources: step.sources))
         }
         var inputs: [BoundaryValue] = []
         for i in graph.inputs {
@@ -168,5 +173,16 @@ extension GraphPlanner {
             outputs.append(BoundaryValue(name: o.name, type: t, buffer: b))
         }
         return Program(arenaIndex: arenaIndex, steps: program, inputs: inputs, outputs: outputs, memory: plan)
+    }
+}
+
+extension Attribute {
+    /// Numbers and strings: what a step keeps of its node's attributes for profiles. Tensors
+    /// and subgraphs are left out so a plan does not hold a second copy of them.
+    fileprivate var isScalarOrList: Bool {
+        switch self {
+        case .int, .float, .string, .ints, .floats, .strings: return true
+        case .tensor, .graph, .tensors, .graphs: return false
+        }
     }
 }

@@ -8,6 +8,10 @@ struct PendingStep {
     let make: (KernelBuffers) throws -> any Kernel
     /// Values of this graph or of enclosing graphs the step reads, including subgraph captures.
     let reads: [String]
+    /// The bound types of the node's inputs (nil where an optional input is omitted).
+    let inputs: [ValueType?]
+    /// The graph nodes this step runs for (fused patterns name several).
+    let sources: [String]
 }
 
 /// Plans one graph (the main graph or a subgraph) into steps, then assigns memory in its own
@@ -28,6 +32,8 @@ final class GraphPlanner {
     var constants: [String: Tensor] = [:]
     var steps: [PendingStep] = []
     var problems: [RuntimeError.NodeProblem] = []
+    /// Nodes made by fusing others (`PassReport.fusedFrom`): their steps name those sources.
+    var fusedFrom: [String: [String]] = [:]
     /// Values whose producer failed to plan; their readers are skipped, not reported again.
     var poisoned: Set<String> = []
     /// Folding a node at plan time is skipped above this many output bytes.
@@ -75,7 +81,8 @@ final class GraphPlanner {
         for (k, node) in graph.nodes.enumerated() where !skip.contains(k) {
             if let (gemm, add) = fusedMatMulBias(k, readers: readers, graphOutputs: outputs) {
                 skip.insert(add)
-                planNode(gemm)
+                planNode(
+                    gemm, sources: (fusedFrom[node.name] ?? [node.name]) + (fusedFrom[graph.nodes[add].name] ?? [graph.nodes[add].name]))
             } else {
                 planNode(node)
             }
@@ -107,7 +114,7 @@ final class GraphPlanner {
         return (gemm, k + 1)
     }
 
-    private func planNode(_ node: Node) {
+    private func planNode(_ node: Node, sources: [String]? = nil) {
         let used = node.inputs.filter { !$0.isEmpty }
         // A subgraph that captures a failed value is not planned either (its nodes would only
         // report the value as undefined).
@@ -187,7 +194,10 @@ final class GraphPlanner {
                     for (name, t) in zip(node.outputs, outs) where !name.isEmpty { types[name] = t }
                     var reads = used
                     for g in node.subgraphs { reads += g.capturedValues.sorted() }
-                    steps.append(PendingStep(node: node, outputs: outs, workspaceBytes: ws, make: make, reads: reads))
+                    steps.append(
+                        PendingStep(
+                            node: node, outputs: outs, workspaceBytes: ws, make: make, reads: reads, inputs: inputTypes,
+                            sources: sources ?? fusedFrom[node.name] ?? [node.name]))
                 }
             }
         } catch let RuntimeError.planFailed(ps) {

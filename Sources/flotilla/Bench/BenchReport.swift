@@ -49,16 +49,17 @@ struct BenchReport: Codable {
         if let p = profile {
             out.append("")
             out.append(
-                "Time per op type (sum of node medians \(Format.micros(p.sumOfNodesUs)) µs vs whole-model p50 "
+                "Time per op type as executed (sum of step medians \(Format.micros(p.sumOfNodesUs)) µs vs whole-model p50 "
                     + "\(Format.micros(s.p50)) µs; \(p.repeats) runs per node)")
             var kinds = TextTable(["op", "nodes", "µs", "share"], alignments: [.left, .right, .right, .right])
             for k in p.byKind { kinds.add([k.kind, String(k.nodes), Format.micros(k.totalUs), String(format: "%.1f%%", 100 * k.share)]) }
             out.append(kinds.render())
             out.append("")
-            out.append("Slowest nodes")
-            var nodes = TextTable(["node", "op", "output", "µs"], alignments: [.left, .left, .left, .right])
-            for n in p.nodes.sorted(by: { $0.medianUs > $1.medianUs }).prefix(15) {
-                nodes.add([n.node, n.kind, "\(n.outputShape)", Format.micros(n.medianUs)])
+            out.append("Time per executed step, slowest first (\(p.nodes.count) steps)")
+            var nodes = TextTable(["node", "op", "output", "µs", "fused from"], alignments: [.left, .left, .left, .right, .left])
+            for n in p.nodes.sorted(by: { $0.medianUs > $1.medianUs }) {
+                let others = n.sources.filter { $0 != n.node }
+                nodes.add([n.node, n.kind, "\(n.outputShape)", Format.micros(n.medianUs), others.joined(separator: ", ")])
             }
             out.append(nodes.render())
             out.append("  (\(p.method))")

@@ -4,7 +4,9 @@ import Runtime
 /// Time per node and per op type, measured inside whole-model runs through the runtime's
 /// per-step hook (`Session.run(inputs:outputs:profile:)`): each executed step is timed where it
 /// runs, with the real intermediate values and the cache state of a real run. A step is one
-/// node after fusion (a Conv carrying its BatchNorm and Relu is one step, named for the Conv).
+/// node of the plan as it executes, after every fusion: a Conv carrying its BatchNorm and Relu
+/// is one step named for the Conv, and in a QDQ model DequantizeLinear → Conv → QuantizeLinear
+/// is one QLinearConv step (named for the Conv, `sources` listing the nodes it replaced).
 struct OpProfile: Codable {
     struct NodeTime: Codable {
         var node: String
@@ -12,8 +14,10 @@ struct OpProfile: Codable {
         var kind: String
         var outputShape: [Int]
         var medianUs: Double
+        /// The model's nodes this step runs for (more than the node itself when fused).
+        var sources: [String]
 
-        enum CodingKeys: String, CodingKey { case node, op, kind, outputShape = "output_shape", medianUs = "median_us" }
+        enum CodingKeys: String, CodingKey { case node, op, kind, outputShape = "output_shape", medianUs = "median_us", sources }
     }
 
     struct KindTime: Codable {
@@ -71,17 +75,14 @@ extension OpProfile {
             for i in samples.indices { samples[i].append(Double(profile.lastNanoseconds[i]) / 1000) }
         }
         progress.finish()
-        var nodesByName: [String: Node] = [:]
-        for n in graph.nodes { nodesByName[n.name] = n }
         var times: [NodeTime] = []
         for (i, step) in profile.steps.enumerated() {
-            let kind = nodesByName[step.node].map { Self.kind(of: $0, in: graph) } ?? step.opType
             times.append(
                 NodeTime(
-                    node: step.node, op: step.opType, kind: kind, outputShape: step.outputs.first?.shape ?? [],
-                    medianUs: LatencyStats.percentile(samples[i].sorted(), 50)))
+                    node: step.node, op: step.opType, kind: Self.kind(of: step), outputShape: step.outputs.first?.shape ?? [],
+                    medianUs: LatencyStats.percentile(samples[i].sorted(), 50), sources: step.sources))
         }
-        let stepped = Set(profile.steps.map(\.node))
+        let stepped = Set(profile.steps.flatMap(\.sources))
         let folded = graph.nodes.map(\.name).filter { !stepped.contains($0) }
         let sum = times.reduce(0) { $0 + $1.medianUs }
         var kinds: [String: (Int, Double)] = [:]
@@ -96,16 +97,21 @@ extension OpProfile {
             foldedNodes: folded, skipped: [])
     }
 
-    /// The op type, with convolutions split by shape: depthwise, pointwise (1×1) and k×k
-    /// convolutions run different kernels and have very different costs per MAC.
-    static func kind(of node: Node, in graph: Graph) -> String {
-        guard node.domain.isEmpty, node.opType == "Conv", let w = node.input(1).flatMap({ graph.type(of: $0)?.shape?.concrete }),
-            w.count >= 3
-        else { return node.qualifiedOpType }
-        let group = node.int("group") ?? 1
+    /// The op type as executed, with convolutions (fp32 Conv, QLinearConv, ConvInteger) split by
+    /// shape: depthwise, pointwise (1×1) and k×k convolutions run different kernels and have
+    /// very different costs per MAC.
+    static func kind(of step: ExecutionPlan.StepInfo) -> String {
+        let weightInput: Int
+        switch step.opType {
+        case "Conv", "ConvInteger": weightInput = 1
+        case "QLinearConv": weightInput = 3
+        default: return step.opType
+        }
+        guard weightInput < step.inputs.count, let w = step.inputs[weightInput]?.shape, w.count >= 3 else { return step.opType }
+        let group = step.attributes["group"]?.intValue ?? 1
         let kernel = w.dropFirst(2)
-        if group > 1 && w[1] == 1 { return "Conv depthwise \(kernel.map(String.init).joined(separator: "x"))" }
-        if kernel.allSatisfy({ $0 == 1 }) { return "Conv 1x1" }
-        return "Conv \(kernel.map(String.init).joined(separator: "x"))" + (group > 1 ? " grouped" : "")
+        if group > 1 && w[1] == 1 { return "\(step.opType) depthwise \(kernel.map(String.init).joined(separator: "x"))" }
+        if kernel.allSatisfy({ $0 == 1 }) { return "\(step.opType) 1x1" }
+        return "\(step.opType) \(kernel.map(String.init).joined(separator: "x"))" + (group > 1 ? " grouped" : "")
     }
 }
