@@ -204,7 +204,8 @@ final class QDigitsCNNTests: XCTestCase {
         XCTAssertEqual(try inPlace.makeSession().run(inputs: ["input": batch])[built.quantizedLogits]?.uint8s, expected)
         // The kernels read the regions: scribbling over one changes the result.
         if let region = regions.first, let base = region.buffer.baseAddress, region.buffer.count > 64 {
-            _ = UnsafeMutableRawPointer(mutating: base + 64).initializeMemory(as: UInt8.self, repeating: 0x7F, count: region.buffer.count - 64)
+            _ = UnsafeMutableRawPointer(mutating: base + 64).initializeMemory(
+                as: UInt8.self, repeating: 0x7F, count: region.buffer.count - 64)
             XCTAssertNotEqual(try inPlace.makeSession().run(inputs: ["input": batch])[built.quantizedLogits]?.uint8s, expected)
         }
     }

@@ -86,8 +86,7 @@ private func perAxisLayout(_ ctx: NodePlanContext, shape: [Int]) throws -> PerAx
 /// point), the same bytes on every path.
 final class QuantizeLinearKernel: Kernel, @unchecked Sendable {
     // Sendable proof: plan-time constants only; the kernel is a C function.
-    let quantize:
-        @convention(c) (Int, UnsafePointer<Float>?, Float, Int32, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Void
+    let quantize: @convention(c) (Int, UnsafePointer<Float>?, Float, Int32, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Void
     let x, y: Buffer
     let scales: [Float]
     let zeroPoints: [Int32]
