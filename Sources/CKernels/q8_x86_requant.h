@@ -60,6 +60,25 @@ static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m1
     return _mm512_cvtepi32_epi8(v);  // in range already: truncation keeps the byte
 }
 
+// 8 lanes with one (multiplier, n = 31 + shift) per lane, AVX-512VL: the row-vectorized GEMM
+// tail, whose lanes are output rows (channels) rather than columns. Same arithmetic as above,
+// with per-lane rounding constants (1 << (n − 1)) and variable 64-bit shifts.
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m128i flotilla_q8_requant8_lanes_avx512(
+    __m256i x, __m256i mult, __m256i n, int32_t zp, int32_t qmin, int32_t qmax) {
+    const __m256i one = _mm256_set1_epi64x(1);
+    const __m256i ne = _mm256_and_si256(n, _mm256_set1_epi64x(0xFFFFFFFF)), no = _mm256_srli_epi64(n, 32);
+    __m256i even = _mm256_mul_epi32(x, mult);
+    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+    even = _mm256_srav_epi64(_mm256_add_epi64(even, _mm256_sllv_epi64(one, _mm256_sub_epi64(ne, one))), ne);
+    odd = _mm256_srav_epi64(_mm256_add_epi64(odd, _mm256_sllv_epi64(one, _mm256_sub_epi64(no, one))), no);
+    const __m256i lo = _mm256_set1_epi64x(qmin - zp), hi = _mm256_set1_epi64x(qmax - zp);
+    even = _mm256_min_epi64(_mm256_max_epi64(even, lo), hi);
+    odd = _mm256_min_epi64(_mm256_max_epi64(odd, lo), hi);
+    __m256i v = _mm256_mask_blend_epi32(0xAA, even, _mm256_slli_epi64(odd, 32));
+    v = _mm256_add_epi32(v, _mm256_set1_epi32(zp));
+    return _mm256_cvtepi32_epi8(v);  // 8 bytes, in range already
+}
+
 // Requantizes a run of n accumulators into n bytes (vector body, scalar tail).
 static inline __attribute__((target("avx2,fma"))) void flotilla_q8_requant_run_avx2(
     const int32_t *acc, size_t n, int32_t mult, int32_t shift, const flotilla_q8_requant *rq, uint8_t *out) {
