@@ -149,44 +149,69 @@ static TARGET void tile_maddubs(size_t k4, const int8_t *a, const uint8_t *b, co
 // tile computes all 16 columns whatever is live; here the lanes are 8 output rows (two 4-row
 // panels) and each live column costs one VPMADDUBSW+VPMADDWD (7-bit layout) or two VPMADDWD
 // (widening layout) per quad and 8 rows. bt: the tail's quads, [k/4][tw][4], tw = round_up(nr, 4).
-enum { TAIL_MAX = 8 };
+enum { TAIL_MAX = 12 };
 
 // 7-bit layout: a panel's quad group is 4 rows × 4 k bytes; the two panels side by side make
-// one ymm of 8 rows, against the broadcast activation quad. Lanes = rows m0 … m0 + 7.
+// one ymm of 8 rows, against the broadcast activation quad. Lanes = rows m0 … m0 + 7. Named
+// accumulators (an indexed array stayed in memory across the k loop).
 static inline __attribute__((always_inline)) TARGET void tail_dot_maddubs(size_t k4, const int8_t *a0,
                                                                           const int8_t *a1, const uint8_t *q,
                                                                           size_t tw, size_t cols, __m256i acc[4]) {
     const __m256i ones = _mm256_set1_epi16(1);
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
     for (size_t g = 0; g < k4; g++) {
         const __m256i w = _mm256_loadu2_m128i((const __m128i *)(const void *)(a1 + g * 4 * MR),
                                               (const __m128i *)(const void *)(a0 + g * 4 * MR));
-        for (size_t j = 0; j < cols; j++) {
-            int32_t x;
-            memcpy(&x, q + 4 * j, sizeof x);
-            acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(x), w), ones));
-        }
+        int32_t x[4];
+        memcpy(x, q, cols * sizeof x[0]);
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(x[0]), w), ones));
+        if (cols > 1) c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(x[1]), w), ones));
+        if (cols > 2) c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(x[2]), w), ones));
+        if (cols > 3) c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(x[3]), w), ones));
         q += 4 * tw;
     }
+    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3;
 }
 
 // Widening layout: a panel's quad group is 4 rows × int16 (w0, w2, w1, w3); the activation quad
 // as int16 (x0, x2, x1, x3) repeated makes each row's two dwords its two pair sums (added at the end).
+static inline __attribute__((always_inline)) TARGET __m256i spread_quad(const uint8_t *q) {
+    const __m128i spread = _mm_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1);
+    int32_t x;
+    memcpy(&x, q, sizeof x);
+    return _mm256_broadcastsi128_si256(_mm_shuffle_epi8(_mm_cvtsi32_si128(x), spread));
+}
+
 static inline __attribute__((always_inline)) TARGET void tail_dot_widen(size_t k4, const int16_t *a0,
                                                                         const int16_t *a1, const uint8_t *q,
                                                                         size_t tw, size_t cols, __m256i acc[2][4]) {
-    const __m128i spread = _mm_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1);
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c03 = c00;
+    __m256i c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     for (size_t g = 0; g < k4; g++) {
         const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
         const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
-        for (size_t j = 0; j < cols; j++) {
-            int32_t x;
-            memcpy(&x, q + 4 * j, sizeof x);
-            const __m256i xv = _mm256_broadcastsi128_si256(_mm_shuffle_epi8(_mm_cvtsi32_si128(x), spread));
-            acc[0][j] = _mm256_add_epi32(acc[0][j], _mm256_madd_epi16(xv, w0));
-            acc[1][j] = _mm256_add_epi32(acc[1][j], _mm256_madd_epi16(xv, w1));
+        const __m256i x0 = spread_quad(q);
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x0, w0));
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x0, w1));
+        if (cols > 1) {
+            const __m256i x1 = spread_quad(q + 4);
+            c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x1, w0));
+            c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x1, w1));
+        }
+        if (cols > 2) {
+            const __m256i x2 = spread_quad(q + 8);
+            c02 = _mm256_add_epi32(c02, _mm256_madd_epi16(x2, w0));
+            c12 = _mm256_add_epi32(c12, _mm256_madd_epi16(x2, w1));
+        }
+        if (cols > 3) {
+            const __m256i x3 = spread_quad(q + 12);
+            c03 = _mm256_add_epi32(c03, _mm256_madd_epi16(x3, w0));
+            c13 = _mm256_add_epi32(c13, _mm256_madd_epi16(x3, w1));
         }
         q += 4 * tw;
     }
+    acc[0][0] = c00, acc[0][1] = c01, acc[0][2] = c02, acc[0][3] = c03;
+    acc[1][0] = c10, acc[1][1] = c11, acc[1][2] = c12, acc[1][3] = c13;
 }
 
 static TARGET void tail_rows(bool widen, size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
@@ -213,8 +238,6 @@ static TARGET void tail_rows(bool widen, size_t M, size_t k4, const int8_t *w, c
             __m256i acc[4];
             if (widen) {
                 __m256i pair[2][4];
-#pragma GCC unroll 4
-                for (size_t j = 0; j < 4; j++) pair[0][j] = pair[1][j] = _mm256_setzero_si256();
                 const int16_t *h0 = (const int16_t *)(const void *)a0, *h1 = (const int16_t *)(const void *)a1;
                 // A constant column count per call, so N = 1 does a quarter of the work.
                 switch (cols) {
@@ -230,8 +253,6 @@ static TARGET void tail_rows(bool widen, size_t M, size_t k4, const int8_t *w, c
                     acc[j] = _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(pair[0][j], pair[1][j]), order);
                 }
             } else {
-#pragma GCC unroll 4
-                for (size_t j = 0; j < 4; j++) acc[j] = _mm256_setzero_si256();
                 switch (cols) {
                 case 1: tail_dot_maddubs(k4, a0, a1, q, tw, 1, acc); break;
                 case 2: tail_dot_maddubs(k4, a0, a1, q, tw, 2, acc); break;

@@ -85,22 +85,40 @@ static TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int3
 // bt: the tail's quads, [k/4][tw][4] with tw = round_up(nr, 4) (zero past nr).
 enum { TAIL_MAX = 16 };
 
-// acc[0][j], acc[1][j] += the two panels' 8 rows · column j's quads, for j < cols.
+// acc[0][j], acc[1][j] = the two panels' 8 rows · column j's quads, for j < cols. Named
+// accumulators, not an indexed array: GCC kept an array in memory across the k loop.
 static inline __attribute__((always_inline)) TARGET void tail_dot(size_t k4, const int8_t *a0, const int8_t *a1,
                                                                   const uint8_t *q, size_t tw, size_t cols,
                                                                   __m256i acc[2][4]) {
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c03 = c00;
+    __m256i c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     for (size_t g = 0; g < k4; g++) {
         const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
         const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
-        for (size_t j = 0; j < cols; j++) {
-            int32_t x;
-            memcpy(&x, q + 4 * j, sizeof x);
-            const __m256i xb = _mm256_set1_epi32(x);
-            acc[0][j] = _mm256_dpbusd_epi32(acc[0][j], xb, w0);
-            acc[1][j] = _mm256_dpbusd_epi32(acc[1][j], xb, w1);
+        int32_t x[4];
+        memcpy(x, q, cols * sizeof x[0]);
+        const __m256i x0 = _mm256_set1_epi32(x[0]);
+        c00 = _mm256_dpbusd_epi32(c00, x0, w0);
+        c10 = _mm256_dpbusd_epi32(c10, x0, w1);
+        if (cols > 1) {
+            const __m256i x1 = _mm256_set1_epi32(x[1]);
+            c01 = _mm256_dpbusd_epi32(c01, x1, w0);
+            c11 = _mm256_dpbusd_epi32(c11, x1, w1);
+        }
+        if (cols > 2) {
+            const __m256i x2 = _mm256_set1_epi32(x[2]);
+            c02 = _mm256_dpbusd_epi32(c02, x2, w0);
+            c12 = _mm256_dpbusd_epi32(c12, x2, w1);
+        }
+        if (cols > 3) {
+            const __m256i x3 = _mm256_set1_epi32(x[3]);
+            c03 = _mm256_dpbusd_epi32(c03, x3, w0);
+            c13 = _mm256_dpbusd_epi32(c13, x3, w1);
         }
         q += 4 * tw;
     }
+    acc[0][0] = c00, acc[0][1] = c01, acc[0][2] = c02, acc[0][3] = c03;
+    acc[1][0] = c10, acc[1][1] = c11, acc[1][2] = c12, acc[1][3] = c13;
 }
 
 static TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
@@ -127,8 +145,6 @@ static TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t
         const __m256i iv1 = _mm256_loadu_si256((const __m256i *)(const void *)(init + MR));
         for (size_t c0 = 0; c0 < nr; c0 += 4) {
             __m256i acc[2][4];
-#pragma GCC unroll 4
-            for (size_t j = 0; j < 4; j++) acc[0][j] = acc[1][j] = _mm256_setzero_si256();
             const size_t cols = nr - c0 < 4 ? nr - c0 : 4;
             // A constant column count per call, so a 1-column GEMM (N = 1) does 1/4 of the work.
             switch (cols) {
