@@ -77,6 +77,110 @@ static TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int3
     }
 }
 
+// Column tail of at most TAIL_MAX columns (N = 1 GEMMs, 3×3 and 6×6 batch-1 planes, the
+// leftover of N mod 32): the 8×32 tile would multiply mostly padding there (a 4-column tail does
+// 16 zmm VPDPBUSD per quad for 4 live columns). Here the lanes are output rows: per quad, one
+// ymm VPDPBUSD of a broadcast activation quad against a panel's 8 rows × 4 k, i.e. one
+// instruction per 8 rows and live column. Two panels × 4 columns = 8 accumulators.
+// bt: the tail's quads, [k/4][tw][4] with tw = round_up(nr, 4) (zero past nr).
+enum { TAIL_MAX = 16 };
+
+// acc[0][j], acc[1][j] = the two panels' 8 rows · column j's quads, for j < cols. Named
+// accumulators, not an indexed array: GCC kept an array in memory across the k loop.
+static inline __attribute__((always_inline)) TARGET void tail_dot(size_t k4, const int8_t *a0, const int8_t *a1,
+                                                                  const uint8_t *q, size_t tw, size_t cols,
+                                                                  __m256i acc[2][4]) {
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c03 = c00;
+    __m256i c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    for (size_t g = 0; g < k4; g++) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
+        int32_t x[4];
+        memcpy(x, q, cols * sizeof x[0]);
+        const __m256i x0 = _mm256_set1_epi32(x[0]);
+        c00 = _mm256_dpbusd_epi32(c00, x0, w0);
+        c10 = _mm256_dpbusd_epi32(c10, x0, w1);
+        if (cols > 1) {
+            const __m256i x1 = _mm256_set1_epi32(x[1]);
+            c01 = _mm256_dpbusd_epi32(c01, x1, w0);
+            c11 = _mm256_dpbusd_epi32(c11, x1, w1);
+        }
+        if (cols > 2) {
+            const __m256i x2 = _mm256_set1_epi32(x[2]);
+            c02 = _mm256_dpbusd_epi32(c02, x2, w0);
+            c12 = _mm256_dpbusd_epi32(c12, x2, w1);
+        }
+        if (cols > 3) {
+            const __m256i x3 = _mm256_set1_epi32(x[3]);
+            c03 = _mm256_dpbusd_epi32(c03, x3, w0);
+            c13 = _mm256_dpbusd_epi32(c13, x3, w1);
+        }
+        q += 4 * tw;
+    }
+    acc[0][0] = c00, acc[0][1] = c01, acc[0][2] = c02, acc[0][3] = c03;
+    acc[1][0] = c10, acc[1][1] = c11, acc[1][2] = c12, acc[1][3] = c13;
+}
+
+static TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
+                             const int32_t *acc_init, const flotilla_q8_requant *rq, uint8_t *c,
+                             size_t ldc) {
+    const size_t tw = flotilla_q8_round_up(nr, 4), panels = flotilla_q8_round_up(M, MR) / MR;
+    for (size_t p = 0; p < panels; p += 2) {
+        const size_t m0 = p * MR;
+        const size_t rows = M - m0 < 2 * MR ? M - m0 : 2 * MR;
+        // The odd last panel runs against itself; its second half is discarded.
+        const int8_t *a0 = w + p * k4 * 4 * MR, *a1 = p + 1 < panels ? a0 + k4 * 4 * MR : a0;
+        int32_t mult[2 * MR] = {0}, nsh[2 * MR], init[2 * MR] = {0};
+        int32_t sh[2 * MR] = {0};
+        flotilla_q8_tile_requant(rq, m0, rows, mult, sh);
+        for (size_t r = 0; r < 2 * MR; r++) {
+            nsh[r] = 31 + sh[r];
+            if (r < rows) init[r] = acc_init[m0 + r];
+        }
+        const __m256i mv0 = _mm256_loadu_si256((const __m256i *)(const void *)mult);
+        const __m256i mv1 = _mm256_loadu_si256((const __m256i *)(const void *)(mult + MR));
+        const __m256i nv0 = _mm256_loadu_si256((const __m256i *)(const void *)nsh);
+        const __m256i nv1 = _mm256_loadu_si256((const __m256i *)(const void *)(nsh + MR));
+        const __m256i iv0 = _mm256_loadu_si256((const __m256i *)(const void *)init);
+        const __m256i iv1 = _mm256_loadu_si256((const __m256i *)(const void *)(init + MR));
+        for (size_t c0 = 0; c0 < nr; c0 += 4) {
+            __m256i acc[2][4];
+            const size_t cols = nr - c0 < 4 ? nr - c0 : 4;
+            // A constant column count per call, so a 1-column GEMM (N = 1) does 1/4 of the work.
+            switch (cols) {
+            case 1: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 1, acc); break;
+            case 2: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 2, acc); break;
+            case 3: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 3, acc); break;
+            default: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 4, acc); break;
+            }
+            // Requantize the 4 columns × 16 rows, then transpose to 16 rows × 4 bytes (the
+            // pack_b_quads shuffle) so each output row takes one store, not one per column.
+            __m128i y[4];
+#pragma GCC unroll 4
+            for (size_t j = 0; j < 4; j++) {
+                const __m128i lo = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[0][j], iv0), mv0, nv0,
+                                                                     rq->zero_point, rq->qmin, rq->qmax);
+                const __m128i hi = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[1][j], iv1), mv1, nv1,
+                                                                     rq->zero_point, rq->qmin, rq->qmax);
+                y[j] = _mm_unpacklo_epi64(lo, hi);
+            }
+            const __m128i t0 = _mm_unpacklo_epi8(y[0], y[1]), t1 = _mm_unpackhi_epi8(y[0], y[1]);
+            const __m128i t2 = _mm_unpacklo_epi8(y[2], y[3]), t3 = _mm_unpackhi_epi8(y[2], y[3]);
+            uint8_t rowwise[16 * 4];
+            _mm_storeu_si128((__m128i *)(void *)rowwise, _mm_unpacklo_epi16(t0, t2));
+            _mm_storeu_si128((__m128i *)(void *)(rowwise + 16), _mm_unpackhi_epi16(t0, t2));
+            _mm_storeu_si128((__m128i *)(void *)(rowwise + 32), _mm_unpacklo_epi16(t1, t3));
+            _mm_storeu_si128((__m128i *)(void *)(rowwise + 48), _mm_unpackhi_epi16(t1, t3));
+            uint8_t *cr = c + m0 * ldc + c0;
+            if (cols == 4) {
+                for (size_t r = 0; r < rows; r++) memcpy(cr + r * ldc, rowwise + 4 * r, 4);
+            } else {
+                for (size_t r = 0; r < rows; r++) memcpy(cr + r * ldc, rowwise + 4 * r, cols);
+            }
+        }
+    }
+}
+
 TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, size_t K,
                                                             const void *packed, const void *B,
                                                             size_t ldb, const flotilla_q8_requant *rq,
@@ -86,14 +190,17 @@ TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, 
     if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
     const size_t k4 = h->k_padded / 4;
     const uint8_t flip = h->x_type == FLOTILLA_Q8_S8 ? 0x80 : 0;
+    // Full-tile columns [0, n_tiles) in 32-column panels; a tail of ≤ TAIL_MAX columns goes to
+    // tail_rows, packed at its own width right after (the workspace holds round_up(N, 32) columns).
+    const size_t tail = N % NR <= TAIL_MAX ? N % NR : 0, n_tiles = N - tail;
     uint8_t *bq = (uint8_t *)workspace;
-    flotilla_q8_pack_b_quads(N, K, (const uint8_t *)B, ldb, NR, flip, bq);
+    flotilla_q8_pack_b_quads(n_tiles, K, (const uint8_t *)B, ldb, NR, flip, bq);
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
     int32_t mult[MR], shift[MR];
     // N panel outer: its quads (K × 32 bytes) stay in L1/L2 while every weight panel passes.
-    for (size_t n0 = 0; n0 < N; n0 += NR) {
-        const size_t nr = N - n0 < NR ? N - n0 : NR;
+    for (size_t n0 = 0; n0 < n_tiles; n0 += NR) {
+        const size_t nr = n_tiles - n0 < NR ? n_tiles - n0 : NR;
         const uint8_t *bp = bq + (n0 / NR) * k4 * 4 * NR;
         for (size_t m0 = 0; m0 < M; m0 += MR) {
             const size_t rows = M - m0 < MR ? M - m0 : MR;
@@ -101,6 +208,12 @@ TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, 
             tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, mult, shift, rq,
                  (uint8_t *)C + m0 * ldc + n0, ldc, rows, nr);
         }
+    }
+    if (tail > 0) {
+        uint8_t *bt = bq + flotilla_q8_pack_b_quads_size(n_tiles, K, NR);
+        const size_t tw = flotilla_q8_round_up(tail, 4);
+        flotilla_q8_pack_b_quads(tail, K, (const uint8_t *)B + n_tiles, ldb, tw, flip, bt);
+        tail_rows(M, k4, w, bt, tail, acc_init, rq, (uint8_t *)C + n_tiles, ldc);
     }
     return FLOTILLA_Q8_OK;
 }

@@ -78,6 +78,29 @@ void flotilla_q8_im2col__ref(const flotilla_f32_conv2d_geometry *g, const uint8_
     }
 }
 
+// memcpy of n bytes without a library call for short runs (batch-1 planes of 4–8 columns made
+// the row copy's per-row memset/memcpy calls the digits CNN's largest cost): overlapping
+// fixed-size moves, never outside [0, n).
+static inline void copy_short(uint8_t *d, const uint8_t *s, size_t n) {
+    if (n >= 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8), memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8), memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4), memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4), memcpy(d + n - 4, &b, 4);
+    } else if (n >= 2) {
+        uint16_t a, b;
+        memcpy(&a, s, 2), memcpy(&b, s + n - 2, 2);
+        memcpy(d, &a, 2), memcpy(d + n - 2, &b, 2);
+    } else if (n == 1) {
+        d[0] = s[0];
+    }
+}
+
 void flotilla_q8_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const uint8_t *input,
                                  uint8_t pad_byte, uint8_t *columns) {
     const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g);
@@ -93,20 +116,18 @@ void flotilla_q8_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const ui
                 size_t x1 = w - 1 + pl >= off ? (w - 1 + pl - off) / sw + 1 : 0;
                 if (x1 > ow) x1 = ow;
                 if (x0 > x1) x0 = x1;
+                // Padding first, for the whole oh × ow block in one call when it has any (the
+                // zero point's byte), then only the in-range runs are copied over it.
+                if (x0 > 0 || x1 < ow || g->pad_top > 0 || g->pad_bottom > 0) memset(out, pad_byte, oh * ow);
                 for (size_t oy = 0; oy < oh; oy++, out += ow) {
                     const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
-                    if (iy < 0 || iy >= (ptrdiff_t)g->in_h || x0 == x1) {
-                        memset(out, pad_byte, ow);
-                        continue;
-                    }
+                    if (iy < 0 || iy >= (ptrdiff_t)g->in_h || x0 == x1) continue;
                     const uint8_t *src = plane + (size_t)iy * w + (x0 * sw + off - pl);
-                    memset(out, pad_byte, x0);
                     if (sw == 1) {
-                        memcpy(out + x0, src, x1 - x0);
+                        copy_short(out + x0, src, x1 - x0);
                     } else {
                         for (size_t ox = x0; ox < x1; ox++) out[ox] = src[(ox - x0) * sw];
                     }
-                    memset(out + x1, pad_byte, ow - x1);
                 }
             }
         }

@@ -60,6 +60,56 @@ static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m1
     return _mm512_cvtepi32_epi8(v);  // in range already: truncation keeps the byte
 }
 
+// 8 lanes with one (multiplier, n = 31 + shift) per lane, AVX2: the biased logical-shift method
+// of flotilla_q8_requant8_avx2 with per-lane rounding constants, biases 2^(62 − n) and clamp
+// bounds (variable shifts VPSLLVQ/VPSRLVQ); the output bytes in the low qword.
+static inline __attribute__((target("avx2,fma"))) __m256i flotilla_q8_requant_lanes_half_avx2(
+    __m256i p, __m256i n, int32_t zp, int32_t qmin, int32_t qmax) {
+    const __m256i one = _mm256_set1_epi64x(1);
+    const __m256i rnd = _mm256_add_epi64(_mm256_sllv_epi64(one, _mm256_sub_epi64(n, one)),
+                                         _mm256_set1_epi64x((int64_t)1 << 62));
+    const __m256i bias = _mm256_sllv_epi64(one, _mm256_sub_epi64(_mm256_set1_epi64x(62), n));
+    __m256i q = _mm256_srlv_epi64(_mm256_add_epi64(p, rnd), n);
+    const __m256i lo = _mm256_add_epi64(_mm256_set1_epi64x(qmin - zp), bias);
+    const __m256i hi = _mm256_add_epi64(_mm256_set1_epi64x(qmax - zp), bias);
+    q = _mm256_blendv_epi8(q, lo, _mm256_cmpgt_epi64(lo, q));
+    q = _mm256_blendv_epi8(q, hi, _mm256_cmpgt_epi64(q, hi));
+    return _mm256_add_epi64(q, _mm256_sub_epi64(_mm256_set1_epi64x(zp), bias));  // low dword exact
+}
+
+static inline __attribute__((target("avx2,fma"))) __m128i flotilla_q8_requant8_lanes_avx2(
+    __m256i x, __m256i mult, __m256i n, int32_t zp, int32_t qmin, int32_t qmax) {
+    const __m256i ne = _mm256_and_si256(n, _mm256_set1_epi64x(0xFFFFFFFF)), no = _mm256_srli_epi64(n, 32);
+    const __m256i even = flotilla_q8_requant_lanes_half_avx2(_mm256_mul_epi32(x, mult), ne, zp, qmin, qmax);
+    const __m256i odd = flotilla_q8_requant_lanes_half_avx2(
+        _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32)), no, zp, qmin, qmax);
+    __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    v = _mm256_shuffle_epi8(v, pick);
+    v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+    return _mm256_castsi256_si128(v);
+}
+
+// 8 lanes with one (multiplier, n = 31 + shift) per lane, AVX-512VL: the row-vectorized GEMM
+// tail, whose lanes are output rows (channels) rather than columns. Same arithmetic as above,
+// with per-lane rounding constants (1 << (n − 1)) and variable 64-bit shifts.
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m128i flotilla_q8_requant8_lanes_avx512(
+    __m256i x, __m256i mult, __m256i n, int32_t zp, int32_t qmin, int32_t qmax) {
+    const __m256i one = _mm256_set1_epi64x(1);
+    const __m256i ne = _mm256_and_si256(n, _mm256_set1_epi64x(0xFFFFFFFF)), no = _mm256_srli_epi64(n, 32);
+    __m256i even = _mm256_mul_epi32(x, mult);
+    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+    even = _mm256_srav_epi64(_mm256_add_epi64(even, _mm256_sllv_epi64(one, _mm256_sub_epi64(ne, one))), ne);
+    odd = _mm256_srav_epi64(_mm256_add_epi64(odd, _mm256_sllv_epi64(one, _mm256_sub_epi64(no, one))), no);
+    const __m256i lo = _mm256_set1_epi64x(qmin - zp), hi = _mm256_set1_epi64x(qmax - zp);
+    even = _mm256_min_epi64(_mm256_max_epi64(even, lo), hi);
+    odd = _mm256_min_epi64(_mm256_max_epi64(odd, lo), hi);
+    __m256i v = _mm256_mask_blend_epi32(0xAA, even, _mm256_slli_epi64(odd, 32));
+    v = _mm256_add_epi32(v, _mm256_set1_epi32(zp));
+    return _mm256_cvtepi32_epi8(v);  // 8 bytes, in range already
+}
+
 // Requantizes a run of n accumulators into n bytes (vector body, scalar tail).
 static inline __attribute__((target("avx2,fma"))) void flotilla_q8_requant_run_avx2(
     const int32_t *acc, size_t n, int32_t mult, int32_t shift, const flotilla_q8_requant *rq, uint8_t *out) {

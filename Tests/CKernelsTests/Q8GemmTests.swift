@@ -102,6 +102,20 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// Batch-1 shapes: N = 1 (Gemm on one row), 3×3 and 6×6 planes and N mod 32 tails of 1…17
+    /// columns (the AVX-512 VNNI path vectorizes tails of ≤ 16 over rows instead of columns), M
+    /// odd and across two-panel steps, K off the 4-k grid.
+    func testBatchOneColumnTailsAreBitExact() {
+        var rng = SeededGenerator(seed: 0xB1_7A11)
+        for N in [1, 9, 36, 41, 48, 49, 63, 65, 144] {
+            for M in [1, 7, 9, 16, 17, 23, 24, 100] {
+                let K = [1, 3, 5, 27, 64, 146, 1001].randomElement(using: &rng) ?? 1
+                let c = Self.randomCase(M: M, N: N, K: K, using: &rng)
+                assertIdentical(c, "tail M=\(M) N=\(N) K=\(K) x=\(c.xType.rawValue)/\(c.xZero) y=\(c.yType.rawValue)/\(c.yZero)")
+            }
+        }
+    }
+
     /// The worst accumulators the contract allows: K = 32768 with every product at its extreme.
     func testExtremeAccumulatorsAtMaximumK() {
         let K = Int(FLOTILLA_Q8_MAX_K)

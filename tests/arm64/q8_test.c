@@ -318,6 +318,18 @@ int main(int argc, char **argv) {
         }
         for (size_t i = 0; i < NDIMS; i++) gemm_case(ref, t, dims[next() % NDIMS], dims[next() % NDIMS], dims[i]);
         gemm_case(ref, t, 5, 9, 1000);  // longer K: several quads, odd tail
+        // Column tails of batch-1 planes (N mod 32 in 1…16 runs the row-vectorized tail on
+        // AVX-512 VNNI, 17…31 the full tile), odd M across two-panel steps, K off the quad grid.
+        {
+            static const size_t tn[] = {1, 9, 36, 41, 48, 49, 63, 65, 144};
+            static const size_t tm[] = {1, 7, 9, 16, 17, 23, 24, 100};
+            static const size_t tk[] = {1, 3, 5, 27, 64, 146, 1001};
+            for (size_t i = 0; i < sizeof tn / sizeof tn[0]; i++) {
+                for (size_t j = 0; j < sizeof tm / sizeof tm[0]; j++) {
+                    gemm_case(ref, t, tm[j], tn[i], tk[next() % (sizeof tk / sizeof tk[0])]);
+                }
+            }
+        }
         for (int i = 0; i < 150; i++) dwconv_case(ref, t, 0);
         for (int i = 0; i < 60; i++) dwconv_case(ref, t, 1);
         for (int i = 0; i < 300; i++) add_case(ref, t);
