@@ -59,6 +59,7 @@ extension AgentService {
             // A commit (not a rollback moving the pointer back) starts the watch window, against
             // this release's own validation figures.
             if case .committed = machine.state.phase { watch = PostCommitWatch(baselineP95Ms: lastValidation?.latencyP95Ms) }
+            HeapTrim.releaseFreedMemory()
         case .activateSlot(let slot):
             activate(slot)
         case .publishState:
@@ -196,6 +197,7 @@ extension AgentService {
             // The signature and section digests, from the slot, before anything loads it.
             _ = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys))
             // The download stays until the trial state is persisted (the machine drops it then).
+            HeapTrim.releaseFreedMemory()
             enqueue(.installed)
         } catch {
             unlink(destination.path)

@@ -32,11 +32,15 @@ private func planGemm(_ ctx: NodePlanContext) throws -> PlannedOp {
     let pool = ctx.pool
     var rhs: RightHandSide
     var alphaPost: Float = alpha
-    if let bConst = ctx.constant(1), var bf = bConst.floats {
-        if alpha != 1 { for i in bf.indices { bf[i] *= alpha } }
+    if let bConst = ctx.constant(1), bConst.elementType == .float32 {
         alphaPost = 1
-        let p = pool.allocate(bytes: table.pointee.gemm_pack_b_size(n, k) * 4).assumingMemoryBound(to: Float.self)
-        bf.withUnsafeBufferPointer { table.pointee.gemm_pack_b(n, k, $0.baseAddress, transB ? k : n, transB, p) }
+        let packedFloats = table.pointee.gemm_pack_b_size(n, k)
+        let p = pool.allocate(bytes: packedFloats * 4).assumingMemoryBound(to: Float.self)
+        // Packed straight from the tensor's bytes (a mapped artifact's pages): no temporary
+        // array of the whole matrix. Alpha is folded in afterwards — the same products as
+        // scaling before packing, and the padding stays zero.
+        packB(bConst, n: n, k: k, ldb: transB ? k : n, transB: transB, table: table, into: p)
+        if alpha != 1 { for i in 0..<packedFloats { p[i] *= alpha } }
         rhs = .packed(p)
     } else {
         rhs = .buffer(.none, transposed: transB)
@@ -93,11 +97,11 @@ private func planMatMul(_ ctx: NodePlanContext) throws -> PlannedOp {
     let table = ctx.kernels.table
     let epilogue = GemmEpilogue(m: m, n: n, alpha: 1, activation: ctx.node.fusedActivation)
     let out = ValueType(.float32, outShape)
-    if batchB.allSatisfy({ $0 == 1 }), let bConst = ctx.constant(1), let bf = bConst.floats {
+    if batchB.allSatisfy({ $0 == 1 }), let bConst = ctx.constant(1), bConst.elementType == .float32 {
         // Constant 2-D weights: pack once; A's batch folds into the rows of one GEMM.
         let rows = (Shape.checkedProduct(batch) ?? 0) * m
         let p = ctx.pool.allocate(bytes: table.pointee.gemm_pack_b_size(n, k) * 4).assumingMemoryBound(to: Float.self)
-        bf.withUnsafeBufferPointer { table.pointee.gemm_pack_b(n, k, $0.baseAddress, n, false, p) }
+        packB(bConst, n: n, k: k, ldb: n, transB: false, table: table, into: p)
         var e = epilogue
         e.m = rows
         return .kernel(outputs: [out], workspaceBytes: 0) { bufs in
@@ -226,6 +230,23 @@ final class GemmKernel: Kernel, @unchecked Sendable {
             epilogue.apply(y, memory)
         } else if let act = epilogue.activation, clampBounds(act).post != nil {
             applyActivation(act, y, batch * m * n)
+        }
+    }
+}
+
+/// Packs a constant float32 right-hand matrix from its own bytes. The bytes are read as floats
+/// through a bound copy only when they are not 4-byte aligned (an owned array always is; a
+/// mapped artifact's tensors are 64-byte aligned).
+private func packB(
+    _ b: Tensor, n: Int, k: Int, ldb: Int, transB: Bool, table: UnsafePointer<flotilla_f32_kernels>,
+    into p: UnsafeMutablePointer<Float>
+) {
+    b.withUnsafeBytes { raw in
+        if let base = raw.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+            table.pointee.gemm_pack_b(n, k, base.assumingMemoryBound(to: Float.self), ldb, transB, p)
+        } else {
+            let floats = b.floats ?? []
+            floats.withUnsafeBufferPointer { table.pointee.gemm_pack_b(n, k, $0.baseAddress, ldb, transB, p) }
         }
     }
 }

@@ -46,8 +46,8 @@ public final class ExecutionPlan: Sendable {
     public let arenaSizes: [Int]
     /// Bytes held by the plan for constants and pre-packed weights.
     public let constantBytes: Int
-    /// Bytes of provided pre-packed weights the kernels read in place, in the caller's storage
-    /// (an mmap'd artifact), not copied into `constantBytes`.
+    /// Bytes of provided pre-packed weights and constant tensors the kernels read in place, in
+    /// the caller's storage (an mmap'd artifact), not copied into `constantBytes`.
     public var borrowedWeightBytes: Int { pool.borrowedBytes }
     /// Bytes of provided pre-packed weights that were copied (owned arrays, or regions not
     /// 64-byte aligned): 0 for an artifact opened from a file.

@@ -126,7 +126,10 @@ extension GraphPlanner {
             if let b = buffers[name] { return b }
             if let t = constant(of: name) {
                 if let b = constantBuffers[name] { return b }
-                let b = Buffer.constant(pool.store(t), bytes: t.byteCount)
+                // A mapped artifact's tensor is read where it lies (kernels never write a
+                // constant's buffer); anything else is copied into the pool.
+                let p = pool.borrow(t.storage).map { UnsafeMutableRawPointer(mutating: $0) } ?? pool.store(t)
+                let b = Buffer.constant(p, bytes: t.byteCount)
                 constantBuffers[name] = b
                 return b
             }

@@ -12,6 +12,7 @@ do {
     case "rollout-fleet": try await RolloutFleet(options: options, deadline: deadline).run()
     case "ingest": try await IngestBench(options: options, deadline: deadline).runCoordinator()
     case "ingest-peer": try await IngestBench(options: options, deadline: deadline).runPeer()
+    case "agent-memory": try AgentMemoryBench(options: options).run()
     default: throw BenchError("unknown mode '\(options.mode)'\n\(Options.usage)")
     }
 } catch {
