@@ -76,7 +76,12 @@ final class ServiceHarness: @unchecked Sendable {
         let config = try AgentConfig(
             deviceID: id, broker: brokerConfig,
             dataDirectory: root.appendingPathComponent("agents/\(id)"), hardwareClass: hardwareClass, pinnedKeys: try pinnedKeys(),
-            thresholds: ValidationThresholds(latencyRuns: 3), telemetryIntervalSeconds: 1, stallTimeoutMs: 1000, faults: faults)
+            thresholds: ValidationThresholds(latencyRuns: 3), telemetryIntervalSeconds: 1, stallTimeoutMs: 1000, faults: faults,
+            // These tests are about the coordinator's gates. The agent's own post-commit latency
+            // check compares live p95 with a 3-run validation p95: on a loaded 2-core machine
+            // that alone rolled devices back. It keeps its error-rate check; the latency check
+            // has its own tests (AgentTests' TrialWatchTests).
+            watchdog: WatchdogThresholds(latencyTolerance: 1000))
         let agent = try AgentService(config: config)
         let transport = try MQTTTransport(broker: config.broker, clientID: id, will: agent.nextConnectionWill)
         try await transport.connect()
