@@ -156,6 +156,8 @@ let package = Package(
 
         // MARK: Test support — a real Mosquitto broker on loopback, for tests and benchmarks.
         .target(name: "MQTTTestSupport", swiftSettings: strictSwift),
+        // A coordinator release of a tiny classifier, for tests that run a coordinator with agents.
+        .target(name: "FleetTestSupport", dependencies: ["Coordinator", "ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
 
         // MARK: Tests — one target per module.
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"], swiftSettings: strictSwift),
@@ -202,6 +204,7 @@ let package = Package(
             dependencies: [
                 // The CLI tests run the built `flotilla` against a live coordinator.
                 "flotilla", "Coordinator", "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport",
+                "FleetTestSupport",
                 // Build tests name the quantizer's budget and report types.
                 "Quantizer",
             ],
@@ -221,7 +224,7 @@ let package = Package(
             name: "FleetPKITests",
             dependencies: [
                 "FleetPKI", "Agent", "Coordinator", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "ModelArtifact", "ModelIR",
-                "flotilla",
+                "flotilla", "FleetTestSupport",
             ],
             swiftSettings: strictSwift
         ),

@@ -1,4 +1,5 @@
 import Coordinator
+import FleetTestSupport
 import Foundation
 import ModelArtifact
 import XCTest
@@ -28,7 +29,7 @@ final class BuildKeyRotationFleetTests: XCTestCase {
     }
 
     func release(_ sequence: UInt64, signedBy key: ArtifactSigningKey) throws -> [UInt8] {
-        try ServiceHarness.artifact(version: "1.\(sequence).0", sequence: sequence, hardwareClass: "x86_64-avx2", key: key, seed: sequence)
+        try FleetRelease.artifact(version: "1.\(sequence).0", sequence: sequence, hardwareClass: "x86_64-avx2", key: key, seed: sequence)
     }
 
     func testDevicesThatPinnedThePreparedKeyAcceptReleasesAcrossTheRotation() throws {

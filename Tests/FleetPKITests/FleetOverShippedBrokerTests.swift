@@ -2,6 +2,7 @@ import Agent
 import Coordinator
 import FleetMQTT
 import FleetPKI
+import FleetTestSupport
 import Foundation
 import MQTT
 import XCTest

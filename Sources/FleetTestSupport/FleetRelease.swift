@@ -1,16 +1,15 @@
-import Coordinator
-import Foundation
-import ModelArtifact
+public import Coordinator
+public import Foundation
+public import ModelArtifact
 import ModelIR
-import XCTest
 
 /// A release of a tiny classifier per class in the coordinator's store and data directory, as
-/// `model add` leaves it (copied from CoordinatorTests/ServiceHarness, which this target cannot
-/// import).
-enum FleetRelease {
+/// `model add` leaves it (no quantizer build), for the tests that run a coordinator with real
+/// agents (CoordinatorTests' ServiceHarness, FleetPKITests).
+public enum FleetRelease {
     /// Registers a ready release of a tiny classifier for every class (what `model add` leaves
     /// in the store and the data directory), signed with the coordinator's key.
-    static func add(
+    public static func add(
         version: String, classes: [String], coordinatorData: URL, seed: UInt64 = 1
     ) throws -> ReleaseRecord {
         let store = try SQLiteStore(dataDirectory: coordinatorData)
@@ -35,12 +34,16 @@ enum FleetRelease {
                     metrics: [:]))
         }
         try store.updateReleaseStatus(name: "digits", version: version, status: .ready, error: nil)
-        return try XCTUnwrap(try store.release(name: "digits", version: version))
+        guard let record = try store.release(name: "digits", version: version) else {
+            throw FleetReleaseError(detail: "release digits \(version) is not in the store just after it was created")
+        }
+        return record
     }
 
     /// A Gemm classifier (8 features → 4 classes) whose validation bundle labels are its own
     /// answers, so a healthy device measures accuracy 1.
-    static func artifact(version: String, sequence: UInt64, hardwareClass: String, key: ArtifactSigningKey, seed: UInt64) throws -> [UInt8]
+    public static func artifact(version: String, sequence: UInt64, hardwareClass: String, key: ArtifactSigningKey, seed: UInt64) throws
+        -> [UInt8]
     {
         var state = seed
         func next() -> Float {
@@ -74,4 +77,10 @@ enum FleetRelease {
             model: Model(graph: graph, opsetImports: ["": 17], producerName: "coordinator-tests", producerVersion: "1"), manifest: manifest,
             validation: ValidationBundle(samples: samples, expectedMetrics: metrics))
     }
+}
+
+/// The store did not return what was just written into it.
+public struct FleetReleaseError: Error, CustomStringConvertible {
+    public var detail: String
+    public var description: String { detail }
 }
