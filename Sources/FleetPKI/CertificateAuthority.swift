@@ -65,6 +65,9 @@ public struct CertificateAuthority: Sendable {
         try PKIFiles.create(keyFile, contents: key.pemRepresentation + "\n", mode: PKIFiles.privateMode, hint: hint)
         let authority = CertificateAuthority(directory: directory, certificate: certificate, key: signer)
         try PKIFiles.create(certificateFile, contents: authority.certificatePEM, mode: PKIFiles.publicMode, hint: hint)
+        // An empty CRL from the start: the shipped broker config names crl.pem (a broker with
+        // `crlfile` needs one from every CA it trusts).
+        try authority.writeCRL(now: now)
         return authority
     }
 

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// What went wrong while creating or using the fleet's PKI or a device bundle. Every case names
 /// the file, directory or identity concerned and says how to fix it.
 public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -20,6 +22,8 @@ public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
     case aclConflict(path: String, user: String, detail: String)
     /// An external tool (tar) failed.
     case toolFailed(tool: String, detail: String)
+    /// The certificate with this serial is on the CA's revocation list already.
+    case alreadyRevoked(serial: String, since: Date)
 
     public var description: String {
         switch self {
@@ -42,6 +46,9 @@ public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) already has an entry for \(user.debugDescription): \(detail)"
         case .toolFailed(let tool, let detail):
             return "\(tool) failed: \(detail)"
+        case .alreadyRevoked(let serial, let since):
+            return
+                "certificate \(serial) was revoked already on \(since.formatted(.iso8601)); nothing to do (re-sign the CRL with `flotilla ca crl` if it is about to expire)"
         }
     }
 }

@@ -31,6 +31,30 @@ enum PKIFiles {
         guard fsync(fd) == 0 else { throw .io(path: url.path, operation: "fsync", detail: String(cString: strerror(errno))) }
     }
 
+    /// Replaces `url` atomically (a temporary file beside it, fsync'd, renamed over it, the
+    /// directory fsync'd): a reader — the broker loading `crl.pem` — sees the old or the new
+    /// file, never a torn one.
+    static func replace(_ url: URL, contents: String, mode: mode_t) throws(PKIError) {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        unlink(temporary.path)
+        do {
+            try create(temporary, contents: contents, mode: mode, hint: "")
+        } catch {
+            unlink(temporary.path)
+            throw error
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let detail = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw .io(path: url.path, operation: "replace", detail: detail)
+        }
+        let dir = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+    }
+
     /// Creates `url` and missing parents with `mode` (existing directories are kept as they are).
     static func makeDirectory(_ url: URL, mode: Int = 0o755) throws(PKIError) {
         do {

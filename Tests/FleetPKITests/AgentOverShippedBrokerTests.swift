@@ -18,7 +18,9 @@ final class AgentOverShippedBrokerTests: XCTestCase {
         let pki = try PKIFixture(root: scratch)
         let coordinatorFiles = try pki.client("coordinator-1")
         var device: ProvisionedDevice?
-        let broker = try ShippedBroker(in: scratch.appendingPathComponent("broker"), caPEMs: [pki.ca.certificatePEM], server: pki.server) {
+        let broker = try ShippedBroker(
+            in: scratch.appendingPathComponent("broker"), caPEMs: [pki.ca.certificatePEM], crlPEMs: [try pki.crlPEM()], server: pki.server
+        ) {
             acl in device = try pki.provision("edge-agent", hardwareClass: "arm64-neon", acl: acl)
         }
         defer { broker.stop() }

@@ -29,7 +29,7 @@ final class BrokerRotationTests: XCTestCase {
         var devices: [ProvisionedDevice] = []
         let transition = try ShippedBroker(
             in: scratch.appendingPathComponent("broker-transition"), caPEMs: [old.ca.certificatePEM, new.ca.certificatePEM],
-            server: old.server
+            crlPEMs: [try old.crlPEM(), try new.crlPEM()], server: old.server
         ) { acl in
             devices = [
                 // Provisioned before the rotation began: old CA only... then given the bundle
@@ -51,7 +51,8 @@ final class BrokerRotationTests: XCTestCase {
 
         // Old CA removed: ca.pem is the new CA alone, the broker's certificate is the new CA's.
         let after = try ShippedBroker(
-            in: scratch.appendingPathComponent("broker-after"), caPEMs: [new.ca.certificatePEM], server: new.server
+            in: scratch.appendingPathComponent("broker-after"), caPEMs: [new.ca.certificatePEM], crlPEMs: [try new.crlPEM()],
+            server: new.server
         ) { acl in
             try BrokerACL.append(deviceID: "edge-old", hardwareClass: "x86_64-avx2", to: acl)
             try BrokerACL.append(deviceID: "edge-new", hardwareClass: "x86_64-avx2", to: acl)
@@ -82,7 +83,8 @@ final class BrokerRotationTests: XCTestCase {
         passwordLine = try String(contentsOf: try XCTUnwrap(provisioned.passwordFileLine), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let broker = try ShippedBroker(
-            in: scratch.appendingPathComponent("broker"), caPEMs: [pki.ca.certificatePEM], server: pki.server, passwordLines: [passwordLine]
+            in: scratch.appendingPathComponent("broker"), caPEMs: [pki.ca.certificatePEM], crlPEMs: [try pki.crlPEM()], server: pki.server,
+            passwordLines: [passwordLine]
         ) { acl in
             try FileManager.default.removeItem(at: acl)
             try FileManager.default.copyItem(at: staging, to: acl)
@@ -129,7 +131,8 @@ final class BrokerReloadTests: XCTestCase {
         let old = try PKIFixture(root: scratch, name: "ca-old")
         let new = try PKIFixture(root: scratch, name: "ca-new")
         let coordinatorFiles = try old.client("coordinator-1")
-        let broker = try ShippedBroker(in: scratch.appendingPathComponent("broker"), caPEMs: [old.ca.certificatePEM], server: old.server)
+        let broker = try ShippedBroker(
+            in: scratch.appendingPathComponent("broker"), caPEMs: [old.ca.certificatePEM], crlPEMs: [try old.crlPEM()], server: old.server)
         defer { broker.stop() }
         let (coordinator, _) = try await broker.connect(broker.configuration("coordinator-1", certificate: coordinatorFiles))
         let chunks = "flotilla/v1/artifacts/arm64-neon/\(String(repeating: "cd", count: 32))/chunks"
@@ -151,6 +154,7 @@ final class BrokerReloadTests: XCTestCase {
             XCTFail("a new-CA certificate was accepted before the bundle was installed")
         } catch is MQTTError {}
         try Data((old.ca.certificatePEM + new.ca.certificatePEM).utf8).write(to: broker.caBundle)
+        try Data((try old.crlPEM() + new.crlPEM()).utf8).write(to: broker.crl)
 
         try await broker.reloadAndWait()
         _ = try? await client.unsubscribe(chunks)

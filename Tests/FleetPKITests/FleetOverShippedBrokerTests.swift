@@ -29,7 +29,9 @@ final class FleetOverShippedBrokerTests: XCTestCase {
         let pki = try PKIFixture(root: scratch)
         let coordinatorFiles = try pki.client("coordinator-1")
         var devices: [ProvisionedDevice] = []
-        let broker = try ShippedBroker(in: scratch.appendingPathComponent("broker"), caPEMs: [pki.ca.certificatePEM], server: pki.server) {
+        let broker = try ShippedBroker(
+            in: scratch.appendingPathComponent("broker"), caPEMs: [pki.ca.certificatePEM], crlPEMs: [try pki.crlPEM()], server: pki.server
+        ) {
             acl in
             for (index, hardwareClass) in Self.classes.enumerated() {
                 var request = ProvisionRequest(

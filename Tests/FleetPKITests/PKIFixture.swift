@@ -16,6 +16,9 @@ struct PKIFixture {
         server = try ca.issue(.server(names: ["127.0.0.1", "localhost"]))
     }
 
+    /// The CA's current revocation list (PEM), as the broker's crl.pem holds it.
+    func crlPEM() throws -> String { try String(contentsOf: ca.crlFile, encoding: .utf8) }
+
     /// The coordinator public key devices pin (the agent refuses to start without one).
     func coordinatorKeyFile() throws -> URL {
         let url = root.appendingPathComponent("coordinator-signing.pub.pem")
@@ -110,4 +113,21 @@ final class Inbox: @unchecked Sendable {
 
 extension MQTTMessage {
     var text: String { String(decoding: payload, as: UTF8.self) }
+}
+
+extension XCTestCase {
+    /// The client's CONNECT fails the way a refused TLS client's does.
+    func assertRefused(
+        _ client: MQTTClient, expected: [MQTTError.Code] = [.tlsFailure, .connectionLost], file: StaticString = #filePath,
+        line: UInt = #line
+    ) async {
+        do {
+            try await client.connect()
+            XCTFail("\(client.configuration.clientID) connected", file: file, line: line)
+        } catch let error as MQTTError {
+            XCTAssertTrue(expected.contains(error.code), "unexpected \(error)", file: file, line: line)
+        } catch {
+            XCTFail("expected an MQTTError, got \(error)", file: file, line: line)
+        }
+    }
 }

@@ -90,5 +90,23 @@ final class ProvisionCommandTests: XCTestCase {
         ])
         XCTAssertNotEqual(badClass.status, 0)
         XCTAssertTrue(badClass.output.contains("hardware class"), badClass.output)
+
+        // Revocation: by file, then the same serial again (refused), a bad reason, a re-sign.
+        let certificate = out + "/edge-1/device/etc/flotilla/edge-1.crt"
+        let revoked = try flotilla(["ca", "revoke", "--ca-dir", ca, "--cert", certificate, "--reason", "cessationOfOperation"])
+        XCTAssertEqual(revoked.status, 0, revoked.output)
+        XCTAssertTrue(revoked.output.contains("(edge-1): cessationOfOperation"), revoked.output)
+        let serial = try openssl(["x509", "-in", certificate, "-noout", "-serial"]).replacingOccurrences(of: "serial=", with: "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let twice = try flotilla(["ca", "revoke", "--ca-dir", ca, "--serial", serial])
+        XCTAssertNotEqual(twice.status, 0)
+        XCTAssertTrue(twice.output.contains("revoked already"), twice.output)
+        let badReason = try flotilla(["ca", "revoke", "--ca-dir", ca, "--serial", "01", "--reason", "bored"])
+        XCTAssertNotEqual(badReason.status, 0)
+        XCTAssertTrue(badReason.output.contains("keyCompromise"), badReason.output)
+        let resigned = try flotilla(["ca", "crl", "--ca-dir", ca, "--days", "7"])
+        XCTAssertEqual(resigned.status, 0, resigned.output)
+        XCTAssertTrue(resigned.output.contains("1 revoked, next update in 7 days"), resigned.output)
+        XCTAssertTrue(try openssl(["crl", "-in", ca + "/crl.pem", "-noout", "-text"]).contains("Cessation Of Operation"))
     }
 }

@@ -228,6 +228,13 @@ func openssl(_ arguments: [String]) throws -> String { try runTool("/usr/bin/ope
 
 /// Runs a tool to completion; throws with its output when it fails.
 func runTool(_ tool: String, _ arguments: [String]) throws -> String {
+    let result = try runToolStatus(tool, arguments)
+    guard result.status == 0 else { throw ShippedBrokerError("\(tool) \(arguments.joined(separator: " ")) failed: \(result.output)") }
+    return result.output
+}
+
+/// Runs a tool to completion; its exit status and its output (stdout and stderr together).
+func runToolStatus(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tool)
     process.arguments = arguments
@@ -240,9 +247,7 @@ func runTool(_ tool: String, _ arguments: [String]) throws -> String {
     try process.run()
     process.waitForExit()
     try handle.close()
-    let text = try String(contentsOf: output, encoding: .utf8)
-    guard process.terminationStatus == 0 else { throw ShippedBrokerError("\(tool) \(arguments.joined(separator: " ")) failed: \(text)") }
-    return text
+    return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
 }
 
 extension AgentConfigFile.TLSFiles {

@@ -17,6 +17,8 @@ final class ShippedBroker: @unchecked Sendable {
     let acl: URL
     let passwords: URL
     let caBundle: URL
+    /// The broker's `crl.pem`: one CRL per CA in `caBundle`.
+    let crl: URL
     private var process: Process
     private let log: URL
     private let executable: URL
@@ -27,11 +29,12 @@ final class ShippedBroker: @unchecked Sendable {
     }
     static var shippedDirectory: URL { repositoryRoot.appendingPathComponent("deploy/mosquitto") }
 
-    /// `caPEMs`: the broker's `ca.pem` (one CA, or old + new during a CA rotation).
+    /// `caPEMs`: the broker's `ca.pem` (one CA, or old + new during a CA rotation);
+    /// `crlPEMs`: its `crl.pem` (each CA's revocation list; the shipped config requires it).
     /// `server`: the broker certificate; `passwordLines`: the `passwd` file's lines;
     /// `prepareACL` edits the copied acl.conf before the broker starts (provisioning appends).
     init(
-        in directory: URL, caPEMs: [String], server: IssuedCertificate, passwordLines: [String] = [],
+        in directory: URL, caPEMs: [String], crlPEMs: [String], server: IssuedCertificate, passwordLines: [String] = [],
         prepareACL: (URL) throws -> Void = { _ in }
     ) throws {
         // The name puts "flotilla-test-broker" in mosquitto's command line, where CI's cleanup
@@ -44,10 +47,12 @@ final class ShippedBroker: @unchecked Sendable {
         acl = directory.appendingPathComponent("acl.conf")
         passwords = directory.appendingPathComponent("passwd")
         caBundle = directory.appendingPathComponent("ca.pem")
+        crl = directory.appendingPathComponent("crl.pem")
         log = directory.appendingPathComponent("mosquitto.log")
         try FileManager.default.copyItem(at: Self.shippedDirectory.appendingPathComponent("acl.conf"), to: acl)
         try prepareACL(acl)
         try Data(caPEMs.joined().utf8).write(to: caBundle)
+        try Data(crlPEMs.joined().utf8).write(to: crl)
         try server.write(to: directory, stem: "broker")
         try Data(passwordLines.map { $0 + "\n" }.joined().utf8).write(to: passwords)
 

@@ -2,12 +2,12 @@ import ArgumentParser
 import FleetPKI
 import Foundation
 
-/// `flotilla ca init|issue`: the fleet CA and the broker's and coordinators' certificates
-/// (docs/security.md).
+/// `flotilla ca init|issue|revoke|crl`: the fleet CA, the broker's and coordinators'
+/// certificates, and the revocation list the broker checks (docs/security.md).
 struct CACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ca", abstract: "Create the fleet CA and issue broker and coordinator certificates.",
-        subcommands: [CAInit.self, CAIssue.self])
+        commandName: "ca", abstract: "Create the fleet CA, issue broker and coordinator certificates, revoke certificates.",
+        subcommands: [CAInit.self, CAIssue.self, CARevoke.self, CACRL.self])
 }
 
 struct CAInit: ParsableCommand {
@@ -20,7 +20,9 @@ struct CAInit: ParsableCommand {
 
     func run() throws {
         let authority = try CertificateAuthority.create(in: URL(fileURLWithPath: dir), commonName: name, validityDays: days)
-        print("created \(authority.keyFile.path) (0600) and \(authority.certificateFile.path)")
+        print(
+            "created \(authority.keyFile.path) (0600), \(authority.certificateFile.path) and \(authority.crlFile.path) (empty revocation list)"
+        )
         print("keep ca.key offline or at least off the broker; the broker and devices need ca.crt only")
     }
 }
