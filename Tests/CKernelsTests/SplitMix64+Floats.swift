@@ -1,18 +1,8 @@
-// Deterministic random data for the kernel tests: SplitMix64, so every run sees the same shapes
-// and values and a failure reproduces exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
+import TestSupport
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+// Deterministic random data for the kernel tests (SplitMix64), so every run sees the same
+// shapes and values and a failure reproduces exactly.
+extension SplitMix64 {
     /// `count` floats uniform in [-1, 1).
     mutating func floats(_ count: Int) -> [Float] {
         (0..<count).map { _ in Float.random(in: -1..<1, using: &self) }

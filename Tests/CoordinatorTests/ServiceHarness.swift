@@ -8,6 +8,7 @@ import MQTT
 import MQTTTestSupport
 import ModelArtifact
 import ModelIR
+import TestSupport
 import XCTest
 
 /// A real broker (Mosquitto unless another is given), a real `CoordinatorService` on a SQLite
@@ -122,12 +123,7 @@ final class ServiceHarness: @unchecked Sendable {
 
     /// Polls until `condition` holds or `seconds` pass (a deadline, not a timing assertion).
     func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
+        try await TestSupport.eventually(seconds, every: .milliseconds(200), condition)
     }
 
     /// `running()` as text for failure messages.

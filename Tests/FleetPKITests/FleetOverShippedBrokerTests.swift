@@ -5,6 +5,7 @@ import FleetPKI
 import FleetTestSupport
 import Foundation
 import MQTT
+import TestSupport
 import XCTest
 
 /// A whole rollout through the shipped broker config: the real coordinator as `coordinator-1`
@@ -111,15 +112,5 @@ final class FleetOverShippedBrokerTests: XCTestCase {
         }
         await service.stop()
         await coordinatorTransport.disconnect()
-    }
-
-    /// Polls until `condition` holds or `seconds` pass (a deadline, not a timing assertion).
-    func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
     }
 }

@@ -4,6 +4,7 @@ import FleetProtocol
 import FleetSimulator
 import Foundation
 import MQTTTestSupport
+import TestSupport
 import XCTest
 
 /// The killMidDownload fault over a real Mosquitto: an agent dies abruptly halfway through a
@@ -42,7 +43,7 @@ final class SimulatorKillTests: XCTestCase {
         let devices = await sim.devices
         let victim = try XCTUnwrap(devices.first { $0.hardwareClass == "arm64-dotprod" })
         XCTAssertEqual(devices.filter { !$0.faults.isEmpty }.map(\.deviceID), [victim.deviceID])
-        let announced = await SimulatorFixtures.eventually(20) {
+        let announced = await eventually(20) {
             c.recorded.withLock { $0.onlineLog[victim.deviceID]?.last?.online == true }
         }
         XCTAssertTrue(announced)
@@ -60,7 +61,7 @@ final class SimulatorKillTests: XCTestCase {
             try await c.publishDesired(deviceID: d.deviceID, sequence: 1, release: try XCTUnwrap(releases[d.hardwareClass]))
         }
 
-        let committed = await SimulatorFixtures.eventually(120) {
+        let committed = await eventually(120) {
             devices.allSatisfy {
                 c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1
             }
