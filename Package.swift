@@ -159,8 +159,11 @@ let package = Package(
         // What every test target shares and no module knows of: the seeded generator, temporary
         // directories, polling for a condition. No dependencies, so any test target may use it.
         .target(name: "TestSupport", swiftSettings: strictSwift),
-        // A coordinator release of a tiny classifier, for tests that run a coordinator with agents.
-        .target(name: "FleetTestSupport", dependencies: ["Coordinator", "ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
+        // A coordinator release of a tiny classifier and working agents, for tests that run a
+        // coordinator with agents.
+        .target(
+            name: "FleetTestSupport", dependencies: ["Agent", "Coordinator", "FleetMQTT", "ModelArtifact", "ModelIR"],
+            swiftSettings: strictSwift),
 
         // MARK: Tests — one target per module.
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "TestSupport"], swiftSettings: strictSwift),
