@@ -156,14 +156,20 @@ let package = Package(
 
         // MARK: Test support — a real Mosquitto broker on loopback, for tests and benchmarks.
         .target(name: "MQTTTestSupport", swiftSettings: strictSwift),
-        // A coordinator release of a tiny classifier, for tests that run a coordinator with agents.
-        .target(name: "FleetTestSupport", dependencies: ["Coordinator", "ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
+        // What every test target shares and no module knows of: the seeded generator, temporary
+        // directories, polling for a condition. No dependencies, so any test target may use it.
+        .target(name: "TestSupport", swiftSettings: strictSwift),
+        // A coordinator release of a tiny classifier and working agents, for tests that run a
+        // coordinator with agents.
+        .target(
+            name: "FleetTestSupport", dependencies: ["Agent", "Coordinator", "FleetMQTT", "ModelArtifact", "ModelIR"],
+            swiftSettings: strictSwift),
 
         // MARK: Tests — one target per module.
-        .testTarget(name: "ZstdTests", dependencies: ["Zstd"], swiftSettings: strictSwift),
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "MQTTTests",
-            dependencies: ["MQTT", "MQTTTestSupport"],
+            dependencies: ["MQTT", "MQTTTestSupport", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -171,22 +177,22 @@ let package = Package(
             dependencies: ["MQTTTestSupport"],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "ModelIRTests", dependencies: ["ModelIR"], swiftSettings: strictSwift),
+        .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "ONNXImportTests",
-            dependencies: ["ONNXImport", "ModelIR"],
+            dependencies: ["ONNXImport", "ModelIR", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "ONNXProtoTests",
-            dependencies: ["ONNXProto"],
+            dependencies: ["ONNXProto", "TestSupport"],
             resources: [.copy("Resources")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "ModelArtifactTests", dependencies: ["ModelArtifact", "ModelIR"], swiftSettings: strictSwift),
+        .testTarget(name: "ModelArtifactTests", dependencies: ["ModelArtifact", "ModelIR", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "FleetProtocolTests",
-            dependencies: ["FleetProtocol", "ModelArtifact", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["FleetProtocol", "ModelArtifact", .product(name: "Crypto", package: "swift-crypto"), "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -195,7 +201,7 @@ let package = Package(
             // ProcessSupport: the sd_notify framing is tested beside the agent process that uses it.
             dependencies: [
                 "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport", "ProcessSupport",
-                "flotilla-agent",
+                "flotilla-agent", "TestSupport",
             ],
             swiftSettings: strictSwift
         ),
@@ -206,7 +212,7 @@ let package = Package(
                 "flotilla", "Coordinator", "Agent", "FleetProtocol", "FleetMQTT", "ModelArtifact", "ModelIR", "MQTT", "MQTTTestSupport",
                 "FleetTestSupport",
                 // Build tests name the quantizer's budget and report types.
-                "Quantizer",
+                "Quantizer", "TestSupport",
             ],
             swiftSettings: strictSwift
         ),
@@ -214,7 +220,7 @@ let package = Package(
             name: "FleetSimulatorTests",
             dependencies: [
                 "FleetSimulator", "Agent", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "ModelArtifact", "ModelIR", "Quantizer",
-                "Runtime",
+                "Runtime", "TestSupport",
             ],
             swiftSettings: strictSwift
         ),
@@ -224,28 +230,31 @@ let package = Package(
             name: "FleetPKITests",
             dependencies: [
                 "FleetPKI", "Agent", "Coordinator", "FleetMQTT", "FleetProtocol", "MQTT", "MQTTTestSupport", "ModelArtifact", "ModelIR",
-                "flotilla", "FleetTestSupport",
+                "flotilla", "FleetTestSupport", "TestSupport",
             ],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR"], swiftSettings: strictSwift),
-        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"], swiftSettings: strictSwift),
-        .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "ModelIR", "Runtime", "ONNXImport"], swiftSettings: strictSwift),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNXImport", "ModelIR", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "QuantizerTests", dependencies: ["Quantizer", "ModelIR", "Runtime", "ONNXImport", "TestSupport"],
+            swiftSettings: strictSwift),
         // Runs the built `flotilla` binary as a subprocess (an executable's code cannot be
         // imported); the dependency makes SwiftPM build the binary before the tests.
         // ModelArtifact and Runtime: the quantize test opens the artifacts it wrote and runs their
         // validation bundles.
         .testTarget(
-            name: "FlotillaCLITests", dependencies: ["flotilla", "ModelArtifact", "ModelIR", "Runtime"], swiftSettings: strictSwift),
+            name: "FlotillaCLITests", dependencies: ["flotilla", "ModelArtifact", "ModelIR", "Runtime", "TestSupport"],
+            swiftSettings: strictSwift),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["ONNXImport", "Runtime", "ModelIR", "ONNXProto"],
+            dependencies: ["ONNXImport", "Runtime", "ModelIR", "ONNXProto", "TestSupport"],
             exclude: ["known-failures.txt"],
             swiftSettings: strictSwift
         ),
         // The systemd units (systemd-analyze verify) and deploy/install-*.sh run into a staged
         // root; they exercise files, not modules.
-        .testTarget(name: "DeployTests", dependencies: [], swiftSettings: strictSwift),
+        .testTarget(name: "DeployTests", dependencies: ["TestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "ArchitectureTests",
             dependencies: [],

@@ -4,19 +4,11 @@ import FleetProtocol
 import Foundation
 import ModelArtifact
 import ModelIR
+import TestSupport
 import XCTest
 
-/// SplitMix64: the same seed gives the same data on every run.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// Uniform in [-10, 10], in steps of 0.001.
     mutating func float() -> Float { Float(Int(next() % 20001) - 10000) / 1000 }
 }
 
@@ -26,7 +18,7 @@ struct SeededRandom {
 enum AgentFixtures {
     static let hardwareClass = "x86_64-avx2"
     static let signingKey: ArtifactSigningKey = {
-        var rng = SeededRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         // A fixed seed: the same key every run.
         return (try? ArtifactSigningKey(rawRepresentation: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
             ?? ArtifactSigningKey.generate()
@@ -43,7 +35,7 @@ enum AgentFixtures {
         key: ArtifactSigningKey = signingKey,
         seed: UInt64 = 1, features: Int = 4, classes: Int = 3, rotateClasses: Bool = false, chunkSize: Int = 1024
     ) throws -> Release {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var w = (0..<features * classes).map { _ in rng.float() }
         var b = (0..<classes).map { _ in rng.float() }
         if rotateClasses {
@@ -85,12 +77,7 @@ enum AgentFixtures {
         return Release(artifact: bytes, compressed: compressed, descriptor: descriptor)
     }
 
-    static func temporaryDirectory(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "agent-tests-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory(_ name: String) throws -> URL { try makeTemporaryDirectory("agent-tests-\(name)") }
 
     static func config(
         dataDirectory: URL, port: Int, thresholds: ValidationThresholds = ValidationThresholds(latencyRuns: 5),
@@ -108,13 +95,8 @@ enum AgentFixtures {
             downloadCheckpoint: downloadCheckpoint)
     }
 
-    /// Polls `condition` until it holds or `seconds` pass (a deadline, not a timing assertion).
+    /// `eventually` with the agent tests' deadline: an agent on loopback answers within 30 s.
     static func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
+        try await TestSupport.eventually(seconds, every: .milliseconds(50), condition)
     }
 }

@@ -2,6 +2,7 @@ import Agent
 import FleetProtocol
 import Foundation
 import ModelIR
+import TestSupport
 import XCTest
 
 /// Leaving a release: by signed directive, by the post-commit watchdog, by a failed shadow run.
@@ -102,7 +103,7 @@ extension AgentServiceTests {
 
         // Live traffic while the trial runs: answered by the serving model all along.
         func driveTraffic() async throws -> Int {
-            var rng = SeededRandom(seed: 9)
+            var rng = SplitMix64(seed: 9)
             var served = 0
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline {

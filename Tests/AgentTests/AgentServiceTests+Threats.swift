@@ -2,6 +2,7 @@ import Agent
 import FleetProtocol
 import Foundation
 import ModelArtifact
+import TestSupport
 import XCTest
 
 /// The agent's side of the threat model (docs/threat-model.md), against a real Mosquitto:
@@ -150,43 +151,18 @@ extension AgentServiceTests {
         let announced = 64 << 20
         let release = try Self.bombRelease(in: dir, announcedSize: announced)
         _ = try await startAgent(try AgentFixtures.config(dataDirectory: dir, port: broker.port))
-        let measured = AgentProcessMemory.resetPeak()
-        let before = AgentProcessMemory.statusField("VmRSS") ?? 0
+        let measured = ProcessMemory.resetPeak()
+        let before = ProcessMemory.statusField("VmRSS") ?? 0
         try await c.publishDesired(sequence: 1, release: release)
         let failed = await AgentFixtures.eventually(60) { c.events.contains { $0.kind == .updateFailed } }
         XCTAssertTrue(failed, "events: \(c.events.map(\.kind))")
         let reason = try XCTUnwrap(c.events.first { $0.kind == .updateFailed }?.reason)
         XCTAssertEqual(reason.code, .installFailed)
         XCTAssertTrue(reason.detail.contains("exceeds the limit of \(announced) bytes"), reason.detail)
-        if measured, let peak = AgentProcessMemory.statusField("VmHWM") {
+        if measured, let peak = ProcessMemory.statusField("VmHWM") {
             XCTAssertLessThan(peak - before, 32 << 20, "peak RSS grew by \(peak - before) bytes while 64 MiB were decompressed")
         }
         let left = Self.files(under: dir)
         XCTAssertLessThan(left.values.reduce(0, +), 1 << 20, "\(left)")
-    }
-}
-
-/// Peak and current resident memory of this process (Linux /proc).
-enum AgentProcessMemory {
-    /// A field of /proc/self/status in bytes (VmHWM = peak resident set, VmRSS = current).
-    static func statusField(_ name: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count >= 2, let kib = Int(fields[1].filter(\.isNumber)) { return kib * 1024 }
-        }
-        return nil
-    }
-
-    /// Resets VmHWM to the current RSS (Linux >= 4.0); false where the kernel does not allow it.
-    static func resetPeak() -> Bool {
-        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
-        defer { try? handle.close() }
-        do {
-            try handle.write(contentsOf: Data("5".utf8))
-            return true
-        } catch {
-            return false
-        }
     }
 }

@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Agent
@@ -23,7 +24,7 @@ final class CheckpointedDownloadTests: XCTestCase {
     }
 
     func makeDownload(size: Int = 10 * 1024, policy: DownloadCheckpointPolicy, seed: UInt64 = 1) throws -> Setup {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let plan = try ChunkPlan(artifactDigest: String(repeating: "ab", count: 32), totalSize: size, chunkSize: 1024)
         let path = try AgentFixtures.temporaryDirectory("checkpoint").appendingPathComponent("download.part").path
@@ -76,7 +77,7 @@ final class CheckpointedDownloadTests: XCTestCase {
     /// with exactly the chunks the last saved bitmap lacks.
     func testPersistedBitmapNeverCoversUnsyncedChunks() throws {
         let s = try makeDownload(size: 40 * 1024 - 100, policy: DownloadCheckpointPolicy(chunks: 3, intervalMs: 250), seed: 7)
-        var rng = SeededRandom(seed: 99)
+        var rng = SplitMix64(seed: 99)
         var now: Int64 = 0
         var order = Array(0..<s.frames.count).shuffled(using: &rng)
         order.insert(contentsOf: [order[2], order[5]], at: 9)  // duplicates
@@ -156,5 +157,3 @@ final class CheckpointedDownloadTests: XCTestCase {
         XCTAssertEqual(defaults, DownloadCheckpointPolicy(chunks: 16, intervalMs: 500))
     }
 }
-
-extension SeededRandom: RandomNumberGenerator {}

@@ -1,9 +1,10 @@
 import CKernels
+import TestSupport
 
 /// Random valid convolution geometries: small planes so every padding/stride/dilation corner
 /// (taps entirely in padding, outputs of width 1, asymmetric pads) is hit many times.
 func randomGeometries(count: Int, seed: UInt64, maxKernel: Int = 5) -> [flotilla_f32_conv2d_geometry] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var result: [flotilla_f32_conv2d_geometry] = []
     while result.count < count {
         var g = flotilla_f32_conv2d_geometry()

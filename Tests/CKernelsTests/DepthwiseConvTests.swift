@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 import XCTest
 
 /// Depthwise convolution on every path against the reference. Error budget: `sumErrorBudget`
@@ -52,7 +53,7 @@ final class DepthwiseConvTests: XCTestCase {
     private func check(_ geometries: [flotilla_f32_conv2d_geometry], seed: UInt64) {
         let reference = referenceTable()
         XCTAssertFalse(optimizedTables().isEmpty, "this CPU runs no optimized path; the test would prove nothing")
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for (index, var g) in geometries.enumerated() {
             let input = rng.floats(g.channels * g.in_h * g.in_w)
             let taps = g.kernel_h * g.kernel_w

@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 import XCTest
 
 /// Every optimized GEMM entry point against the reference, on every path this CPU runs, over
@@ -21,7 +22,7 @@ final class GemmTests: XCTestCase {
 
     /// All M × N pairs from `sizes`, each with two K values, drawn deterministically.
     static func shapes(seed: UInt64) -> [Shape] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var result: [Shape] = []
         for m in sizes {
             for n in sizes {
@@ -45,7 +46,7 @@ final class GemmTests: XCTestCase {
         let reference = referenceTable()
         let tables = optimizedTables()
         XCTAssertFalse(tables.isEmpty, "this CPU runs no optimized path; the test would prove nothing")
-        var rng = SeededGenerator(seed: 0xA11CE)
+        var rng = SplitMix64(seed: 0xA11CE)
         for shape in Self.shapes(seed: 1) {
             let lda = shape.k + shape.padA, ldb = shape.n + shape.padB, ldc = shape.n + shape.padC
             let a = rng.floats(shape.m * lda), b = rng.floats(shape.k * ldb)
@@ -65,7 +66,7 @@ final class GemmTests: XCTestCase {
 
     func testPackedBAndGemmMatchReferenceOnEveryPath() {
         let reference = referenceTable()
-        var rng = SeededGenerator(seed: 0xB0B)
+        var rng = SplitMix64(seed: 0xB0B)
         for (index, shape) in Self.shapes(seed: 2).enumerated() {
             let transB = index % 4 >= 2
             let lda = shape.k + shape.padA, ldc = shape.n + shape.padC
@@ -118,7 +119,7 @@ final class GemmTests: XCTestCase {
 
     /// The free functions go through one table, so packing and running with them agree.
     func testFreeFunctionsMatchReference() {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let shape = Shape(m: 37, n: 50, k: 129, padA: 0, padB: 0, padC: 0, hasBias: true, clamp: (-1, 1))
         let a = rng.floats(37 * 129), b = rng.floats(129 * 50), bias = rng.floats(37)
         var packed = [Float](repeating: 0, count: flotilla_f32_gemm_pack_a_size(37, 129))

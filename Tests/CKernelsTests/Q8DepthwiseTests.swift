@@ -1,9 +1,10 @@
 import CKernels
+import TestSupport
 import XCTest
 
 /// Depthwise convolution and im2col, every path against the reference, bytes identical.
 final class Q8DepthwiseTests: XCTestCase {
-    private func randomGeometry(using rng: inout SeededGenerator) -> flotilla_f32_conv2d_geometry {
+    private func randomGeometry(using rng: inout SplitMix64) -> flotilla_f32_conv2d_geometry {
         while true {
             let k = Int.random(in: 0..<3, using: &rng) == 0 ? Int.random(in: 1...5, using: &rng) : 3
             var g = flotilla_f32_conv2d_geometry(
@@ -44,7 +45,7 @@ final class Q8DepthwiseTests: XCTestCase {
     }
 
     func testRandomDepthwiseIsBitExact() {
-        var rng = SeededGenerator(seed: 0xD3_9C0E)
+        var rng = SplitMix64(seed: 0xD3_9C0E)
         for i in 0..<300 {
             let g = randomGeometry(using: &rng)
             let taps = g.kernel_h * g.kernel_w
@@ -89,7 +90,7 @@ final class Q8DepthwiseTests: XCTestCase {
             XCTAssertEqual(Array(columns[0..<4]), [77, 77, 77, 1], q8PathName(table))
             XCTAssertEqual(Array(columns[16..<20]), [1, 2, 3, 4], q8PathName(table))
         }
-        var rng = SeededGenerator(seed: 0x1A2C01)
+        var rng = SplitMix64(seed: 0x1A2C01)
         for _ in 0..<200 {
             var rg = randomGeometry(using: &rng)
             let input = (0..<(rg.channels * rg.in_h * rg.in_w)).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -1,17 +1,18 @@
 import CKernels
+import TestSupport
 import XCTest
 
 /// The SIMD Add, global average pooling and QuantizeLinear kernels of every runnable optimized
 /// path, bytes identical to the reference on seeded random data with edge values (the C test
 /// program tests/arm64/q8_test.c covers the same kernels on the ARM64 paths under qemu).
 final class Q8SIMDElementwiseTests: XCTestCase {
-    private func randomType(_ rng: inout SeededGenerator) -> flotilla_q8_type {
+    private func randomType(_ rng: inout SplitMix64) -> flotilla_q8_type {
         Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
     }
 
     private func typeRange(_ t: flotilla_q8_type) -> ClosedRange<Int32> { t == FLOTILLA_Q8_U8 ? 0...255 : -128...127 }
 
-    private func bytes(_ n: Int, _ rng: inout SeededGenerator) -> [UInt8] {
+    private func bytes(_ n: Int, _ rng: inout SplitMix64) -> [UInt8] {
         switch Int.random(in: 0..<5, using: &rng) {
         case 0: return [UInt8](repeating: 0, count: n)
         case 1: return [UInt8](repeating: 255, count: n)
@@ -21,7 +22,7 @@ final class Q8SIMDElementwiseTests: XCTestCase {
     }
 
     func testAddIsBitExactOnEveryPath() {
-        var rng = SeededGenerator(seed: 0xADD5)
+        var rng = SplitMix64(seed: 0xADD5)
         for i in 0..<300 {
             let n = Int.random(in: 1...(i % 4 == 0 ? 40 : 2000), using: &rng)
             let at = randomType(&rng), bt = randomType(&rng), yt = randomType(&rng)
@@ -50,7 +51,7 @@ final class Q8SIMDElementwiseTests: XCTestCase {
     }
 
     func testGlobalAveragePoolIsBitExactOnEveryPath() {
-        var rng = SeededGenerator(seed: 0x6A9)
+        var rng = SplitMix64(seed: 0x6A9)
         for i in 0..<150 {
             let h = Int.random(in: 1...12, using: &rng), w = Int.random(in: 1...12, using: &rng)
             let c = Int.random(in: 1...600, using: &rng), taps = h * w
@@ -92,7 +93,7 @@ final class Q8SIMDElementwiseTests: XCTestCase {
             table.pointee.quantize(xs.count, xs, 1, 10, 0, 255, &y)
             XCTAssertEqual(y, [12, 14, 8, 10, 255, 0, 10], q8PathName(table))
         }
-        var rng = SeededGenerator(seed: 0x0_0A17)
+        var rng = SplitMix64(seed: 0x0_0A17)
         for i in 0..<300 {
             let n = Int.random(in: 1...700, using: &rng)
             let t = randomType(&rng), r = typeRange(t)

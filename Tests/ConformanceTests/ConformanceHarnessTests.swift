@@ -2,6 +2,7 @@ import Foundation
 import ModelIR
 import ONNXProto
 import Runtime
+import TestSupport
 import XCTest
 
 /// The harness itself: without these, a comparison that never fails or a classifier that skips
@@ -138,8 +139,7 @@ final class ConformanceHarnessTests: XCTestCase {
     // MARK: helpers
 
     private func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flotilla-conformance-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try makeTemporaryDirectory("flotilla-conformance")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         return dir
     }

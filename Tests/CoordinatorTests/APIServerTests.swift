@@ -1,6 +1,7 @@
 import Coordinator
 import Foundation
 import ModelArtifact
+import TestSupport
 import XCTest
 
 /// The HTTP layer over real loopback HTTP, against `RecordingOperations`.
@@ -169,7 +170,7 @@ final class APIServerTests: XCTestCase {
     }
 
     func testUploadRoundTripKeepsEveryByteAndItsSHA256() async throws {
-        var rng = APITestRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let bytes = Data((0..<(3 << 20) + 12_345).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         let file = api.directory.appendingPathComponent("model v2.onnx")
         try FileManager.default.createDirectory(at: api.directory, withIntermediateDirectories: true)
@@ -236,18 +237,5 @@ final class APIServerTests: XCTestCase {
     private func incomingFiles() throws -> [String] {
         let dir = api.directory.appendingPathComponent("incoming")
         return (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    }
-}
-
-/// Deterministic bytes for upload tests.
-struct APITestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

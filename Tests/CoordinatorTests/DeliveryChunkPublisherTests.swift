@@ -22,6 +22,24 @@ final class DeliveryChunkPublisherTests: XCTestCase {
         return Fixture(path: path, plan: try ChunkPlan(artifactDigest: digest, totalSize: size, chunkSize: chunkSize), bytes: bytes)
     }
 
+    /// The coordinator's publisher and one device on an in-memory broker: the device subscribed
+    /// to the artifact's `kind` topic, the artifact registered under `hardwareClass`.
+    func connect(
+        _ f: Fixture, hardwareClass: String = "c", subscribe kind: Topics.ArtifactTopic = .chunks, bytesPerSecond: Int,
+        gatherWindow: Duration = .zero
+    ) async throws -> (device: InMemoryTransport, messages: AsyncStream<InboundMessage>, publisher: ChunkPublisher) {
+        let broker = InMemoryBroker()
+        let device = broker.client("dev")
+        await device.connect()
+        let coordinator = broker.client("coord")
+        await coordinator.connect()
+        let topic = try Topics.artifact(hardwareClass: hardwareClass, artifactDigest: f.plan.artifactDigest, kind)
+        let messages = try await device.subscribe(topic, qos: .atLeastOnce)
+        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: bytesPerSecond, gatherWindow: gatherWindow)
+        await publisher.register(.init(hardwareClass: hardwareClass, plan: f.plan, path: f.path))
+        return (device, messages, publisher)
+    }
+
     /// Collects decoded frames from the class topic until `count` arrived (or 10 s).
     func collect(_ stream: AsyncStream<InboundMessage>, count: Int) async -> [ChunkFrame] {
         let task = Task {
@@ -44,15 +62,8 @@ final class DeliveryChunkPublisherTests: XCTestCase {
     func testRequestsInOneWindowAreMergedIntoOnePass() async throws {
         let f = try makeArtifact(size: 10_000, chunkSize: 1024)
         defer { try? FileManager.default.removeItem(atPath: f.path) }
-        let broker = InMemoryBroker()
-        let device = broker.client("dev")
-        await device.connect()
-        let coordinator = broker.client("coord")
-        await coordinator.connect()
-        let topic = try Topics.artifact(hardwareClass: "x86_64-avx2", artifactDigest: f.plan.artifactDigest, .chunks)
-        let stream = try await device.subscribe(topic, qos: .atLeastOnce)
-        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 1 << 30, gatherWindow: .milliseconds(200))
-        await publisher.register(.init(hardwareClass: "x86_64-avx2", plan: f.plan, path: f.path))
+        let (_, stream, publisher) = try await connect(
+            f, hardwareClass: "x86_64-avx2", bytesPerSecond: 1 << 30, gatherWindow: .milliseconds(200))
         // 50 devices join ("everything"), two ask for ranges: one pass of 10 chunks.
         for i in 0..<50 {
             await publisher.handle(
@@ -83,15 +94,7 @@ final class DeliveryChunkPublisherTests: XCTestCase {
         // 64 KiB at 128 KiB/s: the 15 frames after the first take at least 15 × 4 KiB / 128 KiB/s.
         let f = try makeArtifact(size: 64 << 10, chunkSize: 4096)
         defer { try? FileManager.default.removeItem(atPath: f.path) }
-        let broker = InMemoryBroker()
-        let device = broker.client("dev")
-        await device.connect()
-        let coordinator = broker.client("coord")
-        await coordinator.connect()
-        let topic = try Topics.artifact(hardwareClass: "c", artifactDigest: f.plan.artifactDigest, .chunks)
-        let stream = try await device.subscribe(topic, qos: .atLeastOnce)
-        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 128 << 10, gatherWindow: .zero)
-        await publisher.register(.init(hardwareClass: "c", plan: f.plan, path: f.path))
+        let (_, stream, publisher) = try await connect(f, bytesPerSecond: 128 << 10)
         let start = ContinuousClock.now
         await publisher.publishAll(hardwareClass: "c", digest: f.plan.artifactDigest)
         let frames = await collect(stream, count: 16)
@@ -106,16 +109,8 @@ final class DeliveryChunkPublisherTests: XCTestCase {
     func testCancelDropsQueueAndTellsDevices() async throws {
         let f = try makeArtifact(size: 40_000, chunkSize: 1024)
         defer { try? FileManager.default.removeItem(atPath: f.path) }
-        let broker = InMemoryBroker()
-        let device = broker.client("dev")
-        await device.connect()
-        let coordinator = broker.client("coord")
-        await coordinator.connect()
-        let cancelTopic = try Topics.artifact(hardwareClass: "c", artifactDigest: f.plan.artifactDigest, .cancel)
-        let cancels = try await device.subscribe(cancelTopic, qos: .atLeastOnce)
         // A slow cap keeps most chunks queued when the cancel comes.
-        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 8192, gatherWindow: .zero)
-        await publisher.register(.init(hardwareClass: "c", plan: f.plan, path: f.path))
+        let (_, cancels, publisher) = try await connect(f, subscribe: .cancel, bytesPerSecond: 8192)
         await publisher.publishAll(hardwareClass: "c", digest: f.plan.artifactDigest)
         let queued = await publisher.pendingCount(hardwareClass: "c", digest: f.plan.artifactDigest)
         XCTAssertGreaterThan(queued, 30)
@@ -135,16 +130,8 @@ final class DeliveryChunkPublisherTests: XCTestCase {
     func testAJoinerMidPassGetsTheRestThenWhatItMissed() async throws {
         let f = try makeArtifact(size: 40 * 1024, chunkSize: 1024)
         defer { try? FileManager.default.removeItem(atPath: f.path) }
-        let broker = InMemoryBroker()
-        let device = broker.client("dev")
-        await device.connect()
-        let coordinator = broker.client("coord")
-        await coordinator.connect()
-        let topic = try Topics.artifact(hardwareClass: "c", artifactDigest: f.plan.artifactDigest, .chunks)
-        let stream = try await device.subscribe(topic, qos: .atLeastOnce)
         // ~16 frames a second: the pass is still running when the second device asks.
-        let publisher = ChunkPublisher(transport: coordinator, bytesPerSecond: 16 * (1024 + ChunkHeader.encodedSize), gatherWindow: .zero)
-        await publisher.register(.init(hardwareClass: "c", plan: f.plan, path: f.path))
+        let (device, stream, publisher) = try await connect(f, bytesPerSecond: 16 * (1024 + ChunkHeader.encodedSize))
         let everything = { (id: String) in
             ChunkRequest(deviceID: id, hardwareClass: "c", artifactDigest: f.plan.artifactDigest, missing: [], attempt: 1)
         }

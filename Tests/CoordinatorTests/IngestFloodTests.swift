@@ -2,6 +2,7 @@ import Coordinator
 import FleetMQTT
 import FleetProtocol
 import Foundation
+import TestSupport
 import XCTest
 
 /// One device flooding its telemetry topic, garbage and oversized payloads, and payloads that
@@ -57,15 +58,6 @@ final class IngestFloodTests: XCTestCase {
         return Int(Double(line.dropFirst(prefix.count)) ?? 0)
     }
 
-    func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
-
     func testAFloodingDeviceIsLimitedAndCountedWhileEveryOtherDevicesTelemetryIsAggregated() async throws {
         let (service, store, broker) = try await start()
         let honest = (0..<8).map { "dev-\($0)" }
@@ -82,7 +74,7 @@ final class IngestFloodTests: XCTestCase {
             try await c.publish(
                 topic: try Topics.device(id, .state), payload: MessageEnvelope.encode(report), qos: .atLeastOnce, retain: true)
         }
-        let registered = try await eventually { try store.devices().count == honest.count + 1 }
+        let registered = try await eventually(60) { try store.devices().count == honest.count + 1 }
         XCTAssertTrue(registered)
 
         // The flood and the honest devices' telemetry interleaved, as on a shared subscription.
@@ -102,7 +94,7 @@ final class IngestFloodTests: XCTestCase {
         }
         let total = flood + perHonest * honest.count
         var metrics = ""
-        let drained = try await eventually {
+        let drained = try await eventually(60) {
             metrics = try await service.prometheusMetrics(actor: nil)
             let applied = Self.sample(metrics, "flotilla_coordinator_messages_total", #"kind="telemetry""#)
             let limited = Self.sample(metrics, "flotilla_coordinator_messages_dropped_total", #"reason="rateLimited""#)
@@ -140,7 +132,7 @@ final class IngestFloodTests: XCTestCase {
         await c.connect()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let topic = try Topics.device("dev-bad", .telemetry)
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let oversized = [UInt8](repeating: UInt8(ascii: " "), count: MessageEnvelope.maxMessageBytes + 1)
         var garbage: [[UInt8]] = [
             oversized, [], Array("{\"v\":\"1.0\"".utf8), Array("{\"v\":\"9.0\",\"type\":\"telemetry\",\"body\":{}}".utf8),
@@ -164,7 +156,7 @@ final class IngestFloodTests: XCTestCase {
             topic: try Topics.device("dev-bad", .state), payload: MessageEnvelope.encode(good), qos: .atLeastOnce, retain: false)
 
         var metrics = ""
-        let counted = try await eventually {
+        let counted = try await eventually(60) {
             metrics = try await service.prometheusMetrics(actor: nil)
             return Self.sample(metrics, "flotilla_coordinator_messages_total", #"kind="state""#) == 1
                 && Self.sample(metrics, "flotilla_coordinator_messages_dropped_total", #"reason="wrongDevice""#) == 2

@@ -1,5 +1,6 @@
 import Coordinator
 import FleetProtocol
+import TestSupport
 import XCTest
 
 /// The per-device token buckets, as values on an explicit clock.
@@ -39,7 +40,7 @@ final class IngestRateLimiterTests: XCTestCase {
     func testTheTableStaysBoundedUnderEndlessNewDeviceIDs() {
         var l = IngestRateLimiter(budget: IngestBudget(messagesPerSecond: 1, burst: 5), maxTracked: 1000)
         XCTAssertEqual(admitted(&l, "flooder", .telemetry, count: 50, at: 0), 5)
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var peak = 0
         for i in 0..<20_000 {
             let now = Int64(i)  // 1 ms apart: every new id's bucket is full, i.e. idle
@@ -65,17 +66,5 @@ final class IngestRateLimiterTests: XCTestCase {
                 dataDirectory: URL(fileURLWithPath: "/tmp"), broker: .init(host: "h", port: 1), apiTokens: ["a": "0123456789abcdef"],
                 hardwareClassDirectory: URL(fileURLWithPath: "/tmp"), ingestBudget: IngestBudget(messagesPerSecond: 1, burst: 0.5))
         ) { XCTAssertTrue("\($0)".contains("ingestBurst"), "\($0)") }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -8,6 +8,7 @@ import MQTT
 import MQTTTestSupport
 import ModelArtifact
 import ModelIR
+import TestSupport
 import XCTest
 
 /// A real broker (Mosquitto unless another is given), a real `CoordinatorService` on a SQLite
@@ -21,7 +22,7 @@ final class ServiceHarness: @unchecked Sendable {
     var coordinatorData: URL { root.appendingPathComponent("coordinator") }
     var service: CoordinatorService?
     var serviceTransport: MQTTTransport?
-    var agents: [String: (agent: AgentService, transport: MQTTTransport, workload: Task<Void, Never>)] = [:]
+    var agents: [String: WorkingAgent] = [:]
 
     convenience init() async throws {
         try await self.init(broker: try await MosquittoBroker.start())
@@ -83,27 +84,12 @@ final class ServiceHarness: @unchecked Sendable {
             // that alone rolled devices back. It keeps its error-rate check; the latency check
             // has its own tests (AgentTests' TrialWatchTests).
             watchdog: WatchdogThresholds(latencyTolerance: 1000))
-        let agent = try AgentService(config: config)
-        let transport = try MQTTTransport(broker: config.broker, clientID: id, will: agent.nextConnectionWill)
-        try await transport.connect()
-        try await agent.start(transport: transport)
-        let workload = Task {
-            var i = 0
-            while !Task.isCancelled {
-                _ = try? await agent.inferValidationSample(i)
-                i += 1
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-        }
-        agents[id] = (agent, transport, workload)
+        agents[id] = try await WorkingAgent.start(config)
     }
 
     /// Takes a device off the network (clean stop: it reports offline).
     func stopAgent(_ id: String) async {
-        guard let a = agents.removeValue(forKey: id) else { return }
-        a.workload.cancel()
-        await a.agent.stop()
-        await a.transport.disconnect()
+        await agents.removeValue(forKey: id)?.stop()
     }
 
     func shutdown() async {
@@ -122,12 +108,7 @@ final class ServiceHarness: @unchecked Sendable {
 
     /// Polls until `condition` holds or `seconds` pass (a deadline, not a timing assertion).
     func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
+        try await TestSupport.eventually(seconds, every: .milliseconds(200), condition)
     }
 
     /// `running()` as text for failure messages.

@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Coordinator
@@ -14,7 +15,7 @@ final class StoreTelemetryBatchTests: StoreTestCase {
     /// earlier summaries (inside a batch and across batches), summaries without a model and
     /// invalid ones mixed in.
     func items(count: Int, seed: UInt64) -> [TelemetryMergeItem] {
-        var rng = StoreTestRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var sequences: [String: UInt64] = [:]
         var out: [TelemetryMergeItem] = []
         for i in 0..<count {

@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Coordinator
@@ -10,7 +11,7 @@ final class StoreTelemetryTests: StoreTestCase {
     /// Seeded summaries from five devices over four buckets; accuracies are multiples of 1/64
     /// so their sums are exact in any order.
     func summaries(count: Int, seed: UInt64, digest: String = "aa") -> [TelemetrySummary] {
-        var rng = StoreTestRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var sequences: [String: UInt64] = [:]
         return (0..<count).map { i in
             let device = "dev-\(rng.next() % 5)"

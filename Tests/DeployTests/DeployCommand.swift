@@ -38,13 +38,6 @@ struct DeployCommand {
         return nil
     }
 
-    static func temporaryDirectory(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "deploy-tests-\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Writes an executable shell script standing in for a built binary.
     static func writeDummyBinary(_ name: String, in directory: URL) throws {
         let url = directory.appendingPathComponent(name)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// deploy/install-agent.sh and deploy/install-coordinator.sh into a staged root (`--root`), with
@@ -7,7 +8,7 @@ final class InstallScriptTests: XCTestCase {
     var work: URL?
 
     override func setUpWithError() throws {
-        let work = try DeployCommand.temporaryDirectory("install")
+        let work = try makeTemporaryDirectory("deploy-tests-install")
         self.work = work
         let bin = work.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// systemd/*.service must keep verifying and keep their sandbox: `systemd-analyze verify` in a
@@ -16,7 +17,7 @@ final class SystemdUnitTests: XCTestCase {
         guard DeployCommand.which("systemd-analyze") != nil else {
             throw XCTSkip("systemd-analyze is not installed (apt-get install systemd; scripts/test.sh does)")
         }
-        let root = try DeployCommand.temporaryDirectory("units")
+        let root = try makeTemporaryDirectory("deploy-tests-units")
         self.root = root
         let fm = FileManager.default
         let bin = root.appendingPathComponent("usr/local/bin")

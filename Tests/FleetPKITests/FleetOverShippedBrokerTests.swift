@@ -5,6 +5,7 @@ import FleetPKI
 import FleetTestSupport
 import Foundation
 import MQTT
+import TestSupport
 import XCTest
 
 /// A whole rollout through the shipped broker config: the real coordinator as `coordinator-1`
@@ -58,7 +59,7 @@ final class FleetOverShippedBrokerTests: XCTestCase {
             config: config, store: try SQLiteStore(dataDirectory: coordinatorData), transport: coordinatorTransport)
         try await service.start()
 
-        var agents: [(AgentService, MQTTTransport, Task<Void, Never>)] = []
+        var agents: [WorkingAgent] = []
         for device in devices {
             var file = try JSONDecoder().decode(AgentConfigFile.self, from: Data(contentsOf: device.agentConfig))
             let installed = device.agentConfig.deletingLastPathComponent().path
@@ -70,20 +71,7 @@ final class FleetOverShippedBrokerTests: XCTestCase {
             // Test pacing only: the rollout gate waits for telemetry.
             file.telemetryIntervalSeconds = 1
             file.thresholds = ValidationThresholds(latencyRuns: 3)
-            let agentConfig = try file.resolve()
-            let agent = try AgentService(config: agentConfig)
-            let transport = try MQTTTransport(broker: agentConfig.broker, clientID: agentConfig.deviceID, will: agent.nextConnectionWill)
-            try await transport.connect()
-            try await agent.start(transport: transport)
-            let workload = Task {
-                var i = 0
-                while !Task.isCancelled {
-                    _ = try? await agent.inferValidationSample(i)
-                    i += 1
-                    try? await Task.sleep(for: .milliseconds(5))
-                }
-            }
-            agents.append((agent, transport, workload))
+            agents.append(try await WorkingAgent.start(try file.resolve()))
         }
 
         let store = try SQLiteStore(dataDirectory: coordinatorData)
@@ -101,27 +89,13 @@ final class FleetOverShippedBrokerTests: XCTestCase {
             return ["completed", "completedWithHaltedClasses", "halted", "rolledBack"].contains(rollout.status)
         }
         XCTAssertEqual(rollout.status, "completed", "\(rollout.classes.map { "\($0.hardwareClass) \($0.status) \($0.reason ?? "")" })")
-        for (agent, _, _) in agents {
-            let serving = await agent.servingRelease
+        for a in agents {
+            let serving = await a.agent.servingRelease
             XCTAssertEqual(serving, 1)
         }
 
-        for (agent, transport, workload) in agents {
-            workload.cancel()
-            await agent.stop()
-            await transport.disconnect()
-        }
+        for a in agents { await a.stop() }
         await service.stop()
         await coordinatorTransport.disconnect()
-    }
-
-    /// Polls until `condition` holds or `seconds` pass (a deadline, not a timing assertion).
-    func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
     }
 }

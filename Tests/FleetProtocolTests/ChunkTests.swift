@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import TestSupport
 import XCTest
 
 final class ChunkTests: XCTestCase {
@@ -45,7 +46,7 @@ final class ChunkTests: XCTestCase {
     }
 
     func testArbitraryBytesNeverCrashTheDecoder() throws {
-        var rng = SeededRNG(seed: 6)
+        var rng = SplitMix64(seed: 6)
         let good = try Chunker.frames(of: randomBytes(2000, seed: 7), plan: try plan(2000))[0].encoded
         for i in 0..<2000 {
             var bytes = i % 2 == 0 ? randomBytes(Int.random(in: 0...200, using: &rng), seed: UInt64(i)) : good
@@ -70,7 +71,7 @@ final class ChunkTests: XCTestCase {
         defer { unlink(path) }
         let r = try ChunkReassembler(plan: p, expectedSHA256: sha, path: path, maxBytes: 1 << 20)
         var frames = try Chunker.frames(of: bytes, plan: p)
-        var rng = SeededRNG(seed: 9)
+        var rng = SplitMix64(seed: 9)
         frames.shuffle(using: &rng)
         XCTAssertEqual(r.missingRanges, [ChunkRange(first: 0, count: p.chunkCount)])
         var corrupt = frames[0].encoded

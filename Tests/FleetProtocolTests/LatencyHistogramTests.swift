@@ -1,5 +1,6 @@
 import FleetProtocol
 import Foundation
+import TestSupport
 import XCTest
 
 final class LatencyHistogramTests: XCTestCase {
@@ -22,7 +23,7 @@ final class LatencyHistogramTests: XCTestCase {
     }
 
     func testPercentilesAreWithinTheDocumentedRelativeError() {
-        var rng = SeededRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         var histogram = LatencyHistogram()
         var samples: [UInt64] = []
         for _ in 0..<20_000 {
@@ -45,7 +46,7 @@ final class LatencyHistogramTests: XCTestCase {
     }
 
     func testMergeIsExact() {
-        var rng = SeededRNG(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var parts = [LatencyHistogram](repeating: LatencyHistogram(), count: 4)
         var all = LatencyHistogram()
         for i in 0..<5_000 {

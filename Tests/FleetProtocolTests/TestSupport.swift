@@ -1,22 +1,10 @@
 import Crypto
 import FleetProtocol
 import Foundation
-
-/// SplitMix64: deterministic test data.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var rng = SeededRNG(seed: seed)
+    var rng = SplitMix64(seed: seed)
     return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
 }
 

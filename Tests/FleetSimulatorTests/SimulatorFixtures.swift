@@ -5,19 +5,11 @@ import ModelArtifact
 import ModelIR
 import Quantizer
 import Runtime
+import TestSupport
 import XCTest
 
-/// SplitMix64: the same seed gives the same data on every run.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The simulator tests' weights and inputs, from a seeded generator: the same on every run.
+extension SplitMix64 {
     /// Uniform in [-1, 1].
     mutating func unit() -> Float { Float(Int(next() % 20001) - 10000) / 10000 }
 }
@@ -29,7 +21,7 @@ struct SeededRandom {
 /// measures on the runtime — so a healthy device passes and a broken one cannot.
 enum SimulatorFixtures {
     static let signingKey: ArtifactSigningKey = {
-        var rng = SeededRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         return (try? ArtifactSigningKey(rawRepresentation: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
             ?? ArtifactSigningKey.generate()
     }()
@@ -58,7 +50,7 @@ enum SimulatorFixtures {
 
     static func fp32Model(seed: UInt64, shape: MLPShape = .small) throws -> Model {
         let (features, hidden, classes) = (shape.features, shape.hidden, shape.classes)
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let w1 = (0..<features * hidden).map { _ in rng.unit() }, b1 = (0..<hidden).map { _ in rng.unit() * 0.1 }
         let w2 = (0..<hidden * classes).map { _ in rng.unit() }, b2 = (0..<classes).map { _ in rng.unit() * 0.1 }
         let graph = Graph(
@@ -92,7 +84,7 @@ enum SimulatorFixtures {
         let int8 = try DynamicQuantizer(profile: profile).quantize(fp32).model
         let fp32Session = try ExecutionPlan(model: fp32).makeSession()
         let int8Session = try ExecutionPlan(model: int8).makeSession()
-        var rng = SeededRandom(seed: seed &+ 1)
+        var rng = SplitMix64(seed: seed &+ 1)
         var bundle: [ValidationSample] = []
         var correct = 0
         for _ in 0..<shape.samples {
@@ -120,20 +112,5 @@ enum SimulatorFixtures {
         return Release(artifact: bytes, compressed: compressed, descriptor: descriptor, int8Accuracy: accuracy)
     }
 
-    static func temporaryDirectory(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "simulator-tests-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    /// Polls `condition` until it holds or `seconds` pass (a deadline, not a timing assertion).
-    static func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
+    static func temporaryDirectory(_ name: String) throws -> URL { try makeTemporaryDirectory("simulator-tests-\(name)") }
 }

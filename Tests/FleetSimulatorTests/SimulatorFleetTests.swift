@@ -4,51 +4,12 @@ import FleetProtocol
 import FleetSimulator
 import Foundation
 import MQTTTestSupport
+import TestSupport
 import XCTest
 
 /// Simulated fleets against a real Mosquitto, with a coordinator stand-in pushing signed int8
 /// releases.
-final class SimulatorFleetTests: XCTestCase {
-    var broker: MosquittoBroker?
-    var coordinator: CoordinatorStandIn?
-    var simulator: Simulator?
-
-    override func setUp() async throws {
-        let broker = try await MosquittoBroker.start()
-        self.broker = broker
-        coordinator = try await CoordinatorStandIn(port: broker.port)
-    }
-
-    override func tearDown() async throws {
-        await simulator?.stop()
-        await coordinator?.close()
-        try await broker?.stop()
-    }
-
-    func makeSimulator(
-        devices: Int, classes: String, faults: [SimulatedFault] = [], rate: Double = 0, name: String
-    ) async throws -> Simulator {
-        let broker = try XCTUnwrap(broker)
-        let config = try SimulatorConfig(
-            deviceCount: devices, classMix: try ClassMix.parse(classes), dataRoot: try SimulatorFixtures.temporaryDirectory(name),
-            broker: BrokerConfig(host: "127.0.0.1", port: broker.port), pinnedKeys: [SimulatorFixtures.signingKey.publicKey],
-            inferenceRate: rate, telemetryIntervalSeconds: 1, faults: faults, seed: 3, connectsPerSecond: 500,
-            thresholds: ValidationThresholds(latencyRuns: 20), stallTimeoutMs: 2000)
-        let simulator = Simulator(config: config)
-        self.simulator = simulator
-        try await simulator.start()
-        return simulator
-    }
-
-    /// Pushes `releases[class]` to every device of that class as desired-state `sequence`.
-    func rollOut(_ simulator: Simulator, sequence: UInt64, releases: [String: SimulatorFixtures.Release]) async throws {
-        let c = try XCTUnwrap(coordinator)
-        for d in await simulator.devices {
-            let release = try XCTUnwrap(releases[d.hardwareClass])
-            try await c.publishDesired(deviceID: d.deviceID, sequence: sequence, release: release)
-        }
-    }
-
+final class SimulatorFleetTests: SimulatorBrokerTestCase {
     func testFiftyAgentsComeOnlineCommitAReleaseAndReportTelemetry() async throws {
         let c = try XCTUnwrap(coordinator), broker = try XCTUnwrap(broker)
         let sim = try await makeSimulator(devices: 50, classes: "x86_64-avx2:1,arm64-dotprod:1", rate: 5, name: "fifty")
@@ -59,7 +20,7 @@ final class SimulatorFleetTests: XCTestCase {
 
         // A plain subscriber that joins now sees 50 retained online messages.
         let late = try await CoordinatorStandIn(port: broker.port)
-        let retained = await SimulatorFixtures.eventually { late.recorded.withLock { $0.retainedOnline } >= 50 }
+        let retained = await eventually(60) { late.recorded.withLock { $0.retainedOnline } >= 50 }
         let seen = late.recorded.withLock { $0.online }
         await late.close()
         XCTAssertTrue(retained, "retained online messages: \(seen.count)")
@@ -72,7 +33,7 @@ final class SimulatorFleetTests: XCTestCase {
             $0[$1] = try SimulatorFixtures.release(sequence: 1, hardwareClass: $1)
         }
         try await rollOut(sim, sequence: 1, releases: releases)
-        let committed = await SimulatorFixtures.eventually(120) {
+        let committed = await eventually(120) {
             devices.allSatisfy {
                 c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1
             }
@@ -88,7 +49,7 @@ final class SimulatorFleetTests: XCTestCase {
         XCTAssertEqual(summary.cells.filter { $0.release == "1" }.reduce(0) { $0 + $1.devices }, 50)
 
         // Every device's synthetic workload shows up as a real latency histogram.
-        let reported = await SimulatorFixtures.eventually(60) {
+        let reported = await eventually(60) {
             let withLatency = Set(
                 c.recorded.withLock { $0.telemetry.filter { $0.latencyUs.count > 0 && $0.releaseSequence == 1 } }.map(\.deviceID))
             return withLatency.count == 50
@@ -123,7 +84,7 @@ final class SimulatorFleetTests: XCTestCase {
             $0[$1] = try SimulatorFixtures.release(sequence: 1, hardwareClass: $1)
         }
         try await rollOut(sim, sequence: 1, releases: v1)
-        let committed = await SimulatorFixtures.eventually(120) {
+        let committed = await eventually(120) {
             devices.allSatisfy {
                 c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1
             }
@@ -152,7 +113,7 @@ final class SimulatorFleetTests: XCTestCase {
             c.events(d.deviceID).first { $0.kind == .rolledBack && $0.releaseSequence == 2 }
         }
         let goodX86 = x86.filter { d in !crashing.contains { $0 === d } }
-        let settled = await SimulatorFixtures.eventually(120) {
+        let settled = await eventually(120) {
             arm.allSatisfy { rolledBack($0) != nil && c.state($0.deviceID)?.phase == "idle" }
                 && crashing.allSatisfy { rolledBack($0) != nil && c.state($0.deviceID)?.phase == "idle" }
                 && goodX86.allSatisfy {
@@ -194,11 +155,11 @@ final class SimulatorFleetTests: XCTestCase {
         let devices = await sim.devices
         let offline = devices.filter { !$0.faults.isEmpty }
         XCTAssertEqual(offline.count, 2)
-        let went = await SimulatorFixtures.eventually(20) {
+        let went = await eventually(20) {
             offline.allSatisfy { d in c.recorded.withLock { r in r.online[d.deviceID]?.online == false } }
         }
         XCTAssertTrue(went, "the broker published the last will of each device that went offline")
-        let back = await SimulatorFixtures.eventually(30) { offline.allSatisfy(\.isOnline) }
+        let back = await eventually(30) { offline.allSatisfy(\.isOnline) }
         XCTAssertTrue(back)
         XCTAssertEqual(offline.map(\.droppedConnections), [1, 1])
         XCTAssertTrue(devices.filter { $0.faults.isEmpty }.allSatisfy { $0.droppedConnections == 0 && $0.isOnline })

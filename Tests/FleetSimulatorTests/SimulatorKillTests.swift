@@ -4,45 +4,25 @@ import FleetProtocol
 import FleetSimulator
 import Foundation
 import MQTTTestSupport
+import TestSupport
 import XCTest
 
 /// The killMidDownload fault over a real Mosquitto: an agent dies abruptly halfway through a
 /// download, a new one on the same data directory resumes it from the persisted bitmap.
-final class SimulatorKillTests: XCTestCase {
-    var broker: MosquittoBroker?
-    var coordinator: CoordinatorStandIn?
-    var simulator: Simulator?
-
-    override func setUp() async throws {
-        let broker = try await MosquittoBroker.start()
-        self.broker = broker
-        coordinator = try await CoordinatorStandIn(port: broker.port)
-    }
-
-    override func tearDown() async throws {
-        await simulator?.stop()
-        await coordinator?.close()
-        try await broker?.stop()
-    }
-
+final class SimulatorKillTests: SimulatorBrokerTestCase {
     /// Two healthy x86 devices and one arm64 device killed at half of the download (alone in
     /// its class, so every chunk on its topic comes from its own requests and the chunks it
     /// holds at the kill are exactly the first ones published).
     func testKilledMidDownloadResumesFromItsBitmapAndCommits() async throws {
-        let c = try XCTUnwrap(coordinator), broker = try XCTUnwrap(broker)
-        let config = try SimulatorConfig(
-            deviceCount: 3, classMix: try ClassMix.parse("x86_64-avx2:2,arm64-dotprod:1"),
-            dataRoot: try SimulatorFixtures.temporaryDirectory("kill"), broker: BrokerConfig(host: "127.0.0.1", port: broker.port),
-            pinnedKeys: [SimulatorFixtures.signingKey.publicKey], inferenceRate: 0, telemetryIntervalSeconds: 1,
+        let c = try XCTUnwrap(coordinator)
+        let sim = try await makeSimulator(
+            devices: 3, classes: "x86_64-avx2:2,arm64-dotprod:1",
             faults: [SimulatedFault(.killMidDownload(at: 0.5, pause: .seconds(1)), hardwareClass: "arm64-dotprod", releases: ["1"])],
-            seed: 3, connectsPerSecond: 500, thresholds: ValidationThresholds(latencyRuns: 20), stallTimeoutMs: 5000)
-        let sim = Simulator(config: config)
-        simulator = sim
-        try await sim.start()
+            name: "kill", stallTimeoutMs: 5000)
         let devices = await sim.devices
         let victim = try XCTUnwrap(devices.first { $0.hardwareClass == "arm64-dotprod" })
         XCTAssertEqual(devices.filter { !$0.faults.isEmpty }.map(\.deviceID), [victim.deviceID])
-        let announced = await SimulatorFixtures.eventually(20) {
+        let announced = await eventually(20) {
             c.recorded.withLock { $0.onlineLog[victim.deviceID]?.last?.online == true }
         }
         XCTAssertTrue(announced)
@@ -56,11 +36,9 @@ final class SimulatorKillTests: XCTestCase {
         let release = try XCTUnwrap(releases["arm64-dotprod"])
         let chunkCount = try release.descriptor.chunkPlan.chunkCount
         XCTAssertGreaterThanOrEqual(chunkCount, 10)
-        for d in devices {
-            try await c.publishDesired(deviceID: d.deviceID, sequence: 1, release: try XCTUnwrap(releases[d.hardwareClass]))
-        }
+        try await rollOut(sim, sequence: 1, releases: releases)
 
-        let committed = await SimulatorFixtures.eventually(120) {
+        let committed = await eventually(120) {
             devices.allSatisfy {
                 c.state($0.deviceID)?.running?.status == .committed && c.state($0.deviceID)?.running?.releaseSequence == 1
             }

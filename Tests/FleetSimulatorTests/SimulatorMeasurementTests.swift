@@ -2,6 +2,7 @@ import FleetProtocol
 import FleetSimulator
 import Foundation
 import MQTTTestSupport
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -56,7 +57,7 @@ final class SimulatorMeasurementTests: XCTestCase {
         }
         let pid = process.processIdentifier
 
-        let up = await SimulatorFixtures.eventually(300) { summary().map { $0.started == devices && $0.online == devices } ?? false }
+        let up = await eventually(300) { summary().map { $0.started == devices && $0.online == devices } ?? false }
         XCTAssertTrue(up, "not all online: \(String(describing: summary()?.line))")
         try await Task.sleep(for: .seconds(10))
         let idle = Self.processFigures(pid)
@@ -71,7 +72,7 @@ final class SimulatorMeasurementTests: XCTestCase {
             try await coordinator.publishDesired(deviceID: id, sequence: 1, release: try XCTUnwrap(releases[c]))
         }
         // Committed, or past the (empty) watch window: idle on release 1.
-        let committed = await SimulatorFixtures.eventually(900) {
+        let committed = await eventually(900) {
             summary().map { s in
                 s.cells.filter { $0.release == "1" && ["committed", "idle"].contains($0.phase) }.reduce(0) { $0 + $1.devices } == devices
             }
@@ -98,7 +99,7 @@ final class SimulatorMeasurementTests: XCTestCase {
         let wills = coordinator.recorded.withLock { r in r.onlineLog.values.reduce(0) { $0 + $1.filter { !$0.online }.count } }
 
         process.interrupt()
-        let exited = await SimulatorFixtures.eventually(120) { !process.isRunning }
+        let exited = await eventually(120) { !process.isRunning }
         XCTAssertTrue(exited)
         await coordinator.close()
         try await broker.stop()

@@ -69,10 +69,4 @@ enum CLI {
         let models = try XCTUnwrap(manifest["models"] as? [[String: Any]])
         return try XCTUnwrap(models.first { $0["name"] as? String == name }, "no fixture \(name)")
     }
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("flotilla-cli-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }

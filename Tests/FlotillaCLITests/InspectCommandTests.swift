@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 final class InspectCommandTests: XCTestCase {
@@ -82,7 +83,7 @@ final class InspectCommandTests: XCTestCase {
     }
 
     func testUnknownOpIsReportedNotFatal() throws {
-        let dir = try CLI.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("flotilla-cli-test")
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = dir.appendingPathComponent("fancy.onnx")
         try Data(ONNXTestModel.withUnknownOp()).write(to: model)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs `scripts/ort-run.py`: ONNX Runtime on .npy inputs, every output written as .npy plus
@@ -11,7 +12,7 @@ enum ONNXRuntimeScript {
     /// One python process for every model: importing onnxruntime costs more than running
     /// these models.
     static func run(inputs: [String: URL], models: [(model: URL, outputDirectory: URL)], optimization: String = "all") throws {
-        let scratch = try CLI.temporaryDirectory()
+        let scratch = try makeTemporaryDirectory("flotilla-cli-test")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("stdout"), err = scratch.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue #5's cross-check of `flotilla quantize --export-qdq`: each digits fixture is quantized
@@ -44,7 +45,7 @@ final class QDQExportONNXRuntimeTests: XCTestCase {
     func crossCheck(model: String, calibration: String, evaluation: String, file: StaticString = #filePath, line: UInt = #line)
         throws
     {
-        let dir = try CLI.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("flotilla-cli-test")
         defer { try? FileManager.default.removeItem(at: dir) }
         let classes = try builtInClasses()
         let export = dir.appendingPathComponent("export.onnx")

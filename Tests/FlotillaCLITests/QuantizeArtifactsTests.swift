@@ -2,6 +2,7 @@ import Foundation
 import ModelArtifact
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// `flotilla quantize --artifacts` on the committed digits fixtures: the artifacts verify, load,
@@ -17,7 +18,7 @@ final class QuantizeArtifactsTests: XCTestCase {
     }
 
     func testWritesSignedArtifactsWhoseBundlesPassOnTheRuntime() throws {
-        let dir = try CLI.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("flotilla-cli-test")
         defer { try? FileManager.default.removeItem(at: dir) }
         let key = ArtifactSigningKey.generate()
         let keyFile = dir.appendingPathComponent("key.pem")
@@ -45,7 +46,7 @@ final class QuantizeArtifactsTests: XCTestCase {
     }
 
     func testWithoutAKeyAFreshOneIsWrittenBesideTheOutputWithAWarning() throws {
-        let dir = try CLI.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("flotilla-cli-test")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
         let r = try quantize(out, "arm64-dotprod", [])

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
 
 final class RunCommandTests: XCTestCase {
     private var scratch: URL!
 
-    override func setUpWithError() throws { scratch = try CLI.temporaryDirectory() }
+    override func setUpWithError() throws { scratch = try makeTemporaryDirectory("flotilla-cli-test") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
     /// |ours − reference| ≤ atol + rtol·|reference| elementwise (docs/fixtures.md).

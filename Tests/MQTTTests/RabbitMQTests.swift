@@ -1,6 +1,7 @@
 import Foundation
 import MQTT
 import MQTTTestSupport
+import TestSupport
 import XCTest
 
 /// What Flotilla relies on, checked against Debian's RabbitMQ MQTT plugin (3.10, MQTT 3.1.1
@@ -159,18 +160,5 @@ final class RabbitMQTests: XCTestCase {
         XCTAssertEqual(retained.first?.bytes, Array("offline".utf8))
         XCTAssertEqual(retained.first?.retain, true)
         await reader.disconnect()
-    }
-}
-
-/// A small deterministic generator for payload bytes.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import ModelArtifact
@@ -24,7 +25,7 @@ final class MutationTests: XCTestCase {
         let key = ArtifactSigningKey.generate()
         let original = try TestArtifacts.write(signingKey: key)
         let layout = try original.withUnsafeBytes { try ArtifactLayout.parse($0) }
-        var rng = SeededRandom(seed: 2024)
+        var rng = SplitMix64(seed: 2024)
         var counts: [String: Int] = [:]
         var accepted: [String] = []
 

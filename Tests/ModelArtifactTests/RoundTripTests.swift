@@ -1,5 +1,6 @@
 import Foundation
 import ModelIR
+import TestSupport
 import XCTest
 
 @testable import ModelArtifact
@@ -70,7 +71,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testMappedFileHandsOutTensorsThatBorrowTheMapping() throws {
-        let dir = try TestArtifacts.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("artifact-tests")
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("model.flta")
         try ArtifactWriter().write(

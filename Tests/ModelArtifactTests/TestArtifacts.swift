@@ -1,20 +1,12 @@
 import Foundation
 import ModelIR
+import TestSupport
 import XCTest
 
 @testable import ModelArtifact
 
-/// Deterministic generator (SplitMix64): the same seed gives the same data on every run.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Deterministic test data: the same seed gives the same data on every run.
+extension SplitMix64 {
     mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
     mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
     mutating func floats(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Int(next() % 20001) - 10000) / 1000 } }
@@ -25,7 +17,7 @@ struct SeededRandom {
 /// kind, a string tensor, and a packed weight.
 enum TestArtifacts {
     static func model(seed: UInt64 = 7) throws -> Model {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let xq = try QuantParameters(scale: 0.05, zeroPoint: -3)
         let wq = try QuantParameters(scales: [0.01, 0.02, 0.015], zeroPoints: [0, 0, 0], axis: 0)
         let w = try Tensor(int8s: rng.bytes(12).map { Int8(bitPattern: $0) }, shape: [3, 4])
@@ -84,13 +76,13 @@ enum TestArtifacts {
     }
 
     static func packedWeights(seed: UInt64 = 9) throws -> [String: PackedTensor] {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         // 3×4 int8 padded to a 16×4 panel: a packed blob is longer than shape × element size.
         return ["w_packed": try PackedTensor(layout: "qs8_gemm_avx512vnni_v1", elementType: .int8, shape: [4, 3], bytes: rng.bytes(64))]
     }
 
     static func validation(seed: UInt64 = 11) throws -> ValidationBundle {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var samples: [ValidationSample] = []
         for i in 0..<3 {
             samples.append(
@@ -126,12 +118,6 @@ enum TestArtifacts {
             guard let kind = e.kind, kind != .signature else { return nil }
             return (kind, Array(file[e.offset..<e.end]))
         }
-    }
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("artifact-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import ModelArtifact
@@ -7,7 +8,7 @@ import XCTest
 final class TransportTests: XCTestCase {
     var directory: URL!
 
-    override func setUpWithError() throws { directory = try TestArtifacts.temporaryDirectory() }
+    override func setUpWithError() throws { directory = try makeTemporaryDirectory("artifact-tests") }
     override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
 
     func testCompressDecompressRoundTripVerifiesBothForms() throws {

@@ -1,17 +1,9 @@
 import ModelIR
+import TestSupport
 import XCTest
 
-/// Deterministic generator (SplitMix64) for test data.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Deterministic floats for test data.
+extension SplitMix64 {
     mutating func float(in range: ClosedRange<Float>) -> Float {
         range.lowerBound + Float(next() >> 40) / Float(1 << 24) * (range.upperBound - range.lowerBound)
     }

@@ -2,6 +2,7 @@ import Foundation
 import ModelIR
 import ONNXImport
 import ONNXProto
+import TestSupport
 import XCTest
 
 /// Randomized robustness: thousands of corrupted variants of a valid model must each import or
@@ -45,7 +46,7 @@ final class MutationTests: XCTestCase {
 
     func testTwoThousandMutationsNeverCrash() throws {
         let original = try richModel()
-        var rng = SplitMix(seed: 0x5EED_F10A)
+        var rng = SplitMix64(seed: 0x5EED_F10A)
         var imported = 0
         var rejected = 0
         for _ in 0..<2500 {
@@ -70,18 +71,6 @@ final class MutationTests: XCTestCase {
         XCTAssertEqual(imported + rejected, 2500)
         XCTAssertGreaterThan(rejected, 0)
         XCTAssertGreaterThan(imported, 0, "some single-bit flips (e.g. in float data) still give a valid model")
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -146,7 +135,7 @@ final class AttributeMutationTests: XCTestCase {
             "axis", "pads", "strides", "dilations", "group", "kernel_shape", "perm", "axes", "transB", "transA", "to", "keepdims", "split",
             "output_padding",
         ]
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         var outcomes = (ok: 0, rejected: 0)
         for _ in 0..<1500 {

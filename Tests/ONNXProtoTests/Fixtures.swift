@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Files made by the Python `onnx` package (Resources/make_fixtures.py, onnx==1.23.2), so the
@@ -38,20 +39,8 @@ private func littleEndianWords(_ bytes: some Collection<UInt8>, width: Int) -> [
     }
 }
 
-/// SplitMix64: a fixed, portable sequence so every run builds the same tensors.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Tensor values from a fixed, portable sequence, so every run builds the same tensors.
+extension SplitMix64 {
     /// Uniform in [-1, 1) with 24 bits of mantissa, so values are exact in Float.
     mutating func nextFloat() -> Float {
         Float(Int64(next() >> 40) - (1 << 23)) / Float(1 << 23)

@@ -1,6 +1,7 @@
 import Foundation
 import ONNXProto
 import SwiftProtobuf
+import TestSupport
 import XCTest
 
 /// A model file is untrusted input: anything that is not a valid ModelProto must come back as a

@@ -1,6 +1,7 @@
 import Foundation
 import ONNXProto
 import SwiftProtobuf
+import TestSupport
 import XCTest
 
 /// A model built field by field in Swift must survive serialize → parse unchanged, with the

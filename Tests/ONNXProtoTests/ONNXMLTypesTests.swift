@@ -1,6 +1,7 @@
 import Foundation
 import ONNXProto
 import SwiftProtobuf
+import TestSupport
 import XCTest
 
 /// The onnx-ml superset and the onnx-data / onnx-operators-ml containers share one `Onnx_`

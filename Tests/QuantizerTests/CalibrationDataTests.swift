@@ -2,6 +2,7 @@ import Foundation
 import ModelIR
 import Quantizer
 import Runtime
+import TestSupport
 import XCTest
 
 final class CalibrationDataTests: XCTestCase {
@@ -10,7 +11,7 @@ final class CalibrationDataTests: XCTestCase {
     }
 
     func testNPYIsReadInBatchesOfRows() throws {
-        let dir = try TestPaths.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("quantizer-tests")
         defer { try? FileManager.default.removeItem(at: dir) }
         let values = (0..<(7 * 2 * 3)).map { Float($0) }
         let url = dir.appendingPathComponent("x.npy")
@@ -27,7 +28,7 @@ final class CalibrationDataTests: XCTestCase {
     }
 
     func testNPZMembersAndDirectoriesStream() throws {
-        let dir = try TestPaths.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("quantizer-tests")
         defer { try? FileManager.default.removeItem(at: dir) }
         let a = try Tensor(floats: (0..<10).map { Float($0) }, shape: [5, 2])
         let b = try Tensor(int64s: (0..<5).map { Int64($0 * 10) }, shape: [5])

@@ -1,5 +1,6 @@
 import Foundation
 import Quantizer
+import TestSupport
 import XCTest
 
 /// Calibrators on known distributions (100 000 samples fed in batches of 1000).

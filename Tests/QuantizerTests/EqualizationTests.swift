@@ -3,6 +3,7 @@ import ModelIR
 import ONNXImport
 import Quantizer
 import Runtime
+import TestSupport
 import XCTest
 
 /// CLE and bias correction on the MobileNetV2-shaped fixture (docs/fixtures.md).

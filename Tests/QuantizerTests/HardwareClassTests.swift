@@ -1,6 +1,7 @@
 import Foundation
 import Quantizer
 import Runtime
+import TestSupport
 import XCTest
 
 final class HardwareClassTests: XCTestCase {
@@ -110,7 +111,7 @@ final class HardwareClassTests: XCTestCase {
     }
 
     func testUserDirectoryAddsClassesAndRejectsDuplicates() throws {
-        let dir = try TestPaths.temporaryDirectory()
+        let dir = try makeTemporaryDirectory("quantizer-tests")
         defer { try? FileManager.default.removeItem(at: dir) }
         try profile { $0["name"] = "my-board" }.write(to: dir.appendingPathComponent("my-board.json"))
         let r = try HardwareClassRegistry.standard(userDirectories: [dir])

@@ -2,6 +2,7 @@ import Foundation
 import ModelIR
 import Quantizer
 import Runtime
+import TestSupport
 import XCTest
 
 /// The shape of the emitted QDQ graph: int8 weights with the class's granularity, int32 biases

@@ -2,6 +2,7 @@ import Foundation
 import ModelIR
 import Quantizer
 import Runtime
+import TestSupport
 import XCTest
 
 /// Accuracy-aware tuning: a layer whose per-tensor weight scale is ruined by one outlier is

@@ -1,19 +1,9 @@
 import Foundation
+import TestSupport
 
-/// SplitMix64 and Box–Muller, written identically in the Python script quoted in
-/// CalibratorTests, so both sides generate the same float32 samples from a seed.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Uniform and Box–Muller samples over SplitMix64, written identically in the Python script
+/// quoted in CalibratorTests, so both sides generate the same float32 samples from a seed.
+extension SplitMix64 {
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
 
     mutating func gaussian() -> Double {
@@ -46,10 +36,4 @@ enum TestPaths {
         .appendingPathComponent("Fixtures")
     static let repository = fixtures.deletingLastPathComponent().deletingLastPathComponent()
     static let profiles = repository.appendingPathComponent("deploy/hardware-classes")
-
-    static func temporaryDirectory() throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("quantizer-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
-    }
 }

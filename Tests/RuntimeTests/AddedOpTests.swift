@@ -1,5 +1,6 @@
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// Ops added in round 2, each against values computed by hand (or by a property the op must
@@ -59,7 +60,7 @@ final class AddedOpTests: XCTestCase {
     }
 
     func testDepthToSpaceAndBack() throws {
-        var rng = SeededRandom(7)
+        var rng = SplitMix64(seed: 7)
         let x = t(rng.floats(2 * 8 * 3 * 2), [2, 8, 3, 2])
         for mode in ["DCR", "CRD"] {
             let up = try runNode("DepthToSpace", inputs: [("x", x)], attributes: ["blocksize": .i(2), "mode": .s(mode)])["y"]

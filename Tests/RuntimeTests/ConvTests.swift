@@ -1,5 +1,6 @@
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// Conv and ConvTranspose against a direct six-loop definition computed here in Double, over
@@ -47,7 +48,7 @@ final class ConvTests: XCTestCase {
         _ k: Case, bias: Bool = true, explicitPads: [Int]? = nil, activation: Activation? = nil, seed: UInt64 = 1,
         path: KernelPath = .automatic, line: UInt = #line
     ) throws {
-        var rng = SeededRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let x = rng.floats(k.n * k.c * k.h * k.w)
         let w = rng.floats(k.m * (k.c / k.group) * k.kh * k.kw)
         let b = bias ? rng.floats(k.m) : nil
@@ -96,7 +97,7 @@ final class ConvTests: XCTestCase {
     }
 
     func testConv1DMatches2DWithHeightOne() throws {
-        var rng = SeededRandom(7)
+        var rng = SplitMix64(seed: 7)
         let x = rng.floats(2 * 3 * 10), w = rng.floats(4 * 3 * 3)
         let out = try runNode(
             "Conv", inputs: [("x", t(x, [2, 3, 10]))], constants: ["w": t(w, [4, 3, 3])], nodeInputs: ["x", "w"],
@@ -121,7 +122,7 @@ final class ConvTests: XCTestCase {
 
     /// ConvTranspose against its definition: every input pixel scatters x·w into the output.
     func testConvTransposeMatchesScatterDefinition() throws {
-        var rng = SeededRandom(11)
+        var rng = SplitMix64(seed: 11)
         let (n, c, h, w, mg, group, k) = (2, 4, 3, 4, 3, 2, 3)
         let (s, d, pads, outPad) = ([2, 1], [1, 2], [1, 0, 0, 1], [1, 0])
         let x = rng.floats(n * c * h * w), wt = rng.floats(c * mg * k * k), b = rng.floats(mg * group)

@@ -1,5 +1,6 @@
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// Gemm (every attribute, C broadcasting, constant and run-time B) and MatMul (1-D operands,
@@ -22,7 +23,7 @@ final class MatrixTests: XCTestCase {
     }
 
     func testGemmAttributesAndCBroadcasting() throws {
-        var rng = SeededRandom(3)
+        var rng = SplitMix64(seed: 3)
         let (m, k, n) = (5, 7, 6)
         for transA in [false, true] {
             for transB in [false, true] {
@@ -60,7 +61,7 @@ final class MatrixTests: XCTestCase {
     }
 
     func testMatMulBatchedBroadcastingAndVectors() throws {
-        var rng = SeededRandom(5)
+        var rng = SplitMix64(seed: 5)
         // [2,1,3,4] · [3,4,5] → [2,3,3,5]
         let a = rng.floats(2 * 3 * 4), b = rng.floats(3 * 4 * 5)
         let out = try runNode("MatMul", inputs: [("a", t(a, [2, 1, 3, 4])), ("b", t(b, [3, 4, 5]))])
@@ -81,7 +82,7 @@ final class MatrixTests: XCTestCase {
     }
 
     func testMatMulConstantWeightsFoldBatchIntoRows() throws {
-        var rng = SeededRandom(9)
+        var rng = SplitMix64(seed: 9)
         let a = rng.floats(2 * 3 * 8), w = rng.floats(8 * 4)
         let out = try runNode(
             "MatMul", inputs: [("a", t(a, [2, 3, 8]))], constants: ["w": t(w, [8, 4])], nodeInputs: ["a", "w"],

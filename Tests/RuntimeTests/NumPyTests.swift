@@ -1,6 +1,7 @@
 import Foundation
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// .npy/.npz reading and writing, and the runtime-backed constant evaluator.
@@ -101,7 +102,7 @@ final class NumPyTests: XCTestCase {
         XCTAssertEqual(a.reduce(0) { $0 + Int($1) }, 8221)
         XCTAssertEqual(arrays["b"]?.int64s, [0, 1, 4, 9, 16])
         // Corrupt compressed bytes: an error, never a trap or an oversized output.
-        var rng = SeededRandom(99)
+        var rng = SplitMix64(seed: 99)
         for _ in 0..<300 {
             var damaged = [UInt8](bytes)
             for _ in 0..<3 { damaged[40 + Int(rng.next() % 1200)] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }

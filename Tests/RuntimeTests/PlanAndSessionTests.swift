@@ -1,6 +1,7 @@
 import Foundation
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -167,7 +168,7 @@ final class PlanAndSessionTests: XCTestCase {
     func testSessionsPerThreadShareOnePlan() throws {
         let model = try Fixtures.importModel("digits_cnn.onnx")
         let plan = try ExecutionPlan(model: model, bindings: ["N": 4])
-        var rng = SeededRandom(21)
+        var rng = SplitMix64(seed: 21)
         let input = t(rng.floats(4 * 64).map { abs($0) }, [4, 1, 8, 8])
         let expected = try plan.makeSession().run(inputs: ["input": input])["logits"]
         let results = Results()
@@ -191,7 +192,7 @@ final class PlanAndSessionTests: XCTestCase {
             let model = try Fixtures.importModel(name)
             let plan = try ExecutionPlan(model: model, bindings: ["N": 1])
             let session = plan.makeSession()
-            var rng = SeededRandom(5)
+            var rng = SplitMix64(seed: 5)
             var inputs: [String: Tensor] = [:]
             for i in plan.inputs { inputs[i.name] = t(rng.floats(i.type.elementCount), i.type.shape) }
             var storage = plan.outputs.map { [UInt8](repeating: 0, count: $0.type.byteCount) }

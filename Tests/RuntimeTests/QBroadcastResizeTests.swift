@@ -1,5 +1,6 @@
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// QLinearAdd/QLinearMul broadcasting in runs and nearest Resize on bytes, compared bit for bit
@@ -33,7 +34,7 @@ final class QBroadcastResizeTests: XCTestCase {
     }
 
     func testBroadcastAddAndMulEqualTheExpandedOperands() throws {
-        var rng = SeededRandom(2026)
+        var rng = SplitMix64(seed: 2026)
         // (a, b): per-channel NCHW bias, NHWC bias, scalar on either side, both broadcast,
         // runs shorter than the minimum (expanded path), rank mismatch, middle-axis broadcast.
         let cases: [([Int], [Int])] = [
@@ -87,7 +88,7 @@ final class QBroadcastResizeTests: XCTestCase {
     /// sizes, upsampling and downsampling, tf_crop_and_resize with an extrapolated border:
     /// the byte kernel's output equals the fp32 kernel's on the widened values.
     func testNearestResizeOnBytesEqualsTheWidenedFloatPath() throws {
-        var rng = SeededRandom(77)
+        var rng = SplitMix64(seed: 77)
         let roundings = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
         let transforms = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"]
         var checked = 0

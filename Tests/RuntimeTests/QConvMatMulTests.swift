@@ -1,5 +1,6 @@
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// QLinearConv / QLinearMatMul / QGemm against a direct Swift convolution and the contract's
@@ -46,7 +47,7 @@ final class QConvMatMulTests: XCTestCase {
     }
 
     func runConv(_ cs: ConvCase, seed: UInt64) throws {
-        var rng = SeededRandom(seed)
+        var rng = SplitMix64(seed: seed)
         let x = rng.bytes(cs.n * cs.c * cs.h * cs.w)
         let w = rng.weights(cs.m * (cs.c / cs.group) * cs.kh * cs.kw)
         let bias = (0..<cs.m).map { _ in Int32(rng.int(-5000...5000)) }
@@ -89,7 +90,7 @@ final class QConvMatMulTests: XCTestCase {
     }
 
     func testMatMulAndGemm() throws {
-        var rng = SeededRandom(7)
+        var rng = SplitMix64(seed: 7)
         let rows = 5, k = 37, n = 11
         let a = rng.bytes(rows * k), b = rng.weights(k * n)
         let ws = (0..<n).map { _ in Float(0.002 + Double(rng.int(0...50)) * 0.0001) }

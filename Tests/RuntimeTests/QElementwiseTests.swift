@@ -1,5 +1,6 @@
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// Quantize/Dequantize, Add/Mul, Concat, pools, tables, integer ops: expected bytes computed
@@ -26,7 +27,7 @@ final class QElementwiseTests: XCTestCase {
     /// QuantizeLinear against ONNX's formula written with `rounded(.toNearestOrEven)`: ties,
     /// values past ±2²² and the type range, ±∞ and NaN (→ the zero point), both types.
     func testQuantizeLinearRoundsAndSaturatesLikeTheFormula() throws {
-        var rng = SeededRandom(41)
+        var rng = SplitMix64(seed: 41)
         var x: [Float] = [.nan, .infinity, -.infinity, 1e30, -1e30, 4_194_303.5, -4_194_304.5, 8_388_609, 0.5, 1.5, 2.5, -0.5, -1.5]
         x += (0..<2000).map { i in Float(Int(rng.next() % 2001) - 1000) / (i % 2 == 0 ? 2 : 7) }
         for (type, z) in [(ElementType.uint8, Float(131)), (.int8, Float(-7))] {
@@ -44,7 +45,7 @@ final class QElementwiseTests: XCTestCase {
     }
 
     func testAddAndMulWithBroadcastingFollowTheContract() throws {
-        var rng = SeededRandom(11)
+        var rng = SplitMix64(seed: 11)
         let a = rng.bytes(2 * 3 * 4), b = rng.bytes(4)
         let consts: [String: Tensor] = [
             "sa": tf([0.05]), "za": tu8([128], []), "sb": tf([0.11]), "zb": tu8([3], []), "sy": tf([0.07]),
@@ -83,7 +84,7 @@ final class QElementwiseTests: XCTestCase {
     }
 
     func testAveragePoolsDivideInsideTheRequantization() throws {
-        var rng = SeededRandom(12)
+        var rng = SplitMix64(seed: 12)
         let x = rng.bytes(2 * 5 * 5)
         let consts: [String: Tensor] = ["sx": tf([0.1]), "zx": tu8([7], []), "sy": tf([0.3]), "zy": tu8([50], [])]
         let g = Node(

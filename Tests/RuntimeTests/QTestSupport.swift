@@ -1,6 +1,7 @@
 import Foundation
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// An independent Swift statement of docs/int8-numerics.md, for computing expected bytes.
@@ -43,7 +44,7 @@ func ts8(_ v: [Int8], _ shape: [Int]) -> Tensor { (try? Tensor(int8s: v, shape: 
 func ts32(_ v: [Int32], _ shape: [Int]) -> Tensor { (try? Tensor(int32s: v, shape: shape)) ?? .scalar(Float(0)) }
 func tf(_ v: [Float], _ shape: [Int] = []) -> Tensor { (try? Tensor(floats: v, shape: shape)) ?? .scalar(Float(0)) }
 
-extension SeededRandom {
+extension SplitMix64 {
     mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
     mutating func weights(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(Int(next() % 255) - 127) } }
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }

@@ -1,6 +1,7 @@
 import Foundation
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// LSTM and GRU against a direct Double transcription of the ONNX equations, over directions,
@@ -89,7 +90,7 @@ final class RecurrentTests: XCTestCase {
         lstm: Bool, direction: String, withLens: Bool, initial: Bool, peephole: Bool = false, clip: Float? = nil,
         lbr: Bool = false, line: UInt = #line
     ) throws {
-        var rng = SeededRandom(lstm ? 31 : 37)
+        var rng = SplitMix64(seed: lstm ? 31 : 37)
         let (s, batch, i, hs) = (4, 3, 5, 6)
         let dirs = direction == "bidirectional" ? 2 : 1
         let g = lstm ? 4 : 3

@@ -1,6 +1,7 @@
 import Foundation
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// Structured mutations of the fixture models (attribute values, constant inputs, input
@@ -11,7 +12,7 @@ final class RobustnessTests: XCTestCase {
 
     func testMutatedAttributesNeverTrap() throws {
         // Fixed seed; ROBUST_SEED=n explores others (seeds 1–16 were run when this was written).
-        var rng = SeededRandom(UInt64(ProcessInfo.processInfo.environment["ROBUST_SEED"] ?? "2024") ?? 2024)
+        var rng = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["ROBUST_SEED"] ?? "2024") ?? 2024)
         var planned = 0, rejected = 0
         for file in [
             "digits_cnn.onnx", "mobilenetv2_shaped.onnx", "digits_mlp.onnx", "opsets/resize_linear.opset13.onnx",
@@ -41,9 +42,9 @@ final class RobustnessTests: XCTestCase {
         XCTAssertGreaterThan(rejected, 0)
     }
 
-    private func mutate(_ g: inout Graph, node k: Int, _ rng: inout SeededRandom) {
+    private func mutate(_ g: inout Graph, node k: Int, _ rng: inout SplitMix64) {
         var n = g.nodes[k]
-        let pick = { (r: inout SeededRandom) -> Int in Self.extremes[Int(r.next() % UInt64(Self.extremes.count))] }
+        let pick = { (r: inout SplitMix64) -> Int in Self.extremes[Int(r.next() % UInt64(Self.extremes.count))] }
         switch rng.next() % 4 {
         case 0:
             // An existing int or ints attribute gets an extreme value.
@@ -88,7 +89,7 @@ final class RobustnessTests: XCTestCase {
 /// plans and runs, or it throws — it never traps.
 final class OpFuzzTests: XCTestCase {
     func testEveryOpSurvivesRandomNodes() throws {
-        var rng = SeededRandom(UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "77") ?? 77)
+        var rng = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "77") ?? 77)
         var ran = 0, rejected = 0
         for qualified in RuntimeOps.supported where !qualified.hasSuffix("If") {
             let parts = qualified.split(separator: ":")
@@ -108,7 +109,7 @@ final class OpFuzzTests: XCTestCase {
         XCTAssertGreaterThan(rejected, 200)
     }
 
-    func randomTensor(_ rng: inout SeededRandom) -> Tensor {
+    func randomTensor(_ rng: inout SplitMix64) -> Tensor {
         let rank = Int(rng.next() % 5)
         let shape = (0..<rank).map { _ in [0, 1, 1, 2, 3, 4][Int(rng.next() % 6)] }
         let count = shape.reduce(1, *)
@@ -120,7 +121,7 @@ final class OpFuzzTests: XCTestCase {
         }
     }
 
-    func randomNode(_ op: String, domain: String, _ rng: inout SeededRandom) -> (graph: Graph, inputs: [String: Tensor]) {
+    func randomNode(_ op: String, domain: String, _ rng: inout SplitMix64) -> (graph: Graph, inputs: [String: Tensor]) {
         let inputCount = Int(rng.next() % 5) + 1
         var inputs: [String: Tensor] = [:]
         var initializers: [String: Tensor] = [:]
@@ -141,7 +142,7 @@ final class OpFuzzTests: XCTestCase {
                 infos.append(ValueInfo(name, v.tensorType))
             }
         }
-        let small = { (r: inout SeededRandom) -> Int in Int(r.next() % 7) - 3 }
+        let small = { (r: inout SplitMix64) -> Int in Int(r.next() % 7) - 3 }
         var attrs: [String: Attribute] = [:]
         for key in [
             "axis", "keepdims", "group", "transA", "transB", "exclusive", "reverse", "largest", "select_last_index",

@@ -1,5 +1,6 @@
 import ModelIR
 import Runtime
+import TestSupport
 import XCTest
 
 /// Intra-op threads: results are bit-identical to one thread at every thread count, on every
@@ -35,7 +36,7 @@ final class ThreadingTests: XCTestCase {
     /// A conv with many output pixels (column split), one with few pixels and many channels
     /// (row split), a grouped conv and a depthwise conv, each with a fused Relu.
     func testConvolutionsSplitEitherWayGiveTheSameBits() throws {
-        var rng = SeededRandom(11)
+        var rng = SplitMix64(seed: 11)
         let cases: [(String, [Int], [Int], Int, [Int])] = [
             ("wide", [1, 8, 40, 40], [24, 8, 3, 3], 1, [1, 1, 1, 1]),
             ("deep", [1, 64, 3, 3], [200, 64, 1, 1], 1, [0, 0, 0, 0]),

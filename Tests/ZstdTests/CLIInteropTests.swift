@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Zstd
 
@@ -8,7 +9,7 @@ final class CLIInteropTests: XCTestCase {
 
     override func setUpWithError() throws {
         _ = try ZstdCLI.require()
-        directory = try TestData.temporaryDirectory()
+        directory = try makeTemporaryDirectory("zstd-tests")
     }
 
     override func tearDownWithError() throws {

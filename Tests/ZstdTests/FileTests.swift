@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Zstd
 
@@ -6,7 +7,7 @@ import Zstd
 final class FileTests: XCTestCase {
     var directory: URL!
 
-    override func setUpWithError() throws { directory = try TestData.temporaryDirectory() }
+    override func setUpWithError() throws { directory = try makeTemporaryDirectory("zstd-tests") }
     override func tearDownWithError() throws { if let directory { try? FileManager.default.removeItem(at: directory) } }
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

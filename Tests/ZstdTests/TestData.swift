@@ -1,24 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
-
-/// SplitMix64: a tiny, seeded, platform-independent generator so every run sees the same bytes.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum TestData {
     /// Incompressible bytes.
     static func random(_ count: Int, seed: UInt64) -> [UInt8] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { buffer in
             var i = 0
@@ -38,7 +25,7 @@ enum TestData {
     /// zero runs sprinkled in, as a quantized tensor with many pruned weights. Built a word at a
     /// time so even 100 MB are quick to make in a debug build.
     static func compressible(_ count: Int, seed: UInt64) -> [UInt8] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { buffer in
             var i = 0
@@ -54,14 +41,6 @@ enum TestData {
             }
         }
         return bytes
-    }
-
-    /// A fresh directory under the system temporary directory, removed by the caller.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("zstd-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }
 
@@ -94,31 +73,5 @@ enum ZstdCLI {
         let errorData = errorPipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: errorData, as: UTF8.self))
-    }
-}
-
-/// Reads the kernel's accounting of this process's memory.
-enum ProcessMemory {
-    /// A field of /proc/self/status in bytes (VmHWM = peak resident set, VmRSS = current).
-    static func statusField(_ name: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count >= 2, let kib = Int(fields[1].filter(\.isNumber)) { return kib * 1024 }
-        }
-        return nil
-    }
-
-    /// Resets VmHWM to the current RSS (Linux ≥ 4.0), so a later VmHWM is the peak of what ran
-    /// in between. Returns false where the kernel does not allow it.
-    static func resetPeak() -> Bool {
-        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
-        defer { try? handle.close() }
-        do {
-            try handle.write(contentsOf: Data("5".utf8))
-            return true
-        } catch {
-            return false
-        }
     }
 }

@@ -12,14 +12,10 @@ FIX=Tests/Fixtures
 MODELS="digits_cnn mobilenetv2_shaped"
 mkdir -p "$OUT"
 
-echo "== building flotilla (release)" >&2
-swift build -c release --product flotilla >&2
-BIN="$(swift build -c release --show-bin-path)/flotilla"
-
-if ! python3 -c 'import onnxruntime, sys; sys.exit(onnxruntime.__version__ != "1.31.1")' 2>/dev/null; then
-    echo "== installing onnxruntime==1.31.1" >&2
-    python3 -m pip install --quiet "onnxruntime==1.31.1" numpy >&2
-fi
+# shellcheck source=../lib/flotilla.sh
+source benchmarks/lib/flotilla.sh
+build_flotilla release
+require_onnxruntime
 
 # The same batch-1 float32 input for every run (the QDQ models take float32 and quantize it
 # with their first QuantizeLinear): the first test digit, and the MobileNet fixture input.

@@ -18,9 +18,9 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 if [ -n "${FLOTILLA_BIN:-}" ]; then
     BIN=$FLOTILLA_BIN  # an already built binary (its build configuration is the caller's word)
 else
-    echo "== building flotilla ($CONFIG)" >&2
-    swift build -c "$CONFIG" --product flotilla >&2
-    BIN="$(swift build -c "$CONFIG" --show-bin-path)/flotilla"
+    # shellcheck source=../lib/flotilla.sh
+    source benchmarks/lib/flotilla.sh
+    build_flotilla "$CONFIG"
 fi
 
 # Calibration sets of 100, 1000 (and 10 000) samples from the training split (1197 samples), in the

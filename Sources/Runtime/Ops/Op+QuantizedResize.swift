@@ -22,7 +22,7 @@ extension OpRegistry {
             let fill = try extrapolationByte(ctx, r, signed: x.elementType == .int8)
             let half = r.halfBytes(elementBytes: 1)
             return .kernel(outputs: [ValueType(x.elementType, r.outShape)], workspaceBytes: 2 * half) { b in
-                ByteResizeKernel(
+                ResizeKernel<UInt8>(
                     input: b.input(0), output: b.outputs[0], workspace: b.workspace, half: half, passes: r.passes,
                     copyCount: r.inputCount, fill: fill)
             }
@@ -45,39 +45,8 @@ private func extrapolationByte(_ ctx: NodePlanContext, _ r: ResizePlan, signed: 
     return signed ? UInt8(bitPattern: Int8(i)) : UInt8(i)
 }
 
-final class ByteResizeKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only.
-    let input, output, workspace: Buffer
-    let half: Int
-    let passes: [ResizePass]
-    let copyCount: Int
-    let fill: UInt8
-
-    init(input: Buffer, output: Buffer, workspace: Buffer, half: Int, passes: [ResizePass], copyCount: Int, fill: UInt8) {
-        self.input = input
-        self.output = output
-        self.workspace = workspace
-        self.half = half
-        self.passes = passes
-        self.copyCount = copyCount
-        self.fill = fill
-    }
-
-    func execute(_ memory: Memory) throws {
-        let x = memory.typed(input, UInt8.self), y = memory.typed(output, UInt8.self)
-        guard !passes.isEmpty else {
-            y.update(from: x, count: copyCount)
-            return
-        }
-        let ws = memory.typed(workspace, UInt8.self)
-        for (k, p) in passes.enumerated() {
-            let src = k == 0 ? x : ws + ((k - 1) % 2) * half
-            let dst = k == passes.count - 1 ? y : ws + (k % 2) * half
-            run(p, src, dst)
-        }
-    }
-
-    private func run(_ p: ResizePass, _ src: UnsafeMutablePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>) {
+extension UInt8: ResizeElement {
+    static func resizePass(_ p: ResizePass, _ src: UnsafeMutablePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, fill: UInt8) {
         p.axis.index.withUnsafeBufferPointer { index in
             p.axis.extrapolate.withUnsafeBufferPointer { outside in
                 for o in 0..<p.outer {

@@ -16,9 +16,9 @@ private func planResize(_ ctx: NodePlanContext) throws -> PlannedOp {
     let x = try ctx.input(0, [.float32])
     let r = try ResizePlan(ctx, input: x.shape)
     return .kernel(outputs: [ValueType(.float32, r.outShape)], workspaceBytes: 2 * r.halfBytes(elementBytes: 4)) { b in
-        ResizeKernel(
+        ResizeKernel<Float>(
             input: b.input(0), output: b.outputs[0], workspace: b.workspace, half: r.halfBytes(elementBytes: 4), passes: r.passes,
-            copyCount: r.inputCount, extrapolation: r.extrapolation)
+            copyCount: r.inputCount, fill: r.extrapolation)
     }
 }
 
@@ -153,39 +153,50 @@ struct ResizePass: Sendable {
     let axis: ResizeAxis
 }
 
-final class ResizeKernel: Kernel, @unchecked Sendable {
+/// What one separable Resize pass does for an element type: fp32 weighs the taps of every
+/// output (`Float`); the int8/uint8 kernel, nearest only, copies the one source byte (`UInt8`,
+/// `Op+QuantizedResize.swift`). `fill` is written where tf_crop_and_resize extrapolates.
+protocol ResizeElement: Sendable {
+    static func resizePass(_ p: ResizePass, _ src: UnsafeMutablePointer<Self>, _ dst: UnsafeMutablePointer<Self>, fill: Self)
+}
+
+/// The passes of a `ResizePlan` in order, innermost axis first; intermediates ping-pong between
+/// the two halves of the workspace (`half` bytes each).
+final class ResizeKernel<Element: ResizeElement>: Kernel, @unchecked Sendable {
     // Sendable proof: plan-time constants only.
     let input, output, workspace: Buffer
     let half: Int
     let passes: [ResizePass]
     let copyCount: Int
-    let extrapolation: Float
+    let fill: Element
 
-    init(input: Buffer, output: Buffer, workspace: Buffer, half: Int, passes: [ResizePass], copyCount: Int, extrapolation: Float) {
+    init(input: Buffer, output: Buffer, workspace: Buffer, half: Int, passes: [ResizePass], copyCount: Int, fill: Element) {
         self.input = input
         self.output = output
         self.workspace = workspace
         self.half = half
         self.passes = passes
         self.copyCount = copyCount
-        self.extrapolation = extrapolation
+        self.fill = fill
     }
 
     func execute(_ memory: Memory) throws {
-        let x = memory.floats(input), y = memory.floats(output)
+        let x = memory.typed(input, Element.self), y = memory.typed(output, Element.self)
         guard !passes.isEmpty else {
             y.update(from: x, count: copyCount)
             return
         }
         let ws = memory.raw(workspace)
         for (k, p) in passes.enumerated() {
-            let src = k == 0 ? x : (ws + ((k - 1) % 2) * half).assumingMemoryBound(to: Float.self)
-            let dst = k == passes.count - 1 ? y : (ws + (k % 2) * half).assumingMemoryBound(to: Float.self)
-            run(p, src, dst)
+            let src = k == 0 ? x : (ws + ((k - 1) % 2) * half).assumingMemoryBound(to: Element.self)
+            let dst = k == passes.count - 1 ? y : (ws + (k % 2) * half).assumingMemoryBound(to: Element.self)
+            Element.resizePass(p, src, dst, fill: fill)
         }
     }
+}
 
-    private func run(_ p: ResizePass, _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+extension Float: ResizeElement {
+    static func resizePass(_ p: ResizePass, _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, fill: Float) {
         let taps = p.axis.taps
         p.axis.index.withUnsafeBufferPointer { index in
             p.axis.weight.withUnsafeBufferPointer { weight in
@@ -194,7 +205,7 @@ final class ResizeKernel: Kernel, @unchecked Sendable {
                     for j in 0..<p.outLength {
                         let out = d + j * p.inner
                         if p.axis.extrapolate[j] {
-                            out.update(repeating: extrapolation, count: p.inner)
+                            out.update(repeating: fill, count: p.inner)
                             continue
                         }
                         let first = j * taps
