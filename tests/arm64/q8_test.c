@@ -232,6 +232,25 @@ static void requant_x86_sweep(void) {
 }
 #endif
 
+// im2col of stride-2 convs (the MobileNet stem 3×96×96 k3 s2 pad 1, odd widths, asymmetric
+// padding, dilation) against the reference: the row copy has a stride-2 loop of its own.
+static void im2col_stride2_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t c, size_t h,
+                                size_t w, size_t k, size_t pl, size_t pr, size_t dil) {
+    const flotilla_f32_conv2d_geometry g = {.channels = c, .in_h = h, .in_w = w, .kernel_h = k, .kernel_w = k,
+                                            .stride_h = 2, .stride_w = 2, .dilation_h = dil, .dilation_w = dil,
+                                            .pad_top = pl, .pad_left = pl, .pad_bottom = pr, .pad_right = pr};
+    const size_t cols = c * k * k * flotilla_f32_conv2d_out_h(&g) * flotilla_f32_conv2d_out_w(&g);
+    uint8_t *x = xmalloc(c * h * w), *ir = xmalloc(cols), *it = xmalloc(cols);
+    for (size_t i = 0; i < c * h * w; i++) x[i] = (uint8_t)next();
+    const uint8_t pad = (uint8_t)next();
+    ref->im2col(&g, x, pad, ir);
+    t->im2col(&g, x, pad, it);
+    char what[160];
+    snprintf(what, sizeof what, "im2col stride 2 %s %zux%zux%zu k=%zu pads %zu/%zu d=%zu", t->name, c, h, w, k, pl, pr, dil);
+    check(memcmp(ir, it, cols) == 0, what);
+    free(x), free(ir), free(it);
+}
+
 // big: MobileNet-sized planes (up to 56×56, the padded path's whole-plane runs and block tails);
 // otherwise small planes. Kernels 1×1 to 5×5, square or not (tap counts 1..25: every remainder
 // of the 2- and 4-tap groups), edge-valued inputs, weights and zero points.
@@ -452,6 +471,10 @@ int main(int argc, char **argv) {
             gemm_requant_sweep(ref, t, 62, 48, 32768, 1);
             gemm_requant_sweep(ref, t, 9, 41, 32768, 1);
         }
+        im2col_stride2_case(ref, t, 3, 96, 96, 3, 1, 1, 1);
+        im2col_stride2_case(ref, t, 3, 95, 97, 3, 0, 1, 1);
+        im2col_stride2_case(ref, t, 2, 33, 65, 5, 2, 0, 2);
+        im2col_stride2_case(ref, t, 4, 7, 40, 1, 0, 0, 1);
         for (int i = 0; i < 150; i++) dwconv_case(ref, t, 0);
         for (int i = 0; i < 60; i++) dwconv_case(ref, t, 1);
         for (int i = 0; i < 300; i++) add_case(ref, t);
