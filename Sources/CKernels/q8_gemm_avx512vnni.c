@@ -39,16 +39,34 @@ size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K) {
     return flotilla_q8_pack_b_quads_size(N, K, NR);
 }
 
-// C[rows × nr] for one tile; a: packed weights of the tile's panel, b: quads of its columns.
-static TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
-                        const int32_t *mult, const int32_t *shift, const flotilla_q8_requant *rq,
-                        uint8_t *c, size_t ldc, size_t rows, size_t nr) {
-    __m512i acc[MR][2];
-#pragma GCC unroll 8
-    for (size_t r = 0; r < MR; r++) {
-        acc[r][0] = _mm512_setzero_si512();
-        acc[r][1] = _mm512_setzero_si512();
+// Per-row epilogue constants, computed once per block of rows (not per tile): the multiplier,
+// the 32-bit form's rounding 2ⁿ⁻³³ and shift n − 32 (q8_x86_requant.h), cnt = 0 marking a row
+// whose shift needs the 64-bit form.
+typedef struct row_requant {
+    int32_t mult, shift, rnd, cnt;
+} row_requant;
+
+static void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, row_requant *out) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t mult = rq->per_channel ? rq->multiplier[m0 + r] : rq->multiplier[0];
+        const int32_t shift = rq->per_channel ? rq->shift[m0 + r] : rq->shift[0];
+        const bool hi = flotilla_q8_requant_hi_ok(shift);
+        out[r] = (row_requant){mult, shift, hi ? 1 << (31 + shift - 33) : 0, hi ? 31 + shift - 32 : 0};
     }
+}
+
+// C[rows × nr] for one tile; a: packed weights of the tile's panel, b: quads of its columns.
+// The epilogue loop is unrolled over MR with constant indices so the accumulators stay in
+// registers (a runtime-indexed acc[r] made GCC keep all 16 in memory); full 32-column rows are
+// stored as one 32-byte store (a VPMOVDB straight to memory, which GCC fuses a narrowing plus
+// masked store into, is slow on Zen 4).
+static __attribute__((noinline)) TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
+                        const row_requant *rr, const flotilla_q8_requant *rq, uint8_t *c, size_t ldc,
+                        size_t rows, size_t nr) {
+    __m512i acc[MR][2];
+    // Accumulators start at acc_init (bias − z_eff·Σw; zero on padding rows).
+#pragma GCC unroll 8
+    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(acc_init[r]);
     for (size_t g = 0; g < k4; g++) {
         const __m512i b0 = _mm512_loadu_si512((const void *)b);
         const __m512i b1 = _mm512_loadu_si512((const void *)(b + 64));
@@ -63,16 +81,37 @@ static TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int3
         a += 4 * MR;
         b += 4 * NR;
     }
-    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
-    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1u) : 0;
-    for (size_t r = 0; r < rows; r++) {
-        const __m512i init = _mm512_set1_epi32(acc_init[r]);
-        uint8_t *cr = c + r * ldc;
-        const __m128i y0 = flotilla_q8_requant16_avx512(_mm512_add_epi32(acc[r][0], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
-        _mm_mask_storeu_epi8(cr, m0, y0);
-        if (m1 != 0) {
-            const __m128i y1 = flotilla_q8_requant16_avx512(_mm512_add_epi32(acc[r][1], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax);
-            _mm_mask_storeu_epi8(cr + 16, m1, y1);
+    // 32-bit rows: both halves' q saturate to int16 in one VPACKSSDW; zero point and clamp then
+    // run on 32 int16 lanes (saturation cannot change a clamped result: |q| ≥ 2¹⁵ lies beyond
+    // every clamp bound ± zero point), one more pack to bytes, and one dword permute undoes the
+    // packs' 128-bit lane interleave. Out-of-range shift rows take the 64-bit form.
+    const __m512i zp16 = _mm512_set1_epi16((int16_t)rq->zero_point);
+    const __m512i lo16 = _mm512_set1_epi16((int16_t)rq->qmin), hi16 = _mm512_set1_epi16((int16_t)rq->qmax);
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+    const bool u8 = rq->type == FLOTILLA_Q8_U8;
+    const __mmask32 mask = nr >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << nr) - 1u);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < MR; r++) {
+        if (r >= rows) break;
+        __m256i y;
+        if (rr[r].cnt != 0) {
+            const __m512i m = _mm512_set1_epi32(rr[r].mult), rnd = _mm512_set1_epi32(rr[r].rnd);
+            const __m128i cnt = _mm_cvtsi32_si128(rr[r].cnt);
+            const __m512i q0 = flotilla_q8_requant16_hi_avx512(acc[r][0], m, rnd, cnt);
+            const __m512i q1 = flotilla_q8_requant16_hi_avx512(acc[r][1], m, rnd, cnt);
+            __m512i v = _mm512_adds_epi16(_mm512_packs_epi32(q0, q1), zp16);
+            v = _mm512_min_epi16(_mm512_max_epi16(v, lo16), hi16);
+            v = u8 ? _mm512_packus_epi16(v, v) : _mm512_packs_epi16(v, v);
+            y = _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, v));
+        } else {
+            const __m128i y0 = flotilla_q8_requant16_avx512(acc[r][0], rr[r].mult, rr[r].shift, rq->zero_point, rq->qmin, rq->qmax);
+            const __m128i y1 = flotilla_q8_requant16_avx512(acc[r][1], rr[r].mult, rr[r].shift, rq->zero_point, rq->qmin, rq->qmax);
+            y = _mm256_inserti128_si256(_mm256_castsi128_si256(y0), y1, 1);
+        }
+        if (nr >= 32) {
+            _mm256_storeu_si256((__m256i *)(void *)(c + r * ldc), y);
+        } else {
+            _mm256_mask_storeu_epi8(c + r * ldc, mask, y);
         }
     }
 }
@@ -87,6 +126,10 @@ enum { TAIL_MAX = 16 };
 
 // acc[0][j], acc[1][j] = the two panels' 8 rows · column j's quads, for j < cols. Named
 // accumulators, not an indexed array: GCC kept an array in memory across the k loop.
+static inline __attribute__((always_inline)) TARGET __m256i bcast_quad(const uint8_t *q) {
+    return _mm256_broadcastd_epi32(_mm_loadu_si32((const void *)q));
+}
+
 static inline __attribute__((always_inline)) TARGET void tail_dot(size_t k4, const int8_t *a0, const int8_t *a1,
                                                                   const uint8_t *q, size_t tw, size_t cols,
                                                                   __m256i acc[2][4]) {
@@ -95,23 +138,23 @@ static inline __attribute__((always_inline)) TARGET void tail_dot(size_t k4, con
     for (size_t g = 0; g < k4; g++) {
         const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
         const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
-        int32_t x[4];
-        memcpy(x, q, cols * sizeof x[0]);
-        const __m256i x0 = _mm256_set1_epi32(x[0]);
+        // Each column's quad broadcast straight from memory (a load-port VPBROADCASTD); read
+        // into general registers first, GCC moved each one across with a 2-uop GPR broadcast.
+        const __m256i x0 = bcast_quad(q);
         c00 = _mm256_dpbusd_epi32(c00, x0, w0);
         c10 = _mm256_dpbusd_epi32(c10, x0, w1);
         if (cols > 1) {
-            const __m256i x1 = _mm256_set1_epi32(x[1]);
+            const __m256i x1 = bcast_quad(q + 4);
             c01 = _mm256_dpbusd_epi32(c01, x1, w0);
             c11 = _mm256_dpbusd_epi32(c11, x1, w1);
         }
         if (cols > 2) {
-            const __m256i x2 = _mm256_set1_epi32(x[2]);
+            const __m256i x2 = bcast_quad(q + 8);
             c02 = _mm256_dpbusd_epi32(c02, x2, w0);
             c12 = _mm256_dpbusd_epi32(c12, x2, w1);
         }
         if (cols > 3) {
-            const __m256i x3 = _mm256_set1_epi32(x[3]);
+            const __m256i x3 = bcast_quad(q + 12);
             c03 = _mm256_dpbusd_epi32(c03, x3, w0);
             c13 = _mm256_dpbusd_epi32(c13, x3, w1);
         }
@@ -121,7 +164,7 @@ static inline __attribute__((always_inline)) TARGET void tail_dot(size_t k4, con
     acc[1][0] = c10, acc[1][1] = c11, acc[1][2] = c12, acc[1][3] = c13;
 }
 
-static TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
+static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
                              const int32_t *acc_init, const flotilla_q8_requant *rq, uint8_t *c,
                              size_t ldc) {
     const size_t tw = flotilla_q8_round_up(nr, 4), panels = flotilla_q8_round_up(M, MR) / MR;
@@ -197,16 +240,22 @@ TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, 
     flotilla_q8_pack_b_quads(n_tiles, K, (const uint8_t *)B, ldb, NR, flip, bq);
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
-    int32_t mult[MR], shift[MR];
-    // N panel outer: its quads (K × 32 bytes) stay in L1/L2 while every weight panel passes.
-    for (size_t n0 = 0; n0 < n_tiles; n0 += NR) {
-        const size_t nr = n_tiles - n0 < NR ? n_tiles - n0 : NR;
-        const uint8_t *bp = bq + (n0 / NR) * k4 * 4 * NR;
-        for (size_t m0 = 0; m0 < M; m0 += MR) {
-            const size_t rows = M - m0 < MR ? M - m0 : MR;
-            flotilla_q8_tile_requant(rq, m0, rows, mult, shift);
-            tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, mult, shift, rq,
-                 (uint8_t *)C + m0 * ldc + n0, ldc, rows, nr);
+    // Blocks of RB rows (their epilogue constants computed once), in each the N panels, in
+    // each the block's weight panels: a panel's quads (K × 32 bytes) stay in L1 while the
+    // block's weights (RB × K bytes) pass.
+    enum { RB = 64 };
+    row_requant rr[RB];
+    for (size_t mb = 0; n_tiles > 0 && mb < M; mb += RB) {
+        const size_t mb_rows = M - mb < RB ? M - mb : RB;
+        row_requants(rq, mb, mb_rows, rr);
+        for (size_t n0 = 0; n0 < n_tiles; n0 += NR) {
+            const size_t nr = n_tiles - n0 < NR ? n_tiles - n0 : NR;
+            const uint8_t *bp = bq + (n0 / NR) * k4 * 4 * NR;
+            for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
+                const size_t rows = M - m0 < MR ? M - m0 : MR;
+                tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, rr + (m0 - mb), rq,
+                     (uint8_t *)C + m0 * ldc + n0, ldc, rows, nr);
+            }
         }
     }
     if (tail > 0) {

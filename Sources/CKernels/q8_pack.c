@@ -100,15 +100,18 @@ void flotilla_q8_pack_b_quads(size_t N, size_t K, const uint8_t *B, size_t ldb, 
             const size_t k = g * 4;
             size_t c = 0;
 #if defined(__x86_64__)
-            // 16 columns × 4 rows → 64 interleaved bytes: two rounds of byte/word unpacking.
-            if (k + 4 <= K) {
-                const __m128i f = _mm_set1_epi8((char)flip);
+            // 16 columns × 4 rows → 64 interleaved bytes: two rounds of byte/word unpacking. Rows
+            // past K (the last group of an odd K, e.g. the 27 rows of a 3×3×3 stem) are zero
+            // vectors, not a byte-by-byte scalar quad per column.
+            {
+                const __m128i f = _mm_set1_epi8((char)flip), z = _mm_setzero_si128();
+                const size_t live_rows = K - k < 4 ? K - k : 4;
                 for (; c + 16 <= nr && n0 + c + 16 <= N; c += 16) {
                     const uint8_t *s = B + k * ldb + n0 + c;
                     const __m128i r0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)s), f);
-                    const __m128i r1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + ldb)), f);
-                    const __m128i r2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + 2 * ldb)), f);
-                    const __m128i r3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + 3 * ldb)), f);
+                    const __m128i r1 = live_rows > 1 ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + ldb)), f) : z;
+                    const __m128i r2 = live_rows > 2 ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + 2 * ldb)), f) : z;
+                    const __m128i r3 = live_rows > 3 ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + 3 * ldb)), f) : z;
                     const __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
                     const __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
                     __m128i *d = (__m128i *)(out + c * 4);
@@ -117,17 +120,60 @@ void flotilla_q8_pack_b_quads(size_t N, size_t K, const uint8_t *B, size_t ldb, 
                     _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(t1, t3));
                     _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(t1, t3));
                 }
+                // Fewer than 16 live columns left (the N = 9 and N mod 32 tails of small planes):
+                // the same unpacking over 16-byte row loads with the bytes past the live columns
+                // masked to zero, instead of a bounds-tested scalar quad per column. A row read
+                // that would pass the last byte of B goes through a zeroed copy.
+                const uint8_t *end = B + (K - 1) * ldb + N;
+                const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+                const size_t live_cols = n0 + nr <= N ? nr : N - n0;
+                for (; c < live_cols; c += 16) {
+                    const size_t cols = live_cols - c < 16 ? live_cols - c : 16;
+                    const __m128i keep = _mm_cmpgt_epi8(_mm_set1_epi8((char)cols), iota);
+                    __m128i r[4];
+                    for (size_t j = 0; j < 4; j++) {
+                        r[j] = z;
+                        if (j >= live_rows) continue;
+                        const uint8_t *src = B + (k + j) * ldb + n0 + c;
+                        __m128i v;
+                        if ((size_t)(end - src) >= 16) {
+                            v = _mm_loadu_si128((const __m128i *)(const void *)src);
+                        } else {
+                            uint8_t tmp[16] = {0};
+                            for (size_t i = 0; i < cols; i++) tmp[i] = src[i];
+                            v = _mm_loadu_si128((const __m128i *)(const void *)tmp);
+                        }
+                        r[j] = _mm_and_si128(_mm_xor_si128(v, f), keep);
+                    }
+                    const __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpackhi_epi8(r[0], r[1]);
+                    const __m128i t2 = _mm_unpacklo_epi8(r[2], r[3]), t3 = _mm_unpackhi_epi8(r[2], r[3]);
+                    const __m128i q[4] = {_mm_unpacklo_epi16(t0, t2), _mm_unpackhi_epi16(t0, t2),
+                                          _mm_unpacklo_epi16(t1, t3), _mm_unpackhi_epi16(t1, t3)};
+                    // Quads of columns [c, min(c + 16, nr)): live ones, then zero padding.
+                    for (size_t i = 0; i < 4 && c + 4 * i < nr; i++) {
+                        uint8_t *dst = out + (c + 4 * i) * 4;
+                        if (c + 4 * i + 4 <= nr) {
+                            _mm_storeu_si128((__m128i *)(void *)dst, q[i]);
+                        } else {
+                            uint8_t tmp[16];
+                            _mm_storeu_si128((__m128i *)(void *)tmp, q[i]);
+                            memcpy(dst, tmp, (nr - c - 4 * i) * 4);
+                        }
+                    }
+                }
+                if (c > nr) c = nr;
             }
 #elif defined(__aarch64__)
-            if (k + 4 <= K) {
-                const uint8x16_t f = vdupq_n_u8(flip);
+            {
+                const uint8x16_t f = vdupq_n_u8(flip), z = vdupq_n_u8(0);
+                const size_t live_rows = K - k < 4 ? K - k : 4;
                 for (; c + 16 <= nr && n0 + c + 16 <= N; c += 16) {
                     const uint8_t *s = B + k * ldb + n0 + c;
                     uint8x16x4_t v;
                     v.val[0] = veorq_u8(vld1q_u8(s), f);
-                    v.val[1] = veorq_u8(vld1q_u8(s + ldb), f);
-                    v.val[2] = veorq_u8(vld1q_u8(s + 2 * ldb), f);
-                    v.val[3] = veorq_u8(vld1q_u8(s + 3 * ldb), f);
+                    v.val[1] = live_rows > 1 ? veorq_u8(vld1q_u8(s + ldb), f) : z;
+                    v.val[2] = live_rows > 2 ? veorq_u8(vld1q_u8(s + 2 * ldb), f) : z;
+                    v.val[3] = live_rows > 3 ? veorq_u8(vld1q_u8(s + 3 * ldb), f) : z;
                     vst4q_u8(out + c * 4, v);  // interleaves the 4 rows byte by byte
                 }
             }

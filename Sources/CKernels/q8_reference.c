@@ -125,6 +125,12 @@ void flotilla_q8_im2col__rowcopy(const flotilla_f32_conv2d_geometry *g, const ui
                     const uint8_t *src = plane + (size_t)iy * w + (x0 * sw + off - pl);
                     if (sw == 1) {
                         copy_short(out + x0, src, x1 - x0);
+                    } else if (sw == 2) {
+                        // A constant stride the compilers vectorize (even bytes of 2n); the
+                        // stride-2 stem conv spent most of its im2col in the general loop.
+                        uint8_t *dst = out + x0;
+                        const size_t n = x1 - x0;
+                        for (size_t i = 0; i < n; i++) dst[i] = src[2 * i];
                     } else {
                         for (size_t ox = x0; ox < x1; ox++) out[ox] = src[(ox - x0) * sw];
                     }

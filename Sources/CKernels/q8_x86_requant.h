@@ -9,6 +9,37 @@
 
 #include "q8_internal.h"
 
+// The 32-bit form, for n = 31 + shift ≥ 33 (shift ≥ 2: every multiplier below 1/4, i.e. nearly
+// every conv, GEMM and pool): 2ⁿ⁻¹ is then a multiple of 2³², so
+// (p + 2ⁿ⁻¹) >> n = ((p >> 32) + 2ⁿ⁻³³) >> (n − 32) exactly (a floor of a floor is the floor of
+// the whole quotient). Only the products' high dwords matter: |p| < 2⁶² puts p >> 32 in
+// [−2³⁰, 2³⁰) and the rounded sum (+ at most 2²⁹) inside int32, so the rounding, shift, zero
+// point and clamp all run in 32-bit lanes (VPSRAD, VPMAXSD…) instead of 64-bit ones, and one
+// shuffle merges the even and odd products. Below n = 33 the rounding carries out of the low
+// dword and the 64-bit form is kept.
+static inline bool flotilla_q8_requant_hi_ok(int32_t shift) { return shift >= 2; }
+
+// q = (p + 2ⁿ⁻¹) >> n of the 16 products x·m (n ≥ 33), as int32, before zero point and clamp.
+// rnd = 2ⁿ⁻³³ in every lane, cnt = n − 32.
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m512i flotilla_q8_requant16_hi_avx512(
+    __m512i x, __m512i m, __m512i rnd, __m128i cnt) {
+    const __m512i even = _mm512_mul_epi32(x, m);
+    const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), m);
+    // Even dword positions take the even products' high dwords (dword 1 and 3 of each 128-bit
+    // lane: imm 0xF5), odd positions keep the odd products' high dwords.
+    const __m512i hi = _mm512_mask_shuffle_epi32(odd, 0x5555, even, (_MM_PERM_ENUM)0xF5);
+    return _mm512_sra_epi32(_mm512_add_epi32(hi, rnd), cnt);
+}
+
+// The same for 8 lanes, AVX2.
+static inline __attribute__((target("avx2,fma"))) __m256i flotilla_q8_requant8_hi_avx2(__m256i x, __m256i m,
+                                                                                       __m256i rnd, __m128i cnt) {
+    const __m256i even = _mm256_mul_epi32(x, m);
+    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m);
+    const __m256i hi = _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xF5), odd, 0xAA);
+    return _mm256_sra_epi32(_mm256_add_epi32(hi, rnd), cnt);
+}
+
 // 8 lanes, AVX2; the output bytes in the low qword. AVX2 has no 64-bit arithmetic shift or
 // min/max: the rounded product is biased by 2⁶² so a logical shift is exact
 // ((p + 2ⁿ⁻¹ + 2⁶²) >> n = q + 2^(62−n), all non-negative), clamped with 64-bit compares in
@@ -16,6 +47,17 @@
 static inline __attribute__((target("avx2,fma"))) __m128i flotilla_q8_requant8_avx2(
     __m256i x, int32_t mult, int32_t shift, int32_t zp, int32_t qmin, int32_t qmax) {
     const int n = 31 + shift;
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    if (flotilla_q8_requant_hi_ok(shift)) {
+        __m256i q = flotilla_q8_requant8_hi_avx2(x, _mm256_set1_epi32(mult), _mm256_set1_epi32(1 << (n - 33)),
+                                                 _mm_cvtsi32_si128(n - 32));
+        q = _mm256_add_epi32(q, _mm256_set1_epi32(zp));
+        q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(qmin)), _mm256_set1_epi32(qmax));
+        q = _mm256_shuffle_epi8(q, pick);
+        q = _mm256_permutevar8x32_epi32(q, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+        return _mm256_castsi256_si128(q);
+    }
     const int64_t bias = (int64_t)1 << (62 - n);
     const __m256i m = _mm256_set1_epi32(mult);
     const __m256i rnd = _mm256_set1_epi64x((int64_t)(((uint64_t)1 << (n - 1)) + ((uint64_t)1 << 62)));
@@ -32,8 +74,6 @@ static inline __attribute__((target("avx2,fma"))) __m128i flotilla_q8_requant8_a
     __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
     v = _mm256_add_epi32(v, _mm256_set1_epi32((int32_t)(uint32_t)((uint64_t)(int64_t)zp - (uint64_t)bias)));
     // Byte 0 of each dword to the front of its 128-bit lane, then the two lanes' dwords together.
-    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     v = _mm256_shuffle_epi8(v, pick);
     v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
     return _mm256_castsi256_si128(v);
@@ -44,6 +84,12 @@ static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m1
     __m512i x, int32_t mult, int32_t shift, int32_t zp, int32_t qmin, int32_t qmax) {
     const int n = 31 + shift;
     const __m512i m = _mm512_set1_epi32(mult);
+    if (flotilla_q8_requant_hi_ok(shift)) {
+        __m512i q = flotilla_q8_requant16_hi_avx512(x, m, _mm512_set1_epi32(1 << (n - 33)), _mm_cvtsi32_si128(n - 32));
+        q = _mm512_add_epi32(q, _mm512_set1_epi32(zp));
+        q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(qmin)), _mm512_set1_epi32(qmax));
+        return _mm512_cvtepi32_epi8(q);
+    }
     const __m512i rnd = _mm512_set1_epi64((int64_t)1 << (n - 1));
     const __m128i cnt = _mm_cvtsi32_si128(n);
     const __m512i lo = _mm512_set1_epi64(qmin - zp), hi = _mm512_set1_epi64(qmax - zp);

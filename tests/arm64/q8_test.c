@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include "q8_x86_requant.h"  // the x86 vector requantizations, checked lane by lane below
+#endif
+
 static unsigned long passed, failed;
 static uint64_t rng_state = 0x1234567887654321ull;
 
@@ -125,6 +129,126 @@ static void gemm_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels 
     // A buffer packed by another path is refused, not misread.
     check(t->gemm(M, N, K, pr, B, ldb, &rq, ct, ldc, wt) == FLOTILLA_Q8_PACK_MISMATCH, "mismatched pack refused");
     free(W), free(B), free(bias), free(mult), free(shift), free(pr), free(pt), free(cr), free(ct), free(wr), free(wt);
+}
+
+// GEMM whose rows each get their own (multiplier, shift): every shift in [-30, 31] (the 32-bit
+// epilogue takes shift >= 2, the 64-bit one the rest) with multipliers at both ends of
+// [2^30, 2^31) and 0, biases at ±2^30 so accumulators reach the int32 ends with long K, at the
+// MobileNet 1x1/stem shapes (K = 4, 8, 12, 16, 27, odd K) and across full tiles and tails.
+static void gemm_requant_sweep(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t M, size_t N,
+                               size_t K, int extreme) {
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_type yt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const int32_t zx = extreme ? (xt == FLOTILLA_Q8_U8 ? 0 : -128) : (int32_t)range(xt == FLOTILLA_Q8_U8 ? 0 : -128, xt == FLOTILLA_Q8_U8 ? 255 : 127);
+    const int32_t zy = (int32_t)range(yt == FLOTILLA_Q8_U8 ? 0 : -128, yt == FLOTILLA_Q8_U8 ? 255 : 127);
+    int8_t *W = xmalloc(M * K);
+    uint8_t *B = xmalloc(K * N);
+    int32_t *bias = xmalloc(M * 4), *mult = xmalloc(M * 4), *shift = xmalloc(M * 4);
+    for (size_t m = 0; m < M; m++) {
+        // extreme: rows alternate all +127 / all -127 against the largest activation byte.
+        const int8_t wv = (m & 1) ? 127 : -127;
+        for (size_t k = 0; k < K; k++) W[m * K + k] = extreme ? wv : (int8_t)range(-127, 127);
+        bias[m] = extreme ? ((m & 1) ? (1 << 30) : -(1 << 30)) : (int32_t)range(-(1 << 30), 1 << 30);
+        shift[m] = (int32_t)(m % 62) - 30;
+        const int kind = (int)(next() % 4);
+        mult[m] = kind == 0 ? (int32_t)(1u << 30) : kind == 1 ? INT32_MAX : kind == 2 ? (int32_t)range(1 << 30, INT32_MAX) : 0;
+        if (mult[m] == 0) shift[m] = 0;
+    }
+    const uint8_t top = xt == FLOTILLA_Q8_U8 ? 255 : 127;
+    for (size_t i = 0; i < K * N; i++) B[i] = extreme ? top : (uint8_t)next();
+    const int32_t tmin = yt == FLOTILLA_Q8_U8 ? 0 : -128, tmax = yt == FLOTILLA_Q8_U8 ? 255 : 127;
+    const int32_t qmin = next() % 2 ? tmin : (int32_t)range(tmin, tmax), qmax = next() % 2 ? tmax : (int32_t)range(qmin, tmax);
+    const flotilla_q8_requant rq = {.multiplier = mult, .shift = shift, .per_channel = true, .type = yt,
+                                    .zero_point = zy, .qmin = qmin, .qmax = qmax};
+    const flotilla_q8_gemm_pack_params pp = {.M = M, .K = K, .x_type = xt, .x_zero_point = zx};
+    void *pr = xmalloc(ref->gemm_pack_size(M, K)), *pt = xmalloc(t->gemm_pack_size(M, K));
+    uint8_t *cr = xmalloc(M * N), *ct = xmalloc(M * N);
+    void *wr = xmalloc(ref->gemm_workspace_size(N, K)), *wt = xmalloc(t->gemm_workspace_size(N, K));
+    char what[200];
+    snprintf(what, sizeof what, "gemm requant sweep %s M=%zu N=%zu K=%zu xt=%d zx=%d yt=%d zy=%d extreme=%d", t->name, M, N,
+             K, xt, zx, yt, zy, extreme);
+    int ok = ref->gemm_pack(&pp, W, K, bias, pr) == FLOTILLA_Q8_OK && t->gemm_pack(&pp, W, K, bias, pt) == FLOTILLA_Q8_OK;
+    ok = ok && ref->gemm(M, N, K, pr, B, N, &rq, cr, N, wr) == FLOTILLA_Q8_OK;
+    ok = ok && t->gemm(M, N, K, pt, B, N, &rq, ct, N, wt) == FLOTILLA_Q8_OK;
+    check(ok && memcmp(cr, ct, M * N) == 0, what);
+    free(W), free(B), free(bias), free(mult), free(shift), free(pr), free(pt), free(cr), free(ct), free(wr), free(wt);
+}
+
+#if defined(__x86_64__)
+// The vector requantizations of q8_x86_requant.h lane by lane against the scalar contract: every
+// shift in [-30, 31], multipliers 0, 2^30, 2^31 - 1 and random, accumulators at the int32 ends,
+// at 0, ±1 and at rounding ties of the shift, with every zero point sign and narrowed clamps.
+__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) static void requant16_x86(const int32_t *acc, int32_t m,
+                                                                                     int32_t s, int32_t zp, int32_t lo,
+                                                                                     int32_t hi, uint8_t *out) {
+    _mm_storeu_si128((__m128i *)(void *)out,
+                     flotilla_q8_requant16_avx512(_mm512_loadu_si512((const void *)acc), m, s, zp, lo, hi));
+}
+
+__attribute__((target("avx2,fma"))) static void requant8_x86(const int32_t *acc, int32_t m, int32_t s, int32_t zp,
+                                                             int32_t lo, int32_t hi, uint8_t *out) {
+    _mm_storel_epi64((__m128i *)(void *)out,
+                     flotilla_q8_requant8_avx2(_mm256_loadu_si256((const __m256i *)(const void *)acc), m, s, zp, lo, hi));
+}
+
+static void requant_x86_sweep(void) {
+    const int avx512 = flotilla_q8_kernels_named("avx512vnni") != NULL, avx2 = flotilla_q8_kernels_named("avx2") != NULL;
+    if (!avx2) return;
+    unsigned long bad = 0, cases = 0;
+    for (int32_t s = -30; s <= 31; s++) {
+        for (int rep = 0; rep < 40; rep++) {
+            const int32_t m = rep == 0 ? 0 : rep == 1 ? (1 << 30) : rep == 2 ? INT32_MAX : (int32_t)range(1 << 30, INT32_MAX);
+            const int32_t sh = m == 0 ? 0 : s;
+            const flotilla_q8_type yt = (rep & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+            const int32_t tmin = yt == FLOTILLA_Q8_U8 ? 0 : -128, tmax = yt == FLOTILLA_Q8_U8 ? 255 : 127;
+            const int32_t zp = (int32_t)range(tmin, tmax);
+            const int32_t lo = rep % 3 ? tmin : (int32_t)range(tmin, tmax), hi = rep % 5 ? tmax : (int32_t)range(lo, tmax);
+            int32_t acc[16];
+            for (int i = 0; i < 16; i++) {
+                const int kind = (int)(next() % 8);
+                const int n = 31 + sh;
+                // A tie: acc·m + 2^(n-1) a multiple of 2^n needs acc·m ≡ 2^(n-1) (mod 2^n); try
+                // acc = ±2^k for small products instead, plus the ends and random values.
+                acc[i] = kind == 0 ? INT32_MIN : kind == 1 ? INT32_MAX : kind == 2 ? INT32_MIN + 1
+                       : kind == 3 ? (int32_t)range(-2, 2) : kind == 4 ? (int32_t)((next() & 1 ? 1 : -1) * (1 << (next() % 31)))
+                       : kind == 5 ? (int32_t)(n < 62 ? ((int64_t)1 << (n - 1)) / (m > 0 ? m : 1) : 7)
+                       : (int32_t)next();
+            }
+            int32_t want[16];
+            for (int i = 0; i < 16; i++) want[i] = flotilla_q8_requantize(acc[i], m, sh, zp, lo, hi);
+            uint8_t got[16];
+            if (avx512) {
+                requant16_x86(acc, m, sh, zp, lo, hi, got);
+                for (int i = 0; i < 16; i++) bad += got[i] != (uint8_t)want[i];
+            }
+            requant8_x86(acc, m, sh, zp, lo, hi, got);
+            for (int i = 0; i < 8; i++) bad += got[i] != (uint8_t)want[i];
+            cases++;
+        }
+    }
+    char what[120];
+    snprintf(what, sizeof what, "x86 vector requant sweep: %lu lane mismatches in %lu cases", bad, cases);
+    check(bad == 0, what);
+}
+#endif
+
+// im2col of stride-2 convs (the MobileNet stem 3×96×96 k3 s2 pad 1, odd widths, asymmetric
+// padding, dilation) against the reference: the row copy has a stride-2 loop of its own.
+static void im2col_stride2_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t c, size_t h,
+                                size_t w, size_t k, size_t pl, size_t pr, size_t dil) {
+    const flotilla_f32_conv2d_geometry g = {.channels = c, .in_h = h, .in_w = w, .kernel_h = k, .kernel_w = k,
+                                            .stride_h = 2, .stride_w = 2, .dilation_h = dil, .dilation_w = dil,
+                                            .pad_top = pl, .pad_left = pl, .pad_bottom = pr, .pad_right = pr};
+    const size_t cols = c * k * k * flotilla_f32_conv2d_out_h(&g) * flotilla_f32_conv2d_out_w(&g);
+    uint8_t *x = xmalloc(c * h * w), *ir = xmalloc(cols), *it = xmalloc(cols);
+    for (size_t i = 0; i < c * h * w; i++) x[i] = (uint8_t)next();
+    const uint8_t pad = (uint8_t)next();
+    ref->im2col(&g, x, pad, ir);
+    t->im2col(&g, x, pad, it);
+    char what[160];
+    snprintf(what, sizeof what, "im2col stride 2 %s %zux%zux%zu k=%zu pads %zu/%zu d=%zu", t->name, c, h, w, k, pl, pr, dil);
+    check(memcmp(ir, it, cols) == 0, what);
+    free(x), free(ir), free(it);
 }
 
 // big: MobileNet-sized planes (up to 56×56, the padded path's whole-plane runs and block tails);
@@ -308,6 +432,9 @@ int main(int argc, char **argv) {
         }
     }
     contract_unit_tests();
+#if defined(__x86_64__)
+    requant_x86_sweep();
+#endif
     for (size_t p = 0; p < sizeof names / sizeof names[0]; p++) {
         const flotilla_q8_kernels *t = flotilla_q8_kernels_named(names[p]);
         if (t == NULL) continue;
@@ -330,6 +457,24 @@ int main(int argc, char **argv) {
                 }
             }
         }
+        // Per-row shifts over the whole range at the MobileNet 1x1 / stem shapes (K = 8, 16, 27
+        // against N = 2304, 576, 144, 9), low K on and off the quad grid, and extreme
+        // accumulators (K = 32768 with every product at its end) across a full tile and a tail.
+        {
+            static const size_t sk[] = {1, 3, 4, 5, 8, 12, 16, 27, 33};
+            static const size_t sn[] = {1, 9, 31, 32, 33, 47, 48, 64, 144, 576};
+            for (size_t i = 0; i < sizeof sk / sizeof sk[0]; i++) {
+                for (size_t j = 0; j < sizeof sn / sizeof sn[0]; j++) gemm_requant_sweep(ref, t, 62 + i % 3, sn[j], sk[i], 0);
+            }
+            gemm_requant_sweep(ref, t, 48, 2304, 8, 0);
+            gemm_requant_sweep(ref, t, 16, 2304, 27, 0);
+            gemm_requant_sweep(ref, t, 62, 48, 32768, 1);
+            gemm_requant_sweep(ref, t, 9, 41, 32768, 1);
+        }
+        im2col_stride2_case(ref, t, 3, 96, 96, 3, 1, 1, 1);
+        im2col_stride2_case(ref, t, 3, 95, 97, 3, 0, 1, 1);
+        im2col_stride2_case(ref, t, 2, 33, 65, 5, 2, 0, 2);
+        im2col_stride2_case(ref, t, 4, 7, 40, 1, 0, 0, 1);
         for (int i = 0; i < 150; i++) dwconv_case(ref, t, 0);
         for (int i = 0; i < 60; i++) dwconv_case(ref, t, 1);
         for (int i = 0; i < 300; i++) add_case(ref, t);
