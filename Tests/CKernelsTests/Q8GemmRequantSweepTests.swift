@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 import XCTest
 
 /// The GEMM epilogues per output row over the whole shift range: the AVX-512 VNNI and AVX2
@@ -8,7 +9,7 @@ import XCTest
 /// off the quad grid, full 32-column tiles, tails, N = 9) and with accumulators near ±2³¹.
 final class Q8GemmRequantSweepTests: XCTestCase {
     /// Rows cycle through every shift; multipliers 2³⁰, 2³¹ − 1, random, or 0 (shift 0).
-    static func sweepCase(M: Int, N: Int, K: Int, extreme: Bool, using rng: inout SeededGenerator) -> Q8GemmCase {
+    static func sweepCase(M: Int, N: Int, K: Int, extreme: Bool, using rng: inout SplitMix64) -> Q8GemmCase {
         var c = Q8GemmCase(M: M, N: N, K: K)
         c.xType = Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
         c.yType = Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
@@ -60,7 +61,7 @@ final class Q8GemmRequantSweepTests: XCTestCase {
 
     /// Low K (1…33, incl. 4, 8, 12, 16, 27 and odd K) × N across tiles and tails, all shifts.
     func testEveryShiftAtLowKIsBitExact() {
-        var rng = SeededGenerator(seed: 0x5E_E9_01)
+        var rng = SplitMix64(seed: 0x5E_E9_01)
         for K in [1, 3, 4, 5, 8, 12, 16, 27, 33] {
             for N in [1, 9, 31, 32, 33, 47, 48, 64, 144, 576] {
                 let c = Self.sweepCase(M: 62 + K % 3, N: N, K: K, extreme: false, using: &rng)
@@ -72,7 +73,7 @@ final class Q8GemmRequantSweepTests: XCTestCase {
     /// The MobileNet shapes the 1×1 convs and the stem run: 48×2304×8, 8×2304×16, 16×2304×27,
     /// 96×144×16, 1280×9×112.
     func testMobileNetShapesAreBitExact() {
-        var rng = SeededGenerator(seed: 0x3B_11_E7)
+        var rng = SplitMix64(seed: 0x3B_11_E7)
         for (M, N, K) in [(48, 2304, 8), (8, 2304, 16), (16, 2304, 27), (96, 144, 16), (1280, 9, 112), (48, 576, 8)] {
             let c = Self.sweepCase(M: M, N: N, K: K, extreme: false, using: &rng)
             assertIdentical(c, "MobileNet M=\(M) N=\(N) K=\(K)")
@@ -81,7 +82,7 @@ final class Q8GemmRequantSweepTests: XCTestCase {
 
     /// Accumulators within 2 % of ±2³¹ (K = 32768) on a full tile plus a tail, every shift.
     func testExtremeAccumulatorsAtEveryShift() {
-        var rng = SeededGenerator(seed: 0xE7_7E_11)
+        var rng = SplitMix64(seed: 0xE7_7E_11)
         for N in [48, 9] {
             let c = Self.sweepCase(M: 62, N: N, K: Int(FLOTILLA_Q8_MAX_K), extreme: true, using: &rng)
             assertIdentical(c, "extreme N=\(N) x=\(c.xType.rawValue) y=\(c.yType.rawValue)/\(c.yZero)")
