@@ -6,6 +6,7 @@
 // would saturate: 2·255·127 > 32767), NEON one tap per lane with SMLAL on 16-bit halves. Every
 // product and sum is exact in int32, so the accumulators equal the reference's.
 #include "q8_dwconv_body.h"
+#include "q8_dwconv_cl.h"
 #include "q8_neon_requant.h"
 #include "q8_x86_requant.h"
 
@@ -97,16 +98,28 @@ __attribute__((target("avx2,fma"))) static void taps_avx2(const uint8_t *pp, con
     }
 }
 
-__attribute__((target("avx2,fma"))) void flotilla_q8_dwconv__avx2(const flotilla_f32_conv2d_geometry *g,
-                                                                  const flotilla_q8_dwconv_params *p,
-                                                                  const void *input, void *output) {
+__attribute__((target("avx2,fma"))) void flotilla_q8_dwconv_planar__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                                         const flotilla_q8_dwconv_params *p,
+                                                                         const void *input, void *output) {
     dwconv_body(g, p, input, output, flotilla_q8_requant_run_avx2, taps_avx2, false);
 }
 
-__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) void flotilla_q8_dwconv__avx512vnni(
+__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) void flotilla_q8_dwconv_planar__avx512vnni(
     const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p, const void *input,
     void *output) {
     dwconv_body(g, p, input, output, flotilla_q8_requant_run_avx512, taps_avx512vnni, false);
+}
+
+void flotilla_q8_dwconv__avx2(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                              const void *input, void *output) {
+    if (flotilla_q8_dwconv_prefers_cl(g, 32) && flotilla_q8_dwconv_cl__avx2(g, p, input, output)) return;
+    flotilla_q8_dwconv_planar__avx2(g, p, input, output);
+}
+
+void flotilla_q8_dwconv__avx512vnni(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                    const void *input, void *output) {
+    if (flotilla_q8_dwconv_prefers_cl(g, 64) && flotilla_q8_dwconv_cl__avx512vnni(g, p, input, output)) return;
+    flotilla_q8_dwconv_planar__avx512vnni(g, p, input, output);
 }
 #endif
 
@@ -131,8 +144,14 @@ static void taps_neon(const uint8_t *pp, const size_t *tap_off, size_t taps, con
     }
 }
 
+void flotilla_q8_dwconv_planar__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                     const void *input, void *output) {
+    dwconv_body(g, p, input, output, requant_run_scalar, taps_neon, false);
+}
+
 void flotilla_q8_dwconv__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
                               const void *input, void *output) {
-    dwconv_body(g, p, input, output, requant_run_scalar, taps_neon, false);
+    if (flotilla_q8_dwconv_prefers_cl(g, 16) && flotilla_q8_dwconv_cl__neon(g, p, input, output)) return;
+    flotilla_q8_dwconv_planar__neon(g, p, input, output);
 }
 #endif

@@ -14,6 +14,7 @@
 #define DOT_TARGET __attribute__((target("dotprod")))
 #endif
 #include "q8_dwconv_body.h"
+#include "q8_dwconv_cl.h"
 #include "q8_neon_requant.h"
 
 // 16 outputs per block, four taps per SDOT: ZIP1/ZIP2 on bytes then on halfwords turn four tap
@@ -51,8 +52,98 @@ DOT_TARGET static void taps_neondot(const uint8_t *pp, const size_t *tap_off, si
     }
 }
 
+DOT_TARGET void flotilla_q8_dwconv_planar__neondot(const flotilla_f32_conv2d_geometry *g,
+                                                   const flotilla_q8_dwconv_params *p, const void *input,
+                                                   void *output) {
+    dwconv_body(g, p, input, output, requant_run_scalar, taps_neondot, true);
+}
+
+// Channels-last (q8_dwconv_cl.h): 16 channels per block, in order. The same ZIP1/ZIP2 quads as
+// above, now over channels: accumulator q holds channels 4q … 4q + 3, each SDOT lane the four
+// taps of one channel against that channel's packed weights. Bytes s8 (u8 inputs XORed with
+// 0x80 in the transpose, z_eff = z_x − 128).
+typedef struct cl_pack_dot {
+    int8x16_t w[CL_TAPS_MAX / 4][4];  // tap group g, accumulator q: dword j = channel 4q + j's 4 taps
+    int32x4_t init[4], mult[4];
+    int64x2_t neg_n[4][2];
+} cl_pack_dot;
+
+DOT_TARGET static void prep_neondot(const cl_ctx *x, size_t c0, void *packed) {
+    cl_pack_dot *k = packed;
+    const flotilla_q8_requant *rq = &x->p->requant;
+    const size_t C = x->g->channels, taps = x->taps, nch = C - c0 < 16 ? C - c0 : 16, groups = (taps + 3) / 4;
+    const int8_t *w = x->p->weights + c0 * taps;
+    int32_t init[16], mult[16];
+    int64_t neg_n[16];
+    for (size_t j = 0; j < 16; j++) {
+        int32_t sum = 0;
+        if (j < nch) {
+            for (size_t t = 0; t < taps; t++) sum += w[j * taps + t];
+        }
+        const size_t c = c0 + j;
+        const int32_t bias = j < nch && x->p->bias != NULL ? x->p->bias[c] : 0;
+        init[j] = (int32_t)((uint32_t)bias - (uint32_t)x->z_eff * (uint32_t)sum);
+        mult[j] = j >= nch ? 0 : rq->per_channel ? rq->multiplier[c] : rq->multiplier[0];
+        neg_n[j] = -(int64_t)(31 + (j >= nch ? 0 : rq->per_channel ? rq->shift[c] : rq->shift[0]));
+    }
+    for (size_t g = 0; g < groups; g++) {
+        int8_t quads[64];
+        for (size_t j = 0; j < 16; j++) {
+            for (size_t i = 0; i < 4; i++) {
+                const size_t t = 4 * g + i;
+                quads[4 * j + i] = j < nch && t < taps ? w[j * taps + t] : 0;
+            }
+        }
+        for (size_t q = 0; q < 4; q++) k->w[g][q] = vld1q_s8(quads + 16 * q);
+    }
+    for (size_t q = 0; q < 4; q++) {
+        k->init[q] = vld1q_s32(init + 4 * q);
+        k->mult[q] = vld1q_s32(mult + 4 * q);
+        k->neg_n[q][0] = vld1q_s64(neg_n + 4 * q);
+        k->neg_n[q][1] = vld1q_s64(neg_n + 4 * q + 2);
+    }
+}
+
+DOT_TARGET static void run_neondot(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
+                                   size_t oy1, uint8_t *oscr) {
+    (void)nch;
+    const cl_pack_dot *k = packed;
+    const flotilla_f32_conv2d_geometry *g = x->g;
+    const size_t rowstep = g->stride_h * x->pitch * 16, colstep = g->stride_w * 16, groups = (x->taps + 3) / 4;
+    uint8_t *o = oscr;
+    for (size_t oy = oy0; oy < oy1; oy++) {
+        const uint8_t *row = scr + (oy - oy0) * rowstep;
+        for (size_t ox = 0; ox < x->ow; ox++, o += 16) {
+            const uint8_t *s = row + ox * colstep;
+            int32x4_t acc[4] = {k->init[0], k->init[1], k->init[2], k->init[3]};
+            for (size_t q = 0; q < groups; q++) {
+                const uint8x16_t a = vld1q_u8(s + x->off[4 * q]), b = vld1q_u8(s + x->off[4 * q + 1]);
+                const uint8x16_t c = vld1q_u8(s + x->off[4 * q + 2]), d = vld1q_u8(s + x->off[4 * q + 3]);
+                const uint16x8_t ab_lo = vreinterpretq_u16_u8(vzip1q_u8(a, b)), ab_hi = vreinterpretq_u16_u8(vzip2q_u8(a, b));
+                const uint16x8_t cd_lo = vreinterpretq_u16_u8(vzip1q_u8(c, d)), cd_hi = vreinterpretq_u16_u8(vzip2q_u8(c, d));
+                acc[0] = vdotq_s32(acc[0], vreinterpretq_s8_u16(vzip1q_u16(ab_lo, cd_lo)), k->w[q][0]);
+                acc[1] = vdotq_s32(acc[1], vreinterpretq_s8_u16(vzip2q_u16(ab_lo, cd_lo)), k->w[q][1]);
+                acc[2] = vdotq_s32(acc[2], vreinterpretq_s8_u16(vzip1q_u16(ab_hi, cd_hi)), k->w[q][2]);
+                acc[3] = vdotq_s32(acc[3], vreinterpretq_s8_u16(vzip2q_u16(ab_hi, cd_hi)), k->w[q][3]);
+            }
+            flotilla_q8_neon_requant_lanes_row(acc, k->mult, k->neg_n, &x->p->requant, o);
+        }
+    }
+}
+
+DOT_TARGET bool flotilla_q8_dwconv_cl__neondot(const flotilla_f32_conv2d_geometry *g,
+                                               const flotilla_q8_dwconv_params *p, const void *input,
+                                               void *output) {
+    cl_ctx x;
+    if (!cl_ctx_init(g, p, 16, true, &x)) return false;
+    cl_pack_dot packed;
+    cl_drive(&x, input, output, &packed, prep_neondot, run_neondot, cl_tin_neon, cl_tout_neon);
+    return true;
+}
+
 DOT_TARGET void flotilla_q8_dwconv__neondot(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
                                             const void *input, void *output) {
-    dwconv_body(g, p, input, output, requant_run_scalar, taps_neondot, true);
+    if (flotilla_q8_dwconv_prefers_cl(g, 16) && flotilla_q8_dwconv_cl__neondot(g, p, input, output)) return;
+    flotilla_q8_dwconv_planar__neondot(g, p, input, output);
 }
 #endif

@@ -163,6 +163,27 @@ void flotilla_q8_dwconv__neon(const flotilla_f32_conv2d_geometry *g, const floti
                               const void *input, void *output);
 void flotilla_q8_dwconv__neondot(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
                                  const void *input, void *output);
+// The channels-last depthwise (q8_dwconv_cl.h; q8_dwconv_cl_x86.c, q8_dwconv_cl_neon.c,
+// q8_dwconv_neondot.c): false, having written nothing, when the geometry has no channels-last
+// plan (more than 64 taps, a row band too wide for the scratch). The entry points above call it
+// when flotilla_q8_dwconv_prefers_cl says so.
+bool flotilla_q8_dwconv_cl__avx2(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                 const void *input, void *output);
+bool flotilla_q8_dwconv_cl__avx512vnni(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                       const void *input, void *output);
+bool flotilla_q8_dwconv_cl__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                 const void *input, void *output);
+bool flotilla_q8_dwconv_cl__neondot(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                    const void *input, void *output);
+// The planar body alone (the entry points' other choice), for tests and measurements.
+void flotilla_q8_dwconv_planar__avx2(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                     const void *input, void *output);
+void flotilla_q8_dwconv_planar__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                           const flotilla_q8_dwconv_params *p, const void *input, void *output);
+void flotilla_q8_dwconv_planar__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                     const void *input, void *output);
+void flotilla_q8_dwconv_planar__neondot(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                        const void *input, void *output);
 
 // SIMD Add, global average pooling and QuantizeLinear (q8_elementwise_x86.c, q8_elementwise_neon.c).
 void flotilla_q8_add__avx2(size_t n, const void *a, const void *b, void *y, const flotilla_q8_binary_params *p);

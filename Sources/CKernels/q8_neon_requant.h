@@ -41,5 +41,32 @@ static inline void flotilla_q8_neon_requant_row(const int32x4_t acc[4], int32_t 
     }
 }
 
+// Four lanes with one (multiplier, shift) per lane: the channels-last depthwise, whose lanes are
+// channels. neg_n_lo / neg_n_hi: −(31 + shift) of lanes 0–1 / 2–3.
+static inline int32x4_t flotilla_q8_neon_requant4_lanes(int32x4_t x, int32x4_t mult, int64x2_t neg_n_lo,
+                                                        int64x2_t neg_n_hi, int32x4_t lo, int32x4_t hi,
+                                                        int32x4_t zp) {
+    const int64x2_t p0 = vrshlq_s64(vmull_s32(vget_low_s32(x), vget_low_s32(mult)), neg_n_lo);
+    const int64x2_t p1 = vrshlq_s64(vmull_high_s32(x, mult), neg_n_hi);
+    const int32x4_t q = vcombine_s32(vqmovn_s64(p0), vqmovn_s64(p1));
+    return vaddq_s32(vminq_s32(vmaxq_s32(q, lo), hi), zp);
+}
+
+// acc[0..3] (channels 0–15, per-lane multipliers and −(31 + shift) pairs) → 16 bytes at dst.
+static inline void flotilla_q8_neon_requant_lanes_row(const int32x4_t acc[4], const int32x4_t mult[4],
+                                                      const int64x2_t neg_n[4][2], const flotilla_q8_requant *rq,
+                                                      uint8_t *dst) {
+    const int32x4_t lo = vdupq_n_s32(rq->qmin - rq->zero_point), hi = vdupq_n_s32(rq->qmax - rq->zero_point);
+    const int32x4_t zp = vdupq_n_s32(rq->zero_point);
+    int32x4_t y[4];
+    for (int q = 0; q < 4; q++) {
+        y[q] = flotilla_q8_neon_requant4_lanes(acc[q], mult[q], neg_n[q][0], neg_n[q][1], lo, hi, zp);
+    }
+    // Values are inside the output type: narrowing keeps the low byte, the wanted bit pattern.
+    const int16x8_t h0 = vcombine_s16(vmovn_s32(y[0]), vmovn_s32(y[1]));
+    const int16x8_t h1 = vcombine_s16(vmovn_s32(y[2]), vmovn_s32(y[3]));
+    vst1q_u8(dst, vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(h0), vmovn_s16(h1))));
+}
+
 #endif
 #endif

@@ -182,6 +182,49 @@ static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) void
         out[i] = (uint8_t)flotilla_q8_requant_scalar(acc[i], mult, shift, rq->zero_point, rq->qmin, rq->qmax);
     }
 }
+
+// 16 lanes with one (multiplier, n = 31 + shift) per lane, AVX-512: the channels-last depthwise,
+// whose lanes are channels. The arithmetic of flotilla_q8_requant8_lanes_avx512 on a zmm, split
+// into the per-lane constants (computed once per channel block) and the per-vector work.
+typedef struct flotilla_q8_lanes16_avx512 {
+    __m512i mult, mult_odd;    // multipliers; odd lanes' in the low dwords
+    __m512i rnd_even, rnd_odd; // 2ⁿ⁻¹ per 64-bit lane
+    __m512i n_even, n_odd;     // n per 64-bit lane
+} flotilla_q8_lanes16_avx512;
+
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) flotilla_q8_lanes16_avx512
+flotilla_q8_lanes16_make_avx512(__m512i mult, __m512i n) {
+    const __m512i one = _mm512_set1_epi64(1);
+    flotilla_q8_lanes16_avx512 c;
+    c.mult = mult;
+    c.mult_odd = _mm512_srli_epi64(mult, 32);
+    c.n_even = _mm512_and_si512(n, _mm512_set1_epi64(0xFFFFFFFF));
+    c.n_odd = _mm512_srli_epi64(n, 32);
+    c.rnd_even = _mm512_sllv_epi64(one, _mm512_sub_epi64(c.n_even, one));
+    c.rnd_odd = _mm512_sllv_epi64(one, _mm512_sub_epi64(c.n_odd, one));
+    return c;
+}
+
+// lo = qmin − zp, hi = qmax − zp (64-bit lanes), zp (32-bit lanes).
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m128i flotilla_q8_requant16_lanes_pre_avx512(
+    __m512i x, const flotilla_q8_lanes16_avx512 *c, __m512i lo, __m512i hi, __m512i zp) {
+    __m512i even = _mm512_mul_epi32(x, c->mult);
+    __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->mult_odd);
+    even = _mm512_srav_epi64(_mm512_add_epi64(even, c->rnd_even), c->n_even);
+    odd = _mm512_srav_epi64(_mm512_add_epi64(odd, c->rnd_odd), c->n_odd);
+    // Clamp before adding the zero point: clamp(z + q, qmin, qmax) = z + clamp(q, qmin−z, qmax−z).
+    even = _mm512_min_epi64(_mm512_max_epi64(even, lo), hi);
+    odd = _mm512_min_epi64(_mm512_max_epi64(odd, lo), hi);
+    const __m512i v = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    return _mm512_cvtepi32_epi8(_mm512_add_epi32(v, zp));  // 16 bytes, in range already
+}
+
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m128i flotilla_q8_requant16_lanes_avx512(
+    __m512i x, __m512i mult, __m512i n, int32_t zp, int32_t qmin, int32_t qmax) {
+    const flotilla_q8_lanes16_avx512 c = flotilla_q8_lanes16_make_avx512(mult, n);
+    return flotilla_q8_requant16_lanes_pre_avx512(x, &c, _mm512_set1_epi64(qmin - zp), _mm512_set1_epi64(qmax - zp),
+                                                  _mm512_set1_epi32(zp));
+}
 #endif
 
 #endif

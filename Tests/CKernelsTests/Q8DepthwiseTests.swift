@@ -21,7 +21,8 @@ final class Q8DepthwiseTests: XCTestCase {
     private func dwconv(
         _ table: UnsafePointer<flotilla_q8_kernels>, _ g: flotilla_f32_conv2d_geometry,
         input: [UInt8], weights: [Int8], bias: [Int32]?, multiplier: [Int32], shift: [Int32],
-        perChannel: Bool, xType: flotilla_q8_type, xZero: Int32, yZero: Int32
+        perChannel: Bool, xType: flotilla_q8_type, xZero: Int32, yZero: Int32,
+        yType: flotilla_q8_type = FLOTILLA_Q8_U8, qmin: Int32 = 0, qmax: Int32 = 255
     ) -> [UInt8] {
         var g = g
         let count = g.channels * flotilla_f32_conv2d_out_h(&g) * flotilla_f32_conv2d_out_w(&g)
@@ -34,8 +35,8 @@ final class Q8DepthwiseTests: XCTestCase {
                             x_type: xType, x_zero_point: xZero, weights: w.baseAddress, bias: b,
                             requant: flotilla_q8_requant(
                                 multiplier: m.baseAddress, shift: s.baseAddress,
-                                per_channel: perChannel, type: FLOTILLA_Q8_U8,
-                                zero_point: yZero, qmin: 0, qmax: 255))
+                                per_channel: perChannel, type: yType,
+                                zero_point: yZero, qmin: qmin, qmax: qmax))
                         table.pointee.dwconv(&g, &p, input, &output)
                     }
                 }
@@ -72,6 +73,74 @@ final class Q8DepthwiseTests: XCTestCase {
                 let got = dwconv(
                     table, g, input: input, weights: weights, bias: bias, multiplier: multiplier,
                     shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero)
+                XCTAssertEqual(got, expected, "\(q8PathName(table)) case \(i): \(g)")
+            }
+        }
+    }
+
+    /// The channels-last path (small planes, many channels: the entry points choose it there):
+    /// channel counts on and off every block size (16, 32, 64), strides 1–2, dilation 2,
+    /// asymmetric padding, u8/s8 in and out, per-tensor and per-channel requant, extreme zero
+    /// points and multipliers, clamps. The smallest channel counts exercise the planar side.
+    func testManyChannelSmallPlanesAreBitExact() {
+        var rng = SplitMix64(seed: 0xC1A5_7C0D)
+        let channelCounts = [1, 3, 16, 17, 32, 33, 48, 63, 64, 65, 96, 144, 192, 336]
+        for i in 0..<160 {
+            var g: flotilla_f32_conv2d_geometry
+            repeat {
+                let side = Int.random(in: 1...14, using: &rng)
+                let k = Int.random(in: 0..<4, using: &rng) == 0 ? Int.random(in: 1...5, using: &rng) : 3
+                g = flotilla_f32_conv2d_geometry(
+                    channels: channelCounts[i % channelCounts.count], in_h: side,
+                    in_w: Bool.random(using: &rng) ? side : Int.random(in: 1...16, using: &rng),
+                    kernel_h: k, kernel_w: Int.random(in: 0..<4, using: &rng) == 0 ? Int.random(in: 1...4, using: &rng) : k,
+                    stride_h: Int.random(in: 1...2, using: &rng), stride_w: Int.random(in: 1...2, using: &rng),
+                    dilation_h: Int.random(in: 1...2, using: &rng), dilation_w: Int.random(in: 1...2, using: &rng),
+                    pad_top: Int.random(in: 0...2, using: &rng), pad_left: Int.random(in: 0...2, using: &rng),
+                    pad_bottom: Int.random(in: 0...2, using: &rng), pad_right: Int.random(in: 0...2, using: &rng))
+            } while flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK
+            let taps = g.kernel_h * g.kernel_w
+            let edge = i % 5
+            let input = (0..<(g.channels * g.in_h * g.in_w)).map { _ in
+                edge == 0 ? 0 : edge == 1 ? 255 : UInt8.random(in: 0...255, using: &rng)
+            }
+            let weights = (0..<(g.channels * taps)).map { _ in
+                i % 7 == 0 ? (Bool.random(using: &rng) ? 127 : -127) : Int8.random(in: -127...127, using: &rng)
+            }
+            let bias: [Int32]? =
+                i % 3 == 0 ? nil : (0..<g.channels).map { _ in Int32.random(in: -(1 << 22)...(1 << 22), using: &rng) }
+            var multiplier: [Int32] = [], shift: [Int32] = []
+            for _ in 0..<g.channels {
+                var m: Int32 = 0, s: Int32 = 0
+                let real = i % 4 == 0 ? Double.random(in: 1...100, using: &rng) : Double.random(in: 1e-5...0.05, using: &rng)
+                _ = flotilla_q8_quantize_multiplier(real, &m, &s)
+                multiplier.append(m)
+                shift.append(s)
+            }
+            let xType = i % 2 == 0 ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
+            let extremeZero = i % 3 == 1
+            let xZero: Int32 =
+                xType == FLOTILLA_Q8_U8
+                ? (extremeZero ? (Bool.random(using: &rng) ? 0 : 255) : Int32.random(in: 0...255, using: &rng))
+                : (extremeZero ? (Bool.random(using: &rng) ? -128 : 127) : Int32.random(in: -128...127, using: &rng))
+            let yType = Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
+            let (tmin, tmax): (Int32, Int32) = yType == FLOTILLA_Q8_U8 ? (0, 255) : (-128, 127)
+            var qmin = tmin, qmax = tmax
+            if i % 3 == 2 {
+                qmin = Int32.random(in: tmin...tmax, using: &rng)
+                qmax = Int32.random(in: qmin...tmax, using: &rng)
+            }
+            let yZero = Int32.random(in: tmin...tmax, using: &rng)
+            let perChannel = i % 4 != 3
+            let expected = dwconv(
+                q8Reference(), g, input: input, weights: weights, bias: bias, multiplier: multiplier,
+                shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero,
+                yType: yType, qmin: qmin, qmax: qmax)
+            for table in optimizedQ8Tables() {
+                let got = dwconv(
+                    table, g, input: input, weights: weights, bias: bias, multiplier: multiplier,
+                    shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero,
+                    yType: yType, qmin: qmin, qmax: qmax)
                 XCTAssertEqual(got, expected, "\(q8PathName(table)) case \(i): \(g)")
             }
         }

@@ -4,6 +4,7 @@
 // Usage: q8_test [path,path,...]  — the listed paths must be runnable (else exit 2).
 // Prints how many cases were identical and mismatched; exits non-zero on any mismatch.
 #include "ckernels.h"
+#include "q8_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -307,6 +308,100 @@ static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernel
     free(x), free(yr), free(yt), free(w), free(bias), free(mult), free(shift), free(ir), free(it);
 }
 
+typedef bool (*dw_cl_fn)(const flotilla_f32_conv2d_geometry *, const flotilla_q8_dwconv_params *, const void *, void *);
+typedef void (*dw_planar_fn)(const flotilla_f32_conv2d_geometry *, const flotilla_q8_dwconv_params *, const void *, void *);
+
+// The channels-last and planar depthwise halves of path `name` (NULL when the path has none here).
+static void dw_halves(const char *name, dw_cl_fn *cl, dw_planar_fn *planar) {
+    *cl = NULL, *planar = NULL;
+#if defined(__x86_64__)
+    if (strcmp(name, "avx2") == 0) *cl = flotilla_q8_dwconv_cl__avx2, *planar = flotilla_q8_dwconv_planar__avx2;
+    if (strcmp(name, "avx512vnni") == 0) {
+        *cl = flotilla_q8_dwconv_cl__avx512vnni, *planar = flotilla_q8_dwconv_planar__avx512vnni;
+    }
+#elif defined(__aarch64__)
+    if (strcmp(name, "neon") == 0) *cl = flotilla_q8_dwconv_cl__neon, *planar = flotilla_q8_dwconv_planar__neon;
+    if (strcmp(name, "neondot") == 0) *cl = flotilla_q8_dwconv_cl__neondot, *planar = flotilla_q8_dwconv_planar__neondot;
+#endif
+}
+
+// Channels-last and planar depthwise called directly (whichever the entry point's rule would
+// pick), and the entry point itself, against the reference: many channels (counts off every
+// block size), small and mid planes, strides 1–2 (3), dilation 1–2, asymmetric padding, u8 and
+// s8 in and out, per-tensor and per-channel requant, extreme zero points and multipliers, clamps.
+static void dwconv_cl_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    static const size_t chans[] = {1, 3, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96, 144, 336};
+    dw_cl_fn cl;
+    dw_planar_fn planar;
+    dw_halves(t->name, &cl, &planar);
+    flotilla_f32_conv2d_geometry g;
+    do {
+        const size_t k = next() % 4 == 0 ? (size_t)range(1, 5) : 3;
+        const size_t kw = next() % 4 == 0 ? (size_t)range(1, 5) : k;
+        const size_t side = next() % 3 == 0 ? (size_t)range(1, 30) : (size_t)range(1, 13);
+        g = (flotilla_f32_conv2d_geometry){
+            .channels = next() % 3 == 0 ? (size_t)range(1, 120) : chans[next() % (sizeof chans / sizeof chans[0])],
+            .in_h = side, .in_w = next() % 3 == 0 ? (size_t)range(1, 30) : side,
+            .kernel_h = k, .kernel_w = kw, .stride_h = (size_t)range(1, 2), .stride_w = (size_t)range(1, next() % 5 == 0 ? 3 : 2),
+            .dilation_h = (size_t)range(1, 2), .dilation_w = (size_t)range(1, 2),
+            .pad_top = (size_t)range(0, 2), .pad_left = (size_t)range(0, 2),
+            .pad_bottom = (size_t)range(0, 2), .pad_right = (size_t)range(0, 2),
+        };
+    } while (flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK);
+    const size_t oh = flotilla_f32_conv2d_out_h(&g), ow = flotilla_f32_conv2d_out_w(&g), C = g.channels;
+    const size_t taps = g.kernel_h * g.kernel_w, in = C * g.in_h * g.in_w, out = C * oh * ow;
+    uint8_t *x = xmalloc(in), *yr = xmalloc(out + 1), *yt = xmalloc(out + 1);
+    int8_t *w = xmalloc(C * taps);
+    int32_t *bias = xmalloc(C * 4), *mult = xmalloc(C * 4), *shift = xmalloc(C * 4);
+    fill_bytes(x, in, (int)(next() % 5));
+    const int wmode = (int)(next() % 4);
+    for (size_t i = 0; i < C * taps; i++) {
+        w[i] = (int8_t)(wmode == 0 ? ((next() & 1) ? 127 : -127) : wmode == 1 ? -127 : range(-127, 127));
+    }
+    const int mode = (int)(next() % 3);  // typical, ≥ 1, mixed
+    for (size_t c = 0; c < C; c++) {
+        bias[c] = (next() % 8 == 0) ? (int32_t)range(-(1 << 24), 1 << 24) : (int32_t)range(-50000, 50000);
+        const double real = mode == 0 ? 1e-4 + uniform() * 0.05 : mode == 1 ? 1.0 + uniform() * 100.0 : 1e-9 + uniform() * 3.0;
+        flotilla_q8_quantize_multiplier(real, &mult[c], &shift[c]);
+    }
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_type ytype = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const int32_t tmin = ytype == FLOTILLA_Q8_U8 ? 0 : -128, tmax = ytype == FLOTILLA_Q8_U8 ? 255 : 127;
+    int32_t qmin = tmin, qmax = tmax;
+    if (next() % 3 == 0) {
+        qmin = (int32_t)range(tmin, tmax);
+        qmax = (int32_t)range(qmin, tmax);
+    }
+    const flotilla_q8_dwconv_params p = {
+        .x_type = xt,
+        .x_zero_point = next() % 3 == 0 ? (xt == FLOTILLA_Q8_U8 ? ((next() & 1) ? 0 : 255) : ((next() & 1) ? -128 : 127))
+                        : xt == FLOTILLA_Q8_U8 ? (int32_t)range(0, 255) : (int32_t)range(-128, 127),
+        .weights = w, .bias = (next() & 1) ? bias : NULL,
+        .requant = {.multiplier = mult, .shift = shift, .per_channel = (next() & 1) != 0, .type = ytype,
+                    .zero_point = (int32_t)range(tmin, tmax), .qmin = qmin, .qmax = qmax},
+    };
+    memset(yr, 0x5A, out + 1);
+    ref->dwconv(&g, &p, x, yr);
+    char what[240];
+    snprintf(what, sizeof what, "dwconv-cl %s C=%zu %zux%zu k=%zux%zu s=%zu,%zu d=%zu,%zu pad=%zu,%zu,%zu,%zu xt=%d yt=%d",
+             t->name, C, g.in_h, g.in_w, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w,
+             g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, xt, ytype);
+    memset(yt, 0x5A, out + 1);
+    t->dwconv(&g, &p, x, yt);
+    check(memcmp(yr, yt, out + 1) == 0, what);
+    if (planar != NULL) {
+        memset(yt, 0x5A, out + 1);
+        planar(&g, &p, x, yt);
+        check(memcmp(yr, yt, out + 1) == 0, what);
+    }
+    if (cl != NULL) {
+        memset(yt, 0x5A, out + 1);
+        // Every geometry drawn here has a channels-last plan (small planes, ≤ 25 taps).
+        check(cl(&g, &p, x, yt) && memcmp(yr, yt, out + 1) == 0, what);
+    }
+    free(x), free(yr), free(yt), free(w), free(bias), free(mult), free(shift);
+}
+
 static int32_t type_min(flotilla_q8_type t) { return t == FLOTILLA_Q8_U8 ? 0 : -128; }
 static int32_t type_max(flotilla_q8_type t) { return t == FLOTILLA_Q8_U8 ? 255 : 127; }
 
@@ -477,6 +572,7 @@ int main(int argc, char **argv) {
         im2col_stride2_case(ref, t, 4, 7, 40, 1, 0, 0, 1);
         for (int i = 0; i < 150; i++) dwconv_case(ref, t, 0);
         for (int i = 0; i < 60; i++) dwconv_case(ref, t, 1);
+        for (int i = 0; i < 250; i++) dwconv_cl_case(ref, t);
         for (int i = 0; i < 300; i++) add_case(ref, t);
         for (int i = 0; i < 200; i++) avgpool_case(ref, t);
         for (int i = 0; i < 300; i++) quantize_case(ref, t);

@@ -1,0 +1,302 @@
+// Channels-last int8 depthwise convolution, shared by the optimized paths (q8_dwconv.c: AVX-512
+// VNNI, AVX2, NEON; q8_dwconv_neondot.c: NEON-dot). The planar body (q8_dwconv_body.h) pays a
+// fixed cost per channel (padded-plane fill, tap grouping, a vector block for a handful of
+// outputs); on MobileNet's late layers (3×3 to 12×12 planes, 96–336 channels) that cost is
+// almost all of the time. Here a block of B channels (B = the ISA's lanes worth of bytes: 64,
+// 32, 16) is transposed into a padded channels-last scratch, every output pixel accumulates
+// its taps over the channel vector with per-channel weight vectors, is requantized with
+// per-lane multipliers and shifts, and the block's outputs are transposed back to NCHW.
+//
+// Channel order inside a block. The x86 kernels build tap quads (pairs) with byte/word unpacks
+// that work within 128-bit lanes: accumulator q, dword 4L + i then holds scratch byte
+// 16L + 4q + i. The transpose-in stores channel (B/4)·q + 4L + i at that byte, so accumulator
+// q holds channels (B/4)·q … (B/4)·q + B/4 − 1 in order. For B = 16 (NEON, whose zips span the
+// register) the map is the identity.
+//
+// Bands: the scratch is bounded (CL_IN_MAX bytes of padded input, CL_OUT_MAX of outputs), so
+// large planes run in bands of output rows, each with its own padded input rows.
+#ifndef FLOTILLA_Q8_DWCONV_CL_H
+#define FLOTILLA_Q8_DWCONV_CL_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "f32_internal.h"
+#include "q8_internal.h"
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+
+#define CL_IN_MAX 32768
+#define CL_OUT_MAX 16384
+#define CL_TAPS_MAX 64
+#define CL_B_MAX 64
+
+typedef struct cl_ctx {
+    const flotilla_f32_conv2d_geometry *g;
+    const flotilla_q8_dwconv_params *p;
+    size_t oh, ow, taps, B;
+    size_t pitch;  // scratch columns (padded), each B bytes
+    size_t band;   // output rows per band
+    size_t off[CL_TAPS_MAX + 4];  // tap byte offsets from a pixel's first tap; past `taps`: tap 0
+    int32_t z_eff;                // zero point in the kernel's signedness (after `flip`)
+    uint8_t flip, pad;            // XOR applied to input bytes; the padding byte (z_x ^ flip)
+} cl_ctx;
+
+// Whether a channels-last plan exists for g (taps, band sizes within the scratch); fills x.
+static inline __attribute__((always_inline, unused)) bool cl_ctx_init(const flotilla_f32_conv2d_geometry *g,
+                                                                     const flotilla_q8_dwconv_params *p,
+                                                                     size_t B, bool signed_taps, cl_ctx *x) {
+    x->g = g, x->p = p, x->B = B;
+    x->oh = flotilla_f32_conv2d_out_h(g), x->ow = flotilla_f32_conv2d_out_w(g);
+    x->taps = g->kernel_h * g->kernel_w;
+    if (x->taps > CL_TAPS_MAX || x->oh == 0 || x->ow == 0) return false;
+    const size_t cols = (x->ow - 1) * g->stride_w + (g->kernel_w - 1) * g->dilation_w + 1;
+    // Wide enough for every input column too, so the transpose stores whole input rows.
+    x->pitch = cols > g->pad_left + g->in_w ? cols : g->pad_left + g->in_w;
+    if (x->pitch > CL_IN_MAX / B) return false;
+    const size_t tall = (g->kernel_h - 1) * g->dilation_h + 1;
+    if (tall > CL_IN_MAX / (x->pitch * B)) return false;
+    const size_t rows_fit = CL_IN_MAX / (x->pitch * B);  // ≥ tall: (band − 1)·s_h + tall ≤ rows_fit
+    size_t band = (rows_fit - tall) / g->stride_h + 1;
+    const size_t out_fit = CL_OUT_MAX / (x->ow * B);
+    if (out_fit == 0) return false;
+    if (band > out_fit) band = out_fit;
+    x->band = band < x->oh ? band : x->oh;
+    for (size_t ky = 0; ky < g->kernel_h; ky++) {
+        for (size_t kx = 0; kx < g->kernel_w; kx++) {
+            x->off[ky * g->kernel_w + kx] = (ky * g->dilation_h * x->pitch + kx * g->dilation_w) * B;
+        }
+    }
+    for (size_t k = x->taps; k < CL_TAPS_MAX + 4; k++) x->off[k] = 0;
+    const bool is_u8 = p->x_type == FLOTILLA_Q8_U8;
+    x->flip = is_u8 == signed_taps ? 0x80 : 0;
+    x->z_eff = p->x_zero_point + (x->flip == 0 ? 0 : (is_u8 ? -128 : 128));
+    x->pad = (uint8_t)((uint8_t)(p->x_zero_point & 0xFF) ^ x->flip);
+    return true;
+}
+
+// The per-call choice between the planar body and the channels-last path, from the geometry
+// alone (B: the path's channels per block). Channels-last costs about the same per block of B
+// channels whatever number of them is live, and its scratch bands add re-read rows on large
+// planes; planar costs a fixed amount per channel plus a per-output cost that is lower on
+// large planes. Thresholds from benchmarks/int8-dwconv (3×3 pad 1, strides 1 and 2,
+// avx512vnni B = 64 and avx2 B = 32; docs/kernels.md has the table): more channels are needed
+// as the output plane grows, and past 48×48 outputs planar wins at every channel count.
+static inline __attribute__((unused)) bool flotilla_q8_dwconv_prefers_cl(const flotilla_f32_conv2d_geometry *g,
+                                                                        size_t B) {
+    const size_t ohw = flotilla_f32_conv2d_out_h(g) * flotilla_f32_conv2d_out_w(g), C = g->channels;
+    if (ohw <= 144) return 4 * C >= B;
+    if (ohw <= 576) return 8 * C >= 3 * B;
+    if (ohw <= 2304) return C >= 32 && 2 * C >= B;
+    return false;
+}
+
+// Padded rows of the band starting at output row oy0: scratch row r is padded row oy0·s_h + r.
+static inline size_t cl_band_rows(const cl_ctx *x, size_t nrows_out) {
+    return (nrows_out - 1) * x->g->stride_h + (x->g->kernel_h - 1) * x->g->dilation_h + 1;
+}
+
+static inline void cl_fill_padding(const cl_ctx *x, size_t oy0, size_t rows, uint8_t *scr) {
+    const flotilla_f32_conv2d_geometry *g = x->g;
+    const size_t B = x->B, row_bytes = x->pitch * B;
+    const size_t right = g->pad_left + g->in_w;
+    for (size_t r = 0; r < rows; r++) {
+        const ptrdiff_t iy = (ptrdiff_t)(oy0 * g->stride_h + r) - (ptrdiff_t)g->pad_top;
+        uint8_t *row = scr + r * row_bytes;
+        if (iy < 0 || iy >= (ptrdiff_t)g->in_h) {
+            memset(row, x->pad, row_bytes);
+            continue;
+        }
+        if (g->pad_left > 0) memset(row, x->pad, g->pad_left * B);
+        if (x->pitch > right) memset(row + right * B, x->pad, (x->pitch - right) * B);
+    }
+}
+
+// The 16×16 byte transposes (per ISA, over 1, 2 or 4 independent 16×16 tiles side by side in
+// the 128-bit lanes of a register): four rounds of interleaving row i with row i + 8 (low
+// halves into row 2i, high halves into row 2i + 1). Each round rotates the 8-bit (row, byte)
+// index left by one bit; four rounds swap row and byte. Written out so every register index is
+// a constant (the rows stay in registers).
+#define CL_ROUND(T, LO, HI, r)                                                                  \
+    do {                                                                                        \
+        const T t0_ = LO(r[0], r[8]), t1_ = HI(r[0], r[8]), t2_ = LO(r[1], r[9]);              \
+        const T t3_ = HI(r[1], r[9]), t4_ = LO(r[2], r[10]), t5_ = HI(r[2], r[10]);            \
+        const T t6_ = LO(r[3], r[11]), t7_ = HI(r[3], r[11]), t8_ = LO(r[4], r[12]);           \
+        const T t9_ = HI(r[4], r[12]), t10_ = LO(r[5], r[13]), t11_ = HI(r[5], r[13]);         \
+        const T t12_ = LO(r[6], r[14]), t13_ = HI(r[6], r[14]), t14_ = LO(r[7], r[15]);        \
+        const T t15_ = HI(r[7], r[15]);                                                         \
+        r[0] = t0_, r[1] = t1_, r[2] = t2_, r[3] = t3_, r[4] = t4_, r[5] = t5_, r[6] = t6_;     \
+        r[7] = t7_, r[8] = t8_, r[9] = t9_, r[10] = t10_, r[11] = t11_, r[12] = t12_;           \
+        r[13] = t13_, r[14] = t14_, r[15] = t15_;                                               \
+    } while (0)
+#define CL_TRANSPOSE(T, LO, HI, r) \
+    do {                           \
+        CL_ROUND(T, LO, HI, r);    \
+        CL_ROUND(T, LO, HI, r);    \
+        CL_ROUND(T, LO, HI, r);    \
+        CL_ROUND(T, LO, HI, r);    \
+    } while (0)
+#define CL_EACH16(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
+
+// One transpose-in step: 16 pixels (from `pix` of each position's plane row src[p], p < B) to
+// the B-byte scratch pixels dst[0..15]. `safe`: 16 bytes from every src[p] + pix are inside
+// the input; otherwise use cl_load16_bounded. Bytes XORed with flip.
+typedef void (*cl_tin_fn)(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
+                          uint8_t *const *dst);
+// One transpose-out step: 16 pixels of B-byte channel-last rows → 16 bytes of each of the
+// block's planes, plane m at out + m·ohw. `fast`: all B channels live and 16-byte stores
+// allowed; otherwise only `live` planes, n bytes each.
+typedef void (*cl_tout_fn)(const uint8_t *rows, uint8_t *out, size_t ohw, bool fast, size_t live, size_t n);
+
+#if defined(__x86_64__) || defined(__aarch64__)
+// 16 bytes from s when they lie inside [s, end); else the bytes that do, the rest zero.
+static inline __attribute__((always_inline, unused)) void cl_copy16_bounded(uint8_t *tmp, const uint8_t *s,
+                                                                            const uint8_t *end) {
+    const size_t avail = (size_t)(end - s);
+    memset(tmp, 0, 16);
+    memcpy(tmp, s, avail < 16 ? avail : 16);
+}
+
+// The input rows of the band (every input pixel whose padded row lies in it) into the scratch,
+// channel block [c0, c0 + B). Planes are read linearly, 16 pixels at a time (a run may cross
+// input rows: each pixel's scratch column is tracked incrementally; pixels past the band go to
+// `trash`); a run past a plane's end reads the next plane's bytes, which are never stored; only
+// the tensor's end is guarded. Channels past C read channel C − 1 (lanes never stored).
+static inline __attribute__((always_inline, unused)) void cl_transpose_in(const cl_ctx *x, const uint8_t *input,
+                                                                          size_t c0, size_t oy0, size_t rows,
+                                                                          uint8_t *scr, uint8_t *trash,
+                                                                          cl_tin_fn step) {
+    const flotilla_f32_conv2d_geometry *g = x->g;
+    const size_t B = x->B, C = g->channels, hw = g->in_h * g->in_w;
+    const ptrdiff_t r0 = (ptrdiff_t)(oy0 * g->stride_h) - (ptrdiff_t)g->pad_top;  // input row of scratch row 0
+    const ptrdiff_t lo = r0 < 0 ? 0 : r0;
+    const ptrdiff_t hi = r0 + (ptrdiff_t)rows < (ptrdiff_t)g->in_h ? r0 + (ptrdiff_t)rows : (ptrdiff_t)g->in_h;
+    if (lo >= hi) return;
+    const size_t p0 = (size_t)lo * g->in_w, p1 = (size_t)hi * g->in_w;
+    const uint8_t *end = input + C * hw;
+    const uint8_t *src[CL_B_MAX];
+    for (size_t p = 0; p < B; p++) {
+        size_t c = c0 + (B / 4) * ((p % 16) / 4) + 4 * (p / 16) + p % 4;
+        if (c >= C) c = C - 1;
+        src[p] = input + c * hw;
+    }
+    const uint8_t *last = input + (c0 + B - 1 < C ? c0 + B - 1 : C - 1) * hw;  // the highest src
+    size_t iy = (size_t)lo, ix = 0;
+    for (size_t pix = p0; pix < p1; pix += 16) {
+        uint8_t *dst[16];
+        for (size_t k = 0; k < 16; k++) {
+            if (pix + k < p1) {
+                dst[k] = scr + ((size_t)((ptrdiff_t)iy - r0) * x->pitch + g->pad_left + ix) * B;
+                if (++ix == g->in_w) ix = 0, iy++;
+            } else {
+                dst[k] = trash;
+            }
+        }
+        step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, dst);
+    }
+}
+
+// The band's outputs (pixels [q0, q1) of each output plane, channel-last in oscr with B bytes
+// per pixel, channels in order) back to NCHW for channels [c0, min(c0 + B, C)). A short last
+// run moves back to end at q1 when the band has 16 pixels; else (one band covering a plane of
+// fewer than 16 pixels) its 16-byte stores run into the following planes, which later stores
+// (channels ascending) overwrite, except at the tensor's end (exact-length copies).
+static inline __attribute__((always_inline, unused)) void cl_transpose_out(const cl_ctx *x, const uint8_t *oscr,
+                                                                           size_t c0, size_t q0, size_t q1,
+                                                                           bool whole_plane, uint8_t *output,
+                                                                           cl_tout_fn step) {
+    const size_t B = x->B, C = x->g->channels, ohw = x->oh * x->ow;
+    const size_t nch = C - c0 < B ? C - c0 : B;
+    const uint8_t *end = output + C * ohw;
+    for (size_t q = q0; q < q1; q += 16) {
+        size_t start = q, n = q1 - q < 16 ? q1 - q : 16;
+        if (n < 16 && q1 - q0 >= 16) start = q1 - 16, n = 16;
+        uint8_t *out = output + c0 * ohw + start;
+        const bool fast = nch == B && (n == 16 || (whole_plane && (size_t)(end - (out + (B - 1) * ohw)) >= 16));
+        step(oscr + (start - q0) * B, out, ohw, fast, nch, n);
+    }
+}
+
+#if defined(__aarch64__)
+// NEON (B = 16, one tile): shared by the NEON and NEON-dot paths.
+static void __attribute__((unused)) cl_tin_neon(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end,
+                                                uint8_t flip, uint8_t *const *dst) {
+    uint8x16_t r[16];
+    if (safe) {
+#define CL_LD(j) r[j] = vld1q_u8(src[j] + pix);
+        CL_EACH16(CL_LD)
+#undef CL_LD
+    } else {
+        uint8_t tmp[16 * 16];
+        for (size_t j = 0; j < 16; j++) cl_copy16_bounded(tmp + 16 * j, src[j] + pix, end);
+#define CL_LD(j) r[j] = vld1q_u8(tmp + 16 * j);
+        CL_EACH16(CL_LD)
+#undef CL_LD
+    }
+    const uint8x16_t f = vdupq_n_u8(flip);
+#define CL_X(j) r[j] = veorq_u8(r[j], f);
+    CL_EACH16(CL_X)
+#undef CL_X
+    CL_TRANSPOSE(uint8x16_t, vzip1q_u8, vzip2q_u8, r);
+#define CL_ST(k) vst1q_u8(dst[k], r[k]);
+    CL_EACH16(CL_ST)
+#undef CL_ST
+}
+
+static void __attribute__((unused)) cl_tout_neon(const uint8_t *rows, uint8_t *out, size_t ohw, bool fast,
+                                                 size_t live, size_t n) {
+    uint8x16_t r[16];
+#define CL_LD(k) r[k] = vld1q_u8(rows + 16 * k);
+    CL_EACH16(CL_LD)
+#undef CL_LD
+    CL_TRANSPOSE(uint8x16_t, vzip1q_u8, vzip2q_u8, r);
+    if (fast) {
+#define CL_ST(m) vst1q_u8(out + (m) * ohw, r[m]);
+        CL_EACH16(CL_ST)
+#undef CL_ST
+        return;
+    }
+    uint8_t tmp[16 * 16];
+#define CL_ST(m) vst1q_u8(tmp + 16 * (m), r[m]);
+    CL_EACH16(CL_ST)
+#undef CL_ST
+    for (size_t m = 0; m < live; m++) memcpy(out + m * ohw, tmp + 16 * m, n);
+}
+#endif
+
+// The ISA part: per channel block, pack the per-lane weights, initial accumulators
+// (bias − z_eff·Σw) and requant values into `packed`; per band, compute output rows [oy0, oy1)
+// from the scratch into oscr (B bytes per pixel, channels in order).
+typedef void (*cl_prep_fn)(const cl_ctx *x, size_t c0, void *packed);
+typedef void (*cl_run_fn)(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
+                          size_t oy1, uint8_t *oscr);
+
+// Output pixels read by the transpose-out past a band's end: slack so those reads stay inside.
+#define CL_OSCR_SLACK (16 * CL_B_MAX)
+
+static inline __attribute__((always_inline, unused)) void cl_drive(const cl_ctx *x, const void *input, void *output,
+                                                                   void *packed, cl_prep_fn prep, cl_run_fn run,
+                                                                   cl_tin_fn tin, cl_tout_fn tout) {
+    _Alignas(64) uint8_t scr[CL_IN_MAX + CL_B_MAX];  // + the trash pixel
+    _Alignas(64) uint8_t oscr[CL_OUT_MAX + CL_OSCR_SLACK];
+    const size_t C = x->g->channels, B = x->B;
+    const bool whole = x->band >= x->oh;
+    for (size_t oy0 = 0; oy0 < x->oh; oy0 += x->band) {
+        const size_t oy1 = oy0 + x->band < x->oh ? oy0 + x->band : x->oh;
+        const size_t rows = cl_band_rows(x, oy1 - oy0);
+        cl_fill_padding(x, oy0, rows, scr);
+        for (size_t c0 = 0; c0 < C; c0 += B) {
+            const size_t nch = C - c0 < B ? C - c0 : B;
+            cl_transpose_in(x, (const uint8_t *)input, c0, oy0, rows, scr, scr + CL_IN_MAX, tin);
+            prep(x, c0, packed);
+            run(x, packed, nch, scr, oy0, oy1, oscr);
+            cl_transpose_out(x, oscr, c0, oy0 * x->ow, oy1 * x->ow, whole, (uint8_t *)output, tout);
+        }
+    }
+}
+#endif
+
+#endif

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# int8 depthwise benchmark: builds the CKernels C sources with gcc -O2 as a plain C program and
+# prints, per x86 path this CPU runs, the planar and the channels-last depthwise and the entry
+# point's choice on MobileNetV2-at-96×96's depthwise layers and on a channels × plane grid
+# (3×3, pad 1, stride 1 and 2). `--grid` adds the grid; the figures are the best of many runs.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="$here/bin"
+mkdir -p "$bin"
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels" \
+    "$root"/Sources/CKernels/*.c "$here/bench.c" -o "$bin/bench" -lpthread -lm
+"$bin/bench" "$@"
