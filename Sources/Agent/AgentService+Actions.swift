@@ -9,6 +9,12 @@ import ModelArtifact
 /// Executing the state machine's actions; each I/O outcome goes back in as an event.
 extension AgentService {
     func execute(_ action: UpdateAction) async {
+        let start = ContinuousClock.now
+        await perform(action)
+        stepTimes.record(action.stepName, since: start)
+    }
+
+    private func perform(_ action: UpdateAction) async {
         switch action {
         case .persist(let state):
             do { try store.saveState(state) } catch { log("cannot persist the update state: \(error)") }
@@ -124,6 +130,7 @@ extension AgentService {
     func receiveChunk(_ bytes: [UInt8], digest: String) async {
         guard !killed, let d = download, d.reassembler.plan.artifactDigest == digest, !d.reassembler.isComplete else { return }
         let stored: Bool
+        let start = ContinuousClock.now
         do { stored = try d.accept(frameBytes: bytes) } catch {
             switch error {
             case .chunkDigestMismatch(let index, _, _):
@@ -139,15 +146,18 @@ extension AgentService {
             }
             return
         }
+        stepTimes.record("chunkWrite", since: start)
         if stored, d.isDue(now: Self.nowMs()) || killIsDue(d.reassembler) { await checkpointDownload(d) }
     }
 
     /// Makes the stored chunks durable (file, then bitmap) and only then tells the state
     /// machine: the progress it persists and reports is always what a restart would find.
     func checkpointDownload(_ d: CheckpointedDownload) async {
+        let start = ContinuousClock.now
         do { try d.checkpoint(now: Self.nowMs()) } catch {
             return await feed(.downloadFailed(detail: error.description))
         }
+        stepTimes.record("checkpoint", since: start)
         let r = d.reassembler
         if killsHere(r) { return }
         await feed(.chunkStored(storedChunks: d.persisted.setCount))

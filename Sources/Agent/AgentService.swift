@@ -47,6 +47,8 @@ public actor AgentService {
     /// again.
     var validationReports: [String: ValidationReport] = [:]
     var telemetry = TelemetryWindow(startMs: 0)
+    /// Wall time per kind of step since this agent started (for benchmarks and diagnosis).
+    public internal(set) var stepTimes = AgentStepTimes()
 
     let outgoing: AsyncStream<Outgoing>
     let outgoingSink: AsyncStream<Outgoing>.Continuation
