@@ -39,6 +39,7 @@ extension AgentService {
                 enqueue(.digestMismatch(detail: error.description))
             }
         case .eraseSlot(let slot):
+            if installedArtifact?.slot == slot { installedArtifact = nil }
             if trialModel?.slot == slot { trialModel = nil }
             if shadow?.slot == slot { shadow = nil }
             store.eraseSlot(slot)
@@ -51,10 +52,15 @@ extension AgentService {
             {
                 return enqueue(.crashDetected(detail: "injected fault crashOnLoad (simulation)"))
             }
+            // The artifact the install just verified in this slot, if this process installed
+            // it; after a restart the slot is opened (and verified) again.
+            let verified = installedArtifact?.slot == slot ? installedArtifact?.artifact : nil
+            installedArtifact = nil
             do {
-                trialModel = (
-                    slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys, threads: config.inferenceThreads)
-                )
+                let model =
+                    try verified.map { try LoadedModel.plan($0, threads: config.inferenceThreads) }
+                    ?? LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys, threads: config.inferenceThreads)
+                trialModel = (slot, model)
                 enqueue(.modelLoaded)
             } catch { enqueue(.loadFailed(detail: "\(error)")) }
         case .runValidation(let slot, let policy):
@@ -204,12 +210,14 @@ extension AgentService {
         do {
             try ArtifactTransport.decompress(
                 fileAt: source, to: destination, expected: artifact.transport.artifactTransportDigests, maxBytes: config.maxArtifactBytes)
-            // The signature and section digests, from the slot, before anything loads it.
-            _ = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys))
+            // The signature and section digests, from the slot, before anything loads it. The
+            // mapping is kept for the trial's load (the same file, already verified).
+            installedArtifact = (slot, try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys)))
             // The download stays until the trial state is persisted (the machine drops it then).
             HeapTrim.releaseFreedMemory()
             enqueue(.installed)
         } catch {
+            installedArtifact = nil
             unlink(destination.path)
             store.removeDownload(artifact.artifactDigest)
             enqueue(.installFailed(detail: error.description))
