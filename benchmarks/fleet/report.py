@@ -19,9 +19,10 @@ rollout, fleet, fanout = load("rollout.json"), load("fleet.json"), load("fanout.
 ingest, peer = load("ingest.json"), load("ingest-peer.json")
 floors = load("floors.json")
 
-print()
-print("| figure | Flotilla | limit (same broker, same run) | ratio | target | result |")
-print("|---|---:|---:|---:|---:|---|")
+if (rollout and fanout) or (ingest and peer):
+    print()
+    print("| figure | Flotilla | limit (same broker, same run) | ratio | target | result |")
+    print("|---|---:|---:|---:|---:|---|")
 if rollout and fanout:
     ratio = rollout["time_ms"] / fanout["time_ms"]
     print(f"| rollout of {rollout['compressed_bytes'] / 1e6:.2f} MB (compressed) to {rollout['devices']} devices, "

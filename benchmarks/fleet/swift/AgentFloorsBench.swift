@@ -61,7 +61,7 @@ struct AgentFloorsBench {
         try measure("chunk frames: copy, decode, SHA-256 of each payload") { _ in
             for f in frames { _ = try ChunkFrame.decode(Array(f)) }
         }
-        try measure("chunk writes: pwrite every chunk (no sync)") { _ in
+        try measure("chunk accept: decode, SHA-256 and pwrite every chunk (no sync)") { _ in
             let r = try ChunkReassembler(plan: plan, expectedSHA256: digests.compressedSHA256, path: download, maxBytes: 1 << 30)
             for f in frames { _ = try r.accept(frameBytes: f) }
             r.close()
