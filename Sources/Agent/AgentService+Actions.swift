@@ -9,6 +9,12 @@ import ModelArtifact
 /// Executing the state machine's actions; each I/O outcome goes back in as an event.
 extension AgentService {
     func execute(_ action: UpdateAction) async {
+        let start = ContinuousClock.now
+        await perform(action)
+        stepTimes.record(action.stepName, since: start)
+    }
+
+    private func perform(_ action: UpdateAction) async {
         switch action {
         case .persist(let state):
             do { try store.saveState(state) } catch { log("cannot persist the update state: \(error)") }
@@ -33,6 +39,7 @@ extension AgentService {
                 enqueue(.digestMismatch(detail: error.description))
             }
         case .eraseSlot(let slot):
+            if installedArtifact?.slot == slot { installedArtifact = nil }
             if trialModel?.slot == slot { trialModel = nil }
             if shadow?.slot == slot { shadow = nil }
             store.eraseSlot(slot)
@@ -45,10 +52,15 @@ extension AgentService {
             {
                 return enqueue(.crashDetected(detail: "injected fault crashOnLoad (simulation)"))
             }
+            // The artifact the install just verified in this slot, if this process installed
+            // it; after a restart the slot is opened (and verified) again.
+            let verified = installedArtifact?.slot == slot ? installedArtifact?.artifact : nil
+            installedArtifact = nil
             do {
-                trialModel = (
-                    slot, try LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys, threads: config.inferenceThreads)
-                )
+                let model =
+                    try verified.map { try LoadedModel.plan($0, threads: config.inferenceThreads) }
+                    ?? LoadedModel.load(path: store.slotPath(slot), pinnedKeys: config.pinnedKeys, threads: config.inferenceThreads)
+                trialModel = (slot, model)
                 enqueue(.modelLoaded)
             } catch { enqueue(.loadFailed(detail: "\(error)")) }
         case .runValidation(let slot, let policy):
@@ -124,6 +136,7 @@ extension AgentService {
     func receiveChunk(_ bytes: [UInt8], digest: String) async {
         guard !killed, let d = download, d.reassembler.plan.artifactDigest == digest, !d.reassembler.isComplete else { return }
         let stored: Bool
+        let start = ContinuousClock.now
         do { stored = try d.accept(frameBytes: bytes) } catch {
             switch error {
             case .chunkDigestMismatch(let index, _, _):
@@ -139,15 +152,18 @@ extension AgentService {
             }
             return
         }
+        stepTimes.record("chunkWrite", since: start)
         if stored, d.isDue(now: Self.nowMs()) || killIsDue(d.reassembler) { await checkpointDownload(d) }
     }
 
     /// Makes the stored chunks durable (file, then bitmap) and only then tells the state
     /// machine: the progress it persists and reports is always what a restart would find.
     func checkpointDownload(_ d: CheckpointedDownload) async {
+        let start = ContinuousClock.now
         do { try d.checkpoint(now: Self.nowMs()) } catch {
             return await feed(.downloadFailed(detail: error.description))
         }
+        stepTimes.record("checkpoint", since: start)
         let r = d.reassembler
         if killsHere(r) { return }
         await feed(.chunkStored(storedChunks: d.persisted.setCount))
@@ -194,12 +210,14 @@ extension AgentService {
         do {
             try ArtifactTransport.decompress(
                 fileAt: source, to: destination, expected: artifact.transport.artifactTransportDigests, maxBytes: config.maxArtifactBytes)
-            // The signature and section digests, from the slot, before anything loads it.
-            _ = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys))
+            // The signature and section digests, from the slot, before anything loads it. The
+            // mapping is kept for the trial's load (the same file, already verified).
+            installedArtifact = (slot, try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys)))
             // The download stays until the trial state is persisted (the machine drops it then).
             HeapTrim.releaseFreedMemory()
             enqueue(.installed)
         } catch {
+            installedArtifact = nil
             unlink(destination.path)
             store.removeDownload(artifact.artifactDigest)
             enqueue(.installFailed(detail: error.description))

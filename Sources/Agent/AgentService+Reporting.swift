@@ -129,7 +129,9 @@ extension AgentService {
                 while !Task.isCancelled {
                     do {
                         try await transport.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: false)
+                        let start = ContinuousClock.now
                         do { try outbox.acknowledgeOne() } catch { log("cannot update the outbox: \(error)") }
+                        stepTimes.record("outboxAcknowledge", since: start)
                         break
                     } catch {
                         try? await Task.sleep(for: .milliseconds(500))

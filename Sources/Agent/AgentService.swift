@@ -10,9 +10,14 @@ import Runtime
 ///
 /// One actor owns everything mutable; messages arrive on tasks that call into it. Events are
 /// queued and handled one at a time, so an action's outcome never interleaves with another
-/// event's actions.
+/// event's actions. The actor runs on a dispatch queue of its own (`AgentExecutor`), since its
+/// durable writes block.
 public actor AgentService {
     public let config: AgentConfig
+    /// The serial queue this actor runs on instead of the cooperative pool (AgentExecutor:
+    /// its file work blocks).
+    let executor = AgentExecutors.assign()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     let connection: ConnectionSequence
     let store: AgentStore
     let outbox: EventOutbox
@@ -35,6 +40,8 @@ public actor AgentService {
     /// The shadow period of the trial model, if one runs.
     var shadow: ShadowRun?
     var trialModel: (slot: Slot, model: LoadedModel)?
+    /// The artifact `installToSlot` verified in a slot, mapped, until the trial loads it.
+    var installedArtifact: (slot: Slot, artifact: Artifact)?
     var serving: (slot: Slot, model: LoadedModel)? {
         didSet { servingRunner = serving.map { ModelRunner(model: $0.model, faults: Self.faults(config.faults, for: $0.model)) } }
     }
@@ -47,6 +54,8 @@ public actor AgentService {
     /// again.
     var validationReports: [String: ValidationReport] = [:]
     var telemetry = TelemetryWindow(startMs: 0)
+    /// Wall time per kind of step since this agent started (for benchmarks and diagnosis).
+    public internal(set) var stepTimes = AgentStepTimes()
 
     let outgoing: AsyncStream<Outgoing>
     let outgoingSink: AsyncStream<Outgoing>.Continuation

@@ -9,14 +9,16 @@ import Foundation
 /// Crash-safe file writes: a power cut leaves either the old or the new content, never half.
 enum DurableFile {
     /// Writes `bytes` to a temporary file, fsyncs it, renames it over `path`, fsyncs the
-    /// directory (the rename itself must survive too).
-    static func replace(_ path: String, with bytes: [UInt8]) throws(AgentError) {
+    /// directory (the rename itself must survive too). With `durably: false` the two fsyncs
+    /// are left out: readers still see the old or the new content, never half, but a power cut
+    /// may lose the new one (only for files whose loss is harmless, like the outbox's count).
+    static func replace(_ path: String, with bytes: [UInt8], durably: Bool = true) throws(AgentError) {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure(temporary, "open", errno) }
         do throws(AgentError) {
             try writeAll(fd, bytes, path: temporary)
-            guard fsync(fd) == 0 else { throw failure(temporary, "fsync", errno) }
+            guard !durably || fsync(fd) == 0 else { throw failure(temporary, "fsync", errno) }
         } catch {
             close(fd)
             unlink(temporary)
@@ -28,7 +30,7 @@ enum DurableFile {
             unlink(temporary)
             throw failure(path, "rename '\(temporary)' to", code)
         }
-        syncDirectory(of: path)
+        if durably { syncDirectory(of: path) }
     }
 
     /// Appends and fsyncs (the outbox).

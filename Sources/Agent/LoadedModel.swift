@@ -11,7 +11,13 @@ struct LoadedModel: Sendable {
 
     /// - Parameter threads: intra-op threads per session (nil: every CPU the process may use).
     static func load(path: String, pinnedKeys: [ArtifactPublicKey], threads: Int? = nil) throws -> LoadedModel {
-        let artifact = try ArtifactReader.open(URL(fileURLWithPath: path), trust: .pinnedKeys(pinnedKeys))
+        try plan(ArtifactReader.open(URL(fileURLWithPath: path), trust: .pinnedKeys(pinnedKeys)), threads: threads)
+    }
+
+    /// Plans an artifact already opened and verified (`ArtifactReader.open` under the pinned
+    /// keys): the install's own check, handed on so the trial does not map and hash the same
+    /// file a second time.
+    static func plan(_ artifact: Artifact, threads: Int? = nil) throws -> LoadedModel {
         var packed: [String: PackedWeight] = [:]
         for (name, p) in artifact.packedWeights {
             packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)

@@ -107,6 +107,17 @@ final class AgentServiceTests: XCTestCase {
         XCTAssertEqual(summary?.artifactDigest, release.descriptor.artifactDigest)
         XCTAssertGreaterThan(summary?.rssBytes ?? 0, 1 << 20)
         XCTAssertEqual(summary?.validationAccuracy, 1)
+
+        // The agent's own step timers saw this one update: each step of it once, the
+        // download's chunk(s) written and made durable, every state change persisted.
+        let steps = await agent.stepTimes.steps
+        for name in ["verifyDownload", "installToSlot", "loadTrial", "runValidation", "commitSlot"] {
+            XCTAssertEqual(steps[name]?.count, 1, "\(name): \(steps)")
+        }
+        // Duplicate frames count too (they are looked at and dropped).
+        XCTAssertGreaterThanOrEqual(steps["chunkWrite"]?.count ?? 0, try release.descriptor.chunkPlan.chunkCount, "\(steps)")
+        XCTAssertGreaterThanOrEqual(steps["checkpoint"]?.count ?? 0, 1)
+        XCTAssertGreaterThanOrEqual(steps["persist"]?.count ?? 0, 6, "downloading, verifying, installing, trial, validating, committed")
     }
 
     func testRollsBackAModelThatMissesAccuracy() async throws {

@@ -17,10 +17,12 @@ def load(name):
 
 rollout, fleet, fanout = load("rollout.json"), load("fleet.json"), load("fanout.json")
 ingest, peer = load("ingest.json"), load("ingest-peer.json")
+floors = load("floors.json")
 
-print()
-print("| figure | Flotilla | limit (same broker, same run) | ratio | target | result |")
-print("|---|---:|---:|---:|---:|---|")
+if (rollout and fanout) or (ingest and peer):
+    print()
+    print("| figure | Flotilla | limit (same broker, same run) | ratio | target | result |")
+    print("|---|---:|---:|---:|---:|---|")
 if rollout and fanout:
     ratio = rollout["time_ms"] / fanout["time_ms"]
     print(f"| rollout of {rollout['compressed_bytes'] / 1e6:.2f} MB (compressed) to {rollout['devices']} devices, "
@@ -66,6 +68,30 @@ if rollout:
         v = phases[k]
         label = ("at " + k[3:]) if k.startswith("at.") else ("step " + k[5:] + " (per device)")
         print(f"| {label} | {v['devices']:.0f} | {v['p50']:.0f} | {v['p90']:.0f} | {v['max']:.0f} |")
+
+if floors:
+    print()
+    print(f"Per-device floors, each step alone ({floors['repetitions']} repetitions, medians; "
+          f"{floors['artifact_bytes']} B artifact, {floors['compressed_bytes']} B compressed in {floors['chunks']} chunks; "
+          f"files in {floors['directory']}):")
+    print()
+    print("| step | thread CPU µs | wall µs |")
+    print("|---|---:|---:|")
+    for r in floors["steps"]:
+        print(f"| {r['step']} | {r['cpu_us_p50']:.0f} | {r['wall_us_p50']:.0f} |")
+
+if fleet and fleet.get("agent_steps"):
+    steps = fleet["agent_steps"]
+    n = fleet["devices"]
+    print()
+    print(f"Where each agent's wall time went (the agents' own step timers, AgentStepTimes; per device, "
+          f"summed over the update; 'sum' is all {n} agents together, in seconds; wall time on a shared "
+          f"machine, so waits for a CPU or the disk count):")
+    print()
+    print("| step | devices | p50 ms | p90 ms | sum s |")
+    print("|---|---:|---:|---:|---:|")
+    for name, v in sorted(steps.items(), key=lambda kv: -kv[1]["sum_ms"]):
+        print(f"| {name} | {v['devices']:.0f} | {v['p50_ms']:.1f} | {v['p90_ms']:.1f} | {v['sum_ms'] / 1000:.1f} |")
 
 if ingest:
     print()

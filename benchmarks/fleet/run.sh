@@ -6,7 +6,12 @@
 #   bash benchmarks/fleet/run.sh [--devices 1000] [--artifact-bytes 5000000]
 #                                [--rates 500,1000,2000,4000,8000,16000] [--step-s 5]
 #                                [--connections 50] [--peer-messages 40000] [--timeout-s 900]
-#                                [--only rollout|ingest]
+#                                [--only rollout|ingest|floors] [--data-root DIR]
+#
+# --data-root: where the run's files go (coordinator store, every simulated device's data
+# directory, the floors' files); default /tmp. The simulated fleet puts all its devices' disks
+# on this one file system, so an fsync-heavy agent measures that disk as much as itself: see
+# docs/benchmarks.md, "Fleet", for /tmp (ext4 here) against /dev/shm (tmpfs).
 #
 # Every part runs against a freshly started private mosquitto on 127.0.0.1 (nothing else can
 # reach it); each program stops by itself at --timeout-s. Raw JSON lines go to bin/results/.
@@ -23,6 +28,7 @@ connections=50
 peer_messages=40000
 timeout_s=900
 only=""
+data_root="/tmp"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --devices) devices="${2:?}"; shift 2 ;;
@@ -32,14 +38,17 @@ while [[ $# -gt 0 ]]; do
         --connections) connections="${2:?}"; shift 2 ;;
         --peer-messages) peer_messages="${2:?}"; shift 2 ;;
         --timeout-s) timeout_s="${2:?}"; shift 2 ;;
-        --only) only="${2:?--only needs rollout or ingest}"; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        --only) only="${2:?--only needs rollout, ingest or floors}"; shift 2 ;;
+        --data-root) data_root="${2:?--data-root needs a directory}"; shift 2 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 for v in "$devices" "$artifact_bytes" "$step_s" "$connections" "$peer_messages" "$timeout_s"; do
     [[ "$v" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: '$v' is not a positive integer" >&2; exit 2; }
 done
+case "$only" in ""|rollout|ingest|floors) ;; *) echo "run.sh: --only takes rollout, ingest or floors, not '$only'" >&2; exit 2 ;; esac
+[[ -d "$data_root" && -w "$data_root" ]] || { echo "run.sh: --data-root '$data_root' is not a writable directory" >&2; exit 2; }
 command -v mosquitto >/dev/null || { echo "run.sh: mosquitto not found; apt-get install mosquitto libmosquitto-dev" >&2; exit 1; }
 
 # Three descriptors per device in the fleet process and per subscriber in fanout.c, one per
@@ -57,7 +66,8 @@ mkdir -p "$bin/results"
 bench="$(cd "$root" && swift build -c release --show-bin-path)/fleet-bench"
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror "$root/benchmarks/mqtt-fanout/c/fanout.c" -o "$bin/fanout-c" -lmosquitto
 
-work="$(mktemp -d /tmp/fleet-bench.XXXXXX)"
+work="$(mktemp -d "$data_root/fleet-bench.XXXXXX")"
+data_fs="$(df --output=fstype "$work" | tail -n 1 | tr -d ' ')"
 # A fleet of 1000 downloading 256 KiB chunks and a coordinator taking thousands of summaries a
 # second: messages up to 8 MiB (the coordinator's largest chunk size).
 broker_name=fleet
@@ -76,6 +86,11 @@ trap 'exit 130' INT TERM
 results="$bin/results"
 rm -f "$results"/*.json
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [[ -z "$only" || "$only" == floors ]]; then
+    echo "== floors: each step of one device's update alone, in $data_root ($data_fs)" >&2
+    "$bench" agent-floors --port 1 --work "$work" --artifact-bytes "$artifact_bytes" --devices 20 | tail -n 1 >"$results/floors.json"
+fi
 
 if [[ -z "$only" || "$only" == rollout ]]; then
     echo "== rollout: $devices devices, ~$artifact_bytes bytes compressed" >&2
@@ -136,5 +151,6 @@ fi
 
 echo
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); mosquitto $(mosquitto -h 2>/dev/null | awk 'NR==1 {print $3}')"
+echo "data root: $data_root ($data_fs); every simulated device's data directory is on it"
 echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other work on these cores moves wall times)"
 python3 "$here/report.py" "$results"

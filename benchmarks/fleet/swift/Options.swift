@@ -13,7 +13,7 @@ struct Options {
     var messages = 40_000
 
     static let usage = """
-        usage: fleet-bench rollout-coordinator|rollout-fleet|ingest|ingest-peer|agent-memory --port P --work DIR
+        usage: fleet-bench rollout-coordinator|rollout-fleet|ingest|ingest-peer|agent-memory|agent-floors --port P --work DIR
                [--devices 1000] [--artifact-bytes 5000000] [--timeout-s 600]
                [--connections 50] [--rates 500,1000,...] [--step-s 5] [--messages 40000]
         """

@@ -42,14 +42,23 @@ struct RolloutFleet {
         try await Task.sleep(for: .seconds(1))
         let rssCommitted = rssKiB()
         var committed = 0
+        var perStep: [String: [Double]] = [:]
         for device in await simulator.devices {
             if await device.agent.stateReport().running?.status == .committed { committed += 1 }
+            for (name, step) in await device.agent.stepTimes.steps {
+                perStep[name, default: []].append(Double(step.totalMicroseconds) / 1000)
+            }
+        }
+        // Per step: how many agents ran it, and the per-device total wall time (ms).
+        let steps = perStep.mapValues { v -> [String: Double] in
+            ["devices": Double(v.count), "p50_ms": median(v), "p90_ms": percentile(v, 0.9), "sum_ms": v.reduce(0, +)]
         }
         let cpu = cpuMs()
         await simulator.stop()
         try emit([
             "mode": "fleet", "devices": options.devices, "committed_agents": committed, "connect_ms": startedMs,
             "fleet_rss_start_kib": rssStart, "fleet_rss_idle_kib": rssIdle, "fleet_rss_committed_kib": rssCommitted, "fleet_cpu_ms": cpu,
+            "agent_steps": steps,
         ])
     }
 }

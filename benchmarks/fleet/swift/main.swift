@@ -13,6 +13,7 @@ do {
     case "ingest": try await IngestBench(options: options, deadline: deadline).runCoordinator()
     case "ingest-peer": try await IngestBench(options: options, deadline: deadline).runPeer()
     case "agent-memory": try AgentMemoryBench(options: options).run()
+    case "agent-floors": try AgentFloorsBench(options: options).run()
     default: throw BenchError("unknown mode '\(options.mode)'\n\(Options.usage)")
     }
 } catch {
