@@ -62,6 +62,14 @@ final class PosixFile {
         }
     }
 
+    /// Forces the written bytes to the disk (fsync): before a rename publishes the file, so a
+    /// power cut cannot leave the final name pointing at a short or empty file.
+    func sync() throws(ZstdError) {
+        guard retryingOnInterrupt({ systemFsync(descriptor) }) == 0 else {
+            throw .fileOperationFailed(path: path, operation: "fsync", errno: errno)
+        }
+    }
+
     /// Closes and reports a failed close: for a file just written it can be the first sign
     /// that the data did not reach the disk (NFS, full quota).
     func close() throws(ZstdError) {
@@ -95,4 +103,5 @@ private func retryingOnInterrupt<T: BinaryInteger>(_ call: () -> T) -> T {
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
 private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
 private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+private func systemFsync(_ fd: Int32) -> Int32 { fsync(fd) }
 private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }

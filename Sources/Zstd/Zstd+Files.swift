@@ -87,8 +87,9 @@ extension Zstd {
         }
     }
 
-    /// Runs `body` against a temporary sibling of `destination`, then renames it into place;
-    /// on failure the temporary file is removed and `destination` is left as it was.
+    /// Runs `body` against a temporary sibling of `destination`, syncs it, then renames it into
+    /// place; on failure the temporary file is removed and `destination` is left as it was.
+    /// (The caller syncs the directory when the rename itself must survive a power cut.)
     private static func writeAtomically<T>(
         _ destination: String, _ body: (PosixFile) throws(ZstdError) -> T
     ) throws(ZstdError) -> T {
@@ -96,6 +97,7 @@ extension Zstd {
         do throws(ZstdError) {
             let output = try PosixFile.create(temporary)
             let result = try body(output)
+            try output.sync()
             try output.close()
             try PosixFile.rename(temporary, to: destination)
             return result
