@@ -6,7 +6,7 @@ import XCTest
 /// used before them (plain Swift: int16 differences, wrapping int32 sums), on every int8 path
 /// this CPU runs: batched A, shared / batched / run-time B, zero points per row, per column,
 /// scalar, run-time or absent, u8 and s8 on each side; ConvInteger with groups, strides,
-/// padding and dilation.
+/// padding, dilation and a run-time x_zero_point (DynamicQuantizeLinear's).
 final class QIntegerOpsTests: XCTestCase {
     private func tensor(_ bytes: [UInt8], _ shape: [Int], signed: Bool) -> Tensor {
         signed ? ts8(bytes.map { Int8(bitPattern: $0) }, shape) : tu8(bytes, shape)
@@ -99,15 +99,16 @@ final class QIntegerOpsTests: XCTestCase {
             let x = rng.bytes(n * c * h * w), wts = rng.bytes(m * cg * kh * kw)
             let xZ = zeroPoint(&rng, signed: xSigned)
             let wZ = (0..<m).map { _ in zeroPoint(&rng, signed: wSigned) }
-            let xMode = rng.int(0...1), wMode = rng.int(0...2)  // absent / scalar (/ per channel)
+            // x: absent / constant scalar / run-time scalar; w: absent / scalar / per channel.
+            let xMode = rng.int(0...2), wMode = rng.int(0...2)
             var constants: [String: Tensor] = [
                 "w": tensor(wts, oneD ? [m, cg, kw] : [m, cg, kh, kw], signed: wSigned)
             ]
             var nodeInputs = ["x", "w", "", ""]
-            if xMode == 1 {
-                constants["xz"] = tensor([xZ], [], signed: xSigned)
-                nodeInputs[2] = "xz"
-            }
+            var inputs = [("x", tensor(x, oneD ? [n, c, w] : [n, c, h, w], signed: xSigned))]
+            if xMode == 1 { constants["xz"] = tensor([xZ], [], signed: xSigned) }
+            if xMode == 2 { inputs.append(("xz", tensor([xZ], [], signed: xSigned))) }
+            if xMode != 0 { nodeInputs[2] = "xz" }
             if wMode == 1 { constants["wz"] = tensor([wZ[0]], [], signed: wSigned) }
             if wMode == 2 { constants["wz"] = tensor(wZ, [m], signed: wSigned) }
             if wMode != 0 { nodeInputs[3] = "wz" }
@@ -144,9 +145,8 @@ final class QIntegerOpsTests: XCTestCase {
                 }
             }
             let node = Node(name: "ci", opType: "ConvInteger", inputs: nodeInputs, outputs: ["y"], attributes: attributes)
-            let input = tensor(x, oneD ? [n, c, w] : [n, c, h, w], signed: xSigned)
             for path in runnableInt8Paths() {
-                let y = try runGraph([node], inputs: [("x", input)], constants: constants, outputs: ["y"], kernels: path)["y"]
+                let y = try runGraph([node], inputs: inputs, constants: constants, outputs: ["y"], kernels: path)["y"]
                 XCTAssertEqual(y?.shape, oneD ? [n, m, ow] : [n, m, oh, ow], "trial \(trial)")
                 XCTAssertEqual(byteValues(y), expected, "trial \(trial) \(path) \(attributes) x \(xSigned)/\(xMode) w \(wSigned)/\(wMode)")
             }

@@ -43,11 +43,13 @@ extension OpRegistry {
                 packedB = packed
             }
             let gemmWS = empty ? 0 : table.pointee.gemm_s32_workspace_size?(rows, k) ?? 0
-            let layout = Q8IntegerWorkspace(headBytes: 64, packBytes: packedB == nil ? packSize : 0, gemmBytes: gemmWS)
+            let layout = Q8IntegerWorkspace(packBytes: packedB == nil ? packSize : 0, gemmBytes: gemmWS)
             return .kernel(outputs: [ValueType(.int32, outShape)], workspaceBytes: layout.total) { bufs in
                 MatMulIntegerKernel(
                     table: table, aSide: a, bSide: b, packedB: packedB, packSize: packSize, batch: batch, sharedB: shared,
-                    rows: rows, k: k, n: n, a: bufs.input(0), b: bufs.input(1), aZPBuffer: runtimeZP ? bufs.input(2) : nil,
+                    // A packed B is all the kernel reads: asking for input 1 would copy the
+                    // raw weights into the constant pool as well.
+                    rows: rows, k: k, n: n, a: bufs.input(0), b: packedB == nil ? bufs.input(1) : .none, aZPBuffer: runtimeZP ? bufs.input(2) : nil,
                     y: bufs.outputs[0], workspace: bufs.workspace, layout: layout)
             }
         }
@@ -72,7 +74,13 @@ extension OpRegistry {
                 pad_bottom: s.bottom, pad_right: s.right)
             try checkedGeometry(ctx, geo)
             let oh = flotilla_f32_conv2d_out_h(&geo), ow = flotilla_f32_conv2d_out_w(&geo)
-            let xZP = try integerZeroPoints(ctx, 2, type: xt.elementType, allowed: [1], "x")
+            // x_zero_point: a constant, or DynamicQuantizeLinear's run-time scalar.
+            let runtimeZP = ctx.has(2) && ctx.constant(2) == nil
+            if runtimeZP {
+                let z = try ctx.input(2, [xt.elementType])
+                guard z.elementCount == 1 else { throw ctx.fail("a run-time x_zero_point must be a scalar, got \(z.shape)") }
+            }
+            let xZP = runtimeZP ? [0] : try integerZeroPoints(ctx, 2, type: xt.elementType, allowed: [1], "x")
             let wZP = try integerZeroPoints(ctx, 3, type: wt.elementType, allowed: [1, m], "w")
             let k = (c / group) * s.kh * s.kw
             // The weights are GEMM's A (M = output channels, one zero point per row); the
@@ -84,7 +92,7 @@ extension OpRegistry {
             // A 1×1, stride-1, unpadded window reads the input planes as they are: no im2col.
             let direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
             let layout = Q8IntegerWorkspace(
-                headBytes: direct ? 0 : k * ohw, packBytes: table.pointee.gemm_s32_pack_size?(k, ohw) ?? 0,
+                columnBytes: direct ? 0 : k * ohw, packBytes: table.pointee.gemm_s32_pack_size?(k, ohw) ?? 0,
                 gemmBytes: table.pointee.gemm_s32_workspace_size?(m / group, k) ?? 0)
             let out = [n, m] + (spatial.count == 1 ? [ow] : [oh, ow])
             let x = Q8IntegerSide(ctx, type: xt.elementType, zeroPoints: xZP)
@@ -92,7 +100,7 @@ extension OpRegistry {
             return .kernel(outputs: [ValueType(.int32, out)], workspaceBytes: layout.total) { b in
                 ConvIntegerKernel(
                     table: table, geometry: geo, batch: n, channels: c, group: group, m: m, k: k, weights: weights.assumingMemoryBound(to: UInt8.self),
-                    wSide: wSide, xSide: x, direct: direct, input: b.input(0), output: b.outputs[0], workspace: b.workspace, layout: layout)
+                    wSide: wSide, xSide: x, direct: direct, input: b.input(0), xZPBuffer: runtimeZP ? b.input(2) : nil, output: b.outputs[0], workspace: b.workspace, layout: layout)
             }
         }
     }

@@ -17,13 +17,19 @@ struct Q8IntegerSide: @unchecked Sendable {
         perElement = values.count > 1
     }
 
-    /// Packs B (this side) K×N with row stride ldb for `table`'s gemm_s32.
+    /// Packs B (this side) K×N with row stride ldb for `table`'s gemm_s32; `zeroPoint` replaces
+    /// the plan-time zero points with one read at run time.
     func pack(
-        _ table: UnsafePointer<flotilla_q8_kernels>, k: Int, n: Int, _ b: UnsafeRawPointer?, ldb: Int, into packed: UnsafeMutableRawPointer
+        _ table: UnsafePointer<flotilla_q8_kernels>, k: Int, n: Int, _ b: UnsafeRawPointer?, ldb: Int, into packed: UnsafeMutableRawPointer,
+        zeroPoint override: UnsafePointer<Int32>? = nil
     ) -> flotilla_q8_status {
-        var p = flotilla_q8_gemm_s32_b_params(K: k, N: n, b_type: type, b_zero_point: zeroPoints, per_column: perElement)
+        var p = flotilla_q8_gemm_s32_b_params(
+            K: k, N: n, b_type: type, b_zero_point: override ?? UnsafePointer(zeroPoints), per_column: override == nil && perElement)
         return table.pointee.gemm_s32_pack?(&p, b, ldb, packed) ?? FLOTILLA_Q8_PACK_MISMATCH
     }
+
+    /// The value of a run-time scalar zero point (DynamicQuantizeLinear's output byte).
+    func value(ofByte byte: UInt8) -> Int32 { type == FLOTILLA_Q8_S8 ? Int32(Int8(bitPattern: byte)) : Int32(byte) }
 
     /// A's parameters for rows starting at `row` (per-row zero points move with them).
     func aParams(fromRow row: Int, zeroPoint override: UnsafePointer<Int32>? = nil) -> flotilla_q8_gemm_s32_a_params {
@@ -32,19 +38,19 @@ struct Q8IntegerSide: @unchecked Sendable {
     }
 }
 
-/// Workspace of an integer GEMM step, in 64-byte aligned parts: a head (the run-time zero point,
-/// or ConvInteger's im2col columns), a per-call packed B, the kernel's own workspace.
+/// Workspace of an integer GEMM step, in 64-byte aligned parts: the run-time zero point (per
+/// session, since kernels are shared), ConvInteger's im2col columns, a per-call packed B, the
+/// kernel's own workspace.
 struct Q8IntegerWorkspace: Sendable {
-    let head, pack, gemm: Int
+    let columnsOffset, packOffset, gemmOffset, total: Int
 
-    init(headBytes: Int, packBytes: Int, gemmBytes: Int) {
+    init(columnBytes: Int = 0, packBytes: Int, gemmBytes: Int) {
         let align = { (v: Int) in (v + 63) / 64 * 64 }
-        head = align(headBytes)
-        pack = align(packBytes)
-        gemm = align(gemmBytes)
+        columnsOffset = 64
+        packOffset = columnsOffset + align(columnBytes)
+        gemmOffset = packOffset + align(packBytes)
+        total = gemmOffset + align(gemmBytes)
     }
-
-    var total: Int { head + pack + gemm }
 }
 
 final class MatMulIntegerKernel: Kernel, @unchecked Sendable {
@@ -91,12 +97,9 @@ final class MatMulIntegerKernel: Kernel, @unchecked Sendable {
         }
         let ws = memory.raw(workspace)
         let runtimeZP = ws.assumingMemoryBound(to: Int32.self)
-        if let zb = aZPBuffer {
-            let byte = memory.typed(zb, UInt8.self)[0]
-            runtimeZP[0] = aSide.type == FLOTILLA_Q8_S8 ? Int32(Int8(bitPattern: byte)) : Int32(byte)
-        }
+        if let zb = aZPBuffer { runtimeZP[0] = aSide.value(ofByte: memory.typed(zb, UInt8.self)[0]) }
         var params = aSide.aParams(fromRow: 0, zeroPoint: aZPBuffer == nil ? nil : UnsafePointer(runtimeZP))
-        let packArea = ws + layout.head, gemmWS = packArea + layout.pack
+        let packArea = ws + layout.packOffset, gemmWS = ws + layout.gemmOffset
         let pb = memory.raw(b)
         for s in 0..<batch {
             var packed: UnsafeRawPointer
@@ -128,13 +131,15 @@ final class ConvIntegerKernel: Kernel, @unchecked Sendable {
     let wSide, xSide: Q8IntegerSide
     let direct: Bool
     let input, output, workspace: Buffer
+    let xZPBuffer: Buffer?
     let layout: Q8IntegerWorkspace
 
     init(
         table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int, m: Int,
         k: Int, weights: UnsafeMutablePointer<UInt8>, wSide: Q8IntegerSide, xSide: Q8IntegerSide, direct: Bool, input: Buffer,
-        output: Buffer, workspace: Buffer, layout: Q8IntegerWorkspace
+        xZPBuffer: Buffer?, output: Buffer, workspace: Buffer, layout: Q8IntegerWorkspace
     ) {
+        self.xZPBuffer = xZPBuffer
         self.table = table
         self.geometry = geometry
         self.batch = batch
@@ -158,15 +163,20 @@ final class ConvIntegerKernel: Kernel, @unchecked Sendable {
         let hw = geometry.in_h * geometry.in_w
         let src = memory.typed(input, UInt8.self), dst = memory.typed(output, Int32.self)
         let ws = memory.raw(workspace)
-        let cols = ws.assumingMemoryBound(to: UInt8.self), packArea = ws + layout.head, gemmWS = packArea + layout.pack
+        let cols = (ws + layout.columnsOffset).assumingMemoryBound(to: UInt8.self)
+        let packArea = ws + layout.packOffset, gemmWS = ws + layout.gemmOffset
         let cg = channels / group, mg = m / group
-        let padByte = UInt8(truncatingIfNeeded: xSide.zeroPoints[0])
+        // DynamicQuantizeLinear's zero point arrives with the input: read once per run.
+        let runtimeZP = ws.assumingMemoryBound(to: Int32.self)
+        if let zb = xZPBuffer { runtimeZP[0] = xSide.value(ofByte: memory.typed(zb, UInt8.self)[0]) }
+        let xZP: UnsafePointer<Int32>? = xZPBuffer == nil ? nil : UnsafePointer(runtimeZP)
+        let padByte = UInt8(truncatingIfNeeded: (xZP ?? UnsafePointer(xSide.zeroPoints)).pointee)
         for img in 0..<batch {
             for g in 0..<group {
                 let plane = src + (img * channels + g * cg) * hw
                 // Padding is the zero point's byte, so padded taps contribute (z − z)·w = 0.
                 if !direct { table.pointee.im2col?(&geo, plane, padByte, cols) }
-                var status = xSide.pack(table, k: k, n: ohw, direct ? plane : cols, ldb: ohw, into: packArea)
+                var status = xSide.pack(table, k: k, n: ohw, direct ? plane : cols, ldb: ohw, into: packArea, zeroPoint: xZP)
                 guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
                 var params = wSide.aParams(fromRow: g * mg)
                 status =
