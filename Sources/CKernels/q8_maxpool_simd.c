@@ -4,8 +4,8 @@
 // (PMAXUB / UMAX) serves both types; the type's lowest value is then byte 0.
 //
 // Per output row: the window rows inside the input; the interior columns (every window column
-// inside the row) run as vectors of 16 (or 8) outputs for strides 1 and 2 — stride 2 takes the
-// even bytes of a 32-byte load — with an overlapping last vector instead of a scalar tail; the
+// inside the row) run as vectors of 16, 8 or 4 outputs for strides 1 and 2 — stride 2 takes the
+// even bytes of a 2·width-byte load — with an overlapping last vector instead of a scalar tail; the
 // border columns and other strides take the scalar per-output loop. A whole-plane window
 // (GlobalMaxPool) is one vector reduction per plane.
 #include "f32_internal.h"
@@ -32,6 +32,18 @@ static inline TARGET v16 even16(const uint8_t *p) {
 static inline TARGET v16 even8(const uint8_t *p) {
     return _mm_packus_epi16(_mm_and_si128(load16(p), _mm_set1_epi16(0x00FF)), _mm_setzero_si128());
 }
+static inline TARGET v16 load4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm_cvtsi32_si128(v);
+}
+static inline TARGET void store4(uint8_t *p, v16 v) {
+    const int32_t x = _mm_cvtsi128_si32(v);
+    memcpy(p, &x, sizeof x);
+}
+static inline TARGET v16 even4(const uint8_t *p) {
+    return _mm_packus_epi16(_mm_and_si128(load8(p), _mm_set1_epi16(0x00FF)), _mm_setzero_si128());
+}
 static inline TARGET uint8_t hmax(v16 v) {
     v = _mm_max_epu8(v, _mm_srli_si128(v, 8));
     v = _mm_max_epu8(v, _mm_srli_si128(v, 4));
@@ -54,6 +66,19 @@ static inline v16 splat(uint8_t b) { return vdupq_n_u8(b); }
 static inline v16 even16(const uint8_t *p) { return vld2q_u8(p).val[0]; }
 static inline v16 even8(const uint8_t *p) { return vcombine_u8(vld2_u8(p).val[0], vdup_n_u8(0)); }
 static inline uint8_t hmax(v16 v) { return vmaxvq_u8(v); }
+static inline v16 load4(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return vreinterpretq_u8_u32(vdupq_n_u32(v));
+}
+static inline void store4(uint8_t *p, v16 v) {
+    const uint32_t x = vgetq_lane_u32(vreinterpretq_u32_u8(v), 0);
+    memcpy(p, &x, sizeof x);
+}
+static inline v16 even4(const uint8_t *p) {
+    const uint8x8_t v = vld1_u8(p);
+    return vcombine_u8(vuzp1_u8(v, v), vdup_n_u8(0));
+}
 #define MAXPOOL_NAME flotilla_q8_maxpool__neon
 #endif
 
@@ -74,9 +99,9 @@ static inline TARGET uint8_t pixel(const flotilla_f32_conv2d_geometry *g, const 
     return best;
 }
 
-// Outputs [ox, ox + 16) (wide) or [ox, ox + 8) of one row, all taps inside the input.
+// Outputs [ox, ox + width) of one row (width 16, 8 or 4), all taps inside the input.
 static inline TARGET v16 block(const flotilla_f32_conv2d_geometry *g, const uint8_t *plane, v16 vflip,
-                               size_t ky0, size_t ky1, ptrdiff_t y0, size_t ox, bool wide) {
+                               size_t ky0, size_t ky1, ptrdiff_t y0, size_t ox, size_t width) {
     v16 best = splat(0);
     const size_t x0 = ox * g->stride_w - g->pad_left;
     for (size_t ky = ky0; ky < ky1; ky++) {
@@ -85,9 +110,9 @@ static inline TARGET v16 block(const flotilla_f32_conv2d_geometry *g, const uint
             const uint8_t *p = row + kx * g->dilation_w;
             v16 v;
             if (g->stride_w == 1) {
-                v = wide ? load16(p) : load8(p);
+                v = width == 16 ? load16(p) : width == 8 ? load8(p) : load4(p);
             } else {
-                v = wide ? even16(p) : even8(p);
+                v = width == 16 ? even16(p) : width == 8 ? even8(p) : even4(p);
             }
             best = vmax(best, vxor(v, vflip));
         }
@@ -129,13 +154,14 @@ TARGET void MAXPOOL_NAME(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type
     const size_t sw = g->stride_w, span_w = (g->kernel_w - 1) * g->dilation_w;
     size_t lo, hi;
     flotilla_f32_dwconv_interior_x(g, ow, &lo, &hi);
-    // Stride 2 loads 2·count bytes from the first tap: the byte after the last even one must
-    // still be inside the row (≤ in_w − 1), so vectors end one output earlier when it is not.
-    size_t vhi = hi;
+    // Stride 2 loads 2·width bytes from the first tap: the byte after the last even one may be
+    // the first byte of the next row (read, never used). That is inside the tensor except on its
+    // very last row, where vectors end one output earlier (`strict_hi`) when they would pass it.
+    size_t strict_hi = hi;
     if (sw == 2) {
-        while (vhi > lo && 2 * (vhi - 1) + span_w + 1 > g->in_w - 1 + g->pad_left) vhi--;
+        while (strict_hi > lo && 2 * (strict_hi - 1) + span_w + 1 > g->in_w - 1 + g->pad_left) strict_hi--;
     }
-    const bool vectors = sw <= 2 && vhi > lo;
+    const bool vectors = sw <= 2 && hi > lo;
     const v16 vflip = splat(flip);
     for (size_t c = 0; c < g->channels; c++) {
         const uint8_t *plane = in + c * g->in_h * g->in_w;
@@ -153,16 +179,22 @@ TARGET void MAXPOOL_NAME(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type
             }
             size_t ox = 0;
             if (vectors) {
+                const bool last_row = c + 1 == g->channels && (size_t)y0 + (ky1 - 1) * dh + 1 == g->in_h;
+                const size_t vhi = last_row ? strict_hi : hi;
                 for (; ox < lo; ox++) o[ox] = (uint8_t)(pixel(g, plane, flip, ky0, ky1, y0, ox) ^ flip);
-                const size_t count = vhi - lo;
-                if (count >= 16) {
-                    for (; ox + 16 <= vhi; ox += 16) store16(o + ox, block(g, plane, vflip, ky0, ky1, y0, ox, true));
-                    // Overlapping last vector: recomputes a few outputs to the same bytes.
-                    if (ox < vhi) store16(o + vhi - 16, block(g, plane, vflip, ky0, ky1, y0, vhi - 16, true));
-                    ox = vhi;
-                } else if (count >= 8) {
-                    store8(o + ox, block(g, plane, vflip, ky0, ky1, y0, ox, false));
-                    if (vhi > ox + 8) store8(o + vhi - 8, block(g, plane, vflip, ky0, ky1, y0, vhi - 8, false));
+                const size_t count = vhi > lo ? vhi - lo : 0;
+                // The widest vector that fits; an overlapping last vector recomputes a few
+                // outputs to the same bytes instead of a scalar tail.
+                const size_t width = count >= 16 ? 16 : count >= 8 ? 8 : count >= 4 ? 4 : 0;
+                if (width > 0) {
+                    for (; ox + width <= vhi; ox += width) {
+                        const v16 v = block(g, plane, vflip, ky0, ky1, y0, ox, width);
+                        width == 16 ? store16(o + ox, v) : width == 8 ? store8(o + ox, v) : store4(o + ox, v);
+                    }
+                    if (ox < vhi) {
+                        const v16 v = block(g, plane, vflip, ky0, ky1, y0, vhi - width, width);
+                        width == 16 ? store16(o + vhi - width, v) : width == 8 ? store8(o + vhi - width, v) : store4(o + vhi - width, v);
+                    }
                     ox = vhi;
                 }
             }

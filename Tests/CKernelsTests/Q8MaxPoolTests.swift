@@ -62,10 +62,11 @@ final class Q8MaxPoolTests: XCTestCase {
         for g in randomGeometries(count: 300, seed: 0x6D70_6F6F, maxKernel: 4) { check(g, &rng) }
     }
 
-    /// Shapes of real CNNs: 2×2/2 on 28×28 and 24×24 (digits), 3×3/2 pad 1 on 112×112, 3×3/1 pad 1.
+    /// Shapes of real CNNs: 2×2/2 on 8×8 (the digits CNN), 28×28 and 24×24, 3×3/2 pad 1 on 112×112, 3×3/1 pad 1.
     func testModelShapesAreExact() {
         var rng = SeededGenerator(seed: 0x6D6F_6465)
         for g in [
+            geometry(channels: 16, h: 8, w: 8, kernel: 2, stride: 2, pads: (0, 0, 0, 0)),
             geometry(channels: 8, h: 28, w: 28, kernel: 2, stride: 2, pads: (0, 0, 0, 0)),
             geometry(channels: 16, h: 24, w: 24, kernel: 2, stride: 2, pads: (0, 0, 0, 0)),
             geometry(channels: 3, h: 112, w: 112, kernel: 3, stride: 2, pads: (1, 1, 1, 1)),
