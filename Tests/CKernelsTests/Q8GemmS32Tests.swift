@@ -14,7 +14,9 @@ struct Q8GemmS32Case {
 
 /// Packs B and runs `c` on `table`; Y starts filled with 0xA5A5A5A5 so elements between N and
 /// ldy (which must stay untouched) are compared too.
-func runQ8GemmS32(_ table: UnsafePointer<flotilla_q8_kernels>, _ c: Q8GemmS32Case, packedBy packer: UnsafePointer<flotilla_q8_kernels>? = nil)
+func runQ8GemmS32(
+    _ table: UnsafePointer<flotilla_q8_kernels>, _ c: Q8GemmS32Case, packedBy packer: UnsafePointer<flotilla_q8_kernels>? = nil
+)
     -> (status: flotilla_q8_status, output: [Int32])
 {
     let t = table.pointee, p = (packer ?? table).pointee
@@ -68,7 +70,8 @@ final class Q8GemmS32Tests: XCTestCase {
         func bytes(_ n: Int, _ rng: inout SeededGenerator) -> [UInt8] {
             let pattern = Int.random(in: 0..<6, using: &rng)
             return (0..<n).map { _ in
-                pattern < 4 ? edges[pattern] : pattern == 4 ? (edges.randomElement(using: &rng) ?? 0) : UInt8.random(in: 0...255, using: &rng)
+                pattern < 4
+                    ? edges[pattern] : pattern == 4 ? (edges.randomElement(using: &rng) ?? 0) : UInt8.random(in: 0...255, using: &rng)
             }
         }
         c.a = bytes(M * c.lda, &rng)
@@ -141,8 +144,10 @@ final class Q8GemmS32Tests: XCTestCase {
     func testSignednessPairsAtExtremes() {
         for aType in [FLOTILLA_Q8_U8, FLOTILLA_Q8_S8] {
             for bType in [FLOTILLA_Q8_U8, FLOTILLA_Q8_S8] {
-                for (za, zb) in [(Self.typeRange(aType).lowerBound, Self.typeRange(bType).upperBound),
-                                 (Self.typeRange(aType).upperBound, Self.typeRange(bType).lowerBound)] {
+                for (za, zb) in [
+                    (Self.typeRange(aType).lowerBound, Self.typeRange(bType).upperBound),
+                    (Self.typeRange(aType).upperBound, Self.typeRange(bType).lowerBound),
+                ] {
                     var c = Q8GemmS32Case(M: 5, N: 37, K: 29, aType: aType, bType: bType)
                     c.lda = 29
                     c.ldb = 37

@@ -77,7 +77,8 @@ final class QIntegerOpsTests: XCTestCase {
                 XCTAssertEqual(y?.shape, batchDims + [rows, n], "trial \(trial)")
                 XCTAssertEqual(
                     byteValues(y), expected,
-                    "trial \(trial) \(path) batch \(batchDims) rows \(rows) k \(k) n \(n) a \(aSigned)/\(aMode) b \(bSigned)/\(bMode) const \(constantB) batched \(batchedB)")
+                    "trial \(trial) \(path) batch \(batchDims) rows \(rows) k \(k) n \(n) a \(aSigned)/\(aMode) b \(bSigned)/\(bMode) const \(constantB) batched \(batchedB)"
+                )
             }
         }
     }

@@ -37,7 +37,9 @@ extension OpRegistry {
                 let packed = ctx.pool.allocate(bytes: packSize * slices)
                 try constantB.withUnsafeBytes { raw in
                     for s in 0..<slices {
-                        try q8Check(ctx, b.pack(table, k: k, n: n, raw.baseAddress.map { $0 + s * k * n }, ldb: n, into: packed + s * packSize), "packing B")
+                        try q8Check(
+                            ctx, b.pack(table, k: k, n: n, raw.baseAddress.map { $0 + s * k * n }, ldb: n, into: packed + s * packSize),
+                            "packing B")
                     }
                 }
                 packedB = packed
@@ -49,7 +51,8 @@ extension OpRegistry {
                     table: table, aSide: a, bSide: b, packedB: packedB, packSize: packSize, batch: batch, sharedB: shared,
                     // A packed B is all the kernel reads: asking for input 1 would copy the
                     // raw weights into the constant pool as well.
-                    rows: rows, k: k, n: n, a: bufs.input(0), b: packedB == nil ? bufs.input(1) : .none, aZPBuffer: runtimeZP ? bufs.input(2) : nil,
+                    rows: rows, k: k, n: n, a: bufs.input(0), b: packedB == nil ? bufs.input(1) : .none,
+                    aZPBuffer: runtimeZP ? bufs.input(2) : nil,
                     y: bufs.outputs[0], workspace: bufs.workspace, layout: layout)
             }
         }
@@ -99,8 +102,10 @@ extension OpRegistry {
             let wSide = Q8IntegerSide(ctx, type: wt.elementType, zeroPoints: wZP)
             return .kernel(outputs: [ValueType(.int32, out)], workspaceBytes: layout.total) { b in
                 ConvIntegerKernel(
-                    table: table, geometry: geo, batch: n, channels: c, group: group, m: m, k: k, weights: weights.assumingMemoryBound(to: UInt8.self),
-                    wSide: wSide, xSide: x, direct: direct, input: b.input(0), xZPBuffer: runtimeZP ? b.input(2) : nil, output: b.outputs[0], workspace: b.workspace, layout: layout)
+                    table: table, geometry: geo, batch: n, channels: c, group: group, m: m, k: k,
+                    weights: weights.assumingMemoryBound(to: UInt8.self),
+                    wSide: wSide, xSide: x, direct: direct, input: b.input(0), xZPBuffer: runtimeZP ? b.input(2) : nil,
+                    output: b.outputs[0], workspace: b.workspace, layout: layout)
             }
         }
     }

@@ -59,7 +59,8 @@ private func planQ8MaxPoolKernel(
     var geo = geometry
     try checkedGeometry(ctx, geo)
     guard flotilla_f32_conv2d_out_h(&geo) == oh, flotilla_f32_conv2d_out_w(&geo) == ow else {
-        throw ctx.fail("the pooling windows give \(flotilla_f32_conv2d_out_h(&geo))×\(flotilla_f32_conv2d_out_w(&geo)) outputs, expected \(oh)×\(ow)")
+        throw ctx.fail(
+            "the pooling windows give \(flotilla_f32_conv2d_out_h(&geo))×\(flotilla_f32_conv2d_out_w(&geo)) outputs, expected \(oh)×\(ow)")
     }
     let table = ctx.kernels.q8
     let type = x.elementType == .int8 ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
@@ -76,7 +77,10 @@ final class Q8MaxPoolKernel: Kernel, @unchecked Sendable {
     let type: flotilla_q8_type
     let input, output: Buffer
 
-    init(table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, type: flotilla_q8_type, input: Buffer, output: Buffer) {
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, type: flotilla_q8_type, input: Buffer,
+        output: Buffer
+    ) {
         self.table = table
         self.geometry = geometry
         self.type = type

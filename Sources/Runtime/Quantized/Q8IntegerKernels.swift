@@ -180,7 +180,8 @@ final class ConvIntegerKernel: Kernel, @unchecked Sendable {
                 guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
                 var params = wSide.aParams(fromRow: g * mg)
                 status =
-                    table.pointee.gemm_s32?(mg, ohw, k, weights + g * mg * k, k, &params, packArea, dst + (img * m + g * mg) * ohw, ohw, gemmWS)
+                    table.pointee.gemm_s32?(
+                        mg, ohw, k, weights + g * mg * k, k, &params, packArea, dst + (img * m + g * mg) * ohw, ohw, gemmWS)
                     ?? FLOTILLA_Q8_PACK_MISMATCH
                 guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
             }
