@@ -242,4 +242,109 @@ flotilla_q8_status flotilla_q8_gemm_4x16__neondot(size_t M, size_t N, size_t K, 
                                                   const flotilla_q8_requant *rq, void *C, size_t ldc,
                                                   void *workspace);
 
+// ---- Exact int32 GEMM (gemm_s32: MatMulInteger, ConvInteger) ----------------------------------
+//
+// Every path computes Y = Σ (a − za)(b − zb) modulo 2³² (unsigned arithmetic, so the wrap is
+// defined C). The int16 paths (avx2, neon) store b − zb at pack time and widen a − za per call:
+// each product is at most 255² and exact, no correction terms. The dot-product paths (avx512vnni:
+// u8 × s8; neondot: s8 × s8) multiply raw bytes moved to the instruction's signedness by XOR 0x80
+// (which shifts the zero point by ±128 and changes nothing else), then subtract the zero-point
+// terms, exact modulo 2³² because the expansion is a ring identity:
+//   Σ (a' − za')(b' − zb') = Σ a'b' − zb'·Σa' − za'·(Σb' − K·zb').
+// Σa' per row is computed when A is repacked per call, Σb' − K·zb' per column at pack time.
+#define FLOTILLA_Q8_S32_PACK_MAGIC 0x53385146u  // "FQ8S"
+
+enum {
+    FLOTILLA_Q8_S32_LAYOUT_REFERENCE = 1,  // B row-major K×N raw, zb per column
+    FLOTILLA_Q8_S32_LAYOUT_AVX2 = 2,       // 16-column panels of int16 k-pairs (b − zb)
+    FLOTILLA_Q8_S32_LAYOUT_AVX512VNNI = 3, // 32-column panels of s8 4-k quads, zb', column terms
+    FLOTILLA_Q8_S32_LAYOUT_NEON = 4,       // 16-column panels of int16 per k (b − zb)
+    FLOTILLA_Q8_S32_LAYOUT_NEONDOT = 5,    // 16-column panels of s8 4-k quads, zb', column terms
+};
+
+typedef struct flotilla_q8_s32_packed_header {
+    uint32_t magic;
+    uint32_t layout;       // FLOTILLA_Q8_S32_LAYOUT_*
+    uint64_t K, N;
+    uint32_t b_type;
+    uint32_t nr;           // panel width (columns)
+    uint64_t k_padded;     // K rounded up to the layout's k group
+    uint64_t zb_offset;    // int32 per padded column: the zero point in the packed encoding
+    uint64_t terms_offset; // int32 per padded column: Σ_k b' − K·zb' (dot paths), else unused
+    uint64_t data_offset;  // the packed values
+} flotilla_q8_s32_packed_header;
+
+_Static_assert(sizeof(flotilla_q8_s32_packed_header) == 64, "s32 packed header is 64 bytes");
+
+// Zero point of B's column n (0 when none was given).
+static inline int32_t flotilla_q8_s32_zb(const flotilla_q8_gemm_s32_b_params *p, size_t n) {
+    if (p->b_zero_point == NULL) return 0;
+    return p->per_column ? p->b_zero_point[n] : p->b_zero_point[0];
+}
+
+static inline int32_t flotilla_q8_s32_za(const flotilla_q8_gemm_s32_a_params *a, size_t m) {
+    if (a->a_zero_point == NULL) return 0;
+    return a->per_row ? a->a_zero_point[m] : a->a_zero_point[0];
+}
+
+// Pack size for `nr`-column panels of `elem` bytes per value, k rounded up to `k_group`, with
+// the two per-column int32 arrays.
+size_t flotilla_q8_s32_pack_size(size_t K, size_t N, size_t nr, size_t k_group, size_t elem);
+// Checks B's parameters (K, N ≥ 1, type, zero points in range) and writes the header; returns
+// the header (inside `packed`) or NULL with *status set.
+flotilla_q8_s32_packed_header *flotilla_q8_s32_pack_begin(const flotilla_q8_gemm_s32_b_params *p, void *packed,
+                                                          uint32_t layout, size_t nr, size_t k_group, size_t elem,
+                                                          flotilla_q8_status *status);
+// The header when `packed` is a `layout` pack of a K×N B, else NULL.
+const flotilla_q8_s32_packed_header *flotilla_q8_s32_packed_check(const void *packed, size_t K, size_t N,
+                                                                  uint32_t layout);
+// BAD_ZERO_POINT when an A zero point of rows [0, M) is outside its type (or the type is unknown).
+flotilla_q8_status flotilla_q8_s32_a_check(size_t M, const flotilla_q8_gemm_s32_a_params *a);
+// B into [panel][k / k_group][nr][k_group] int16 values b − zb for k < kp (a multiple of
+// k_group), zero past K and N.
+void flotilla_q8_s32_pack_b_i16(const flotilla_q8_gemm_s32_b_params *p, const uint8_t *B, size_t ldb, size_t nr,
+                                size_t k_group, size_t kp, int16_t *out);
+// Dot paths: B as s8 quads (u8 XOR 0x80), zb' = the zero point moved alike, and the column
+// terms Σ_k b' − K·zb' (modulo 2³²); padding columns get 0.
+void flotilla_q8_s32_pack_b_s8_quads(const flotilla_q8_gemm_s32_b_params *p, const uint8_t *B, size_t ldb,
+                                     flotilla_q8_s32_packed_header *h);
+// A rows (M×K, stride lda) as int16 a − za into [M][kp], zero past K.
+void flotilla_q8_s32_pack_a_i16(size_t M, size_t K, const uint8_t *A, size_t lda,
+                                const flotilla_q8_gemm_s32_a_params *a, size_t kp, int16_t *out);
+// A rows as bytes of the dot instruction's signedness (`to_signed`) into [M][kp], zero past K,
+// with each row's Σ a' and its moved zero point za' (both per row).
+void flotilla_q8_s32_pack_a_bytes(size_t M, size_t K, const uint8_t *A, size_t lda,
+                                  const flotilla_q8_gemm_s32_a_params *a, bool to_signed, size_t kp, uint8_t *out,
+                                  int32_t *row_sum, int32_t *za_moved);
+
+size_t flotilla_q8_gemm_s32_pack_size__ref(size_t K, size_t N);
+flotilla_q8_status flotilla_q8_gemm_s32_pack__ref(const flotilla_q8_gemm_s32_b_params *p, const void *B, size_t ldb,
+                                                  void *packed);
+size_t flotilla_q8_gemm_s32_workspace_size__ref(size_t M, size_t K);
+flotilla_q8_status flotilla_q8_gemm_s32__ref(size_t M, size_t N, size_t K, const void *A, size_t lda,
+                                             const flotilla_q8_gemm_s32_a_params *a, const void *packed, int32_t *Y,
+                                             size_t ldy, void *workspace);
+#define FLOTILLA_Q8_S32_DECLARE(isa, tile)                                                                        \
+    size_t flotilla_q8_gemm_s32_pack_size__##isa(size_t K, size_t N);                                             \
+    flotilla_q8_status flotilla_q8_gemm_s32_pack__##isa(const flotilla_q8_gemm_s32_b_params *p, const void *B,    \
+                                                        size_t ldb, void *packed);                                \
+    size_t flotilla_q8_gemm_s32_workspace_size__##isa(size_t M, size_t K);                                        \
+    flotilla_q8_status flotilla_q8_gemm_s32_##tile##__##isa(size_t M, size_t N, size_t K, const void *A, size_t lda, \
+                                                   const flotilla_q8_gemm_s32_a_params *a, const void *packed,    \
+                                                   int32_t *Y, size_t ldy, void *workspace);
+// x86: avx2 4×16 int16 VPMADDWD; avx512vnni 4×32 VPDPBUSD. ARM64: neon 4×16 SMLAL; neondot 4×16 SDOT.
+FLOTILLA_Q8_S32_DECLARE(avx2, 4x16)
+FLOTILLA_Q8_S32_DECLARE(avx512vnni, 4x32)
+FLOTILLA_Q8_S32_DECLARE(neon, 4x16)
+FLOTILLA_Q8_S32_DECLARE(neondot, 4x16)
+
+// ---- int8 max pooling ------------------------------------------------------------------------
+void flotilla_q8_maxpool__ref(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type type, const void *input,
+                              void *output);
+// SIMD (16-byte vectors: SSE4/AVX2 encodings on x86, NEON on ARM64), q8_maxpool_simd.c.
+void flotilla_q8_maxpool__avx2(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type type, const void *input,
+                               void *output);
+void flotilla_q8_maxpool__neon(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type type, const void *input,
+                               void *output);
+
 #endif

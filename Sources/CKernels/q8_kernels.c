@@ -24,6 +24,11 @@ static const flotilla_q8_kernels reference_table = {
     .add = flotilla_q8_add__ref,
     .avgpool = flotilla_q8_avgpool__ref,
     .quantize = flotilla_q8_quantize__ref,
+    .gemm_s32_pack_size = flotilla_q8_gemm_s32_pack_size__ref,
+    .gemm_s32_pack = flotilla_q8_gemm_s32_pack__ref,
+    .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__ref,
+    .gemm_s32 = flotilla_q8_gemm_s32__ref,
+    .maxpool = flotilla_q8_maxpool__ref,
     PORTABLE_ENTRIES,
 };
 
@@ -41,6 +46,11 @@ static const flotilla_q8_kernels avx2_table = {
     .add = flotilla_q8_add__avx2,
     .avgpool = flotilla_q8_avgpool__avx2,
     .quantize = flotilla_q8_quantize__avx2,
+    .gemm_s32_pack_size = flotilla_q8_gemm_s32_pack_size__avx2,
+    .gemm_s32_pack = flotilla_q8_gemm_s32_pack__avx2,
+    .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__avx2,
+    .gemm_s32 = flotilla_q8_gemm_s32_4x16__avx2,
+    .maxpool = flotilla_q8_maxpool__avx2,
     PORTABLE_ENTRIES,
 };
 
@@ -57,6 +67,11 @@ static const flotilla_q8_kernels avx512vnni_table = {
     .add = flotilla_q8_add__avx512vnni,
     .avgpool = flotilla_q8_avgpool__avx512vnni,
     .quantize = flotilla_q8_quantize__avx512vnni,
+    .gemm_s32_pack_size = flotilla_q8_gemm_s32_pack_size__avx512vnni,
+    .gemm_s32_pack = flotilla_q8_gemm_s32_pack__avx512vnni,
+    .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__avx512vnni,
+    .gemm_s32 = flotilla_q8_gemm_s32_4x32__avx512vnni,
+    .maxpool = flotilla_q8_maxpool__avx2,
     PORTABLE_ENTRIES,
 };
 #endif
@@ -75,6 +90,11 @@ static const flotilla_q8_kernels neon_table = {
     .add = flotilla_q8_add__neon,
     .avgpool = flotilla_q8_avgpool__neon,
     .quantize = flotilla_q8_quantize__neon,
+    .gemm_s32_pack_size = flotilla_q8_gemm_s32_pack_size__neon,
+    .gemm_s32_pack = flotilla_q8_gemm_s32_pack__neon,
+    .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__neon,
+    .gemm_s32 = flotilla_q8_gemm_s32_4x16__neon,
+    .maxpool = flotilla_q8_maxpool__neon,
     PORTABLE_ENTRIES,
 };
 
@@ -91,6 +111,11 @@ static const flotilla_q8_kernels neondot_table = {
     .add = flotilla_q8_add__neon,
     .avgpool = flotilla_q8_avgpool__neon,
     .quantize = flotilla_q8_quantize__neon,
+    .gemm_s32_pack_size = flotilla_q8_gemm_s32_pack_size__neondot,
+    .gemm_s32_pack = flotilla_q8_gemm_s32_pack__neondot,
+    .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__neondot,
+    .gemm_s32 = flotilla_q8_gemm_s32_4x16__neondot,
+    .maxpool = flotilla_q8_maxpool__neon,
     PORTABLE_ENTRIES,
 };
 #endif

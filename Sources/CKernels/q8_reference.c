@@ -248,3 +248,85 @@ void flotilla_q8_quantize__ref(size_t n, const float *x, float scale, int32_t ze
         y[i] = (uint8_t)(v & 0xFF);
     }
 }
+
+// ---- Exact int32 GEMM (MatMulInteger, ConvInteger) --------------------------------------------
+
+size_t flotilla_q8_gemm_s32_pack_size__ref(size_t K, size_t N) {
+    return flotilla_q8_s32_pack_size(K, N, 1, 1, 1);
+}
+
+// The reference "packed" B: B's bytes row-major K×N as given, and the zero point of each column.
+flotilla_q8_status flotilla_q8_gemm_s32_pack__ref(const flotilla_q8_gemm_s32_b_params *p, const void *B, size_t ldb,
+                                                  void *packed) {
+    flotilla_q8_status status;
+    flotilla_q8_s32_packed_header *h =
+        flotilla_q8_s32_pack_begin(p, packed, FLOTILLA_Q8_S32_LAYOUT_REFERENCE, 1, 1, 1, &status);
+    if (h == NULL) return status;
+    uint8_t *data = (uint8_t *)packed + h->data_offset;
+    for (size_t k = 0; k < p->K; k++) memcpy(data + k * p->N, (const uint8_t *)B + k * ldb, p->N);
+    return FLOTILLA_Q8_OK;
+}
+
+size_t flotilla_q8_gemm_s32_workspace_size__ref(size_t M, size_t K) {
+    (void)M, (void)K;
+    return 0;
+}
+
+// Y[m][n] = Σ_k (a − za[m])·(b − zb[n]). Each product is exact in int32 (|·| ≤ 255²); the sum is
+// taken in uint32, which is the int32 wrap-around ONNX defines for its int32 output, in C
+// without signed-overflow undefined behaviour.
+flotilla_q8_status flotilla_q8_gemm_s32__ref(size_t M, size_t N, size_t K, const void *A, size_t lda,
+                                             const flotilla_q8_gemm_s32_a_params *a, const void *packed, int32_t *Y,
+                                             size_t ldy, void *workspace) {
+    (void)workspace;
+    const flotilla_q8_s32_packed_header *h =
+        flotilla_q8_s32_packed_check(packed, K, N, FLOTILLA_Q8_S32_LAYOUT_REFERENCE);
+    if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    const flotilla_q8_status s = flotilla_q8_s32_a_check(M, a);
+    if (s != FLOTILLA_Q8_OK) return s;
+    const uint8_t *B = (const uint8_t *)packed + h->data_offset;
+    const int32_t *zb = (const int32_t *)(const void *)((const uint8_t *)packed + h->zb_offset);
+    const flotilla_q8_type bt = (flotilla_q8_type)h->b_type;
+    for (size_t m = 0; m < M; m++) {
+        const int32_t za = flotilla_q8_s32_za(a, m);
+        for (size_t n = 0; n < N; n++) {
+            uint32_t acc = 0;
+            for (size_t k = 0; k < K; k++) {
+                const int32_t x = flotilla_q8_load(A, m * lda + k, a->a_type) - za;
+                const int32_t w = flotilla_q8_load(B, k * N + n, bt) - zb[n];
+                acc += (uint32_t)(x * w);
+            }
+            Y[m * ldy + n] = (int32_t)acc;
+        }
+    }
+    return FLOTILLA_Q8_OK;
+}
+
+// ---- int8 max pooling -------------------------------------------------------------------------
+
+// Every tap bounds-checked; values compared as their type. The optimized paths' border outputs
+// call this per output (flotilla_q8_maxpool_pixel in q8_maxpool_simd.c computes the same).
+void flotilla_q8_maxpool__ref(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type type, const void *input,
+                              void *output) {
+    const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g);
+    for (size_t c = 0; c < g->channels; c++) {
+        const uint8_t *plane = (const uint8_t *)input + c * g->in_h * g->in_w;
+        for (size_t oy = 0; oy < oh; oy++) {
+            for (size_t ox = 0; ox < ow; ox++) {
+                // No tap inside (pads ≥ kernel): the type's lowest value, the quantized −∞.
+                int32_t best = flotilla_q8_type_min(type);
+                for (size_t ky = 0; ky < g->kernel_h; ky++) {
+                    const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
+                    if (iy < 0 || iy >= (ptrdiff_t)g->in_h) continue;
+                    for (size_t kx = 0; kx < g->kernel_w; kx++) {
+                        const ptrdiff_t ix = (ptrdiff_t)(ox * g->stride_w + kx * g->dilation_w) - (ptrdiff_t)g->pad_left;
+                        if (ix < 0 || ix >= (ptrdiff_t)g->in_w) continue;
+                        const int32_t v = flotilla_q8_load(plane, (size_t)iy * g->in_w + (size_t)ix, type);
+                        if (v > best) best = v;
+                    }
+                }
+                flotilla_q8_store(output, (c * oh + oy) * ow + ox, best);
+            }
+        }
+    }
+}

@@ -36,7 +36,8 @@ final class Q8DispatchTests: XCTestCase {
                 t.gemm_pack_size != nil && t.gemm_pack != nil && t.gemm_workspace_size != nil
                     && t.gemm != nil && t.im2col != nil && t.dwconv != nil && t.add != nil
                     && t.mul != nil && t.rescale != nil && t.lut != nil && t.flip_sign != nil
-                    && t.avgpool != nil, q8PathName(table))
+                    && t.avgpool != nil && t.gemm_s32_pack_size != nil && t.gemm_s32_pack != nil
+                    && t.gemm_s32_workspace_size != nil && t.gemm_s32 != nil && t.maxpool != nil, q8PathName(table))
         }
     }
 }

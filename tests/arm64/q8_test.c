@@ -512,6 +512,103 @@ static void quantize_case(const flotilla_q8_kernels *ref, const flotilla_q8_kern
     free(x), free(yr), free(yt_);
 }
 
+// Exact int32 GEMM (MatMulInteger, ConvInteger): random shapes incl. 1, odd and off-tile sizes,
+// every signedness pair, zero points per row / per column / scalar / absent incl. the extremes,
+// edge-valued bytes (0, 255, 0x80, 0x7F). Y must be identical, and bytes outside it untouched.
+static void gemm_s32_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t M, size_t N, size_t K) {
+    const flotilla_q8_type at = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8, bt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const size_t lda = K + (size_t)range(0, 3), ldb = N + (size_t)range(0, 3), ldy = N + (size_t)range(0, 3);
+    uint8_t *A = xmalloc(M * lda), *B = xmalloc(K * ldb);
+    static const uint8_t edges[] = {0, 255, 0x80, 0x7F};
+    const int apat = (int)(next() % 6), bpat = (int)(next() % 6);
+    for (size_t i = 0; i < M * lda; i++) A[i] = apat < 4 ? edges[apat] : apat == 4 ? edges[next() % 4] : (uint8_t)next();
+    for (size_t i = 0; i < K * ldb; i++) B[i] = bpat < 4 ? edges[bpat] : bpat == 4 ? edges[next() % 4] : (uint8_t)next();
+    int32_t *za = xmalloc((M + 1) * 4), *zb = xmalloc((N + 1) * 4);
+    const int zmode = (int)(next() % 4);  // 0: random, 1: type min, 2: type max, 3: mixed extremes
+    for (size_t m = 0; m < M + 1; m++) {
+        za[m] = zmode == 1 ? type_min(at) : zmode == 2 ? type_max(at) : zmode == 3 ? ((next() & 1) ? type_min(at) : type_max(at))
+                : (int32_t)range(type_min(at), type_max(at));
+    }
+    for (size_t n = 0; n < N + 1; n++) {
+        zb[n] = zmode == 1 ? type_max(bt) : zmode == 2 ? type_min(bt) : zmode == 3 ? ((next() & 1) ? type_min(bt) : type_max(bt))
+                : (int32_t)range(type_min(bt), type_max(bt));
+    }
+    const int zsel = (int)(next() % 3);  // 0: per row/column, 1: scalar, 2: absent
+    const flotilla_q8_gemm_s32_b_params bp = {.K = K, .N = N, .b_type = bt, .b_zero_point = zsel == 2 ? NULL : zb,
+                                              .per_column = zsel == 0};
+    const flotilla_q8_gemm_s32_a_params ap = {.a_type = at, .a_zero_point = zsel == 2 ? NULL : za, .per_row = (next() & 1) != 0};
+    void *pr = xmalloc(ref->gemm_s32_pack_size(K, N)), *pt = xmalloc(t->gemm_s32_pack_size(K, N));
+    void *wr = xmalloc(ref->gemm_s32_workspace_size(M, K)), *wt = xmalloc(t->gemm_s32_workspace_size(M, K));
+    int32_t *yr = xmalloc(M * ldy * 4 + 4), *yt_ = xmalloc(M * ldy * 4 + 4);
+    memset(yr, 0xA5, M * ldy * 4 + 4);
+    memset(yt_, 0xA5, M * ldy * 4 + 4);
+    int ok = ref->gemm_s32_pack(&bp, B, ldb, pr) == FLOTILLA_Q8_OK && t->gemm_s32_pack(&bp, B, ldb, pt) == FLOTILLA_Q8_OK;
+    ok = ok && ref->gemm_s32(M, N, K, A, lda, &ap, pr, yr, ldy, wr) == FLOTILLA_Q8_OK;
+    ok = ok && t->gemm_s32(M, N, K, A, lda, &ap, pt, yt_, ldy, wt) == FLOTILLA_Q8_OK;
+    char what[200];
+    snprintf(what, sizeof what, "gemm_s32 %s M=%zu N=%zu K=%zu at=%d bt=%d zmode=%d zsel=%d", t->name, M, N, K, at, bt, zmode, zsel);
+    check(ok && memcmp(yr, yt_, M * ldy * 4 + 4) == 0, what);
+    check(t->gemm_s32(M, N, K, A, lda, &ap, pr, yt_, ldy, wt) == FLOTILLA_Q8_PACK_MISMATCH, "gemm_s32 foreign pack refused");
+    free(A), free(B), free(za), free(zb), free(pr), free(pt), free(wr), free(wt), free(yr), free(yt_);
+}
+
+// The largest sums wrap modulo 2³² exactly as the reference's (K = 40000: 40000·255² > 2³¹).
+static void gemm_s32_wrap_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    const size_t M = 3, N = 5, K = 40000;
+    uint8_t *A = xmalloc(M * K), *B = xmalloc(K * N);
+    memset(A, 255, M * K);
+    memset(B, 0, K * N);
+    const int32_t za = 0, zb = 255;
+    const flotilla_q8_gemm_s32_b_params bp = {.K = K, .N = N, .b_type = FLOTILLA_Q8_U8, .b_zero_point = &zb};
+    const flotilla_q8_gemm_s32_a_params ap = {.a_type = FLOTILLA_Q8_U8, .a_zero_point = &za};
+    void *pr = xmalloc(ref->gemm_s32_pack_size(K, N)), *pt = xmalloc(t->gemm_s32_pack_size(K, N));
+    void *wr = xmalloc(ref->gemm_s32_workspace_size(M, K)), *wt = xmalloc(t->gemm_s32_workspace_size(M, K));
+    int32_t yr[15], yt_[15];
+    int ok = ref->gemm_s32_pack(&bp, B, N, pr) == FLOTILLA_Q8_OK && t->gemm_s32_pack(&bp, B, N, pt) == FLOTILLA_Q8_OK;
+    ok = ok && ref->gemm_s32(M, N, K, A, K, &ap, pr, yr, N, wr) == FLOTILLA_Q8_OK;
+    ok = ok && t->gemm_s32(M, N, K, A, K, &ap, pt, yt_, N, wt) == FLOTILLA_Q8_OK;
+    const int32_t expect = (int32_t)(uint32_t)(40000ull * 255u * (uint32_t)-255);
+    check(ok && yr[0] == expect && memcmp(yr, yt_, sizeof yr) == 0, "gemm_s32 wrap-around");
+    free(A), free(B), free(pr), free(pt), free(wr), free(wt);
+}
+
+// Max pooling: random small geometries (strides 1–3, dilation, padding up to ≥ kernel so some
+// windows are all padding), MNIST-sized planes, global windows, both types, edge bytes.
+static void maxpool_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    flotilla_f32_conv2d_geometry g;
+    const int kind = (int)(next() % 4);
+    do {
+        if (kind == 0) {
+            const size_t h = (size_t)range(1, 20), w = (size_t)range(1, 40);
+            g = (flotilla_f32_conv2d_geometry){.channels = (size_t)range(1, 40), .in_h = h, .in_w = w, .kernel_h = h,
+                                               .kernel_w = w, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1};
+        } else {
+            const size_t k = (size_t)range(1, 4);
+            g = (flotilla_f32_conv2d_geometry){
+                .channels = (size_t)range(1, 6), .in_h = (size_t)range(1, kind == 1 ? 60 : 30),
+                .in_w = (size_t)range(1, kind == 1 ? 70 : 30), .kernel_h = k,
+                .kernel_w = next() % 3 == 0 ? (size_t)range(1, 4) : k, .stride_h = (size_t)range(1, 3),
+                .stride_w = next() % 4 == 0 ? 3 : (size_t)range(1, 2), .dilation_h = (size_t)range(1, 2),
+                .dilation_w = next() % 3 == 0 ? 2 : 1, .pad_top = (size_t)range(0, 3), .pad_left = (size_t)range(0, 3),
+                .pad_bottom = (size_t)range(0, 3), .pad_right = (size_t)range(0, 3)};
+        }
+    } while (flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK);
+    const size_t oh = flotilla_f32_conv2d_out_h(&g), ow = flotilla_f32_conv2d_out_w(&g);
+    const size_t in = g.channels * g.in_h * g.in_w, out = g.channels * oh * ow;
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    uint8_t *x = xmalloc(in), *yr = xmalloc(out + 1), *yt_ = xmalloc(out + 1);
+    fill_bytes(x, in, (int)(next() % 5));
+    memset(yr, 0x5A, out + 1);
+    memset(yt_, 0x5A, out + 1);
+    ref->maxpool(&g, xt, x, yr);
+    t->maxpool(&g, xt, x, yt_);
+    char what[200];
+    snprintf(what, sizeof what, "maxpool %s C=%zu %zux%zu k=%zux%zu s=%zu,%zu d=%zu,%zu t=%d", t->name, g.channels,
+             g.in_h, g.in_w, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, xt);
+    check(memcmp(yr, yt_, out + 1) == 0, what);
+    free(x), free(yr), free(yt_);
+}
+
 int main(int argc, char **argv) {
     const char *names[] = {"avx2", "avx512vnni", "neon", "neondot"};
     const flotilla_q8_kernels *ref = flotilla_q8_kernels_named("reference");
@@ -576,6 +673,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 300; i++) add_case(ref, t);
         for (int i = 0; i < 200; i++) avgpool_case(ref, t);
         for (int i = 0; i < 300; i++) quantize_case(ref, t);
+        for (size_t i = 0; i < NDIMS; i++) {
+            for (size_t j = 0; j < NDIMS; j++) gemm_s32_case(ref, t, dims[i], dims[j], dims[next() % NDIMS]);
+        }
+        for (size_t i = 0; i < NDIMS; i++) gemm_s32_case(ref, t, dims[next() % NDIMS], dims[next() % NDIMS], dims[i]);
+        gemm_s32_case(ref, t, 5, 9, 1001);
+        gemm_s32_wrap_case(ref, t);
+        for (int i = 0; i < 400; i++) maxpool_case(ref, t);
         printf("%s: %lu checks\n", t->name, passed + failed - before);
     }
     printf("q8 bit-exactness: %lu cases identical, %lu mismatched\n", passed, failed);

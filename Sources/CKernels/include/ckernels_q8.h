@@ -182,6 +182,27 @@ flotilla_q8_status flotilla_q8_lut_build(flotilla_q8_lut_function function, doub
                                          flotilla_q8_type y_type, double y_scale, int32_t y_zero_point,
                                          uint8_t table[256]);
 
+/// Exact int32 GEMM of two 8-bit matrices (ONNX MatMulInteger, ConvInteger as im2col + GEMM):
+/// Y[m][n] = Σ_k (A[m][k] − za[m]) · (B[k][n] − zb[n]) in int32 with two's-complement
+/// wrap-around (ONNX's int32 output: a sum beyond 2³¹ wraps, it does not saturate). A is M×K
+/// (row stride lda), B K×N, Y M×N int32 (row stride ldy); each side u8 or s8; zero points per
+/// row of A / per column of B, or one for the whole matrix. No requantization, no K limit.
+/// B is packed (`gemm_s32_pack`): once at plan time when it is a constant, else per call.
+typedef struct flotilla_q8_gemm_s32_b_params {
+    size_t K, N;
+    flotilla_q8_type b_type;
+    const int32_t *b_zero_point;  ///< N values (per_column) or one; NULL means 0
+    bool per_column;
+} flotilla_q8_gemm_s32_b_params;
+
+/// The A side of a gemm_s32 call: its type and zero points (read at call time, so a zero point
+/// computed at run time by DynamicQuantizeLinear needs no re-pack).
+typedef struct flotilla_q8_gemm_s32_a_params {
+    flotilla_q8_type a_type;
+    const int32_t *a_zero_point;  ///< M values (per_row) or one; NULL means 0
+    bool per_row;
+} flotilla_q8_gemm_s32_a_params;
+
 /// One int8 kernel path. Tables are static and immutable.
 ///
 /// GEMM (conv as GEMM, NCHW): C[M×N] = requant(bias[m] + Σ_k (B[k][n] − z_x) · W[m][k]) with W the
@@ -230,6 +251,23 @@ typedef struct flotilla_q8_kernels {
     /// point, clamped to [qmin, qmax]; NaN gives the zero point. y holds the low byte (u8 or s8).
     void (*quantize)(size_t n, const float *x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
                      uint8_t *y);
+
+    /// Bytes of a packed B (K×N) for gemm_s32 (header included).
+    size_t (*gemm_s32_pack_size)(size_t K, size_t N);
+    /// Validates (zero points in range, K and N ≥ 1: EMPTY otherwise) and packs B (row stride ldb).
+    flotilla_q8_status (*gemm_s32_pack)(const flotilla_q8_gemm_s32_b_params *p, const void *B, size_t ldb,
+                                        void *packed);
+    /// Bytes of workspace gemm_s32 needs for M rows of A and K (may be 0).
+    size_t (*gemm_s32_workspace_size)(size_t M, size_t K);
+    /// Y = the exact int32 product above. PACK_MISMATCH when `packed` is not this path's pack of
+    /// a K×N B; BAD_ZERO_POINT when an A zero point is outside its type. M may be 0.
+    flotilla_q8_status (*gemm_s32)(size_t M, size_t N, size_t K, const void *A, size_t lda,
+                                   const flotilla_q8_gemm_s32_a_params *a, const void *packed, int32_t *Y,
+                                   size_t ldy, void *workspace);
+    /// Max pooling of one NCHW image of `type` (C = g->channels planes): each output is the
+    /// largest input inside its window (padding never wins); a window with no input tap (pads ≥
+    /// kernel) gives the type's lowest value. Exact: bytes are compared, nothing is rounded.
+    void (*maxpool)(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type type, const void *input, void *output);
 } flotilla_q8_kernels;
 
 /// The int8 table for this process, chosen once from flotilla_cpu_features_detect() (widest

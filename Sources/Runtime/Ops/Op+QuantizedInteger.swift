@@ -1,10 +1,10 @@
 internal import CKernels
 import ModelIR
 
-/// MatMulInteger and ConvInteger: exact int32 results, (a − z_a)·(b − z_b) summed, no
-/// requantization (the dynamic-quantization pattern scales them back to fp32 afterwards with
-/// Cast and Mul). Plain Swift loops with int16 operands and wrapping int32 sums, as ONNX
-/// defines the output type.
+/// MatMulInteger and ConvInteger: exact int32 results, Σ (a − z_a)·(b − z_b) with int32
+/// wrap-around as ONNX defines the output type, no requantization (the dynamic-quantization
+/// pattern scales them back to fp32 afterwards with Cast and Mul). Both run the int8 path's
+/// `gemm_s32` kernel; a constant B (MatMulInteger's weights) is packed once here, at plan time.
 extension OpRegistry {
     mutating func registerQuantizedInteger() {
         register("MatMulInteger") { ctx in
@@ -25,12 +25,35 @@ extension OpRegistry {
             let aZP = runtimeZP ? [0] : try integerZeroPoints(ctx, 2, type: at.elementType, allowed: [1, rows], "a")
             let bZP = try integerZeroPoints(ctx, 3, type: bt.elementType, allowed: [1, n], "b")
             let outShape = Array(at.shape.dropLast()) + [n]
-            let bBytes = (shared ? 1 : batch) * n * k * 2
-            return .kernel(outputs: [ValueType(.int32, outShape)], workspaceBytes: bBytes + k * 2) { b in
+            let table = ctx.kernels.q8
+            let a = Q8IntegerSide(ctx, type: at.elementType, zeroPoints: aZP)
+            let b = Q8IntegerSide(ctx, type: bt.elementType, zeroPoints: bZP)
+            let empty = k == 0 || n == 0
+            let packSize = empty ? 0 : table.pointee.gemm_s32_pack_size?(k, n) ?? 0
+            // Constant B (the weights): packed now, one block per batch slice.
+            var packedB: UnsafeMutableRawPointer?
+            if !empty, let constantB = ctx.constant(1) {
+                let slices = shared ? 1 : batch
+                let packed = ctx.pool.allocate(bytes: packSize * slices)
+                try constantB.withUnsafeBytes { raw in
+                    for s in 0..<slices {
+                        try q8Check(
+                            ctx, b.pack(table, k: k, n: n, raw.baseAddress.map { $0 + s * k * n }, ldb: n, into: packed + s * packSize),
+                            "packing B")
+                    }
+                }
+                packedB = packed
+            }
+            let gemmWS = empty ? 0 : table.pointee.gemm_s32_workspace_size?(rows, k) ?? 0
+            let layout = Q8IntegerWorkspace(packBytes: packedB == nil ? packSize : 0, gemmBytes: gemmWS)
+            return .kernel(outputs: [ValueType(.int32, outShape)], workspaceBytes: layout.total) { bufs in
                 MatMulIntegerKernel(
-                    a: b.input(0), b: b.input(1), aZPBuffer: runtimeZP ? b.input(2) : nil, y: b.outputs[0], workspace: b.workspace,
-                    aSigned: at.elementType == .int8,
-                    bSigned: bt.elementType == .int8, aZP: aZP, bZP: bZP, batch: batch, sharedB: shared, rows: rows, k: k, n: n)
+                    table: table, aSide: a, bSide: b, packedB: packedB, packSize: packSize, batch: batch, sharedB: shared,
+                    // A packed B is all the kernel reads: asking for input 1 would copy the
+                    // raw weights into the constant pool as well.
+                    rows: rows, k: k, n: n, a: bufs.input(0), b: packedB == nil ? bufs.input(1) : .none,
+                    aZPBuffer: runtimeZP ? bufs.input(2) : nil,
+                    y: bufs.outputs[0], workspace: bufs.workspace, layout: layout)
             }
         }
         register("ConvInteger") { ctx in
@@ -54,16 +77,35 @@ extension OpRegistry {
                 pad_bottom: s.bottom, pad_right: s.right)
             try checkedGeometry(ctx, geo)
             let oh = flotilla_f32_conv2d_out_h(&geo), ow = flotilla_f32_conv2d_out_w(&geo)
-            let xZP = try integerZeroPoints(ctx, 2, type: xt.elementType, allowed: [1], "x")[0]
+            // x_zero_point: a constant, or DynamicQuantizeLinear's run-time scalar.
+            let runtimeZP = ctx.has(2) && ctx.constant(2) == nil
+            if runtimeZP {
+                let z = try ctx.input(2, [xt.elementType])
+                guard z.elementCount == 1 else { throw ctx.fail("a run-time x_zero_point must be a scalar, got \(z.shape)") }
+            }
+            let xZP = runtimeZP ? [0] : try integerZeroPoints(ctx, 2, type: xt.elementType, allowed: [1], "x")
             let wZP = try integerZeroPoints(ctx, 3, type: wt.elementType, allowed: [1, m], "w")
             let k = (c / group) * s.kh * s.kw
-            let raw = (w.asInt64s ?? []).map(Int32.init)
-            let weights: [Int16] = raw.enumerated().map { i, v in Int16(v - wZP[wZP.count == 1 ? 0 : i / k]) }
+            // The weights are GEMM's A (M = output channels, one zero point per row); the
+            // im2col columns are B (N = output pixels), packed per call.
+            let weights = ctx.pool.allocate(bytes: m * k)
+            w.withUnsafeBytes { raw in if let base = raw.baseAddress { weights.copyMemory(from: base, byteCount: min(raw.count, m * k)) } }
+            let table = ctx.kernels.q8
+            let ohw = oh * ow
+            // A 1×1, stride-1, unpadded window reads the input planes as they are: no im2col.
+            let direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
+            let layout = Q8IntegerWorkspace(
+                columnBytes: direct ? 0 : k * ohw, packBytes: table.pointee.gemm_s32_pack_size?(k, ohw) ?? 0,
+                gemmBytes: table.pointee.gemm_s32_workspace_size?(m / group, k) ?? 0)
             let out = [n, m] + (spatial.count == 1 ? [ow] : [oh, ow])
-            return .kernel(outputs: [ValueType(.int32, out)], workspaceBytes: k * oh * ow) { b in
+            let x = Q8IntegerSide(ctx, type: xt.elementType, zeroPoints: xZP)
+            let wSide = Q8IntegerSide(ctx, type: wt.elementType, zeroPoints: wZP)
+            return .kernel(outputs: [ValueType(.int32, out)], workspaceBytes: layout.total) { b in
                 ConvIntegerKernel(
-                    table: ctx.kernels.q8, geometry: geo, batch: n, channels: c, group: group, m: m, k: k, weights: weights,
-                    xSigned: xt.elementType == .int8, xZP: xZP, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
+                    table: table, geometry: geo, batch: n, channels: c, group: group, m: m, k: k,
+                    weights: weights.assumingMemoryBound(to: UInt8.self),
+                    wSide: wSide, xSide: x, direct: direct, input: b.input(0), xZPBuffer: runtimeZP ? b.input(2) : nil,
+                    output: b.outputs[0], workspace: b.workspace, layout: layout)
             }
         }
     }
@@ -79,127 +121,4 @@ private func integerZeroPoints(_ ctx: NodePlanContext, _ i: Int, type: ElementTy
         )
     }
     return v.map { Int32($0) }
-}
-
-@inline(__always) private func load8(_ p: UnsafeMutablePointer<UInt8>, _ i: Int, signed: Bool) -> Int32 {
-    signed ? Int32(Int8(bitPattern: p[i])) : Int32(p[i])
-}
-
-final class MatMulIntegerKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only.
-    let a, b, y, workspace: Buffer
-    let aZPBuffer: Buffer?
-    let aSigned, bSigned: Bool
-    let aZP, bZP: [Int32]
-    let batch: Int
-    let sharedB: Bool
-    let rows, k, n: Int
-
-    init(
-        a: Buffer, b: Buffer, aZPBuffer: Buffer?, y: Buffer, workspace: Buffer, aSigned: Bool, bSigned: Bool, aZP: [Int32], bZP: [Int32],
-        batch: Int,
-        sharedB: Bool, rows: Int, k: Int, n: Int
-    ) {
-        self.a = a
-        self.b = b
-        self.aZPBuffer = aZPBuffer
-        self.y = y
-        self.workspace = workspace
-        self.aSigned = aSigned
-        self.bSigned = bSigned
-        self.aZP = aZP
-        self.bZP = bZP
-        self.batch = batch
-        self.sharedB = sharedB
-        self.rows = rows
-        self.k = k
-        self.n = n
-    }
-
-    func execute(_ memory: Memory) throws {
-        let pa = memory.typed(a, UInt8.self), pb = memory.typed(b, UInt8.self), py = memory.typed(y, Int32.self)
-        let ws = memory.typed(workspace, Int16.self)
-        let bCount = sharedB ? 1 : batch
-        // Bᵀ minus its zero points, as int16 rows of K: the inner loop then reads both operands
-        // contiguously.
-        let bt = ws, arow = ws + bCount * n * k
-        for m in 0..<bCount {
-            for kk in 0..<k {
-                for j in 0..<n {
-                    let z = bZP.count == 1 ? bZP[0] : bZP[j]
-                    bt[(m * n + j) * k + kk] = Int16(load8(pb, (m * k + kk) * n + j, signed: bSigned) - z)
-                }
-            }
-        }
-        for m in 0..<batch {
-            let bm = bt + (sharedB ? 0 : m * n * k)
-            for r in 0..<rows {
-                let z = aZPBuffer.map { load8(memory.typed($0, UInt8.self), 0, signed: aSigned) } ?? (aZP.count == 1 ? aZP[0] : aZP[r])
-                let base = (m * rows + r) * k
-                for kk in 0..<k { arow[kk] = Int16(load8(pa, base + kk, signed: aSigned) - z) }
-                let out = py + (m * rows + r) * n
-                for j in 0..<n {
-                    let col = bm + j * k
-                    var acc: Int32 = 0
-                    for kk in 0..<k { acc &+= Int32(arow[kk]) &* Int32(col[kk]) }
-                    out[j] = acc
-                }
-            }
-        }
-    }
-}
-
-final class ConvIntegerKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only; the table is a static C struct.
-    let table: UnsafePointer<flotilla_q8_kernels>
-    let geometry: flotilla_f32_conv2d_geometry
-    let batch, channels, group, m, k: Int
-    let weights: [Int16]
-    let xSigned: Bool
-    let xZP: Int32
-    let input, output, workspace: Buffer
-
-    init(
-        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int, m: Int,
-        k: Int, weights: [Int16], xSigned: Bool, xZP: Int32, input: Buffer, output: Buffer, workspace: Buffer
-    ) {
-        self.table = table
-        self.geometry = geometry
-        self.batch = batch
-        self.channels = channels
-        self.group = group
-        self.m = m
-        self.k = k
-        self.weights = weights
-        self.xSigned = xSigned
-        self.xZP = xZP
-        self.input = input
-        self.output = output
-        self.workspace = workspace
-    }
-
-    func execute(_ memory: Memory) throws {
-        var geo = geometry
-        let ohw = flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
-        let hw = geometry.in_h * geometry.in_w
-        let src = memory.typed(input, UInt8.self), dst = memory.typed(output, Int32.self), cols = memory.typed(workspace, UInt8.self)
-        let cg = channels / group, mg = m / group
-        for img in 0..<batch {
-            for g in 0..<group {
-                // Padding is the zero point's byte, so padded taps contribute (z − z)·w = 0.
-                table.pointee.im2col?(&geo, src + (img * channels + g * cg) * hw, UInt8(truncatingIfNeeded: xZP), cols)
-                for oc in 0..<mg {
-                    let out = dst + (img * m + g * mg + oc) * ohw
-                    for p in 0..<ohw { out[p] = 0 }
-                    let wrow = (g * mg + oc) * k
-                    for kk in 0..<k {
-                        let wv = Int32(weights[wrow + kk])
-                        if wv == 0 { continue }
-                        let col = cols + kk * ohw
-                        for p in 0..<ohw { out[p] &+= wv &* (load8(col, p, signed: xSigned) - xZP) }
-                    }
-                }
-            }
-        }
-    }
 }

@@ -1,9 +1,11 @@
+internal import CKernels
 import ModelIR
 
-/// MaxPool and GlobalMaxPool on uint8/int8 tensors, directly on the bytes. With one scale and
-/// zero point on both sides the quantized value order is the real order, so the max of the
-/// quantized values is the quantized max: exact, and no float32 round trip. MaxPool's Indices
-/// output keeps the widened float32 path (`extendToInt8`), which computes it.
+/// MaxPool and GlobalMaxPool on uint8/int8 tensors, directly on the bytes through the int8
+/// path's `maxpool` kernel. With one scale and zero point on both sides the quantized value
+/// order is the real order, so the max of the quantized values is the quantized max: exact, and
+/// no float32 round trip. MaxPool's Indices output keeps the widened float32 path
+/// (`extendToInt8`), which computes it.
 extension OpRegistry {
     mutating func registerQuantizedMaxPool() {
         guard let maxPool = lookup("", "MaxPool"), let globalMaxPool = lookup("", "GlobalMaxPool") else { return }
@@ -21,14 +23,11 @@ extension OpRegistry {
             let planes = x.shape[0] * x.shape[1], size = x.shape[2...].reduce(1, *)
             guard size > 0 else { throw ctx.fail("input \(x.shape) has an empty spatial extent; GlobalMaxPool needs one value per plane") }
             // A global max is a pool whose one window covers the whole plane.
-            let geo = PoolGeometry(
-                planes: planes, h: 1, w: size, oh: 1, ow: 1, kh: 1, kw: size, sh: 1, sw: size, dh: 1, dw: 1, top: 0, left: 0,
-                bottom: 0, right: 0)
+            let geo = flotilla_f32_conv2d_geometry(
+                channels: planes, in_h: 1, in_w: size, kernel_h: 1, kernel_w: size, stride_h: 1, stride_w: 1,
+                dilation_h: 1, dilation_w: 1, pad_top: 0, pad_left: 0, pad_bottom: 0, pad_right: 0)
             let out = ValueType(x.elementType, Array(x.shape[..<2]) + [Int](repeating: 1, count: x.rank - 2))
-            let signed = x.elementType == .int8
-            return .kernel(outputs: [out], workspaceBytes: 0) { b in
-                Q8MaxPoolKernel(geo: geo, signed: signed, input: b.input(0), output: b.outputs[0])
-            }
+            return try planQ8MaxPoolKernel(ctx, geo, x, out)
         }
     }
 }
@@ -44,62 +43,53 @@ private func planQ8MaxPool(_ ctx: NodePlanContext, _ x: ValueType) throws -> Pla
     let s = win.as2D
     let (h, w) = spatial.count == 1 ? (1, spatial[0]) : (spatial[0], spatial[1])
     let (oh, ow) = outSpatial.count == 1 ? (1, outSpatial[0]) : (outSpatial[0], outSpatial[1])
-    let geo = PoolGeometry(
-        planes: x.shape[0] * x.shape[1], h: h, w: w, oh: oh, ow: ow, kh: s.kh, kw: s.kw, sh: s.sh, sw: s.sw,
-        dh: s.dh, dw: s.dw, top: s.top, left: s.left, bottom: s.bottom, right: s.right)
-    let out = ValueType(x.elementType, Array(x.shape[..<2]) + outSpatial)
-    let signed = x.elementType == .int8
+    // Ceil mode reaches one more window: extra end padding, which a max never picks.
+    let needH = max(0, (oh - 1) * s.sh + (s.kh - 1) * s.dh + 1 - (h + s.top + s.bottom))
+    let needW = max(0, (ow - 1) * s.sw + (s.kw - 1) * s.dw + 1 - (w + s.left + s.right))
+    let geo = flotilla_f32_conv2d_geometry(
+        channels: x.shape[0] * x.shape[1], in_h: h, in_w: w, kernel_h: s.kh, kernel_w: s.kw, stride_h: s.sh,
+        stride_w: s.sw, dilation_h: s.dh, dilation_w: s.dw, pad_top: s.top, pad_left: s.left,
+        pad_bottom: s.bottom + needH, pad_right: s.right + needW)
+    return try planQ8MaxPoolKernel(ctx, geo, x, ValueType(x.elementType, Array(x.shape[..<2]) + outSpatial), oh: oh, ow: ow)
+}
+
+private func planQ8MaxPoolKernel(
+    _ ctx: NodePlanContext, _ geometry: flotilla_f32_conv2d_geometry, _ x: ValueType, _ out: ValueType, oh: Int = 1, ow: Int = 1
+) throws -> PlannedOp {
+    var geo = geometry
+    try checkedGeometry(ctx, geo)
+    guard flotilla_f32_conv2d_out_h(&geo) == oh, flotilla_f32_conv2d_out_w(&geo) == ow else {
+        throw ctx.fail(
+            "the pooling windows give \(flotilla_f32_conv2d_out_h(&geo))×\(flotilla_f32_conv2d_out_w(&geo)) outputs, expected \(oh)×\(ow)")
+    }
+    let table = ctx.kernels.q8
+    let type = x.elementType == .int8 ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
     return .kernel(outputs: [out], workspaceBytes: 0) { b in
-        Q8MaxPoolKernel(geo: geo, signed: signed, input: b.input(0), output: b.outputs[0])
+        Q8MaxPoolKernel(table: table, geometry: geo, type: type, input: b.input(0), output: b.outputs[0])
     }
 }
 
-/// Max pooling of 8-bit planes. Bytes are compared as unsigned after flipping the sign bit of
-/// int8 values (x ^ 0x80 maps int8 order onto uint8 order), so one loop serves both types.
+/// Max pooling of all N·C planes of one tensor in one kernel call.
 final class Q8MaxPoolKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only.
-    let geo: PoolGeometry
-    let flip: UInt8
+    // Sendable proof: plan-time constants only; the table is a static C struct.
+    let table: UnsafePointer<flotilla_q8_kernels>
+    let geometry: flotilla_f32_conv2d_geometry
+    let type: flotilla_q8_type
     let input, output: Buffer
 
-    init(geo: PoolGeometry, signed: Bool, input: Buffer, output: Buffer) {
-        self.geo = geo
-        self.flip = signed ? 0x80 : 0
+    init(
+        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, type: flotilla_q8_type, input: Buffer,
+        output: Buffer
+    ) {
+        self.table = table
+        self.geometry = geometry
+        self.type = type
         self.input = input
         self.output = output
     }
 
     func execute(_ memory: Memory) throws {
-        let g = geo, flip = flip
-        let x = memory.typed(input, UInt8.self), y = memory.typed(output, UInt8.self)
-        for p in 0..<g.planes {
-            let plane = x + p * g.h * g.w
-            let out = y + p * g.oh * g.ow
-            for oy in 0..<g.oh {
-                let y0 = oy * g.sh - g.top
-                // Window rows/columns inside the input, as tap ranges (no per-tap bounds test).
-                let ky0 = y0 >= 0 ? 0 : (-y0 + g.dh - 1) / g.dh
-                let ky1 = min(g.kh, y0 < g.h ? (g.h - y0 + g.dh - 1) / g.dh : 0)
-                for ox in 0..<g.ow {
-                    let x0 = ox * g.sw - g.left
-                    let kx0 = x0 >= 0 ? 0 : (-x0 + g.dw - 1) / g.dw
-                    let kx1 = min(g.kw, x0 < g.w ? (g.w - x0 + g.dw - 1) / g.dw : 0)
-                    // An all-padding window (possible only with pads ≥ kernel) gives the type's
-                    // lowest value, the quantized −∞.
-                    var best: UInt8 = 0
-                    var ky = ky0
-                    while ky < ky1 {
-                        let row = plane + (y0 + ky * g.dh) * g.w + x0
-                        var kx = kx0
-                        while kx < kx1 {
-                            best = max(best, row[kx * g.dw] ^ flip)
-                            kx += 1
-                        }
-                        ky += 1
-                    }
-                    out[oy * g.ow + ox] = best ^ flip
-                }
-            }
-        }
+        var geo = geometry
+        table.pointee.maxpool?(&geo, type, memory.raw(input), memory.raw(output))
     }
 }
