@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 import XCTest
 
 /// One exact int32 GEMM problem (MatMulInteger): A M×K (lda), B K×N (ldb), Y M×N int32 (ldy).
@@ -60,14 +61,14 @@ final class Q8GemmS32Tests: XCTestCase {
 
     static func typeRange(_ t: flotilla_q8_type) -> ClosedRange<Int32> { t == FLOTILLA_Q8_U8 ? 0...255 : -128...127 }
 
-    static func randomCase(M: Int, N: Int, K: Int, using rng: inout SeededGenerator) -> Q8GemmS32Case {
+    static func randomCase(M: Int, N: Int, K: Int, using rng: inout SplitMix64) -> Q8GemmS32Case {
         var c = Q8GemmS32Case(M: M, N: N, K: K)
         c.aType = Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
         c.bType = Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
         c.lda = K + Int.random(in: 0...3, using: &rng)
         c.ldb = N + Int.random(in: 0...3, using: &rng)
         c.ldy = N + Int.random(in: 0...3, using: &rng)
-        func bytes(_ n: Int, _ rng: inout SeededGenerator) -> [UInt8] {
+        func bytes(_ n: Int, _ rng: inout SplitMix64) -> [UInt8] {
             let pattern = Int.random(in: 0..<6, using: &rng)
             return (0..<n).map { _ in
                 pattern < 4
@@ -78,7 +79,7 @@ final class Q8GemmS32Tests: XCTestCase {
         c.b = bytes(K * c.ldb, &rng)
         // Zero points: random, or the type's extremes (the largest |x − z|), per row/column,
         // one for the matrix, or absent.
-        func zeros(_ n: Int, _ t: flotilla_q8_type, _ rng: inout SeededGenerator) -> [Int32] {
+        func zeros(_ n: Int, _ t: flotilla_q8_type, _ rng: inout SplitMix64) -> [Int32] {
             let r = typeRange(t), extreme = Bool.random(using: &rng)
             return (0..<n).map { _ in
                 extreme ? (Bool.random(using: &rng) ? r.lowerBound : r.upperBound) : Int32.random(in: r, using: &rng)
@@ -126,7 +127,7 @@ final class Q8GemmS32Tests: XCTestCase {
     }
 
     func testRandomShapesAreExact() {
-        var rng = SeededGenerator(seed: 0x5332_6E6D)
+        var rng = SplitMix64(seed: 0x5332_6E6D)
         for M in Self.dims {
             for N in Self.dims {
                 let K = Self.dims.randomElement(using: &rng) ?? 1

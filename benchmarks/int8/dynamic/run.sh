@@ -14,14 +14,11 @@ OUT=$HERE/out
 FIX=Tests/Fixtures
 mkdir -p "$OUT"
 
-echo "== building flotilla (release)" >&2
-swift build -c release --product flotilla >&2
-BIN="$(swift build -c release --show-bin-path)/flotilla"
-
-if ! python3 -c 'import onnxruntime, sys; sys.exit(onnxruntime.__version__ != "1.31.1")' 2>/dev/null; then
-    echo "== installing onnxruntime==1.31.1" >&2
-    python3 -m pip install --quiet "onnxruntime==1.31.1" onnx numpy >&2
-fi
+# shellcheck source=../../lib/flotilla.sh
+source benchmarks/lib/flotilla.sh
+build_flotilla release
+require_onnxruntime
+python3 -c 'import onnx' 2>/dev/null || python3 -m pip install --quiet onnx >&2
 
 # shellcheck disable=SC2086
 python3 "$HERE/make_models.py" "$FIX" "$OUT" $MODELS
