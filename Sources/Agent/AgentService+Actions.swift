@@ -27,12 +27,18 @@ extension AgentService {
             requestChunks(artifact, missing: reassembler?.missingRanges ?? [], attempt: attempt)
         case .abandonDownload(let artifact):
             closeDownload()
+            verifiedDownload = nil
             store.removeDownload(artifact.artifactDigest)
         case .verifyDownload(let artifact):
             if reassembler == nil { openDownload(artifact, resume: true, subscribe: false) }
             guard let r = reassembler else { return enqueue(.digestMismatch(detail: "the download file could not be reopened")) }
+            verifiedDownload = nil
             do {
+                // Recorded only if the file kept one version across the whole check.
+                let path = store.downloadPath(artifact.artifactDigest)
+                let before = FileVersion.of(path: path)
                 try r.finish()
+                if let before, before == FileVersion.of(path: path) { verifiedDownload = (artifact.artifactDigest, before) }
                 enqueue(.digestVerified)
             } catch {
                 store.removeDownload(artifact.artifactDigest)
@@ -207,9 +213,12 @@ extension AgentService {
         closeDownload()
         let source = URL(fileURLWithPath: store.downloadPath(artifact.artifactDigest))
         let destination = URL(fileURLWithPath: store.slotPath(slot))
+        let verified = verifiedDownload?.artifactDigest == artifact.artifactDigest ? verifiedDownload?.version : nil
+        verifiedDownload = nil
         do {
             try ArtifactTransport.decompress(
-                fileAt: source, to: destination, expected: artifact.transport.artifactTransportDigests, maxBytes: config.maxArtifactBytes)
+                fileAt: source, to: destination, expected: artifact.transport.artifactTransportDigests, maxBytes: config.maxArtifactBytes,
+                compressedVerifiedAt: verified)
             // The signature and section digests, from the slot, before anything loads it. The
             // mapping is kept for the trial's load (the same file, already verified).
             installedArtifact = (slot, try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys)))

@@ -35,6 +35,9 @@ public actor AgentService {
     var reassembler: ChunkReassembler? { download?.reassembler }
     var chunkTask: Task<Void, Never>?
     var cancelTask: Task<Void, Never>?
+    /// The download `verifyDownload` checked (size and SHA-256) in this process, and the version
+    /// of its file then: the install skips hashing it again while the file is unchanged.
+    var verifiedDownload: (artifactDigest: String, version: FileVersion)?
     /// The committed release's live requests during its watch window.
     var watch: PostCommitWatch?
     /// The shadow period of the trial model, if one runs.

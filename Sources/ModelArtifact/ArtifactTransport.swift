@@ -56,27 +56,36 @@ public enum ArtifactTransport {
     /// Checks the compressed file against `expected`, decompresses it with the output capped at
     /// `expected.uncompressedSize` (and `maxBytes`), checks the result, and only then renames
     /// it to `destination`. On any failure `destination` is untouched.
+    ///
+    /// `compressedVerifiedAt`: the version of `source` whose size and SHA-256 the caller already
+    /// checked against `expected` (a download verified before install). While `source` still has
+    /// that version the compressed file is not hashed again; otherwise it is, as without it. The
+    /// decompressed digest is checked either way, so nothing unchecked is ever renamed into place.
     public static func decompress(
-        fileAt source: URL, to destination: URL, expected: ArtifactTransportDigests, maxBytes: Int
+        fileAt source: URL, to destination: URL, expected: ArtifactTransportDigests, maxBytes: Int,
+        compressedVerifiedAt verified: FileVersion? = nil
     ) throws(ArtifactError) {
-        let (compressedSize, compressedDigest) = try sha256(fileAt: source)
-        guard compressedSize == expected.compressedSize, compressedDigest == expected.compressedSHA256 else {
-            throw .transportMismatch(
-                what: "compressed file (size, SHA-256)", expected: "\(expected.compressedSize), \(expected.compressedSHA256)",
-                actual: "\(compressedSize), \(compressedDigest)")
+        let current = verified == nil ? nil : FileVersion.of(path: source.path)
+        if current == nil || current != verified || current?.size != expected.compressedSize {
+            let (compressedSize, compressedDigest) = try sha256(fileAt: source)
+            guard compressedSize == expected.compressedSize, compressedDigest == expected.compressedSHA256 else {
+                throw .transportMismatch(
+                    what: "compressed file (size, SHA-256)", expected: "\(expected.compressedSize), \(expected.compressedSHA256)",
+                    actual: "\(compressedSize), \(compressedDigest)")
+            }
         }
         let cap = min(maxBytes, expected.uncompressedSize)
         let temporary = "\(destination.path).unpacking-\(getpid())"
+        // The output is hashed as the decompressor hands it out, not read back from the disk.
+        var hasher = SHA256()
+        let stats: ZstdFileStats
         do {
-            try Zstd.decompressFile(at: source.path, to: temporary, maxOutputBytes: cap)
+            stats = try Zstd.decompressFile(at: source.path, to: temporary, maxOutputBytes: cap) { hasher.update(bufferPointer: $0) }
         } catch {
             throw .compressionFailed(detail: error.description)
         }
-        let (size, digest): (Int, String)
-        do { (size, digest) = try sha256(fileAt: URL(fileURLWithPath: temporary)) } catch {
-            unlink(temporary)
-            throw error
-        }
+        let size = stats.bytesWritten
+        let digest = Hex.string(hasher.finalize())
         guard size == expected.uncompressedSize, digest == expected.uncompressedSHA256 else {
             unlink(temporary)
             throw .transportMismatch(

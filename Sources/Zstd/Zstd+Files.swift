@@ -48,10 +48,14 @@ extension Zstd {
     /// stays at `bufferSize` plus the decoder's window and one output block.
     ///
     /// On any error `destination` is left untouched (the partial output is removed).
+    ///
+    /// `observe` sees every decompressed piece, in order, as it is written: a caller that checks
+    /// a digest of the output feeds its hasher there instead of reading the file back.
     @discardableResult
     public static func decompressFile(
         at source: String, to destination: String, maxOutputBytes: Int,
-        maxWindowLog: Int = defaultMaxWindowLog, bufferSize: Int = defaultFileBufferSize
+        maxWindowLog: Int = defaultMaxWindowLog, bufferSize: Int = defaultFileBufferSize,
+        observe: (UnsafeRawBufferPointer) -> Void = { _ in }
     ) throws(ZstdError) -> ZstdFileStats {
         try validateBufferSize(bufferSize)
         let input = try PosixFile.openForReading(source)
@@ -59,7 +63,10 @@ extension Zstd {
         defer { decompressor.close() }
         return try writeAtomically(destination) { (output) throws(ZstdError) in
             try pump(input, bufferSize: bufferSize) { (chunk) throws(ZstdError) in
-                try decompressor.decode(chunk) { (piece) throws(ZstdError) in try output.write(piece) }
+                try decompressor.decode(chunk) { (piece) throws(ZstdError) in
+                    try output.write(piece)
+                    observe(piece)
+                }
             }
             try decompressor.finish()
             return ZstdFileStats(bytesRead: decompressor.bytesIn, bytesWritten: decompressor.bytesOut)

@@ -66,4 +66,49 @@ final class TransportTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["a.zst"], "no partial files left")
     }
+
+    /// A download verified before install is not hashed again while its file keeps that
+    /// version; any rewrite (even of the same bytes) makes the install hash it again, and the
+    /// decompressed digest is checked in both cases.
+    func testCompressedDigestIsSkippedOnlyForTheVerifiedVersionOfTheFile() throws {
+        let bytes = try TestArtifacts.write()
+        let (compressed, digests) = try ArtifactTransport.compress(bytes)
+        let packed = directory.appendingPathComponent("a.zst"), out = directory.appendingPathComponent("out.flta")
+        try Data(compressed).write(to: packed)
+        let version = try XCTUnwrap(FileVersion.of(path: packed.path))
+        XCTAssertEqual(version.size, compressed.count)
+
+        // A wrong compressed digest shows which path ran: skipped for the verified version...
+        var wrongCompressed = digests
+        wrongCompressed.compressedSHA256 = String(repeating: "f", count: 64)
+        try ArtifactTransport.decompress(
+            fileAt: packed, to: out, expected: wrongCompressed, maxBytes: 1 << 20, compressedVerifiedAt: version)
+        XCTAssertEqual(Array(try Data(contentsOf: out)), bytes)
+        try FileManager.default.removeItem(at: out)
+
+        // ...checked without one, and checked again once the file was rewritten.
+        guard case .transportMismatch(let what, _, _) = artifactError({
+            try ArtifactTransport.decompress(fileAt: packed, to: out, expected: wrongCompressed, maxBytes: 1 << 20)
+        }) else { return XCTFail("without a verified version the compressed file is hashed") }
+        XCTAssertTrue(what.hasPrefix("compressed"), what)
+        // A replacement (a new inode) with the same bytes: no clock granularity involved.
+        try Data(compressed).write(to: packed, options: .atomic)
+        XCTAssertNotEqual(FileVersion.of(path: packed.path), version)
+        guard case .transportMismatch(let again, _, _) = artifactError({
+            try ArtifactTransport.decompress(
+                fileAt: packed, to: out, expected: wrongCompressed, maxBytes: 1 << 20, compressedVerifiedAt: version)
+        }) else { return XCTFail("a rewritten file is hashed again") }
+        XCTAssertTrue(again.hasPrefix("compressed"), again)
+
+        // The decompressed digest still guards a skipped compressed check.
+        var wrongResult = digests
+        wrongResult.uncompressedSHA256 = String(repeating: "0", count: 64)
+        let current = try XCTUnwrap(FileVersion.of(path: packed.path))
+        guard case .transportMismatch(let result, _, _) = artifactError({
+            try ArtifactTransport.decompress(
+                fileAt: packed, to: out, expected: wrongResult, maxBytes: 1 << 20, compressedVerifiedAt: current)
+        }) else { return XCTFail("the decompressed digest is checked") }
+        XCTAssertTrue(result.hasPrefix("decompressed"), result)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
 }

@@ -98,8 +98,13 @@ final class FileTests: XCTestCase {
         try Data(data).write(to: URL(fileURLWithPath: path("plain")))
         // A 7-byte read buffer exercises every boundary; the result is the same file.
         try Zstd.compressFile(at: path("plain"), to: path("plain.zst"), bufferSize: 4093)
-        try Zstd.decompressFile(at: path("plain.zst"), to: path("plain.out"), maxOutputBytes: data.count, bufferSize: 7)
+        var observed: [UInt8] = []
+        let stats = try Zstd.decompressFile(at: path("plain.zst"), to: path("plain.out"), maxOutputBytes: data.count, bufferSize: 7) {
+            observed += $0
+        }
         try assertSameContents(path("plain"), path("plain.out"))
+        XCTAssertEqual(observed, data, "the observer sees every written byte, in order")
+        XCTAssertEqual(stats.bytesWritten, data.count)
 
         var frame = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("plain.zst"))))
         frame[frame.count / 2] ^= 0x80
