@@ -87,27 +87,33 @@ final class TransportTests: XCTestCase {
         try FileManager.default.removeItem(at: out)
 
         // ...checked without one, and checked again once the file was rewritten.
-        guard case .transportMismatch(let what, _, _) = artifactError({
-            try ArtifactTransport.decompress(fileAt: packed, to: out, expected: wrongCompressed, maxBytes: 1 << 20)
-        }) else { return XCTFail("without a verified version the compressed file is hashed") }
+        guard
+            case .transportMismatch(let what, _, _) = artifactError({
+                try ArtifactTransport.decompress(fileAt: packed, to: out, expected: wrongCompressed, maxBytes: 1 << 20)
+            })
+        else { return XCTFail("without a verified version the compressed file is hashed") }
         XCTAssertTrue(what.hasPrefix("compressed"), what)
         // A replacement (a new inode) with the same bytes: no clock granularity involved.
         try Data(compressed).write(to: packed, options: .atomic)
         XCTAssertNotEqual(FileVersion.of(path: packed.path), version)
-        guard case .transportMismatch(let again, _, _) = artifactError({
-            try ArtifactTransport.decompress(
-                fileAt: packed, to: out, expected: wrongCompressed, maxBytes: 1 << 20, compressedVerifiedAt: version)
-        }) else { return XCTFail("a rewritten file is hashed again") }
+        guard
+            case .transportMismatch(let again, _, _) = artifactError({
+                try ArtifactTransport.decompress(
+                    fileAt: packed, to: out, expected: wrongCompressed, maxBytes: 1 << 20, compressedVerifiedAt: version)
+            })
+        else { return XCTFail("a rewritten file is hashed again") }
         XCTAssertTrue(again.hasPrefix("compressed"), again)
 
         // The decompressed digest still guards a skipped compressed check.
         var wrongResult = digests
         wrongResult.uncompressedSHA256 = String(repeating: "0", count: 64)
         let current = try XCTUnwrap(FileVersion.of(path: packed.path))
-        guard case .transportMismatch(let result, _, _) = artifactError({
-            try ArtifactTransport.decompress(
-                fileAt: packed, to: out, expected: wrongResult, maxBytes: 1 << 20, compressedVerifiedAt: current)
-        }) else { return XCTFail("the decompressed digest is checked") }
+        guard
+            case .transportMismatch(let result, _, _) = artifactError({
+                try ArtifactTransport.decompress(
+                    fileAt: packed, to: out, expected: wrongResult, maxBytes: 1 << 20, compressedVerifiedAt: current)
+            })
+        else { return XCTFail("the decompressed digest is checked") }
         XCTAssertTrue(result.hasPrefix("decompressed"), result)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
