@@ -89,6 +89,13 @@ public struct ChunkFrame: Sendable, Hashable {
     /// Parses a frame and checks the payload against its own digest. Whether it belongs to a
     /// given download is the reassembler's question.
     public static func decode(_ bytes: [UInt8]) throws(ChunkError) -> ChunkFrame {
+        let (header, payloadStart) = try decodeInPlace(bytes)
+        return ChunkFrame(header: header, payload: Array(bytes[payloadStart...]))
+    }
+
+    /// `decode` without copying the payload out: it is `bytes[payloadStart...]`, already
+    /// checked against the header's digest. The agent writes it to disk from there.
+    static func decodeInPlace(_ bytes: [UInt8]) throws(ChunkError) -> (header: ChunkHeader, payloadStart: Int) {
         guard bytes.count >= 8, Array(bytes[0..<4]) == ChunkHeader.magic else {
             throw .malformedFrame(detail: "the frame does not start with the magic 'FLCK'")
         }
@@ -110,15 +117,14 @@ public struct ChunkFrame: Sendable, Hashable {
             throw .malformedFrame(detail: "payload length \(length) but \(bytes.count - headerLength) bytes follow the header")
         }
         guard count > 0, index < count else { throw .malformedFrame(detail: "chunk index \(index) is not below the count \(count)") }
-        let payload = Array(bytes[headerLength...])
         let header = ChunkHeader(
             index: index, count: count, totalSize: Int(total), payloadLength: length, artifactDigest: Hex.string(Array(bytes[32..<64])),
             chunkSHA256: Hex.string(Array(bytes[64..<96])))
-        let actual = ChunkDigest.hex(payload)
+        let actual = ChunkDigest.hex(bytes[headerLength...])
         guard actual == header.chunkSHA256 else {
             throw .chunkDigestMismatch(index: index, expected: header.chunkSHA256, actual: actual)
         }
-        return ChunkFrame(header: header, payload: payload)
+        return (header, headerLength)
     }
 }
 
@@ -170,5 +176,10 @@ enum Hex {
 
 /// SHA-256 as lower-case hex: the one place the module hashes.
 enum ChunkDigest {
-    static func hex(_ bytes: [UInt8]) -> String { Hex.string(Array(SHA256.hash(data: bytes))) }
+    static func hex(_ bytes: [UInt8]) -> String { hex(bytes[...]) }
+    static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+        var hasher = SHA256()
+        bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return Hex.string(Array(hasher.finalize()))
+    }
 }

@@ -93,17 +93,18 @@ public final class ChunkReassembler {
         // A chunk already stored is dropped before its payload is hashed: a pass serves every
         // device of a class, so most frames a late joiner hears again are duplicates.
         if let index = ChunkFrame.peekIndex(frameBytes, artifactDigest: digestBytes), have.contains(index) { return false }
-        // `decode` has checked the payload against the header's digest already.
-        return try store(try ChunkFrame.decode(frameBytes), payloadChecked: true)
+        // `decodeInPlace` has checked the payload against the header's digest already; the
+        // payload is written from the frame's own bytes, not copied out first.
+        let (header, payloadStart) = try ChunkFrame.decodeInPlace(frameBytes)
+        return try store(header, frameBytes[payloadStart...], payloadChecked: true)
     }
 
     @discardableResult
     public func accept(_ frame: ChunkFrame) throws(ChunkError) -> Bool {
-        try store(frame, payloadChecked: false)
+        try store(frame.header, frame.payload[...], payloadChecked: false)
     }
 
-    private func store(_ frame: ChunkFrame, payloadChecked: Bool) throws(ChunkError) -> Bool {
-        let h = frame.header
+    private func store(_ h: ChunkHeader, _ payload: ArraySlice<UInt8>, payloadChecked: Bool) throws(ChunkError) -> Bool {
         guard h.artifactDigest == plan.artifactDigest else {
             throw .doesNotFitPlan(index: h.index, detail: "it belongs to artifact \(h.artifactDigest), not \(plan.artifactDigest)")
         }
@@ -112,22 +113,22 @@ public final class ChunkReassembler {
                 index: h.index,
                 detail: "frame says \(h.count) chunks / \(h.totalSize) bytes, plan says \(plan.chunkCount) / \(plan.totalSize)")
         }
-        guard frame.payload.count == plan.length(of: h.index) else {
-            throw .doesNotFitPlan(index: h.index, detail: "\(frame.payload.count) bytes, the plan expects \(plan.length(of: h.index))")
+        guard payload.count == plan.length(of: h.index) else {
+            throw .doesNotFitPlan(index: h.index, detail: "\(payload.count) bytes, the plan expects \(plan.length(of: h.index))")
         }
         // The payload's own digest: frames built here or decoded are consistent, but a frame
         // assembled by hand might not be.
         guard !have.contains(h.index) else { return false }
         if !payloadChecked {
-            let actual = ChunkDigest.hex(frame.payload)
+            let actual = ChunkDigest.hex(payload)
             guard actual == h.chunkSHA256 else { throw .chunkDigestMismatch(index: h.index, expected: h.chunkSHA256, actual: actual) }
         }
-        try write(frame.payload, at: plan.offset(of: h.index))
+        try write(payload, at: plan.offset(of: h.index))
         have.insert(h.index)
         return true
     }
 
-    private func write(_ bytes: [UInt8], at offset: Int) throws(ChunkError) {
+    private func write(_ bytes: ArraySlice<UInt8>, at offset: Int) throws(ChunkError) {
         guard fd >= 0 else { throw .fileOperationFailed(path: path, operation: "pwrite (reassembler closed)", errno: EBADF) }
         var done = 0
         while done < bytes.count {
