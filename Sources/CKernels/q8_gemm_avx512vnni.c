@@ -216,6 +216,20 @@ static inline __attribute__((always_inline)) TARGET void tail_dot_narrow(size_t 
     acc[1][0] = _mm256_add_epi32(e10, o10), acc[1][1] = _mm256_add_epi32(e11, o11), acc[1][2] = z, acc[1][3] = z;
 }
 
+// 8 lanes with one multiplier, rounding 2ⁿ⁻³³ and shift n − 32 per lane (all n ≥ 33): the
+// 32-bit form of flotilla_q8_requant8_lanes_avx512 (only the products' high dwords, VPSRAVD),
+// zero point and clamp in 32-bit lanes; the output bytes in the low qword.
+static inline __attribute__((always_inline)) TARGET __m128i requant8_lanes_hi(__m256i x, __m256i mult, __m256i rnd,
+                                                                              __m256i cnt, __m256i zp, __m256i qlo,
+                                                                              __m256i qhi) {
+    const __m256i even = _mm256_mul_epi32(x, mult);
+    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+    const __m256i hi = _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xF5), odd, 0xAA);
+    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(_mm256_add_epi32(hi, rnd), cnt), zp);
+    q = _mm256_min_epi32(_mm256_max_epi32(q, qlo), qhi);
+    return _mm256_cvtepi32_epi8(q);  // in range already: truncation keeps the byte
+}
+
 static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
                              const int32_t *acc_init, const flotilla_q8_requant *rq, uint8_t *c,
                              size_t ldc) {
@@ -228,9 +242,17 @@ static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, cons
         int32_t mult[2 * MR] = {0}, nsh[2 * MR], init[2 * MR] = {0};
         int32_t sh[2 * MR] = {0};
         flotilla_q8_tile_requant(rq, m0, rows, mult, sh);
+        // Per-lane 32-bit form (q8_x86_requant.h) when every live row's shift allows it;
+        // padding rows get harmless constants (their bytes are never stored).
+        int32_t hrnd[2 * MR], hcnt[2 * MR];
+        bool all_hi = true;
         for (size_t r = 0; r < 2 * MR; r++) {
             nsh[r] = 31 + sh[r];
             if (r < rows) init[r] = acc_init[m0 + r];
+            const bool ok = r >= rows || flotilla_q8_requant_hi_ok(sh[r]);
+            all_hi = all_hi && ok;
+            hrnd[r] = ok && r < rows ? 1 << (31 + sh[r] - 33) : 1;
+            hcnt[r] = ok && r < rows ? 31 + sh[r] - 32 : 1;
         }
         const __m256i mv0 = _mm256_loadu_si256((const __m256i *)(const void *)mult);
         const __m256i mv1 = _mm256_loadu_si256((const __m256i *)(const void *)(mult + MR));
@@ -251,13 +273,28 @@ static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, cons
             // Requantize the 4 columns × 16 rows, then transpose to 16 rows × 4 bytes (the
             // pack_b_quads shuffle) so each output row takes one store, not one per column.
             __m128i y[4];
+            if (all_hi) {
+                const __m256i rv0 = _mm256_loadu_si256((const __m256i *)(const void *)hrnd);
+                const __m256i rv1 = _mm256_loadu_si256((const __m256i *)(const void *)(hrnd + MR));
+                const __m256i cv0 = _mm256_loadu_si256((const __m256i *)(const void *)hcnt);
+                const __m256i cv1 = _mm256_loadu_si256((const __m256i *)(const void *)(hcnt + MR));
+                const __m256i zp = _mm256_set1_epi32(rq->zero_point);
+                const __m256i qlo = _mm256_set1_epi32(rq->qmin), qhi = _mm256_set1_epi32(rq->qmax);
 #pragma GCC unroll 4
-            for (size_t j = 0; j < 4; j++) {
-                const __m128i lo = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[0][j], iv0), mv0, nv0,
-                                                                     rq->zero_point, rq->qmin, rq->qmax);
-                const __m128i hi = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[1][j], iv1), mv1, nv1,
-                                                                     rq->zero_point, rq->qmin, rq->qmax);
-                y[j] = _mm_unpacklo_epi64(lo, hi);
+                for (size_t j = 0; j < 4; j++) {
+                    const __m128i lo = requant8_lanes_hi(_mm256_add_epi32(acc[0][j], iv0), mv0, rv0, cv0, zp, qlo, qhi);
+                    const __m128i hi = requant8_lanes_hi(_mm256_add_epi32(acc[1][j], iv1), mv1, rv1, cv1, zp, qlo, qhi);
+                    y[j] = _mm_unpacklo_epi64(lo, hi);
+                }
+            } else {
+#pragma GCC unroll 4
+                for (size_t j = 0; j < 4; j++) {
+                    const __m128i lo = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[0][j], iv0), mv0, nv0,
+                                                                         rq->zero_point, rq->qmin, rq->qmax);
+                    const __m128i hi = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[1][j], iv1), mv1, nv1,
+                                                                         rq->zero_point, rq->qmin, rq->qmax);
+                    y[j] = _mm_unpacklo_epi64(lo, hi);
+                }
             }
             const __m128i t0 = _mm_unpacklo_epi8(y[0], y[1]), t1 = _mm_unpackhi_epi8(y[0], y[1]);
             const __m128i t2 = _mm_unpacklo_epi8(y[2], y[3]), t3 = _mm_unpackhi_epi8(y[2], y[3]);
