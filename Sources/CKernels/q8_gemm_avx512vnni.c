@@ -60,27 +60,9 @@ static void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, 
 // registers (a runtime-indexed acc[r] made GCC keep all 16 in memory); full 32-column rows are
 // stored as one 32-byte store (a VPMOVDB straight to memory, which GCC fuses a narrowing plus
 // masked store into, is slow on Zen 4).
-static __attribute__((noinline)) TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
-                        const row_requant *rr, const flotilla_q8_requant *rq, uint8_t *c, size_t ldc,
-                        size_t rows, size_t nr) {
-    __m512i acc[MR][2];
-    // Accumulators start at acc_init (bias − z_eff·Σw; zero on padding rows).
-#pragma GCC unroll 8
-    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(acc_init[r]);
-    for (size_t g = 0; g < k4; g++) {
-        const __m512i b0 = _mm512_loadu_si512((const void *)b);
-        const __m512i b1 = _mm512_loadu_si512((const void *)(b + 64));
-#pragma GCC unroll 8
-        for (size_t r = 0; r < MR; r++) {
-            int32_t w;
-            memcpy(&w, a + 4 * r, sizeof w);
-            const __m512i av = _mm512_set1_epi32(w);
-            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
-            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
-        }
-        a += 4 * MR;
-        b += 4 * NR;
-    }
+static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[MR][2], const row_requant *rr,
+                                                                    const flotilla_q8_requant *rq, uint8_t *c,
+                                                                    size_t ldc, size_t rows, size_t nr) {
     // 32-bit rows: both halves' q saturate to int16 in one VPACKSSDW; zero point and clamp then
     // run on 32 int16 lanes (saturation cannot change a clamped result: |q| ≥ 2¹⁵ lies beyond
     // every clamp bound ± zero point), one more pack to bytes, and one dword permute undoes the
@@ -114,6 +96,30 @@ static __attribute__((noinline)) TARGET void tile(size_t k4, const int8_t *a, co
             _mm256_mask_storeu_epi8(c + r * ldc, mask, y);
         }
     }
+}
+
+static __attribute__((noinline)) TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
+                        const row_requant *rr, const flotilla_q8_requant *rq, uint8_t *c, size_t ldc,
+                        size_t rows, size_t nr) {
+    __m512i acc[MR][2];
+    // Accumulators start at acc_init (bias − z_eff·Σw; zero on padding rows).
+#pragma GCC unroll 8
+    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(acc_init[r]);
+    for (size_t g = 0; g < k4; g++) {
+        const __m512i b0 = _mm512_loadu_si512((const void *)b);
+        const __m512i b1 = _mm512_loadu_si512((const void *)(b + 64));
+#pragma GCC unroll 8
+        for (size_t r = 0; r < MR; r++) {
+            int32_t w;
+            memcpy(&w, a + 4 * r, sizeof w);
+            const __m512i av = _mm512_set1_epi32(w);
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
+        }
+        a += 4 * MR;
+        b += 4 * NR;
+    }
+    tile_store(acc, rr, rq, c, ldc, rows, nr);
 }
 
 // Column tail of at most TAIL_MAX columns (N = 1 GEMMs, 3×3 and 6×6 batch-1 planes, the
@@ -164,6 +170,66 @@ static inline __attribute__((always_inline)) TARGET void tail_dot(size_t k4, con
     acc[1][0] = c10, acc[1][1] = c11, acc[1][2] = c12, acc[1][3] = c13;
 }
 
+// One or two columns (the last of N = 9, N = 1): tail_dot would leave 2 or 4 accumulators each
+// a chain of k4 dependent VPDPBUSD, latency-bound; here even and odd quad groups go to separate
+// accumulators summed at the end (int32 addition in another order: the same sums).
+static inline __attribute__((always_inline)) TARGET void tail_dot_narrow(size_t k4, const int8_t *a0,
+                                                                         const int8_t *a1, const uint8_t *q,
+                                                                         size_t tw, size_t cols,
+                                                                         __m256i acc[2][4]) {
+    __m256i e00 = _mm256_setzero_si256(), e01 = e00, e10 = e00, e11 = e00;
+    __m256i o00 = e00, o01 = e00, o10 = e00, o11 = e00;
+    size_t g = 0;
+    for (; g + 1 < k4; g += 2) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
+        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + (g + 1) * 4 * MR));
+        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + (g + 1) * 4 * MR));
+        const __m256i x0 = bcast_quad(q), y0 = bcast_quad(q + 4 * tw);
+        e00 = _mm256_dpbusd_epi32(e00, x0, w0);
+        e10 = _mm256_dpbusd_epi32(e10, x0, w1);
+        o00 = _mm256_dpbusd_epi32(o00, y0, v0);
+        o10 = _mm256_dpbusd_epi32(o10, y0, v1);
+        if (cols > 1) {
+            const __m256i x1 = bcast_quad(q + 4), y1 = bcast_quad(q + 4 * tw + 4);
+            e01 = _mm256_dpbusd_epi32(e01, x1, w0);
+            e11 = _mm256_dpbusd_epi32(e11, x1, w1);
+            o01 = _mm256_dpbusd_epi32(o01, y1, v0);
+            o11 = _mm256_dpbusd_epi32(o11, y1, v1);
+        }
+        q += 8 * tw;
+    }
+    if (g < k4) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
+        const __m256i x0 = bcast_quad(q);
+        e00 = _mm256_dpbusd_epi32(e00, x0, w0);
+        e10 = _mm256_dpbusd_epi32(e10, x0, w1);
+        if (cols > 1) {
+            const __m256i x1 = bcast_quad(q + 4);
+            e01 = _mm256_dpbusd_epi32(e01, x1, w0);
+            e11 = _mm256_dpbusd_epi32(e11, x1, w1);
+        }
+    }
+    const __m256i z = _mm256_setzero_si256();
+    acc[0][0] = _mm256_add_epi32(e00, o00), acc[0][1] = _mm256_add_epi32(e01, o01), acc[0][2] = z, acc[0][3] = z;
+    acc[1][0] = _mm256_add_epi32(e10, o10), acc[1][1] = _mm256_add_epi32(e11, o11), acc[1][2] = z, acc[1][3] = z;
+}
+
+// 8 lanes with one multiplier, rounding 2ⁿ⁻³³ and shift n − 32 per lane (all n ≥ 33): the
+// 32-bit form of flotilla_q8_requant8_lanes_avx512 (only the products' high dwords, VPSRAVD),
+// zero point and clamp in 32-bit lanes; the output bytes in the low qword.
+static inline __attribute__((always_inline)) TARGET __m128i requant8_lanes_hi(__m256i x, __m256i mult, __m256i rnd,
+                                                                              __m256i cnt, __m256i zp, __m256i qlo,
+                                                                              __m256i qhi) {
+    const __m256i even = _mm256_mul_epi32(x, mult);
+    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+    const __m256i hi = _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xF5), odd, 0xAA);
+    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(_mm256_add_epi32(hi, rnd), cnt), zp);
+    q = _mm256_min_epi32(_mm256_max_epi32(q, qlo), qhi);
+    return _mm256_cvtepi32_epi8(q);  // in range already: truncation keeps the byte
+}
+
 static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
                              const int32_t *acc_init, const flotilla_q8_requant *rq, uint8_t *c,
                              size_t ldc) {
@@ -176,9 +242,17 @@ static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, cons
         int32_t mult[2 * MR] = {0}, nsh[2 * MR], init[2 * MR] = {0};
         int32_t sh[2 * MR] = {0};
         flotilla_q8_tile_requant(rq, m0, rows, mult, sh);
+        // Per-lane 32-bit form (q8_x86_requant.h) when every live row's shift allows it;
+        // padding rows get harmless constants (their bytes are never stored).
+        int32_t hrnd[2 * MR], hcnt[2 * MR];
+        bool all_hi = true;
         for (size_t r = 0; r < 2 * MR; r++) {
             nsh[r] = 31 + sh[r];
             if (r < rows) init[r] = acc_init[m0 + r];
+            const bool ok = r >= rows || flotilla_q8_requant_hi_ok(sh[r]);
+            all_hi = all_hi && ok;
+            hrnd[r] = ok && r < rows ? 1 << (31 + sh[r] - 33) : 1;
+            hcnt[r] = ok && r < rows ? 31 + sh[r] - 32 : 1;
         }
         const __m256i mv0 = _mm256_loadu_si256((const __m256i *)(const void *)mult);
         const __m256i mv1 = _mm256_loadu_si256((const __m256i *)(const void *)(mult + MR));
@@ -191,21 +265,36 @@ static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, cons
             const size_t cols = nr - c0 < 4 ? nr - c0 : 4;
             // A constant column count per call, so a 1-column GEMM (N = 1) does 1/4 of the work.
             switch (cols) {
-            case 1: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 1, acc); break;
-            case 2: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 2, acc); break;
+            case 1: tail_dot_narrow(k4, a0, a1, bt + c0 * 4, tw, 1, acc); break;
+            case 2: tail_dot_narrow(k4, a0, a1, bt + c0 * 4, tw, 2, acc); break;
             case 3: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 3, acc); break;
             default: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 4, acc); break;
             }
             // Requantize the 4 columns × 16 rows, then transpose to 16 rows × 4 bytes (the
             // pack_b_quads shuffle) so each output row takes one store, not one per column.
             __m128i y[4];
+            if (all_hi) {
+                const __m256i rv0 = _mm256_loadu_si256((const __m256i *)(const void *)hrnd);
+                const __m256i rv1 = _mm256_loadu_si256((const __m256i *)(const void *)(hrnd + MR));
+                const __m256i cv0 = _mm256_loadu_si256((const __m256i *)(const void *)hcnt);
+                const __m256i cv1 = _mm256_loadu_si256((const __m256i *)(const void *)(hcnt + MR));
+                const __m256i zp = _mm256_set1_epi32(rq->zero_point);
+                const __m256i qlo = _mm256_set1_epi32(rq->qmin), qhi = _mm256_set1_epi32(rq->qmax);
 #pragma GCC unroll 4
-            for (size_t j = 0; j < 4; j++) {
-                const __m128i lo = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[0][j], iv0), mv0, nv0,
-                                                                     rq->zero_point, rq->qmin, rq->qmax);
-                const __m128i hi = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[1][j], iv1), mv1, nv1,
-                                                                     rq->zero_point, rq->qmin, rq->qmax);
-                y[j] = _mm_unpacklo_epi64(lo, hi);
+                for (size_t j = 0; j < 4; j++) {
+                    const __m128i lo = requant8_lanes_hi(_mm256_add_epi32(acc[0][j], iv0), mv0, rv0, cv0, zp, qlo, qhi);
+                    const __m128i hi = requant8_lanes_hi(_mm256_add_epi32(acc[1][j], iv1), mv1, rv1, cv1, zp, qlo, qhi);
+                    y[j] = _mm_unpacklo_epi64(lo, hi);
+                }
+            } else {
+#pragma GCC unroll 4
+                for (size_t j = 0; j < 4; j++) {
+                    const __m128i lo = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[0][j], iv0), mv0, nv0,
+                                                                         rq->zero_point, rq->qmin, rq->qmax);
+                    const __m128i hi = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[1][j], iv1), mv1, nv1,
+                                                                         rq->zero_point, rq->qmin, rq->qmax);
+                    y[j] = _mm_unpacklo_epi64(lo, hi);
+                }
             }
             const __m128i t0 = _mm_unpacklo_epi8(y[0], y[1]), t1 = _mm_unpackhi_epi8(y[0], y[1]);
             const __m128i t2 = _mm_unpacklo_epi8(y[2], y[3]), t3 = _mm_unpackhi_epi8(y[2], y[3]);
@@ -224,15 +313,88 @@ static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, cons
     }
 }
 
-TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, size_t K,
-                                                            const void *packed, const void *B,
-                                                            size_t ldb, const flotilla_q8_requant *rq,
-                                                            void *C, size_t ldc, void *workspace) {
-    const flotilla_q8_packed_header *h =
-        flotilla_q8_packed_check(packed, M, K, FLOTILLA_Q8_LAYOUT_AVX512VNNI, FLOTILLA_Q8_LAYOUT_AVX512VNNI);
-    if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
-    const size_t k4 = h->k_padded / 4;
-    const uint8_t flip = h->x_type == FLOTILLA_Q8_S8 ? 0x80 : 0;
+// Small K (≤ 16, the expand and project 1×1 convs of the first MobileNet blocks): a 32-column
+// panel's quads are k4 ≤ 4 zmm pairs, so they are built in registers from the activation rows
+// (the pack_b_quads unpacking, same bytes) and stay there while every weight panel of M passes.
+// No repack pass over B into the workspace and back: at K = 8 that pass moved as many bytes as
+// the dot products read.
+enum { SMALL_K4 = 4 };
+
+// 16 columns × rows k..k+3 of B as 16 quads (rows past K zero, live rows XOR flip).
+static inline __attribute__((always_inline)) TARGET __m512i quads16(const uint8_t *s, size_t ldb, size_t live_rows,
+                                                                    __m128i f) {
+    const __m128i z = _mm_setzero_si128();
+    const __m128i r0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)s), f);
+    const __m128i r1 = live_rows > 1 ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + ldb)), f) : z;
+    const __m128i r2 = live_rows > 2 ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + 2 * ldb)), f) : z;
+    const __m128i r3 = live_rows > 3 ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(s + 3 * ldb)), f) : z;
+    const __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
+    const __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
+    __m512i v = _mm512_castsi128_si512(_mm_unpacklo_epi16(t0, t2));
+    v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t0, t2), 1);
+    v = _mm512_inserti32x4(v, _mm_unpacklo_epi16(t1, t3), 2);
+    return _mm512_inserti32x4(v, _mm_unpackhi_epi16(t1, t3), 3);
+}
+
+// Full 32-column panels [0, N) with K4 (a constant per instantiation) quad groups.
+static inline __attribute__((always_inline)) TARGET void small_k_panels(size_t K4, size_t M, size_t N, size_t K,
+                                                                        const int8_t *w, const int32_t *acc_init,
+                                                                        const uint8_t *B, size_t ldb, uint8_t flip,
+                                                                        const flotilla_q8_requant *rq, uint8_t *C,
+                                                                        size_t ldc) {
+    enum { RB = 64 };
+    row_requant rr[RB];
+    const __m128i f = _mm_set1_epi8((char)flip);
+    for (size_t mb = 0; mb < M; mb += RB) {
+        const size_t mb_rows = M - mb < RB ? M - mb : RB;
+        row_requants(rq, mb, mb_rows, rr);
+        for (size_t n0 = 0; n0 < N; n0 += NR) {
+            __m512i bv[SMALL_K4][2];
+#pragma GCC unroll 4
+            for (size_t g = 0; g < K4; g++) {
+                const size_t live = K - 4 * g < 4 ? K - 4 * g : 4;
+                bv[g][0] = quads16(B + 4 * g * ldb + n0, ldb, live, f);
+                bv[g][1] = quads16(B + 4 * g * ldb + n0 + 16, ldb, live, f);
+            }
+            for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
+                const int8_t *a = w + (m0 / MR) * K4 * 4 * MR;
+                __m512i acc[MR][2];
+#pragma GCC unroll 8
+                for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(acc_init[m0 + r]);
+#pragma GCC unroll 4
+                for (size_t g = 0; g < K4; g++) {
+#pragma GCC unroll 8
+                    for (size_t r = 0; r < MR; r++) {
+                        int32_t wq;
+                        memcpy(&wq, a + g * 4 * MR + 4 * r, sizeof wq);
+                        const __m512i av = _mm512_set1_epi32(wq);
+                        acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], bv[g][0], av);
+                        acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], bv[g][1], av);
+                    }
+                }
+                const size_t rows = M - m0 < MR ? M - m0 : MR;
+                tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc + n0, ldc, rows, NR);
+            }
+        }
+    }
+}
+
+#define SMALL_K(n)                                                                                                  \
+    static __attribute__((noinline)) TARGET void small_k_##n(size_t M, size_t N, size_t K, const int8_t *w,        \
+                                                             const int32_t *acc_init, const uint8_t *B, size_t ldb, \
+                                                             uint8_t flip, const flotilla_q8_requant *rq,           \
+                                                             uint8_t *C, size_t ldc) {                              \
+        small_k_panels(n, M, N, K, w, acc_init, B, ldb, flip, rq, C, ldc);                                          \
+    }
+SMALL_K(1)
+SMALL_K(2)
+SMALL_K(3)
+SMALL_K(4)
+
+// Columns [0, N) through the packed-quad tiles and the row-vectorized tail.
+static TARGET void gemm_packed_b(size_t M, size_t N, size_t K, size_t k4, uint8_t flip, const void *packed,
+                                 const void *B, size_t ldb, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                 void *workspace) {
     // Full-tile columns [0, n_tiles) in 32-column panels; a tail of ≤ TAIL_MAX columns goes to
     // tail_rows, packed at its own width right after (the workspace holds round_up(N, 32) columns).
     const size_t tail = N % NR <= TAIL_MAX ? N % NR : 0, n_tiles = N - tail;
@@ -263,6 +425,39 @@ TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, 
         const size_t tw = flotilla_q8_round_up(tail, 4);
         flotilla_q8_pack_b_quads(tail, K, (const uint8_t *)B + n_tiles, ldb, tw, flip, bt);
         tail_rows(M, k4, w, bt, tail, acc_init, rq, (uint8_t *)C + n_tiles, ldc);
+    }
+}
+
+TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, size_t K,
+                                                            const void *packed, const void *B,
+                                                            size_t ldb, const flotilla_q8_requant *rq,
+                                                            void *C, size_t ldc, void *workspace) {
+    const flotilla_q8_packed_header *h =
+        flotilla_q8_packed_check(packed, M, K, FLOTILLA_Q8_LAYOUT_AVX512VNNI, FLOTILLA_Q8_LAYOUT_AVX512VNNI);
+    if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    const size_t k4 = h->k_padded / 4;
+    const uint8_t flip = h->x_type == FLOTILLA_Q8_S8 ? 0x80 : 0;
+    size_t done = 0;
+    // k4 = 3, 4 leave too few zmm for the 16 accumulators, the 2·k4 quads and the epilogue
+    // constants: the compiler spills quads inside the row loop, which cost more than the pack
+    // saves once there are several 8-row tiles (96×144×16: 3.2 → 3.5 µs); with one or two
+    // tiles (8×2304×16) skipping the pack still wins (5.4 → 4.8 µs).
+    const bool small_k = k4 <= 2 || (k4 <= SMALL_K4 && M <= 2 * MR);
+    if (K > 0 && small_k && N >= NR) {
+        done = N - N % NR;
+        const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
+        const int8_t *w = flotilla_q8_packed_weights(packed);
+        const uint8_t *b = (const uint8_t *)B;
+        switch (k4) {
+        case 1: small_k_1(M, done, K, w, acc_init, b, ldb, flip, rq, (uint8_t *)C, ldc); break;
+        case 2: small_k_2(M, done, K, w, acc_init, b, ldb, flip, rq, (uint8_t *)C, ldc); break;
+        case 3: small_k_3(M, done, K, w, acc_init, b, ldb, flip, rq, (uint8_t *)C, ldc); break;
+        default: small_k_4(M, done, K, w, acc_init, b, ldb, flip, rq, (uint8_t *)C, ldc); break;
+        }
+    }
+    if (done < N) {
+        gemm_packed_b(M, N - done, K, k4, flip, packed, (const uint8_t *)B + done, ldb, rq, (uint8_t *)C + done,
+                      ldc, workspace);
     }
     return FLOTILLA_Q8_OK;
 }

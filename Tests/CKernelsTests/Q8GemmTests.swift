@@ -117,6 +117,21 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// K ≤ 16 with N ≥ 32 (the AVX-512 VNNI path builds the activation quads of full 32-column
+    /// panels in registers instead of repacking B): every K from 1 to 17, N on and off the panel
+    /// grid (remainders going to the packed tile or the row-vectorized tail), M across 8-row
+    /// tiles and 64-row blocks, padded ldb/ldc.
+    func testSmallKRegisterPanelsAreBitExact() {
+        var rng = SplitMix64(seed: 0x5A_11_4B)
+        for K in 1...17 {
+            for N in [32, 33, 48, 64, 95, 144, 2304] {
+                let M = [1, 5, 8, 23, 48, 71].randomElement(using: &rng) ?? 8
+                let c = Self.randomCase(M: M, N: N, K: K, using: &rng)
+                assertIdentical(c, "small K M=\(M) N=\(N) K=\(K) x=\(c.xType.rawValue)/\(c.xZero) y=\(c.yType.rawValue)/\(c.yZero)")
+            }
+        }
+    }
+
     /// The worst accumulators the contract allows: K = 32768 with every product at its extreme.
     func testExtremeAccumulatorsAtMaximumK() {
         let K = Int(FLOTILLA_Q8_MAX_K)
