@@ -118,6 +118,10 @@ typedef struct cl_pack512 {
     __m512i w[CL_TAPS_MAX / 4][4];  // tap group g, accumulator q: dword j = channel 16q + j's 4 taps
     __m512i init[4];
     flotilla_q8_lanes16_avx512 rq[4];
+    // The 32-bit requant form (q8_x86_requant.h), when every live lane has 2 ≤ shift ≤ 31:
+    // per lane 2ⁿ⁻³³ and n − 32.
+    __m512i rnd32[4], cnt32[4];
+    bool hi;
 } cl_pack512;
 
 T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
@@ -128,6 +132,7 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
     cl_copy_weights(x, c0, nch, wl);
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+    k->hi = true;
     for (size_t q = 0; q < 4; q++) {
         const size_t live_n = nch > 16 * q ? nch - 16 * q : 0;
         const __mmask16 live = live_n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << live_n) - 1);
@@ -156,6 +161,10 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
             n = _mm512_set1_epi32(31 + rq->shift[0]);
         }
         k->rq[q] = flotilla_q8_lanes16_make_avx512(mult, n);
+        const __m512i n33 = _mm512_sub_epi32(n, _mm512_set1_epi32(33));
+        if (_mm512_mask_cmpgt_epu32_mask(live, n33, _mm512_set1_epi32(29)) != 0) k->hi = false;  // n ∉ [33, 62]
+        k->rnd32[q] = _mm512_sllv_epi32(_mm512_set1_epi32(1), n33);  // dead lanes: anything
+        k->cnt32[q] = _mm512_sub_epi32(n, _mm512_set1_epi32(32));
     }
 }
 
@@ -164,7 +173,8 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
 // alias any memory, which would make the compiler reload it per pixel.
 T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx *x, const cl_pack512 *k,
                                                                     const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                    uint8_t *oscr, size_t groups, size_t live) {
+                                                                    uint8_t *oscr, size_t groups, size_t live,
+                                                                    bool last1, bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 64, colstep = g->stride_w * 64, ow = x->ow;
@@ -174,7 +184,16 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
     for (size_t t = 0; t < 4 * groups; t++) off[t] = x->off[t];
     const flotilla_q8_lanes16_avx512 lanes[4] = {k->rq[0], k->rq[1], k->rq[2], k->rq[3]};
     const __m512i init[4] = {k->init[0], k->init[1], k->init[2], k->init[3]};
+    const __m512i rnd32[4] = {k->rnd32[0], k->rnd32[1], k->rnd32[2], k->rnd32[3]};
+    const __m512i cnt32[4] = {k->cnt32[0], k->cnt32[1], k->cnt32[2], k->cnt32[3]};
+    const __m512i lo32 = _mm512_set1_epi32(rq->qmin - rq->zero_point), hi32v = _mm512_set1_epi32(rq->qmax - rq->zero_point);
     const __m512i *w = &k->w[0][0];
+    // Accumulator q, dword 4L + i ← scratch byte 16L + 4q + i (0x80: a zero byte).
+    __m512i ext1[4];
+    for (int q = 0; q < 4; q++) {
+        const int b = 4 * q | (int)0x80808000u;
+        ext1[q] = _mm512_broadcast_i32x4(_mm_setr_epi32(b, b + 1, b + 2, b + 3));
+    }
     uint8_t *o = oscr;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
@@ -183,6 +202,17 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
             __m512i acc[4] = {init[0], init[1], init[2], init[3]};
             _Pragma("GCC unroll 16")
             for (size_t gi = 0; gi < groups; gi++) {
+                if (last1 && gi + 1 == groups) {
+                    // One tap left (3×3: tap 8): its quads are its bytes zero-extended, one
+                    // in-lane byte shuffle per accumulator instead of eight unpacks. The
+                    // weights' other three bytes are zero, as the unpack path's are.
+                    const __m512i a = _mm512_loadu_si512((const void *)(s + off[4 * gi]));
+                    _Pragma("GCC unroll 16")
+                    for (size_t q = 0; q < live; q++) {
+                        acc[q] = _mm512_dpbusd_epi32(acc[q], _mm512_shuffle_epi8(a, ext1[q]), w[4 * gi + q]);
+                    }
+                    continue;
+                }
                 const __m512i a = _mm512_loadu_si512((const void *)(s + off[4 * gi]));
                 const __m512i b = _mm512_loadu_si512((const void *)(s + off[4 * gi + 1]));
                 const __m512i c = _mm512_loadu_si512((const void *)(s + off[4 * gi + 2]));
@@ -196,8 +226,21 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
             }
             _Pragma("GCC unroll 16")
             for (size_t q = 0; q < live; q++) {
-                _mm_storeu_si128((__m128i *)(void *)(o + 16 * q),
-                                 flotilla_q8_requant16_lanes_pre_avx512(acc[q], &lanes[q], lo, hi, zp));
+                __m128i b;
+                if (hi32) {
+                    // The 32-bit form with per-lane n: high dwords of the even and odd products
+                    // merged by one shuffle, then rounding, shift, clamp and zero point in 32-bit
+                    // lanes (exact for n in [33, 62], see flotilla_q8_requant16_hi_avx512).
+                    const __m512i ev = _mm512_mul_epi32(acc[q], lanes[q].mult);
+                    const __m512i od = _mm512_mul_epi32(_mm512_srli_epi64(acc[q], 32), lanes[q].mult_odd);
+                    const __m512i h = _mm512_mask_shuffle_epi32(od, 0x5555, ev, (_MM_PERM_ENUM)0xF5);
+                    const __m512i r = _mm512_srav_epi32(_mm512_add_epi32(h, rnd32[q]), cnt32[q]);
+                    const __m512i c = _mm512_min_epi32(_mm512_max_epi32(r, lo32), hi32v);
+                    b = _mm512_cvtepi32_epi8(_mm512_add_epi32(c, zp));
+                } else {
+                    b = flotilla_q8_requant16_lanes_pre_avx512(acc[q], &lanes[q], lo, hi, zp);
+                }
+                _mm_storeu_si128((__m128i *)(void *)(o + 16 * q), b);
             }
         }
     }
@@ -207,18 +250,26 @@ T512 static void run_avx512(const cl_ctx *x, const void *packed, size_t nch, con
                             size_t oy1, uint8_t *oscr) {
     const cl_pack512 *k = packed;
     const size_t groups = (x->taps + 3) / 4, live = (nch + 15) / 16;
-    if (groups == 3) {
+    if (x->taps == 9 && k->hi) {
         switch (live) {
-        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1); return;
-        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2); return;
-        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3); return;
-        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4); return;
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, true); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, true); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, true); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, true); return;
+        }
+    }
+    if (x->taps == 9) {
+        switch (live) {
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, false); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, false); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, false); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, false); return;
         }
     }
     switch (live) {
-    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 1); return;
-    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 2); return;
-    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, live); return;
+    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 1, false, false); return;
+    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 2, false, false); return;
+    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, live, false, false); return;
     }
 }
 
