@@ -286,6 +286,9 @@ T512 bool flotilla_q8_dwconv_cl__avx512vnni(const flotilla_f32_conv2d_geometry *
 typedef struct cl_pack256 {
     __m256i w[CL_TAPS_MAX / 2][4];  // tap pair g, accumulator q: dword j = channel 8q + j's int16 pair
     __m256i init[4], mult[4], n[4];
+    // The 32-bit requant form when every live lane has 2 ≤ shift ≤ 31 (as cl_pack512).
+    __m256i mult_odd[4], rnd32[4], cnt32[4];
+    bool hi;
 } cl_pack256;
 
 T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
@@ -296,6 +299,7 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
     cl_copy_weights(x, c0, nch, wl);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), zero = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1), lo16 = _mm256_set1_epi32(0xFFFF);
+    k->hi = true;
     for (size_t q = 0; q < 4; q++) {
         const size_t live_n = nch > 8 * q ? nch - 8 * q : 0;
         const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)live_n), lane);
@@ -326,16 +330,28 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
             k->mult[q] = _mm256_set1_epi32(rq->multiplier[0]);
             k->n[q] = _mm256_set1_epi32(31 + rq->shift[0]);
         }
+        const __m256i n33 = _mm256_sub_epi32(k->n[q], _mm256_set1_epi32(33));
+        const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(zero, n33), _mm256_cmpgt_epi32(n33, _mm256_set1_epi32(29)));
+        if (_mm256_movemask_epi8(_mm256_and_si256(bad, live)) != 0) k->hi = false;  // n ∉ [33, 62]
+        k->mult_odd[q] = _mm256_srli_epi64(k->mult[q], 32);
+        k->rnd32[q] = _mm256_sllv_epi32(_mm256_set1_epi32(1), n33);  // dead lanes: anything
+        k->cnt32[q] = _mm256_sub_epi32(k->n[q], _mm256_set1_epi32(32));
     }
 }
 
 T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *x, const cl_pack256 *k,
                                                                   const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                  uint8_t *oscr, size_t groups, size_t live) {
+                                                                  uint8_t *oscr, size_t groups, size_t live,
+                                                                  bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 32, colstep = g->stride_w * 32;
     const __m256i zero = _mm256_setzero_si256();
+    const __m256i lo32 = _mm256_set1_epi32(rq->qmin - rq->zero_point), hi32v = _mm256_set1_epi32(rq->qmax - rq->zero_point);
+    const __m256i zp = _mm256_set1_epi32(rq->zero_point);
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i gather = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
     uint8_t *o = oscr;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
@@ -356,9 +372,21 @@ T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *
             }
             _Pragma("GCC unroll 16")
             for (size_t q = 0; q < live; q++) {
-                _mm_storel_epi64((__m128i *)(void *)(o + 8 * q),
-                                 flotilla_q8_requant8_lanes_avx2(acc[q], k->mult[q], k->n[q], rq->zero_point,
-                                                                 rq->qmin, rq->qmax));
+                __m128i b;
+                if (hi32) {
+                    // The 32-bit form with per-lane n (see run_avx512_t): exact for n in [33, 62].
+                    const __m256i ev = _mm256_mul_epi32(acc[q], k->mult[q]);
+                    const __m256i od = _mm256_mul_epi32(_mm256_srli_epi64(acc[q], 32), k->mult_odd[q]);
+                    const __m256i h = _mm256_blend_epi32(_mm256_shuffle_epi32(ev, 0xF5), od, 0xAA);
+                    const __m256i r = _mm256_srav_epi32(_mm256_add_epi32(h, k->rnd32[q]), k->cnt32[q]);
+                    __m256i v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(r, lo32), hi32v), zp);
+                    v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pick), gather);
+                    b = _mm256_castsi256_si128(v);
+                } else {
+                    b = flotilla_q8_requant8_lanes_avx2(acc[q], k->mult[q], k->n[q], rq->zero_point, rq->qmin,
+                                                        rq->qmax);
+                }
+                _mm_storel_epi64((__m128i *)(void *)(o + 8 * q), b);
             }
         }
     }
@@ -368,10 +396,14 @@ T256 static void run_avx2(const cl_ctx *x, const void *packed, size_t nch, const
                           size_t oy1, uint8_t *oscr) {
     const cl_pack256 *k = packed;
     const size_t groups = (x->taps + 1) / 2, live = (nch + 7) / 8;
-    if (groups == 5 && live == 4) {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4);
+    if (groups == 5 && live == 4 && k->hi) {
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, true);
+    } else if (groups == 5 && live == 4) {
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, false);
+    } else if (k->hi) {
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, true);
     } else {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live);
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, false);
     }
 }
 
