@@ -118,6 +118,10 @@ typedef struct cl_pack512 {
     __m512i w[CL_TAPS_MAX / 4][4];  // tap group g, accumulator q: dword j = channel 16q + j's 4 taps
     __m512i init[4];
     flotilla_q8_lanes16_avx512 rq[4];
+    // The 32-bit requant form (q8_x86_requant.h), when every live lane has 2 ≤ shift ≤ 31:
+    // per lane 2ⁿ⁻³³ and n − 32.
+    __m512i rnd32[4], cnt32[4];
+    bool hi;
 } cl_pack512;
 
 T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
@@ -128,6 +132,7 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
     cl_copy_weights(x, c0, nch, wl);
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+    k->hi = true;
     for (size_t q = 0; q < 4; q++) {
         const size_t live_n = nch > 16 * q ? nch - 16 * q : 0;
         const __mmask16 live = live_n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << live_n) - 1);
@@ -156,6 +161,10 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
             n = _mm512_set1_epi32(31 + rq->shift[0]);
         }
         k->rq[q] = flotilla_q8_lanes16_make_avx512(mult, n);
+        const __m512i n33 = _mm512_sub_epi32(n, _mm512_set1_epi32(33));
+        if (_mm512_mask_cmpgt_epu32_mask(live, n33, _mm512_set1_epi32(29)) != 0) k->hi = false;  // n ∉ [33, 62]
+        k->rnd32[q] = _mm512_sllv_epi32(_mm512_set1_epi32(1), n33);  // dead lanes: anything
+        k->cnt32[q] = _mm512_sub_epi32(n, _mm512_set1_epi32(32));
     }
 }
 
@@ -164,7 +173,8 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
 // alias any memory, which would make the compiler reload it per pixel.
 T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx *x, const cl_pack512 *k,
                                                                     const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                    uint8_t *oscr, size_t groups, size_t live) {
+                                                                    uint8_t *oscr, size_t groups, size_t live,
+                                                                    bool last1, bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 64, colstep = g->stride_w * 64, ow = x->ow;
@@ -174,7 +184,16 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
     for (size_t t = 0; t < 4 * groups; t++) off[t] = x->off[t];
     const flotilla_q8_lanes16_avx512 lanes[4] = {k->rq[0], k->rq[1], k->rq[2], k->rq[3]};
     const __m512i init[4] = {k->init[0], k->init[1], k->init[2], k->init[3]};
+    const __m512i rnd32[4] = {k->rnd32[0], k->rnd32[1], k->rnd32[2], k->rnd32[3]};
+    const __m512i cnt32[4] = {k->cnt32[0], k->cnt32[1], k->cnt32[2], k->cnt32[3]};
+    const __m512i lo32 = _mm512_set1_epi32(rq->qmin - rq->zero_point), hi32v = _mm512_set1_epi32(rq->qmax - rq->zero_point);
     const __m512i *w = &k->w[0][0];
+    // Accumulator q, dword 4L + i ← scratch byte 16L + 4q + i (0x80: a zero byte).
+    __m512i ext1[4];
+    for (int q = 0; q < 4; q++) {
+        const int b = 4 * q | (int)0x80808000u;
+        ext1[q] = _mm512_broadcast_i32x4(_mm_setr_epi32(b, b + 1, b + 2, b + 3));
+    }
     uint8_t *o = oscr;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
@@ -183,6 +202,17 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
             __m512i acc[4] = {init[0], init[1], init[2], init[3]};
             _Pragma("GCC unroll 16")
             for (size_t gi = 0; gi < groups; gi++) {
+                if (last1 && gi + 1 == groups) {
+                    // One tap left (3×3: tap 8): its quads are its bytes zero-extended, one
+                    // in-lane byte shuffle per accumulator instead of eight unpacks. The
+                    // weights' other three bytes are zero, as the unpack path's are.
+                    const __m512i a = _mm512_loadu_si512((const void *)(s + off[4 * gi]));
+                    _Pragma("GCC unroll 16")
+                    for (size_t q = 0; q < live; q++) {
+                        acc[q] = _mm512_dpbusd_epi32(acc[q], _mm512_shuffle_epi8(a, ext1[q]), w[4 * gi + q]);
+                    }
+                    continue;
+                }
                 const __m512i a = _mm512_loadu_si512((const void *)(s + off[4 * gi]));
                 const __m512i b = _mm512_loadu_si512((const void *)(s + off[4 * gi + 1]));
                 const __m512i c = _mm512_loadu_si512((const void *)(s + off[4 * gi + 2]));
@@ -196,8 +226,21 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
             }
             _Pragma("GCC unroll 16")
             for (size_t q = 0; q < live; q++) {
-                _mm_storeu_si128((__m128i *)(void *)(o + 16 * q),
-                                 flotilla_q8_requant16_lanes_pre_avx512(acc[q], &lanes[q], lo, hi, zp));
+                __m128i b;
+                if (hi32) {
+                    // The 32-bit form with per-lane n: high dwords of the even and odd products
+                    // merged by one shuffle, then rounding, shift, clamp and zero point in 32-bit
+                    // lanes (exact for n in [33, 62], see flotilla_q8_requant16_hi_avx512).
+                    const __m512i ev = _mm512_mul_epi32(acc[q], lanes[q].mult);
+                    const __m512i od = _mm512_mul_epi32(_mm512_srli_epi64(acc[q], 32), lanes[q].mult_odd);
+                    const __m512i h = _mm512_mask_shuffle_epi32(od, 0x5555, ev, (_MM_PERM_ENUM)0xF5);
+                    const __m512i r = _mm512_srav_epi32(_mm512_add_epi32(h, rnd32[q]), cnt32[q]);
+                    const __m512i c = _mm512_min_epi32(_mm512_max_epi32(r, lo32), hi32v);
+                    b = _mm512_cvtepi32_epi8(_mm512_add_epi32(c, zp));
+                } else {
+                    b = flotilla_q8_requant16_lanes_pre_avx512(acc[q], &lanes[q], lo, hi, zp);
+                }
+                _mm_storeu_si128((__m128i *)(void *)(o + 16 * q), b);
             }
         }
     }
@@ -207,18 +250,26 @@ T512 static void run_avx512(const cl_ctx *x, const void *packed, size_t nch, con
                             size_t oy1, uint8_t *oscr) {
     const cl_pack512 *k = packed;
     const size_t groups = (x->taps + 3) / 4, live = (nch + 15) / 16;
-    if (groups == 3) {
+    if (x->taps == 9 && k->hi) {
         switch (live) {
-        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1); return;
-        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2); return;
-        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3); return;
-        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4); return;
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, true); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, true); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, true); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, true); return;
+        }
+    }
+    if (x->taps == 9) {
+        switch (live) {
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, false); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, false); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, false); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, false); return;
         }
     }
     switch (live) {
-    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 1); return;
-    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 2); return;
-    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, live); return;
+    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 1, false, false); return;
+    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 2, false, false); return;
+    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, live, false, false); return;
     }
 }
 
@@ -235,6 +286,9 @@ T512 bool flotilla_q8_dwconv_cl__avx512vnni(const flotilla_f32_conv2d_geometry *
 typedef struct cl_pack256 {
     __m256i w[CL_TAPS_MAX / 2][4];  // tap pair g, accumulator q: dword j = channel 8q + j's int16 pair
     __m256i init[4], mult[4], n[4];
+    // The 32-bit requant form when every live lane has 2 ≤ shift ≤ 31 (as cl_pack512).
+    __m256i mult_odd[4], rnd32[4], cnt32[4];
+    bool hi;
 } cl_pack256;
 
 T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
@@ -245,6 +299,7 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
     cl_copy_weights(x, c0, nch, wl);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), zero = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1), lo16 = _mm256_set1_epi32(0xFFFF);
+    k->hi = true;
     for (size_t q = 0; q < 4; q++) {
         const size_t live_n = nch > 8 * q ? nch - 8 * q : 0;
         const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)live_n), lane);
@@ -275,16 +330,28 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
             k->mult[q] = _mm256_set1_epi32(rq->multiplier[0]);
             k->n[q] = _mm256_set1_epi32(31 + rq->shift[0]);
         }
+        const __m256i n33 = _mm256_sub_epi32(k->n[q], _mm256_set1_epi32(33));
+        const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(zero, n33), _mm256_cmpgt_epi32(n33, _mm256_set1_epi32(29)));
+        if (_mm256_movemask_epi8(_mm256_and_si256(bad, live)) != 0) k->hi = false;  // n ∉ [33, 62]
+        k->mult_odd[q] = _mm256_srli_epi64(k->mult[q], 32);
+        k->rnd32[q] = _mm256_sllv_epi32(_mm256_set1_epi32(1), n33);  // dead lanes: anything
+        k->cnt32[q] = _mm256_sub_epi32(k->n[q], _mm256_set1_epi32(32));
     }
 }
 
 T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *x, const cl_pack256 *k,
                                                                   const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                  uint8_t *oscr, size_t groups, size_t live) {
+                                                                  uint8_t *oscr, size_t groups, size_t live,
+                                                                  bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 32, colstep = g->stride_w * 32;
     const __m256i zero = _mm256_setzero_si256();
+    const __m256i lo32 = _mm256_set1_epi32(rq->qmin - rq->zero_point), hi32v = _mm256_set1_epi32(rq->qmax - rq->zero_point);
+    const __m256i zp = _mm256_set1_epi32(rq->zero_point);
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i gather = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
     uint8_t *o = oscr;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
@@ -305,9 +372,21 @@ T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *
             }
             _Pragma("GCC unroll 16")
             for (size_t q = 0; q < live; q++) {
-                _mm_storel_epi64((__m128i *)(void *)(o + 8 * q),
-                                 flotilla_q8_requant8_lanes_avx2(acc[q], k->mult[q], k->n[q], rq->zero_point,
-                                                                 rq->qmin, rq->qmax));
+                __m128i b;
+                if (hi32) {
+                    // The 32-bit form with per-lane n (see run_avx512_t): exact for n in [33, 62].
+                    const __m256i ev = _mm256_mul_epi32(acc[q], k->mult[q]);
+                    const __m256i od = _mm256_mul_epi32(_mm256_srli_epi64(acc[q], 32), k->mult_odd[q]);
+                    const __m256i h = _mm256_blend_epi32(_mm256_shuffle_epi32(ev, 0xF5), od, 0xAA);
+                    const __m256i r = _mm256_srav_epi32(_mm256_add_epi32(h, k->rnd32[q]), k->cnt32[q]);
+                    __m256i v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(r, lo32), hi32v), zp);
+                    v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pick), gather);
+                    b = _mm256_castsi256_si128(v);
+                } else {
+                    b = flotilla_q8_requant8_lanes_avx2(acc[q], k->mult[q], k->n[q], rq->zero_point, rq->qmin,
+                                                        rq->qmax);
+                }
+                _mm_storel_epi64((__m128i *)(void *)(o + 8 * q), b);
             }
         }
     }
@@ -317,10 +396,14 @@ T256 static void run_avx2(const cl_ctx *x, const void *packed, size_t nch, const
                           size_t oy1, uint8_t *oscr) {
     const cl_pack256 *k = packed;
     const size_t groups = (x->taps + 1) / 2, live = (nch + 7) / 8;
-    if (groups == 5 && live == 4) {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4);
+    if (groups == 5 && live == 4 && k->hi) {
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, true);
+    } else if (groups == 5 && live == 4) {
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, false);
+    } else if (k->hi) {
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, true);
     } else {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live);
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, false);
     }
 }
 
