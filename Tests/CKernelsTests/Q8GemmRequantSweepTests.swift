@@ -49,16 +49,6 @@ final class Q8GemmRequantSweepTests: XCTestCase {
         return c
     }
 
-    private func assertIdentical(_ c: Q8GemmCase, _ label: String) {
-        let reference = runQ8Gemm(q8Reference(), c)
-        XCTAssertEqual(reference.status, FLOTILLA_Q8_OK, label)
-        for table in optimizedQ8Tables() {
-            let got = runQ8Gemm(table, c)
-            XCTAssertEqual(got.status, FLOTILLA_Q8_OK, "\(q8PathName(table)) \(label)")
-            XCTAssertEqual(got.output, reference.output, "\(q8PathName(table)) \(label)")
-        }
-    }
-
     /// Low K (1…33, incl. 4, 8, 12, 16, 27 and odd K) × N across tiles and tails, all shifts.
     func testEveryShiftAtLowKIsBitExact() {
         var rng = SplitMix64(seed: 0x5E_E9_01)

@@ -76,16 +76,6 @@ final class Q8GemmTests: XCTestCase {
         return c
     }
 
-    private func assertIdentical(_ c: Q8GemmCase, _ label: String) {
-        let reference = runQ8Gemm(q8Reference(), c)
-        XCTAssertEqual(reference.status, FLOTILLA_Q8_OK, label)
-        for table in optimizedQ8Tables() {
-            let got = runQ8Gemm(table, c)
-            XCTAssertEqual(got.status, FLOTILLA_Q8_OK, "\(q8PathName(table)) \(label)")
-            XCTAssertEqual(got.output, reference.output, "\(q8PathName(table)) \(label)")
-        }
-    }
-
     /// Every M × N pair from the set with a random K from the set, then every K.
     func testRandomShapesAreBitExact() {
         var rng = SplitMix64(seed: 0x51_8A7E)

@@ -88,3 +88,16 @@ func runQ8Gemm(
     }
     return (status, output)
 }
+
+extension XCTestCase {
+    /// Every optimized path's GEMM of `c` succeeds and gives the reference's bytes.
+    func assertIdentical(_ c: Q8GemmCase, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        let reference = runQ8Gemm(q8Reference(), c)
+        XCTAssertEqual(reference.status, FLOTILLA_Q8_OK, label, file: file, line: line)
+        for table in optimizedQ8Tables() {
+            let got = runQ8Gemm(table, c)
+            XCTAssertEqual(got.status, FLOTILLA_Q8_OK, "\(q8PathName(table)) \(label)", file: file, line: line)
+            XCTAssertEqual(got.output, reference.output, "\(q8PathName(table)) \(label)", file: file, line: line)
+        }
+    }
+}

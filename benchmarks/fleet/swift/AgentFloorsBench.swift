@@ -27,11 +27,9 @@ struct AgentFloorsBench {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let key = ArtifactSigningKey.generate()
-        let features = BenchRelease.features
-        var outputs = max(BenchRelease.classes, options.artifactBytes / (4 * features))
-        var built = try BenchRelease.artifact(version: "1", sequence: 1, hardwareClass: "bench", outputs: outputs, key: key)
-        outputs = max(BenchRelease.classes, Int(Double(options.artifactBytes) * Double(outputs) / Double(built.compressed.count)))
-        built = try BenchRelease.artifact(version: "1", sequence: 1, hardwareClass: "bench", outputs: outputs, key: key)
+        // `--artifact-bytes` is the compressed size, as in `BenchRelease.register`.
+        let built = try BenchRelease.artifact(
+            version: "1", sequence: 1, hardwareClass: "bench", compressedBytes: options.artifactBytes, key: key)
         let digests = built.digests
         let plan = try ChunkPlan(artifactDigest: digests.uncompressedSHA256, totalSize: digests.compressedSize)
         let frames = try Chunker.frames(of: built.compressed, plan: plan).map(\.encoded)

@@ -29,13 +29,9 @@ enum BenchRelease {
                 name: model, version: version, createdBy: "fleet-bench", createdAtMs: nowMs(),
                 sourceSHA256: String(repeating: "0", count: 64)))
         let key = try SigningKeyring.open(dataDirectory: dataDirectory).activeKey
-        // Size the weights from a first build's compression ratio, then build for real.
-        var outputs = max(classes, targetCompressedBytes / (4 * features))
-        var built = try artifact(
-            version: version, sequence: release.releaseSequence, hardwareClass: hardwareClass, outputs: outputs, key: key)
-        let ratio = Double(built.compressed.count) / Double(outputs)
-        outputs = max(classes, Int((Double(targetCompressedBytes) / ratio).rounded()))
-        built = try artifact(version: version, sequence: release.releaseSequence, hardwareClass: hardwareClass, outputs: outputs, key: key)
+        let built = try artifact(
+            version: version, sequence: release.releaseSequence, hardwareClass: hardwareClass, compressedBytes: targetCompressedBytes,
+            key: key)
 
         let relative = "artifacts/\(model)/\(version)/\(hardwareClass).flotilla"
         let url = dataDirectory.appendingPathComponent(relative)
@@ -52,6 +48,18 @@ enum BenchRelease {
         try store.updateReleaseStatus(name: model, version: version, status: .ready, error: nil)
         return Registered(
             version: version, compressedSize: built.compressed.count, uncompressedSize: built.bytes.count, digest: d.uncompressedSHA256)
+    }
+
+    /// An artifact whose compressed size is about `compressedBytes`: the weights sized from a
+    /// first build's compression ratio, then built for real.
+    static func artifact(version: String, sequence: UInt64, hardwareClass: String, compressedBytes: Int, key: ArtifactSigningKey)
+        throws -> (bytes: [UInt8], compressed: [UInt8], digests: ArtifactTransportDigests)
+    {
+        var outputs = max(classes, compressedBytes / (4 * features))
+        let first = try artifact(version: version, sequence: sequence, hardwareClass: hardwareClass, outputs: outputs, key: key)
+        let ratio = Double(first.compressed.count) / Double(outputs)
+        outputs = max(classes, Int((Double(compressedBytes) / ratio).rounded()))
+        return try artifact(version: version, sequence: sequence, hardwareClass: hardwareClass, outputs: outputs, key: key)
     }
 
     /// Gemm `features` → `outputs`, of which the first `classes` are the answer's logits; the
