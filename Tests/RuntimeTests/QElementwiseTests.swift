@@ -184,4 +184,44 @@ final class QElementwiseTests: XCTestCase {
         }
         XCTAssertEqual(byteValues(out["acc"]), acc)
     }
+    /// Inputs long enough for the 16-lane range search and the table's quantize kernel, against
+    /// the scalar definition: every position of the extremes (vector body and tail), NaN, ±0,
+    /// one-signed and all-zero inputs; the bytes, scale and zero point must all agree.
+    func testDynamicQuantizeLinearMatchesTheScalarDefinitionOnLongInputs() throws {
+        var rng = SplitMix64(seed: 0xD9_4A11)
+        var cases: [[Float]] = []
+        for n in [16, 17, 31, 33, 100, 1003] {
+            cases.append((0..<n).map { _ in Float.random(in: -3...5, using: &rng) })
+            cases.append((0..<n).map { _ in Float.random(in: 0.1...2, using: &rng) })
+            cases.append((0..<n).map { _ in -Float.random(in: 0.1...2, using: &rng) })
+            var nan = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+            nan[n / 2] = .nan
+            nan[0] = -0.0
+            cases.append(nan)
+            var extremes = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+            extremes[n - 1] = -7  // the minimum in the scalar tail (or the last lane)
+            extremes[n / 3] = 9
+            cases.append(extremes)
+        }
+        cases.append([Float](repeating: 0, count: 40))
+        for (index, x) in cases.enumerated() {
+            var lo: Float = 0, hi: Float = 0
+            for v in x where !v.isNaN {
+                lo = min(lo, v)
+                hi = max(hi, v)
+            }
+            let s = (hi - lo) / 255
+            let zp: Float = s > 0 ? min(max((0 - lo / s).rounded(.toNearestOrEven), 0), 255) : 0
+            let expected: [Int64] = x.map { v in
+                guard s > 0 else { return 0 }
+                let q = (v / s).rounded(.toNearestOrEven) + zp
+                return q.isNaN ? Int64(zp) : Int64(min(max(q, 0), 255))
+            }
+            let dql = Node(name: "d", opType: "DynamicQuantizeLinear", inputs: ["x"], outputs: ["xq", "xs", "xz"])
+            let out = try runGraph([dql], inputs: [("x", tf(x, [x.count]))], constants: [:], outputs: ["xq", "xs", "xz"])
+            XCTAssertEqual(out["xs"]?.floats, [s], "case \(index)")
+            XCTAssertEqual(out["xz"]?.uint8s, [UInt8(zp)], "case \(index)")
+            XCTAssertEqual(byteValues(out["xq"]), expected, "case \(index)")
+        }
+    }
 }

@@ -48,9 +48,13 @@ extension OpRegistry {
         }
         register("DynamicQuantizeLinear") { ctx in
             let xt = try ctx.input(0, floatOnly)
+            guard let quantize = ctx.kernels.q8.pointee.quantize else {
+                throw ctx.fail("the int8 kernel table has no QuantizeLinear kernel")
+            }
             return .kernel(outputs: [ValueType(.uint8, xt.shape), ValueType(.float32, []), ValueType(.uint8, [])], workspaceBytes: 0) { b in
                 DynamicQuantizeLinearKernel(
-                    x: b.input(0), y: b.outputs[0], scale: b.outputs[1], zeroPoint: b.outputs[2], count: xt.elementCount)
+                    quantize: quantize, x: b.input(0), y: b.outputs[0], scale: b.outputs[1], zeroPoint: b.outputs[2],
+                    count: xt.elementCount)
             }
         }
     }
@@ -165,13 +169,21 @@ final class DequantizeLinearKernel: Kernel, @unchecked Sendable {
 
 /// ONNX DynamicQuantizeLinear: uint8 with the range [min(0, min x), max(0, max x)], scale =
 /// range / 255, zero point = round(−min / scale) saturated, y = saturate(round(x / scale) + zp).
-/// An all-zero input gives scale 0, zero point 0 and zeros.
+/// An all-zero input gives scale 0, zero point 0 and zeros. NaN inputs do not move the range and
+/// quantize to the zero point. The range is found 16 lanes at a time (a lane takes a value only
+/// when it is strictly below / above, as the scalar rule does, so the result is the same bits);
+/// the bytes come from the table's `quantize` kernel, as QuantizeLinear's do.
 final class DynamicQuantizeLinearKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only.
+    // Sendable proof: plan-time constants only; the kernel is a C function.
+    let quantize: @convention(c) (Int, UnsafePointer<Float>?, Float, Int32, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Void
     let x, y, scale, zeroPoint: Buffer
     let count: Int
 
-    init(x: Buffer, y: Buffer, scale: Buffer, zeroPoint: Buffer, count: Int) {
+    init(
+        quantize: @escaping @convention(c) (Int, UnsafePointer<Float>?, Float, Int32, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Void,
+        x: Buffer, y: Buffer, scale: Buffer, zeroPoint: Buffer, count: Int
+    ) {
+        self.quantize = quantize
         self.x = x
         self.y = y
         self.scale = scale
@@ -181,23 +193,40 @@ final class DynamicQuantizeLinearKernel: Kernel, @unchecked Sendable {
 
     func execute(_ memory: Memory) throws {
         let src = memory.floats(x), dst = memory.typed(y, UInt8.self)
-        var lo: Float = 0, hi: Float = 0
-        for i in 0..<count where !src[i].isNaN {
-            lo = min(lo, src[i])
-            hi = max(hi, src[i])
-        }
+        let (lo, hi) = Self.range(src, count)
         let s = (hi - lo) / 255
         var zp: Float = 0
-        if s > 0, s.isFinite { zp = min(max((0 - lo / s).rounded(.toNearestOrEven), 0), 255) }
-        for i in 0..<count {
-            guard s > 0, s.isFinite else {
-                dst[i] = 0
-                continue
-            }
-            let q = (src[i] / s).rounded(.toNearestOrEven) + zp
-            dst[i] = q.isNaN ? UInt8(zp) : UInt8(min(max(q, 0), 255))
+        if s > 0, s.isFinite {
+            zp = min(max((0 - lo / s).rounded(.toNearestOrEven), 0), 255)
+            quantize(count, src, s, Int32(zp), 0, 255, dst)
+        } else {
+            dst.update(repeating: 0, count: count)
         }
         if scale.bytes > 0 { memory.floats(scale).pointee = s.isFinite ? s : 0 }
         if zeroPoint.bytes > 0 { memory.typed(zeroPoint, UInt8.self).pointee = UInt8(zp) }
+    }
+
+    /// (min(0, min x), max(0, max x)) over the non-NaN values.
+    static func range(_ src: UnsafePointer<Float>, _ count: Int) -> (lo: Float, hi: Float) {
+        var vlo = SIMD16<Float>(repeating: 0), vhi = SIMD16<Float>(repeating: 0)
+        var i = 0
+        let raw = UnsafeRawPointer(src)
+        while i + 16 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
+            vlo.replace(with: v, where: v .< vlo)
+            vhi.replace(with: v, where: v .> vhi)
+            i += 16
+        }
+        var lo: Float = 0, hi: Float = 0
+        for lane in 0..<16 {
+            if vlo[lane] < lo { lo = vlo[lane] }
+            if vhi[lane] > hi { hi = vhi[lane] }
+        }
+        while i < count {
+            if src[i] < lo { lo = src[i] }
+            if src[i] > hi { hi = src[i] }
+            i += 1
+        }
+        return (lo, hi)
     }
 }
