@@ -67,6 +67,21 @@ final class MoreOpTests: XCTestCase {
         XCTAssertThrowsError(try runNode("Cast", inputs: [("x", t([1], [1]))], attributes: ["to": .s("string")]))
     }
 
+    /// The direct int32/int8/uint8 → float32 loops: every value rounds to the nearest float,
+    /// ties to even (2²⁴ + 1 → 2²⁴, 2²⁴ + 3 → 2²⁴ + 4), over more values than a vector holds.
+    func testIntegerToFloatCastsRoundToNearest() throws {
+        let ints: [Int32] = (0..<37).map { Int32($0) - 18 } + [16_777_217, 16_777_219, -16_777_217, .max, .min]
+        let c = try runNode("Cast", inputs: [("x", try Tensor(int32s: ints, shape: [ints.count]))], attributes: ["to": .s("float32")])
+        XCTAssertEqual(c["y"]?.floats, ints.map { Float($0) })
+        XCTAssertEqual(Array((c["y"]?.floats ?? []).suffix(5)), [16_777_216, 16_777_220, -16_777_216, 2_147_483_648, -2_147_483_648])
+        let bytes: [UInt8] = (0..<40).map { UInt8($0 * 6 + 15) }
+        let u = try runNode("Cast", inputs: [("x", tu8(bytes, [bytes.count]))], attributes: ["to": .s("float32")])
+        XCTAssertEqual(u["y"]?.floats, bytes.map { Float($0) })
+        let signed: [Int8] = (0..<40).map { Int8(truncatingIfNeeded: $0 * 7 - 128) }
+        let s8 = try runNode("Cast", inputs: [("x", ts8(signed, [signed.count]))], attributes: ["to": .s("float32")])
+        XCTAssertEqual(s8["y"]?.floats, signed.map { Float($0) })
+    }
+
     func testUnknownDomainIsUnsupported() {
         XCTAssertThrowsError(try runNode("Relu", domain: "com.example", inputs: [("x", t([1], [1]))])) { e in
             XCTAssertTrue("\(e)".contains("com.example:Relu"), "\(e)")
