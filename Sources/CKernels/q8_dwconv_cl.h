@@ -267,6 +267,27 @@ static void __attribute__((unused)) cl_tout_neon(const uint8_t *rows, uint8_t *o
 }
 #endif
 
+// Per-lane constants of the 16-channel block at c0 (nch live), for the NEON packers: the initial
+// accumulator bias − z_eff·Σw (wrapping, as the reference), the multiplier and −(31 + shift);
+// dead lanes get 0 and −31.
+static inline __attribute__((unused)) void cl_lane_constants16(const cl_ctx *x, size_t c0, size_t nch, int32_t init[16],
+                                                              int32_t mult[16], int64_t neg_n[16]) {
+    const flotilla_q8_requant *rq = &x->p->requant;
+    const size_t taps = x->taps;
+    const int8_t *w = x->p->weights + c0 * taps;
+    for (size_t j = 0; j < 16; j++) {
+        int32_t sum = 0;
+        if (j < nch) {
+            for (size_t t = 0; t < taps; t++) sum += w[j * taps + t];
+        }
+        const size_t c = c0 + j;
+        const int32_t bias = j < nch && x->p->bias != NULL ? x->p->bias[c] : 0;
+        init[j] = (int32_t)((uint32_t)bias - (uint32_t)x->z_eff * (uint32_t)sum);
+        mult[j] = j >= nch ? 0 : rq->per_channel ? rq->multiplier[c] : rq->multiplier[0];
+        neg_n[j] = -(int64_t)(31 + (j >= nch ? 0 : rq->per_channel ? rq->shift[c] : rq->shift[0]));
+    }
+}
+
 // The ISA part: per channel block, pack the per-lane weights, initial accumulators
 // (bias − z_eff·Σw) and requant values into `packed`; per band, compute output rows [oy0, oy1)
 // from the scratch into oscr (B bytes per pixel, channels in order).

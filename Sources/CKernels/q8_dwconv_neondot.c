@@ -70,22 +70,11 @@ typedef struct cl_pack_dot {
 
 DOT_TARGET static void prep_neondot(const cl_ctx *x, size_t c0, void *packed) {
     cl_pack_dot *k = packed;
-    const flotilla_q8_requant *rq = &x->p->requant;
     const size_t C = x->g->channels, taps = x->taps, nch = C - c0 < 16 ? C - c0 : 16, groups = (taps + 3) / 4;
     const int8_t *w = x->p->weights + c0 * taps;
     int32_t init[16], mult[16];
     int64_t neg_n[16];
-    for (size_t j = 0; j < 16; j++) {
-        int32_t sum = 0;
-        if (j < nch) {
-            for (size_t t = 0; t < taps; t++) sum += w[j * taps + t];
-        }
-        const size_t c = c0 + j;
-        const int32_t bias = j < nch && x->p->bias != NULL ? x->p->bias[c] : 0;
-        init[j] = (int32_t)((uint32_t)bias - (uint32_t)x->z_eff * (uint32_t)sum);
-        mult[j] = j >= nch ? 0 : rq->per_channel ? rq->multiplier[c] : rq->multiplier[0];
-        neg_n[j] = -(int64_t)(31 + (j >= nch ? 0 : rq->per_channel ? rq->shift[c] : rq->shift[0]));
-    }
+    cl_lane_constants16(x, c0, nch, init, mult, neg_n);
     for (size_t g = 0; g < groups; g++) {
         int8_t quads[64];
         for (size_t j = 0; j < 16; j++) {
