@@ -225,6 +225,29 @@ static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m1
     return flotilla_q8_requant16_lanes_pre_avx512(x, &c, _mm512_set1_epi64(qmin - zp), _mm512_set1_epi64(qmax - zp),
                                                   _mm512_set1_epi32(zp));
 }
+
+// The 32-bit form with one (multiplier, shift) per lane, for blocks whose every lane has
+// shift ≥ 2 (the caller checks once per block of channels): the channels-last depthwise and the
+// GEMM's row-vectorized tails, whose lanes are channels. m_odd = m >> 32 per qword (the odd
+// lanes' multipliers where VPMULDQ reads them), rnd = 2ⁿ⁻³³ and cnt = n − 32 per lane
+// (VPSRAVD). Same floor-of-a-floor argument as flotilla_q8_requant16_hi_avx512.
+static inline __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl"))) __m512i flotilla_q8_requant16_hi_lanes_avx512(
+    __m512i x, __m512i m, __m512i m_odd, __m512i rnd, __m512i cnt) {
+    const __m512i even = _mm512_mul_epi32(x, m);
+    const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), m_odd);
+    const __m512i hi = _mm512_mask_shuffle_epi32(odd, 0x5555, even, (_MM_PERM_ENUM)0xF5);
+    return _mm512_srav_epi32(_mm512_add_epi32(hi, rnd), cnt);
+}
+
+// The same for 8 lanes, AVX2.
+static inline __attribute__((target("avx2,fma"))) __m256i flotilla_q8_requant8_hi_lanes_avx2(__m256i x, __m256i m,
+                                                                                             __m256i m_odd, __m256i rnd,
+                                                                                             __m256i cnt) {
+    const __m256i even = _mm256_mul_epi32(x, m);
+    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd);
+    const __m256i hi = _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xF5), odd, 0xAA);
+    return _mm256_srav_epi32(_mm256_add_epi32(hi, rnd), cnt);
+}
 #endif
 
 #endif
