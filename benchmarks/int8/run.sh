@@ -43,7 +43,6 @@ done
 
 "$BIN" cpu > "$OUT/cpu.txt" 2>&1 || true
 python3 benchmarks/int8/report.py "$OUT" $MODELS | tee "$OUT/table.md"
-# `--profile` times the nodes of the graph before QDQFusion (it runs inside the plan), so these
-# profiles show QuantizeLinear/DequantizeLinear and fp32 ops, not the fused int8 steps; use
-# `perf record -e cpu-clock` on `flotilla bench` for the fused plan (docs/benchmarks.md).
-echo "(unfused per-node profiles: $OUT/<model>.int8.profile.txt; see docs/benchmarks.md for why)"
+# `--profile` times each step of the plan as it executes, after QDQFusion: a fused
+# DequantizeLinear → Conv → QuantizeLinear is one QLinearConv step (OpProfiler.swift).
+echo "(per-step profiles of the fused int8 plans: $OUT/<model>.int8.profile.txt)"
