@@ -124,193 +124,220 @@ static __attribute__((noinline)) TARGET void tile(size_t k4, const int8_t *a, co
 
 // Column tail of at most TAIL_MAX columns (N = 1 GEMMs, 3×3 and 6×6 batch-1 planes, the
 // leftover of N mod 32): the 8×32 tile would multiply mostly padding there (a 4-column tail does
-// 16 zmm VPDPBUSD per quad for 4 live columns). Here the lanes are output rows: per quad, one
-// ymm VPDPBUSD of a broadcast activation quad against a panel's 8 rows × 4 k, i.e. one
-// instruction per 8 rows and live column. Two panels × 4 columns = 8 accumulators.
+// 16 zmm VPDPBUSD per quad for 4 live columns). Here the lanes are output rows: two 8-row weight
+// panels side by side fill a zmm (16 rows × 4 k), and per quad group each live column's
+// activation quad is broadcast against it — one zmm VPDPBUSD per 16 rows and live column, every
+// column of the tail in one pass (the weights are read once: N = 9 took three passes before).
 // bt: the tail's quads, [k/4][tw][4] with tw = round_up(nr, 4) (zero past nr).
 enum { TAIL_MAX = 16 };
 
-// acc[0][j], acc[1][j] = the two panels' 8 rows · column j's quads, for j < cols. Named
-// accumulators, not an indexed array: GCC kept an array in memory across the k loop.
-static inline __attribute__((always_inline)) TARGET __m256i bcast_quad(const uint8_t *q) {
-    return _mm256_broadcastd_epi32(_mm_loadu_si32((const void *)q));
+static inline __attribute__((always_inline)) TARGET __m512i bcast_quad(const uint8_t *q) {
+    int32_t v;
+    memcpy(&v, q, sizeof v);
+    return _mm512_set1_epi32(v);
 }
 
-static inline __attribute__((always_inline)) TARGET void tail_dot(size_t k4, const int8_t *a0, const int8_t *a1,
-                                                                  const uint8_t *q, size_t tw, size_t cols,
-                                                                  __m256i acc[2][4]) {
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c03 = c00;
-    __m256i c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-    for (size_t g = 0; g < k4; g++) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
-        // Each column's quad broadcast straight from memory (a load-port VPBROADCASTD); read
-        // into general registers first, GCC moved each one across with a 2-uop GPR broadcast.
-        const __m256i x0 = bcast_quad(q);
-        c00 = _mm256_dpbusd_epi32(c00, x0, w0);
-        c10 = _mm256_dpbusd_epi32(c10, x0, w1);
-        if (cols > 1) {
-            const __m256i x1 = bcast_quad(q + 4);
-            c01 = _mm256_dpbusd_epi32(c01, x1, w0);
-            c11 = _mm256_dpbusd_epi32(c11, x1, w1);
+// Rows 0–7 of quad group g from panel a0, rows 8–15 from a1.
+static inline __attribute__((always_inline)) TARGET __m512i panel_pair(const int8_t *a0, const int8_t *a1, size_t g) {
+    const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
+    const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+// acc[j] = the 16 rows · column j's quads, j < C (a constant per instantiation). Up to 8
+// columns, even and odd quad groups go to separate accumulators summed at the end (int32
+// addition in another order: the same sums): with C chains of k4 dependent VPDPBUSD and C < 4
+// the pass was latency-bound.
+static inline __attribute__((always_inline)) TARGET void tail_dot(const size_t C, size_t k4, const int8_t *a0,
+                                                                  const int8_t *a1, const uint8_t *q, size_t tw,
+                                                                  __m512i acc[TAIL_MAX]) {
+    __m512i e[TAIL_MAX], o[TAIL_MAX];
+    const bool split = C <= 8;
+#pragma GCC unroll 16
+    for (size_t j = 0; j < C; j++) e[j] = o[j] = _mm512_setzero_si512();
+    size_t g = 0;
+    if (split) {
+        for (; g + 1 < k4; g += 2) {
+            const __m512i w0 = panel_pair(a0, a1, g), w1 = panel_pair(a0, a1, g + 1);
+#pragma GCC unroll 16
+            for (size_t j = 0; j < C; j++) {
+                e[j] = _mm512_dpbusd_epi32(e[j], bcast_quad(q + 4 * j), w0);
+                o[j] = _mm512_dpbusd_epi32(o[j], bcast_quad(q + 4 * tw + 4 * j), w1);
+            }
+            q += 8 * tw;
         }
-        if (cols > 2) {
-            const __m256i x2 = bcast_quad(q + 8);
-            c02 = _mm256_dpbusd_epi32(c02, x2, w0);
-            c12 = _mm256_dpbusd_epi32(c12, x2, w1);
-        }
-        if (cols > 3) {
-            const __m256i x3 = bcast_quad(q + 12);
-            c03 = _mm256_dpbusd_epi32(c03, x3, w0);
-            c13 = _mm256_dpbusd_epi32(c13, x3, w1);
-        }
+    }
+    for (; g < k4; g++) {
+        const __m512i w = panel_pair(a0, a1, g);
+#pragma GCC unroll 16
+        for (size_t j = 0; j < C; j++) e[j] = _mm512_dpbusd_epi32(e[j], bcast_quad(q + 4 * j), w);
         q += 4 * tw;
     }
-    acc[0][0] = c00, acc[0][1] = c01, acc[0][2] = c02, acc[0][3] = c03;
-    acc[1][0] = c10, acc[1][1] = c11, acc[1][2] = c12, acc[1][3] = c13;
+#pragma GCC unroll 16
+    for (size_t j = 0; j < C; j++) acc[j] = split ? _mm512_add_epi32(e[j], o[j]) : e[j];
 }
 
-// One or two columns (the last of N = 9, N = 1): tail_dot would leave 2 or 4 accumulators each
-// a chain of k4 dependent VPDPBUSD, latency-bound; here even and odd quad groups go to separate
-// accumulators summed at the end (int32 addition in another order: the same sums).
-static inline __attribute__((always_inline)) TARGET void tail_dot_narrow(size_t k4, const int8_t *a0,
-                                                                         const int8_t *a1, const uint8_t *q,
-                                                                         size_t tw, size_t cols,
-                                                                         __m256i acc[2][4]) {
-    __m256i e00 = _mm256_setzero_si256(), e01 = e00, e10 = e00, e11 = e00;
-    __m256i o00 = e00, o01 = e00, o10 = e00, o11 = e00;
-    size_t g = 0;
-    for (; g + 1 < k4; g += 2) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
-        const __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + (g + 1) * 4 * MR));
-        const __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + (g + 1) * 4 * MR));
-        const __m256i x0 = bcast_quad(q), y0 = bcast_quad(q + 4 * tw);
-        e00 = _mm256_dpbusd_epi32(e00, x0, w0);
-        e10 = _mm256_dpbusd_epi32(e10, x0, w1);
-        o00 = _mm256_dpbusd_epi32(o00, y0, v0);
-        o10 = _mm256_dpbusd_epi32(o10, y0, v1);
-        if (cols > 1) {
-            const __m256i x1 = bcast_quad(q + 4), y1 = bcast_quad(q + 4 * tw + 4);
-            e01 = _mm256_dpbusd_epi32(e01, x1, w0);
-            e11 = _mm256_dpbusd_epi32(e11, x1, w1);
-            o01 = _mm256_dpbusd_epi32(o01, y1, v0);
-            o11 = _mm256_dpbusd_epi32(o11, y1, v1);
-        }
-        q += 8 * tw;
+// After the two packs, byte (128-bit lane L, 4j + i) of group vector z[k] holds column 4k + j of
+// row 4L + i. One in-lane byte shuffle per group makes it (L, 4i + j): row 4L + i's 4 columns of
+// the group in dword i; a 4×4 dword transpose across the groups (in-lane unpacks) then gives
+// r[i] with row 4L + i's 16 columns in lane L. (No VPERMB: VBMI is not part of this path.)
+static inline __attribute__((always_inline)) TARGET void tail_rows_of(__m512i z[4], __m512i r[4]) {
+    const __m512i tr = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    const __m512i a = _mm512_shuffle_epi8(z[0], tr), b = _mm512_shuffle_epi8(z[1], tr);
+    const __m512i c = _mm512_shuffle_epi8(z[2], tr), d = _mm512_shuffle_epi8(z[3], tr);
+    const __m512i t0 = _mm512_unpacklo_epi32(a, b), t1 = _mm512_unpackhi_epi32(a, b);
+    const __m512i t2 = _mm512_unpacklo_epi32(c, d), t3 = _mm512_unpackhi_epi32(c, d);
+    r[0] = _mm512_unpacklo_epi64(t0, t2), r[1] = _mm512_unpackhi_epi64(t0, t2);
+    r[2] = _mm512_unpacklo_epi64(t1, t3), r[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// Up to 4 rows (n live) of up to 16 bytes (mask m), one masked store each.
+static inline __attribute__((always_inline)) TARGET void store_rows4(uint8_t *c, size_t ldc, __mmask16 m, size_t n,
+                                                                     __m128i x0, __m128i x1, __m128i x2, __m128i x3) {
+    _mm_mask_storeu_epi8(c, m, x0);
+    if (n > 1) _mm_mask_storeu_epi8(c + ldc, m, x1);
+    if (n > 2) _mm_mask_storeu_epi8(c + 2 * ldc, m, x2);
+    if (n > 3) _mm_mask_storeu_epi8(c + 3 * ldc, m, x3);
+}
+
+// 16 rows (live: `rows`) × C columns of one panel pair. The epilogue constants are per lane
+// (row): the per-lane 32-bit requant form (q8_x86_requant.h) when every live row's shift ≥ 2,
+// then int16 zero point and clamp and the byte packs as in tile_store, a transpose into row
+// order (tail_rows_of), each row one masked store; otherwise the 64-bit per-lane form through a
+// small buffer.
+static inline __attribute__((always_inline)) TARGET void tail_pair(const size_t C, size_t k4, const int8_t *a0,
+                                                                   const int8_t *a1, const uint8_t *bt, size_t tw,
+                                                                   size_t m0, size_t rows, const int32_t *acc_init,
+                                                                   const flotilla_q8_requant *rq, uint8_t *c,
+                                                                   size_t ldc) {
+    __m512i acc[TAIL_MAX];
+    tail_dot(C, k4, a0, a1, bt, tw, acc);
+    const __mmask16 live = rows >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rows) - 1u);
+    __m512i mult, sh;
+    if (rq->per_channel) {
+        mult = _mm512_maskz_loadu_epi32(live, rq->multiplier + m0);
+        sh = _mm512_maskz_loadu_epi32(live, rq->shift + m0);
+    } else {
+        mult = _mm512_set1_epi32(rq->multiplier[0]);
+        sh = _mm512_set1_epi32(rq->shift[0]);
     }
-    if (g < k4) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(a0 + g * 4 * MR));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(a1 + g * 4 * MR));
-        const __m256i x0 = bcast_quad(q);
-        e00 = _mm256_dpbusd_epi32(e00, x0, w0);
-        e10 = _mm256_dpbusd_epi32(e10, x0, w1);
-        if (cols > 1) {
-            const __m256i x1 = bcast_quad(q + 4);
-            e01 = _mm256_dpbusd_epi32(e01, x1, w0);
-            e11 = _mm256_dpbusd_epi32(e11, x1, w1);
+    // Padding rows of the last 8-row panel have acc_init 0; rows past that are never loaded.
+    const __m512i init = _mm512_maskz_loadu_epi32(live, acc_init + m0);
+    // Every live lane's shift ≥ 2 (flotilla_q8_requant_hi_ok); dead lanes get don't-care values.
+    const __mmask16 hi_ok = _mm512_mask_cmpge_epi32_mask(live, sh, _mm512_set1_epi32(2));
+    const __mmask16 cmask = (__mmask16)((1u << C) - 1u);
+    if (hi_ok == live) {
+        const __m512i one = _mm512_set1_epi32(1);
+        const __m512i cnt = _mm512_sub_epi32(sh, one);                              // n − 32
+        const __m512i rnd = _mm512_sllv_epi32(one, _mm512_sub_epi32(sh, _mm512_set1_epi32(2)));  // 2ⁿ⁻³³
+        const __m512i m_odd = _mm512_srli_epi64(mult, 32);
+        const __m512i zp16 = _mm512_set1_epi16((int16_t)rq->zero_point);
+        const __m512i lo16 = _mm512_set1_epi16((int16_t)rq->qmin), hi16 = _mm512_set1_epi16((int16_t)rq->qmax);
+        const bool u8 = rq->type == FLOTILLA_Q8_U8;
+        __m512i q[TAIL_MAX + 3];
+#pragma GCC unroll 16
+        for (size_t j = 0; j < C; j++) {
+            q[j] = flotilla_q8_requant16_hi_lanes_avx512(_mm512_add_epi32(acc[j], init), mult, m_odd, rnd, cnt);
         }
+#pragma GCC unroll 3
+        for (size_t j = C; j < TAIL_MAX + 3; j++) q[j] = _mm512_setzero_si512();
+        __m512i z[4];
+#pragma GCC unroll 4
+        for (size_t k = 0; k < 4; k++) {
+            if (4 * k >= C) {
+                z[k] = _mm512_setzero_si512();
+                continue;
+            }
+            // Saturation to int16 cannot change a clamped result (see tile_store).
+            __m512i v01 = _mm512_adds_epi16(_mm512_packs_epi32(q[4 * k], q[4 * k + 1]), zp16);
+            __m512i v23 = _mm512_adds_epi16(_mm512_packs_epi32(q[4 * k + 2], q[4 * k + 3]), zp16);
+            v01 = _mm512_min_epi16(_mm512_max_epi16(v01, lo16), hi16);
+            v23 = _mm512_min_epi16(_mm512_max_epi16(v23, lo16), hi16);
+            z[k] = u8 ? _mm512_packus_epi16(v01, v23) : _mm512_packs_epi16(v01, v23);
+        }
+        __m512i r[4];
+        tail_rows_of(z, r);
+        // Row 4L + i from lane L of r[i].
+        store_rows4(c, ldc, cmask, rows, _mm512_castsi512_si128(r[0]), _mm512_castsi512_si128(r[1]),
+                    _mm512_castsi512_si128(r[2]), _mm512_castsi512_si128(r[3]));
+        if (rows <= 4) return;
+        store_rows4(c + 4 * ldc, ldc, cmask, rows - 4, _mm512_extracti32x4_epi32(r[0], 1),
+                    _mm512_extracti32x4_epi32(r[1], 1), _mm512_extracti32x4_epi32(r[2], 1),
+                    _mm512_extracti32x4_epi32(r[3], 1));
+        if (rows <= 8) return;
+        store_rows4(c + 8 * ldc, ldc, cmask, rows - 8, _mm512_extracti32x4_epi32(r[0], 2),
+                    _mm512_extracti32x4_epi32(r[1], 2), _mm512_extracti32x4_epi32(r[2], 2),
+                    _mm512_extracti32x4_epi32(r[3], 2));
+        if (rows <= 12) return;
+        store_rows4(c + 12 * ldc, ldc, cmask, rows - 12, _mm512_extracti32x4_epi32(r[0], 3),
+                    _mm512_extracti32x4_epi32(r[1], 3), _mm512_extracti32x4_epi32(r[2], 3),
+                    _mm512_extracti32x4_epi32(r[3], 3));
+        return;
     }
-    const __m256i z = _mm256_setzero_si256();
-    acc[0][0] = _mm256_add_epi32(e00, o00), acc[0][1] = _mm256_add_epi32(e01, o01), acc[0][2] = z, acc[0][3] = z;
-    acc[1][0] = _mm256_add_epi32(e10, o10), acc[1][1] = _mm256_add_epi32(e11, o11), acc[1][2] = z, acc[1][3] = z;
+    const __m512i n = _mm512_add_epi32(sh, _mm512_set1_epi32(31));
+    uint8_t cols[TAIL_MAX][16];
+#pragma GCC unroll 16
+    for (size_t j = 0; j < C; j++) {
+        _mm_storeu_si128((__m128i *)(void *)cols[j],
+                         flotilla_q8_requant16_lanes_avx512(_mm512_add_epi32(acc[j], init), mult, n, rq->zero_point,
+                                                            rq->qmin, rq->qmax));
+    }
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t j = 0; j < C; j++) c[r * ldc + j] = cols[j][r];
+    }
 }
 
-// 8 lanes with one multiplier, rounding 2ⁿ⁻³³ and shift n − 32 per lane (all n ≥ 33): the
-// 32-bit form of flotilla_q8_requant8_lanes_avx512 (only the products' high dwords, VPSRAVD),
-// zero point and clamp in 32-bit lanes; the output bytes in the low qword.
-static inline __attribute__((always_inline)) TARGET __m128i requant8_lanes_hi(__m256i x, __m256i mult, __m256i rnd,
-                                                                              __m256i cnt, __m256i zp, __m256i qlo,
-                                                                              __m256i qhi) {
-    const __m256i even = _mm256_mul_epi32(x, mult);
-    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
-    const __m256i hi = _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xF5), odd, 0xAA);
-    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(_mm256_add_epi32(hi, rnd), cnt), zp);
-    q = _mm256_min_epi32(_mm256_max_epi32(q, qlo), qhi);
-    return _mm256_cvtepi32_epi8(q);  // in range already: truncation keeps the byte
-}
-
-static __attribute__((noinline)) TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
-                             const int32_t *acc_init, const flotilla_q8_requant *rq, uint8_t *c,
-                             size_t ldc) {
-    const size_t tw = flotilla_q8_round_up(nr, 4), panels = flotilla_q8_round_up(M, MR) / MR;
+// All panel pairs for a tail of C columns.
+static inline __attribute__((always_inline)) TARGET void tail_pairs(const size_t C, size_t M, size_t k4,
+                                                                    const int8_t *w, const uint8_t *bt,
+                                                                    const int32_t *acc_init,
+                                                                    const flotilla_q8_requant *rq, uint8_t *c,
+                                                                    size_t ldc) {
+    const size_t tw = flotilla_q8_round_up(C, 4), panels = flotilla_q8_round_up(M, MR) / MR;
     for (size_t p = 0; p < panels; p += 2) {
         const size_t m0 = p * MR;
         const size_t rows = M - m0 < 2 * MR ? M - m0 : 2 * MR;
         // The odd last panel runs against itself; its second half is discarded.
         const int8_t *a0 = w + p * k4 * 4 * MR, *a1 = p + 1 < panels ? a0 + k4 * 4 * MR : a0;
-        int32_t mult[2 * MR] = {0}, nsh[2 * MR], init[2 * MR] = {0};
-        int32_t sh[2 * MR] = {0};
-        flotilla_q8_tile_requant(rq, m0, rows, mult, sh);
-        // Per-lane 32-bit form (q8_x86_requant.h) when every live row's shift allows it;
-        // padding rows get harmless constants (their bytes are never stored).
-        int32_t hrnd[2 * MR], hcnt[2 * MR];
-        bool all_hi = true;
-        for (size_t r = 0; r < 2 * MR; r++) {
-            nsh[r] = 31 + sh[r];
-            if (r < rows) init[r] = acc_init[m0 + r];
-            const bool ok = r >= rows || flotilla_q8_requant_hi_ok(sh[r]);
-            all_hi = all_hi && ok;
-            hrnd[r] = ok && r < rows ? 1 << (31 + sh[r] - 33) : 1;
-            hcnt[r] = ok && r < rows ? 31 + sh[r] - 32 : 1;
-        }
-        const __m256i mv0 = _mm256_loadu_si256((const __m256i *)(const void *)mult);
-        const __m256i mv1 = _mm256_loadu_si256((const __m256i *)(const void *)(mult + MR));
-        const __m256i nv0 = _mm256_loadu_si256((const __m256i *)(const void *)nsh);
-        const __m256i nv1 = _mm256_loadu_si256((const __m256i *)(const void *)(nsh + MR));
-        const __m256i iv0 = _mm256_loadu_si256((const __m256i *)(const void *)init);
-        const __m256i iv1 = _mm256_loadu_si256((const __m256i *)(const void *)(init + MR));
-        for (size_t c0 = 0; c0 < nr; c0 += 4) {
-            __m256i acc[2][4];
-            const size_t cols = nr - c0 < 4 ? nr - c0 : 4;
-            // A constant column count per call, so a 1-column GEMM (N = 1) does 1/4 of the work.
-            switch (cols) {
-            case 1: tail_dot_narrow(k4, a0, a1, bt + c0 * 4, tw, 1, acc); break;
-            case 2: tail_dot_narrow(k4, a0, a1, bt + c0 * 4, tw, 2, acc); break;
-            case 3: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 3, acc); break;
-            default: tail_dot(k4, a0, a1, bt + c0 * 4, tw, 4, acc); break;
-            }
-            // Requantize the 4 columns × 16 rows, then transpose to 16 rows × 4 bytes (the
-            // pack_b_quads shuffle) so each output row takes one store, not one per column.
-            __m128i y[4];
-            if (all_hi) {
-                const __m256i rv0 = _mm256_loadu_si256((const __m256i *)(const void *)hrnd);
-                const __m256i rv1 = _mm256_loadu_si256((const __m256i *)(const void *)(hrnd + MR));
-                const __m256i cv0 = _mm256_loadu_si256((const __m256i *)(const void *)hcnt);
-                const __m256i cv1 = _mm256_loadu_si256((const __m256i *)(const void *)(hcnt + MR));
-                const __m256i zp = _mm256_set1_epi32(rq->zero_point);
-                const __m256i qlo = _mm256_set1_epi32(rq->qmin), qhi = _mm256_set1_epi32(rq->qmax);
-#pragma GCC unroll 4
-                for (size_t j = 0; j < 4; j++) {
-                    const __m128i lo = requant8_lanes_hi(_mm256_add_epi32(acc[0][j], iv0), mv0, rv0, cv0, zp, qlo, qhi);
-                    const __m128i hi = requant8_lanes_hi(_mm256_add_epi32(acc[1][j], iv1), mv1, rv1, cv1, zp, qlo, qhi);
-                    y[j] = _mm_unpacklo_epi64(lo, hi);
-                }
-            } else {
-#pragma GCC unroll 4
-                for (size_t j = 0; j < 4; j++) {
-                    const __m128i lo = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[0][j], iv0), mv0, nv0,
-                                                                         rq->zero_point, rq->qmin, rq->qmax);
-                    const __m128i hi = flotilla_q8_requant8_lanes_avx512(_mm256_add_epi32(acc[1][j], iv1), mv1, nv1,
-                                                                         rq->zero_point, rq->qmin, rq->qmax);
-                    y[j] = _mm_unpacklo_epi64(lo, hi);
-                }
-            }
-            const __m128i t0 = _mm_unpacklo_epi8(y[0], y[1]), t1 = _mm_unpackhi_epi8(y[0], y[1]);
-            const __m128i t2 = _mm_unpacklo_epi8(y[2], y[3]), t3 = _mm_unpackhi_epi8(y[2], y[3]);
-            uint8_t rowwise[16 * 4];
-            _mm_storeu_si128((__m128i *)(void *)rowwise, _mm_unpacklo_epi16(t0, t2));
-            _mm_storeu_si128((__m128i *)(void *)(rowwise + 16), _mm_unpackhi_epi16(t0, t2));
-            _mm_storeu_si128((__m128i *)(void *)(rowwise + 32), _mm_unpacklo_epi16(t1, t3));
-            _mm_storeu_si128((__m128i *)(void *)(rowwise + 48), _mm_unpackhi_epi16(t1, t3));
-            uint8_t *cr = c + m0 * ldc + c0;
-            if (cols == 4) {
-                for (size_t r = 0; r < rows; r++) memcpy(cr + r * ldc, rowwise + 4 * r, 4);
-            } else {
-                for (size_t r = 0; r < rows; r++) memcpy(cr + r * ldc, rowwise + 4 * r, cols);
-            }
-        }
+        tail_pair(C, k4, a0, a1, bt, tw, m0, rows, acc_init, rq, c + m0 * ldc, ldc);
     }
+}
+
+#define TAIL_ROWS(n)                                                                                          \
+    static __attribute__((noinline)) TARGET void tail_rows_##n(size_t M, size_t k4, const int8_t *w,         \
+                                                               const uint8_t *bt, const int32_t *acc_init,    \
+                                                               const flotilla_q8_requant *rq, uint8_t *c,     \
+                                                               size_t ldc) {                                  \
+        tail_pairs(n, M, k4, w, bt, acc_init, rq, c, ldc);                                                    \
+    }
+TAIL_ROWS(1)
+TAIL_ROWS(2)
+TAIL_ROWS(3)
+TAIL_ROWS(4)
+TAIL_ROWS(5)
+TAIL_ROWS(6)
+TAIL_ROWS(7)
+TAIL_ROWS(8)
+TAIL_ROWS(9)
+TAIL_ROWS(10)
+TAIL_ROWS(11)
+TAIL_ROWS(12)
+TAIL_ROWS(13)
+TAIL_ROWS(14)
+TAIL_ROWS(15)
+TAIL_ROWS(16)
+
+// The column count as a constant: a 1-column GEMM (N = 1) does 1/9 of the N = 9 work.
+static TARGET void tail_rows(size_t M, size_t k4, const int8_t *w, const uint8_t *bt, size_t nr,
+                             const int32_t *acc_init, const flotilla_q8_requant *rq, uint8_t *c, size_t ldc) {
+    typedef void (*tail_fn)(size_t, size_t, const int8_t *, const uint8_t *, const int32_t *,
+                            const flotilla_q8_requant *, uint8_t *, size_t);
+    static const tail_fn fns[TAIL_MAX] = {tail_rows_1,  tail_rows_2,  tail_rows_3,  tail_rows_4,
+                                          tail_rows_5,  tail_rows_6,  tail_rows_7,  tail_rows_8,
+                                          tail_rows_9,  tail_rows_10, tail_rows_11, tail_rows_12,
+                                          tail_rows_13, tail_rows_14, tail_rows_15, tail_rows_16};
+    if (nr == 0 || nr > TAIL_MAX) return;
+    fns[nr - 1](M, k4, w, bt, acc_init, rq, c, ldc);
 }
 
 // Small K (≤ 16, the expand and project 1×1 convs of the first MobileNet blocks): a 32-column
