@@ -426,7 +426,7 @@ static TARGET void gemm_packed_b(size_t M, size_t N, size_t K, size_t k4, uint8_
     // tail_rows, packed at its own width right after (the workspace holds round_up(N, 32) columns).
     const size_t tail = N % NR <= TAIL_MAX ? N % NR : 0, n_tiles = N - tail;
     uint8_t *bq = (uint8_t *)workspace;
-    flotilla_q8_pack_b_quads(n_tiles, K, (const uint8_t *)B, ldb, NR, flip, bq);
+    flotilla_q8_pack_b_quads_32__avx512(n_tiles, K, (const uint8_t *)B, ldb, flip, bq);
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
     // Blocks of RB rows (their epilogue constants computed once), in each the N panels, in

@@ -187,3 +187,43 @@ void flotilla_q8_pack_b_quads(size_t N, size_t K, const uint8_t *B, size_t ldb, 
         }
     }
 }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// flotilla_q8_pack_b_quads with nr = 32 on AVX-512BW: two panels (64 columns) × one 4-row group
+// per step. One 64-byte load per row; a dword permute per row (the 4×4 transpose of its 16-byte
+// column blocks) sets the rows up so that the in-lane byte and word unpacks (the SSE sequence,
+// four lanes at once) leave 16 consecutive columns' quads in each result: 20 vector ops per 256
+// bytes against 56 for the 16-column SSE loop. The last N mod 64 columns take the generic loop.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) void flotilla_q8_pack_b_quads_32__avx512(
+    size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip, uint8_t *out) {
+    enum { NR = 32 };
+    const size_t k4 = flotilla_q8_round_up(K, 4) / 4, done = N - N % (2 * NR);
+    const __m512i f = _mm512_set1_epi8((char)flip), z = _mm512_setzero_si512();
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    for (size_t n0 = 0; n0 < done; n0 += 2 * NR) {
+        uint8_t *p0 = out + (n0 / NR) * k4 * 4 * NR, *p1 = p0 + k4 * 4 * NR;
+        for (size_t g = 0; g < k4; g++) {
+            const size_t k = 4 * g, live = K - k < 4 ? K - k : 4;
+            const uint8_t *s = B + k * ldb + n0;
+            __m512i r0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)s), f);
+            __m512i r1 = live > 1 ? _mm512_xor_si512(_mm512_loadu_si512((const void *)(s + ldb)), f) : z;
+            __m512i r2 = live > 2 ? _mm512_xor_si512(_mm512_loadu_si512((const void *)(s + 2 * ldb)), f) : z;
+            __m512i r3 = live > 3 ? _mm512_xor_si512(_mm512_loadu_si512((const void *)(s + 3 * ldb)), f) : z;
+            r0 = _mm512_permutexvar_epi32(idx, r0), r1 = _mm512_permutexvar_epi32(idx, r1);
+            r2 = _mm512_permutexvar_epi32(idx, r2), r3 = _mm512_permutexvar_epi32(idx, r3);
+            const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
+            const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
+            _mm512_storeu_si512((void *)(p0 + g * 4 * NR), _mm512_unpacklo_epi16(t0, t2));
+            _mm512_storeu_si512((void *)(p0 + g * 4 * NR + 64), _mm512_unpackhi_epi16(t0, t2));
+            _mm512_storeu_si512((void *)(p1 + g * 4 * NR), _mm512_unpacklo_epi16(t1, t3));
+            _mm512_storeu_si512((void *)(p1 + g * 4 * NR + 64), _mm512_unpackhi_epi16(t1, t3));
+        }
+    }
+    if (done < N) {
+        flotilla_q8_pack_b_quads(N - done, K, B + done, ldb, NR, flip,
+                                 out + flotilla_q8_pack_b_quads_size(done, K, NR));
+    }
+}
+#endif
