@@ -41,17 +41,23 @@ size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K) {
 
 // Per-row epilogue constants, computed once per block of rows (not per tile): the multiplier,
 // the 32-bit form's rounding 2ⁿ⁻³³ and shift n − 32 (q8_x86_requant.h), cnt = 0 marking a row
-// whose shift needs the 64-bit form.
+// whose shift needs the 64-bit form. When it cannot overflow, the output zero point is folded
+// into the rounding term: ((h + 2ⁿ⁻³³ + z·2ⁿ⁻³²) >> (n − 32)) = ((h + 2ⁿ⁻³³) >> (n − 32)) + z
+// exactly (z an integer), which saves the zero-point add per vector; h = p >> 32 lies in
+// [−2³⁰, 2³⁰), so |z|·2ⁿ⁻³² + 2ⁿ⁻³³ ≤ 2³⁰ keeps the sum inside int32 (zfold).
 typedef struct row_requant {
-    int32_t mult, shift, rnd, cnt;
+    int32_t mult, shift, rnd, cnt, zfold;
 } row_requant;
 
 static void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, row_requant *out) {
+    const int64_t z = rq->zero_point, az = z < 0 ? -z : z;
     for (size_t r = 0; r < rows; r++) {
         const int32_t mult = rq->per_channel ? rq->multiplier[m0 + r] : rq->multiplier[0];
         const int32_t shift = rq->per_channel ? rq->shift[m0 + r] : rq->shift[0];
         const bool hi = flotilla_q8_requant_hi_ok(shift);
-        out[r] = (row_requant){mult, shift, hi ? 1 << (31 + shift - 33) : 0, hi ? 31 + shift - 32 : 0};
+        const int32_t cnt = hi ? 31 + shift - 32 : 0, rnd = hi ? 1 << (cnt - 1) : 0;
+        const bool fold = hi && (az << cnt) + rnd <= ((int64_t)1 << 30);
+        out[r] = (row_requant){mult, shift, fold ? (int32_t)(rnd + z * ((int64_t)1 << cnt)) : rnd, cnt, fold};
     }
 }
 
@@ -71,6 +77,8 @@ static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[
     const __m512i lo16 = _mm512_set1_epi16((int16_t)rq->qmin), hi16 = _mm512_set1_epi16((int16_t)rq->qmax);
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
     const bool u8 = rq->type == FLOTILLA_Q8_U8;
+    // With the type's whole range as the clamp, the saturating byte pack is the clamp.
+    const bool clamp = rq->qmin > (u8 ? 0 : -128) || rq->qmax < (u8 ? 255 : 127);
     const __mmask32 mask = nr >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << nr) - 1u);
 #pragma GCC unroll 8
     for (size_t r = 0; r < MR; r++) {
@@ -81,8 +89,9 @@ static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[
             const __m128i cnt = _mm_cvtsi32_si128(rr[r].cnt);
             const __m512i q0 = flotilla_q8_requant16_hi_avx512(acc[r][0], m, rnd, cnt);
             const __m512i q1 = flotilla_q8_requant16_hi_avx512(acc[r][1], m, rnd, cnt);
-            __m512i v = _mm512_adds_epi16(_mm512_packs_epi32(q0, q1), zp16);
-            v = _mm512_min_epi16(_mm512_max_epi16(v, lo16), hi16);
+            __m512i v = _mm512_packs_epi32(q0, q1);
+            if (!rr[r].zfold) v = _mm512_adds_epi16(v, zp16);
+            if (clamp) v = _mm512_min_epi16(_mm512_max_epi16(v, lo16), hi16);
             v = u8 ? _mm512_packus_epi16(v, v) : _mm512_packs_epi16(v, v);
             y = _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, v));
         } else {
