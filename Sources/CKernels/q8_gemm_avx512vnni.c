@@ -372,7 +372,54 @@ static inline __attribute__((always_inline)) TARGET __m512i quads16(const uint8_
     return _mm512_inserti32x4(v, _mm_unpackhi_epi16(t1, t3), 3);
 }
 
-// Full 32-column panels [0, N) with K4 (a constant per instantiation) quad groups.
+// 64 columns × rows k..k+3 of B as 4 × 16 quads (columns 16i.. in q[i]; rows past K zero, live
+// rows XOR flip): the zmm form of quads16, as flotilla_q8_pack_b_quads_32__avx512 does it — a
+// dword transpose per row, then the in-lane byte and word unpacks.
+static inline __attribute__((always_inline)) TARGET void quads64(const uint8_t *s, size_t ldb, size_t live_rows,
+                                                                 __m512i f, __m512i q[4]) {
+    const __m512i z = _mm512_setzero_si512();
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i r0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)s), f);
+    __m512i r1 = live_rows > 1 ? _mm512_xor_si512(_mm512_loadu_si512((const void *)(s + ldb)), f) : z;
+    __m512i r2 = live_rows > 2 ? _mm512_xor_si512(_mm512_loadu_si512((const void *)(s + 2 * ldb)), f) : z;
+    __m512i r3 = live_rows > 3 ? _mm512_xor_si512(_mm512_loadu_si512((const void *)(s + 3 * ldb)), f) : z;
+    r0 = _mm512_permutexvar_epi32(idx, r0), r1 = _mm512_permutexvar_epi32(idx, r1);
+    r2 = _mm512_permutexvar_epi32(idx, r2), r3 = _mm512_permutexvar_epi32(idx, r3);
+    const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
+    const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
+    q[0] = _mm512_unpacklo_epi16(t0, t2), q[1] = _mm512_unpackhi_epi16(t0, t2);
+    q[2] = _mm512_unpacklo_epi16(t1, t3), q[3] = _mm512_unpackhi_epi16(t1, t3);
+}
+
+// One 32-column panel (quads bv) against the weight rows [mb, mb + mb_rows).
+static inline __attribute__((always_inline)) TARGET void small_k_rows(size_t K4, __m512i bv[SMALL_K4][2], size_t M,
+                                                                      size_t mb, size_t mb_rows, const int8_t *w,
+                                                                      const int32_t *acc_init, const row_requant *rr,
+                                                                      const flotilla_q8_requant *rq, uint8_t *C,
+                                                                      size_t ldc) {
+    for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
+        const int8_t *a = w + (m0 / MR) * K4 * 4 * MR;
+        __m512i acc[MR][2];
+#pragma GCC unroll 8
+        for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(acc_init[m0 + r]);
+#pragma GCC unroll 4
+        for (size_t g = 0; g < K4; g++) {
+#pragma GCC unroll 8
+            for (size_t r = 0; r < MR; r++) {
+                int32_t wq;
+                memcpy(&wq, a + g * 4 * MR + 4 * r, sizeof wq);
+                const __m512i av = _mm512_set1_epi32(wq);
+                acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], bv[g][0], av);
+                acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], bv[g][1], av);
+            }
+        }
+        const size_t rows = M - m0 < MR ? M - m0 : MR;
+        tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc, ldc, rows, NR);
+    }
+}
+
+// Full 32-column panels [0, N) with K4 (a constant per instantiation) quad groups; pairs of
+// panels build their quads 64 columns at a time on zmm (3.4× fewer shuffles than quads16).
 static inline __attribute__((always_inline)) TARGET void small_k_panels(size_t K4, size_t M, size_t N, size_t K,
                                                                         const int8_t *w, const int32_t *acc_init,
                                                                         const uint8_t *B, size_t ldb, uint8_t flip,
@@ -381,10 +428,27 @@ static inline __attribute__((always_inline)) TARGET void small_k_panels(size_t K
     enum { RB = 64 };
     row_requant rr[RB];
     const __m128i f = _mm_set1_epi8((char)flip);
+    const __m512i f512 = _mm512_set1_epi8((char)flip);
     for (size_t mb = 0; mb < M; mb += RB) {
         const size_t mb_rows = M - mb < RB ? M - mb : RB;
         row_requants(rq, mb, mb_rows, rr);
-        for (size_t n0 = 0; n0 < N; n0 += NR) {
+        size_t n0 = 0;
+        for (; n0 + 2 * NR <= N; n0 += 2 * NR) {
+            __m512i q[SMALL_K4][4];
+#pragma GCC unroll 4
+            for (size_t g = 0; g < K4; g++) {
+                const size_t live = K - 4 * g < 4 ? K - 4 * g : 4;
+                quads64(B + 4 * g * ldb + n0, ldb, live, f512, q[g]);
+            }
+            __m512i bv[SMALL_K4][2];
+#pragma GCC unroll 4
+            for (size_t g = 0; g < K4; g++) bv[g][0] = q[g][0], bv[g][1] = q[g][1];
+            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, rr, rq, C + n0, ldc);
+#pragma GCC unroll 4
+            for (size_t g = 0; g < K4; g++) bv[g][0] = q[g][2], bv[g][1] = q[g][3];
+            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, rr, rq, C + n0 + NR, ldc);
+        }
+        for (; n0 < N; n0 += NR) {
             __m512i bv[SMALL_K4][2];
 #pragma GCC unroll 4
             for (size_t g = 0; g < K4; g++) {
@@ -392,25 +456,7 @@ static inline __attribute__((always_inline)) TARGET void small_k_panels(size_t K
                 bv[g][0] = quads16(B + 4 * g * ldb + n0, ldb, live, f);
                 bv[g][1] = quads16(B + 4 * g * ldb + n0 + 16, ldb, live, f);
             }
-            for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
-                const int8_t *a = w + (m0 / MR) * K4 * 4 * MR;
-                __m512i acc[MR][2];
-#pragma GCC unroll 8
-                for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_set1_epi32(acc_init[m0 + r]);
-#pragma GCC unroll 4
-                for (size_t g = 0; g < K4; g++) {
-#pragma GCC unroll 8
-                    for (size_t r = 0; r < MR; r++) {
-                        int32_t wq;
-                        memcpy(&wq, a + g * 4 * MR + 4 * r, sizeof wq);
-                        const __m512i av = _mm512_set1_epi32(wq);
-                        acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], bv[g][0], av);
-                        acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], bv[g][1], av);
-                    }
-                }
-                const size_t rows = M - m0 < MR ? M - m0 : MR;
-                tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc + n0, ldc, rows, NR);
-            }
+            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, rr, rq, C + n0, ldc);
         }
     }
 }
