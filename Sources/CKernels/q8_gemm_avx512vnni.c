@@ -413,8 +413,12 @@ static inline __attribute__((always_inline)) TARGET void small_k_rows(size_t K4,
                 acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], bv[g][1], av);
             }
         }
-        const size_t rows = M - m0 < MR ? M - m0 : MR;
-        tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc, ldc, rows, NR);
+        // Full tiles with a constant row count: no per-row exit test in the epilogue.
+        if (M - m0 >= MR) {
+            tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc, ldc, MR, NR);
+        } else {
+            tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc, ldc, M - m0, NR);
+        }
     }
 }
 
