@@ -508,8 +508,7 @@ static TARGET void gemm_packed_b(size_t M, size_t N, size_t K, size_t k4, uint8_
     }
     if (tail > 0) {
         uint8_t *bt = bq + flotilla_q8_pack_b_quads_size(n_tiles, K, NR);
-        const size_t tw = flotilla_q8_round_up(tail, 4);
-        flotilla_q8_pack_b_quads(tail, K, (const uint8_t *)B + n_tiles, ldb, tw, flip, bt);
+        flotilla_q8_pack_b_quads_tail__avx512(tail, K, (const uint8_t *)B + n_tiles, ldb, flip, bt);
         tail_rows(M, k4, w, bt, tail, acc_init, rq, (uint8_t *)C + n_tiles, ldc);
     }
 }

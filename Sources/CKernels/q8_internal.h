@@ -351,6 +351,9 @@ void flotilla_q8_maxpool__neon(const flotilla_f32_conv2d_geometry *g, flotilla_q
 #if defined(__x86_64__)
 void flotilla_q8_pack_b_quads_32__avx512(size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip,
                                          uint8_t *out);
+// A tail of N ≤ 16 columns at width round_up(N, 4), AVX-512BW/VL (the same bytes).
+void flotilla_q8_pack_b_quads_tail__avx512(size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip,
+                                           uint8_t *out);
 #endif
 
 #endif
