@@ -45,19 +45,39 @@ size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K) {
 // into the rounding term: ((h + 2ⁿ⁻³³ + z·2ⁿ⁻³²) >> (n − 32)) = ((h + 2ⁿ⁻³³) >> (n − 32)) + z
 // exactly (z an integer), which saves the zero-point add per vector; h = p >> 32 lies in
 // [−2³⁰, 2³⁰), so |z|·2ⁿ⁻³² + 2ⁿ⁻³³ ≤ 2³⁰ keeps the sum inside int32 (zfold).
-typedef struct row_requant {
-    int32_t mult, shift, rnd, cnt, zfold;
-} row_requant;
+// Rows of a block, as arrays (filled 16 rows per step).
+enum { RB = 64 };
+typedef struct row_block {
+    int32_t mult[RB], shift[RB], rnd[RB], cnt[RB], zfold[RB];
+} row_block;
 
-static void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, row_requant *out) {
-    const int64_t z = rq->zero_point, az = z < 0 ? -z : z;
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t mult = rq->per_channel ? rq->multiplier[m0 + r] : rq->multiplier[0];
-        const int32_t shift = rq->per_channel ? rq->shift[m0 + r] : rq->shift[0];
-        const bool hi = flotilla_q8_requant_hi_ok(shift);
-        const int32_t cnt = hi ? 31 + shift - 32 : 0, rnd = hi ? 1 << (cnt - 1) : 0;
-        const bool fold = hi && (az << cnt) + rnd <= ((int64_t)1 << 30);
-        out[r] = (row_requant){mult, shift, fold ? (int32_t)(rnd + z * ((int64_t)1 << cnt)) : rnd, cnt, fold};
+// The fold test as 2|z| + 1 ≤ 2^(31 − cnt) (the bound above divided by 2ⁿ⁻³³), the folded term
+// as (2z + 1)·2ⁿ⁻³³; for shift < 2 cnt, rnd and zfold are 0.
+static TARGET void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, row_block *out) {
+    const int32_t z = rq->zero_point, az = z < 0 ? -z : z;
+    const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
+    const __m512i z21 = _mm512_set1_epi32(2 * z + 1), az21 = _mm512_set1_epi32(2 * az + 1);
+    const __m512i lim = _mm512_set1_epi32(1 << 30);
+    for (size_t r = 0; r < rows; r += 16) {
+        const __mmask16 live = rows - r >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (rows - r)) - 1u);
+        __m512i mult, sh;
+        if (rq->per_channel) {
+            mult = _mm512_maskz_loadu_epi32(live, rq->multiplier + m0 + r);
+            sh = _mm512_maskz_loadu_epi32(live, rq->shift + m0 + r);
+        } else {
+            mult = _mm512_set1_epi32(rq->multiplier[0]);
+            sh = _mm512_set1_epi32(rq->shift[0]);
+        }
+        const __mmask16 hi = _mm512_cmpge_epi32_mask(sh, two);  // flotilla_q8_requant_hi_ok
+        const __m512i cnt = _mm512_maskz_sub_epi32(hi, sh, one), c1 = _mm512_sub_epi32(cnt, one);
+        const __mmask16 fold = _mm512_mask_cmpge_epi32_mask(hi, _mm512_srlv_epi32(lim, c1), az21);
+        __m512i rnd = _mm512_maskz_sllv_epi32(hi, one, c1);
+        rnd = _mm512_mask_sllv_epi32(rnd, fold, z21, c1);
+        _mm512_mask_storeu_epi32(out->mult + r, live, mult);
+        _mm512_mask_storeu_epi32(out->shift + r, live, sh);
+        _mm512_mask_storeu_epi32(out->rnd + r, live, rnd);
+        _mm512_mask_storeu_epi32(out->cnt + r, live, cnt);
+        _mm512_mask_storeu_epi32(out->zfold + r, live, _mm512_maskz_mov_epi32(fold, one));
     }
 }
 
@@ -66,7 +86,7 @@ static void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, 
 // registers (a runtime-indexed acc[r] made GCC keep all 16 in memory); full 32-column rows are
 // stored as one 32-byte store (a VPMOVDB straight to memory, which GCC fuses a narrowing plus
 // masked store into, is slow on Zen 4).
-static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[MR][2], const row_requant *rr,
+static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[MR][2], const row_block *rb, size_t r0,
                                                                     const flotilla_q8_requant *rq, uint8_t *c,
                                                                     size_t ldc, size_t rows, size_t nr) {
     // 32-bit rows: both halves' q saturate to int16 in one VPACKSSDW; zero point and clamp then
@@ -84,19 +104,19 @@ static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[
     for (size_t r = 0; r < MR; r++) {
         if (r >= rows) break;
         __m256i y;
-        if (rr[r].cnt != 0) {
-            const __m512i m = _mm512_set1_epi32(rr[r].mult), rnd = _mm512_set1_epi32(rr[r].rnd);
-            const __m128i cnt = _mm_cvtsi32_si128(rr[r].cnt);
+        if (rb->cnt[r0 + r] != 0) {
+            const __m512i m = _mm512_set1_epi32(rb->mult[r0 + r]), rnd = _mm512_set1_epi32(rb->rnd[r0 + r]);
+            const __m128i cnt = _mm_cvtsi32_si128(rb->cnt[r0 + r]);
             const __m512i q0 = flotilla_q8_requant16_hi_avx512(acc[r][0], m, rnd, cnt);
             const __m512i q1 = flotilla_q8_requant16_hi_avx512(acc[r][1], m, rnd, cnt);
             __m512i v = _mm512_packs_epi32(q0, q1);
-            if (!rr[r].zfold) v = _mm512_adds_epi16(v, zp16);
+            if (!rb->zfold[r0 + r]) v = _mm512_adds_epi16(v, zp16);
             if (clamp) v = _mm512_min_epi16(_mm512_max_epi16(v, lo16), hi16);
             v = u8 ? _mm512_packus_epi16(v, v) : _mm512_packs_epi16(v, v);
             y = _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, v));
         } else {
-            const __m128i y0 = flotilla_q8_requant16_avx512(acc[r][0], rr[r].mult, rr[r].shift, rq->zero_point, rq->qmin, rq->qmax);
-            const __m128i y1 = flotilla_q8_requant16_avx512(acc[r][1], rr[r].mult, rr[r].shift, rq->zero_point, rq->qmin, rq->qmax);
+            const __m128i y0 = flotilla_q8_requant16_avx512(acc[r][0], rb->mult[r0 + r], rb->shift[r0 + r], rq->zero_point, rq->qmin, rq->qmax);
+            const __m128i y1 = flotilla_q8_requant16_avx512(acc[r][1], rb->mult[r0 + r], rb->shift[r0 + r], rq->zero_point, rq->qmin, rq->qmax);
             y = _mm256_inserti128_si256(_mm256_castsi128_si256(y0), y1, 1);
         }
         if (nr >= 32) {
@@ -108,7 +128,7 @@ static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[
 }
 
 static __attribute__((noinline)) TARGET void tile(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
-                        const row_requant *rr, const flotilla_q8_requant *rq, uint8_t *c, size_t ldc,
+                        const row_block *rb, size_t r0, const flotilla_q8_requant *rq, uint8_t *c, size_t ldc,
                         size_t rows, size_t nr) {
     __m512i acc[MR][2];
     // Accumulators start at acc_init (bias − z_eff·Σw; zero on padding rows).
@@ -128,7 +148,7 @@ static __attribute__((noinline)) TARGET void tile(size_t k4, const int8_t *a, co
         a += 4 * MR;
         b += 4 * NR;
     }
-    tile_store(acc, rr, rq, c, ldc, rows, nr);
+    tile_store(acc, rb, r0, rq, c, ldc, rows, nr);
 }
 
 // Column tail of at most TAIL_MAX columns (N = 1 GEMMs, 3×3 and 6×6 batch-1 planes, the
@@ -394,7 +414,7 @@ static inline __attribute__((always_inline)) TARGET void quads64(const uint8_t *
 // One 32-column panel (quads bv) against the weight rows [mb, mb + mb_rows).
 static inline __attribute__((always_inline)) TARGET void small_k_rows(size_t K4, __m512i bv[SMALL_K4][2], size_t M,
                                                                       size_t mb, size_t mb_rows, const int8_t *w,
-                                                                      const int32_t *acc_init, const row_requant *rr,
+                                                                      const int32_t *acc_init, const row_block *rb,
                                                                       const flotilla_q8_requant *rq, uint8_t *C,
                                                                       size_t ldc) {
     for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
@@ -415,9 +435,9 @@ static inline __attribute__((always_inline)) TARGET void small_k_rows(size_t K4,
         }
         // Full tiles with a constant row count: no per-row exit test in the epilogue.
         if (M - m0 >= MR) {
-            tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc, ldc, MR, NR);
+            tile_store(acc, rb, m0 - mb, rq, C + m0 * ldc, ldc, MR, NR);
         } else {
-            tile_store(acc, rr + (m0 - mb), rq, C + m0 * ldc, ldc, M - m0, NR);
+            tile_store(acc, rb, m0 - mb, rq, C + m0 * ldc, ldc, M - m0, NR);
         }
     }
 }
@@ -429,13 +449,12 @@ static inline __attribute__((always_inline)) TARGET void small_k_panels(size_t K
                                                                         const uint8_t *B, size_t ldb, uint8_t flip,
                                                                         const flotilla_q8_requant *rq, uint8_t *C,
                                                                         size_t ldc) {
-    enum { RB = 64 };
-    row_requant rr[RB];
+    row_block rb;
     const __m128i f = _mm_set1_epi8((char)flip);
     const __m512i f512 = _mm512_set1_epi8((char)flip);
     for (size_t mb = 0; mb < M; mb += RB) {
         const size_t mb_rows = M - mb < RB ? M - mb : RB;
-        row_requants(rq, mb, mb_rows, rr);
+        row_requants(rq, mb, mb_rows, &rb);
         size_t n0 = 0;
         for (; n0 + 2 * NR <= N; n0 += 2 * NR) {
             __m512i q[SMALL_K4][4];
@@ -447,10 +466,10 @@ static inline __attribute__((always_inline)) TARGET void small_k_panels(size_t K
             __m512i bv[SMALL_K4][2];
 #pragma GCC unroll 4
             for (size_t g = 0; g < K4; g++) bv[g][0] = q[g][0], bv[g][1] = q[g][1];
-            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, rr, rq, C + n0, ldc);
+            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, &rb, rq, C + n0, ldc);
 #pragma GCC unroll 4
             for (size_t g = 0; g < K4; g++) bv[g][0] = q[g][2], bv[g][1] = q[g][3];
-            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, rr, rq, C + n0 + NR, ldc);
+            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, &rb, rq, C + n0 + NR, ldc);
         }
         for (; n0 < N; n0 += NR) {
             __m512i bv[SMALL_K4][2];
@@ -460,7 +479,7 @@ static inline __attribute__((always_inline)) TARGET void small_k_panels(size_t K
                 bv[g][0] = quads16(B + 4 * g * ldb + n0, ldb, live, f);
                 bv[g][1] = quads16(B + 4 * g * ldb + n0 + 16, ldb, live, f);
             }
-            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, rr, rq, C + n0, ldc);
+            small_k_rows(K4, bv, M, mb, mb_rows, w, acc_init, &rb, rq, C + n0, ldc);
         }
     }
 }
@@ -491,17 +510,16 @@ static TARGET void gemm_packed_b(size_t M, size_t N, size_t K, size_t k4, uint8_
     // Blocks of RB rows (their epilogue constants computed once), in each the N panels, in
     // each the block's weight panels: a panel's quads (K × 32 bytes) stay in L1 while the
     // block's weights (RB × K bytes) pass.
-    enum { RB = 64 };
-    row_requant rr[RB];
+    row_block rb;
     for (size_t mb = 0; n_tiles > 0 && mb < M; mb += RB) {
         const size_t mb_rows = M - mb < RB ? M - mb : RB;
-        row_requants(rq, mb, mb_rows, rr);
+        row_requants(rq, mb, mb_rows, &rb);
         for (size_t n0 = 0; n0 < n_tiles; n0 += NR) {
             const size_t nr = n_tiles - n0 < NR ? n_tiles - n0 : NR;
             const uint8_t *bp = bq + (n0 / NR) * k4 * 4 * NR;
             for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
                 const size_t rows = M - m0 < MR ? M - m0 : MR;
-                tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, rr + (m0 - mb), rq,
+                tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, &rb, m0 - mb, rq,
                      (uint8_t *)C + m0 * ldc + n0, ldc, rows, nr);
             }
         }
