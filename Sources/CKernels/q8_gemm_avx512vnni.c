@@ -44,15 +44,20 @@ size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K) {
 // whose shift needs the 64-bit form. When it cannot overflow, the output zero point is folded
 // into the rounding term: ((h + 2ⁿ⁻³³ + z·2ⁿ⁻³²) >> (n − 32)) = ((h + 2ⁿ⁻³³) >> (n − 32)) + z
 // exactly (z an integer), which saves the zero-point add per vector; h = p >> 32 lies in
-// [−2³⁰, 2³⁰), so |z|·2ⁿ⁻³² + 2ⁿ⁻³³ ≤ 2³⁰ keeps the sum inside int32 (zfold).
+// [−2³⁰, 2³⁰), so |z|·2ⁿ⁻³² + 2ⁿ⁻³³ ≤ 2³⁰ keeps the sum inside int32.
 // Rows of a block, as arrays (filled 16 rows per step).
 enum { RB = 64 };
+// mode per 8-row tile: TILE_FOLD every row has shift ≥ 2 and the zero point folded, TILE_HI
+// every row shift ≥ 2, TILE_64 some row needs the 64-bit form — one test per tile, and the rare
+// case out of line, instead of tests per row (clang's per-row variants made small_k_2 8 k lines).
+enum { TILE_FOLD = 0, TILE_HI = 1, TILE_64 = 2 };
 typedef struct row_block {
-    int32_t mult[RB], shift[RB], rnd[RB], cnt[RB], zfold[RB];
+    int32_t mult[RB], shift[RB], rnd[RB], cnt[RB];
+    uint8_t mode[RB / MR];
 } row_block;
 
 // The fold test as 2|z| + 1 ≤ 2^(31 − cnt) (the bound above divided by 2ⁿ⁻³³), the folded term
-// as (2z + 1)·2ⁿ⁻³³; for shift < 2 cnt, rnd and zfold are 0.
+// as (2z + 1)·2ⁿ⁻³³; for shift < 2 cnt and rnd are 0.
 static TARGET void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, row_block *out) {
     const int32_t z = rq->zero_point, az = z < 0 ? -z : z;
     const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
@@ -71,59 +76,96 @@ static TARGET void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t
         const __mmask16 hi = _mm512_cmpge_epi32_mask(sh, two);  // flotilla_q8_requant_hi_ok
         const __m512i cnt = _mm512_maskz_sub_epi32(hi, sh, one), c1 = _mm512_sub_epi32(cnt, one);
         const __mmask16 fold = _mm512_mask_cmpge_epi32_mask(hi, _mm512_srlv_epi32(lim, c1), az21);
+        // The zero point is folded into a tile's rows only when it can be into all of them.
+        unsigned tile_fold = 0;
+        for (size_t h = 0; h < 2 && r + MR * h < rows; h++) {
+            const unsigned g = (unsigned)(live >> (MR * h)) & 0xFFu;
+            const unsigned gh = (unsigned)(hi >> (MR * h)) & g, gf = (unsigned)(fold >> (MR * h)) & g;
+            const int mode = gf == g ? TILE_FOLD : gh == g ? TILE_HI : TILE_64;
+            out->mode[(r + MR * h) / MR] = (uint8_t)mode;
+            if (mode == TILE_FOLD) tile_fold |= 0xFFu << (MR * h);
+        }
         __m512i rnd = _mm512_maskz_sllv_epi32(hi, one, c1);
-        rnd = _mm512_mask_sllv_epi32(rnd, fold, z21, c1);
+        rnd = _mm512_mask_sllv_epi32(rnd, (__mmask16)tile_fold, z21, c1);
         _mm512_mask_storeu_epi32(out->mult + r, live, mult);
         _mm512_mask_storeu_epi32(out->shift + r, live, sh);
         _mm512_mask_storeu_epi32(out->rnd + r, live, rnd);
         _mm512_mask_storeu_epi32(out->cnt + r, live, cnt);
-        _mm512_mask_storeu_epi32(out->zfold + r, live, _mm512_maskz_mov_epi32(fold, one));
     }
 }
 
-// C[rows × nr] for one tile; a: packed weights of the tile's panel, b: quads of its columns.
-// The epilogue loop is unrolled over MR with constant indices so the accumulators stay in
-// registers (a runtime-indexed acc[r] made GCC keep all 16 in memory); full 32-column rows are
-// stored as one 32-byte store (a VPMOVDB straight to memory, which GCC fuses a narrowing plus
-// masked store into, is slow on Zen 4).
-static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[MR][2], const row_block *rb, size_t r0,
-                                                                    const flotilla_q8_requant *rq, uint8_t *c,
-                                                                    size_t ldc, size_t rows, size_t nr) {
-    // 32-bit rows: both halves' q saturate to int16 in one VPACKSSDW; zero point and clamp then
-    // run on 32 int16 lanes (saturation cannot change a clamped result: |q| ≥ 2¹⁵ lies beyond
-    // every clamp bound ± zero point), one more pack to bytes, and one dword permute undoes the
-    // packs' 128-bit lane interleave. Out-of-range shift rows take the 64-bit form.
+static inline __attribute__((always_inline)) TARGET void store_row32(uint8_t *c, __m256i y, size_t nr) {
+    if (nr >= 32) {
+        _mm256_storeu_si256((__m256i *)(void *)c, y);
+    } else {
+        _mm256_mask_storeu_epi8(c, (((__mmask32)1 << nr) - 1u), y);
+    }
+}
+
+// A tile with a row whose shift needs the 64-bit form (multipliers ≥ 1/4: rare), from its
+// accumulators in memory.
+static __attribute__((noinline, cold)) TARGET void tile_store_64(const int32_t acc[MR][32], const row_block *rb,
+                                                                 size_t r0, const flotilla_q8_requant *rq,
+                                                                 uint8_t *c, size_t ldc, size_t rows, size_t nr) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t m = rb->mult[r0 + r], sh = rb->shift[r0 + r];
+        const __m128i y0 = flotilla_q8_requant16_avx512(_mm512_loadu_si512((const void *)acc[r]), m, sh,
+                                                        rq->zero_point, rq->qmin, rq->qmax);
+        const __m128i y1 = flotilla_q8_requant16_avx512(_mm512_loadu_si512((const void *)(acc[r] + 16)), m, sh,
+                                                        rq->zero_point, rq->qmin, rq->qmax);
+        store_row32(c + r * ldc, _mm256_inserti128_si256(_mm256_castsi128_si256(y0), y1, 1), nr);
+    }
+}
+
+// 32-bit rows, the zero point folded (a constant per instantiation) or added: both halves' q
+// saturate to int16 in one VPACKSSDW; zero point and clamp then run on 32 int16 lanes
+// (saturation cannot change a clamped result: |q| ≥ 2¹⁵ lies beyond every clamp bound ± zero
+// point), one more pack to bytes, and one dword permute undoes the packs' 128-bit lane
+// interleave. With the type's whole range as the clamp, the saturating byte pack is the clamp.
+static inline __attribute__((always_inline)) TARGET void tile_store_hi(const bool fold, __m512i acc[MR][2],
+                                                                       const row_block *rb, size_t r0,
+                                                                       const flotilla_q8_requant *rq, uint8_t *c,
+                                                                       size_t ldc, size_t rows, size_t nr) {
     const __m512i zp16 = _mm512_set1_epi16((int16_t)rq->zero_point);
     const __m512i lo16 = _mm512_set1_epi16((int16_t)rq->qmin), hi16 = _mm512_set1_epi16((int16_t)rq->qmax);
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
     const bool u8 = rq->type == FLOTILLA_Q8_U8;
-    // With the type's whole range as the clamp, the saturating byte pack is the clamp.
     const bool clamp = rq->qmin > (u8 ? 0 : -128) || rq->qmax < (u8 ? 255 : 127);
-    const __mmask32 mask = nr >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << nr) - 1u);
 #pragma GCC unroll 8
     for (size_t r = 0; r < MR; r++) {
         if (r >= rows) break;
-        __m256i y;
-        if (rb->cnt[r0 + r] != 0) {
-            const __m512i m = _mm512_set1_epi32(rb->mult[r0 + r]), rnd = _mm512_set1_epi32(rb->rnd[r0 + r]);
-            const __m128i cnt = _mm_cvtsi32_si128(rb->cnt[r0 + r]);
-            const __m512i q0 = flotilla_q8_requant16_hi_avx512(acc[r][0], m, rnd, cnt);
-            const __m512i q1 = flotilla_q8_requant16_hi_avx512(acc[r][1], m, rnd, cnt);
-            __m512i v = _mm512_packs_epi32(q0, q1);
-            if (!rb->zfold[r0 + r]) v = _mm512_adds_epi16(v, zp16);
-            if (clamp) v = _mm512_min_epi16(_mm512_max_epi16(v, lo16), hi16);
-            v = u8 ? _mm512_packus_epi16(v, v) : _mm512_packs_epi16(v, v);
-            y = _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, v));
-        } else {
-            const __m128i y0 = flotilla_q8_requant16_avx512(acc[r][0], rb->mult[r0 + r], rb->shift[r0 + r], rq->zero_point, rq->qmin, rq->qmax);
-            const __m128i y1 = flotilla_q8_requant16_avx512(acc[r][1], rb->mult[r0 + r], rb->shift[r0 + r], rq->zero_point, rq->qmin, rq->qmax);
-            y = _mm256_inserti128_si256(_mm256_castsi128_si256(y0), y1, 1);
+        const __m512i m = _mm512_set1_epi32(rb->mult[r0 + r]), rnd = _mm512_set1_epi32(rb->rnd[r0 + r]);
+        const __m128i cnt = _mm_cvtsi32_si128(rb->cnt[r0 + r]);
+        const __m512i q0 = flotilla_q8_requant16_hi_avx512(acc[r][0], m, rnd, cnt);
+        const __m512i q1 = flotilla_q8_requant16_hi_avx512(acc[r][1], m, rnd, cnt);
+        __m512i v = _mm512_packs_epi32(q0, q1);
+        if (!fold) v = _mm512_adds_epi16(v, zp16);
+        if (clamp) v = _mm512_min_epi16(_mm512_max_epi16(v, lo16), hi16);
+        v = u8 ? _mm512_packus_epi16(v, v) : _mm512_packs_epi16(v, v);
+        store_row32(c + r * ldc, _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, v)), nr);
+    }
+}
+
+// C[rows × nr] for one tile. The epilogue loop is unrolled over MR with constant indices so
+// the accumulators stay in registers (a runtime-indexed acc[r] made GCC keep all 16 in memory);
+// full 32-column rows are stored as one 32-byte store (a VPMOVDB straight to memory, which GCC
+// fuses a narrowing plus masked store into, is slow on Zen 4).
+static inline __attribute__((always_inline)) TARGET void tile_store(__m512i acc[MR][2], const row_block *rb, size_t r0,
+                                                                    const flotilla_q8_requant *rq, uint8_t *c,
+                                                                    size_t ldc, size_t rows, size_t nr) {
+    const int mode = rb->mode[r0 / MR];
+    if (mode == TILE_FOLD) {
+        tile_store_hi(true, acc, rb, r0, rq, c, ldc, rows, nr);
+    } else if (mode == TILE_HI) {
+        tile_store_hi(false, acc, rb, r0, rq, c, ldc, rows, nr);
+    } else {
+        int32_t buf[MR][32];
+#pragma GCC unroll 8
+        for (size_t r = 0; r < MR; r++) {
+            _mm512_storeu_si512((void *)buf[r], acc[r][0]);
+            _mm512_storeu_si512((void *)(buf[r] + 16), acc[r][1]);
         }
-        if (nr >= 32) {
-            _mm256_storeu_si256((__m256i *)(void *)(c + r * ldc), y);
-        } else {
-            _mm256_mask_storeu_epi8(c + r * ldc, mask, y);
-        }
+        tile_store_64(buf, rb, r0, rq, c, ldc, rows, nr);
     }
 }
 
