@@ -347,4 +347,13 @@ void flotilla_q8_maxpool__avx2(const flotilla_f32_conv2d_geometry *g, flotilla_q
 void flotilla_q8_maxpool__neon(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type type, const void *input,
                                void *output);
 
+// flotilla_q8_pack_b_quads with nr = 32, AVX-512BW (q8_pack.c; x86-64 only): the same bytes.
+#if defined(__x86_64__)
+void flotilla_q8_pack_b_quads_32__avx512(size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip,
+                                         uint8_t *out);
+// A tail of N ≤ 16 columns at width round_up(N, 4), AVX-512BW/VL (the same bytes).
+void flotilla_q8_pack_b_quads_tail__avx512(size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip,
+                                           uint8_t *out);
+#endif
+
 #endif

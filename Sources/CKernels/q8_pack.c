@@ -187,3 +187,79 @@ void flotilla_q8_pack_b_quads(size_t N, size_t K, const uint8_t *B, size_t ldb, 
         }
     }
 }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// flotilla_q8_pack_b_quads with nr = 32 on AVX-512BW: two panels (64 columns) × one 4-row group
+// per step. One 64-byte load per row; a dword permute per row (the 4×4 transpose of its 16-byte
+// column blocks) sets the rows up so that the in-lane byte and word unpacks (the SSE sequence,
+// four lanes at once) leave 16 consecutive columns' quads in each result: 20 vector ops per 256
+// bytes against 56 for the 16-column SSE loop. The last N mod 64 columns take the same steps with
+// masked loads (no read past B; columns past N zero, as the generic loop writes them).
+static inline __attribute__((always_inline, target("avx2,avx512f,avx512bw,avx512vl"))) void quads64_row_group(
+    const uint8_t *s, size_t ldb, size_t live, __mmask64 cols, __m512i f, __m512i q[4]) {
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i r[4];
+    for (size_t j = 0; j < 4; j++) {
+        r[j] = _mm512_setzero_si512();
+        if (j >= live) continue;
+        const __m512i v = cols == ~(__mmask64)0 ? _mm512_loadu_si512((const void *)(s + j * ldb))
+                                                : _mm512_maskz_loadu_epi8(cols, s + j * ldb);
+        r[j] = _mm512_permutexvar_epi32(idx, _mm512_maskz_mov_epi8(cols, _mm512_xor_si512(v, f)));
+    }
+    const __m512i t0 = _mm512_unpacklo_epi8(r[0], r[1]), t1 = _mm512_unpackhi_epi8(r[0], r[1]);
+    const __m512i t2 = _mm512_unpacklo_epi8(r[2], r[3]), t3 = _mm512_unpackhi_epi8(r[2], r[3]);
+    q[0] = _mm512_unpacklo_epi16(t0, t2), q[1] = _mm512_unpackhi_epi16(t0, t2);
+    q[2] = _mm512_unpacklo_epi16(t1, t3), q[3] = _mm512_unpackhi_epi16(t1, t3);
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) void flotilla_q8_pack_b_quads_32__avx512(
+    size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip, uint8_t *out) {
+    enum { NR = 32 };
+    const size_t k4 = flotilla_q8_round_up(K, 4) / 4;
+    const __m512i f = _mm512_set1_epi8((char)flip);
+    for (size_t n0 = 0; n0 < N; n0 += 2 * NR) {
+        const size_t rem = N - n0;
+        const __mmask64 cols = rem >= 2 * NR ? ~(__mmask64)0 : (((__mmask64)1 << rem) - 1u);
+        uint8_t *p0 = out + (n0 / NR) * k4 * 4 * NR, *p1 = p0 + k4 * 4 * NR;
+        for (size_t g = 0; g < k4; g++) {
+            const size_t k = 4 * g, live = K - k < 4 ? K - k : 4;
+            __m512i q[4];
+            quads64_row_group(B + k * ldb + n0, ldb, live, cols, f, q);
+            _mm512_storeu_si512((void *)(p0 + g * 4 * NR), q[0]);
+            _mm512_storeu_si512((void *)(p0 + g * 4 * NR + 64), q[1]);
+            // The second panel exists only when a column of it does.
+            if (rem > NR) {
+                _mm512_storeu_si512((void *)(p1 + g * 4 * NR), q[2]);
+                _mm512_storeu_si512((void *)(p1 + g * 4 * NR + 64), q[3]);
+            }
+        }
+    }
+}
+
+// A tail of N ≤ 16 columns at width tw = round_up(N, 4) ([k/4][tw][4]): 16-byte masked row loads
+// (nothing read past B), the SSE unpacks, tw/4 16-byte stores per row group.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) void flotilla_q8_pack_b_quads_tail__avx512(
+    size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip, uint8_t *out) {
+    if (N == 0 || N > 16) return;
+    const size_t k4 = flotilla_q8_round_up(K, 4) / 4, tw = flotilla_q8_round_up(N, 4);
+    const __mmask16 cols = (__mmask16)((1u << N) - 1u);
+    const __m128i f = _mm_set1_epi8((char)flip);
+    for (size_t g = 0; g < k4; g++) {
+        const size_t k = 4 * g, live = K - k < 4 ? K - k : 4;
+        __m128i r[4];
+        for (size_t j = 0; j < 4; j++) {
+            r[j] = j < live ? _mm_maskz_mov_epi8(cols, _mm_xor_si128(_mm_maskz_loadu_epi8(cols, B + (k + j) * ldb), f))
+                            : _mm_setzero_si128();
+        }
+        const __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpackhi_epi8(r[0], r[1]);
+        const __m128i t2 = _mm_unpacklo_epi8(r[2], r[3]), t3 = _mm_unpackhi_epi8(r[2], r[3]);
+        uint8_t *d = out + g * 4 * tw;
+        _mm_storeu_si128((__m128i *)(void *)d, _mm_unpacklo_epi16(t0, t2));
+        if (tw > 4) _mm_storeu_si128((__m128i *)(void *)(d + 16), _mm_unpackhi_epi16(t0, t2));
+        if (tw > 8) _mm_storeu_si128((__m128i *)(void *)(d + 32), _mm_unpacklo_epi16(t1, t3));
+        if (tw > 12) _mm_storeu_si128((__m128i *)(void *)(d + 48), _mm_unpackhi_epi16(t1, t3));
+    }
+}
+#endif
