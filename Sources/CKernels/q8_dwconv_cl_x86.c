@@ -20,7 +20,7 @@ static inline void cl_copy_weights(const cl_ctx *x, size_t c0, size_t nch, uint8
 
 // Transposes, AVX-512: four 16×16 tiles side by side (tile L = scratch bytes 16L … 16L + 15).
 T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                            uint8_t *const *dst) {
+                            uint8_t *const *dst, uint8_t *run) {
     __m512i r[16];
     _Alignas(64) uint8_t tmp[64 * 16];
     const uint8_t *s[64];
@@ -42,6 +42,12 @@ T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, co
     CL_EACH16(CL_X)
 #undef CL_X
     CL_TRANSPOSE(__m512i, _mm512_unpacklo_epi8, _mm512_unpackhi_epi8, r);
+    if (dst == NULL) {
+#define CL_ST(k) _mm512_storeu_si512((void *)(run + 64 * (k)), r[k]);
+        CL_EACH16(CL_ST)
+#undef CL_ST
+        return;
+    }
 #define CL_ST(k) _mm512_storeu_si512((void *)dst[k], r[k]);
     CL_EACH16(CL_ST)
 #undef CL_ST
@@ -60,19 +66,32 @@ T512 static void tout_avx512(const uint8_t *rows, uint8_t *out, size_t ohw, bool
 #define CL_ST1(m) ST16(out + (16 + (m)) * ohw, _mm512_extracti32x4_epi32(r[m], 1));
 #define CL_ST2(m) ST16(out + (32 + (m)) * ohw, _mm512_extracti32x4_epi32(r[m], 2));
 #define CL_ST3(m) ST16(out + (48 + (m)) * ohw, _mm512_extracti32x4_epi32(r[m], 3));
-        CL_EACH16(CL_ST0) CL_EACH16(CL_ST1) CL_EACH16(CL_ST2) CL_EACH16(CL_ST3)
-        return;
+        // Whole 16-channel tiles straight from the registers (C = 48: three of the four).
+        if (live >= 16) { CL_EACH16(CL_ST0) }
+        if (live >= 32) { CL_EACH16(CL_ST1) }
+        if (live >= 48) { CL_EACH16(CL_ST2) }
+        if (live == 64) {
+            CL_EACH16(CL_ST3)
+            return;
+        }
+        if (live % 16 == 0) return;
     }
     _Alignas(64) uint8_t tmp[16 * 64];
 #define CL_ST(m) _mm512_storeu_si512((void *)(tmp + 64 * (m)), r[m]);
     CL_EACH16(CL_ST)
 #undef CL_ST
+    if (fast) {
+        for (size_t c = live & ~(size_t)15; c < live; c++) {
+            ST16(out + c * ohw, L16(tmp + 64 * (c % 16) + 16 * (c / 16)));
+        }
+        return;
+    }
     for (size_t c = 0; c < live; c++) memcpy(out + c * ohw, tmp + 64 * (c % 16) + 16 * (c / 16), n);
 }
 
 // Transposes, AVX2: two tiles side by side.
 T256 static void tin_avx2(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                          uint8_t *const *dst) {
+                          uint8_t *const *dst, uint8_t *run) {
     __m256i r[16];
     _Alignas(32) uint8_t tmp[32 * 16];
     const uint8_t *s[32];
@@ -89,6 +108,12 @@ T256 static void tin_avx2(const uint8_t *const *src, size_t pix, bool safe, cons
     CL_EACH16(CL_X)
 #undef CL_X
     CL_TRANSPOSE(__m256i, _mm256_unpacklo_epi8, _mm256_unpackhi_epi8, r);
+    if (dst == NULL) {
+#define CL_ST(k) _mm256_storeu_si256((__m256i *)(void *)(run + 32 * (k)), r[k]);
+        CL_EACH16(CL_ST)
+#undef CL_ST
+        return;
+    }
 #define CL_ST(k) _mm256_storeu_si256((__m256i *)(void *)dst[k], r[k]);
     CL_EACH16(CL_ST)
 #undef CL_ST
@@ -103,13 +128,23 @@ T256 static void tout_avx2(const uint8_t *rows, uint8_t *out, size_t ohw, bool f
     if (fast) {
 #define CL_SA(m) ST16(out + (m) * ohw, _mm256_castsi256_si128(r[m]));
 #define CL_SB(m) ST16(out + (16 + (m)) * ohw, _mm256_extracti128_si256(r[m], 1));
-        CL_EACH16(CL_SA) CL_EACH16(CL_SB)
-        return;
+        if (live >= 16) { CL_EACH16(CL_SA) }
+        if (live == 32) {
+            CL_EACH16(CL_SB)
+            return;
+        }
+        if (live == 16) return;
     }
     _Alignas(32) uint8_t tmp[16 * 32];
 #define CL_ST(m) _mm256_storeu_si256((__m256i *)(void *)(tmp + 32 * (m)), r[m]);
     CL_EACH16(CL_ST)
 #undef CL_ST
+    if (fast) {
+        for (size_t c = live & ~(size_t)15; c < live; c++) {
+            ST16(out + c * ohw, L16(tmp + 32 * (c % 16) + 16 * (c / 16)));
+        }
+        return;
+    }
     for (size_t c = 0; c < live; c++) memcpy(out + c * ohw, tmp + 32 * (c % 16) + 16 * (c / 16), n);
 }
 
