@@ -11,6 +11,13 @@
 #define T512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define T256 __attribute__((target("avx2,fma")))
 
+// The block's weights with 4 readable bytes past the last channel's taps (the last tap group's
+// 32-bit gathers), zeroed.
+static inline void cl_copy_weights(const cl_ctx *x, size_t c0, size_t nch, uint8_t *wl) {
+    memcpy(wl, x->p->weights + c0 * x->taps, nch * x->taps);
+    memset(wl + nch * x->taps, 0, 4);
+}
+
 // Transposes, AVX-512: four 16×16 tiles side by side (tile L = scratch bytes 16L … 16L + 15).
 T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
                             uint8_t *const *dst, uint8_t *run) {
@@ -156,33 +163,23 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
     cl_pack512 *k = packed;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t C = x->g->channels, taps = x->taps, nch = C - c0 < 64 ? C - c0 : 64, groups = (taps + 3) / 4;
-    // Tap group g of channel j as a dword (taps past the last: 0), by plain loads and stores
-    // straight from the weights. (Gathering from a fresh copy cost a fifth of a 3×3-plane
-    // layer: every gathered dword straddled the copy's stores, defeating store forwarding.)
-    const uint8_t *wt = (const uint8_t *)x->p->weights + c0 * taps;
-    _Alignas(64) uint32_t words[CL_TAPS_MAX / 4][64];
-    for (size_t g = 0; g < groups; g++) {
-        const size_t valid = taps - 4 * g < 4 ? taps - 4 * g : 4;
-        for (size_t j = 0; j < nch; j++) {
-            const uint8_t *b = wt + j * taps + 4 * g;
-            uint32_t v = 0;
-            if (valid == 4) {
-                memcpy(&v, b, 4);
-            } else {
-                for (size_t i = 0; i < valid; i++) v |= (uint32_t)b[i] << (8 * i);
-            }
-            words[g][j] = v;
-        }
-        for (size_t j = nch; j < 64; j++) words[g][j] = 0;
-    }
+    uint8_t wl[CL_B_MAX * CL_TAPS_MAX + 4];
+    cl_copy_weights(x, c0, nch, wl);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
     k->hi = true;
     for (size_t q = 0; q < 4; q++) {
         const size_t live_n = nch > 16 * q ? nch - 16 * q : 0;
         const __mmask16 live = live_n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << live_n) - 1);
+        const __m512i idx = _mm512_mullo_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32((int32_t)(16 * q))),
+                                               _mm512_set1_epi32((int32_t)taps));
         __m512i sum = zero;
         for (size_t g = 0; g < groups; g++) {
-            const __m512i v = _mm512_load_si512((const void *)(words[g] + 16 * q));
+            const size_t valid = taps - 4 * g < 4 ? taps - 4 * g : 4;
+            const uint32_t keep = valid == 4 ? 0xFFFFFFFFu : (1u << (8 * valid)) - 1;
+            __m512i v = _mm512_mask_i32gather_epi32(zero, live, _mm512_add_epi32(idx, _mm512_set1_epi32((int32_t)(4 * g))),
+                                                    (const void *)wl, 1);
+            v = _mm512_and_si512(v, _mm512_set1_epi32((int32_t)keep));
             k->w[g][q] = v;
             sum = _mm512_dpbusd_epi32(sum, ones, v);  // Σ of the channel's weights
         }
@@ -333,26 +330,26 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
     cl_pack256 *k = packed;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t C = x->g->channels, taps = x->taps, nch = C - c0 < 32 ? C - c0 : 32, groups = (taps + 1) / 2;
-    const int8_t *wt = x->p->weights + c0 * taps;
-    // Taps 2g and 2g + 1 of channel j sign-extended into a dword's two int16 halves (a tap past
-    // the last: 0), by plain loads and stores (as prep_avx512: no gathers).
-    _Alignas(32) uint32_t words[CL_TAPS_MAX / 2][32];
-    for (size_t g = 0; g < groups; g++) {
-        for (size_t j = 0; j < nch; j++) {
-            const int16_t lo = wt[j * taps + 2 * g], hi = 2 * g + 1 < taps ? wt[j * taps + 2 * g + 1] : 0;
-            words[g][j] = (uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
-        }
-        for (size_t j = nch; j < 32; j++) words[g][j] = 0;
-    }
+    uint8_t wl[CL_B_MAX * CL_TAPS_MAX + 4];
+    cl_copy_weights(x, c0, nch, wl);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), zero = _mm256_setzero_si256();
-    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1), lo16 = _mm256_set1_epi32(0xFFFF);
     k->hi = true;
     for (size_t q = 0; q < 4; q++) {
         const size_t live_n = nch > 8 * q ? nch - 8 * q : 0;
         const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)live_n), lane);
+        const __m256i idx = _mm256_mullo_epi32(_mm256_add_epi32(lane, _mm256_set1_epi32((int32_t)(8 * q))),
+                                               _mm256_set1_epi32((int32_t)taps));
         __m256i sum = zero;
         for (size_t g = 0; g < groups; g++) {
-            const __m256i w = _mm256_load_si256((const __m256i *)(const void *)(words[g] + 8 * q));
+            const __m256i v = _mm256_mask_i32gather_epi32(zero, (const int *)(const void *)wl,
+                                                          _mm256_add_epi32(idx, _mm256_set1_epi32((int32_t)(2 * g))),
+                                                          live, 1);
+            // Bytes 0 and 1 (taps 2g, 2g + 1) sign-extended into the dword's two int16 halves.
+            const __m256i w0 = _mm256_and_si256(_mm256_srai_epi32(_mm256_slli_epi32(v, 24), 24), lo16);
+            __m256i w1 = _mm256_slli_epi32(_mm256_srai_epi32(_mm256_slli_epi32(v, 16), 24), 16);
+            if (2 * g + 1 >= taps) w1 = zero;
+            const __m256i w = _mm256_or_si256(w0, w1);
             k->w[g][q] = w;
             sum = _mm256_add_epi32(sum, _mm256_madd_epi16(w, ones));
         }
