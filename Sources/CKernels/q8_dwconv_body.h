@@ -112,35 +112,12 @@ static inline __attribute__((always_inline, unused)) void copy_run(uint8_t *dst,
     }
 }
 
-// Stride 1: one plane of rows × cols at pitch cols (+ slack). Only the padding is filled: the
-// rows above and below the input, each input row's left and right margins, the slack.
-static inline __attribute__((always_inline, unused)) void padded_fill_s1(const flotilla_f32_conv2d_geometry *g,
-                                                                        const padded_layout *l, const uint8_t *plane,
-                                                                        uint8_t zbyte, uint8_t *dst) {
-    const size_t pitch = l->pitch, left = g->pad_left < l->cols ? g->pad_left : l->cols;
-    const size_t room = l->cols - left, n = g->in_w < room ? g->in_w : room;
-    const size_t top = g->pad_top < l->rows ? g->pad_top : l->rows;
-    const size_t last = g->pad_top + g->in_h < l->rows ? g->pad_top + g->in_h : l->rows;  // first row past the input
-    memset(dst, zbyte, top * pitch);
-    for (size_t r = top; r < last; r++) {
-        uint8_t *row = dst + r * pitch;
-        if (left > 0) memset(row, zbyte, left);
-        copy_run(row + left, plane + (r - g->pad_top) * g->in_w, n);
-        if (left + n < pitch) memset(row + left + n, zbyte, pitch - left - n);
-    }
-    memset(dst + last * pitch, zbyte, l->total + PADDED_SLACK - last * pitch);
-}
-
 static inline __attribute__((always_inline, unused)) void padded_fill(const flotilla_f32_conv2d_geometry *g,
                                                                      const padded_layout *l, const uint8_t *plane,
                                                                      uint8_t zbyte, uint8_t flip, uint8_t *dst) {
     const size_t sh = g->stride_h, sw = g->stride_w;
-    if (sh == 1 && sw == 1) {
-        padded_fill_s1(g, l, plane, zbyte, dst);
-    } else {
-        memset(dst, zbyte, l->total + PADDED_SLACK);
-    }
-    for (size_t iy = 0; iy < g->in_h && !(sh == 1 && sw == 1); iy++) {
+    memset(dst, zbyte, l->total + PADDED_SLACK);
+    for (size_t iy = 0; iy < g->in_h; iy++) {
         const size_t r = iy + g->pad_top;
         if (r >= l->rows) break;
         uint8_t *sub = dst + (r % sh) * sw * l->sub_size + (r / sh) * l->pitch;
