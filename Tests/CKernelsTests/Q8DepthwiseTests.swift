@@ -148,7 +148,7 @@ final class Q8DepthwiseTests: XCTestCase {
 
     /// MobileNet's large planes (16–52 pixels a side, 3×3): the entry points run them
     /// channels-last in bands, with the row-run transposes (16-pixel runs, a moved-back last run)
-    /// and partial channel blocks' tile stores, or planar with the stride-1 padding fill.
+    /// and partial channel blocks' tile stores, or planar with its inline row copies.
     func testLargePlanesAreBitExact() {
         var rng = SplitMix64(seed: 0x1A_46E5)
         let channelCounts = [16, 17, 24, 32, 33, 48, 64, 65, 96]
