@@ -82,17 +82,17 @@ static inline __attribute__((always_inline, unused)) bool cl_ctx_init(const flot
 // alone (B: the path's channels per block). Channels-last costs about the same per block of B
 // channels whatever number of them is live, and its scratch bands add re-read rows on large
 // planes; planar costs a fixed amount per channel plus a per-output cost that is lower on
-// large planes. Thresholds from benchmarks/int8-dwconv (3×3 pad 1, strides 1 and 2,
-// avx512vnni B = 64 and avx2 B = 32; docs/kernels.md has the table): more channels are needed
-// as the output plane grows, and past 48×48 outputs planar wins at every channel count.
-// Re-measured with clang (as SwiftPM builds CKernels) after the session-5 changes: AVX2 now
-// gains from 16 channels up to 48×48 outputs (AVX-512 still needs 32 there).
+// large planes. Thresholds from benchmarks/int8-dwconv (clang, as SwiftPM builds; 3×3 pad 1,
+// strides 1 and 2, avx512vnni B = 64 and avx2 B = 32; docs/kernels.md has the table): more
+// channels are needed as the output plane grows, and since the planar kernels' packed requant
+// (session 5) planar wins or ties on x86 past 24×24 outputs at every channel count. NEON
+// (B = 16, not measurable here) keeps the earlier formula's 48×48 branch.
 static inline __attribute__((unused)) bool flotilla_q8_dwconv_prefers_cl(const flotilla_f32_conv2d_geometry *g,
                                                                         size_t B) {
     const size_t ohw = flotilla_f32_conv2d_out_h(g) * flotilla_f32_conv2d_out_w(g), C = g->channels;
     if (ohw <= 144) return 4 * C >= B;
-    if (ohw <= 576) return 8 * C >= 3 * B;
-    if (ohw <= 2304) return C >= 16 && 2 * C >= B;
+    if (ohw <= 576) return 2 * C >= B;
+    if (ohw <= 2304) return B <= 16 && C >= 32;
     return false;
 }
 
