@@ -146,9 +146,11 @@ static inline void cl_fill_padding(const cl_ctx *x, size_t oy0, size_t rows, uin
 // One transpose-in step: 16 pixels (from `pix` of each position's plane row src[p], p < B) to
 // the B-byte scratch pixels dst[0..15], or, when dst is NULL, to run + k·B (16 consecutive
 // pixels of one scratch row: no pointer table). `safe`: 16 bytes from every src[p] + pix are
-// inside the input; otherwise use cl_load16_bounded. Bytes XORed with flip.
+// inside the input; otherwise use cl_load16_bounded. Bytes XORed with flip. `rows`: register
+// rows j ≥ rows hold only channels past C in every tile (a partial block), so their loads may
+// be skipped (their scratch bytes are never stored).
 typedef void (*cl_tin_fn)(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                          uint8_t *const *dst, uint8_t *run);
+                          uint8_t *const *dst, uint8_t *run, size_t rows);
 // One transpose-out step: 16 pixels of B-byte channel-last rows → 16 bytes of each of the
 // block's `live` planes, plane m at out + m·ohw. `fast`: 16-byte stores allowed (for the live
 // planes only: dead lanes are never stored); otherwise n bytes each.
@@ -187,6 +189,9 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_in(const 
         src[p] = input + c * hw;
     }
     const uint8_t *last = input + (c0 + B - 1 < C ? c0 + B - 1 : C - 1) * hw;  // the highest src
+    // Register row j holds channels c0 + (B/4)·(j/4) + 4L + j%4: live while (B/4)·(j/4) < nch.
+    const size_t nch = C - c0 < B ? C - c0 : B, per = B / 4;
+    const size_t live_rows = 4 * ((nch + per - 1) / per) < 16 ? 4 * ((nch + per - 1) / per) : 16;
     if (g->in_w >= 16) {
         // Row by row: each run's 16 pixels are consecutive scratch pixels; a row's last run
         // moves back to end at the row's end (re-storing a few pixels with the same bytes).
@@ -194,7 +199,7 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_in(const 
             uint8_t *row = scr + ((size_t)((ptrdiff_t)iy - r0) * x->pitch + g->pad_left) * B;
             for (size_t ix = 0; ix < g->in_w; ix += 16) {
                 const size_t at = ix + 16 <= g->in_w ? ix : g->in_w - 16, pix = iy * g->in_w + at;
-                step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, NULL, row + at * B);
+                step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, NULL, row + at * B, live_rows);
             }
         }
         return;
@@ -210,7 +215,7 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_in(const 
                 dst[k] = trash;
             }
         }
-        step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, dst, NULL);
+        step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, dst, NULL, live_rows);
     }
 }
 
@@ -238,7 +243,8 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_out(const
 #if defined(__aarch64__)
 // NEON (B = 16, one tile): shared by the NEON and NEON-dot paths.
 static void __attribute__((unused)) cl_tin_neon(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end,
-                                                uint8_t flip, uint8_t *const *dst, uint8_t *run) {
+                                                uint8_t flip, uint8_t *const *dst, uint8_t *run, size_t rows) {
+    (void)rows;  // one tile: the map is the identity, every row can hold a live channel
     uint8x16_t r[16];
     if (safe) {
 #define CL_LD(j) r[j] = vld1q_u8(src[j] + pix);

@@ -26,7 +26,7 @@ static inline const uint8_t *cl_block_weights(const cl_ctx *x, size_t c0, size_t
 
 // Transposes, AVX-512: four 16×16 tiles side by side (tile L = scratch bytes 16L … 16L + 15).
 T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                            uint8_t *const *dst, uint8_t *run) {
+                            uint8_t *const *dst, uint8_t *run, size_t rows) {
     __m512i r[16];
     _Alignas(64) uint8_t tmp[64 * 16];
     const uint8_t *s[64];
@@ -36,11 +36,13 @@ T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, co
         for (size_t p = 0; p < 64; p++) cl_copy16_bounded(tmp + 16 * p, src[p] + pix, end), s[p] = tmp + 16 * p;
     }
 #define L16(q) _mm_loadu_si128((const __m128i *)(const void *)(q))
+    // Rows past `rows` (a partial block: C = 48 leaves rows 12–15 dead in every tile) stay zero.
 #define CL_LD(j)                                                                                                 \
-    r[j] = _mm512_inserti32x4(                                                                                   \
-        _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(L16(s[j])), L16(s[16 + j]), 1), L16(s[32 + j]), \
-                           2),                                                                                   \
-        L16(s[48 + j]), 3);
+    r[j] = (j) >= rows ? _mm512_setzero_si512()                                                                  \
+                       : _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(L16(s[j])), \
+                                                                                  L16(s[16 + j]), 1),             \
+                                                               L16(s[32 + j]), 2),                                \
+                                            L16(s[48 + j]), 3);
     CL_EACH16(CL_LD)
 #undef CL_LD
     const __m512i f = _mm512_set1_epi8((char)flip);
@@ -97,7 +99,7 @@ T512 static void tout_avx512(const uint8_t *rows, uint8_t *out, size_t ohw, bool
 
 // Transposes, AVX2: two tiles side by side.
 T256 static void tin_avx2(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                          uint8_t *const *dst, uint8_t *run) {
+                          uint8_t *const *dst, uint8_t *run, size_t rows) {
     __m256i r[16];
     _Alignas(32) uint8_t tmp[32 * 16];
     const uint8_t *s[32];
@@ -106,7 +108,8 @@ T256 static void tin_avx2(const uint8_t *const *src, size_t pix, bool safe, cons
     } else {
         for (size_t p = 0; p < 32; p++) cl_copy16_bounded(tmp + 16 * p, src[p] + pix, end), s[p] = tmp + 16 * p;
     }
-#define CL_LD(j) r[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(L16(s[j])), L16(s[16 + j]), 1);
+#define CL_LD(j) \
+    r[j] = (j) >= rows ? _mm256_setzero_si256() : _mm256_inserti128_si256(_mm256_castsi128_si256(L16(s[j])), L16(s[16 + j]), 1);
     CL_EACH16(CL_LD)
 #undef CL_LD
     const __m256i f = _mm256_set1_epi8((char)flip);
