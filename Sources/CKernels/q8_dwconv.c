@@ -40,6 +40,17 @@ __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) static 
     int32_t packed[PADDED_TAPS / 4];
     const size_t groups = group_taps(tap_off, taps, w, 4, off, packed);
     const __m512i vinit = _mm512_set1_epi32(init);
+    // The 32-bit requant form (shift ≥ 2) with its constants held across blocks, and the bytes
+    // packed with VPACKSSDW + VPACKUSWB/VPACKSSWB: the packs interleave per 128-bit lane exactly
+    // as the unpacks did, so lane L comes out as outputs 16L … 16L + 15 in order, with no lane
+    // transpose and no VPMOVDB (whose memory form was most of this kernel's time under clang).
+    // Values are clamped to [qmin, qmax] inside the output type first, so the packs' saturation
+    // never fires.
+    const bool hi = flotilla_q8_requant_hi_ok(shift), u8 = rq->type == FLOTILLA_Q8_U8;
+    const __m512i vm = _mm512_set1_epi32(mult), vrnd = _mm512_set1_epi32(hi ? 1 << (shift - 2) : 0);
+    const __m128i vcnt = _mm_cvtsi32_si128(shift - 1);  // n − 32, n = 31 + shift
+    const __m512i vzp = _mm512_set1_epi32(rq->zero_point), vmin = _mm512_set1_epi32(rq->qmin);
+    const __m512i vmax = _mm512_set1_epi32(rq->qmax);
     for (size_t j = 0; j < n; j += 64) {
         __m512i q0 = vinit, q1 = vinit, q2 = vinit, q3 = vinit;
         for (size_t g = 0; g < groups; g++) {
@@ -55,6 +66,14 @@ __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))) static 
             q1 = _mm512_dpbusd_epi32(q1, _mm512_unpackhi_epi16(ab_lo, cd_lo), wq);
             q2 = _mm512_dpbusd_epi32(q2, _mm512_unpacklo_epi16(ab_hi, cd_hi), wq);
             q3 = _mm512_dpbusd_epi32(q3, _mm512_unpackhi_epi16(ab_hi, cd_hi), wq);
+        }
+        if (hi) {
+#define RQ(q) \
+    _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(flotilla_q8_requant16_hi_avx512(q, vm, vrnd, vcnt), vzp), vmin), vmax)
+            const __m512i a = _mm512_packs_epi32(RQ(q0), RQ(q1)), b = _mm512_packs_epi32(RQ(q2), RQ(q3));
+#undef RQ
+            _mm512_storeu_si512((void *)(flat + j), u8 ? _mm512_packus_epi16(a, b) : _mm512_packs_epi16(a, b));
+            continue;
         }
         const __m512i t0 = _mm512_shuffle_i32x4(q0, q1, 0x44), t1 = _mm512_shuffle_i32x4(q2, q3, 0x44);
         const __m512i t2 = _mm512_shuffle_i32x4(q0, q1, 0xEE), t3 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
@@ -77,6 +96,13 @@ __attribute__((target("avx2,fma"))) static void taps_avx2(const uint8_t *pp, con
     int32_t packed[PADDED_TAPS / 2];
     const size_t groups = group_taps(tap_off, taps, w, 2, off, packed);
     const __m256i vinit = _mm256_set1_epi32(init), zero = _mm256_setzero_si256();
+    // As taps_avx512vnni: the 32-bit requant with held constants and in-lane packs, which put
+    // outputs 0 … 15 in the low lane and 16 … 31 in the high one, in order.
+    const bool hi = flotilla_q8_requant_hi_ok(shift), u8 = rq->type == FLOTILLA_Q8_U8;
+    const __m256i vm = _mm256_set1_epi32(mult), vrnd = _mm256_set1_epi32(hi ? 1 << (shift - 2) : 0);
+    const __m128i vcnt = _mm_cvtsi32_si128(shift - 1);
+    const __m256i vzp = _mm256_set1_epi32(rq->zero_point), vmin = _mm256_set1_epi32(rq->qmin);
+    const __m256i vmax = _mm256_set1_epi32(rq->qmax);
     for (size_t j = 0; j < n; j += 32) {
         __m256i q0 = vinit, q1 = vinit, q2 = vinit, q3 = vinit;
         for (size_t g = 0; g < groups; g++) {
@@ -88,6 +114,13 @@ __attribute__((target("avx2,fma"))) static void taps_avx2(const uint8_t *pp, con
             q1 = _mm256_add_epi32(q1, _mm256_madd_epi16(_mm256_unpackhi_epi8(ab_lo, zero), wp));
             q2 = _mm256_add_epi32(q2, _mm256_madd_epi16(_mm256_unpacklo_epi8(ab_hi, zero), wp));
             q3 = _mm256_add_epi32(q3, _mm256_madd_epi16(_mm256_unpackhi_epi8(ab_hi, zero), wp));
+        }
+        if (hi) {
+#define RQ(q) _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(flotilla_q8_requant8_hi_avx2(q, vm, vrnd, vcnt), vzp), vmin), vmax)
+            const __m256i a = _mm256_packs_epi32(RQ(q0), RQ(q1)), b = _mm256_packs_epi32(RQ(q2), RQ(q3));
+#undef RQ
+            _mm256_storeu_si256((__m256i *)(void *)(flat + j), u8 ? _mm256_packus_epi16(a, b) : _mm256_packs_epi16(a, b));
+            continue;
         }
         const __m256i o[4] = {_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q2, q3, 0x20),
                               _mm256_permute2x128_si256(q0, q1, 0x31), _mm256_permute2x128_si256(q2, q3, 0x31)};

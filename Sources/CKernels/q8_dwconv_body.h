@@ -94,6 +94,24 @@ static inline __attribute__((always_inline, unused)) bool padded_layout_get(cons
     return l->sub_size <= PADDED_MAX && l->total <= PADDED_MAX && oh * l->pitch <= PADDED_MAX;
 }
 
+// n bytes from src to dst (not overlapping) with fixed-size moves the compiler inlines: whole
+// 16-byte pieces and one overlapping last piece (a MobileNet plane's rows are 3–48 bytes; a libc
+// call per row cost a fifth of a 48×48 layer).
+static inline __attribute__((always_inline, unused)) void copy_run(uint8_t *dst, const uint8_t *src, size_t n) {
+    if (n >= 16) {
+        for (size_t i = 0; i + 16 <= n; i += 16) memcpy(dst + i, src + i, 16);
+        if (n % 16 != 0) memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++) dst[i] = src[i];
+    }
+}
+
 static inline __attribute__((always_inline, unused)) void padded_fill(const flotilla_f32_conv2d_geometry *g,
                                                                      const padded_layout *l, const uint8_t *plane,
                                                                      uint8_t zbyte, uint8_t flip, uint8_t *dst) {
@@ -107,7 +125,7 @@ static inline __attribute__((always_inline, unused)) void padded_fill(const flot
         if (sw == 1) {
             const size_t room = g->pad_left >= l->cols ? 0 : l->cols - g->pad_left;
             const size_t n = g->in_w < room ? g->in_w : room;
-            if (n > 0) memcpy(sub + g->pad_left, src, n);
+            if (n > 0) copy_run(sub + g->pad_left, src, n);
             continue;
         }
         // Column c = pad_left + ix goes to phase c mod s_w, index c / s_w. One phase at a time:
@@ -187,7 +205,7 @@ static inline __attribute__((always_inline, unused)) void dwconv_body(const flot
             const int32_t init = (int32_t)((uint32_t)(p->bias != NULL ? p->bias[c] : 0) - (uint32_t)(z_eff * wsum));
             taps_fn(pp, tap_off, taps, w, init, oh * l.pitch, mult, shift, rq, flat);
             uint8_t *out = (uint8_t *)output + c * oh * ow;
-            for (size_t oy = 0; oy < oh; oy++) memcpy(out + oy * ow, flat + oy * l.pitch, ow);
+            for (size_t oy = 0; oy < oh; oy++) copy_run(out + oy * ow, flat + oy * l.pitch, ow);
         }
         return;
     }

@@ -82,15 +82,17 @@ static inline __attribute__((always_inline, unused)) bool cl_ctx_init(const flot
 // alone (B: the path's channels per block). Channels-last costs about the same per block of B
 // channels whatever number of them is live, and its scratch bands add re-read rows on large
 // planes; planar costs a fixed amount per channel plus a per-output cost that is lower on
-// large planes. Thresholds from benchmarks/int8-dwconv (3×3 pad 1, strides 1 and 2,
-// avx512vnni B = 64 and avx2 B = 32; docs/kernels.md has the table): more channels are needed
-// as the output plane grows, and past 48×48 outputs planar wins at every channel count.
+// large planes. Thresholds from benchmarks/int8-dwconv (clang, as SwiftPM builds; 3×3 pad 1,
+// strides 1 and 2, avx512vnni B = 64 and avx2 B = 32; docs/kernels.md has the table): more
+// channels are needed as the output plane grows, and since the planar kernels' packed requant
+// (session 5) planar wins or ties on x86 past 24×24 outputs at every channel count. NEON
+// (B = 16, not measurable here) keeps the earlier formula's 48×48 branch.
 static inline __attribute__((unused)) bool flotilla_q8_dwconv_prefers_cl(const flotilla_f32_conv2d_geometry *g,
                                                                         size_t B) {
     const size_t ohw = flotilla_f32_conv2d_out_h(g) * flotilla_f32_conv2d_out_w(g), C = g->channels;
     if (ohw <= 144) return 4 * C >= B;
-    if (ohw <= 576) return 8 * C >= 3 * B;
-    if (ohw <= 2304) return C >= 32 && 2 * C >= B;
+    if (ohw <= 576) return 2 * C >= B;
+    if (ohw <= 2304) return B <= 16 && C >= 32;
     return false;
 }
 
@@ -142,13 +144,16 @@ static inline void cl_fill_padding(const cl_ctx *x, size_t oy0, size_t rows, uin
 #define CL_EACH16(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
 
 // One transpose-in step: 16 pixels (from `pix` of each position's plane row src[p], p < B) to
-// the B-byte scratch pixels dst[0..15]. `safe`: 16 bytes from every src[p] + pix are inside
-// the input; otherwise use cl_load16_bounded. Bytes XORed with flip.
+// the B-byte scratch pixels dst[0..15], or, when dst is NULL, to run + k·B (16 consecutive
+// pixels of one scratch row: no pointer table). `safe`: 16 bytes from every src[p] + pix are
+// inside the input; otherwise use cl_load16_bounded. Bytes XORed with flip. `rows`: register
+// rows j ≥ rows hold only channels past C in every tile (a partial block), so their loads may
+// be skipped (their scratch bytes are never stored).
 typedef void (*cl_tin_fn)(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                          uint8_t *const *dst);
+                          uint8_t *const *dst, uint8_t *run, size_t rows);
 // One transpose-out step: 16 pixels of B-byte channel-last rows → 16 bytes of each of the
-// block's planes, plane m at out + m·ohw. `fast`: all B channels live and 16-byte stores
-// allowed; otherwise only `live` planes, n bytes each.
+// block's `live` planes, plane m at out + m·ohw. `fast`: 16-byte stores allowed (for the live
+// planes only: dead lanes are never stored); otherwise n bytes each.
 typedef void (*cl_tout_fn)(const uint8_t *rows, uint8_t *out, size_t ohw, bool fast, size_t live, size_t n);
 
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -184,6 +189,21 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_in(const 
         src[p] = input + c * hw;
     }
     const uint8_t *last = input + (c0 + B - 1 < C ? c0 + B - 1 : C - 1) * hw;  // the highest src
+    // Register row j holds channels c0 + (B/4)·(j/4) + 4L + j%4: live while (B/4)·(j/4) < nch.
+    const size_t nch = C - c0 < B ? C - c0 : B, per = B / 4;
+    const size_t live_rows = 4 * ((nch + per - 1) / per) < 16 ? 4 * ((nch + per - 1) / per) : 16;
+    if (g->in_w >= 16) {
+        // Row by row: each run's 16 pixels are consecutive scratch pixels; a row's last run
+        // moves back to end at the row's end (re-storing a few pixels with the same bytes).
+        for (size_t iy = (size_t)lo; iy < (size_t)hi; iy++) {
+            uint8_t *row = scr + ((size_t)((ptrdiff_t)iy - r0) * x->pitch + g->pad_left) * B;
+            for (size_t ix = 0; ix < g->in_w; ix += 16) {
+                const size_t at = ix + 16 <= g->in_w ? ix : g->in_w - 16, pix = iy * g->in_w + at;
+                step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, NULL, row + at * B, live_rows);
+            }
+        }
+        return;
+    }
     size_t iy = (size_t)lo, ix = 0;
     for (size_t pix = p0; pix < p1; pix += 16) {
         uint8_t *dst[16];
@@ -195,7 +215,7 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_in(const 
                 dst[k] = trash;
             }
         }
-        step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, dst);
+        step(src, pix, (size_t)(end - (last + pix)) >= 16, end, x->flip, dst, NULL, live_rows);
     }
 }
 
@@ -215,7 +235,7 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_out(const
         size_t start = q, n = q1 - q < 16 ? q1 - q : 16;
         if (n < 16 && q1 - q0 >= 16) start = q1 - 16, n = 16;
         uint8_t *out = output + c0 * ohw + start;
-        const bool fast = nch == B && (n == 16 || (whole_plane && (size_t)(end - (out + (B - 1) * ohw)) >= 16));
+        const bool fast = n == 16 || (whole_plane && (size_t)(end - (out + (nch - 1) * ohw)) >= 16);
         step(oscr + (start - q0) * B, out, ohw, fast, nch, n);
     }
 }
@@ -223,7 +243,8 @@ static inline __attribute__((always_inline, unused)) void cl_transpose_out(const
 #if defined(__aarch64__)
 // NEON (B = 16, one tile): shared by the NEON and NEON-dot paths.
 static void __attribute__((unused)) cl_tin_neon(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end,
-                                                uint8_t flip, uint8_t *const *dst) {
+                                                uint8_t flip, uint8_t *const *dst, uint8_t *run, size_t rows) {
+    (void)rows;  // one tile: the map is the identity, every row can hold a live channel
     uint8x16_t r[16];
     if (safe) {
 #define CL_LD(j) r[j] = vld1q_u8(src[j] + pix);
@@ -241,6 +262,12 @@ static void __attribute__((unused)) cl_tin_neon(const uint8_t *const *src, size_
     CL_EACH16(CL_X)
 #undef CL_X
     CL_TRANSPOSE(uint8x16_t, vzip1q_u8, vzip2q_u8, r);
+    if (dst == NULL) {
+#define CL_ST(k) vst1q_u8(run + 16 * (k), r[k]);
+        CL_EACH16(CL_ST)
+#undef CL_ST
+        return;
+    }
 #define CL_ST(k) vst1q_u8(dst[k], r[k]);
     CL_EACH16(CL_ST)
 #undef CL_ST
@@ -253,7 +280,7 @@ static void __attribute__((unused)) cl_tout_neon(const uint8_t *rows, uint8_t *o
     CL_EACH16(CL_LD)
 #undef CL_LD
     CL_TRANSPOSE(uint8x16_t, vzip1q_u8, vzip2q_u8, r);
-    if (fast) {
+    if (fast && live == 16) {
 #define CL_ST(m) vst1q_u8(out + (m) * ohw, r[m]);
         CL_EACH16(CL_ST)
 #undef CL_ST
@@ -305,14 +332,17 @@ static inline __attribute__((always_inline, unused)) void cl_drive(const cl_ctx 
     _Alignas(64) uint8_t oscr[CL_OUT_MAX + CL_OSCR_SLACK];
     const size_t C = x->g->channels, B = x->B;
     const bool whole = x->band >= x->oh;
-    for (size_t oy0 = 0; oy0 < x->oh; oy0 += x->band) {
-        const size_t oy1 = oy0 + x->band < x->oh ? oy0 + x->band : x->oh;
-        const size_t rows = cl_band_rows(x, oy1 - oy0);
-        cl_fill_padding(x, oy0, rows, scr);
-        for (size_t c0 = 0; c0 < C; c0 += B) {
-            const size_t nch = C - c0 < B ? C - c0 : B;
+    // Blocks outer, bands inner: one prep per block. The padding is refilled per band (a band's
+    // pad rows may be an earlier band's image rows); pad rows are all pad bytes, so the pad
+    // columns of a row stay valid when a later band stores the row's image pixels.
+    for (size_t c0 = 0; c0 < C; c0 += B) {
+        const size_t nch = C - c0 < B ? C - c0 : B;
+        prep(x, c0, packed);
+        for (size_t oy0 = 0; oy0 < x->oh; oy0 += x->band) {
+            const size_t oy1 = oy0 + x->band < x->oh ? oy0 + x->band : x->oh;
+            const size_t rows = cl_band_rows(x, oy1 - oy0);
+            if (c0 == 0 || !whole) cl_fill_padding(x, oy0, rows, scr);
             cl_transpose_in(x, (const uint8_t *)input, c0, oy0, rows, scr, scr + CL_IN_MAX, tin);
-            prep(x, c0, packed);
             run(x, packed, nch, scr, oy0, oy1, oscr);
             cl_transpose_out(x, oscr, c0, oy0 * x->ow, oy1 * x->ow, whole, (uint8_t *)output, tout);
         }

@@ -11,16 +11,22 @@
 #define T512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define T256 __attribute__((target("avx2,fma")))
 
-// The block's weights with 4 readable bytes past the last channel's taps (the last tap group's
-// 32-bit gathers), zeroed.
-static inline void cl_copy_weights(const cl_ctx *x, size_t c0, size_t nch, uint8_t *wl) {
-    memcpy(wl, x->p->weights + c0 * x->taps, nch * x->taps);
+// The block's weights for the 32-bit gathers, which read up to 3 bytes past the block's last
+// tap (bytes masked off later). Straight from the weights when those bytes exist (every block
+// but, usually, the last); else from a copy into wl with zeroed slack. Gathering from a fresh
+// copy is slow: each gathered dword straddles the copy's stores and misses store forwarding
+// (a fifth of a 336-channel 3×3 layer under clang).
+static inline const uint8_t *cl_block_weights(const cl_ctx *x, size_t c0, size_t nch, uint8_t *wl) {
+    const uint8_t *w = (const uint8_t *)x->p->weights + c0 * x->taps;
+    if ((c0 + nch) * x->taps + 3 <= x->g->channels * x->taps) return w;
+    memcpy(wl, w, nch * x->taps);
     memset(wl + nch * x->taps, 0, 4);
+    return wl;
 }
 
 // Transposes, AVX-512: four 16×16 tiles side by side (tile L = scratch bytes 16L … 16L + 15).
 T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                            uint8_t *const *dst) {
+                            uint8_t *const *dst, uint8_t *run, size_t rows) {
     __m512i r[16];
     _Alignas(64) uint8_t tmp[64 * 16];
     const uint8_t *s[64];
@@ -30,11 +36,13 @@ T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, co
         for (size_t p = 0; p < 64; p++) cl_copy16_bounded(tmp + 16 * p, src[p] + pix, end), s[p] = tmp + 16 * p;
     }
 #define L16(q) _mm_loadu_si128((const __m128i *)(const void *)(q))
+    // Rows past `rows` (a partial block: C = 48 leaves rows 12–15 dead in every tile) stay zero.
 #define CL_LD(j)                                                                                                 \
-    r[j] = _mm512_inserti32x4(                                                                                   \
-        _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(L16(s[j])), L16(s[16 + j]), 1), L16(s[32 + j]), \
-                           2),                                                                                   \
-        L16(s[48 + j]), 3);
+    r[j] = (j) >= rows ? _mm512_setzero_si512()                                                                  \
+                       : _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(L16(s[j])), \
+                                                                                  L16(s[16 + j]), 1),             \
+                                                               L16(s[32 + j]), 2),                                \
+                                            L16(s[48 + j]), 3);
     CL_EACH16(CL_LD)
 #undef CL_LD
     const __m512i f = _mm512_set1_epi8((char)flip);
@@ -42,6 +50,12 @@ T512 static void tin_avx512(const uint8_t *const *src, size_t pix, bool safe, co
     CL_EACH16(CL_X)
 #undef CL_X
     CL_TRANSPOSE(__m512i, _mm512_unpacklo_epi8, _mm512_unpackhi_epi8, r);
+    if (dst == NULL) {
+#define CL_ST(k) _mm512_storeu_si512((void *)(run + 64 * (k)), r[k]);
+        CL_EACH16(CL_ST)
+#undef CL_ST
+        return;
+    }
 #define CL_ST(k) _mm512_storeu_si512((void *)dst[k], r[k]);
     CL_EACH16(CL_ST)
 #undef CL_ST
@@ -60,19 +74,32 @@ T512 static void tout_avx512(const uint8_t *rows, uint8_t *out, size_t ohw, bool
 #define CL_ST1(m) ST16(out + (16 + (m)) * ohw, _mm512_extracti32x4_epi32(r[m], 1));
 #define CL_ST2(m) ST16(out + (32 + (m)) * ohw, _mm512_extracti32x4_epi32(r[m], 2));
 #define CL_ST3(m) ST16(out + (48 + (m)) * ohw, _mm512_extracti32x4_epi32(r[m], 3));
-        CL_EACH16(CL_ST0) CL_EACH16(CL_ST1) CL_EACH16(CL_ST2) CL_EACH16(CL_ST3)
-        return;
+        // Whole 16-channel tiles straight from the registers (C = 48: three of the four).
+        if (live >= 16) { CL_EACH16(CL_ST0) }
+        if (live >= 32) { CL_EACH16(CL_ST1) }
+        if (live >= 48) { CL_EACH16(CL_ST2) }
+        if (live == 64) {
+            CL_EACH16(CL_ST3)
+            return;
+        }
+        if (live % 16 == 0) return;
     }
     _Alignas(64) uint8_t tmp[16 * 64];
 #define CL_ST(m) _mm512_storeu_si512((void *)(tmp + 64 * (m)), r[m]);
     CL_EACH16(CL_ST)
 #undef CL_ST
+    if (fast) {
+        for (size_t c = live & ~(size_t)15; c < live; c++) {
+            ST16(out + c * ohw, L16(tmp + 64 * (c % 16) + 16 * (c / 16)));
+        }
+        return;
+    }
     for (size_t c = 0; c < live; c++) memcpy(out + c * ohw, tmp + 64 * (c % 16) + 16 * (c / 16), n);
 }
 
 // Transposes, AVX2: two tiles side by side.
 T256 static void tin_avx2(const uint8_t *const *src, size_t pix, bool safe, const uint8_t *end, uint8_t flip,
-                          uint8_t *const *dst) {
+                          uint8_t *const *dst, uint8_t *run, size_t rows) {
     __m256i r[16];
     _Alignas(32) uint8_t tmp[32 * 16];
     const uint8_t *s[32];
@@ -81,7 +108,8 @@ T256 static void tin_avx2(const uint8_t *const *src, size_t pix, bool safe, cons
     } else {
         for (size_t p = 0; p < 32; p++) cl_copy16_bounded(tmp + 16 * p, src[p] + pix, end), s[p] = tmp + 16 * p;
     }
-#define CL_LD(j) r[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(L16(s[j])), L16(s[16 + j]), 1);
+#define CL_LD(j) \
+    r[j] = (j) >= rows ? _mm256_setzero_si256() : _mm256_inserti128_si256(_mm256_castsi128_si256(L16(s[j])), L16(s[16 + j]), 1);
     CL_EACH16(CL_LD)
 #undef CL_LD
     const __m256i f = _mm256_set1_epi8((char)flip);
@@ -89,6 +117,12 @@ T256 static void tin_avx2(const uint8_t *const *src, size_t pix, bool safe, cons
     CL_EACH16(CL_X)
 #undef CL_X
     CL_TRANSPOSE(__m256i, _mm256_unpacklo_epi8, _mm256_unpackhi_epi8, r);
+    if (dst == NULL) {
+#define CL_ST(k) _mm256_storeu_si256((__m256i *)(void *)(run + 32 * (k)), r[k]);
+        CL_EACH16(CL_ST)
+#undef CL_ST
+        return;
+    }
 #define CL_ST(k) _mm256_storeu_si256((__m256i *)(void *)dst[k], r[k]);
     CL_EACH16(CL_ST)
 #undef CL_ST
@@ -103,13 +137,23 @@ T256 static void tout_avx2(const uint8_t *rows, uint8_t *out, size_t ohw, bool f
     if (fast) {
 #define CL_SA(m) ST16(out + (m) * ohw, _mm256_castsi256_si128(r[m]));
 #define CL_SB(m) ST16(out + (16 + (m)) * ohw, _mm256_extracti128_si256(r[m], 1));
-        CL_EACH16(CL_SA) CL_EACH16(CL_SB)
-        return;
+        if (live >= 16) { CL_EACH16(CL_SA) }
+        if (live == 32) {
+            CL_EACH16(CL_SB)
+            return;
+        }
+        if (live == 16) return;
     }
     _Alignas(32) uint8_t tmp[16 * 32];
 #define CL_ST(m) _mm256_storeu_si256((__m256i *)(void *)(tmp + 32 * (m)), r[m]);
     CL_EACH16(CL_ST)
 #undef CL_ST
+    if (fast) {
+        for (size_t c = live & ~(size_t)15; c < live; c++) {
+            ST16(out + c * ohw, L16(tmp + 32 * (c % 16) + 16 * (c / 16)));
+        }
+        return;
+    }
     for (size_t c = 0; c < live; c++) memcpy(out + c * ohw, tmp + 32 * (c % 16) + 16 * (c / 16), n);
 }
 
@@ -128,8 +172,8 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
     cl_pack512 *k = packed;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t C = x->g->channels, taps = x->taps, nch = C - c0 < 64 ? C - c0 : 64, groups = (taps + 3) / 4;
-    uint8_t wl[CL_B_MAX * CL_TAPS_MAX + 4];
-    cl_copy_weights(x, c0, nch, wl);
+    uint8_t copy[CL_B_MAX * CL_TAPS_MAX + 4];
+    const uint8_t *wl = cl_block_weights(x, c0, nch, copy);
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
     k->hi = true;
@@ -295,8 +339,8 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
     cl_pack256 *k = packed;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t C = x->g->channels, taps = x->taps, nch = C - c0 < 32 ? C - c0 : 32, groups = (taps + 1) / 2;
-    uint8_t wl[CL_B_MAX * CL_TAPS_MAX + 4];
-    cl_copy_weights(x, c0, nch, wl);
+    uint8_t copy[CL_B_MAX * CL_TAPS_MAX + 4];
+    const uint8_t *wl = cl_block_weights(x, c0, nch, copy);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), zero = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1), lo16 = _mm256_set1_epi32(0xFFFF);
     k->hi = true;
@@ -396,11 +440,25 @@ T256 static void run_avx2(const cl_ctx *x, const void *packed, size_t nch, const
                           size_t oy1, uint8_t *oscr) {
     const cl_pack256 *k = packed;
     const size_t groups = (x->taps + 1) / 2, live = (nch + 7) / 8;
-    if (groups == 5 && live == 4 && k->hi) {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, true);
-    } else if (groups == 5 && live == 4) {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, false);
-    } else if (k->hi) {
+    // 3×3: every live count its own instantiation. With a run-time count clang kept the
+    // accumulators in memory (C = 16 or 48 ran 2× slower than C = 32 or 64).
+    if (groups == 5 && k->hi) {
+        switch (live) {
+        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 1, true); return;
+        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 2, true); return;
+        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 3, true); return;
+        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, true); return;
+        }
+    }
+    if (groups == 5) {
+        switch (live) {
+        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 1, false); return;
+        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 2, false); return;
+        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 3, false); return;
+        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, false); return;
+        }
+    }
+    if (k->hi) {
         run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, true);
     } else {
         run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, false);

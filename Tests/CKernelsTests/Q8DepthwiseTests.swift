@@ -146,6 +146,52 @@ final class Q8DepthwiseTests: XCTestCase {
         }
     }
 
+    /// MobileNet's large planes (16–52 pixels a side, 3×3): the entry points run them
+    /// channels-last in bands, with the row-run transposes (16-pixel runs, a moved-back last run)
+    /// and partial channel blocks' tile stores, or planar with its inline row copies.
+    func testLargePlanesAreBitExact() {
+        var rng = SplitMix64(seed: 0x1A_46E5)
+        let channelCounts = [16, 17, 24, 32, 33, 48, 64, 65, 96]
+        for i in 0..<36 {
+            var g: flotilla_f32_conv2d_geometry
+            repeat {
+                let side = Int.random(in: 16...52, using: &rng)
+                g = flotilla_f32_conv2d_geometry(
+                    channels: channelCounts[i % channelCounts.count], in_h: side,
+                    in_w: Bool.random(using: &rng) ? side : Int.random(in: 16...52, using: &rng),
+                    kernel_h: 3, kernel_w: 3,
+                    stride_h: Int.random(in: 1...2, using: &rng), stride_w: Int.random(in: 1...2, using: &rng),
+                    dilation_h: 1, dilation_w: i % 6 == 5 ? 2 : 1,
+                    pad_top: Int.random(in: 0...1, using: &rng), pad_left: Int.random(in: 0...2, using: &rng),
+                    pad_bottom: Int.random(in: 0...1, using: &rng), pad_right: Int.random(in: 0...2, using: &rng))
+            } while flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK
+            let input = (0..<(g.channels * g.in_h * g.in_w)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let weights = (0..<(g.channels * 9)).map { _ in Int8.random(in: -127...127, using: &rng) }
+            let bias = (0..<g.channels).map { _ in Int32.random(in: -(1 << 20)...(1 << 20), using: &rng) }
+            var multiplier: [Int32] = [], shift: [Int32] = []
+            for _ in 0..<g.channels {
+                var m: Int32 = 0, s: Int32 = 0
+                let real = i % 4 == 0 ? Double.random(in: 0.5...4, using: &rng) : Double.random(in: 1e-4...0.02, using: &rng)
+                _ = flotilla_q8_quantize_multiplier(real, &m, &s)
+                multiplier.append(m)
+                shift.append(s)
+            }
+            let xType = i % 2 == 0 ? FLOTILLA_Q8_U8 : FLOTILLA_Q8_S8
+            let xZero: Int32 = xType == FLOTILLA_Q8_U8 ? Int32.random(in: 0...255, using: &rng) : Int32.random(in: -128...127, using: &rng)
+            let yZero = Int32.random(in: 0...255, using: &rng)
+            let qmin: Int32 = i % 3 == 0 ? 20 : 0, qmax: Int32 = i % 3 == 0 ? 230 : 255
+            let expected = dwconv(
+                q8Reference(), g, input: input, weights: weights, bias: bias, multiplier: multiplier,
+                shift: shift, perChannel: true, xType: xType, xZero: xZero, yZero: yZero, qmin: qmin, qmax: qmax)
+            for table in optimizedQ8Tables() {
+                let got = dwconv(
+                    table, g, input: input, weights: weights, bias: bias, multiplier: multiplier,
+                    shift: shift, perChannel: true, xType: xType, xZero: xZero, yZero: yZero, qmin: qmin, qmax: qmax)
+                XCTAssertEqual(got, expected, "\(q8PathName(table)) case \(i): \(g)")
+            }
+        }
+    }
+
     /// im2col pads with the zero point's byte, on every path, identically.
     func testIm2colPadsWithZeroPoint() {
         var g = flotilla_f32_conv2d_geometry(

@@ -336,9 +336,12 @@ static void dwconv_cl_case(const flotilla_q8_kernels *ref, const flotilla_q8_ker
     dw_halves(t->name, &cl, &planar);
     flotilla_f32_conv2d_geometry g;
     do {
-        const size_t k = next() % 4 == 0 ? (size_t)range(1, 5) : 3;
-        const size_t kw = next() % 4 == 0 ? (size_t)range(1, 5) : k;
-        const size_t side = next() % 3 == 0 ? (size_t)range(1, 30) : (size_t)range(1, 13);
+        // One in six: MobileNet's large planes (3×3, up to 56×56: several bands, rows of 16+
+        // pixels transposed run by run).
+        const bool large = next() % 6 == 0;
+        const size_t k = large ? 3 : next() % 4 == 0 ? (size_t)range(1, 5) : 3;
+        const size_t kw = large ? 3 : next() % 4 == 0 ? (size_t)range(1, 5) : k;
+        const size_t side = large ? (size_t)range(16, 56) : next() % 3 == 0 ? (size_t)range(1, 30) : (size_t)range(1, 13);
         g = (flotilla_f32_conv2d_geometry){
             .channels = next() % 3 == 0 ? (size_t)range(1, 120) : chans[next() % (sizeof chans / sizeof chans[0])],
             .in_h = side, .in_w = next() % 3 == 0 ? (size_t)range(1, 30) : side,
