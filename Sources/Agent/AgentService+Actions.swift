@@ -216,12 +216,19 @@ extension AgentService {
         let verified = verifiedDownload?.artifactDigest == artifact.artifactDigest ? verifiedDownload?.version : nil
         verifiedDownload = nil
         do {
-            try ArtifactTransport.decompress(
+            let written = try ArtifactTransport.decompress(
                 fileAt: source, to: destination, expected: artifact.transport.artifactTransportDigests, maxBytes: config.maxArtifactBytes,
                 compressedVerifiedAt: verified)
-            // The signature and section digests, from the slot, before anything loads it. The
-            // mapping is kept for the trial's load (the same file, already verified).
-            installedArtifact = (slot, try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys)))
+            // The signature and the sections, from the slot, before anything loads it. The
+            // whole file's digest was just checked against the signed desired state while it was
+            // written: while the slot still has the version it had then, that covers every
+            // section and the reader does not hash them again (else it does). The mapping is
+            // kept for the trial's load (the same file, already verified).
+            let opened = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys), verified: written)
+            if case .coveredByWholeFile = opened.sectionDigests { lastInstallSkippedSectionHashes = true } else {
+                lastInstallSkippedSectionHashes = false
+            }
+            installedArtifact = (slot, opened)
             // The download stays until the trial state is persisted (the machine drops it then).
             HeapTrim.releaseFreedMemory()
             enqueue(.installed)

@@ -45,6 +45,10 @@ public actor AgentService {
     var trialModel: (slot: Slot, model: LoadedModel)?
     /// The artifact `installToSlot` verified in a slot, mapped, until the trial loads it.
     var installedArtifact: (slot: Slot, artifact: Artifact)?
+    /// Whether the last install in this process opened its slot with the section digests
+    /// covered by the decompression's whole-file digest (true) or hashed them (false); nil
+    /// before any install. For tests and diagnosis.
+    public internal(set) var lastInstallSkippedSectionHashes: Bool?
     var serving: (slot: Slot, model: LoadedModel)? {
         didSet { servingRunner = serving.map { ModelRunner(model: $0.model, faults: Self.faults(config.faults, for: $0.model)) } }
     }

@@ -19,4 +19,7 @@ public struct Artifact: Sendable {
     /// (every section's digest is in the table), and is what the signature signs.
     public let contentDigest: String
     public let memory: ArtifactMemory
+    /// Whether the reader hashed every section or a caller's verified whole-file digest of the
+    /// same file version covered them (`ArtifactReader.open(_:trust:verified:)`).
+    public let sectionDigests: SectionDigestCheck
 }

@@ -15,12 +15,16 @@ public final class ArtifactMemory: @unchecked Sendable {
     let region: UnsafeRawBufferPointer
     /// True for a file mapping, false for a heap copy.
     public let isMemoryMapped: Bool
+    /// The mapped file's version, from `fstat` of the descriptor that was mapped (nil for a
+    /// heap copy): the bytes in `region` are that version's.
+    let fileVersion: FileVersion?
     private let mappedLength: Int
 
-    private init(region: UnsafeRawBufferPointer, isMemoryMapped: Bool, mappedLength: Int) {
+    private init(region: UnsafeRawBufferPointer, isMemoryMapped: Bool, mappedLength: Int, fileVersion: FileVersion? = nil) {
         self.region = region
         self.isMemoryMapped = isMemoryMapped
         self.mappedLength = mappedLength
+        self.fileVersion = fileVersion
     }
 
     deinit {
@@ -58,7 +62,9 @@ public final class ArtifactMemory: @unchecked Sendable {
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw .fileOperationFailed(path: path, operation: "mmap", errno: errno)
         }
-        return ArtifactMemory(region: UnsafeRawBufferPointer(start: base, count: size), isMemoryMapped: true, mappedLength: size)
+        return ArtifactMemory(
+            region: UnsafeRawBufferPointer(start: base, count: size), isMemoryMapped: true, mappedLength: size,
+            fileVersion: FileVersion(info))
     }
 
     /// Copies `bytes` into a page-aligned heap block, so tensor alignment matches a mapping.

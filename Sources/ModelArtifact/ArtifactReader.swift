@@ -7,8 +7,19 @@ import ModelIR
 /// graph's structure and the manifest's agreement with the graph.
 public enum ArtifactReader {
     /// Maps the file read-only; weights are not copied.
-    public static func open(_ url: URL, trust: ArtifactTrust) throws(ArtifactError) -> Artifact {
-        try verify(ArtifactMemory.map(path: url.path), trust: trust)
+    ///
+    /// `verified`: the caller's whole-file SHA-256 of this file and the version it had then
+    /// (see `VerifiedFile`). When the mapped descriptor still has exactly that version, the
+    /// section SHA-256s are not computed again (`Artifact.sectionDigests` says which check ran);
+    /// otherwise, or without it, every section is hashed. Layout, bounds, signature and content
+    /// checks run either way.
+    public static func open(_ url: URL, trust: ArtifactTrust, verified: VerifiedFile? = nil) throws(ArtifactError) -> Artifact {
+        let memory = try ArtifactMemory.map(path: url.path)
+        var covered: String?
+        if let verified, let version = memory.fileVersion, version == verified.version, version.size == memory.byteCount {
+            covered = verified.sha256
+        }
+        return try verify(memory, trust: trust, coveredByWholeFile: covered)
     }
 
     /// Reads an artifact held in memory (copied once into an aligned block that its tensors
@@ -17,7 +28,9 @@ public enum ArtifactReader {
         try verify(bytes.withUnsafeBytes { ArtifactMemory.copy($0) }, trust: trust)
     }
 
-    static func verify(_ memory: ArtifactMemory, trust: ArtifactTrust) throws(ArtifactError) -> Artifact {
+    static func verify(_ memory: ArtifactMemory, trust: ArtifactTrust, coveredByWholeFile: String? = nil) throws(ArtifactError)
+        -> Artifact
+    {
         let file = memory.region
         let layout = try ArtifactLayout.parse(file)
         func section(_ e: SectionEntry) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: file[e.offset..<e.end]) }
@@ -36,8 +49,12 @@ public enum ArtifactReader {
         }
 
         let signer = try checkSignature(layout.entry(.signature).map { ($0.offset, section($0)) }, layout: layout, trust: trust)
-        for e in layout.entries where e.kind != .signature {
-            guard SHA256Digest.of(section(e)) == e.digest else { throw .digestMismatch(section: e.name, offset: e.offset) }
+        // The header's table (section digests included) is covered by the signature; the
+        // sections by their digests, or by a whole-file digest of these very bytes.
+        if coveredByWholeFile == nil {
+            for e in layout.entries where e.kind != .signature {
+                guard SHA256Digest.of(section(e)) == e.digest else { throw .digestMismatch(section: e.name, offset: e.offset) }
+            }
         }
 
         let manifest = try ArtifactManifest(json: try json(section(manifestEntry), "manifest"))
@@ -60,7 +77,8 @@ public enum ArtifactReader {
         }
         return Artifact(
             formatVersion: layout.version, manifest: manifest, model: model, packedWeights: packed, validation: validation,
-            signingKeyID: signer, contentDigest: Hex.string(layout.headerDigest), memory: memory)
+            signingKeyID: signer, contentDigest: Hex.string(layout.headerDigest), memory: memory,
+            sectionDigests: coveredByWholeFile.map { .coveredByWholeFile(sha256: $0) } ?? .hashed)
     }
 
     private static func json(_ bytes: UnsafeRawBufferPointer, _ section: String) throws(ArtifactError) -> JSONField {

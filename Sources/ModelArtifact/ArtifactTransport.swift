@@ -61,10 +61,15 @@ public enum ArtifactTransport {
     /// checked against `expected` (a download verified before install). While `source` still has
     /// that version the compressed file is not hashed again; otherwise it is, as without it. The
     /// decompressed digest is checked either way, so nothing unchecked is ever renamed into place.
+    ///
+    /// Returns the proof for `ArtifactReader.open(_:trust:verified:)`: the checked whole-file
+    /// digest and the version `destination` has after the rename, when it is still the inode
+    /// this call wrote (nil if that cannot be established: the reader then hashes as before).
+    @discardableResult
     public static func decompress(
         fileAt source: URL, to destination: URL, expected: ArtifactTransportDigests, maxBytes: Int,
         compressedVerifiedAt verified: FileVersion? = nil
-    ) throws(ArtifactError) {
+    ) throws(ArtifactError) -> VerifiedFile? {
         let current = verified == nil ? nil : FileVersion.of(path: source.path)
         if current == nil || current != verified || current?.size != expected.compressedSize {
             let (compressedSize, compressedDigest) = try sha256(fileAt: source)
@@ -92,12 +97,19 @@ public enum ArtifactTransport {
                 what: "decompressed artifact (size, SHA-256)", expected: "\(expected.uncompressedSize), \(expected.uncompressedSHA256)",
                 actual: "\(size), \(digest)")
         }
+        let written = FileVersion.of(path: temporary)
         guard rename(temporary, destination.path) == 0 else {
             let code = errno
             unlink(temporary)
             throw .fileOperationFailed(path: destination.path, operation: "rename '\(temporary)' to", errno: code)
         }
         AtomicFile.syncDirectory(of: destination.path)
+        // The rename moves the inode's ctime, so the version to hand on is the one after it; it
+        // must still be the inode written and hashed above, at the checked size.
+        guard let written, let installed = FileVersion.of(path: destination.path), installed.device == written.device,
+            installed.inode == written.inode, installed.size == size
+        else { return nil }
+        return VerifiedFile(sha256: digest, version: installed)
     }
 
     /// Size and SHA-256 (hex) of a file, read in 1 MiB blocks.

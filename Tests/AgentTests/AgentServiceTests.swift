@@ -84,6 +84,9 @@ final class AgentServiceTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("current"), encoding: .utf8), slot.rawValue)
         let installed = try Data(contentsOf: dir.appendingPathComponent("slots/\(slot.rawValue)/model.flt"))
         XCTAssertEqual(Array(installed), release.artifact)
+        // The install's whole-file digest covered the slot's sections: not hashed a second time.
+        let skipped = await agent.lastInstallSkippedSectionHashes
+        XCTAssertEqual(skipped, true)
 
         // Real inference through the serving model: the Gemm's answer, and a latency sample.
         let x = try XCTUnwrap(AgentFixtures.sampleInput())

@@ -130,10 +130,19 @@ final class BuildReleaseTests: XCTestCase {
         let flagged = try builder(
             request(classes: ["x86_64-avx2"], budget: impossible, key: key, requireBudget: false, timeBudget: .seconds(3))
         ).build()
-        let built = try XCTUnwrap(flagged.built.first)
+        let built = try XCTUnwrap(flagged.built.first, "\(flagged.variants.map { $0.failure ?? "" })")
         XCTAssertFalse(built.budgetMet)
         let artifact = try ArtifactReader.open(built.artifactPath, trust: .pinnedKeys([key.publicKey]))
         XCTAssertEqual(artifact.manifest.labels["budget"], "missed")
+        // Gemm/MatMul weights left in fp32 are pre-packed for the class's fp32 path (avx2),
+        // none is left plain, and the bundle check above planned the artifact with them.
+        for node in artifact.model.graph.nodes where node.opType == "Gemm" || node.opType == "MatMul" {
+            guard node.inputs.count > 1 else { continue }
+            XCTAssertNotEqual(artifact.model.graph.initializers[node.inputs[1]]?.elementType, .float32, "\(node.name) left plain")
+        }
+        for (name, w) in artifact.packedWeights where w.layout.hasPrefix("flotilla.f32.") {
+            XCTAssertEqual(w.layout, "flotilla.f32.gemm.avx2.16", name)
+        }
     }
 
     func testCorruptModelFileIsNamedInTheError() throws {

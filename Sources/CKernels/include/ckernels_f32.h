@@ -129,6 +129,23 @@ void flotilla_f32_dwconv(const flotilla_f32_conv2d_geometry *g, const float *inp
                          const float *weights, const float *bias, float *output, float clamp_min,
                          float clamp_max);
 
+// Pre-packing for another host: an artifact builder packs constant right-hand matrices in the
+// layout a device's path will read, whatever CPU the builder runs on (packing is plain C). The
+// packed form of op(B) depends only on the path's panel width `nr`, N, K and the values (not on
+// M, nor on trans_b once packed): [panel][k][nr], columns past N zero. The reference path reads
+// plain row-major K×N, described here as nr = 0.
+
+/// The panel width of the named path's `gemm_pack_b` ("reference" → 0, "avx2" → 16, "avx512" →
+/// 32) in *nr; false for an unknown name. Does not depend on this CPU's features.
+bool flotilla_f32_gemm_pack_b_layout_named(const char *name, size_t *nr);
+/// Floats of a packed op(B) of this layout: K·N for nr = 0, ⌈N/nr⌉·nr·K otherwise.
+size_t flotilla_f32_gemm_pack_b_size_nr(size_t N, size_t K, size_t nr);
+/// Packs op(B) (B K×N, or N×K when trans_b; row stride ldb) exactly as that path's `gemm_pack_b`.
+void flotilla_f32_gemm_pack_b_nr(size_t N, size_t K, const float *B, size_t ldb, bool trans_b,
+                                 size_t nr, float *packed);
+/// The inverse: op(B) as row-major K×N (N floats per row) from a buffer packed with `nr`.
+void flotilla_f32_gemm_unpack_b_nr(size_t N, size_t K, const float *packed, size_t nr, float *B);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@ import FleetProtocol
 import Foundation
 import ModelArtifact
 import Quantizer
+import Runtime
 
 /// Writes one class's artifact: validation bundle from the evaluation subset with the metrics
 /// measured on exactly those samples, manifest, signature, transport form; then reads the file
@@ -33,8 +34,16 @@ struct VariantPackager {
         report(.writing, 0.9, nil)
         let artifactURL = options.outputDirectory.appendingPathComponent("\(profile.name).flotilla")
         let transportURL = options.outputDirectory.appendingPathComponent("\(profile.name).flotilla.zst")
+        // fp32 Gemm/MatMul weights left in the model are packed for the fp32 path a device of
+        // this class plans with, so its plan reads them from the mapped artifact.
+        let (model, prepacked) = try F32GemmPrepack.pack(
+            outcome.model.model, path: F32GemmPrepack.f32Path(forInt8Path: profile.kernelPath.rawValue))
+        var packedWeights: [String: PackedTensor] = [:]
+        for (name, w) in prepacked {
+            packedWeights[name] = try PackedTensor(layout: w.layout, elementType: w.elementType, shape: w.shape, storage: w.storage)
+        }
         try ArtifactWriter(signingKey: options.signingKey).write(
-            model: outcome.model.model, manifest: manifest, validation: bundle, to: artifactURL)
+            model: model, manifest: manifest, validation: bundle, packedWeights: packedWeights, to: artifactURL)
         let digests = try ArtifactTransport.compress(fileAt: artifactURL, to: transportURL)
 
         report(.verifying, 0.95, nil)

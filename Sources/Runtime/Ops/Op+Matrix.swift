@@ -2,8 +2,8 @@ internal import CKernels
 import ModelIR
 
 /// Gemm and MatMul through the CKernels GEMM. Constant right-hand matrices are packed once
-/// at plan time (`gemm_pack_b`, with Gemm's alpha folded in); others are packed per call into
-/// the step's workspace by `gemm`.
+/// at plan time (`gemm_pack_b`, with Gemm's alpha folded in), or taken pre-packed from the
+/// artifact (`F32PackedB`); others are packed per call into the step's workspace by `gemm`.
 extension OpRegistry {
     mutating func registerMatrix() {
         register("Gemm") { ctx in try planGemm(ctx) }
@@ -13,7 +13,8 @@ extension OpRegistry {
 
 /// The right-hand side of one GEMM call: packed at plan time, or read from a buffer.
 enum RightHandSide: @unchecked Sendable {
-    // Sendable proof: the packed pointer is into the plan's constant pool, read-only after planning.
+    // Sendable proof: the packed pointer is into the plan's constant pool, or into a borrowed
+    // pre-packed weight the pool keeps alive; read-only after planning.
     case packed(UnsafeMutablePointer<Float>)
     case buffer(Buffer, transposed: Bool)
 }
@@ -32,7 +33,11 @@ private func planGemm(_ ctx: NodePlanContext) throws -> PlannedOp {
     let pool = ctx.pool
     var rhs: RightHandSide
     var alphaPost: Float = alpha
-    if let bConst = ctx.constant(1), bConst.elementType == .float32 {
+    if let given = try ctx.f32PackedB(input: 1, n: n, k: k, transposed: transB, alpha: alpha) {
+        // Pre-packed by the artifact builder: read where the artifact is mapped.
+        alphaPost = 1
+        rhs = .packed(given)
+    } else if let bConst = ctx.constant(1), bConst.elementType == .float32 {
         alphaPost = 1
         let packedFloats = table.pointee.gemm_pack_b_size(n, k)
         let p = pool.allocate(bytes: packedFloats * 4).assumingMemoryBound(to: Float.self)
@@ -97,11 +102,19 @@ private func planMatMul(_ ctx: NodePlanContext) throws -> PlannedOp {
     let table = ctx.kernels.table
     let epilogue = GemmEpilogue(m: m, n: n, alpha: 1, activation: ctx.node.fusedActivation)
     let out = ValueType(.float32, outShape)
-    if batchB.allSatisfy({ $0 == 1 }), let bConst = ctx.constant(1), bConst.elementType == .float32 {
-        // Constant 2-D weights: pack once; A's batch folds into the rows of one GEMM.
-        let rows = (Shape.checkedProduct(batch) ?? 0) * m
+    let weightName = ctx.node.inputs[1]
+    var packed = try ctx.f32PackedB(input: 1, n: n, k: k, transposed: false, alpha: 1)
+    if packed != nil, b.rank < 2 || !batchB.allSatisfy({ $0 == 1 }) {
+        throw ctx.fail("pre-packed weight '\(weightName)' \(b.shape) is not a 2-D (or leading-1) right-hand matrix; rebuild the artifact")
+    }
+    if packed == nil, batchB.allSatisfy({ $0 == 1 }), let bConst = ctx.constant(1), bConst.elementType == .float32 {
         let p = ctx.pool.allocate(bytes: table.pointee.gemm_pack_b_size(n, k) * 4).assumingMemoryBound(to: Float.self)
         packB(bConst, n: n, k: k, ldb: n, transB: false, table: table, into: p)
+        packed = p
+    }
+    if let p = packed {
+        // Constant 2-D weights, packed once (or pre-packed): A's batch folds into the rows of one GEMM.
+        let rows = (Shape.checkedProduct(batch) ?? 0) * m
         var e = epilogue
         e.m = rows
         return .kernel(outputs: [out], workspaceBytes: 0) { bufs in

@@ -14,7 +14,7 @@ final class ConstantPool: @unchecked Sendable {
     private(set) var borrowedBytes = 0
     /// Bytes of provided pre-packed weights that had to be copied (not borrowed, or misaligned).
     private(set) var copiedPackedBytes = 0
-    /// Pre-packed int8 weights the plan was given, and those it packed itself.
+    /// Pre-packed weights the plan was given (int8 and fp32), and the int8 ones it packed itself.
     let packedWeights: PackedWeightStore
 
     init(packedWeights: [String: PackedWeight] = [:]) {

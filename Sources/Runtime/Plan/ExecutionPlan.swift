@@ -13,8 +13,10 @@ public final class ExecutionPlan: Sendable {
         public var kernels: KernelPath = .automatic
         /// Planning fails if a session would need more arena memory than this.
         public var maxArenaBytes: Int = 1 << 34
-        /// Pre-packed int8 weights by the initializer name they replace (an artifact's
-        /// `packedWeights`); their layout must belong to this plan's int8 kernel path.
+        /// Pre-packed weights by the initializer name they replace (an artifact's
+        /// `packedWeights`): int8 GEMM weights, whose layout must belong to this plan's int8
+        /// kernel path, and fp32 Gemm/MatMul right-hand matrices (`F32GemmPrepack`), read in
+        /// place when packed for this plan's fp32 path, else repacked for it.
         public var packedWeights: [String: PackedWeight] = [:]
         /// Intra-op threads per session (the caller included): GEMMs split over output rows
         /// or columns, depthwise convolutions over channels. 1 runs everything on the calling

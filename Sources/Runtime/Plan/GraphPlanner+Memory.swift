@@ -139,7 +139,7 @@ extension GraphPlanner {
         for (s, step) in steps.enumerated() where !skipped.contains(s) {
             let names = step.node.inputs
             // Every input must have a home before a kernel may hold on to it.
-            // Pre-packed weights have no buffer: only the int8 op that packed them reads them.
+            // Pre-packed weights have no buffer: only the op they were packed for reads them.
             if let lost = names.first(where: {
                 !$0.isEmpty && buffers[$0] == nil && constant(of: $0) == nil && outer[$0] == nil
                     && pool.packedWeights.provided[$0] == nil

@@ -59,7 +59,8 @@ final class GraphPlanner {
             constants[name] = t
             types[name] = ValueType(t.elementType, t.shape)
         }
-        // Pre-packed weights are constants only their int8 op can read (docs/int8-runtime.md).
+        // Pre-packed weights are constants only the op they were packed for can read (int8
+        // GEMMs, docs/int8-runtime.md; fp32 Gemm/MatMul, docs/model-format.md).
         for (name, w) in pool.packedWeights.provided where types[name] == nil { types[name] = ValueType(w.elementType, w.shape) }
     }
 

@@ -74,8 +74,9 @@ struct AgentFloorsBench {
             _ = try ArtifactTransport.sha256(fileAt: URL(fileURLWithPath: download))
         }
         try measure("zstd decompress (in memory)") { _ in _ = try Zstd.decompress(built.compressed, maxOutputBytes: 1 << 30) }
+        var proof: VerifiedFile?
         try measure("install: ArtifactTransport.decompress file → slot (hashes, write, rename)") { _ in
-            try ArtifactTransport.decompress(fileAt: URL(fileURLWithPath: download), to: slot, expected: digests, maxBytes: 1 << 30)
+            proof = try ArtifactTransport.decompress(fileAt: URL(fileURLWithPath: download), to: slot, expected: digests, maxBytes: 1 << 30)
         }
         // What the reader verifies: an Ed25519 signature over a context string and a 32-byte
         // header digest (the same algorithm, through swift-crypto).
@@ -88,12 +89,17 @@ struct AgentFloorsBench {
         try measure("ArtifactReader.open of the slot (signature, section SHA-256s, JSON)") { _ in
             _ = try ArtifactReader.open(slot, trust: trust)
         }
+        // What the agent does after its own install: the whole-file digest covers the sections.
+        try measure("ArtifactReader.open of the slot, verified: the install's whole-file digest") { _ in
+            let a = try ArtifactReader.open(slot, trust: trust, verified: proof)
+            guard case .coveredByWholeFile = a.sectionDigests else { throw BenchError("the install's proof did not cover the sections") }
+        }
         let artifact = try ArtifactReader.open(slot, trust: trust)
         var packed: [String: PackedWeight] = [:]
         for (name, p) in artifact.packedWeights {
             packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
         }
-        try measure("plan: ExecutionPlan (weights packed)") { _ in
+        try measure("plan: ExecutionPlan (Gemm weight pre-packed in the artifact, read in place)") { _ in
             _ = try ExecutionPlan(model: artifact.model, bindings: [:], options: .init(packedWeights: packed, threads: 1))
         }
         let executionPlan = try ExecutionPlan(model: artifact.model, bindings: [:], options: .init(packedWeights: packed, threads: 1))

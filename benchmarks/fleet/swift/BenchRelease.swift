@@ -3,6 +3,7 @@ import FleetProtocol
 import Foundation
 import ModelArtifact
 import ModelIR
+import Runtime
 
 /// A release of one Gemm classifier whose compressed artifact is about the requested size
 /// (random fp32 weights barely compress), registered the way `model add` leaves it: variant
@@ -99,9 +100,18 @@ enum BenchRelease {
         let manifest = ArtifactManifest(
             modelName: model, modelVersion: version, releaseSequence: sequence, hardwareClass: hardwareClass, createdBy: "fleet-bench",
             expectedMetrics: metrics)
+        // As VariantPackager does for a class: the Gemm weight pre-packed for the fp32 path the
+        // simulated devices (this host) plan with.
+        let plain = Model(graph: graph, opsetImports: ["": 17], producerName: "fleet-bench", producerVersion: "1")
+        let hostPath = try ExecutionPlan(graph: Graph(), options: .init(threads: 1)).kernelPathName
+        let (model, prepacked) = try F32GemmPrepack.pack(plain, path: hostPath)
+        var packedWeights: [String: PackedTensor] = [:]
+        for (name, w) in prepacked {
+            packedWeights[name] = try PackedTensor(layout: w.layout, elementType: w.elementType, shape: w.shape, storage: w.storage)
+        }
         let bytes = try ArtifactWriter(signingKey: key).write(
-            model: Model(graph: graph, opsetImports: ["": 17], producerName: "fleet-bench", producerVersion: "1"), manifest: manifest,
-            validation: ValidationBundle(samples: samples, expectedMetrics: metrics))
+            model: model, manifest: manifest, validation: ValidationBundle(samples: samples, expectedMetrics: metrics),
+            packedWeights: packedWeights)
         let (compressed, digests) = try ArtifactTransport.compress(bytes)
         return (bytes, compressed, digests)
     }
