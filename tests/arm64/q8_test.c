@@ -609,6 +609,36 @@ static void maxpool_case(const flotilla_q8_kernels *ref, const flotilla_q8_kerne
     free(x), free(yr), free(yt_);
 }
 
+// Add with hand-made operand rescales: every operand shift in [-12, 31] (the x86 paths' 32-bit
+// operand form splits at s = n - 20 <= 16 and keeps the 64-bit form below n = 21), multipliers
+// at both ends of [2^30, 2^31) and 0, extreme zero points.
+static void add_shift_sweep(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    for (int32_t sh = -12; sh <= 31; sh++) {
+        static const int32_t mults[] = {0, 1 << 30, 0x7FFFFFFF, 1518500250};
+        flotilla_q8_binary_params p = {0};
+        p.a_type = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        p.b_type = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        p.y_type = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        p.a_zero_point = (next() & 1) ? type_min(p.a_type) : type_max(p.a_type);
+        p.b_zero_point = (int32_t)range(type_min(p.b_type), type_max(p.b_type));
+        p.y_zero_point = (int32_t)range(type_min(p.y_type), type_max(p.y_type));
+        p.a_multiplier = mults[next() % 4], p.a_shift = sh;
+        p.b_multiplier = mults[next() % 4], p.b_shift = (int32_t)range(-12, 31);
+        p.y_multiplier = (int32_t)range(1 << 30, 0x7FFFFFFF), p.y_shift = (int32_t)range(-5, 31);
+        p.qmin = type_min(p.y_type), p.qmax = type_max(p.y_type);
+        const size_t n = (size_t)range(1, 300);
+        uint8_t *a = xmalloc(n), *b = xmalloc(n), *yr = xmalloc(n), *yt_ = xmalloc(n);
+        fill_bytes(a, n, (int)(next() % 5));
+        fill_bytes(b, n, (int)(next() % 5));
+        ref->add(n, a, b, yr, &p);
+        t->add(n, a, b, yt_, &p);
+        char what[160];
+        snprintf(what, sizeof what, "add shift sweep %s a_shift=%d b_shift=%d", t->name, p.a_shift, p.b_shift);
+        check(memcmp(yr, yt_, n) == 0, what);
+        free(a), free(b), free(yr), free(yt_);
+    }
+}
+
 // The table's banded small-Cin conv against the reference im2col + reference GEMM: random
 // geometries (channels 1-8, kernels 1-5 x 1-7, strides 1-3, dilation 1-2, pads 0-3, wide rows),
 // u8 and s8 inputs, every requant mode; the image is allocated at exactly its size.
@@ -727,6 +757,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 60; i++) dwconv_case(ref, t, 1);
         for (int i = 0; i < 250; i++) dwconv_cl_case(ref, t);
         for (int i = 0; i < 300; i++) add_case(ref, t);
+        for (int i = 0; i < 20; i++) add_shift_sweep(ref, t);
         for (int i = 0; i < 200; i++) avgpool_case(ref, t);
         for (int i = 0; i < 300; i++) quantize_case(ref, t);
         for (size_t i = 0; i < NDIMS; i++) {
