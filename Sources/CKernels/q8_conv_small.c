@@ -1,9 +1,13 @@
-// Small-Cin convolution (the stem: 3 → 16 channels, 3×3, stride 2) without the full im2col
-// matrix: the columns are built band by band (a few hundred output pixels, K rows) into a buffer
-// that stays in L1, and each band goes straight to the GEMM. The whole-image im2col of the stem
-// wrote 62 KB that the GEMM's repack then read back from L2; here every byte is produced, packed
-// and consumed while it is hot. Same bytes as im2col + gemm: a band's columns are exactly the
-// im2col matrix's columns [n0, n0 + nb), and every output column depends on its own column only.
+// Portable pieces of the small-Cin convolution by bands (the table's `conv`; the AVX-512 VNNI
+// kernel is at the end of q8_gemm_avx512vnni.c): the columns are built band by band (a few
+// hundred output pixels, K rows) into a buffer that stays in L1, and each band goes straight to
+// the GEMM. Same bytes as im2col + gemm: a band's columns are exactly the im2col matrix's
+// columns [n0, n0 + nb), and every output column depends on its own column only.
+//
+// Only avx512vnni offers `conv`: through this portable builder and the AVX2 GEMM per band the
+// stem took 47 µs against 42 µs for rowcopy im2col + GEMM (the builder's short row segments cost
+// more than rowcopy's), so the other paths keep im2col + gemm until they have a builder of their
+// own.
 #include "q8_internal.h"
 
 // Rows k of the im2col matrix (k = (c·kh + ky)·kw + kx, the reference's order), columns
@@ -39,8 +43,9 @@ void flotilla_q8_im2col_band(const flotilla_f32_conv2d_geometry *g, const uint8_
                         continue;
                     }
                     uint8_t *dst = seg + (a - oxa);
-                    if (a > oxa) memset(seg, pad_byte, a - oxa);
-                    if (b < oxb) memset(seg + (b - oxa), pad_byte, oxb - b);
+                    // Border pads are a few bytes: a byte loop, not two memset calls per row.
+                    for (size_t i = 0; i < a - oxa; i++) seg[i] = pad_byte;
+                    for (size_t i = b - oxa; i < oxb - oxa; i++) seg[i] = pad_byte;
                     const uint8_t *src = plane + (size_t)iy * w + (a * sw + off - pl);
                     if (sw == 1) {
                         memcpy(dst, src, b - a);
@@ -62,51 +67,3 @@ size_t flotilla_q8_conv_band_width(size_t K) {
     if (nb > 1024) nb = 1024;
     return nb;
 }
-
-size_t flotilla_q8_conv_workspace_size(const flotilla_f32_conv2d_geometry *g,
-                                       size_t (*gemm_workspace_size)(size_t N, size_t K)) {
-    const size_t K = g->channels * g->kernel_h * g->kernel_w, nb = flotilla_q8_conv_band_width(K);
-    return flotilla_q8_round_up(K * nb, 64) + gemm_workspace_size(nb, K);
-}
-
-flotilla_q8_status flotilla_q8_conv_banded(const flotilla_f32_conv2d_geometry *g, size_t M, const void *packed,
-                                           const void *input, const flotilla_q8_requant *rq,
-                                           void *C, size_t ldc, void *workspace,
-                                           flotilla_q8_status (*gemm)(size_t, size_t, size_t, const void *,
-                                                                      const void *, size_t,
-                                                                      const flotilla_q8_requant *, void *, size_t,
-                                                                      void *)) {
-    const size_t K = g->channels * g->kernel_h * g->kernel_w, nb = flotilla_q8_conv_band_width(K);
-    const size_t N = flotilla_f32_conv2d_out_h(g) * flotilla_f32_conv2d_out_w(g);
-    uint8_t *strips = (uint8_t *)workspace, *gemm_ws = strips + flotilla_q8_round_up(K * nb, 64);
-    const flotilla_q8_packed_header *h = (const flotilla_q8_packed_header *)packed;
-    if (h == NULL || h->magic != FLOTILLA_Q8_PACK_MAGIC) return FLOTILLA_Q8_PACK_MISMATCH;
-    // Padding is the packed zero point's byte: its taps add (z − z)·w = 0.
-    const uint8_t pad_byte = (uint8_t)(h->x_zero_point & 0xFF);
-    for (size_t n0 = 0; n0 < N; n0 += nb) {
-        const size_t cols = N - n0 < nb ? N - n0 : nb;
-        flotilla_q8_im2col_band(g, (const uint8_t *)input, pad_byte, n0, cols, strips, nb);
-        const flotilla_q8_status s = gemm(M, cols, K, packed, strips, nb, rq, (uint8_t *)C + n0, ldc, gemm_ws);
-        if (s != FLOTILLA_Q8_OK) return s;
-    }
-    return FLOTILLA_Q8_OK;
-}
-
-#define BANDED(isa, gemm_fn)                                                                                      \
-    size_t flotilla_q8_conv_workspace_size__##isa(const flotilla_f32_conv2d_geometry *g) {                      \
-        return flotilla_q8_conv_workspace_size(g, flotilla_q8_gemm_workspace_size__##isa);                      \
-    }                                                                                                             \
-    flotilla_q8_status flotilla_q8_conv__##isa(const flotilla_f32_conv2d_geometry *g, size_t M, const void *packed, \
-                                               const void *input, const flotilla_q8_requant *rq, void *C,         \
-                                               size_t ldc, void *workspace) {                                     \
-        return flotilla_q8_conv_banded(g, M, packed, input, rq, C, ldc, workspace, gemm_fn);                     \
-    }
-
-BANDED(ref, flotilla_q8_gemm__ref)
-#if defined(__x86_64__)
-BANDED(avx2, flotilla_q8_gemm_4x16__avx2)
-#endif
-#if defined(__aarch64__)
-BANDED(neon, flotilla_q8_gemm_4x16__neon)
-BANDED(neondot, flotilla_q8_gemm_4x16__neondot)
-#endif

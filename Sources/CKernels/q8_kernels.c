@@ -29,8 +29,6 @@ static const flotilla_q8_kernels reference_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__ref,
     .gemm_s32 = flotilla_q8_gemm_s32__ref,
     .maxpool = flotilla_q8_maxpool__ref,
-    .conv_workspace_size = flotilla_q8_conv_workspace_size__ref,
-    .conv = flotilla_q8_conv__ref,
     PORTABLE_ENTRIES,
 };
 
@@ -53,8 +51,6 @@ static const flotilla_q8_kernels avx2_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__avx2,
     .gemm_s32 = flotilla_q8_gemm_s32_4x16__avx2,
     .maxpool = flotilla_q8_maxpool__avx2,
-    .conv_workspace_size = flotilla_q8_conv_workspace_size__avx2,
-    .conv = flotilla_q8_conv__avx2,
     PORTABLE_ENTRIES,
 };
 
@@ -101,8 +97,6 @@ static const flotilla_q8_kernels neon_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__neon,
     .gemm_s32 = flotilla_q8_gemm_s32_4x16__neon,
     .maxpool = flotilla_q8_maxpool__neon,
-    .conv_workspace_size = flotilla_q8_conv_workspace_size__neon,
-    .conv = flotilla_q8_conv__neon,
     PORTABLE_ENTRIES,
 };
 
@@ -124,8 +118,6 @@ static const flotilla_q8_kernels neondot_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__neondot,
     .gemm_s32 = flotilla_q8_gemm_s32_4x16__neondot,
     .maxpool = flotilla_q8_maxpool__neon,
-    .conv_workspace_size = flotilla_q8_conv_workspace_size__neondot,
-    .conv = flotilla_q8_conv__neondot,
     PORTABLE_ENTRIES,
 };
 #endif

@@ -4,8 +4,20 @@ import XCTest
 
 /// The tables' banded small-Cin conv (`conv`) against the reference im2col followed by the
 /// reference GEMM: bytes must be IDENTICAL, including the untouched bytes between OH·OW and ldc.
-/// Every path runs it, the reference's own banded driver included.
+/// Every path that has one runs it (avx512vnni; the others keep im2col + gemm).
 final class Q8ConvSmallTests: XCTestCase {
+    /// The tables with a `conv`; avx512vnni must have one wherever it runs.
+    static func convTables() -> [UnsafePointer<flotilla_q8_kernels>] {
+        runnableQ8Tables().filter { $0.pointee.conv != nil && $0.pointee.conv_workspace_size != nil }
+    }
+
+    func testAVX512VNNIHasConv() {
+        for table in runnableQ8Tables() where q8PathName(table) == "avx512vnni" {
+            XCTAssertNotNil(table.pointee.conv)
+            XCTAssertNotNil(table.pointee.conv_workspace_size)
+        }
+    }
+
     /// A conv problem: geometry, the GEMM parameters (weights M×K, zero points, requant) and
     /// an input image of exactly C·H·W bytes (so a read past its end is a read past the buffer).
     struct ConvCase {
@@ -105,7 +117,7 @@ final class Q8ConvSmallTests: XCTestCase {
 
     func assertConvIdentical(_ c: ConvCase, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
         guard let want = expected(c) else { return }
-        for table in runnableQ8Tables() {
+        for table in Self.convTables() {
             let (status, got) = runConv(table, c)
             XCTAssertEqual(status, FLOTILLA_Q8_OK, "\(q8PathName(table)) \(label)", file: file, line: line)
             XCTAssertEqual(got, want, "\(q8PathName(table)) \(label)", file: file, line: line)
@@ -169,7 +181,7 @@ final class Q8ConvSmallTests: XCTestCase {
                 channels: 3, h: 10, w: 10, kh: 3, kw: 3, stride: (2, 2), dilation: (1, 1), pads: (1, 1, 1, 1), M: 4,
                 using: &rng)
         else { return XCTFail("geometry rejected") }
-        for table in optimizedQ8Tables() {
+        for table in Self.convTables() {
             guard let conv = table.pointee.conv, let wsSize = table.pointee.conv_workspace_size,
                 let refPack = q8Reference().pointee.gemm_pack, let refSize = q8Reference().pointee.gemm_pack_size
             else { return XCTFail("incomplete table") }

@@ -641,8 +641,10 @@ static void add_shift_sweep(const flotilla_q8_kernels *ref, const flotilla_q8_ke
 
 // The table's banded small-Cin conv against the reference im2col + reference GEMM: random
 // geometries (channels 1-8, kernels 1-5 x 1-7, strides 1-3, dilation 1-2, pads 0-3, wide rows),
-// u8 and s8 inputs, every requant mode; the image is allocated at exactly its size.
+// u8 and s8 inputs, every requant mode; the image is allocated at exactly its size. Paths
+// without a `conv` (all but avx512vnni) skip it.
 static void conv_small_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    if (t->conv == NULL || t->conv_workspace_size == NULL) return;  // the path keeps im2col + gemm
     static const int32_t zp_u8[] = {0, 1, 127, 128, 255}, zp_s8[] = {-128, 0, 127};
     static const size_t widths[] = {1, 2, 5, 17, 33, 48, 64, 65, 96, 130, 300};
     flotilla_f32_conv2d_geometry g = {

@@ -276,7 +276,8 @@ typedef struct flotilla_q8_kernels {
     /// gemm_pack for M × K: exactly the bytes of im2col (padding = the packed zero point) followed
     /// by gemm into C (M × OH·OW, row stride ldc), without the whole column matrix: the columns
     /// are built band by band in L1 (for small input channel counts, where im2col and the GEMM's
-    /// repack cost more than the dot products). PACK_MISMATCH as gemm.
+    /// repack cost more than the dot products). PACK_MISMATCH as gemm. Both NULL on paths without
+    /// it (callers then run im2col + gemm).
     flotilla_q8_status (*conv)(const flotilla_f32_conv2d_geometry *g, size_t M, const void *packed,
                                const void *input, const flotilla_q8_requant *rq, void *C, size_t ldc,
                                void *workspace);
