@@ -474,16 +474,14 @@ TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, 
 // repack of B through 16-byte vectors.
 #if defined(__x86_64__)
 
-// Columns [oxa, oxb) of output row oy for one im2col row; [a, b) are the in-image columns
-// (a < b, or a = b = 0 for an all-padding row), src0 the input row iy, dst[ox − oxa] the
-// destination of column ox.
 // Output rows [oy0, oy0 + rows) of every im2col row (stride 1 or 2, kernel_w ≤ CONV_MAX_KW,
 // OW ≤ 32·CONV_MAX_CHUNKS) into out[k·ld + (oy − oy0)·OW + ox]. The in-image lanes of each
 // 32-column chunk depend only on kx, so their masks are computed once per band; per row and
 // tap only a masked load (stride 2: 16-bit lanes whose low bytes VPMOVWB keeps) and a store
-// remain. Lanes outside the image are masked off (never read) and take the pad byte. Stores are
-// whole 32-byte vectors: the bytes past a row's end are overwritten by the next row, tap or the
-// quads written after (the workspace has room).
+// remain, and the taps kx of one input row are done together. Lanes outside the image are
+// masked off (never read) and take the pad byte. Stores are whole 32-byte vectors: the bytes
+// past a row's end are overwritten by the next output row, or land in the 32 spare bytes at the
+// end of each k-row (conv_ld).
 enum { CONV_MAX_KW = 16, CONV_MAX_CHUNKS = 8 };
 
 static bool band_fast_ok(const flotilla_f32_conv2d_geometry *g) {
@@ -512,41 +510,54 @@ static TARGET void band_im2col_rows(const flotilla_f32_conv2d_geometry *g, const
     }
     const __m256i padv = _mm256_set1_epi8((char)pad_byte);
     const __m512i pad16 = _mm512_set1_epi16((short)pad_byte);
-    uint8_t *row = out;
+    // Per (channel, ky, output row): the input row once, then every kx's chunks (its k-row).
+    const size_t kw = g->kernel_w;
     for (size_t c = 0; c < g->channels; c++) {
         const uint8_t *plane = input + c * g->in_h * w;
+        const bool last_plane = c + 1 == g->channels;
         for (size_t ky = 0; ky < g->kernel_h; ky++) {
-            for (size_t kx = 0; kx < g->kernel_w; kx++, row += ld) {
-                const size_t shift = kx * g->dilation_w - pl;  // modulo 2⁶⁴: may be "negative"
-                for (size_t r = 0; r < rows; r++) {
-                    uint8_t *dst = row + r * ow;
-                    const ptrdiff_t iy =
-                        (ptrdiff_t)((oy0 + r) * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
-                    if (iy < 0 || iy >= (ptrdiff_t)g->in_h) {
-                        for (size_t j = 0; j < chunks; j++) _mm256_storeu_si256((__m256i *)(void *)(dst + 32 * j), padv);
-                        continue;
+            uint8_t *rows_out = out + (c * g->kernel_h + ky) * kw * ld;
+            for (size_t r = 0; r < rows; r++) {
+                const ptrdiff_t iy =
+                    (ptrdiff_t)((oy0 + r) * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
+                uint8_t *dst0 = rows_out + r * ow;
+                if (iy < 0 || iy >= (ptrdiff_t)g->in_h) {
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        for (size_t j = 0; j < chunks; j++) {
+                            _mm256_storeu_si256((__m256i *)(void *)(dst0 + kx * ld + 32 * j), padv);
+                        }
                     }
-                    const uintptr_t src = (uintptr_t)(plane + (size_t)iy * w) + shift;
-                    if (sw == 1) {
+                    continue;
+                }
+                const uintptr_t src_row = (uintptr_t)(plane + (size_t)iy * w) - pl;
+                if (sw == 1) {
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        const uintptr_t src = src_row + kx * g->dilation_w;
                         for (size_t j = 0; j < chunks; j++) {
                             const __m256i v = _mm256_mask_loadu_epi8(padv, in_mask[kx][j], (const void *)(src + 32 * j));
-                            _mm256_storeu_si256((__m256i *)(void *)(dst + 32 * j), v);
+                            _mm256_storeu_si256((__m256i *)(void *)(dst0 + kx * ld + 32 * j), v);
                         }
-                    } else if (c + 1 < g->channels || (size_t)iy + 1 < g->in_h) {
+                    }
+                } else if (!last_plane || (size_t)iy + 1 < g->in_h) {
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        const uintptr_t src = src_row + kx * g->dilation_w;
                         for (size_t j = 0; j < chunks; j++) {
                             __m256i v = _mm512_cvtepi16_epi8(
                                 _mm512_mask_loadu_epi16(pad16, in_mask[kx][j], (const void *)(src + 64 * j)));
                             // Kept in a register: fused into a VPMOVWB to memory (what the
                             // compilers emit) it was this loop's slowest instruction on Zen 4.
                             __asm__("" : "+v"(v));
-                            _mm256_storeu_si256((__m256i *)(void *)(dst + 32 * j), v);
+                            _mm256_storeu_si256((__m256i *)(void *)(dst0 + kx * ld + 32 * j), v);
                         }
-                    } else {
-                        // The input's last row: a 16-bit lane at its last byte would read one
-                        // byte past the input, so this row is copied byte by byte.
+                    }
+                } else {
+                    // The input's last row: a 16-bit lane at its last byte would read one
+                    // byte past the input, so this row is copied byte by byte.
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        const uintptr_t src = src_row + kx * g->dilation_w;
                         for (size_t ox = 0; ox < ow; ox++) {
                             const bool inside = (in_mask[kx][ox / 32] >> (ox % 32)) & 1u;
-                            dst[ox] = inside ? *(const uint8_t *)(src + 2 * ox) : pad_byte;
+                            dst0[kx * ld + ox] = inside ? *(const uint8_t *)(src + 2 * ox) : pad_byte;
                         }
                     }
                 }
@@ -589,8 +600,10 @@ static TARGET void band_quads(size_t K, size_t k4, const uint8_t *strips, size_t
 }
 
 // Bands of whole output rows, about flotilla_q8_conv_band_width(K) columns each (at least one
-// row); the strips' row stride is the band's columns rounded up to 64 (band_quads reads 64 at a
-// time), plus 32 bytes for band_im2col_rows' whole-vector stores past the last row.
+// row); the strips' row stride is the band's columns plus 32 bytes for band_im2col_rows'
+// whole-vector stores past a k-row's last output row (the k-rows of one input row are written
+// together, so that overrun must not reach the next k-row), rounded up to 64 (band_quads reads
+// 64 columns at a time).
 static size_t conv_band_rows(const flotilla_f32_conv2d_geometry *g, size_t K) {
     const size_t ow = flotilla_f32_conv2d_out_w(g), nb = flotilla_q8_conv_band_width(K);
     size_t rows = ow == 0 || nb / ow == 0 ? 1 : nb / ow;
@@ -603,7 +616,7 @@ static size_t conv_band_rows(const flotilla_f32_conv2d_geometry *g, size_t K) {
     return rows;
 }
 static size_t conv_ld(const flotilla_f32_conv2d_geometry *g, size_t K) {
-    return flotilla_q8_round_up(conv_band_rows(g, K) * flotilla_f32_conv2d_out_w(g), 64);
+    return flotilla_q8_round_up(conv_band_rows(g, K) * flotilla_f32_conv2d_out_w(g) + 32, 64);
 }
 static size_t conv_strips_bytes(size_t K, size_t ld) { return flotilla_q8_round_up(K * ld + 32, 64); }
 static size_t conv_quads_bytes(size_t K, size_t ld) { return flotilla_q8_pack_b_quads_size(ld, K, NR); }
