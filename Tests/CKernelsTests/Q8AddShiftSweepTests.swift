@@ -32,7 +32,14 @@ final class Q8AddShiftSweepTests: XCTestCase {
                 let n = Int.random(in: 1...300, using: &rng)
                 let pattern = Int.random(in: 0..<5, using: &rng)
                 func bytes() -> [UInt8] {
-                    (0..<n).map { _ in pattern == 0 ? 0 : pattern == 1 ? 0xFF : pattern == 2 ? 0x80 : UInt8.random(in: 0...255, using: &rng) }
+                    (0..<n).map { _ in
+                        switch pattern {
+                        case 0: return 0
+                        case 1: return 0xFF
+                        case 2: return 0x80
+                        default: return UInt8.random(in: 0...255, using: &rng)
+                        }
+                    }
                 }
                 let a = bytes(), b = bytes()
                 var expected = [UInt8](repeating: 0x5A, count: n + 1)
