@@ -608,3 +608,217 @@ TARGET flotilla_q8_status flotilla_q8_gemm_8x32__avx512vnni(size_t M, size_t N, 
 }
 
 #endif
+
+// ---- Small-Cin convolution (the table's `conv`, see q8_conv_small.c) ----------------------------
+//
+// The stem (3 → 16 channels, 3×3, stride 2, 96×96 → 48×48) as bands of output pixels: each
+// band's im2col rows are built with masked loads (stride 1: the bytes; stride 2: the low bytes
+// of 16-bit loads, VPMOVWB) into an L1 buffer, turned into the tile's 4-k quads 64 columns at a
+// time in zmm registers, and multiplied by the 8×32 tile at once. The whole-image path spent
+// 8.7 µs in im2col (a byte loop per output row and tap) and 11.5 µs in the GEMM, half of it the
+// repack of B through 16-byte vectors.
+#if defined(__x86_64__)
+
+// Output rows [oy0, oy0 + rows) of every im2col row (stride 1 or 2, kernel_w ≤ CONV_MAX_KW,
+// OW ≤ 32·CONV_MAX_CHUNKS) into out[k·ld + (oy − oy0)·OW + ox]. The in-image lanes of each
+// 32-column chunk depend only on kx, so their masks are computed once per band; per row and
+// tap only a masked load (stride 2: 16-bit lanes whose low bytes VPMOVWB keeps) and a store
+// remain, and the taps kx of one input row are done together. Lanes outside the image are
+// masked off (never read) and take the pad byte. Stores are whole 32-byte vectors: the bytes
+// past a row's end are overwritten by the next output row, or land in the 32 spare bytes at the
+// end of each k-row (conv_ld).
+enum { CONV_MAX_KW = 16, CONV_MAX_CHUNKS = 8 };
+
+static bool band_fast_ok(const flotilla_f32_conv2d_geometry *g) {
+    return g->stride_w <= 2 && g->kernel_w <= CONV_MAX_KW &&
+           flotilla_f32_conv2d_out_w(g) <= 32 * CONV_MAX_CHUNKS;
+}
+
+static TARGET void band_im2col_rows(const flotilla_f32_conv2d_geometry *g, const uint8_t *input, uint8_t pad_byte,
+                                    size_t oy0, size_t rows, uint8_t *out, size_t ld) {
+    const size_t ow = flotilla_f32_conv2d_out_w(g), chunks = (ow + 31) / 32;
+    const size_t sw = g->stride_w, pl = g->pad_left, w = g->in_w;
+    __mmask32 in_mask[CONV_MAX_KW][CONV_MAX_CHUNKS];
+    for (size_t kx = 0; kx < g->kernel_w; kx++) {
+        const size_t off = kx * g->dilation_w;
+        size_t x0 = pl > off ? (pl - off + sw - 1) / sw : 0;
+        size_t x1 = w - 1 + pl >= off ? (w - 1 + pl - off) / sw + 1 : 0;
+        if (x1 > ow) x1 = ow;
+        if (x0 > x1) x0 = x1;
+        for (size_t j = 0; j < chunks; j++) {
+            const size_t cs = 32 * j, ce = cs + 32;
+            const size_t lo = x0 > cs ? x0 - cs : 0, hi = x1 > cs ? (x1 < ce ? x1 - cs : 32) : 0;
+            in_mask[kx][j] = lo < hi ? (hi >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << hi) - 1u)) &
+                                           ~(((__mmask32)1 << lo) - 1u)
+                                     : 0;
+        }
+    }
+    const __m256i padv = _mm256_set1_epi8((char)pad_byte);
+    const __m512i pad16 = _mm512_set1_epi16((short)pad_byte);
+    // Per (channel, ky, output row): the input row once, then every kx's chunks (its k-row).
+    const size_t kw = g->kernel_w;
+    for (size_t c = 0; c < g->channels; c++) {
+        const uint8_t *plane = input + c * g->in_h * w;
+        const bool last_plane = c + 1 == g->channels;
+        for (size_t ky = 0; ky < g->kernel_h; ky++) {
+            uint8_t *rows_out = out + (c * g->kernel_h + ky) * kw * ld;
+            for (size_t r = 0; r < rows; r++) {
+                const ptrdiff_t iy =
+                    (ptrdiff_t)((oy0 + r) * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
+                uint8_t *dst0 = rows_out + r * ow;
+                if (iy < 0 || iy >= (ptrdiff_t)g->in_h) {
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        for (size_t j = 0; j < chunks; j++) {
+                            _mm256_storeu_si256((__m256i *)(void *)(dst0 + kx * ld + 32 * j), padv);
+                        }
+                    }
+                    continue;
+                }
+                const uintptr_t src_row = (uintptr_t)(plane + (size_t)iy * w) - pl;
+                if (sw == 1) {
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        const uintptr_t src = src_row + kx * g->dilation_w;
+                        for (size_t j = 0; j < chunks; j++) {
+                            const __m256i v = _mm256_mask_loadu_epi8(padv, in_mask[kx][j], (const void *)(src + 32 * j));
+                            _mm256_storeu_si256((__m256i *)(void *)(dst0 + kx * ld + 32 * j), v);
+                        }
+                    }
+                } else if (!last_plane || (size_t)iy + 1 < g->in_h) {
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        const uintptr_t src = src_row + kx * g->dilation_w;
+                        for (size_t j = 0; j < chunks; j++) {
+                            __m256i v = _mm512_cvtepi16_epi8(
+                                _mm512_mask_loadu_epi16(pad16, in_mask[kx][j], (const void *)(src + 64 * j)));
+                            // Kept in a register: fused into a VPMOVWB to memory (what the
+                            // compilers emit) it was this loop's slowest instruction on Zen 4.
+                            __asm__("" : "+v"(v));
+                            _mm256_storeu_si256((__m256i *)(void *)(dst0 + kx * ld + 32 * j), v);
+                        }
+                    }
+                } else {
+                    // The input's last row: a 16-bit lane at its last byte would read one
+                    // byte past the input, so this row is copied byte by byte.
+                    for (size_t kx = 0; kx < kw; kx++) {
+                        const uintptr_t src = src_row + kx * g->dilation_w;
+                        for (size_t ox = 0; ox < ow; ox++) {
+                            const bool inside = (in_mask[kx][ox / 32] >> (ox % 32)) & 1u;
+                            dst0[kx * ld + ox] = inside ? *(const uint8_t *)(src + 2 * ox) : pad_byte;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Quads of band columns [0, cols) (strips: K rows of stride ld ≥ round_up(cols, 64)) into
+// 32-column panels [panel][k4][32][4], 64 columns per step: a dword permute per row puts column
+// dwords (0, 4, 8, 12 | 1, 5, 9, 13 | …) in each 128-bit lane so the lane-local byte and word
+// unpacks come out as quads of columns 0–15, 16–31, 32–47, 48–63 in order.
+static TARGET void band_quads(size_t K, size_t k4, const uint8_t *strips, size_t ld, size_t cols, uint8_t flip,
+                              uint8_t *bq) {
+    const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i f = _mm512_set1_epi8((char)flip), z = _mm512_setzero_si512();
+    for (size_t c0 = 0; c0 < cols; c0 += 64) {
+        uint8_t *p0 = bq + (c0 / NR) * k4 * 4 * NR, *p1 = p0 + k4 * 4 * NR;
+        const bool second = c0 + NR < cols;
+        for (size_t g = 0; g < k4; g++) {
+            __m512i r[4];
+#pragma GCC unroll 4
+            for (size_t j = 0; j < 4; j++) {
+                const size_t k = 4 * g + j;
+                r[j] = k < K ? _mm512_xor_si512(_mm512_permutexvar_epi32(
+                                                    perm, _mm512_loadu_si512((const void *)(strips + k * ld + c0))),
+                                                f)
+                             : z;
+            }
+            const __m512i t0 = _mm512_unpacklo_epi8(r[0], r[1]), t1 = _mm512_unpackhi_epi8(r[0], r[1]);
+            const __m512i t2 = _mm512_unpacklo_epi8(r[2], r[3]), t3 = _mm512_unpackhi_epi8(r[2], r[3]);
+            _mm512_storeu_si512((void *)(p0 + g * 4 * NR), _mm512_unpacklo_epi16(t0, t2));
+            _mm512_storeu_si512((void *)(p0 + g * 4 * NR + 64), _mm512_unpackhi_epi16(t0, t2));
+            if (second) {
+                _mm512_storeu_si512((void *)(p1 + g * 4 * NR), _mm512_unpacklo_epi16(t1, t3));
+                _mm512_storeu_si512((void *)(p1 + g * 4 * NR + 64), _mm512_unpackhi_epi16(t1, t3));
+            }
+        }
+    }
+}
+
+// Bands of whole output rows, about flotilla_q8_conv_band_width(K) columns each (at least one
+// row); the strips' row stride is the band's columns plus 32 bytes for band_im2col_rows'
+// whole-vector stores past a k-row's last output row (the k-rows of one input row are written
+// together, so that overrun must not reach the next k-row), rounded up to 64 (band_quads reads
+// 64 columns at a time).
+static size_t conv_band_rows(const flotilla_f32_conv2d_geometry *g, size_t K) {
+    const size_t ow = flotilla_f32_conv2d_out_w(g), nb = flotilla_q8_conv_band_width(K);
+    size_t rows = ow == 0 || nb / ow == 0 ? 1 : nb / ow;
+    // A whole number of 32-column panels per band when that costs at most half the rows (OW = 48:
+    // 8 rows, 12 panels, instead of 9 rows ending in a 16-column tail every band).
+    size_t gcd = 32, r = ow % 32;
+    for (size_t a = ow; r != 0;) a = gcd, gcd = r, r = a % r;
+    const size_t step = ow == 0 ? 1 : 32 / gcd;
+    if (step > 1 && step <= rows && rows / step * step * 2 >= rows) rows = rows / step * step;
+    return rows;
+}
+static size_t conv_ld(const flotilla_f32_conv2d_geometry *g, size_t K) {
+    return flotilla_q8_round_up(conv_band_rows(g, K) * flotilla_f32_conv2d_out_w(g) + 32, 64);
+}
+static size_t conv_strips_bytes(size_t K, size_t ld) { return flotilla_q8_round_up(K * ld + 32, 64); }
+static size_t conv_quads_bytes(size_t K, size_t ld) { return flotilla_q8_pack_b_quads_size(ld, K, NR); }
+
+size_t flotilla_q8_conv_workspace_size__avx512vnni(const flotilla_f32_conv2d_geometry *g) {
+    const size_t K = g->channels * g->kernel_h * g->kernel_w, ld = conv_ld(g, K);
+    return conv_strips_bytes(K, ld) + conv_quads_bytes(K, ld) + flotilla_q8_pack_b_quads_size(TAIL_MAX, K, 4);
+}
+
+TARGET flotilla_q8_status flotilla_q8_conv__avx512vnni(const flotilla_f32_conv2d_geometry *g, size_t M,
+                                                       const void *packed, const void *input,
+                                                       const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                                       void *workspace) {
+    const size_t K = g->channels * g->kernel_h * g->kernel_w, ld = conv_ld(g, K), band_rows = conv_band_rows(g, K);
+    const flotilla_q8_packed_header *h =
+        flotilla_q8_packed_check(packed, M, K, FLOTILLA_Q8_LAYOUT_AVX512VNNI, FLOTILLA_Q8_LAYOUT_AVX512VNNI);
+    if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g), k4 = h->k_padded / 4;
+    const bool fast = band_fast_ok(g);
+    const uint8_t flip = h->x_type == FLOTILLA_Q8_S8 ? 0x80 : 0;
+    const uint8_t pad_byte = (uint8_t)(h->x_zero_point & 0xFF);
+    const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
+    const int8_t *w = flotilla_q8_packed_weights(packed);
+    uint8_t *strips = (uint8_t *)workspace, *bq = strips + conv_strips_bytes(K, ld);
+    uint8_t *bt = bq + conv_quads_bytes(K, ld);
+    enum { RB = 64 };
+    row_requant rr[RB];
+    for (size_t oy0 = 0; oy0 < oh; oy0 += band_rows) {
+        const size_t rows = oh - oy0 < band_rows ? oh - oy0 : band_rows, n0 = oy0 * ow, cols = rows * ow;
+        if (fast) {
+            band_im2col_rows(g, (const uint8_t *)input, pad_byte, oy0, rows, strips, ld);
+        } else {
+            flotilla_q8_im2col_band(g, (const uint8_t *)input, pad_byte, n0, cols, strips, ld);
+        }
+        // As gemm_packed_b: a last ≤ TAIL_MAX columns go to the row-vectorized tail.
+        const size_t tail = cols % NR <= TAIL_MAX ? cols % NR : 0, n_tiles = cols - tail;
+        band_quads(K, k4, strips, ld, n_tiles, flip, bq);
+        uint8_t *cb = (uint8_t *)C + n0;
+        for (size_t mb = 0; n_tiles > 0 && mb < M; mb += RB) {
+            const size_t mb_rows = M - mb < RB ? M - mb : RB;
+            row_requants(rq, mb, mb_rows, rr);
+            for (size_t c0 = 0; c0 < n_tiles; c0 += NR) {
+                const size_t nr = n_tiles - c0 < NR ? n_tiles - c0 : NR;
+                const uint8_t *bp = bq + (c0 / NR) * k4 * 4 * NR;
+                for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
+                    const size_t rows = M - m0 < MR ? M - m0 : MR;
+                    tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, rr + (m0 - mb), rq, cb + m0 * ldc + c0,
+                         ldc, rows, nr);
+                }
+            }
+        }
+        if (tail > 0) {
+            const size_t tw = flotilla_q8_round_up(tail, 4);
+            flotilla_q8_pack_b_quads(tail, K, strips + n_tiles, ld, tw, flip, bt);
+            tail_rows(M, k4, w, bt, tail, acc_init, rq, cb + n_tiles, ldc);
+        }
+    }
+    return FLOTILLA_Q8_OK;
+}
+#endif

@@ -356,4 +356,18 @@ void flotilla_q8_pack_b_quads_tail__avx512(size_t N, size_t K, const uint8_t *B,
                                            uint8_t *out);
 #endif
 
+// ---- Small-Cin convolution by bands (q8_conv_small.c; the avx512vnni kernel at the end of
+// q8_gemm_avx512vnni.c, the only path with a `conv` for now) -------------------------------------
+// im2col rows [0, K) × flattened output columns [n0, n0 + nb) into out[k·ld + n − n0].
+void flotilla_q8_im2col_band(const flotilla_f32_conv2d_geometry *g, const uint8_t *input, uint8_t pad_byte,
+                             size_t n0, size_t nb, uint8_t *out, size_t ld);
+// Columns per band for K rows (a multiple of 64).
+size_t flotilla_q8_conv_band_width(size_t K);
+#define FLOTILLA_Q8_CONV_DECLARE(isa)                                                                             \
+    size_t flotilla_q8_conv_workspace_size__##isa(const flotilla_f32_conv2d_geometry *g);                         \
+    flotilla_q8_status flotilla_q8_conv__##isa(const flotilla_f32_conv2d_geometry *g, size_t M, const void *packed, \
+                                               const void *input, const flotilla_q8_requant *rq, void *C,         \
+                                               size_t ldc, void *workspace);
+FLOTILLA_Q8_CONV_DECLARE(avx512vnni)
+
 #endif

@@ -72,6 +72,8 @@ static const flotilla_q8_kernels avx512vnni_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__avx512vnni,
     .gemm_s32 = flotilla_q8_gemm_s32_4x32__avx512vnni,
     .maxpool = flotilla_q8_maxpool__avx2,
+    .conv_workspace_size = flotilla_q8_conv_workspace_size__avx512vnni,
+    .conv = flotilla_q8_conv__avx512vnni,
     PORTABLE_ENTRIES,
 };
 #endif

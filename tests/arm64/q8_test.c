@@ -612,6 +612,94 @@ static void maxpool_case(const flotilla_q8_kernels *ref, const flotilla_q8_kerne
     free(x), free(yr), free(yt_);
 }
 
+// Add with hand-made operand rescales: every operand shift in [-12, 31] (the x86 paths' 32-bit
+// operand form splits at s = n - 20 <= 16 and keeps the 64-bit form below n = 21), multipliers
+// at both ends of [2^30, 2^31) and 0, extreme zero points.
+static void add_shift_sweep(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    for (int32_t sh = -12; sh <= 31; sh++) {
+        static const int32_t mults[] = {0, 1 << 30, 0x7FFFFFFF, 1518500250};
+        flotilla_q8_binary_params p = {0};
+        p.a_type = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        p.b_type = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        p.y_type = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        p.a_zero_point = (next() & 1) ? type_min(p.a_type) : type_max(p.a_type);
+        p.b_zero_point = (int32_t)range(type_min(p.b_type), type_max(p.b_type));
+        p.y_zero_point = (int32_t)range(type_min(p.y_type), type_max(p.y_type));
+        p.a_multiplier = mults[next() % 4], p.a_shift = sh;
+        p.b_multiplier = mults[next() % 4], p.b_shift = (int32_t)range(-12, 31);
+        p.y_multiplier = (int32_t)range(1 << 30, 0x7FFFFFFF), p.y_shift = (int32_t)range(-5, 31);
+        p.qmin = type_min(p.y_type), p.qmax = type_max(p.y_type);
+        const size_t n = (size_t)range(1, 300);
+        uint8_t *a = xmalloc(n), *b = xmalloc(n), *yr = xmalloc(n), *yt_ = xmalloc(n);
+        fill_bytes(a, n, (int)(next() % 5));
+        fill_bytes(b, n, (int)(next() % 5));
+        ref->add(n, a, b, yr, &p);
+        t->add(n, a, b, yt_, &p);
+        char what[160];
+        snprintf(what, sizeof what, "add shift sweep %s a_shift=%d b_shift=%d", t->name, p.a_shift, p.b_shift);
+        check(memcmp(yr, yt_, n) == 0, what);
+        free(a), free(b), free(yr), free(yt_);
+    }
+}
+
+// The table's banded small-Cin conv against the reference im2col + reference GEMM: random
+// geometries (channels 1-8, kernels 1-5 x 1-7, strides 1-3, dilation 1-2, pads 0-3, wide rows),
+// u8 and s8 inputs, every requant mode; the image is allocated at exactly its size. Paths
+// without a `conv` (all but avx512vnni) skip it.
+static void conv_small_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    if (t->conv == NULL || t->conv_workspace_size == NULL) return;  // the path keeps im2col + gemm
+    static const int32_t zp_u8[] = {0, 1, 127, 128, 255}, zp_s8[] = {-128, 0, 127};
+    static const size_t widths[] = {1, 2, 5, 17, 33, 48, 64, 65, 96, 130, 300};
+    flotilla_f32_conv2d_geometry g = {
+        .channels = (size_t)range(1, 8), .in_h = (size_t)range(1, 30), .in_w = widths[next() % 11],
+        .kernel_h = (size_t)range(1, 5), .kernel_w = (size_t)range(1, 7), .stride_h = (size_t)range(1, 3),
+        .stride_w = (size_t)range(1, 3), .dilation_h = (size_t)range(1, 2), .dilation_w = (size_t)range(1, 2),
+        .pad_top = (size_t)range(0, 3), .pad_left = (size_t)range(0, 3), .pad_bottom = (size_t)range(0, 3),
+        .pad_right = (size_t)range(0, 3)};
+    if (next() % 4 == 0) {  // the MobileNet stem
+        g = (flotilla_f32_conv2d_geometry){3, 96, 96, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1};
+    }
+    if (flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK) return;
+    const size_t N = flotilla_f32_conv2d_out_h(&g) * flotilla_f32_conv2d_out_w(&g);
+    const size_t K = g.channels * g.kernel_h * g.kernel_w, M = (size_t)range(1, 40), ldc = N + (size_t)range(0, 3);
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_type yt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const int32_t zx = xt == FLOTILLA_Q8_U8 ? zp_u8[next() % 5] : zp_s8[next() % 3];
+    const int32_t zy = yt == FLOTILLA_Q8_U8 ? zp_u8[next() % 5] : zp_s8[next() % 3];
+    const size_t in_bytes = g.channels * g.in_h * g.in_w;
+    uint8_t *x = xmalloc(in_bytes), *cols = xmalloc(K * N);
+    int8_t *W = xmalloc(M * K);
+    int32_t *bias = xmalloc(M * sizeof(int32_t)), *mult = xmalloc(M * sizeof(int32_t)), *shift = xmalloc(M * sizeof(int32_t));
+    fill_bytes(x, in_bytes, (int)(next() % 4));
+    for (size_t i = 0; i < M * K; i++) W[i] = (int8_t)range(-127, 127);
+    const int mode = (int)(next() % 4);
+    for (size_t m = 0; m < M; m++) {
+        bias[m] = (int32_t)range(-100000, 100000);
+        double real = mode == 0 ? 1e-4 + uniform() * 1e-2 : mode == 1 ? 1.0 + uniform() * 200.0
+                      : mode == 2 ? 1e-11 * (1 + uniform()) : (1e-9 + uniform() * 4.0);
+        if (flotilla_q8_quantize_multiplier(real, &mult[m], &shift[m]) != FLOTILLA_Q8_OK) mult[m] = 0, shift[m] = 0;
+    }
+    const flotilla_q8_requant rq = {.multiplier = mult, .shift = shift, .per_channel = (next() & 1) != 0,
+                                    .type = yt, .zero_point = zy, .qmin = yt == FLOTILLA_Q8_U8 ? 0 : -128,
+                                    .qmax = yt == FLOTILLA_Q8_U8 ? 255 : 127};
+    const flotilla_q8_gemm_pack_params pp = {.M = M, .K = K, .x_type = xt, .x_zero_point = zx, .seven_bit = false};
+    void *pr = xmalloc(ref->gemm_pack_size(M, K)), *pt = xmalloc(t->gemm_pack_size(M, K));
+    uint8_t *cr = xmalloc(M * ldc), *ct = xmalloc(M * ldc);
+    memset(cr, 0xA5, M * ldc);
+    memset(ct, 0xA5, M * ldc);
+    void *wr = xmalloc(ref->gemm_workspace_size(N, K)), *wt = xmalloc(t->conv_workspace_size(&g));
+    ref->im2col(&g, x, (uint8_t)zx, cols);
+    int ok = ref->gemm_pack(&pp, W, K, bias, pr) == FLOTILLA_Q8_OK && t->gemm_pack(&pp, W, K, bias, pt) == FLOTILLA_Q8_OK;
+    ok = ok && ref->gemm(M, N, K, pr, cols, N, &rq, cr, ldc, wr) == FLOTILLA_Q8_OK;
+    ok = ok && t->conv(&g, M, pt, x, &rq, ct, ldc, wt) == FLOTILLA_Q8_OK;
+    char what[200];
+    snprintf(what, sizeof what, "conv %s C=%zu %zux%zu k%zux%zu s%zu/%zu d%zu/%zu M=%zu xt=%d zx=%d", t->name, g.channels,
+             g.in_h, g.in_w, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, M, xt, zx);
+    check(ok && memcmp(cr, ct, M * ldc) == 0, what);
+    free(x), free(cols), free(W), free(bias), free(mult), free(shift), free(pr), free(pt), free(cr), free(ct), free(wr),
+        free(wt);
+}
+
 int main(int argc, char **argv) {
     const char *names[] = {"avx2", "avx512vnni", "neon", "neondot"};
     const flotilla_q8_kernels *ref = flotilla_q8_kernels_named("reference");
@@ -674,6 +762,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 60; i++) dwconv_case(ref, t, 1);
         for (int i = 0; i < 250; i++) dwconv_cl_case(ref, t);
         for (int i = 0; i < 300; i++) add_case(ref, t);
+        for (int i = 0; i < 20; i++) add_shift_sweep(ref, t);
         for (int i = 0; i < 200; i++) avgpool_case(ref, t);
         for (int i = 0; i < 300; i++) quantize_case(ref, t);
         for (size_t i = 0; i < NDIMS; i++) {
@@ -683,6 +772,7 @@ int main(int argc, char **argv) {
         gemm_s32_case(ref, t, 5, 9, 1001);
         gemm_s32_wrap_case(ref, t);
         for (int i = 0; i < 400; i++) maxpool_case(ref, t);
+        for (int i = 0; i < 150; i++) conv_small_case(ref, t);
         printf("%s: %lu checks\n", t->name, passed + failed - before);
     }
     printf("q8 bit-exactness: %lu cases identical, %lu mismatched\n", passed, failed);

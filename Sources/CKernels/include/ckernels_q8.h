@@ -268,6 +268,19 @@ typedef struct flotilla_q8_kernels {
     /// largest input inside its window (padding never wins); a window with no input tap (pads ≥
     /// kernel) gives the type's lowest value. Exact: bytes are compared, nothing is rounded.
     void (*maxpool)(const flotilla_f32_conv2d_geometry *g, flotilla_q8_type type, const void *input, void *output);
+
+    /// Bytes of workspace `conv` needs for geometry g (g->channels = the input channels of one
+    /// group; K = channels·kh·kw).
+    size_t (*conv_workspace_size)(const flotilla_f32_conv2d_geometry *g);
+    /// A k×k convolution of one NCHW image, M output rows, weights packed by this table's
+    /// gemm_pack for M × K: exactly the bytes of im2col (padding = the packed zero point) followed
+    /// by gemm into C (M × OH·OW, row stride ldc), without the whole column matrix: the columns
+    /// are built band by band in L1 (for small input channel counts, where im2col and the GEMM's
+    /// repack cost more than the dot products). PACK_MISMATCH as gemm. Both NULL on paths without
+    /// it (callers then run im2col + gemm).
+    flotilla_q8_status (*conv)(const flotilla_f32_conv2d_geometry *g, size_t M, const void *packed,
+                               const void *input, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                               void *workspace);
 } flotilla_q8_kernels;
 
 /// The int8 table for this process, chosen once from flotilla_cpu_features_detect() (widest

@@ -74,16 +74,34 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         weightName: weightName, logical: wt, groups: group, m: mg, k: k, bias: bias, x: x,
         weights: symmetricWeights)
     let pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
+    // Few input channels (the stem: 3 → 16, 3×3): im2col and the GEMM's repack of its columns cost
+    // more than the dot products, so the table's banded conv builds the columns in L1 instead.
+    if !pointwise, cg <= Q8GemmConvKernel.bandedMaxChannels, let convWorkspace = table.pointee.conv_workspace_size,
+        table.pointee.conv != nil
+    {
+        return .kernel(outputs: [out], workspaceBytes: convWorkspace(&geo)) { b in
+            Q8GemmConvKernel(
+                table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
+                x: x, mode: .banded, columnBytes: 0, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
+        }
+    }
     let columns = pointwise ? 0 : (k * oh * ow + 63) / 64 * 64
     let gemmWorkspace = table.pointee.gemm_workspace_size?(oh * ow, k) ?? 0
     return .kernel(outputs: [out], workspaceBytes: columns + gemmWorkspace) { b in
         Q8GemmConvKernel(
             table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
-            x: x, pointwise: pointwise, columnBytes: columns, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
+            x: x, mode: pointwise ? .pointwise : .im2col, columnBytes: columns, input: b.input(0), output: b.outputs[0],
+            workspace: b.workspace)
     }
 }
 
 final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
+    /// How B reaches the GEMM: the input itself (unpadded unstrided 1×1), a whole-image im2col,
+    /// or the table's banded conv (columns built band by band in L1).
+    enum Mode { case pointwise, im2col, banded }
+    /// Input channels per group up to which the banded conv is used.
+    static let bandedMaxChannels = 8
+
     // Sendable proof: plan-time constants only; pointers are into the plan's constant pool.
     let table: UnsafePointer<flotilla_q8_kernels>
     let geometry: flotilla_f32_conv2d_geometry
@@ -91,13 +109,13 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
     let weights: Q8GemmWeights
     let requant: Q8Requant
     let x: Q8Param
-    let pointwise: Bool
+    let mode: Mode
     let columnBytes: Int
     let input, output, workspace: Buffer
 
     init(
         table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int,
-        weights: Q8GemmWeights, requant: Q8Requant, x: Q8Param, pointwise: Bool, columnBytes: Int, input: Buffer, output: Buffer,
+        weights: Q8GemmWeights, requant: Q8Requant, x: Q8Param, mode: Mode, columnBytes: Int, input: Buffer, output: Buffer,
         workspace: Buffer
     ) {
         self.table = table
@@ -108,7 +126,7 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
         self.weights = weights
         self.requant = requant
         self.x = x
-        self.pointwise = pointwise
+        self.mode = mode
         self.columnBytes = columnBytes
         self.input = input
         self.output = output
@@ -127,17 +145,18 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
         for n in 0..<batch {
             for g in 0..<group {
                 let image = src + (n * channels + g * cg) * hw
-                let bmat: UnsafeMutablePointer<UInt8>
-                if pointwise {
-                    bmat = image
-                } else {
-                    t.im2col?(&geo, image, x.zeroPointByte, cols)
-                    bmat = cols
-                }
                 var rq = requant.c(from: g * mg)
-                let status =
-                    t.gemm?(mg, ohw, weights.k, weights.buffers[g], bmat, ohw, &rq, dst + (n * m + g * mg) * ohw, ohw, gemmWS)
-                    ?? FLOTILLA_Q8_PACK_MISMATCH
+                let out = dst + (n * m + g * mg) * ohw
+                let status: flotilla_q8_status
+                switch mode {
+                case .banded:
+                    status = t.conv?(&geo, mg, weights.buffers[g], image, &rq, out, ohw, ws) ?? FLOTILLA_Q8_PACK_MISMATCH
+                case .pointwise:
+                    status = t.gemm?(mg, ohw, weights.k, weights.buffers[g], image, ohw, &rq, out, ohw, gemmWS) ?? FLOTILLA_Q8_PACK_MISMATCH
+                case .im2col:
+                    t.im2col?(&geo, image, x.zeroPointByte, cols)
+                    status = t.gemm?(mg, ohw, weights.k, weights.buffers[g], cols, ohw, &rq, out, ohw, gemmWS) ?? FLOTILLA_Q8_PACK_MISMATCH
+                }
                 guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
             }
         }
