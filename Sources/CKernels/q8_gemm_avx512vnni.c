@@ -787,8 +787,7 @@ TARGET flotilla_q8_status flotilla_q8_conv__avx512vnni(const flotilla_f32_conv2d
     const int8_t *w = flotilla_q8_packed_weights(packed);
     uint8_t *strips = (uint8_t *)workspace, *bq = strips + conv_strips_bytes(K, ld);
     uint8_t *bt = bq + conv_quads_bytes(K, ld);
-    enum { RB = 64 };
-    row_requant rr[RB];
+    row_block rb;
     for (size_t oy0 = 0; oy0 < oh; oy0 += band_rows) {
         const size_t rows = oh - oy0 < band_rows ? oh - oy0 : band_rows, n0 = oy0 * ow, cols = rows * ow;
         if (fast) {
@@ -802,13 +801,13 @@ TARGET flotilla_q8_status flotilla_q8_conv__avx512vnni(const flotilla_f32_conv2d
         uint8_t *cb = (uint8_t *)C + n0;
         for (size_t mb = 0; n_tiles > 0 && mb < M; mb += RB) {
             const size_t mb_rows = M - mb < RB ? M - mb : RB;
-            row_requants(rq, mb, mb_rows, rr);
+            row_requants(rq, mb, mb_rows, &rb);
             for (size_t c0 = 0; c0 < n_tiles; c0 += NR) {
                 const size_t nr = n_tiles - c0 < NR ? n_tiles - c0 : NR;
                 const uint8_t *bp = bq + (c0 / NR) * k4 * 4 * NR;
                 for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
                     const size_t rows = M - m0 < MR ? M - m0 : MR;
-                    tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, rr + (m0 - mb), rq, cb + m0 * ldc + c0,
+                    tile(k4, w + (m0 / MR) * k4 * 4 * MR, bp, acc_init + m0, &rb, m0 - mb, rq, cb + m0 * ldc + c0,
                          ldc, rows, nr);
                 }
             }
