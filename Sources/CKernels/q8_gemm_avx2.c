@@ -68,6 +68,47 @@ size_t flotilla_q8_gemm_workspace_size__avx2(size_t N, size_t K) {
     return flotilla_q8_pack_b_quads_size(N, K, NR);
 }
 
+// Per-row epilogue constants, computed once per block of RB rows (not per tile), as in the
+// avx512vnni path: multiplier, shift, and for the 32-bit form (q8_x86_requant.h) the rounding
+// 2ⁿ⁻³³ and the shift n − 32 — with the output zero point folded into the rounding,
+// ((h + (2z + 1)·2ⁿ⁻³³) >> (n − 32)) = ((h + 2ⁿ⁻³³) >> (n − 32)) + z exactly, when
+// (2|z| + 1)·2ⁿ⁻³³ ≤ 2³⁰ keeps the sum inside int32 (h = p >> 32 lies in [−2³⁰, 2³⁰)).
+// mode per 4-row tile: TILE_FOLD every row folded, TILE_HI every row shift ≥ 2, TILE_64 some row
+// needs the 64-bit form (multipliers ≥ 1/4: rare; per row, out of line).
+enum { RB = 64 };
+enum { TILE_FOLD = 0, TILE_HI = 1, TILE_64 = 2 };
+typedef struct row_block {
+    int32_t mult[RB], shift[RB], rnd[RB], cnt[RB];
+    uint8_t mode[RB / MR];
+} row_block;
+
+static void row_requants(const flotilla_q8_requant *rq, size_t m0, size_t rows, row_block *out) {
+    const int32_t z = rq->zero_point, az21 = 2 * (z < 0 ? -z : z) + 1;
+    for (size_t t = 0; t < rows; t += MR) {
+        bool all_hi = true, all_fold = true;
+        for (size_t r = t; r < t + MR && r < rows; r++) {
+            const int32_t m = rq->per_channel ? rq->multiplier[m0 + r] : rq->multiplier[0];
+            const int32_t sh = rq->per_channel ? rq->shift[m0 + r] : rq->shift[0];
+            out->mult[r] = m, out->shift[r] = sh, out->rnd[r] = 0, out->cnt[r] = 0;
+            if (!flotilla_q8_requant_hi_ok(sh)) {
+                all_hi = all_fold = false;
+                continue;
+            }
+            out->cnt[r] = sh - 1;  // n − 32
+            if (((int32_t)1 << 30) >> (sh - 2) < az21) all_fold = false;
+        }
+        // The zero point is folded into a tile's rows only when it can be into all of them.
+        for (size_t r = t; r < t + MR && r < rows; r++) {
+            if (out->cnt[r] > 0) out->rnd[r] = (all_fold ? 2 * z + 1 : 1) * ((int32_t)1 << (out->cnt[r] - 1));
+        }
+        out->mode[t / MR] = (uint8_t)(all_fold ? TILE_FOLD : all_hi ? TILE_HI : TILE_64);
+    }
+    // The padding rows of a partial last tile are computed (two rows at a time) and discarded.
+    for (size_t r = rows; r < flotilla_q8_round_up(rows, MR); r++) {
+        out->mult[r] = out->shift[r] = out->rnd[r] = out->cnt[r] = 0;
+    }
+}
+
 static inline TARGET void store8(uint8_t *dst, __m128i bytes, size_t count) {
     if (count >= 8) {
         _mm_storel_epi64((__m128i *)(void *)dst, bytes);
@@ -78,27 +119,98 @@ static inline TARGET void store8(uint8_t *dst, __m128i bytes, size_t count) {
     memcpy(dst, tmp, count);
 }
 
-static inline TARGET void epilogue(__m256i acc[MR][2], const int32_t *acc_init, const int32_t *mult,
-                                   const int32_t *shift, const flotilla_q8_requant *rq, uint8_t *c,
-                                   size_t ldc, size_t rows, size_t nr) {
+static inline __attribute__((always_inline)) TARGET void store16(uint8_t *dst, __m128i bytes, size_t count) {
+    if (count >= 16) {
+        _mm_storeu_si128((__m128i *)(void *)dst, bytes);
+        return;
+    }
+    uint8_t tmp[16];
+    _mm_storeu_si128((__m128i *)(void *)tmp, bytes);
+    memcpy(dst, tmp, count);
+}
+
+// A tile with a row whose shift needs the 64-bit form, from its accumulators in memory.
+static __attribute__((noinline, cold)) TARGET void tile_store_64(const int32_t acc[MR][NR], const row_block *rb,
+                                                                 size_t r0, const flotilla_q8_requant *rq,
+                                                                 uint8_t *c, size_t ldc, size_t rows, size_t nr) {
     for (size_t r = 0; r < rows; r++) {
-        const __m256i init = _mm256_set1_epi32(acc_init[r]);
+        const int32_t m = rb->mult[r0 + r], sh = rb->shift[r0 + r];
         uint8_t *cr = c + r * ldc;
-        store8(cr, flotilla_q8_requant8_avx2(_mm256_add_epi32(acc[r][0], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax), nr);
+        store8(cr, flotilla_q8_requant8_avx2(_mm256_loadu_si256((const __m256i *)(const void *)acc[r]), m, sh,
+                                             rq->zero_point, rq->qmin, rq->qmax), nr);
         if (nr > 8) {
-            store8(cr + 8, flotilla_q8_requant8_avx2(_mm256_add_epi32(acc[r][1], init), mult[r], shift[r], rq->zero_point, rq->qmin, rq->qmax), nr - 8);
+            store8(cr + 8, flotilla_q8_requant8_avx2(_mm256_loadu_si256((const __m256i *)(const void *)(acc[r] + 8)),
+                                                     m, sh, rq->zero_point, rq->qmin, rq->qmax), nr - 8);
         }
+    }
+}
+
+// 32-bit rows, two at a time: the four 8-lane q saturate to int16 in two VPACKSSDW, the zero
+// point (unless folded) is a saturating int16 add, one VPACKUSWB/VPACKSSWB makes both rows'
+// bytes and the clamp runs on bytes (saturation cannot change a clamped result: |q| ≥ 2¹⁵ lies
+// beyond every clamp bound ± zero point); one dword permute undoes the packs' lane interleave.
+// With the type's whole range as the clamp, the saturating pack is the clamp.
+static inline __attribute__((always_inline)) TARGET void tile_store_hi(const bool fold, __m256i acc[MR][2],
+                                                                       const row_block *rb, size_t r0,
+                                                                       const flotilla_q8_requant *rq, uint8_t *c,
+                                                                       size_t ldc, size_t rows, size_t nr) {
+    const __m256i zp16 = _mm256_set1_epi16((int16_t)rq->zero_point);
+    const bool u8 = rq->type == FLOTILLA_Q8_U8;
+    const bool clamp = rq->qmin > (u8 ? 0 : -128) || rq->qmax < (u8 ? 255 : 127);
+    const __m256i lo8 = _mm256_set1_epi8((char)rq->qmin), hi8 = _mm256_set1_epi8((char)rq->qmax);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+#pragma GCC unroll 2
+    for (size_t r = 0; r < MR; r += 2) {
+        if (r >= rows) break;
+        __m256i v[2];
+#pragma GCC unroll 2
+        for (size_t i = 0; i < 2; i++) {
+            const __m256i m = _mm256_set1_epi32(rb->mult[r0 + r + i]);
+            const __m256i rnd = _mm256_set1_epi32(rb->rnd[r0 + r + i]);
+            const __m128i cnt = _mm_cvtsi32_si128(rb->cnt[r0 + r + i]);
+            const __m256i q0 = flotilla_q8_requant8_hi_avx2(acc[r + i][0], m, rnd, cnt);
+            const __m256i q1 = flotilla_q8_requant8_hi_avx2(acc[r + i][1], m, rnd, cnt);
+            v[i] = _mm256_packs_epi32(q0, q1);
+            if (!fold) v[i] = _mm256_adds_epi16(v[i], zp16);
+        }
+        __m256i b = u8 ? _mm256_packus_epi16(v[0], v[1]) : _mm256_packs_epi16(v[0], v[1]);
+        if (clamp) {
+            b = u8 ? _mm256_min_epu8(_mm256_max_epu8(b, lo8), hi8) : _mm256_min_epi8(_mm256_max_epi8(b, lo8), hi8);
+        }
+        b = _mm256_permutevar8x32_epi32(b, order);
+        store16(c + r * ldc, _mm256_castsi256_si128(b), nr);
+        if (r + 1 < rows) store16(c + (r + 1) * ldc, _mm256_extracti128_si256(b, 1), nr);
+    }
+}
+
+// acc already holds acc_init. The tile's mode is one test; the 64-bit case goes out of line.
+static inline __attribute__((always_inline)) TARGET void epilogue(__m256i acc[MR][2], const row_block *rb, size_t r0,
+                                                                  const flotilla_q8_requant *rq, uint8_t *c,
+                                                                  size_t ldc, size_t rows, size_t nr) {
+    const int mode = rb->mode[r0 / MR];
+    if (mode == TILE_FOLD) {
+        tile_store_hi(true, acc, rb, r0, rq, c, ldc, rows, nr);
+    } else if (mode == TILE_HI) {
+        tile_store_hi(false, acc, rb, r0, rq, c, ldc, rows, nr);
+    } else {
+        int32_t buf[MR][NR];
+#pragma GCC unroll 4
+        for (size_t r = 0; r < MR; r++) {
+            _mm256_storeu_si256((__m256i *)(void *)buf[r], acc[r][0]);
+            _mm256_storeu_si256((__m256i *)(void *)(buf[r] + 8), acc[r][1]);
+        }
+        tile_store_64(buf, rb, r0, rq, c, ldc, rows, nr);
     }
 }
 
 // Widening tile: per quad, even bytes (k0, k2) and odd bytes (k1, k3) as int16 against the
 // weight pairs (w0, w2) and (w1, w3): two VPMADDWD give the quad's four products summed.
 static TARGET void tile_widen(size_t k4, const int16_t *a, const uint8_t *b, const int32_t *acc_init,
-                              const int32_t *mult, const int32_t *shift, const flotilla_q8_requant *rq,
+                              const row_block *rb, size_t r0, const flotilla_q8_requant *rq,
                               uint8_t *c, size_t ldc, size_t rows, size_t nr) {
     __m256i acc[MR][2];
 #pragma GCC unroll 4
-    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_set1_epi32(acc_init[r]);
     const __m256i low_bytes = _mm256_set1_epi16(0x00FF);
     for (size_t g = 0; g < k4; g++) {
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)b);
@@ -117,16 +229,16 @@ static TARGET void tile_widen(size_t k4, const int16_t *a, const uint8_t *b, con
         a += 4 * MR;
         b += 4 * NR;
     }
-    epilogue(acc, acc_init, mult, shift, rq, c, ldc, rows, nr);
+    epilogue(acc, rb, r0, rq, c, ldc, rows, nr);
 }
 
 // 7-bit tile: VPMADDUBSW (exact since |w| ≤ 63) then VPMADDWD by 1 to int32.
 static TARGET void tile_maddubs(size_t k4, const int8_t *a, const uint8_t *b, const int32_t *acc_init,
-                                const int32_t *mult, const int32_t *shift, const flotilla_q8_requant *rq,
+                                const row_block *rb, size_t r0, const flotilla_q8_requant *rq,
                                 uint8_t *c, size_t ldc, size_t rows, size_t nr) {
     __m256i acc[MR][2];
 #pragma GCC unroll 4
-    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (size_t r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_set1_epi32(acc_init[r]);
     const __m256i ones = _mm256_set1_epi16(1);
     for (size_t g = 0; g < k4; g++) {
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)b);
@@ -142,7 +254,7 @@ static TARGET void tile_maddubs(size_t k4, const int8_t *a, const uint8_t *b, co
         a += 4 * MR;
         b += 4 * NR;
     }
-    epilogue(acc, acc_init, mult, shift, rq, c, ldc, rows, nr);
+    epilogue(acc, rb, r0, rq, c, ldc, rows, nr);
 }
 
 // Column tail of at most TAIL_MAX columns (N = 1, 3×3 planes, N mod 16 leftovers): the 4×16
@@ -224,14 +336,28 @@ static TARGET void tail_rows(bool widen, size_t M, size_t k4, const int8_t *w, c
         // The odd last panel runs against itself; its second half is discarded.
         const int8_t *a0 = w + p * panel_bytes, *a1 = p + 1 < panels ? a0 + panel_bytes : a0;
         int32_t mult[2 * MR] = {0}, sh[2 * MR] = {0}, nsh[2 * MR], init[2 * MR] = {0};
+        int32_t rnd[2 * MR], cnt[2 * MR];
         flotilla_q8_tile_requant(rq, m0, rows, mult, sh);
+        // Every live row's shift ≥ 2: the per-lane 32-bit form (dead lanes: multiplier 0).
+        bool hi = true;
         for (size_t r = 0; r < 2 * MR; r++) {
             nsh[r] = 31 + sh[r];
             if (r < rows) init[r] = acc_init[m0 + r];
+            if (r < rows && !flotilla_q8_requant_hi_ok(sh[r])) hi = false;
+            cnt[r] = r < rows && sh[r] >= 2 ? sh[r] - 1 : 1;
+            rnd[r] = (int32_t)1 << (cnt[r] - 1);
         }
         const __m256i mv = _mm256_loadu_si256((const __m256i *)(const void *)mult);
         const __m256i nv = _mm256_loadu_si256((const __m256i *)(const void *)nsh);
         const __m256i iv = _mm256_loadu_si256((const __m256i *)(const void *)init);
+        const __m256i rv = _mm256_loadu_si256((const __m256i *)(const void *)rnd);
+        const __m256i cv = _mm256_loadu_si256((const __m256i *)(const void *)cnt);
+        const __m256i m_odd = _mm256_srli_epi64(mv, 32);
+        const __m256i zp16 = _mm256_set1_epi16((int16_t)rq->zero_point);
+        const bool u8 = rq->type == FLOTILLA_Q8_U8;
+        const __m256i lo8 = _mm256_set1_epi8((char)rq->qmin), hi8 = _mm256_set1_epi8((char)rq->qmax);
+        // Byte 4j + i of each 128-bit lane (column j, row 4L + i) to 4i + j: rows in order.
+        const __m256i tr = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
         for (size_t c0 = 0; c0 < nr; c0 += 4) {
             const size_t cols = nr - c0 < 4 ? nr - c0 : 4;
             const uint8_t *q = bt + c0 * 4;
@@ -261,16 +387,31 @@ static TARGET void tail_rows(bool widen, size_t M, size_t k4, const int8_t *w, c
                 }
             }
             // Requantize 4 columns × 8 rows, transpose to 8 rows × 4 bytes, one store per row.
-            __m128i y[4];
-#pragma GCC unroll 4
-            for (size_t j = 0; j < 4; j++) {
-                y[j] = flotilla_q8_requant8_lanes_avx2(_mm256_add_epi32(acc[j], iv), mv, nv, rq->zero_point,
-                                                       rq->qmin, rq->qmax);
-            }
-            const __m128i t0 = _mm_unpacklo_epi8(y[0], y[1]), t2 = _mm_unpacklo_epi8(y[2], y[3]);
             uint8_t rowwise[8 * 4];
-            _mm_storeu_si128((__m128i *)(void *)rowwise, _mm_unpacklo_epi16(t0, t2));
-            _mm_storeu_si128((__m128i *)(void *)(rowwise + 16), _mm_unpackhi_epi16(t0, t2));
+            if (hi) {
+                // As tile_store_hi: int16 packs, zero point, byte pack and clamp, then the
+                // in-lane transpose (packs keep rows 0–3 in lane 0, 4–7 in lane 1).
+                __m256i q[4];
+#pragma GCC unroll 4
+                for (size_t j = 0; j < 4; j++) {
+                    q[j] = flotilla_q8_requant8_hi_lanes_avx2(_mm256_add_epi32(acc[j], iv), mv, m_odd, rv, cv);
+                }
+                const __m256i v01 = _mm256_adds_epi16(_mm256_packs_epi32(q[0], q[1]), zp16);
+                const __m256i v23 = _mm256_adds_epi16(_mm256_packs_epi32(q[2], q[3]), zp16);
+                __m256i b = u8 ? _mm256_packus_epi16(v01, v23) : _mm256_packs_epi16(v01, v23);
+                b = u8 ? _mm256_min_epu8(_mm256_max_epu8(b, lo8), hi8) : _mm256_min_epi8(_mm256_max_epi8(b, lo8), hi8);
+                _mm256_storeu_si256((__m256i *)(void *)rowwise, _mm256_shuffle_epi8(b, tr));
+            } else {
+                __m128i y[4];
+#pragma GCC unroll 4
+                for (size_t j = 0; j < 4; j++) {
+                    y[j] = flotilla_q8_requant8_lanes_avx2(_mm256_add_epi32(acc[j], iv), mv, nv, rq->zero_point,
+                                                           rq->qmin, rq->qmax);
+                }
+                const __m128i t0 = _mm_unpacklo_epi8(y[0], y[1]), t2 = _mm_unpacklo_epi8(y[2], y[3]);
+                _mm_storeu_si128((__m128i *)(void *)rowwise, _mm_unpacklo_epi16(t0, t2));
+                _mm_storeu_si128((__m128i *)(void *)(rowwise + 16), _mm_unpackhi_epi16(t0, t2));
+            }
             uint8_t *cr = c + m0 * ldc + c0;
             if (cols == 4) {
                 for (size_t r = 0; r < rows; r++) memcpy(cr + r * ldc, rowwise + 4 * r, 4);
@@ -298,19 +439,25 @@ TARGET flotilla_q8_status flotilla_q8_gemm_4x16__avx2(size_t M, size_t N, size_t
     flotilla_q8_pack_b_quads(n_tiles, K, (const uint8_t *)B, ldb, NR, flip, bq);
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
-    int32_t mult[MR], shift[MR];
-    for (size_t n0 = 0; n0 < n_tiles; n0 += NR) {
-        const size_t nr = n_tiles - n0 < NR ? n_tiles - n0 : NR;
-        const uint8_t *bp = bq + (n0 / NR) * k4 * 4 * NR;
-        for (size_t m0 = 0; m0 < M; m0 += MR) {
-            const size_t rows = M - m0 < MR ? M - m0 : MR;
-            flotilla_q8_tile_requant(rq, m0, rows, mult, shift);
-            uint8_t *c = (uint8_t *)C + m0 * ldc + n0;
-            const size_t panel = (m0 / MR) * k4 * 4 * MR;
-            if (widen) {
-                tile_widen(k4, (const int16_t *)(const void *)w + panel, bp, acc_init + m0, mult, shift, rq, c, ldc, rows, nr);
-            } else {
-                tile_maddubs(k4, w + panel, bp, acc_init + m0, mult, shift, rq, c, ldc, rows, nr);
+    // Blocks of RB rows (their epilogue constants computed once), in each the N panels, in each
+    // the block's weight panels.
+    row_block rb;
+    for (size_t mb = 0; n_tiles > 0 && mb < M; mb += RB) {
+        const size_t mb_rows = M - mb < RB ? M - mb : RB;
+        row_requants(rq, mb, mb_rows, &rb);
+        for (size_t n0 = 0; n0 < n_tiles; n0 += NR) {
+            const size_t nr = n_tiles - n0 < NR ? n_tiles - n0 : NR;
+            const uint8_t *bp = bq + (n0 / NR) * k4 * 4 * NR;
+            for (size_t m0 = mb; m0 < mb + mb_rows; m0 += MR) {
+                const size_t rows = M - m0 < MR ? M - m0 : MR;
+                uint8_t *c = (uint8_t *)C + m0 * ldc + n0;
+                const size_t panel = (m0 / MR) * k4 * 4 * MR;
+                if (widen) {
+                    tile_widen(k4, (const int16_t *)(const void *)w + panel, bp, acc_init + m0, &rb, m0 - mb, rq, c,
+                               ldc, rows, nr);
+                } else {
+                    tile_maddubs(k4, w + panel, bp, acc_init + m0, &rb, m0 - mb, rq, c, ldc, rows, nr);
+                }
             }
         }
     }
