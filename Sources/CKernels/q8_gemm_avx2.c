@@ -526,7 +526,7 @@ TARGET flotilla_q8_status flotilla_q8_gemm_4x16__avx2(size_t M, size_t N, size_t
     // packed at its own width right after (the workspace holds round_up(N, 16) columns).
     const size_t tail = N % NR <= TAIL_MAX ? N % NR : 0, n_tiles = N - tail;
     uint8_t *bq = (uint8_t *)workspace;
-    flotilla_q8_pack_b_quads(n_tiles, K, (const uint8_t *)B, ldb, NR, flip, bq);
+    flotilla_q8_pack_b_quads_16__avx2(n_tiles, K, (const uint8_t *)B, ldb, flip, bq);
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
     // Blocks of RB rows (their epilogue constants computed once), in each the N panels, in each
