@@ -354,6 +354,9 @@ void flotilla_q8_pack_b_quads_32__avx512(size_t N, size_t K, const uint8_t *B, s
 // A tail of N ≤ 16 columns at width round_up(N, 4), AVX-512BW/VL (the same bytes).
 void flotilla_q8_pack_b_quads_tail__avx512(size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip,
                                            uint8_t *out);
+// flotilla_q8_pack_b_quads with nr = 16, AVX2 (q8_pack.c): the same bytes.
+void flotilla_q8_pack_b_quads_16__avx2(size_t N, size_t K, const uint8_t *B, size_t ldb, uint8_t flip,
+                                       uint8_t *out);
 #endif
 
 // ---- Small-Cin convolution by bands (q8_conv_small.c; the avx512vnni kernel at the end of
