@@ -18,54 +18,6 @@ enum { MR = 4, NR = 16 };
 // Column tails of at most TAIL_MAX columns take the row-vectorized paths (tail_rows, tail_widen).
 enum { TAIL_MAX = 12 };
 
-size_t flotilla_q8_gemm_pack_size__avx2(size_t M, size_t K) {
-    const size_t mp = flotilla_q8_round_up(M, MR);
-    // The widening layout needs 2 bytes per weight; the maddubs one uses half of that.
-    return sizeof(flotilla_q8_packed_header) + flotilla_q8_round_up(mp * sizeof(int32_t), 64) +
-           mp * flotilla_q8_round_up(K, 4) * 2;
-}
-
-flotilla_q8_status flotilla_q8_gemm_pack_4x16__avx2(const flotilla_q8_gemm_pack_params *p,
-                                                    const int8_t *W, size_t ldw, const int32_t *bias,
-                                                    void *packed) {
-    const flotilla_q8_status s = flotilla_q8_pack_check(p, W, ldw, bias);
-    if (s != FLOTILLA_Q8_OK) return s;
-    bool small = true;  // every |w| ≤ 63: VPMADDUBSW cannot saturate
-    for (size_t m = 0; m < p->M && small; m++) {
-        for (size_t k = 0; k < p->K; k++) {
-            if (W[m * ldw + k] > 63 || W[m * ldw + k] < -63) {
-                small = false;
-                break;
-            }
-        }
-    }
-    const uint32_t layout = small ? FLOTILLA_Q8_LAYOUT_AVX2_MADDUBS : FLOTILLA_Q8_LAYOUT_AVX2_WIDEN;
-    const size_t offset = flotilla_q8_write_header(packed, p, layout, MR, 4);
-    const int32_t z_eff = p->x_type == FLOTILLA_Q8_S8 ? p->x_zero_point + 128 : p->x_zero_point;
-    int32_t *acc_init = (int32_t *)((uint8_t *)packed + sizeof(flotilla_q8_packed_header));
-    flotilla_q8_pack_acc_init(p, W, ldw, bias, z_eff, flotilla_q8_round_up(p->M, MR), acc_init);
-    int8_t *out = (int8_t *)packed + offset;
-    if (small) {
-        flotilla_q8_pack_quads(p->M, p->K, W, ldw, MR, out);
-        return FLOTILLA_Q8_OK;
-    }
-    // [panel][k/4][row] → int16 (w0, w2), (w1, w3): matches the even/odd byte split of a quad.
-    int16_t *o = (int16_t *)(void *)out;
-    const size_t k4 = flotilla_q8_round_up(p->K, 4) / 4, panels = flotilla_q8_round_up(p->M, MR) / MR;
-    static const size_t order[4] = {0, 2, 1, 3};
-    for (size_t pn = 0; pn < panels; pn++) {
-        for (size_t g = 0; g < k4; g++) {
-            for (size_t r = 0; r < MR; r++) {
-                for (size_t j = 0; j < 4; j++) {
-                    const size_t m = pn * MR + r, k = g * 4 + order[j];
-                    *o++ = (int16_t)((m < p->M && k < p->K) ? W[m * ldw + k] : 0);
-                }
-            }
-        }
-    }
-    return FLOTILLA_Q8_OK;
-}
-
 // The widening layout's column tail also spreads its activations: 32 bytes per quad and column.
 size_t flotilla_q8_gemm_workspace_size__avx2(size_t N, size_t K) {
     return flotilla_q8_pack_b_quads_size(N, K, NR) + 8 * TAIL_MAX * flotilla_q8_round_up(K, 4);

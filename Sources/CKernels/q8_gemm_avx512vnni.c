@@ -16,25 +16,6 @@
 
 enum { MR = 8, NR = 32 };
 
-size_t flotilla_q8_gemm_pack_size__avx512vnni(size_t M, size_t K) {
-    const size_t mp = flotilla_q8_round_up(M, MR);
-    return sizeof(flotilla_q8_packed_header) + flotilla_q8_round_up(mp * sizeof(int32_t), 64) +
-           mp * flotilla_q8_round_up(K, 4);
-}
-
-flotilla_q8_status flotilla_q8_gemm_pack_8x32__avx512vnni(const flotilla_q8_gemm_pack_params *p,
-                                                          const int8_t *W, size_t ldw,
-                                                          const int32_t *bias, void *packed) {
-    const flotilla_q8_status s = flotilla_q8_pack_check(p, W, ldw, bias);
-    if (s != FLOTILLA_Q8_OK) return s;
-    const size_t offset = flotilla_q8_write_header(packed, p, FLOTILLA_Q8_LAYOUT_AVX512VNNI, MR, 4);
-    const int32_t z_eff = p->x_type == FLOTILLA_Q8_S8 ? p->x_zero_point + 128 : p->x_zero_point;
-    int32_t *acc_init = (int32_t *)((uint8_t *)packed + sizeof(flotilla_q8_packed_header));
-    flotilla_q8_pack_acc_init(p, W, ldw, bias, z_eff, flotilla_q8_round_up(p->M, MR), acc_init);
-    flotilla_q8_pack_quads(p->M, p->K, W, ldw, MR, (int8_t *)packed + offset);
-    return FLOTILLA_Q8_OK;
-}
-
 size_t flotilla_q8_gemm_workspace_size__avx512vnni(size_t N, size_t K) {
     return flotilla_q8_pack_b_quads_size(N, K, NR);
 }

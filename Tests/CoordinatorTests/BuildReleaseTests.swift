@@ -86,6 +86,15 @@ final class BuildReleaseTests: XCTestCase {
             XCTAssertEqual(expected.accuracy, variant.metrics[ExpectedMetrics.accuracyKey])
             XCTAssertGreaterThan(try XCTUnwrap(expected.accuracy), 0.9)
             XCTAssertEqual(expected.maxAccuracyDrop, 0.005)
+            // int8 GEMM weights are pre-packed for the class's int8 path, built on this host
+            // whatever its CPU (the arm64 class too), and replace their initializers.
+            let int8Path = variant.hardwareClass == "x86_64-avx2" ? "avx2" : "neondot"
+            let q8 = artifact.packedWeights.filter { $0.value.layout.hasPrefix("flotilla.q8.") }
+            XCTAssertGreaterThanOrEqual(q8.count, 2, "\(variant.hardwareClass): \(artifact.packedWeights.mapValues(\.layout))")
+            for (name, w) in q8 {
+                XCTAssertTrue(w.layout.hasPrefix("flotilla.q8.gemm.\(int8Path)."), "\(name): \(w.layout)")
+                XCTAssertNil(artifact.model.graph.initializers[name], name)
+            }
 
             // The transport form decompresses to exactly the artifact.
             let unpacked = scratch.appendingPathComponent("\(variant.hardwareClass).unpacked")

@@ -72,7 +72,14 @@ final class QuantizeArtifactsTests: XCTestCase {
                 if case .symbolic(let name) = d, let shape = bundle.samples.first?.inputs[input.name]?.shape { bindings[name] = shape[i] }
             }
         }
-        let plan = try ExecutionPlan(model: artifact.model, bindings: bindings)
+        // The artifact's int8 GEMM weights are pre-packed for its class (arm64-dotprod here):
+        // handed to the plan as a device does, repacked when this host's path differs.
+        var packed: [String: PackedWeight] = [:]
+        for (name, p) in artifact.packedWeights {
+            packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
+        }
+        XCTAssertFalse(packed.isEmpty, "the artifact carries pre-packed weights", file: file, line: line)
+        let plan = try ExecutionPlan(model: artifact.model, bindings: bindings, options: .init(packedWeights: packed))
         let session = plan.makeSession()
         let output = try XCTUnwrap(artifact.model.graph.outputs.first?.name)
         var correct = 0, agree = 0

@@ -292,6 +292,26 @@ const flotilla_q8_kernels *flotilla_q8_kernels_get(void);
 /// or not runnable on this CPU.
 const flotilla_q8_kernels *flotilla_q8_kernels_named(const char *name);
 
+/// A path's int8 weight packing alone, for a packed buffer built off the target CPU: the
+/// coordinator packs a NEON class's weights on x86. The pack functions are plain C compiled on
+/// every host (no target attribute, no intrinsics) and give the bytes the path's own table packs.
+typedef struct flotilla_q8_gemm_packer {
+    const char *name;
+    size_t (*gemm_pack_size)(size_t M, size_t K);
+    flotilla_q8_status (*gemm_pack)(const flotilla_q8_gemm_pack_params *p, const int8_t *W, size_t ldw,
+                                    const int32_t *bias, void *packed);
+} flotilla_q8_gemm_packer;
+
+/// The packer for "reference", "avx2", "avx512vnni", "neon" or "neondot" on any host; NULL
+/// when the name is unknown.
+const flotilla_q8_gemm_packer *flotilla_q8_gemm_packer_named(const char *name);
+
+/// Recovers the M×K int8 weights (row-major, row stride K) of a packed buffer of any layout, on
+/// any host: every layout only rearranges (and, for int16 layouts, widens) the weights, so
+/// packing them again gives the same bytes. PACK_MISMATCH when `size` bytes do not hold a valid
+/// header and that layout's buffer for the header's M and K.
+flotilla_q8_status flotilla_q8_gemm_unpack_weights(const void *packed, size_t size, int8_t *W);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,12 +16,7 @@ struct BundleCheck {
         guard let bundle = artifact.validation, let first = bundle.samples.first else {
             throw BuildError.invalidRequest(detail: "the artifact has no validation bundle")
         }
-        var bindings: [String: Int] = [:]
-        for input in artifact.model.graph.inputs {
-            for (i, d) in (input.type.shape?.dims ?? []).enumerated() {
-                if case .symbolic(let name) = d, let shape = first.inputs[input.name]?.shape, i < shape.count { bindings[name] = shape[i] }
-            }
-        }
+        let bindings = bindings(artifact.model.graph, inputs: first.inputs)
         // The artifact's pre-packed weights, as the device hands them to its plan (packed for
         // the class's path; a plan on another path repacks them).
         var packed: [String: PackedWeight] = [:]
@@ -53,6 +48,17 @@ struct BundleCheck {
         return BundleCheck(
             accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
             agreement: referenced > 0 ? Double(agreeing) / Double(referenced) : nil, samples: bundle.samples.count)
+    }
+
+    /// Values for `graph`'s symbolic input dimensions, read from one sample's input shapes.
+    static func bindings(_ graph: Graph, inputs: [String: Tensor]) -> [String: Int] {
+        var bindings: [String: Int] = [:]
+        for input in graph.inputs {
+            for (i, d) in (input.type.shape?.dims ?? []).enumerated() {
+                if case .symbolic(let name) = d, let shape = inputs[input.name]?.shape, i < shape.count { bindings[name] = shape[i] }
+            }
+        }
+        return bindings
     }
 
     /// The first expected metric this run falls short of, described; nil when all hold.

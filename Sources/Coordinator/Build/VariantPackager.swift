@@ -34,12 +34,16 @@ struct VariantPackager {
         report(.writing, 0.9, nil)
         let artifactURL = options.outputDirectory.appendingPathComponent("\(profile.name).flotilla")
         let transportURL = options.outputDirectory.appendingPathComponent("\(profile.name).flotilla.zst")
-        // fp32 Gemm/MatMul weights left in the model are packed for the fp32 path a device of
-        // this class plans with, so its plan reads them from the mapped artifact.
-        let (model, prepacked) = try F32GemmPrepack.pack(
-            outcome.model.model, path: F32GemmPrepack.f32Path(forInt8Path: profile.kernelPath.rawValue))
+        // int8 GEMM weights are packed for the class's int8 path and fp32 Gemm/MatMul weights
+        // left in the model for the fp32 path its devices plan with, so a device's plan reads
+        // them from the mapped artifact (another path repacks them exactly).
+        let (q8Model, q8Packed) = try Q8GemmPrepack.pack(
+            outcome.model.model, path: profile.kernelPath.rawValue,
+            bindings: BundleCheck.bindings(outcome.model.model.graph, inputs: bundle.samples.first?.inputs ?? [:]))
+        let (model, f32Packed) = try F32GemmPrepack.pack(
+            q8Model, path: F32GemmPrepack.f32Path(forInt8Path: profile.kernelPath.rawValue))
         var packedWeights: [String: PackedTensor] = [:]
-        for (name, w) in prepacked {
+        for (name, w) in q8Packed.merging(f32Packed, uniquingKeysWith: { a, _ in a }) {
             packedWeights[name] = try PackedTensor(layout: w.layout, elementType: w.elementType, shape: w.shape, storage: w.storage)
         }
         try ArtifactWriter(signingKey: options.signingKey).write(

@@ -17,8 +17,8 @@ final class ConstantPool: @unchecked Sendable {
     /// Pre-packed weights the plan was given (int8 and fp32), and the int8 ones it packed itself.
     let packedWeights: PackedWeightStore
 
-    init(packedWeights: [String: PackedWeight] = [:]) {
-        self.packedWeights = PackedWeightStore(provided: packedWeights)
+    init(packedWeights: [String: PackedWeight] = [:], packPath: String? = nil) {
+        self.packedWeights = PackedWeightStore(provided: packedWeights, packPath: packPath)
     }
 
     /// Zero-filled aligned memory of `bytes` (at least 1 byte, so the pointer is unique).

@@ -78,7 +78,14 @@ public final class ExecutionPlan: Sendable {
         try self.init(graph: model.graph, bindings: bindings, options: options)
     }
 
-    public init(graph: Graph, bindings: [String: Int] = [:], options: Options = Options()) throws {
+    public convenience init(graph: Graph, bindings: [String: Int] = [:], options: Options = Options()) throws {
+        try self.init(graph: graph, bindings: bindings, options: options, packOnly: nil)
+    }
+
+    /// `packOnly`: pack every int8 GEMM weight for that int8 path with its portable packer
+    /// (`Q8GemmPrepack`), whatever path `options.kernels` runs; the plan is only read for its
+    /// `packedWeights` and must never run.
+    init(graph: Graph, bindings: [String: Int], options: Options, packOnly: String?) throws {
         guard let kernels = KernelTable(options.kernels) else {
             throw RuntimeError.invalidModel(
                 "kernel path '\(options.kernels)' is unknown or this CPU cannot run it; "
@@ -91,7 +98,7 @@ public final class ExecutionPlan: Sendable {
             .fuse(&graph)
         do { try graph.sortTopologically() } catch { throw RuntimeError.invalidModel("\(error)") }
         let inputTypes = try Self.bindInputs(graph, bindings)
-        let pool = ConstantPool(packedWeights: options.packedWeights)
+        let pool = ConstantPool(packedWeights: options.packedWeights, packPath: packOnly)
         let counter = ArenaCounter()
         let planner = GraphPlanner(
             graph: graph, arenaIndex: counter.next(), registry: .standard, kernels: kernels,

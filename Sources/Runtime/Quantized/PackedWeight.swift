@@ -38,8 +38,14 @@ final class PackedWeightStore: @unchecked Sendable {
     // Sendable proof: written only while the plan is built (single-threaded), read afterwards.
     let provided: [String: PackedWeight]
     private(set) var made: [String: PackedWeight] = [:]
+    /// Pack-only planning (`Q8GemmPrepack`): GEMM weights are packed for this int8 path, with
+    /// its portable packer, whatever this host runs; such a plan is never executed.
+    let packPath: String?
 
-    init(provided: [String: PackedWeight]) { self.provided = provided }
+    init(provided: [String: PackedWeight], packPath: String? = nil) {
+        self.provided = provided
+        self.packPath = packPath
+    }
 
     func record(_ name: String, _ w: PackedWeight) { made[name] = w }
 }

@@ -23,13 +23,22 @@ extension NodePlanContext {
             throw fail("reduction length K = \(k) exceeds the int8 contract's \(FLOTILLA_Q8_MAX_K); split the layer or keep it in fp32")
         }
         let table = kernels.q8.pointee
-        let path = String(cString: table.name)
-        guard let packSize = table.gemm_pack_size, let pack = table.gemm_pack else {
+        var path = String(cString: table.name)
+        guard var packSize = table.gemm_pack_size, var pack = table.gemm_pack else {
             throw fail("the int8 kernel table cannot pack weights")
+        }
+        if let packPath = pool.packedWeights.packPath {
+            guard let packer = flotilla_q8_gemm_packer_named(packPath), let s = packer.pointee.gemm_pack_size,
+                let p = packer.pointee.gemm_pack
+            else {
+                throw fail("no int8 kernel path named '\(packPath)' to pack for; use reference, avx2, avx512vnni, neon or neondot")
+            }
+            (path, packSize, pack) = (packPath, s, p)
         }
         let size = packSize(m, k)
         if let given = pool.packedWeights.provided[weightName] {
-            return try acceptPacked(given, name: weightName, path: path, groups: groups, m: m, k: k, size: size, x: x)
+            return try acceptPacked(
+                given, name: weightName, path: path, groups: groups, m: m, k: k, size: size, bias: bias, x: x, pack: pack)
         }
         let w = try weights()
         guard w.count == groups * m * k else { throw fail("weights '\(weightName)' have \(w.count) values; expected \(groups * m * k)") }
@@ -65,7 +74,7 @@ extension NodePlanContext {
 
     private func acceptPacked(
         _ given: PackedWeight, name: String, path: String, groups: Int, m: Int, k: Int, size: Int,
-        x: Q8Param
+        bias: [Int32]?, x: Q8Param, pack: Q8PackFunction
     ) throws -> Q8GemmWeights {
         guard let layoutPath = PackedWeight.path(ofLayout: given.layout) else {
             throw fail(
@@ -73,10 +82,7 @@ extension NodePlanContext {
                     + "re-export the artifact for this hardware class")
         }
         guard layoutPath == path else {
-            throw fail(
-                "pre-packed weight '\(name)' has layout '\(given.layout)' (packed for the \(layoutPath) kernels) but this plan "
-                    + "runs the \(path) int8 kernels; install the artifact built for this device's class, or plan with "
-                    + "kernels: .named(\"\(layoutPath)\") on a CPU that has it")
+            return try repack(given, name: name, groups: groups, m: m, k: k, size: size, bias: bias, x: x, pack: pack)
         }
         guard given.byteCount == groups * size else {
             throw fail(
