@@ -325,8 +325,11 @@ typedef void (*cl_run_fn)(const cl_ctx *x, const void *packed, size_t nch, const
 // Output pixels read by the transpose-out past a band's end: slack so those reads stay inside.
 #define CL_OSCR_SLACK (16 * CL_B_MAX)
 
+// `prepacked` (plan-time pack, see cl_pack below): block i's constants at prepacked + i·block_bytes,
+// no prep; NULL: prep into `packed` per block.
 static inline __attribute__((always_inline, unused)) void cl_drive(const cl_ctx *x, const void *input, void *output,
-                                                                   void *packed, cl_prep_fn prep, cl_run_fn run,
+                                                                   void *packed, const uint8_t *prepacked,
+                                                                   size_t block_bytes, cl_prep_fn prep, cl_run_fn run,
                                                                    cl_tin_fn tin, cl_tout_fn tout) {
     _Alignas(64) uint8_t scr[CL_IN_MAX + CL_B_MAX];  // + the trash pixel
     _Alignas(64) uint8_t oscr[CL_OUT_MAX + CL_OSCR_SLACK];
@@ -337,17 +340,98 @@ static inline __attribute__((always_inline, unused)) void cl_drive(const cl_ctx 
     // columns of a row stay valid when a later band stores the row's image pixels.
     for (size_t c0 = 0; c0 < C; c0 += B) {
         const size_t nch = C - c0 < B ? C - c0 : B;
-        prep(x, c0, packed);
+        const void *k = packed;
+        if (prepacked != NULL) {
+            k = prepacked + (c0 / B) * block_bytes;
+        } else {
+            prep(x, c0, packed);
+        }
         for (size_t oy0 = 0; oy0 < x->oh; oy0 += x->band) {
             const size_t oy1 = oy0 + x->band < x->oh ? oy0 + x->band : x->oh;
             const size_t rows = cl_band_rows(x, oy1 - oy0);
             if (c0 == 0 || !whole) cl_fill_padding(x, oy0, rows, scr);
             cl_transpose_in(x, (const uint8_t *)input, c0, oy0, rows, scr, scr + CL_IN_MAX, tin);
-            run(x, packed, nch, scr, oy0, oy1, oscr);
+            run(x, k, nch, scr, oy0, oy1, oscr);
             cl_transpose_out(x, oscr, c0, oy0 * x->ow, oy1 * x->ow, whole, (uint8_t *)output, tout);
         }
     }
 }
+
+// Plan-time pack (the dwconv_pack / dwconv_packed entries): a CL_PACK_HEADER-byte header, then
+// every channel block's prep output (block_bytes each, a multiple of 16), so a call skips the
+// weight gathers and per-lane constant prep. Packed only for geometries the path's rule runs
+// channels-last (the rule depends on the geometry alone, fixed at plan time); size 0 otherwise.
+// The pack is a layout of the same constants prep computes per call: the output is the same.
+#define CL_PACK_MAGIC 0x31574451u  // "QDW1"
+#define CL_PACK_HEADER 64
+
+typedef struct cl_pack_header {
+    uint32_t magic, layout;
+    uint64_t channels, taps, block_bytes, kernel_h, kernel_w;
+    int32_t x_type, x_zero_point;
+} cl_pack_header;
+
+// Packs need no per-call scratch: pack sizes depend on g alone (the zero point is checked by
+// the header, not by the size).
+static inline __attribute__((unused)) size_t cl_pack_size(const flotilla_f32_conv2d_geometry *g, size_t B,
+                                                          size_t block_bytes) {
+    if (g->channels == 0 || !flotilla_q8_dwconv_prefers_cl(g, B)) return 0;
+    const flotilla_q8_dwconv_params probe = {.x_type = FLOTILLA_Q8_U8};
+    cl_ctx x;
+    if (!cl_ctx_init(g, &probe, B, false, &x)) return 0;
+    return CL_PACK_HEADER + (g->channels + B - 1) / B * block_bytes;
+}
+
+static inline __attribute__((always_inline, unused)) flotilla_q8_status cl_pack(const flotilla_f32_conv2d_geometry *g,
+                                                                                const flotilla_q8_dwconv_params *p,
+                                                                                size_t B, bool signed_taps,
+                                                                                uint32_t layout, size_t block_bytes,
+                                                                                cl_prep_fn prep, void *packed) {
+    if (g->channels == 0) return FLOTILLA_Q8_EMPTY;
+    cl_ctx x;
+    if (cl_pack_size(g, B, block_bytes) == 0 || !cl_ctx_init(g, p, B, signed_taps, &x) || packed == NULL ||
+        (uintptr_t)packed % 64 != 0) {
+        return FLOTILLA_Q8_PACK_MISMATCH;
+    }
+    const cl_pack_header h = {.magic = CL_PACK_MAGIC, .layout = layout, .channels = g->channels, .taps = x.taps,
+                              .block_bytes = block_bytes, .kernel_h = g->kernel_h, .kernel_w = g->kernel_w,
+                              .x_type = (int32_t)p->x_type, .x_zero_point = p->x_zero_point};
+    memset(packed, 0, CL_PACK_HEADER);
+    memcpy(packed, &h, sizeof h);
+    uint8_t *blocks = (uint8_t *)packed + CL_PACK_HEADER;
+    for (size_t c0 = 0; c0 < g->channels; c0 += B) prep(&x, c0, blocks + (c0 / B) * block_bytes);
+    return FLOTILLA_Q8_OK;
+}
+
+// Whether `packed` was packed by cl_pack for this path (layout), geometry and activation.
+static inline __attribute__((unused)) bool cl_pack_matches(const cl_ctx *x, const void *packed, uint32_t layout,
+                                                          size_t block_bytes) {
+    if ((uintptr_t)packed % 64 != 0 || !flotilla_q8_dwconv_prefers_cl(x->g, x->B)) return false;
+    cl_pack_header h;
+    memcpy(&h, packed, sizeof h);
+    return h.magic == CL_PACK_MAGIC && h.layout == layout && h.channels == x->g->channels && h.taps == x->taps &&
+           h.block_bytes == block_bytes && h.kernel_h == x->g->kernel_h && h.kernel_w == x->g->kernel_w &&
+           h.x_type == (int32_t)x->p->x_type && h.x_zero_point == x->p->x_zero_point;
+}
+
+// The packed run: PACK_MISMATCH (nothing written) unless `packed` matches; NULL runs `plain`.
+#define CL_PACKED_RUN(B_, SIGNED, LAYOUT, PACK_T, PREP, RUN, TIN, TOUT, PLAIN)                                  \
+    do {                                                                                                     \
+        if (packed == NULL) {                                                                                \
+            PLAIN(g, p, input, output);                                                                      \
+            return FLOTILLA_Q8_OK;                                                                           \
+        }                                                                                                    \
+        cl_ctx x_;                                                                                           \
+        if (!cl_ctx_init(g, p, B_, SIGNED, &x_) || !cl_pack_matches(&x_, packed, LAYOUT, sizeof(PACK_T))) { \
+            return FLOTILLA_Q8_PACK_MISMATCH;                                                                \
+        }                                                                                                    \
+        cl_drive(&x_, input, output, NULL, (const uint8_t *)packed + CL_PACK_HEADER, sizeof(PACK_T), PREP,   \
+                 RUN, TIN, TOUT);                                                                            \
+        return FLOTILLA_Q8_OK;                                                                               \
+    } while (0)
+
+// Layout ids of the channels-last packs (the header's `layout`).
+enum { CL_LAYOUT_AVX512VNNI = 1, CL_LAYOUT_AVX2 = 2, CL_LAYOUT_NEON = 3, CL_LAYOUT_NEONDOT = 4 };
 #endif
 
 #endif

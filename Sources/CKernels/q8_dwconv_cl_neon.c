@@ -64,7 +64,24 @@ bool flotilla_q8_dwconv_cl__neon(const flotilla_f32_conv2d_geometry *g, const fl
     cl_ctx x;
     if (!cl_ctx_init(g, p, 16, false, &x)) return false;
     cl_pack_neon packed;
-    cl_drive(&x, input, output, &packed, prep_neon, run_neon, cl_tin_neon, cl_tout_neon);
+    cl_drive(&x, input, output, &packed, NULL, 0, prep_neon, run_neon, cl_tin_neon, cl_tout_neon);
     return true;
+}
+
+// Plan-time packs (q8_dwconv_cl.h, cl_pack): the same prep, once per plan.
+size_t flotilla_q8_dwconv_pack_size__neon(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size(g, 16, sizeof(cl_pack_neon));
+}
+
+flotilla_q8_status flotilla_q8_dwconv_pack__neon(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                                 void *packed) {
+    return cl_pack(g, p, 16, false, CL_LAYOUT_NEON, sizeof(cl_pack_neon), prep_neon, packed);
+}
+
+flotilla_q8_status flotilla_q8_dwconv_packed__neon(const flotilla_f32_conv2d_geometry *g,
+                                                   const flotilla_q8_dwconv_params *p, const void *packed,
+                                                   const void *input, void *output) {
+    CL_PACKED_RUN(16, false, CL_LAYOUT_NEON, cl_pack_neon, prep_neon, run_neon, cl_tin_neon, cl_tout_neon,
+                  flotilla_q8_dwconv__neon);
 }
 #endif

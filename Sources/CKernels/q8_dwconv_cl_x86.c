@@ -322,7 +322,7 @@ T512 bool flotilla_q8_dwconv_cl__avx512vnni(const flotilla_f32_conv2d_geometry *
     cl_ctx x;
     if (!cl_ctx_init(g, p, 64, false, &x)) return false;
     cl_pack512 packed;
-    cl_drive(&x, input, output, &packed, prep_avx512, run_avx512, tin_avx512, tout_avx512);
+    cl_drive(&x, input, output, &packed, NULL, 0, prep_avx512, run_avx512, tin_avx512, tout_avx512);
     return true;
 }
 
@@ -470,7 +470,40 @@ T256 bool flotilla_q8_dwconv_cl__avx2(const flotilla_f32_conv2d_geometry *g, con
     cl_ctx x;
     if (!cl_ctx_init(g, p, 32, false, &x)) return false;
     cl_pack256 packed;
-    cl_drive(&x, input, output, &packed, prep_avx2, run_avx2, tin_avx2, tout_avx2);
+    cl_drive(&x, input, output, &packed, NULL, 0, prep_avx2, run_avx2, tin_avx2, tout_avx2);
     return true;
+}
+
+// Plan-time packs (q8_dwconv_cl.h, cl_pack): the same prep, once per plan.
+size_t flotilla_q8_dwconv_pack_size__avx512vnni(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size(g, 64, sizeof(cl_pack512));
+}
+
+T512 flotilla_q8_status flotilla_q8_dwconv_pack__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                                            const flotilla_q8_dwconv_params *p, void *packed) {
+    return cl_pack(g, p, 64, false, CL_LAYOUT_AVX512VNNI, sizeof(cl_pack512), prep_avx512, packed);
+}
+
+T512 flotilla_q8_status flotilla_q8_dwconv_packed__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                                              const flotilla_q8_dwconv_params *p, const void *packed,
+                                                              const void *input, void *output) {
+    CL_PACKED_RUN(64, false, CL_LAYOUT_AVX512VNNI, cl_pack512, prep_avx512, run_avx512, tin_avx512, tout_avx512,
+                  flotilla_q8_dwconv__avx512vnni);
+}
+
+size_t flotilla_q8_dwconv_pack_size__avx2(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size(g, 32, sizeof(cl_pack256));
+}
+
+T256 flotilla_q8_status flotilla_q8_dwconv_pack__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                      const flotilla_q8_dwconv_params *p, void *packed) {
+    return cl_pack(g, p, 32, false, CL_LAYOUT_AVX2, sizeof(cl_pack256), prep_avx2, packed);
+}
+
+T256 flotilla_q8_status flotilla_q8_dwconv_packed__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                        const flotilla_q8_dwconv_params *p, const void *packed,
+                                                        const void *input, void *output) {
+    CL_PACKED_RUN(32, false, CL_LAYOUT_AVX2, cl_pack256, prep_avx2, run_avx2, tin_avx2, tout_avx2,
+                  flotilla_q8_dwconv__avx2);
 }
 #endif

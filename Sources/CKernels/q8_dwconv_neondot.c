@@ -126,7 +126,7 @@ DOT_TARGET bool flotilla_q8_dwconv_cl__neondot(const flotilla_f32_conv2d_geometr
     cl_ctx x;
     if (!cl_ctx_init(g, p, 16, true, &x)) return false;
     cl_pack_dot packed;
-    cl_drive(&x, input, output, &packed, prep_neondot, run_neondot, cl_tin_neon, cl_tout_neon);
+    cl_drive(&x, input, output, &packed, NULL, 0, prep_neondot, run_neondot, cl_tin_neon, cl_tout_neon);
     return true;
 }
 
@@ -134,5 +134,22 @@ DOT_TARGET void flotilla_q8_dwconv__neondot(const flotilla_f32_conv2d_geometry *
                                             const void *input, void *output) {
     if (flotilla_q8_dwconv_prefers_cl(g, 16) && flotilla_q8_dwconv_cl__neondot(g, p, input, output)) return;
     flotilla_q8_dwconv_planar__neondot(g, p, input, output);
+}
+
+// Plan-time packs (q8_dwconv_cl.h, cl_pack): the same prep, once per plan.
+size_t flotilla_q8_dwconv_pack_size__neondot(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size(g, 16, sizeof(cl_pack_dot));
+}
+
+DOT_TARGET flotilla_q8_status flotilla_q8_dwconv_pack__neondot(const flotilla_f32_conv2d_geometry *g,
+                                                               const flotilla_q8_dwconv_params *p, void *packed) {
+    return cl_pack(g, p, 16, true, CL_LAYOUT_NEONDOT, sizeof(cl_pack_dot), prep_neondot, packed);
+}
+
+DOT_TARGET flotilla_q8_status flotilla_q8_dwconv_packed__neondot(const flotilla_f32_conv2d_geometry *g,
+                                                                 const flotilla_q8_dwconv_params *p,
+                                                                 const void *packed, const void *input, void *output) {
+    CL_PACKED_RUN(16, true, CL_LAYOUT_NEONDOT, cl_pack_dot, prep_neondot, run_neondot, cl_tin_neon, cl_tout_neon,
+                  flotilla_q8_dwconv__neondot);
 }
 #endif

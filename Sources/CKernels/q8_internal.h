@@ -373,4 +373,35 @@ size_t flotilla_q8_conv_band_width(size_t K);
                                                size_t ldc, void *workspace);
 FLOTILLA_Q8_CONV_DECLARE(avx512vnni)
 
+// Plan-time channels-last depthwise packs (q8_dwconv_cl.h: cl_pack; per ISA in
+// q8_dwconv_cl_x86.c, q8_dwconv_cl_neon.c, q8_dwconv_neondot.c).
+#if defined(__x86_64__)
+size_t flotilla_q8_dwconv_pack_size__avx512vnni(const flotilla_f32_conv2d_geometry *g);
+flotilla_q8_status flotilla_q8_dwconv_pack__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                                       const flotilla_q8_dwconv_params *p, void *packed);
+flotilla_q8_status flotilla_q8_dwconv_packed__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                                         const flotilla_q8_dwconv_params *p, const void *packed,
+                                                         const void *input, void *output);
+size_t flotilla_q8_dwconv_pack_size__avx2(const flotilla_f32_conv2d_geometry *g);
+flotilla_q8_status flotilla_q8_dwconv_pack__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                 const flotilla_q8_dwconv_params *p, void *packed);
+flotilla_q8_status flotilla_q8_dwconv_packed__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                   const flotilla_q8_dwconv_params *p, const void *packed,
+                                                   const void *input, void *output);
+#endif
+#if defined(__aarch64__)
+size_t flotilla_q8_dwconv_pack_size__neon(const flotilla_f32_conv2d_geometry *g);
+flotilla_q8_status flotilla_q8_dwconv_pack__neon(const flotilla_f32_conv2d_geometry *g,
+                                                 const flotilla_q8_dwconv_params *p, void *packed);
+flotilla_q8_status flotilla_q8_dwconv_packed__neon(const flotilla_f32_conv2d_geometry *g,
+                                                   const flotilla_q8_dwconv_params *p, const void *packed,
+                                                   const void *input, void *output);
+size_t flotilla_q8_dwconv_pack_size__neondot(const flotilla_f32_conv2d_geometry *g);
+flotilla_q8_status flotilla_q8_dwconv_pack__neondot(const flotilla_f32_conv2d_geometry *g,
+                                                    const flotilla_q8_dwconv_params *p, void *packed);
+flotilla_q8_status flotilla_q8_dwconv_packed__neondot(const flotilla_f32_conv2d_geometry *g,
+                                                      const flotilla_q8_dwconv_params *p, const void *packed,
+                                                      const void *input, void *output);
+#endif
+
 #endif

@@ -11,6 +11,25 @@
     .lut = flotilla_q8_lut__ref,                  \
     .flip_sign = flotilla_q8_flip_sign__ref
 
+// The reference packs nothing (its dwconv has no per-call packing to save).
+static size_t dwconv_pack_size__none(const flotilla_f32_conv2d_geometry *g) {
+    (void)g;
+    return 0;
+}
+
+static flotilla_q8_status dwconv_pack__none(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                            void *packed) {
+    (void)p, (void)packed;
+    return g->channels == 0 ? FLOTILLA_Q8_EMPTY : FLOTILLA_Q8_PACK_MISMATCH;
+}
+
+static flotilla_q8_status dwconv_packed__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                             const void *packed, const void *input, void *output) {
+    if (packed != NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    flotilla_q8_dwconv__ref(g, p, input, output);
+    return FLOTILLA_Q8_OK;
+}
+
 static const flotilla_q8_kernels reference_table = {
     .name = "reference",
     .gemm_mr = 1,
@@ -29,6 +48,9 @@ static const flotilla_q8_kernels reference_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__ref,
     .gemm_s32 = flotilla_q8_gemm_s32__ref,
     .maxpool = flotilla_q8_maxpool__ref,
+    .dwconv_pack_size = dwconv_pack_size__none,
+    .dwconv_pack = dwconv_pack__none,
+    .dwconv_packed = dwconv_packed__ref,
     PORTABLE_ENTRIES,
 };
 
@@ -43,6 +65,9 @@ static const flotilla_q8_kernels avx2_table = {
     .gemm = flotilla_q8_gemm_4x16__avx2,
     .im2col = flotilla_q8_im2col__rowcopy,
     .dwconv = flotilla_q8_dwconv__avx2,
+    .dwconv_pack_size = flotilla_q8_dwconv_pack_size__avx2,
+    .dwconv_pack = flotilla_q8_dwconv_pack__avx2,
+    .dwconv_packed = flotilla_q8_dwconv_packed__avx2,
     .add = flotilla_q8_add__avx2,
     .avgpool = flotilla_q8_avgpool__avx2,
     .quantize = flotilla_q8_quantize__avx2,
@@ -64,6 +89,9 @@ static const flotilla_q8_kernels avx512vnni_table = {
     .gemm = flotilla_q8_gemm_8x32__avx512vnni,
     .im2col = flotilla_q8_im2col__rowcopy,
     .dwconv = flotilla_q8_dwconv__avx512vnni,
+    .dwconv_pack_size = flotilla_q8_dwconv_pack_size__avx512vnni,
+    .dwconv_pack = flotilla_q8_dwconv_pack__avx512vnni,
+    .dwconv_packed = flotilla_q8_dwconv_packed__avx512vnni,
     .add = flotilla_q8_add__avx512vnni,
     .avgpool = flotilla_q8_avgpool__avx512vnni,
     .quantize = flotilla_q8_quantize__avx512vnni,
@@ -89,6 +117,9 @@ static const flotilla_q8_kernels neon_table = {
     .gemm = flotilla_q8_gemm_4x16__neon,
     .im2col = flotilla_q8_im2col__rowcopy,
     .dwconv = flotilla_q8_dwconv__neon,
+    .dwconv_pack_size = flotilla_q8_dwconv_pack_size__neon,
+    .dwconv_pack = flotilla_q8_dwconv_pack__neon,
+    .dwconv_packed = flotilla_q8_dwconv_packed__neon,
     .add = flotilla_q8_add__neon,
     .avgpool = flotilla_q8_avgpool__neon,
     .quantize = flotilla_q8_quantize__neon,
@@ -110,6 +141,9 @@ static const flotilla_q8_kernels neondot_table = {
     .gemm = flotilla_q8_gemm_4x16__neondot,
     .im2col = flotilla_q8_im2col__rowcopy,
     .dwconv = flotilla_q8_dwconv__neondot,
+    .dwconv_pack_size = flotilla_q8_dwconv_pack_size__neondot,
+    .dwconv_pack = flotilla_q8_dwconv_pack__neondot,
+    .dwconv_packed = flotilla_q8_dwconv_packed__neondot,
     .add = flotilla_q8_add__neon,
     .avgpool = flotilla_q8_avgpool__neon,
     .quantize = flotilla_q8_quantize__neon,

@@ -38,11 +38,42 @@ final class Q8DepthwiseTests: XCTestCase {
                                 per_channel: perChannel, type: yType,
                                 zero_point: yZero, qmin: qmin, qmax: qmax))
                         table.pointee.dwconv(&g, &p, input, &output)
+                        checkPacked(table, g, p, input: input, plain: output)
                     }
                 }
             }
         }
         return output
+    }
+
+    /// The plan-time pack on the same call: packed where the path packs for g (its run then reads
+    /// weights and bias only from the pack: the params it gets point at zeroed copies), else the
+    /// NULL-pack entry; either way the bytes `dwconv` wrote.
+    private func checkPacked(
+        _ table: UnsafePointer<flotilla_q8_kernels>, _ g: flotilla_f32_conv2d_geometry, _ p: flotilla_q8_dwconv_params,
+        input: [UInt8], plain: [UInt8]
+    ) {
+        var g = g, p = p
+        var output = [UInt8](repeating: 0x5A, count: plain.count)
+        let size = table.pointee.dwconv_pack_size(&g)
+        if size == 0 {
+            XCTAssertEqual(table.pointee.dwconv_packed(&g, &p, nil, input, &output), FLOTILLA_Q8_OK)
+            XCTAssertEqual(output, plain, "\(q8PathName(table)) unpacked entry: \(g)")
+            return
+        }
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer { packed.deallocate() }
+        XCTAssertEqual(table.pointee.dwconv_pack(&g, &p, packed), FLOTILLA_Q8_OK, "\(q8PathName(table)) pack: \(g)")
+        let taps = g.kernel_h * g.kernel_w
+        let noWeights = [Int8](repeating: 0, count: g.channels * taps), noBias = [Int32](repeating: 0, count: g.channels)
+        noWeights.withUnsafeBufferPointer { w in
+            noBias.withUnsafeBufferPointer { b in
+                p.weights = w.baseAddress
+                p.bias = p.bias == nil ? nil : b.baseAddress
+                XCTAssertEqual(table.pointee.dwconv_packed(&g, &p, packed, input, &output), FLOTILLA_Q8_OK)
+            }
+        }
+        XCTAssertEqual(output, plain, "\(q8PathName(table)) packed entry: \(g)")
     }
 
     func testRandomDepthwiseIsBitExact() {

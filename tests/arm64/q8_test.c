@@ -252,6 +252,35 @@ static void im2col_stride2_case(const flotilla_q8_kernels *ref, const flotilla_q
     free(x), free(ir), free(it);
 }
 
+// The plan-time pack (dwconv_pack / dwconv_packed) on the same case: where the path packs for g,
+// a run reading weights and bias only from the pack (the params point at zeroed copies) must
+// write yr's bytes; else the NULL-pack entry must. Packed cases are counted for the summary.
+static unsigned long dw_packed_cases;
+static void dwconv_packed_check(const flotilla_q8_kernels *t, const flotilla_f32_conv2d_geometry *g,
+                                const flotilla_q8_dwconv_params *p, const uint8_t *x, const uint8_t *yr, size_t out,
+                                const char *what) {
+    uint8_t *yt = xmalloc(out + 1);
+    memset(yt, 0x5A, out + 1);
+    const size_t size = t->dwconv_pack_size(g);
+    if (size == 0) {
+        check(t->dwconv_packed(g, p, NULL, x, yt) == FLOTILLA_Q8_OK && memcmp(yr, yt, out + 1) == 0, what);
+        free(yt);
+        return;
+    }
+    void *packed = aligned_alloc(64, (size + 63) / 64 * 64);
+    const size_t taps = g->kernel_h * g->kernel_w;
+    int8_t *w0 = calloc(g->channels * taps, 1);
+    int32_t *b0 = calloc(g->channels, 4);
+    if (packed == NULL || w0 == NULL || b0 == NULL) abort();
+    check(t->dwconv_pack(g, p, packed) == FLOTILLA_Q8_OK, what);
+    flotilla_q8_dwconv_params q = *p;
+    q.weights = w0;
+    q.bias = p->bias != NULL ? b0 : NULL;
+    check(t->dwconv_packed(g, &q, packed, x, yt) == FLOTILLA_Q8_OK && memcmp(yr, yt, out + 1) == 0, what);
+    dw_packed_cases++;
+    free(packed), free(w0), free(b0), free(yt);
+}
+
 // big: MobileNet-sized planes (up to 56×56, the padded path's whole-plane runs and block tails);
 // otherwise small planes. Kernels 1×1 to 5×5, square or not (tap counts 1..25: every remainder
 // of the 2- and 4-tap groups), edge-valued inputs, weights and zero points.
@@ -299,6 +328,7 @@ static void dwconv_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernel
     snprintf(what, sizeof what, "dwconv %s C=%zu %zux%zu k=%zux%zu s=%zu,%zu d=%zu,%zu", t->name, C, g.in_h, g.in_w,
              g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w);
     check(memcmp(yr, yt, out + 1) == 0, what);
+    dwconv_packed_check(t, &g, &p, x, yr, out, what);
     // im2col on the same geometry: bytes identical, padding = the zero point's byte.
     const size_t cols = C * taps * oh * ow;
     uint8_t *ir = xmalloc(cols), *it = xmalloc(cols);
@@ -392,6 +422,7 @@ static void dwconv_cl_case(const flotilla_q8_kernels *ref, const flotilla_q8_ker
     memset(yt, 0x5A, out + 1);
     t->dwconv(&g, &p, x, yt);
     check(memcmp(yr, yt, out + 1) == 0, what);
+    dwconv_packed_check(t, &g, &p, x, yr, out, what);
     if (planar != NULL) {
         memset(yt, 0x5A, out + 1);
         planar(&g, &p, x, yt);
@@ -773,7 +804,8 @@ int main(int argc, char **argv) {
         gemm_s32_wrap_case(ref, t);
         for (int i = 0; i < 400; i++) maxpool_case(ref, t);
         for (int i = 0; i < 150; i++) conv_small_case(ref, t);
-        printf("%s: %lu checks\n", t->name, passed + failed - before);
+        printf("%s: %lu checks (%lu depthwise on a plan-time pack)\n", t->name, passed + failed - before, dw_packed_cases);
+        dw_packed_cases = 0;
     }
     printf("q8 bit-exactness: %lu cases identical, %lu mismatched\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -281,6 +281,19 @@ typedef struct flotilla_q8_kernels {
     flotilla_q8_status (*conv)(const flotilla_f32_conv2d_geometry *g, size_t M, const void *packed,
                                const void *input, const flotilla_q8_requant *rq, void *C, size_t ldc,
                                void *workspace);
+    /// Plan-time depthwise pack: bytes of the pack `dwconv_pack` writes for geometry g, or 0 when
+    /// this path packs nothing for g (the reference; geometries it runs planar): call `dwconv`.
+    size_t (*dwconv_pack_size)(const flotilla_f32_conv2d_geometry *g);
+    /// Packs p's weights, bias and requant constants (the per-channel work `dwconv` does per
+    /// call) into `packed` (dwconv_pack_size bytes, 64-byte aligned). PACK_MISMATCH when the size
+    /// is 0 or `packed` is misaligned; EMPTY when g has no channels.
+    flotilla_q8_status (*dwconv_pack)(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                      void *packed);
+    /// `dwconv` with a pack from dwconv_pack for the same g and p (bit for bit the same output);
+    /// `packed` NULL runs `dwconv`. PACK_MISMATCH, nothing written, when `packed` is another
+    /// path's, geometry's or activation type/zero point's.
+    flotilla_q8_status (*dwconv_packed)(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                        const void *packed, const void *input, void *output);
 } flotilla_q8_kernels;
 
 /// The int8 table for this process, chosen once from flotilla_cpu_features_detect() (widest

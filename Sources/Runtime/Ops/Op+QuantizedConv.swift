@@ -64,10 +64,13 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
             b.withUnsafeBufferPointer { src in src.baseAddress.map { p.update(from: $0, count: b.count) } }
             return p
         }
+        let params = flotilla_q8_dwconv_params(
+            x_type: x.cType, x_zero_point: x.zeroPoint, weights: wp, bias: bp, requant: requant.c())
+        let packed = try ctx.q8PackDepthwise(geo, params, weightName: weightName)
         return .kernel(outputs: [out], workspaceBytes: 0) { b in
             Q8DepthwiseConvKernel(
-                table: table, geometry: geo, batch: n, x: x, weights: wp, bias: bp, requant: requant,
-                input: b.input(0), output: b.outputs[0])
+                table: table, geometry: geo, batch: n, params: params, packed: packed, input: b.input(0),
+                output: b.outputs[0])
         }
     }
     let packed = try ctx.q8PackGemm(
@@ -164,38 +167,61 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
 }
 
 final class Q8DepthwiseConvKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only; pointers are into the plan's constant pool.
+    // Sendable proof: plan-time constants only; the params' and the pack's pointers are into the
+    // plan's constant pool.
     let table: UnsafePointer<flotilla_q8_kernels>
     let geometry: flotilla_f32_conv2d_geometry
     let batch: Int
-    let x: Q8Param
-    let weights: UnsafeMutablePointer<Int8>
-    let bias: UnsafeMutablePointer<Int32>?
-    let requant: Q8Requant
+    let params: flotilla_q8_dwconv_params
+    /// The plan-time pack (weights and per-channel constants in the path's layout), or nil when
+    /// the path packs nothing for this geometry (the reference; planar geometries).
+    let packed: UnsafeMutableRawPointer?
     let input, output: Buffer
 
     init(
-        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, x: Q8Param,
-        weights: UnsafeMutablePointer<Int8>, bias: UnsafeMutablePointer<Int32>?, requant: Q8Requant, input: Buffer, output: Buffer
+        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int,
+        params: flotilla_q8_dwconv_params, packed: UnsafeMutableRawPointer?, input: Buffer, output: Buffer
     ) {
         self.table = table
         self.geometry = geometry
         self.batch = batch
-        self.x = x
-        self.weights = weights
-        self.bias = bias
-        self.requant = requant
+        self.params = params
+        self.packed = packed
         self.input = input
         self.output = output
     }
 
     func execute(_ memory: Memory) throws {
-        var geo = geometry
+        var geo = geometry, p = params
         let chw = geometry.channels * geometry.in_h * geometry.in_w
         let cohw = geometry.channels * flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
-        var p = flotilla_q8_dwconv_params(x_type: x.cType, x_zero_point: x.zeroPoint, weights: weights, bias: bias, requant: requant.c())
         let src = memory.typed(input, UInt8.self), dst = memory.typed(output, UInt8.self)
-        for n in 0..<batch { table.pointee.dwconv?(&geo, &p, src + n * chw, dst + n * cohw) }
+        guard let packed else {
+            for n in 0..<batch { table.pointee.dwconv?(&geo, &p, src + n * chw, dst + n * cohw) }
+            return
+        }
+        for n in 0..<batch {
+            let status = table.pointee.dwconv_packed?(&geo, &p, packed, src + n * chw, dst + n * cohw) ?? FLOTILLA_Q8_PACK_MISMATCH
+            guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
+        }
+    }
+}
+
+extension NodePlanContext {
+    /// The depthwise weights and per-channel constants packed once for the plan's path, when it
+    /// packs for this geometry (its per-call channels-last/planar rule depends on the geometry
+    /// alone, so the plan packs for the path every call will take); nil otherwise.
+    func q8PackDepthwise(
+        _ geometry: flotilla_f32_conv2d_geometry, _ params: flotilla_q8_dwconv_params, weightName: String
+    ) throws -> UnsafeMutableRawPointer? {
+        var g = geometry, p = params
+        let table = kernels.q8.pointee
+        guard let sizeOf = table.dwconv_pack_size, let pack = table.dwconv_pack else { return nil }
+        let size = sizeOf(&g)
+        guard size > 0 else { return nil }
+        let packed = pool.allocate(bytes: size)
+        try q8Check(self, pack(&g, &p, packed), "packing depthwise weights '\(weightName)'")
+        return packed
     }
 }
 
