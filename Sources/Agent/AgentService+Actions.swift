@@ -225,7 +225,9 @@ extension AgentService {
             // section and the reader does not hash them again (else it does). The mapping is
             // kept for the trial's load (the same file, already verified).
             let opened = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys), verified: written)
-            if case .coveredByWholeFile = opened.sectionDigests { lastInstallSkippedSectionHashes = true } else {
+            if case .coveredByWholeFile = opened.sectionDigests {
+                lastInstallSkippedSectionHashes = true
+            } else {
                 lastInstallSkippedSectionHashes = false
             }
             installedArtifact = (slot, opened)

@@ -38,20 +38,26 @@ final class Q8WeightPackTests: XCTestCase {
                         let packed = try XCTUnwrap(pack(path, m: m, k: k, w: w, bias: bias, type: type, zero: zero), path)
                         var back = [Int8](repeating: 0, count: m * k)
                         let status = packed.withUnsafeBytes { p in
-                            back.withUnsafeMutableBufferPointer { flotilla_q8_gemm_unpack_weights(p.baseAddress, packed.count, $0.baseAddress) }
+                            back.withUnsafeMutableBufferPointer {
+                                flotilla_q8_gemm_unpack_weights(p.baseAddress, packed.count, $0.baseAddress)
+                            }
                         }
                         XCTAssertEqual(status, FLOTILLA_Q8_OK, "\(path) \(m)x\(k)")
                         XCTAssertEqual(back, w, "\(path) \(m)x\(k) |w| ≤ \(limit)")
                         XCTAssertEqual(pack(path, m: m, k: k, w: back, bias: bias, type: type, zero: zero), packed)
                         // One byte short, or a damaged magic: refused, nothing read past the end.
                         let short = packed.withUnsafeBytes { p in
-                            back.withUnsafeMutableBufferPointer { flotilla_q8_gemm_unpack_weights(p.baseAddress, packed.count - 1, $0.baseAddress) }
+                            back.withUnsafeMutableBufferPointer {
+                                flotilla_q8_gemm_unpack_weights(p.baseAddress, packed.count - 1, $0.baseAddress)
+                            }
                         }
                         XCTAssertEqual(short, FLOTILLA_Q8_PACK_MISMATCH, "\(path) \(m)x\(k)")
                         var damaged = packed
                         damaged[0] ^= 0xFF
                         let bad = damaged.withUnsafeBytes { p in
-                            back.withUnsafeMutableBufferPointer { flotilla_q8_gemm_unpack_weights(p.baseAddress, damaged.count, $0.baseAddress) }
+                            back.withUnsafeMutableBufferPointer {
+                                flotilla_q8_gemm_unpack_weights(p.baseAddress, damaged.count, $0.baseAddress)
+                            }
                         }
                         XCTAssertEqual(bad, FLOTILLA_Q8_PACK_MISMATCH)
                     }
@@ -74,7 +80,9 @@ final class Q8WeightPackTests: XCTestCase {
                 var own = [UInt8](repeating: 0xEE, count: size(m, k))
                 var params = flotilla_q8_gemm_pack_params(M: m, K: k, x_type: FLOTILLA_Q8_U8, x_zero_point: 3, seven_bit: false)
                 let status = own.withUnsafeMutableBytes { o in
-                    w.withUnsafeBufferPointer { wb in bias.withUnsafeBufferPointer { pack(&params, wb.baseAddress, k, $0.baseAddress, o.baseAddress) } }
+                    w.withUnsafeBufferPointer { wb in
+                        bias.withUnsafeBufferPointer { pack(&params, wb.baseAddress, k, $0.baseAddress, o.baseAddress) }
+                    }
                 }
                 XCTAssertEqual(status, FLOTILLA_Q8_OK)
                 XCTAssertEqual(self.pack(path, m: m, k: k, w: w, bias: bias, type: FLOTILLA_Q8_U8, zero: 3), own, "\(path) \(m)x\(k)")

@@ -40,7 +40,9 @@ final class F32PrepackTests: XCTestCase {
     }
 
     static func runnablePaths() -> [KernelPath] {
-        [KernelPath.reference, .named("avx2"), .named("avx512")].filter { (try? ExecutionPlan(graph: Graph(), options: .init(kernels: $0))) != nil }
+        [KernelPath.reference, .named("avx2"), .named("avx512")].filter {
+            (try? ExecutionPlan(graph: Graph(), options: .init(kernels: $0))) != nil
+        }
     }
 
     func run(_ plan: ExecutionPlan, _ x: Tensor) throws -> [[UInt32]] {
@@ -109,7 +111,8 @@ final class F32PrepackTests: XCTestCase {
             let region = AlignedRegion(w.storage.bytes)
             regions.append(region)
             borrowed[name] = PackedWeight(
-                layout: w.layout, elementType: w.elementType, shape: w.shape, storage: TensorStorage(borrowing: region.buffer, owner: region))
+                layout: w.layout, elementType: w.elementType, shape: w.shape,
+                storage: TensorStorage(borrowing: region.buffer, owner: region))
         }
         let inPlace = try ExecutionPlan(model: stripped, bindings: ["N": 2], options: .init(packedWeights: borrowed, threads: 1))
         let total = packed.values.reduce(0) { $0 + $1.byteCount }

@@ -1,9 +1,10 @@
 internal import CKernels
 
 /// A path's weight pack function (`flotilla_q8_kernels.gemm_pack`, `flotilla_q8_gemm_packer`).
-typealias Q8PackFunction = @convention(c) (
-    UnsafePointer<flotilla_q8_gemm_pack_params>?, UnsafePointer<Int8>?, Int, UnsafePointer<Int32>?, UnsafeMutableRawPointer?
-) -> flotilla_q8_status
+typealias Q8PackFunction =
+    @convention(c) (
+        UnsafePointer<flotilla_q8_gemm_pack_params>?, UnsafePointer<Int8>?, Int, UnsafePointer<Int32>?, UnsafeMutableRawPointer?
+    ) -> flotilla_q8_status
 
 extension NodePlanContext {
     /// A pre-packed weight packed for another int8 path (an artifact built for another class:
