@@ -69,21 +69,30 @@ flotilla_q8_status flotilla_q8_gemm_pack_4x16__avx2(const flotilla_q8_gemm_pack_
     return FLOTILLA_Q8_OK;
 }
 
-size_t flotilla_q8_gemm_pack_size__avx512vnni(size_t M, size_t K) {
-    const size_t mp = flotilla_q8_round_up(M, VNNI_MR);
+// The quad layouts (VNNI, NEON dot): a panel of mr rows per k quad, 4 bytes per row.
+static size_t quads_pack_size(size_t M, size_t K, size_t mr) {
+    const size_t mp = flotilla_q8_round_up(M, mr);
     return sizeof(flotilla_q8_packed_header) + flotilla_q8_round_up(mp * sizeof(int32_t), 64) +
            mp * flotilla_q8_round_up(K, 4);
 }
 
+static flotilla_q8_status pack_quads_layout(const flotilla_q8_gemm_pack_params *p, const int8_t *W, size_t ldw,
+                                            const int32_t *bias, void *packed, uint32_t layout, size_t mr,
+                                            int32_t z_eff) {
+    const flotilla_q8_status s = flotilla_q8_pack_check(p, W, ldw, bias);
+    if (s != FLOTILLA_Q8_OK) return s;
+    const size_t offset = flotilla_q8_write_header(packed, p, layout, mr, 4);
+    flotilla_q8_pack_acc_init(p, W, ldw, bias, z_eff, flotilla_q8_round_up(p->M, mr), acc_init_of(packed));
+    flotilla_q8_pack_quads(p->M, p->K, W, ldw, mr, (int8_t *)packed + offset);
+    return FLOTILLA_Q8_OK;
+}
+
+size_t flotilla_q8_gemm_pack_size__avx512vnni(size_t M, size_t K) { return quads_pack_size(M, K, VNNI_MR); }
+
 flotilla_q8_status flotilla_q8_gemm_pack_8x32__avx512vnni(const flotilla_q8_gemm_pack_params *p,
                                                           const int8_t *W, size_t ldw,
                                                           const int32_t *bias, void *packed) {
-    const flotilla_q8_status s = flotilla_q8_pack_check(p, W, ldw, bias);
-    if (s != FLOTILLA_Q8_OK) return s;
-    const size_t offset = flotilla_q8_write_header(packed, p, FLOTILLA_Q8_LAYOUT_AVX512VNNI, VNNI_MR, 4);
-    flotilla_q8_pack_acc_init(p, W, ldw, bias, z_eff_u8(p), flotilla_q8_round_up(p->M, VNNI_MR), acc_init_of(packed));
-    flotilla_q8_pack_quads(p->M, p->K, W, ldw, VNNI_MR, (int8_t *)packed + offset);
-    return FLOTILLA_Q8_OK;
+    return pack_quads_layout(p, W, ldw, bias, packed, FLOTILLA_Q8_LAYOUT_AVX512VNNI, VNNI_MR, z_eff_u8(p));
 }
 
 size_t flotilla_q8_gemm_pack_size__neon(size_t M, size_t K) {
@@ -108,21 +117,12 @@ flotilla_q8_status flotilla_q8_gemm_pack_4x16__neon(const flotilla_q8_gemm_pack_
     return FLOTILLA_Q8_OK;
 }
 
-size_t flotilla_q8_gemm_pack_size__neondot(size_t M, size_t K) {
-    const size_t mp = flotilla_q8_round_up(M, NEONDOT_MR);
-    return sizeof(flotilla_q8_packed_header) + flotilla_q8_round_up(mp * sizeof(int32_t), 64) +
-           mp * flotilla_q8_round_up(K, 4);
-}
+size_t flotilla_q8_gemm_pack_size__neondot(size_t M, size_t K) { return quads_pack_size(M, K, NEONDOT_MR); }
 
 flotilla_q8_status flotilla_q8_gemm_pack_4x16__neondot(const flotilla_q8_gemm_pack_params *p,
                                                        const int8_t *W, size_t ldw,
                                                        const int32_t *bias, void *packed) {
-    const flotilla_q8_status s = flotilla_q8_pack_check(p, W, ldw, bias);
-    if (s != FLOTILLA_Q8_OK) return s;
-    const size_t offset = flotilla_q8_write_header(packed, p, FLOTILLA_Q8_LAYOUT_NEONDOT, NEONDOT_MR, 4);
-    flotilla_q8_pack_acc_init(p, W, ldw, bias, z_eff_s8(p), flotilla_q8_round_up(p->M, NEONDOT_MR), acc_init_of(packed));
-    flotilla_q8_pack_quads(p->M, p->K, W, ldw, NEONDOT_MR, (int8_t *)packed + offset);
-    return FLOTILLA_Q8_OK;
+    return pack_quads_layout(p, W, ldw, bias, packed, FLOTILLA_Q8_LAYOUT_NEONDOT, NEONDOT_MR, z_eff_s8(p));
 }
 
 static const flotilla_q8_gemm_packer packers[] = {

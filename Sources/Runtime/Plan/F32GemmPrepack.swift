@@ -29,13 +29,11 @@ public enum F32GemmPrepack {
                 "no fp32 kernel path named '\(path)' to pre-pack weights for; use reference, avx2 or avx512 "
                     + "(F32GemmPrepack.f32Path(forInt8Path:) maps a class's int8 path)")
         }
-        var reads: [String: Int] = [:]
-        countReads(model.graph, into: &reads)
         let graph = model.graph
-        let boundary = Set(graph.inputs.map(\.name)).union(graph.outputs.map(\.name))
+        let eligible = PrepackEligibility.singleReaderInitializers(of: graph)
         var packed: [String: PackedWeight] = [:]
         for node in graph.nodes where node.domain.isEmpty && (node.opType == "Gemm" || node.opType == "MatMul") {
-            guard let name = node.input(1), reads[name] == 1, !boundary.contains(name), let w = graph.initializers[name],
+            guard let name = node.input(1), eligible.contains(name), let w = graph.initializers[name],
                 w.elementType == .float32, w.shape.count >= 2, w.shape.dropLast(2).allSatisfy({ $0 == 1 })
             else { continue }
             let transposed = node.opType == "Gemm" && (node.int("transB") ?? 0) != 0
@@ -54,20 +52,6 @@ public enum F32GemmPrepack {
                 layout: F32PackedB.layoutName(path: path, nr: nr), elementType: .float32, shape: w.shape,
                 storage: TensorStorage(bytes: blob))
         }
-        var stripped = model
-        for name in packed.keys { stripped.graph.initializers[name] = nil }
-        return (stripped, packed)
-    }
-
-    /// How many times each name is read as a node input, in `graph` and every subgraph (a
-    /// subgraph reads outer names by capture, and its outputs may name them too).
-    private static func countReads(_ graph: Graph, into reads: inout [String: Int]) {
-        for node in graph.nodes {
-            for input in node.inputs where !input.isEmpty { reads[input, default: 0] += 1 }
-            for sub in node.subgraphs {
-                countReads(sub, into: &reads)
-                for output in sub.outputs { reads[output.name, default: 0] += 1 }
-            }
-        }
+        return (PrepackEligibility.stripping(packed.keys, from: model), packed)
     }
 }

@@ -31,30 +31,15 @@ public enum Q8GemmPrepack {
         }
         let plan = try ExecutionPlan(
             graph: model.graph, bindings: bindings, options: .init(kernels: .reference, threads: 1), packOnly: path)
-        var reads: [String: Int] = [:]
-        countReads(model.graph, into: &reads)
         let graph = model.graph
-        let boundary = Set(graph.inputs.map(\.name)).union(graph.outputs.map(\.name))
+        let eligible = PrepackEligibility.singleReaderInitializers(of: graph)
         var packed: [String: PackedWeight] = [:]
         for (name, w) in plan.packedWeights {
-            guard reads[name] == 1, !boundary.contains(name), let initializer = graph.initializers[name],
+            guard eligible.contains(name), let initializer = graph.initializers[name],
                 initializer.elementType == w.elementType, initializer.shape == w.shape
             else { continue }
             packed[name] = w
         }
-        var stripped = model
-        for name in packed.keys { stripped.graph.initializers[name] = nil }
-        return (stripped, packed)
-    }
-
-    /// How many times each name is read as a node input, in `graph` and every subgraph.
-    private static func countReads(_ graph: Graph, into reads: inout [String: Int]) {
-        for node in graph.nodes {
-            for input in node.inputs where !input.isEmpty { reads[input, default: 0] += 1 }
-            for sub in node.subgraphs {
-                countReads(sub, into: &reads)
-                for output in sub.outputs { reads[output.name, default: 0] += 1 }
-            }
-        }
+        return (PrepackEligibility.stripping(packed.keys, from: model), packed)
     }
 }
