@@ -225,11 +225,7 @@ extension AgentService {
             // section and the reader does not hash them again (else it does). The mapping is
             // kept for the trial's load (the same file, already verified).
             let opened = try ArtifactReader.open(destination, trust: .pinnedKeys(config.pinnedKeys), verified: written)
-            if case .coveredByWholeFile = opened.sectionDigests {
-                lastInstallSkippedSectionHashes = true
-            } else {
-                lastInstallSkippedSectionHashes = false
-            }
+            lastInstallSkippedSectionHashes = opened.sectionDigests != .hashed
             installedArtifact = (slot, opened)
             // The download stays until the trial state is persisted (the machine drops it then).
             HeapTrim.releaseFreedMemory()

@@ -1,10 +1,11 @@
 public import ModelIR
 
-/// A weight packed for one int8 kernel path, as an artifact carries it (`Artifact.packedWeights`,
-/// keyed by the initializer name it replaces). `layout` names the path and packing:
-/// "flotilla.q8.gemm.<path>.<layout id>" (e.g. "flotilla.q8.gemm.avx512vnni.2"); the bytes are
-/// one CKernels packed buffer per convolution group, back to back, each starting with its 64-byte
+/// A weight packed for one kernel path, as an artifact carries it (`Artifact.packedWeights`,
+/// keyed by the initializer name it replaces). `layout` names the path and packing. int8 GEMM
+/// weights: "flotilla.q8.gemm.<path>.<layout id>" (e.g. "flotilla.q8.gemm.avx512vnni.2"), one
+/// CKernels packed buffer per convolution group, back to back, each starting with its 64-byte
 /// header (which also records M, K and the activation zero point the bias was folded with).
+/// fp32 Gemm/MatMul weights: "flotilla.f32.gemm.<path>.<nr>" (`F32PackedB`).
 public struct PackedWeight: Sendable {
     public let layout: String
     /// Logical type of the weight tensor it stands for.
