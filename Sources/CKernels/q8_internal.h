@@ -136,6 +136,12 @@ size_t flotilla_q8_gemm_workspace_size__ref(size_t N, size_t K);
 flotilla_q8_status flotilla_q8_gemm__ref(size_t M, size_t N, size_t K, const void *packed,
                                          const void *B, size_t ldb, const flotilla_q8_requant *rq,
                                          void *C, size_t ldc, void *workspace);
+flotilla_q8_status flotilla_q8_gemm_nhwc__ref(size_t M, size_t N, size_t K, const void *packed, const void *A,
+                                              size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                              void *workspace);
+void flotilla_q8_dwconv_nhwc__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                  const void *input, void *output);
+void flotilla_q8_transpose8__ref(size_t rows, size_t cols, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd);
 void flotilla_q8_im2col__ref(const flotilla_f32_conv2d_geometry *g, const uint8_t *input,
                              uint8_t pad_byte, uint8_t *columns);
 void flotilla_q8_dwconv__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #define PORTABLE_ENTRIES                          \
+    .transpose8 = flotilla_q8_transpose8__ref,    \
     .mul = flotilla_q8_mul__ref,                  \
     .rescale = flotilla_q8_rescale__ref,          \
     .lut = flotilla_q8_lut__ref,                  \
@@ -30,6 +31,18 @@ static flotilla_q8_status dwconv_packed__ref(const flotilla_f32_conv2d_geometry 
     return FLOTILLA_Q8_OK;
 }
 
+static flotilla_q8_status dwconv_nhwc_pack__none(const flotilla_f32_conv2d_geometry *g,
+                                                 const flotilla_q8_dwconv_params *p, void *packed) {
+    return dwconv_pack__none(g, p, packed);
+}
+
+static flotilla_q8_status dwconv_nhwc__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                           const void *packed, const void *input, void *output) {
+    if (packed != NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    flotilla_q8_dwconv_nhwc__ref(g, p, input, output);
+    return FLOTILLA_Q8_OK;
+}
+
 static const flotilla_q8_kernels reference_table = {
     .name = "reference",
     .gemm_mr = 1,
@@ -51,6 +64,11 @@ static const flotilla_q8_kernels reference_table = {
     .dwconv_pack_size = dwconv_pack_size__none,
     .dwconv_pack = dwconv_pack__none,
     .dwconv_packed = dwconv_packed__ref,
+    .gemm_nhwc_workspace_size = flotilla_q8_gemm_workspace_size__ref,
+    .gemm_nhwc = flotilla_q8_gemm_nhwc__ref,
+    .dwconv_nhwc_pack_size = dwconv_pack_size__none,
+    .dwconv_nhwc_pack = dwconv_nhwc_pack__none,
+    .dwconv_nhwc = dwconv_nhwc__ref,
     PORTABLE_ENTRIES,
 };
 

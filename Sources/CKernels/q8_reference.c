@@ -161,6 +161,73 @@ void flotilla_q8_dwconv__ref(const flotilla_f32_conv2d_geometry *g, const flotil
     }
 }
 
+// The channels-last twins of gemm and dwconv: the same sums and requantization, indexed NHWC.
+flotilla_q8_status flotilla_q8_gemm_nhwc__ref(size_t M, size_t N, size_t K, const void *packed, const void *A,
+                                              size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                              void *workspace) {
+    (void)workspace;
+    const flotilla_q8_packed_header *h =
+        flotilla_q8_packed_check(packed, M, K, FLOTILLA_Q8_LAYOUT_REFERENCE, FLOTILLA_Q8_LAYOUT_REFERENCE);
+    if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    const int32_t *bias = flotilla_q8_packed_acc_init(packed);
+    const int8_t *w = flotilla_q8_packed_weights(packed);
+    const flotilla_q8_type xt = (flotilla_q8_type)h->x_type;
+    const int32_t zx = h->x_zero_point;
+    for (size_t n = 0; n < N; n++) {
+        for (size_t m = 0; m < M; m++) {
+            const int32_t mult = rq->per_channel ? rq->multiplier[m] : rq->multiplier[0];
+            const int32_t shift = rq->per_channel ? rq->shift[m] : rq->shift[0];
+            int64_t acc = bias[m];
+            for (size_t k = 0; k < K; k++) acc += (int64_t)(flotilla_q8_load(A, n * lda + k, xt) - zx) * w[m * K + k];
+            const int32_t y = flotilla_q8_requant_scalar((int32_t)acc, mult, shift, rq->zero_point, rq->qmin, rq->qmax);
+            flotilla_q8_store(C, n * ldc + m, y);
+        }
+    }
+    return FLOTILLA_Q8_OK;
+}
+
+void flotilla_q8_dwconv_nhwc__ref(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                  const void *input, void *output) {
+    const size_t oh = flotilla_f32_conv2d_out_h(g), ow = flotilla_f32_conv2d_out_w(g), C = g->channels;
+    const size_t taps = g->kernel_h * g->kernel_w;
+    const flotilla_q8_requant *rq = &p->requant;
+    for (size_t oy = 0; oy < oh; oy++) {
+        for (size_t ox = 0; ox < ow; ox++) {
+            for (size_t c = 0; c < C; c++) {
+                int32_t acc = p->bias != NULL ? p->bias[c] : 0;
+                for (size_t ky = 0; ky < g->kernel_h; ky++) {
+                    const ptrdiff_t iy = (ptrdiff_t)(oy * g->stride_h + ky * g->dilation_h) - (ptrdiff_t)g->pad_top;
+                    if (iy < 0 || iy >= (ptrdiff_t)g->in_h) continue;
+                    for (size_t kx = 0; kx < g->kernel_w; kx++) {
+                        const ptrdiff_t ix = (ptrdiff_t)(ox * g->stride_w + kx * g->dilation_w) - (ptrdiff_t)g->pad_left;
+                        if (ix < 0 || ix >= (ptrdiff_t)g->in_w) continue;  // padded taps add (z − z)·w = 0
+                        const int32_t x = flotilla_q8_load(input, ((size_t)iy * g->in_w + (size_t)ix) * C + c, p->x_type);
+                        acc += (x - p->x_zero_point) * (int32_t)p->weights[c * taps + ky * g->kernel_w + kx];
+                    }
+                }
+                const int32_t mult = rq->per_channel ? rq->multiplier[c] : rq->multiplier[0];
+                const int32_t shift = rq->per_channel ? rq->shift[c] : rq->shift[0];
+                flotilla_q8_store(output, (oy * ow + ox) * C + c,
+                                  flotilla_q8_requant_scalar(acc, mult, shift, rq->zero_point, rq->qmin, rq->qmax));
+            }
+        }
+    }
+}
+
+// In 32×32 blocks so both sides stay in cache whatever the matrix width.
+void flotilla_q8_transpose8__ref(size_t rows, size_t cols, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd) {
+    enum { T = 32 };
+    for (size_t r0 = 0; r0 < rows; r0 += T) {
+        const size_t r1 = r0 + T < rows ? r0 + T : rows;
+        for (size_t c0 = 0; c0 < cols; c0 += T) {
+            const size_t c1 = c0 + T < cols ? c0 + T : cols;
+            for (size_t c = c0; c < c1; c++) {
+                for (size_t r = r0; r < r1; r++) dst[c * ldd + r] = src[r * lds + c];
+            }
+        }
+    }
+}
+
 // One input of Add at the common scale: round_shift((x − z)·2²⁰ · M, 31 + shift), no clamp.
 static inline int32_t add_operand(int32_t x, int32_t z, int32_t mult, int32_t shift) {
     const int64_t v = (int64_t)(x - z) * ((int64_t)1 << FLOTILLA_Q8_ADD_LEFT_SHIFT);

@@ -294,6 +294,36 @@ typedef struct flotilla_q8_kernels {
     /// path's, geometry's or activation type/zero point's.
     flotilla_q8_status (*dwconv_packed)(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
                                         const void *packed, const void *input, void *output);
+
+    // Channels-last (NHWC) entries. The planner keeps int8 activations NHWC between the ops that
+    // have them (docs/int8-runtime.md, "Channels-last activations"), so no kernel transposes
+    // planes in and out. NULL on a path without them: the planner keeps NCHW around that op.
+
+    /// Bytes of workspace gemm_nhwc needs for N rows of A and K (may be 0).
+    size_t (*gemm_nhwc_workspace_size)(size_t N, size_t K);
+    /// The 1×1 conv on channels-last activations, gemm's arithmetic with activations and output
+    /// transposed: C[n][m] = requant(bias[m] + Σ_k (A[n][k] − z_x) · W[m][k]). `packed` is the
+    /// buffer this table's gemm_pack wrote for M×K (the same one gemm reads); A is N×K row-major
+    /// (row stride lda ≥ K; x_type), C N×M row-major (row stride ldc ≥ M; the requant's type),
+    /// requant per column m or per tensor. Nothing outside [A, A + (N−1)·lda + K) is read and
+    /// the bytes of C between M and ldc are untouched. PACK_MISMATCH as gemm; N may be 0.
+    flotilla_q8_status (*gemm_nhwc)(size_t M, size_t N, size_t K, const void *packed, const void *A, size_t lda,
+                                    const flotilla_q8_requant *rq, void *C, size_t ldc, void *workspace);
+    /// Depthwise convolution of one NHWC image: input H×W×C, output OH×OW×C (C = g->channels,
+    /// both dense), the arithmetic of dwconv. The pack entries mirror dwconv_pack_size /
+    /// dwconv_pack (a size of 0: nothing to pack, call dwconv_nhwc with NULL); dwconv_nhwc with
+    /// `packed` NULL computes the per-channel constants itself, with a pack it returns
+    /// PACK_MISMATCH (nothing written) when the pack is another path's, geometry's or activation
+    /// type/zero point's.
+    size_t (*dwconv_nhwc_pack_size)(const flotilla_f32_conv2d_geometry *g);
+    flotilla_q8_status (*dwconv_nhwc_pack)(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                           void *packed);
+    flotilla_q8_status (*dwconv_nhwc)(const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p,
+                                      const void *packed, const void *input, void *output);
+    /// Byte matrix transpose: dst[c·ldd + r] = src[r·lds + c] for r < rows, c < cols (the
+    /// NCHW ↔ NHWC move of one image: rows = C, cols = H·W, or the reverse). Regions must not
+    /// overlap; bytes between cols and lds (rows and ldd) are neither read nor written.
+    void (*transpose8)(size_t rows, size_t cols, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd);
 } flotilla_q8_kernels;
 
 /// The int8 table for this process, chosen once from flotilla_cpu_features_detect() (widest
