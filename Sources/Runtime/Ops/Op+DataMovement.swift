@@ -11,11 +11,18 @@ extension OpRegistry {
                 throw ctx.fail("perm \(perm) is not a permutation of 0..<\(x.rank)")
             }
             let outShape = perm.map { x.shape[$0] }
+            let out = ValueType(x.elementType, outShape)
+            if x.elementType.byteSize == 1, ctx.kernels.q8.pointee.transpose8 != nil, let t = ByteTranspose(shape: x.shape, perm: perm) {
+                let table = ctx.kernels.q8
+                return .kernel(outputs: [out], workspaceBytes: 0) { b in
+                    ByteTransposeKernel(table: table, shape: t, input: b.input(0), output: b.outputs[0])
+                }
+            }
             let inStrides = rowMajorStrides(x.shape)
             let c = StridedCopy(
                 dims: outShape, inStrides: perm.map { inStrides[$0] }, outStrides: rowMajorStrides(outShape),
                 elementSize: x.elementType.byteSize ?? 1)
-            return copies(ctx, outputs: [ValueType(x.elementType, outShape)], [(0, 0, c)])
+            return copies(ctx, outputs: [out], [(0, 0, c)])
         }
         register("Concat") { ctx in
             let types = try (0..<ctx.inputCount).map { try ctx.input($0, anyStored) }

@@ -4,21 +4,32 @@ import ModelIR
 /// QLinearConv (NCHW, NCW as H = 1): depthwise (group = C = M) through `dwconv`, everything else
 /// as one packed int8 GEMM per image and group over the im2col matrix (padded with the input
 /// zero point) or, for an unpadded unstrided 1×1 conv, over the input itself.
+///
+/// com.microsoft:QLinearConv is the same op; with channels_last = 1 (ONNX Runtime's NHWC form,
+/// also what `ChannelsLastPass` makes) input and output are NHWC (NWC): pointwise and depthwise
+/// convs run the table's NHWC kernels, anything else (or a path without them) transposes into
+/// NCHW scratch around the NCHW kernels.
 extension OpRegistry {
     mutating func registerQuantizedConv() {
         register("QLinearConv") { ctx in try planQLinearConv(ctx) }
+        register("QLinearConv", domain: "com.microsoft") { ctx in try planQLinearConv(ctx) }
     }
 }
 
 private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
+    let channelsLast = ctx.int("channels_last", 0) != 0
     let xt = try ctx.input(0, Q8Type.types)
     let wt = try ctx.input(3, Q8Type.types)
     let x = try ctx.q8Param(scale: 1, zeroPoint: 2, type: xt.elementType, "input x")
     let yType = try ctx.outputQ8Type(zeroPoint: 7, default: .uint8)
     let y = try ctx.q8Param(scale: 6, zeroPoint: 7, type: yType, "output y")
-    guard xt.rank == 3 || xt.rank == 4 else { throw ctx.fail("input \(xt.shape) must be NCW or NCHW (rank 3 or 4)") }
+    guard xt.rank == 3 || xt.rank == 4 else {
+        throw ctx.fail("input \(xt.shape) must be \(channelsLast ? "NWC or NHWC" : "NCW or NCHW") (rank 3 or 4)")
+    }
     guard wt.rank == xt.rank else { throw ctx.fail("weights \(wt.shape) must have the input's rank \(xt.rank)") }
-    let (n, c, m) = (xt.shape[0], xt.shape[1], wt.shape[0])
+    // The logical NCHW shape: channels-last inputs only move C to the end.
+    let xShape = channelsLast ? [xt.shape[0], xt.shape[xt.rank - 1]] + xt.shape[1..<(xt.rank - 1)] : xt.shape
+    let (n, c, m) = (xShape[0], xShape[1], wt.shape[0])
     let group = ctx.int("group", 1)
     guard group > 0, c % group == 0, m % group == 0 else {
         throw ctx.fail("group \(group) must divide the input channels \(c) and output channels \(m)")
@@ -27,7 +38,7 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
     guard wt.shape[1] == cg else {
         throw ctx.fail("weights \(wt.shape) need \(cg) input channels per group (input \(xt.shape), group \(group))")
     }
-    let spatialIn = Array(xt.shape[2...]), kernelShape = Array(wt.shape[2...])
+    let spatialIn = Array(xShape[2...]), kernelShape = Array(wt.shape[2...])
     if let k = ctx.ints("kernel_shape"), k != kernelShape { throw ctx.fail("kernel_shape \(k) disagrees with the weights \(wt.shape)") }
     let win = try SpatialWindow.resolve(ctx, input: spatialIn, kernel: kernelShape)
     let s = win.as2D
@@ -37,7 +48,8 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         dilation_h: s.dh, dilation_w: s.dw, pad_top: s.top, pad_left: s.left, pad_bottom: s.bottom, pad_right: s.right)
     try checkedGeometry(ctx, geo)
     let oh = flotilla_f32_conv2d_out_h(&geo), ow = flotilla_f32_conv2d_out_w(&geo)
-    let out = ValueType(yType, [n, m] + (spatialIn.count == 1 ? [ow] : [oh, ow]))
+    let outSpatial = spatialIn.count == 1 ? [ow] : [oh, ow]
+    let out = ValueType(yType, channelsLast ? [n] + outSpatial + [m] : [n, m] + outSpatial)
 
     let wScales = try ctx.quantScales(4, count: nil, "weight")
     guard wScales.count == 1 || wScales.count == m else { throw ctx.fail("weight scale has \(wScales.count) values; give 1 or \(m)") }
@@ -53,6 +65,7 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         return try Q8Weights.symmetric(ctx, t, zeroPoints: wZP, channelOf: { wZP.count == 1 ? 0 : $0 / k }, name: weightName)
     }
     let table = ctx.kernels.q8
+    let image = Q8ConvImages(batch: n, channels: c, pixels: h * w, outChannels: m, outPixels: oh * ow)
 
     if group == c, m == c, ctx.pool.packedWeights.provided[weightName] == nil {
         geo.channels = c
@@ -66,35 +79,65 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         }
         let params = flotilla_q8_dwconv_params(
             x_type: x.cType, x_zero_point: x.zeroPoint, weights: wp, bias: bp, requant: requant.c())
+        if channelsLast, table.pointee.dwconv_nhwc != nil {
+            let packed = try ctx.q8PackDepthwiseNHWC(geo, params, weightName: weightName)
+            return .kernel(outputs: [out], workspaceBytes: 0) { b in
+                Q8DepthwiseNHWCKernel(
+                    table: table, geometry: geo, batch: n, params: params, packed: packed, input: b.input(0), output: b.outputs[0])
+            }
+        }
         let packed = try ctx.q8PackDepthwise(geo, params, weightName: weightName)
-        return .kernel(outputs: [out], workspaceBytes: 0) { b in
-            Q8DepthwiseConvKernel(
-                table: table, geometry: geo, batch: n, params: params, packed: packed, input: b.input(0),
-                output: b.outputs[0])
+        return channelsLastAdapted(channelsLast, table, image, out, workspace: 0) { input, output, _ in
+            Q8DepthwiseConvKernel(table: table, geometry: geo, batch: n, params: params, packed: packed, input: input, output: output)
         }
     }
     let packed = try ctx.q8PackGemm(
         weightName: weightName, logical: wt, groups: group, m: mg, k: k, bias: bias, x: x,
         weights: symmetricWeights)
     let pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
+    if channelsLast, pointwise, group == 1, let wsSize = table.pointee.gemm_nhwc_workspace_size, table.pointee.gemm_nhwc != nil {
+        return .kernel(outputs: [out], workspaceBytes: wsSize(h * w, k)) { b in
+            Q8GemmNHWCKernel(
+                table: table, images: image, weights: packed, requant: requant, input: b.input(0), output: b.outputs[0],
+                workspace: b.workspace)
+        }
+    }
     // Few input channels (the stem: 3 → 16, 3×3): im2col and the GEMM's repack of its columns cost
     // more than the dot products, so the table's banded conv builds the columns in L1 instead.
     if !pointwise, cg <= Q8GemmConvKernel.bandedMaxChannels, let convWorkspace = table.pointee.conv_workspace_size,
         table.pointee.conv != nil
     {
-        return .kernel(outputs: [out], workspaceBytes: convWorkspace(&geo)) { b in
+        return channelsLastAdapted(channelsLast, table, image, out, workspace: convWorkspace(&geo)) { input, output, ws in
             Q8GemmConvKernel(
                 table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
-                x: x, mode: .banded, columnBytes: 0, input: b.input(0), output: b.outputs[0], workspace: b.workspace)
+                x: x, mode: .banded, columnBytes: 0, input: input, output: output, workspace: ws)
         }
     }
     let columns = pointwise ? 0 : (k * oh * ow + 63) / 64 * 64
     let gemmWorkspace = table.pointee.gemm_workspace_size?(oh * ow, k) ?? 0
-    return .kernel(outputs: [out], workspaceBytes: columns + gemmWorkspace) { b in
+    return channelsLastAdapted(channelsLast, table, image, out, workspace: columns + gemmWorkspace) { input, output, ws in
         Q8GemmConvKernel(
             table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
-            x: x, mode: pointwise ? .pointwise : .im2col, columnBytes: columns, input: b.input(0), output: b.outputs[0],
-            workspace: b.workspace)
+            x: x, mode: pointwise ? .pointwise : .im2col, columnBytes: columns, input: input, output: output,
+            workspace: ws)
+    }
+}
+
+/// The plan step of an NCHW conv kernel made by `make(input, output, workspace)`; for a
+/// channels-last node the kernel runs on NCHW scratch between two transposes.
+private func channelsLastAdapted(
+    _ channelsLast: Bool, _ table: UnsafePointer<flotilla_q8_kernels>, _ images: Q8ConvImages, _ out: ValueType,
+    workspace: Int, _ make: @escaping (Buffer, Buffer, Buffer) -> any Kernel
+) -> PlannedOp {
+    guard channelsLast else {
+        return .kernel(outputs: [out], workspaceBytes: workspace) { b in make(b.input(0), b.outputs[0], b.workspace) }
+    }
+    let inBytes = (images.inputBytes + 63) / 64 * 64, outBytes = (images.outputBytes + 63) / 64 * 64
+    return .kernel(outputs: [out], workspaceBytes: inBytes + outBytes + workspace) { b in
+        let nchwIn = b.workspace.slice(0, images.inputBytes), nchwOut = b.workspace.slice(inBytes, images.outputBytes)
+        return Q8ChannelsLastAdapter(
+            table: table, images: images, inner: make(nchwIn, nchwOut, b.workspace.slice(inBytes + outBytes, workspace)),
+            input: b.input(0), output: b.outputs[0], nchwInput: nchwIn, nchwOutput: nchwOut)
     }
 }
 

@@ -22,6 +22,10 @@ public final class ExecutionPlan: Sendable {
         /// or columns, depthwise convolutions over channels. 1 runs everything on the calling
         /// thread. Results are bit-identical at any count.
         public var threads: Int = Options.defaultThreads
+        /// Keep int8 activations channels-last (NHWC) between the convolutions the int8 path
+        /// has NHWC kernels for (`ChannelsLastPass`). Outputs are bit-identical either way;
+        /// false plans every conv NCHW (for comparison and diagnosis).
+        public var channelsLast: Bool = true
 
         /// The CPUs this process may run on.
         public static var defaultThreads: Int { Swift.max(ProcessInfo.processInfo.activeProcessorCount, 1) }
@@ -97,6 +101,10 @@ public final class ExecutionPlan: Sendable {
         let fusion = QDQFusion(externalConstants: options.packedWeights.mapValues { TensorType($0.elementType, Shape($0.shape)) })
             .fuse(&graph)
         do { try graph.sortTopologically() } catch { throw RuntimeError.invalidModel("\(error)") }
+        if options.channelsLast {
+            let initializers = graph.initializers, packed = options.packedWeights
+            ChannelsLastPass(table: kernels.q8) { initializers[$0]?.shape ?? packed[$0]?.shape }.apply(&graph)
+        }
         let inputTypes = try Self.bindInputs(graph, bindings)
         let pool = ConstantPool(packedWeights: options.packedWeights, packPath: packOnly)
         let counter = ArenaCounter()

@@ -232,7 +232,7 @@ final class GraphPlanner {
     /// epilogue); any other op gets a post-pass over output 0.
     /// Keyed by `qualifiedOpType`; the int8 ops turn Relu/Clip into their output clamp.
     static let fusingOps: Set<String> = [
-        "Conv", "ConvTranspose", "Gemm", "MatMul", "QLinearConv", "QLinearMatMul", "com.microsoft:QGemm",
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "QLinearConv", "com.microsoft:QLinearConv", "QLinearMatMul", "com.microsoft:QGemm",
         "com.microsoft:QLinearAdd", "com.microsoft:QLinearMul",
     ]
 

@@ -45,6 +45,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed of the generated inputs.")
     var seed: UInt64 = 20240607
 
+    @Flag(help: "Plan every int8 conv NCHW (skip the channels-last pass), for comparison.")
+    var nchw = false
+
     @Flag(help: "Also time every step inside whole-model runs and sum the time per op type.")
     var profile = false
 
@@ -68,7 +71,7 @@ struct BenchCommand: ParsableCommand {
         progress.status("planning…")
         let planStart = MonotonicClock.nanoseconds()
         let path = ModelLoader.kernelPath(kernels)
-        let plan = try ModelLoader.plan(imported, bindings: bindings, kernels: path, path: model, threads: threads)
+        let plan = try ModelLoader.plan(imported, bindings: bindings, kernels: path, path: model, threads: threads, channelsLast: !nchw)
         let planMs = Double(MonotonicClock.nanoseconds() - planStart) / 1e6
         let samples = try measure(plan, feeds: feeds, progress: progress)
         progress.finish()
@@ -88,7 +91,7 @@ struct BenchCommand: ParsableCommand {
         if profile {
             let repeats = min(max(runs / 4, 20), 200)
             report.profile = try OpProfile.measure(
-                model: imported, bindings: bindings, kernels: path, threads: threads, feeds: feeds, repeats: repeats,
+                model: imported, bindings: bindings, kernels: path, threads: threads, channelsLast: !nchw, feeds: feeds, repeats: repeats,
                 progress: Progress("profiled run", total: repeats))
         }
         print(json ? try JSONText.encode(report) : report.renderText())

@@ -51,11 +51,13 @@ extension OpProfile {
         + "of overhead each); nodes fused into a step or folded at plan time have no time of their own"
 
     static func measure(
-        model: Model, bindings: [String: Int], kernels: KernelPath, threads: Int = 1, feeds: [String: Tensor],
-        repeats: Int, progress: Progress
+        model: Model, bindings: [String: Int], kernels: KernelPath, threads: Int = 1, channelsLast: Bool = true,
+        feeds: [String: Tensor], repeats: Int, progress: Progress
     ) throws -> OpProfile {
         let graph = model.graph
-        let plan = try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels, threads: threads))
+        var options = ExecutionPlan.Options(kernels: kernels, threads: threads)
+        options.channelsLast = channelsLast
+        let plan = try ExecutionPlan(model: model, bindings: bindings, options: options)
         let session = plan.makeSession()
         var storage: [UnsafeMutableRawBufferPointer] = []
         defer { for b in storage { b.deallocate() } }
@@ -104,14 +106,16 @@ extension OpProfile {
         let weightInput: Int
         switch step.opType {
         case "Conv", "ConvInteger": weightInput = 1
-        case "QLinearConv": weightInput = 3
+        case "QLinearConv", "com.microsoft:QLinearConv": weightInput = 3
         default: return step.opType
         }
+        // ChannelsLastPass's convs (and ORT's NHWC form) keep their op name and say "nhwc".
+        let layout = step.attributes["channels_last"]?.intValue == 1 ? " nhwc" : ""
         guard weightInput < step.inputs.count, let w = step.inputs[weightInput]?.shape, w.count >= 3 else { return step.opType }
         let group = step.attributes["group"]?.intValue ?? 1
         let kernel = w.dropFirst(2)
-        if group > 1 && w[1] == 1 { return "\(step.opType) depthwise \(kernel.map(String.init).joined(separator: "x"))" }
-        if kernel.allSatisfy({ $0 == 1 }) { return "\(step.opType) 1x1" }
-        return "\(step.opType) \(kernel.map(String.init).joined(separator: "x"))" + (group > 1 ? " grouped" : "")
+        if group > 1 && w[1] == 1 { return "\(step.opType) depthwise \(kernel.map(String.init).joined(separator: "x"))\(layout)" }
+        if kernel.allSatisfy({ $0 == 1 }) { return "\(step.opType) 1x1\(layout)" }
+        return "\(step.opType) \(kernel.map(String.init).joined(separator: "x"))" + (group > 1 ? " grouped" : "") + layout
     }
 }

@@ -61,9 +61,13 @@ enum ModelLoader {
 
     /// Plans with the error wrapped so it names the model file. The CLI runs single-threaded
     /// unless a command asks for intra-op threads.
-    static func plan(_ model: Model, bindings: [String: Int], kernels: KernelPath, path: String, threads: Int = 1) throws -> ExecutionPlan {
+    static func plan(
+        _ model: Model, bindings: [String: Int], kernels: KernelPath, path: String, threads: Int = 1, channelsLast: Bool = true
+    ) throws -> ExecutionPlan {
+        var options = ExecutionPlan.Options(kernels: kernels, threads: threads)
+        options.channelsLast = channelsLast
         do {
-            return try ExecutionPlan(model: model, bindings: bindings, options: .init(kernels: kernels, threads: threads))
+            return try ExecutionPlan(model: model, bindings: bindings, options: options)
         } catch {
             throw CLIError.wrapping(error, path: path, doing: "cannot plan")
         }
