@@ -1,0 +1,73 @@
+// Shared by the two ARM64 channels-last GEMMs (q8_gemm_nhwc_neon.c, q8_gemm_nhwc_neondot.c): the
+// per-lane requantization of one pixel's 16 output channels and its store, and the tile shapes.
+//
+// In NHWC a vector lane is an output channel, so each lane has its own (multiplier, shift):
+// the per-lane 64-bit form of q8_neon_requant.h (exact for every shift in [-30, 31], no
+// 32-bit shortcut needed). The constants of a 16-channel block are built once per block and
+// reused for every pixel.
+#ifndef FLOTILLA_Q8_GEMM_NHWC_ARM_H
+#define FLOTILLA_Q8_GEMM_NHWC_ARM_H
+
+#if defined(__aarch64__)
+#include "q8_neon_requant.h"
+
+// Output channels per block (4 panels of the packs' 4 rows) and the most pixels per tile.
+enum { NHWC_MB = 16, NHWC_PX_MAX = 8 };
+
+// Accumulators are np panels × px pixels, np·px ≤ 16 (with the activations and a panel's
+// weights this fills at most 28 of the 32 vector registers): 4 panels × 4 pixels for full
+// channel blocks, and 8 pixels when a block (or the whole layer: M = 8) has 1 or 2 panels.
+#define NHWC_PX_FOR(np) ((np) > 2 ? 4 : 8)
+
+typedef struct nhwc_rq16 {
+    int32x4_t mult[4];
+    int64x2_t neg_n[4][2];  // −(31 + shift) of lanes 0–1, 2–3 of each accumulator
+    int32x4_t lo, hi, zp;   // clamp bounds relative to the zero point, and the zero point
+} nhwc_rq16;
+
+// The requant constants of channels [m0, m0 + count), count ≤ 16; lanes past count get
+// multiplier 0 and shift 0 (their bytes are computed but never stored).
+static inline void nhwc_rq16_init(const flotilla_q8_requant *rq, size_t m0, size_t count, nhwc_rq16 *r) {
+    int32_t mult[NHWC_MB];
+    int64_t neg_n[NHWC_MB];
+    for (size_t i = 0; i < NHWC_MB; i++) {
+        const size_t m = rq->per_channel ? m0 + i : 0;
+        mult[i] = i < count ? rq->multiplier[m] : 0;
+        neg_n[i] = -(int64_t)(31 + (i < count ? rq->shift[m] : 0));
+    }
+    for (size_t q = 0; q < 4; q++) {
+        r->mult[q] = vld1q_s32(mult + 4 * q);
+        r->neg_n[q][0] = vld1q_s64(neg_n + 4 * q);
+        r->neg_n[q][1] = vld1q_s64(neg_n + 4 * q + 2);
+    }
+    r->lo = vdupq_n_s32(rq->qmin - rq->zero_point);
+    r->hi = vdupq_n_s32(rq->qmax - rq->zero_point);
+    r->zp = vdupq_n_s32(rq->zero_point);
+}
+
+// acc[0..np) (channels 4q … 4q + 3 of the block) → `count` bytes at dst. Accumulators past np
+// are not read (their lanes are past count).
+static inline void nhwc_store16(const int32x4_t *acc, size_t np, const nhwc_rq16 *r, uint8_t *dst, size_t count) {
+    int32x4_t y[4];
+    for (size_t q = 0; q < 4; q++) {
+        y[q] = q < np ? flotilla_q8_neon_requant4_lanes(acc[q], r->mult[q], r->neg_n[q][0], r->neg_n[q][1], r->lo,
+                                                        r->hi, r->zp)
+                      : vdupq_n_s32(0);
+    }
+    // Values are inside the output type: narrowing keeps the low byte, the wanted bit pattern.
+    const int16x8_t h0 = vcombine_s16(vmovn_s32(y[0]), vmovn_s32(y[1]));
+    const int16x8_t h1 = vcombine_s16(vmovn_s32(y[2]), vmovn_s32(y[3]));
+    const uint8x16_t bytes = vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(h0), vmovn_s16(h1)));
+    if (count == NHWC_MB) {
+        vst1q_u8(dst, bytes);
+    } else if (count == 8) {  // M = 8 layers: one d store, no memcpy call per pixel
+        vst1_u8(dst, vget_low_u8(bytes));
+    } else {
+        uint8_t tmp[NHWC_MB];
+        vst1q_u8(tmp, bytes);
+        memcpy(dst, tmp, count);
+    }
+}
+
+#endif
+#endif
