@@ -19,6 +19,11 @@ enum { NHWC_MB = 16, NHWC_PX_MAX = 8 };
 // channel blocks, and 8 pixels when a block (or the whole layer: M = 8) has 1 or 2 panels.
 #define NHWC_PX_FOR(np) ((np) > 2 ? 4 : 8)
 
+// Loops over panels and pixels are unrolled completely (their bounds are constants once the
+// tile is inlined), so the accumulator array lives in registers: GCC at -O2 otherwise keeps
+// it in memory, and Clang leaves the panel loop rolled.
+#define NHWC_UNROLL _Pragma("GCC unroll 8")
+
 typedef struct nhwc_rq16 {
     int32x4_t mult[4];
     int64x2_t neg_n[4][2];  // −(31 + shift) of lanes 0–1, 2–3 of each accumulator

@@ -20,7 +20,7 @@ size_t flotilla_q8_gemm_nhwc_workspace_size__neon(size_t N, size_t K) {
 // acc[p][j] += the 4 channels of panel p at k … k + 7 times pixel j's 8 activations (x[j]).
 #define MLA_PAIR(w, lane_lo, lane_hi)                                                     \
     do {                                                                                  \
-        for (size_t j = 0; j < px; j++) {                                                 \
+        NHWC_UNROLL for (size_t j = 0; j < px; j++) {                                     \
             acc[p][j] = vmlal_laneq_s16(acc[p][j], vget_low_s16(w), x[j], lane_lo);      \
             acc[p][j] = vmlal_high_laneq_s16(acc[p][j], w, x[j], lane_hi);               \
         }                                                                                 \
@@ -33,18 +33,23 @@ static inline __attribute__((always_inline)) void tile(size_t K, const int16_t *
                                                        const nhwc_rq16 *r, uint8_t *c, size_t ldc, size_t count,
                                                        const size_t np, const size_t px) {
     int32x4_t acc[4][NHWC_PX_MAX];
+    NHWC_UNROLL
     for (size_t p = 0; p < np; p++) {
         const int32x4_t i = vld1q_s32(init + MR * p);
+        NHWC_UNROLL
         for (size_t j = 0; j < px; j++) acc[p][j] = i;
     }
     const uint8_t *row[NHWC_PX_MAX];
+    NHWC_UNROLL
     for (size_t j = 0; j < px; j++) row[j] = a + (j < valid ? j : valid - 1) * lda;
     const size_t panel = K * MR;  // int16 values per panel
     const uint8x8_t f = vdup_n_u8(flip);
     size_t k = 0;
     for (; k + 8 <= K; k += 8) {
         int16x8_t x[NHWC_PX_MAX];
+        NHWC_UNROLL
         for (size_t j = 0; j < px; j++) x[j] = vmovl_s8(vreinterpret_s8_u8(veor_u8(vld1_u8(row[j] + k), f)));
+        NHWC_UNROLL
         for (size_t p = 0; p < np; p++) {
             const int16_t *wp = w + p * panel + k * MR;
             const int16x8_t w01 = vld1q_s16(wp), w23 = vld1q_s16(wp + 8);
@@ -59,14 +64,20 @@ static inline __attribute__((always_inline)) void tile(size_t K, const int16_t *
     // only bytes below K are read.
     for (; k < K; k++) {
         int16_t x[NHWC_PX_MAX];
+        NHWC_UNROLL
         for (size_t j = 0; j < px; j++) x[j] = (int16_t)(int8_t)(row[j][k] ^ flip);
+        NHWC_UNROLL
         for (size_t p = 0; p < np; p++) {
             const int16x4_t wk = vld1_s16(w + p * panel + k * MR);
+            NHWC_UNROLL
             for (size_t j = 0; j < px; j++) acc[p][j] = vmlal_n_s16(acc[p][j], wk, x[j]);
         }
     }
-    for (size_t j = 0; j < valid && j < px; j++) {
+    NHWC_UNROLL
+    for (size_t j = 0; j < px; j++) {
+        if (j >= valid) break;
         int32x4_t col[4];
+        NHWC_UNROLL
         for (size_t p = 0; p < np; p++) col[p] = acc[p][j];
         nhwc_store16(col, np, r, c + j * ldc, count);
     }

@@ -28,11 +28,11 @@ size_t flotilla_q8_gemm_nhwc_workspace_size__neondot(size_t N, size_t K) {
 // acc[p][j] += panel p's quad vector wq · pixel j's quad in lane `lane` of x[j].
 #define DOT_Q(wq, lane)                                                              \
     do {                                                                             \
-        for (size_t j = 0; j < px; j++) acc[p][j] = vdotq_laneq_s32(acc[p][j], wq, x[j], lane); \
+        NHWC_UNROLL for (size_t j = 0; j < px; j++) acc[p][j] = vdotq_laneq_s32(acc[p][j], wq, x[j], lane); \
     } while (0)
 #define DOT_D(wq, lane)                                                              \
     do {                                                                             \
-        for (size_t j = 0; j < px; j++) acc[p][j] = vdotq_lane_s32(acc[p][j], wq, x[j], lane); \
+        NHWC_UNROLL for (size_t j = 0; j < px; j++) acc[p][j] = vdotq_lane_s32(acc[p][j], wq, x[j], lane); \
     } while (0)
 
 // One tile: np panels (4·np channels) × px pixels, both constants once inlined. Pixels past
@@ -43,11 +43,14 @@ static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size
                                                                   uint8_t *c, size_t ldc, size_t count, const size_t np,
                                                                   const size_t px) {
     int32x4_t acc[4][NHWC_PX_MAX];
+    NHWC_UNROLL
     for (size_t p = 0; p < np; p++) {
         const int32x4_t i = vld1q_s32(init + MR * p);
+        NHWC_UNROLL
         for (size_t j = 0; j < px; j++) acc[p][j] = i;
     }
     const uint8_t *row[NHWC_PX_MAX];
+    NHWC_UNROLL
     for (size_t j = 0; j < px; j++) row[j] = a + (j < valid ? j : valid - 1) * lda;
     const size_t panel = k4 * 4 * MR;  // bytes per panel
     size_t k = 0;
@@ -55,7 +58,9 @@ static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size
         const uint8x16_t f = vdupq_n_u8(flip);
         for (; k + 16 <= K; k += 16) {
             int8x16_t x[NHWC_PX_MAX];
+            NHWC_UNROLL
             for (size_t j = 0; j < px; j++) x[j] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(row[j] + k), f));
+            NHWC_UNROLL
             for (size_t p = 0; p < np; p++) {
                 const int8_t *wp = w + p * panel + k * MR;
                 const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16), w2 = vld1q_s8(wp + 32),
@@ -72,7 +77,9 @@ static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size
     const uint8x8_t f = vdup_n_u8(flip);
     if (k + 8 <= K) {
         int8x8_t x[NHWC_PX_MAX];
+        NHWC_UNROLL
         for (size_t j = 0; j < px; j++) x[j] = vreinterpret_s8_u8(veor_u8(vld1_u8(row[j] + k), f));
+        NHWC_UNROLL
         for (size_t p = 0; p < np; p++) {
             const int8_t *wp = w + p * panel + k * MR;
             const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);
@@ -85,12 +92,14 @@ static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size
         const size_t take = K - k < 4 ? K - k : 4;
         const bool more = K - k > 4;  // a partial quad follows a whole one
         int8x8_t x[NHWC_PX_MAX];
+        NHWC_UNROLL
         for (size_t j = 0; j < px; j++) {
             uint32_t q0 = 0, q1 = 0;
             memcpy(&q0, row[j] + k, take);
             if (more) memcpy(&q1, row[j] + k + 4, K - k - 4);
             x[j] = vreinterpret_s8_u8(veor_u8(vreinterpret_u8_u32(vset_lane_u32(q1, vdup_n_u32(q0), 1)), f));
         }
+        NHWC_UNROLL
         for (size_t p = 0; p < np; p++) {
             const int8_t *wp = w + p * panel + k * MR;
             const int8x16_t w0 = vld1q_s8(wp);
@@ -101,8 +110,11 @@ static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size
             }
         }
     }
-    for (size_t j = 0; j < valid && j < px; j++) {
+    NHWC_UNROLL
+    for (size_t j = 0; j < px; j++) {
+        if (j >= valid) break;
         int32x4_t col[4];
+        NHWC_UNROLL
         for (size_t p = 0; p < np; p++) col[p] = acc[p][j];
         nhwc_store16(col, np, r, c + j * ldc, count);
     }
