@@ -16,6 +16,9 @@
 #if defined(__x86_64__)
 #include "q8_x86_requant.h"  // the x86 vector requantizations, checked lane by lane below
 #endif
+#if defined(__aarch64__)
+#include "q8_gemm_nhwc_arm.h"  // the per-lane requant of the channels-last GEMMs, checked below
+#endif
 
 static unsigned long passed, failed;
 static uint64_t rng_state = 0x1234567887654321ull;
@@ -232,6 +235,52 @@ static void requant_x86_sweep(void) {
     char what[120];
     snprintf(what, sizeof what, "x86 vector requant sweep: %lu lane mismatches in %lu cases", bad, cases);
     check(bad == 0, what);
+}
+#endif
+
+#if defined(__aarch64__)
+// The channels-last GEMMs' per-lane requant (q8_gemm_nhwc_arm.h) lane by lane against the
+// scalar contract: 16 lanes with their own (multiplier, shift), all shifts ≥ 1 (the 32-bit
+// SQDMULH + SRSHL form: s = 1 and 31 included) or any in [-30, 31] (the 64-bit form), with
+// multipliers 0, 2^30, 2^31 − 1 and random, accumulators at the int32 ends, ±2^k and ties.
+static void requant_arm_sweep(void) {
+    unsigned long bad = 0, cases = 0, q31_blocks = 0, wrong_form = 0;
+    for (int rep = 0; rep < 4000; rep++) {
+        const bool all_ge1 = rep % 2 == 0;
+        int32_t mult[16], shift[16], acc[16];
+        for (int i = 0; i < 16; i++) {
+            const int k = (int)(next() % 5);
+            mult[i] = k == 0 ? 0 : k == 1 ? (1 << 30) : k == 2 ? INT32_MAX : (int32_t)range(1 << 30, INT32_MAX);
+            shift[i] = all_ge1 ? (rep / 2 + i) % 31 + 1 : (int32_t)((rep / 2 + i) % 62) - 30;
+            const int n = 31 + shift[i], kind = (int)(next() % 8);
+            acc[i] = kind == 0 ? INT32_MIN : kind == 1 ? INT32_MAX : kind == 2 ? INT32_MIN + 1
+                   : kind == 3 ? (int32_t)range(-2, 2) : kind == 4 ? (int32_t)((next() & 1 ? 1 : -1) * (1 << (next() % 31)))
+                   : kind == 5 ? (int32_t)(n < 62 && mult[i] > 0 ? (((int64_t)1 << (n - 1)) / mult[i]) * (next() & 1 ? 1 : -1) : 7)
+                   : (int32_t)next();
+        }
+        const flotilla_q8_type yt = (rep & 2) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        const int32_t zp = (int32_t)range(flotilla_q8_type_min(yt), flotilla_q8_type_max(yt));
+        const int32_t lo = rep % 3 ? flotilla_q8_type_min(yt) : (int32_t)range(flotilla_q8_type_min(yt), flotilla_q8_type_max(yt));
+        const int32_t hi = rep % 5 ? flotilla_q8_type_max(yt) : (int32_t)range(lo, flotilla_q8_type_max(yt));
+        const flotilla_q8_requant rq = {.multiplier = mult, .shift = shift, .per_channel = true, .type = yt,
+                                        .zero_point = zp, .qmin = lo, .qmax = hi};
+        nhwc_rq16 r;
+        nhwc_rq16_init(&rq, 0, 16, &r);
+        bool eligible = true;  // the 32-bit form iff every lane with a multiplier has shift ≥ 1
+        for (int i = 0; i < 16; i++) eligible = eligible && (mult[i] == 0 || shift[i] >= 1);
+        q31_blocks += r.q31;
+        wrong_form += r.q31 != eligible;
+        const int32x4_t v[4] = {vld1q_s32(acc), vld1q_s32(acc + 4), vld1q_s32(acc + 8), vld1q_s32(acc + 12)};
+        uint8_t got[16];
+        nhwc_store16(v, 4, &r, got, 16);
+        for (int i = 0; i < 16; i++) bad += got[i] != (uint8_t)flotilla_q8_requantize(acc[i], mult[i], shift[i], zp, lo, hi);
+        cases++;
+    }
+    char what[140];
+    snprintf(what, sizeof what, "arm per-lane requant sweep: %lu lane mismatches in %lu cases (%lu 32-bit)", bad, cases,
+             q31_blocks);
+    check(bad == 0 && wrong_form == 0 && q31_blocks >= cases / 2, what);
+    printf("%s\n", what);
 }
 #endif
 
@@ -757,8 +806,9 @@ static uint8_t *guarded_alloc(size_t n, guarded_buffer *g) {
 
 // kind 0: random shapes' data (edge patterns, narrowed clamps, typical/≥ 1/tiny/mixed real
 // multipliers); 1: per-channel shifts over all of [-30, 31] with multipliers 0, 2^30, 2^31 − 1
-// and random; 2: extreme accumulators (rows of all ±127 against the top activation byte with
-// the lowest zero point, biases ±2^30) with kind 1's requant.
+// and random; 3: the same with every shift in [1, 31] (ARM's 32-bit requant form); 2: extreme
+// accumulators (rows of all ±127 against the top activation byte with the lowest zero point,
+// biases ±2^30) with kind 1's or kind 3's requant.
 static void gemm_nhwc_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t M, size_t N,
                            size_t K, int kind) {
     if (t->gemm_nhwc == NULL || t->gemm_nhwc_workspace_size == NULL) return;  // the planner keeps NCHW
@@ -794,6 +844,7 @@ static void gemm_nhwc_case(const flotilla_q8_kernels *ref, const flotilla_q8_ker
         fill_bytes(A, a_bytes, apat > 3 ? 3 : apat);
     }
     const int mode = (int)(next() % 4);  // kind 0: typical, >= 1, tiny, mixed
+    const bool q31_only = kind == 3 || (kind == 2 && (next() & 1));  // every shift in [1, 31]
     for (size_t m = 0; m < M; m++) {
         if (kind == 0) {
             bias[m] = (next() % 8 == 0) ? (int32_t)range(-(1 << 30), 1 << 30) : (int32_t)range(-100000, 100000);
@@ -802,7 +853,7 @@ static void gemm_nhwc_case(const flotilla_q8_kernels *ref, const flotilla_q8_ker
             if (flotilla_q8_quantize_multiplier(real, &mult[m], &shift[m]) != FLOTILLA_Q8_OK) mult[m] = 0, shift[m] = 0;
         } else {
             bias[m] = kind == 2 ? ((m & 1) ? (1 << 30) : -(1 << 30)) : (int32_t)range(-(1 << 30), 1 << 30);
-            shift[m] = (int32_t)((m + next() % 62) % 62) - 30;
+            shift[m] = q31_only ? (int32_t)((m + next() % 31) % 31) + 1 : (int32_t)((m + next() % 62) % 62) - 30;
             const int k = (int)(next() % 4);
             mult[m] = k == 0 ? (int32_t)(1u << 30) : k == 1 ? INT32_MAX : k == 2 ? (int32_t)range(1 << 30, INT32_MAX) : 0;
             if (mult[m] == 0) shift[m] = 0;
@@ -868,11 +919,16 @@ static void gemm_nhwc_cases(const flotilla_q8_kernels *ref, const flotilla_q8_ke
     static const size_t sk[] = {1, 3, 4, 5, 8, 12, 16, 27, 33};
     static const size_t sn[] = {1, 5, 9, 36};
     for (size_t i = 0; i < sizeof sk / sizeof sk[0]; i++) {
-        for (size_t j = 0; j < sizeof sn / sizeof sn[0]; j++) gemm_nhwc_case(ref, t, 62 + i % 3, sn[j], sk[i], 1);
+        for (size_t j = 0; j < sizeof sn / sizeof sn[0]; j++) {
+            gemm_nhwc_case(ref, t, 62 + i % 3, sn[j], sk[i], 1);
+            gemm_nhwc_case(ref, t, 31 + i % 3, sn[j], sk[i], 3);
+        }
     }
     gemm_nhwc_case(ref, t, 62, 5, 32768, 2);
     gemm_nhwc_case(ref, t, 9, 3, 32768, 2);
     gemm_nhwc_case(ref, t, 17, 9, 32765, 2);
+    gemm_nhwc_case(ref, t, 33, 4, 32768, 2);
+    gemm_nhwc_case(ref, t, 16, 8, 32767, 2);
     gemm_nhwc_case(ref, t, 7, 0, 5, 0);  // N = 0: OK, nothing read or written
 }
 
@@ -893,6 +949,9 @@ int main(int argc, char **argv) {
     contract_unit_tests();
 #if defined(__x86_64__)
     requant_x86_sweep();
+#endif
+#if defined(__aarch64__)
+    requant_arm_sweep();
 #endif
     for (size_t p = 0; p < sizeof names / sizeof names[0]; p++) {
         const flotilla_q8_kernels *t = flotilla_q8_kernels_named(names[p]);
