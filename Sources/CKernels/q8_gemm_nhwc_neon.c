@@ -26,10 +26,10 @@ size_t flotilla_q8_gemm_nhwc_workspace_size__neon(size_t N, size_t K) {
         }                                                                                 \
     } while (0)
 
-// One tile: np panels (4·np channels) × px pixels, both constants once inlined. Pixels past
-// `valid` repeat the last valid row (computed, never stored), so every row read is inside A.
+// One tile: np panels (4·np channels) × px pixels (rows of A from `a`), both constants once
+// inlined.
 static inline __attribute__((always_inline)) void tile(size_t K, const int16_t *w, const int32_t *init,
-                                                       const uint8_t *a, size_t lda, size_t valid, uint8_t flip,
+                                                       const uint8_t *a, size_t lda, uint8_t flip,
                                                        const nhwc_rq16 *r, uint8_t *c, size_t ldc, size_t count,
                                                        const size_t np, const size_t px) {
     int32x4_t acc[4][NHWC_PX_MAX];
@@ -41,7 +41,7 @@ static inline __attribute__((always_inline)) void tile(size_t K, const int16_t *
     }
     const uint8_t *row[NHWC_PX_MAX];
     NHWC_UNROLL
-    for (size_t j = 0; j < px; j++) row[j] = a + (j < valid ? j : valid - 1) * lda;
+    for (size_t j = 0; j < px; j++) row[j] = a + j * lda;
     const size_t panel = K * MR;  // int16 values per panel
     const uint8x8_t f = vdup_n_u8(flip);
     size_t k = 0;
@@ -75,7 +75,6 @@ static inline __attribute__((always_inline)) void tile(size_t K, const int16_t *
     }
     NHWC_UNROLL
     for (size_t j = 0; j < px; j++) {
-        if (j >= valid) break;
         int32x4_t col[4];
         NHWC_UNROLL
         for (size_t p = 0; p < np; p++) col[p] = acc[p][j];
@@ -88,10 +87,14 @@ static inline __attribute__((always_inline)) void block(size_t N, size_t K, cons
                                                         const uint8_t *A, size_t lda, uint8_t flip, const nhwc_rq16 *r,
                                                         uint8_t *C, size_t ldc, size_t count, const size_t np) {
     const size_t px = NHWC_PX_FOR(np);
-    for (size_t n0 = 0; n0 < N; n0 += px) {
-        const size_t valid = N - n0 < px ? N - n0 : px;
-        tile(K, w, init, A + n0 * lda, lda, valid, flip, r, C + n0 * ldc, ldc, count, np, px);
+    size_t n0 = 0;
+    for (; n0 + px <= N; n0 += px) tile(K, w, init, A + n0 * lda, lda, flip, r, C + n0 * ldc, ldc, count, np, px);
+    // Leftover pixels without duplicated work: 4 at once after 8-pixel tiles, then one by one.
+    if (px == 8 && n0 + 4 <= N) {
+        tile(K, w, init, A + n0 * lda, lda, flip, r, C + n0 * ldc, ldc, count, np, 4);
+        n0 += 4;
     }
+    for (; n0 < N; n0++) tile(K, w, init, A + n0 * lda, lda, flip, r, C + n0 * ldc, ldc, count, np, 1);
 }
 
 flotilla_q8_status flotilla_q8_gemm_nhwc__neon(size_t M, size_t N, size_t K, const void *packed, const void *A,

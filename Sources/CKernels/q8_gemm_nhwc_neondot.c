@@ -35,12 +35,12 @@ size_t flotilla_q8_gemm_nhwc_workspace_size__neondot(size_t N, size_t K) {
         NHWC_UNROLL for (size_t j = 0; j < px; j++) acc[p][j] = vdotq_lane_s32(acc[p][j], wq, x[j], lane); \
     } while (0)
 
-// One tile: np panels (4·np channels) × px pixels, both constants once inlined. Pixels past
-// `valid` repeat the last valid row (computed, never stored), so every row read is inside A.
+// One tile: np panels (4·np channels) × px pixels (rows of A from `a`), both constants once
+// inlined.
 static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size_t k4, const int8_t *w,
                                                                   const int32_t *init, const uint8_t *a, size_t lda,
-                                                                  size_t valid, uint8_t flip, const nhwc_rq16 *r,
-                                                                  uint8_t *c, size_t ldc, size_t count, const size_t np,
+                                                                  uint8_t flip, const nhwc_rq16 *r, uint8_t *c,
+                                                                  size_t ldc, size_t count, const size_t np,
                                                                   const size_t px) {
     int32x4_t acc[4][NHWC_PX_MAX];
     NHWC_UNROLL
@@ -51,7 +51,7 @@ static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size
     }
     const uint8_t *row[NHWC_PX_MAX];
     NHWC_UNROLL
-    for (size_t j = 0; j < px; j++) row[j] = a + (j < valid ? j : valid - 1) * lda;
+    for (size_t j = 0; j < px; j++) row[j] = a + j * lda;
     const size_t panel = k4 * 4 * MR;  // bytes per panel
     size_t k = 0;
     {
@@ -112,7 +112,6 @@ static inline __attribute__((always_inline)) DOT_TARGET void tile(size_t K, size
     }
     NHWC_UNROLL
     for (size_t j = 0; j < px; j++) {
-        if (j >= valid) break;
         int32x4_t col[4];
         NHWC_UNROLL
         for (size_t p = 0; p < np; p++) col[p] = acc[p][j];
@@ -126,10 +125,14 @@ static inline __attribute__((always_inline)) DOT_TARGET void block(size_t N, siz
                                                                    uint8_t flip, const nhwc_rq16 *r, uint8_t *C,
                                                                    size_t ldc, size_t count, const size_t np) {
     const size_t px = NHWC_PX_FOR(np);
-    for (size_t n0 = 0; n0 < N; n0 += px) {
-        const size_t valid = N - n0 < px ? N - n0 : px;
-        tile(K, k4, w, init, A + n0 * lda, lda, valid, flip, r, C + n0 * ldc, ldc, count, np, px);
+    size_t n0 = 0;
+    for (; n0 + px <= N; n0 += px) tile(K, k4, w, init, A + n0 * lda, lda, flip, r, C + n0 * ldc, ldc, count, np, px);
+    // Leftover pixels without duplicated work: 4 at once after 8-pixel tiles, then one by one.
+    if (px == 8 && n0 + 4 <= N) {
+        tile(K, k4, w, init, A + n0 * lda, lda, flip, r, C + n0 * ldc, ldc, count, np, 4);
+        n0 += 4;
     }
+    for (; n0 < N; n0++) tile(K, k4, w, init, A + n0 * lda, lda, flip, r, C + n0 * ldc, ldc, count, np, 1);
 }
 
 DOT_TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__neondot(size_t M, size_t N, size_t K, const void *packed,
