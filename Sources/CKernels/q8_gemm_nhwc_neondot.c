@@ -26,13 +26,17 @@ size_t flotilla_q8_gemm_nhwc_workspace_size__neondot(size_t N, size_t K) {
 }
 
 // acc[p][j] += panel p's quad vector wq · pixel j's quad in lane `lane` of x[j].
-#define DOT_Q(wq, lane)                                                              \
-    do {                                                                             \
-        NHWC_UNROLL for (size_t j = 0; j < px; j++) acc[p][j] = vdotq_laneq_s32(acc[p][j], wq, x[j], lane); \
+#define DOT_Q(wq, lane)                                                                  \
+    do {                                                                                 \
+        NHWC_UNROLL for (size_t j = 0; j < px; j++) {                                    \
+            acc[p][j] = vdotq_laneq_s32(acc[p][j], wq, x[j], lane);                      \
+        }                                                                                \
     } while (0)
-#define DOT_D(wq, lane)                                                              \
-    do {                                                                             \
-        NHWC_UNROLL for (size_t j = 0; j < px; j++) acc[p][j] = vdotq_lane_s32(acc[p][j], wq, x[j], lane); \
+#define DOT_D(wq, lane)                                                                  \
+    do {                                                                                 \
+        NHWC_UNROLL for (size_t j = 0; j < px; j++) {                                    \
+            acc[p][j] = vdotq_lane_s32(acc[p][j], wq, x[j], lane);                       \
+        }                                                                                \
     } while (0)
 
 // One tile: np panels (4·np channels) × px pixels (rows of A from `a`), both constants once
