@@ -410,4 +410,17 @@ flotilla_q8_status flotilla_q8_dwconv_packed__neondot(const flotilla_f32_conv2d_
                                                       const void *input, void *output);
 #endif
 
+// Channels-last 1×1 GEMMs on ARM64 (q8_gemm_nhwc_neon.c, q8_gemm_nhwc_neondot.c; shared pieces in
+// q8_gemm_nhwc_arm.h): the table's gemm_nhwc over the same NEON / NEONDOT packs gemm reads.
+#if defined(__aarch64__)
+size_t flotilla_q8_gemm_nhwc_workspace_size__neon(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_nhwc__neon(size_t M, size_t N, size_t K, const void *packed, const void *A,
+                                               size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                               void *workspace);
+size_t flotilla_q8_gemm_nhwc_workspace_size__neondot(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_nhwc__neondot(size_t M, size_t N, size_t K, const void *packed, const void *A,
+                                                  size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                                  void *workspace);
+#endif
+
 #endif

@@ -146,6 +146,8 @@ static const flotilla_q8_kernels neon_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__neon,
     .gemm_s32 = flotilla_q8_gemm_s32_4x16__neon,
     .maxpool = flotilla_q8_maxpool__neon,
+    .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__neon,
+    .gemm_nhwc = flotilla_q8_gemm_nhwc__neon,
     PORTABLE_ENTRIES,
 };
 
@@ -170,6 +172,8 @@ static const flotilla_q8_kernels neondot_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__neondot,
     .gemm_s32 = flotilla_q8_gemm_s32_4x16__neondot,
     .maxpool = flotilla_q8_maxpool__neon,
+    .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__neondot,
+    .gemm_nhwc = flotilla_q8_gemm_nhwc__neondot,
     PORTABLE_ENTRIES,
 };
 #endif

@@ -10,9 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 #include "q8_x86_requant.h"  // the x86 vector requantizations, checked lane by lane below
+#endif
+#if defined(__aarch64__)
+#include "q8_gemm_nhwc_arm.h"  // the per-lane requant of the channels-last GEMMs, checked below
 #endif
 
 static unsigned long passed, failed;
@@ -230,6 +235,52 @@ static void requant_x86_sweep(void) {
     char what[120];
     snprintf(what, sizeof what, "x86 vector requant sweep: %lu lane mismatches in %lu cases", bad, cases);
     check(bad == 0, what);
+}
+#endif
+
+#if defined(__aarch64__)
+// The channels-last GEMMs' per-lane requant (q8_gemm_nhwc_arm.h) lane by lane against the
+// scalar contract: 16 lanes with their own (multiplier, shift), all shifts ≥ 1 (the 32-bit
+// SQDMULH + SRSHL form: s = 1 and 31 included) or any in [-30, 31] (the 64-bit form), with
+// multipliers 0, 2^30, 2^31 − 1 and random, accumulators at the int32 ends, ±2^k and ties.
+static void requant_arm_sweep(void) {
+    unsigned long bad = 0, cases = 0, q31_blocks = 0, wrong_form = 0;
+    for (int rep = 0; rep < 4000; rep++) {
+        const bool all_ge1 = rep % 2 == 0;
+        int32_t mult[16], shift[16], acc[16];
+        for (int i = 0; i < 16; i++) {
+            const int k = (int)(next() % 5);
+            mult[i] = k == 0 ? 0 : k == 1 ? (1 << 30) : k == 2 ? INT32_MAX : (int32_t)range(1 << 30, INT32_MAX);
+            shift[i] = all_ge1 ? (rep / 2 + i) % 31 + 1 : (int32_t)((rep / 2 + i) % 62) - 30;
+            const int n = 31 + shift[i], kind = (int)(next() % 8);
+            acc[i] = kind == 0 ? INT32_MIN : kind == 1 ? INT32_MAX : kind == 2 ? INT32_MIN + 1
+                   : kind == 3 ? (int32_t)range(-2, 2) : kind == 4 ? (int32_t)((next() & 1 ? 1 : -1) * (1 << (next() % 31)))
+                   : kind == 5 ? (int32_t)(n < 62 && mult[i] > 0 ? (((int64_t)1 << (n - 1)) / mult[i]) * (next() & 1 ? 1 : -1) : 7)
+                   : (int32_t)next();
+        }
+        const flotilla_q8_type yt = (rep & 2) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+        const int32_t zp = (int32_t)range(flotilla_q8_type_min(yt), flotilla_q8_type_max(yt));
+        const int32_t lo = rep % 3 ? flotilla_q8_type_min(yt) : (int32_t)range(flotilla_q8_type_min(yt), flotilla_q8_type_max(yt));
+        const int32_t hi = rep % 5 ? flotilla_q8_type_max(yt) : (int32_t)range(lo, flotilla_q8_type_max(yt));
+        const flotilla_q8_requant rq = {.multiplier = mult, .shift = shift, .per_channel = true, .type = yt,
+                                        .zero_point = zp, .qmin = lo, .qmax = hi};
+        nhwc_rq16 r;
+        nhwc_rq16_init(&rq, 0, 16, &r);
+        bool eligible = true;  // the 32-bit form iff every lane with a multiplier has shift ≥ 1
+        for (int i = 0; i < 16; i++) eligible = eligible && (mult[i] == 0 || shift[i] >= 1);
+        q31_blocks += r.q31;
+        wrong_form += r.q31 != eligible;
+        const int32x4_t v[4] = {vld1q_s32(acc), vld1q_s32(acc + 4), vld1q_s32(acc + 8), vld1q_s32(acc + 12)};
+        uint8_t got[16];
+        nhwc_store16(v, 4, &r, got, 16);
+        for (int i = 0; i < 16; i++) bad += got[i] != (uint8_t)flotilla_q8_requantize(acc[i], mult[i], shift[i], zp, lo, hi);
+        cases++;
+    }
+    char what[140];
+    snprintf(what, sizeof what, "arm per-lane requant sweep: %lu lane mismatches in %lu cases (%lu 32-bit)", bad, cases,
+             q31_blocks);
+    check(bad == 0 && wrong_form == 0 && q31_blocks >= cases / 2, what);
+    printf("%s\n", what);
 }
 #endif
 
@@ -731,6 +782,156 @@ static void conv_small_case(const flotilla_q8_kernels *ref, const flotilla_q8_ke
         free(wt);
 }
 
+// ---- Channels-last GEMM (gemm_nhwc) ---------------------------------------------------------
+// Every path with a gemm_nhwc against the reference's: A (N×K, row stride lda ≥ K) ends right
+// at a PROT_NONE page, so a read past A + (N−1)·lda + K faults; C (N×M, ldc ≥ M) is prefilled
+// and compared whole, so a byte written between M and ldc (or past the last row) differs.
+static unsigned long nhwc_cases;
+
+typedef struct guarded_buffer {
+    uint8_t *base;
+    size_t len;
+} guarded_buffer;
+
+static uint8_t *guarded_alloc(size_t n, guarded_buffer *g) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), body = (n + page - 1) / page * page;
+    g->len = body + page;
+    g->base = mmap(NULL, g->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g->base == MAP_FAILED || mprotect(g->base + body, page, PROT_NONE) != 0) {
+        fprintf(stderr, "guard page mapping failed (%zu bytes)\n", n);
+        exit(3);
+    }
+    return g->base + body - n;
+}
+
+// kind 0: random shapes' data (edge patterns, narrowed clamps, typical/≥ 1/tiny/mixed real
+// multipliers); 1: per-channel shifts over all of [-30, 31] with multipliers 0, 2^30, 2^31 − 1
+// and random; 3: the same with every shift in [1, 31] (ARM's 32-bit requant form); 2: extreme
+// accumulators (rows of all ±127 against the top activation byte with the lowest zero point,
+// biases ±2^30) with kind 1's or kind 3's requant.
+static void gemm_nhwc_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t M, size_t N,
+                           size_t K, int kind) {
+    if (t->gemm_nhwc == NULL || t->gemm_nhwc_workspace_size == NULL) return;  // the planner keeps NCHW
+    static const int32_t zp_u8[] = {0, 1, 127, 128, 255}, zp_s8[] = {-128, -1, 0, 127};
+    static const char *const packers[] = {"reference", "avx2", "avx512vnni", "neon", "neondot"};
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_type yt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    int32_t zx = next() % 3 == 0 ? (int32_t)range(type_min(xt), type_max(xt))
+                 : xt == FLOTILLA_Q8_U8 ? zp_u8[next() % 5] : zp_s8[next() % 4];
+    if (kind == 2) zx = type_min(xt);
+    const int32_t zy = next() % 3 == 0 ? (int32_t)range(type_min(yt), type_max(yt))
+                       : yt == FLOTILLA_Q8_U8 ? zp_u8[next() % 5] : zp_s8[next() % 4];
+    const bool seven = kind == 0 && next() % 4 == 0;
+    const int32_t wmax = seven ? 63 : 127;
+    const size_t lda = K + (next() % 3 == 0 ? (size_t)range(1, 9) : 0);
+    const size_t ldc = M + (next() % 3 == 0 ? (size_t)range(1, 7) : 0);
+    const size_t a_bytes = N > 0 ? (N - 1) * lda + K : 0, c_bytes = N * ldc + 16;
+    guarded_buffer ga;
+    uint8_t *A = guarded_alloc(a_bytes, &ga);
+    int8_t *W = xmalloc(M * K);
+    int32_t *bias = xmalloc(M * 4), *mult = xmalloc(M * 4), *shift = xmalloc(M * 4);
+    const int wpat = (int)(next() % 6), apat = (int)(next() % 6);
+    for (size_t m = 0; m < M; m++) {
+        for (size_t k = 0; k < K; k++) {
+            W[m * K + k] = kind == 2 ? (int8_t)((m & 1) ? 127 : -127)
+                           : wpat == 0 ? 0 : wpat == 1 ? (int8_t)wmax : wpat == 2 ? (int8_t)-wmax
+                                                                      : (int8_t)range(-wmax, wmax);
+        }
+    }
+    if (kind == 2) {
+        memset(A, xt == FLOTILLA_Q8_U8 ? 255 : 127, a_bytes);
+    } else {
+        fill_bytes(A, a_bytes, apat > 3 ? 3 : apat);
+    }
+    const int mode = (int)(next() % 4);  // kind 0: typical, >= 1, tiny, mixed
+    const bool q31_only = kind == 3 || (kind == 2 && (next() & 1));  // every shift in [1, 31]
+    for (size_t m = 0; m < M; m++) {
+        if (kind == 0) {
+            bias[m] = (next() % 8 == 0) ? (int32_t)range(-(1 << 30), 1 << 30) : (int32_t)range(-100000, 100000);
+            const double real = mode == 0 ? 1e-4 + uniform() * 1e-2 : mode == 1 ? 1.0 + uniform() * 200.0
+                                : mode == 2 ? 1e-11 * (1 + uniform()) : (1e-9 + uniform() * 4.0);
+            if (flotilla_q8_quantize_multiplier(real, &mult[m], &shift[m]) != FLOTILLA_Q8_OK) mult[m] = 0, shift[m] = 0;
+        } else {
+            bias[m] = kind == 2 ? ((m & 1) ? (1 << 30) : -(1 << 30)) : (int32_t)range(-(1 << 30), 1 << 30);
+            shift[m] = q31_only ? (int32_t)((m + next() % 31) % 31) + 1 : (int32_t)((m + next() % 62) % 62) - 30;
+            const int k = (int)(next() % 4);
+            mult[m] = k == 0 ? (int32_t)(1u << 30) : k == 1 ? INT32_MAX : k == 2 ? (int32_t)range(1 << 30, INT32_MAX) : 0;
+            if (mult[m] == 0) shift[m] = 0;
+        }
+    }
+    int32_t qmin = type_min(yt), qmax = type_max(yt);
+    if (next() % 3 == 0) {
+        qmin = (int32_t)range(type_min(yt), type_max(yt));
+        qmax = (int32_t)range(qmin, type_max(yt));
+    }
+    const flotilla_q8_requant rq = {.multiplier = mult, .shift = shift, .per_channel = kind != 0 || (next() & 1) != 0,
+                                    .type = yt, .zero_point = zy, .qmin = qmin, .qmax = qmax};
+    const flotilla_q8_gemm_pack_params pp = {.M = M, .K = K, .x_type = xt, .x_zero_point = zx, .seven_bit = seven};
+    void *pr = xmalloc(ref->gemm_pack_size(M, K)), *pt = xmalloc(t->gemm_pack_size(M, K));
+    uint8_t *cr = xmalloc(c_bytes), *ct = xmalloc(c_bytes);
+    memset(cr, 0xA5, c_bytes);
+    memset(ct, 0xA5, c_bytes);
+    void *wr = xmalloc(ref->gemm_nhwc_workspace_size(N, K)), *wt = xmalloc(t->gemm_nhwc_workspace_size(N, K));
+    char what[220];
+    snprintf(what, sizeof what, "gemm_nhwc %s M=%zu N=%zu K=%zu lda=%zu ldc=%zu xt=%d zx=%d yt=%d zy=%d kind=%d mode=%d",
+             t->name, M, N, K, lda, ldc, xt, zx, yt, zy, kind, mode);
+    int ok = ref->gemm_pack(&pp, W, K, bias, pr) == FLOTILLA_Q8_OK && t->gemm_pack(&pp, W, K, bias, pt) == FLOTILLA_Q8_OK;
+    ok = ok && ref->gemm_nhwc(M, N, K, pr, A, lda, &rq, cr, ldc, wr) == FLOTILLA_Q8_OK;
+    ok = ok && t->gemm_nhwc(M, N, K, pt, A, lda, &rq, ct, ldc, wt) == FLOTILLA_Q8_OK;
+    check(ok && memcmp(cr, ct, c_bytes) == 0, what);
+    // Another path's pack (or this path's for another M or K) is refused with C untouched.
+    uint8_t *before = xmalloc(c_bytes);
+    memcpy(before, ct, c_bytes);
+    const char *other = packers[next() % 5];
+    if (strcmp(other, t->name) == 0) other = "reference";
+    const flotilla_q8_gemm_packer *op = flotilla_q8_gemm_packer_named(other);
+    void *po = xmalloc(op->gemm_pack_size(M, K));
+    ok = op->gemm_pack(&pp, W, K, bias, po) == FLOTILLA_Q8_OK;
+    ok = ok && t->gemm_nhwc(M, N, K, po, A, lda, &rq, ct, ldc, wt) == FLOTILLA_Q8_PACK_MISMATCH;
+    ok = ok && t->gemm_nhwc(M + 1, N, K, pt, A, lda, &rq, ct, ldc, wt) == FLOTILLA_Q8_PACK_MISMATCH;
+    ok = ok && t->gemm_nhwc(M, N, K + 1, pt, A, lda, &rq, ct, ldc, wt) == FLOTILLA_Q8_PACK_MISMATCH;
+    snprintf(what, sizeof what, "gemm_nhwc %s refuses a %s pack, C untouched (M=%zu K=%zu)", t->name, other, M, K);
+    check(ok && memcmp(before, ct, c_bytes) == 0, what);
+    nhwc_cases++;
+    munmap(ga.base, ga.len);
+    free(W), free(bias), free(mult), free(shift), free(pr), free(pt), free(po), free(cr), free(ct), free(before), free(wr),
+        free(wt);
+}
+
+static void gemm_nhwc_cases(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    // Every M × N pair with a K drawn from the set (N = 1, M off the 4- and 16-channel grids),
+    // then every K with a random M, N.
+    for (size_t i = 0; i < NDIMS; i++) {
+        for (size_t j = 0; j < NDIMS; j++) gemm_nhwc_case(ref, t, dims[i], dims[j], dims[next() % NDIMS], 0);
+    }
+    for (size_t i = 0; i < NDIMS; i++) gemm_nhwc_case(ref, t, dims[next() % NDIMS], dims[next() % NDIMS], dims[i], 0);
+    // Every K remainder of the 16-, 8- and 4-k steps, below and above one step.
+    for (size_t K = 1; K <= 40; K++) gemm_nhwc_case(ref, t, (size_t)range(1, 40), (size_t)range(1, 20), K, 0);
+    static const size_t tk[] = {47, 56, 57, 63, 100, 112, 146, 1001};
+    for (size_t i = 0; i < sizeof tk / sizeof tk[0]; i++) gemm_nhwc_case(ref, t, (size_t)range(1, 70), (size_t)range(1, 12), tk[i], 0);
+    // The MobileNetV2-shaped fixture's 1×1 convs (M × N × K = Cout × pixels × Cin).
+    static const size_t model[][3] = {{48, 2304, 8}, {8, 2304, 16}, {48, 576, 8},   {8, 576, 48},  {96, 144, 16},
+                                      {16, 144, 96}, {192, 36, 32}, {32, 36, 192},  {144, 36, 24}, {24, 36, 144},
+                                      {336, 9, 56},  {56, 9, 336},  {112, 9, 336},  {1280, 9, 112}};
+    for (size_t i = 0; i < sizeof model / sizeof model[0]; i++) gemm_nhwc_case(ref, t, model[i][0], model[i][1], model[i][2], 0);
+    // Per-channel shifts over the whole range, at low K on and off the quad grid, across full
+    // channel blocks and tails; then accumulators at the int32 ends (K = 32768).
+    static const size_t sk[] = {1, 3, 4, 5, 8, 12, 16, 27, 33};
+    static const size_t sn[] = {1, 5, 9, 36};
+    for (size_t i = 0; i < sizeof sk / sizeof sk[0]; i++) {
+        for (size_t j = 0; j < sizeof sn / sizeof sn[0]; j++) {
+            gemm_nhwc_case(ref, t, 62 + i % 3, sn[j], sk[i], 1);
+            gemm_nhwc_case(ref, t, 31 + i % 3, sn[j], sk[i], 3);
+        }
+    }
+    gemm_nhwc_case(ref, t, 62, 5, 32768, 2);
+    gemm_nhwc_case(ref, t, 9, 3, 32768, 2);
+    gemm_nhwc_case(ref, t, 17, 9, 32765, 2);
+    gemm_nhwc_case(ref, t, 33, 4, 32768, 2);
+    gemm_nhwc_case(ref, t, 16, 8, 32767, 2);
+    gemm_nhwc_case(ref, t, 7, 0, 5, 0);  // N = 0: OK, nothing read or written
+}
+
 int main(int argc, char **argv) {
     const char *names[] = {"avx2", "avx512vnni", "neon", "neondot"};
     const flotilla_q8_kernels *ref = flotilla_q8_kernels_named("reference");
@@ -748,6 +949,9 @@ int main(int argc, char **argv) {
     contract_unit_tests();
 #if defined(__x86_64__)
     requant_x86_sweep();
+#endif
+#if defined(__aarch64__)
+    requant_arm_sweep();
 #endif
     for (size_t p = 0; p < sizeof names / sizeof names[0]; p++) {
         const flotilla_q8_kernels *t = flotilla_q8_kernels_named(names[p]);
@@ -804,8 +1008,11 @@ int main(int argc, char **argv) {
         gemm_s32_wrap_case(ref, t);
         for (int i = 0; i < 400; i++) maxpool_case(ref, t);
         for (int i = 0; i < 150; i++) conv_small_case(ref, t);
-        printf("%s: %lu checks (%lu depthwise on a plan-time pack)\n", t->name, passed + failed - before, dw_packed_cases);
+        gemm_nhwc_cases(ref, t);
+        printf("%s: %lu checks (%lu depthwise on a plan-time pack, %lu gemm_nhwc)\n", t->name, passed + failed - before,
+               dw_packed_cases, nhwc_cases);
         dw_packed_cases = 0;
+        nhwc_cases = 0;
     }
     printf("q8 bit-exactness: %lu cases identical, %lu mismatched\n", passed, failed);
     return failed == 0 ? 0 : 1;
