@@ -21,7 +21,7 @@
 
 #define TARGET __attribute__((target("avx2,fma")))
 
-enum { MR = 4, CB = 16, NC_MAX = 2, R_MAX = 4, R_WIDEN = 3 };
+enum { MR = 4, CB = 16, NC_MAX = 2, R_MAX = 4, R_WIDEN = 2 };
 enum { MODE_FOLD = 0, MODE_HI = 1, MODE_64 = 2 };  // as in q8_gemm_nhwc_avx512vnni.c
 
 size_t flotilla_q8_gemm_nhwc_workspace_size__avx2(size_t N, size_t K) {
@@ -161,6 +161,45 @@ static inline __attribute__((always_inline)) TARGET __m256i panel_pair(const int
                                (const __m128i *)(const void *)(w0 + g * 4 * MR));
 }
 
+// Quad group g of R pixels: bytes = 4, or K mod 4 for the last group (a constant in the loop).
+static inline __attribute__((always_inline)) TARGET void step_maddubs(const size_t NC, const size_t R, size_t g,
+                                                                      const size_t bytes, const uint8_t *a, size_t lda,
+                                                                      const block *b, __m256i flip,
+                                                                      __m256i acc[][NC_MAX]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i w[NC_MAX];
+#pragma GCC unroll 2
+    for (size_t j = 0; j < NC; j++) w[j] = panel_pair(b->w0[j], b->w1[j], g);
+#pragma GCC unroll 4
+    for (size_t r = 0; r < R; r++) {
+        const __m256i x = _mm256_xor_si256(_mm256_set1_epi32(load_quad(a + r * lda + 4 * g, bytes)), flip);
+#pragma GCC unroll 2
+        for (size_t j = 0; j < NC; j++) {
+            acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w[j]), ones));
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) TARGET void step_widen(const size_t NC, const size_t R, size_t g,
+                                                                    const size_t bytes, const uint8_t *a, size_t lda,
+                                                                    const block *b, __m256i flip,
+                                                                    __m256i e[][NC_MAX], __m256i o[][NC_MAX]) {
+    const __m256i spread = _mm256_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1,
+                                            0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1);
+#pragma GCC unroll 3
+    for (size_t r = 0; r < R; r++) {
+        const __m256i x = _mm256_set1_epi32(load_quad(a + r * lda + 4 * g, bytes));
+        const __m256i xs = _mm256_shuffle_epi8(_mm256_xor_si256(x, flip), spread);
+#pragma GCC unroll 2
+        for (size_t j = 0; j < NC; j++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(b->w0[j] + g * 32));
+            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(b->w1[j] + g * 32));
+            e[r][j] = _mm256_add_epi32(e[r][j], _mm256_madd_epi16(xs, w0));
+            o[r][j] = _mm256_add_epi32(o[r][j], _mm256_madd_epi16(xs, w1));
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) TARGET void tile_maddubs(const size_t NC, const size_t R, size_t K,
                                                                       const uint8_t *a, size_t lda, const block *b,
                                                                       __m256i flip, const flotilla_q8_requant *rq,
@@ -171,23 +210,8 @@ static inline __attribute__((always_inline)) TARGET void tile_maddubs(const size
 #pragma GCC unroll 2
         for (size_t j = 0; j < NC; j++) acc[r][j] = b->init[j];
     }
-    const __m256i ones = _mm256_set1_epi16(1);
-    // Whole quads, then the K mod 4 tail (its own pass: the full ones need no byte count).
-    for (size_t g = 0, k4 = K / 4, bytes = 4; g < (K + 3) / 4; g++) {
-        if (g == k4) bytes = K % 4;
-        __m256i w[NC_MAX];
-#pragma GCC unroll 2
-        for (size_t j = 0; j < NC; j++) w[j] = panel_pair(b->w0[j], b->w1[j], g);
-#pragma GCC unroll 4
-        for (size_t r = 0; r < R; r++) {
-            const int32_t q = bytes == 4 ? load_quad(a + r * lda + 4 * g, 4) : load_quad(a + r * lda + 4 * g, bytes);
-            const __m256i x = _mm256_xor_si256(_mm256_set1_epi32(q), flip);
-#pragma GCC unroll 2
-            for (size_t j = 0; j < NC; j++) {
-                acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w[j]), ones));
-            }
-        }
-    }
+    for (size_t g = 0; g < K / 4; g++) step_maddubs(NC, R, g, 4, a, lda, b, flip, acc);
+    if (K % 4 != 0) step_maddubs(NC, R, K / 4, K % 4, a, lda, b, flip, acc);
     tile_epilogue(NC, R, acc, b, rq, c, ldc);
 }
 
@@ -201,24 +225,8 @@ static inline __attribute__((always_inline)) TARGET void tile_widen(const size_t
 #pragma GCC unroll 2
         for (size_t j = 0; j < NC; j++) e[r][j] = o[r][j] = _mm256_setzero_si256();
     }
-    const __m256i spread = _mm256_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1,
-                                            0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1);
-    const size_t k4 = (K + 3) / 4;
-    for (size_t g = 0; g < k4; g++) {
-        const size_t bytes = K - 4 * g < 4 ? K - 4 * g : 4;
-#pragma GCC unroll 3
-        for (size_t r = 0; r < R; r++) {
-            const __m256i x = _mm256_set1_epi32(load_quad(a + r * lda + 4 * g, bytes));
-            const __m256i xs = _mm256_shuffle_epi8(_mm256_xor_si256(x, flip), spread);
-#pragma GCC unroll 2
-            for (size_t j = 0; j < NC; j++) {
-                const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(b->w0[j] + g * 32));
-                const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(b->w1[j] + g * 32));
-                e[r][j] = _mm256_add_epi32(e[r][j], _mm256_madd_epi16(xs, w0));
-                o[r][j] = _mm256_add_epi32(o[r][j], _mm256_madd_epi16(xs, w1));
-            }
-        }
-    }
+    for (size_t g = 0; g < K / 4; g++) step_widen(NC, R, g, 4, a, lda, b, flip, e, o);
+    if (K % 4 != 0) step_widen(NC, R, K / 4, K % 4, a, lda, b, flip, e, o);
     // hadd: [w0 r0, w0 r1, w1 r0, w1 r1 | w0 r2, w0 r3, w1 r2, w1 r3] → channel order.
     const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
     __m256i acc[R_WIDEN][NC_MAX];
@@ -241,9 +249,7 @@ static inline __attribute__((always_inline)) TARGET void block_run(const bool wi
     size_t n = 0;
     if (widen) {
         for (; n + R_WIDEN <= N; n += R_WIDEN) tile_widen(NC, R_WIDEN, K, a + n * lda, lda, b, flip, rq, c + n * ldc, ldc);
-        a += n * lda, c += n * ldc;
-        if (N - n == 2) tile_widen(NC, 2, K, a, lda, b, flip, rq, c, ldc);
-        if (N - n == 1) tile_widen(NC, 1, K, a, lda, b, flip, rq, c, ldc);
+        if (n < N) tile_widen(NC, 1, K, a + n * lda, lda, b, flip, rq, c + n * ldc, ldc);
         return;
     }
     for (; n + R_MAX <= N; n += R_MAX) tile_maddubs(NC, R_MAX, K, a + n * lda, lda, b, flip, rq, c + n * ldc, ldc);

@@ -44,42 +44,47 @@ typedef struct block {
     bool clamp, u8;
 } block;
 
+// Vectorized per 16-lane chunk (a scalar setup cost as much as the dot products of a 9-pixel
+// layer): masked loads of the live lanes; dead lanes get multiplier 0, shift 2 and init 0
+// (harmless, never stored).
 static TARGET void block_setup(size_t M, size_t m0, size_t k4, const int8_t *w, const int32_t *acc_init,
                                const flotilla_q8_requant *rq, block *b) {
     const size_t live = M - m0 < CB ? M - m0 : CB, panels = flotilla_q8_round_up(M, MR) / MR;
-    _Alignas(64) int32_t mult[CB], sh[CB], init[CB], rnd[CB], cnt[CB], n[CB];
-    const int32_t z = rq->zero_point, az21 = 2 * (z < 0 ? -z : z) + 1;
+    const size_t nc = (live + 15) / 16;
+    const int32_t z = rq->zero_point, az = z < 0 ? -z : z;
+    const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
+    __m512i sh[NC_MAX];
     bool hi = true, fold = true;
-    for (size_t i = 0; i < CB; i++) {
-        if (i >= live) {  // dead lanes: harmless constants, never stored
-            mult[i] = 0, sh[i] = 2, init[i] = 0;
-            continue;
+    for (size_t c = 0; c < nc; c++) {
+        const size_t left = live - 16 * c;
+        const __mmask16 lm = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        if (rq->per_channel) {
+            b->mult[c] = _mm512_maskz_loadu_epi32(lm, rq->multiplier + m0 + 16 * c);
+            sh[c] = _mm512_mask_loadu_epi32(two, lm, rq->shift + m0 + 16 * c);
+        } else {
+            b->mult[c] = _mm512_maskz_mov_epi32(lm, _mm512_set1_epi32(rq->multiplier[0]));
+            sh[c] = _mm512_mask_mov_epi32(two, lm, _mm512_set1_epi32(rq->shift[0]));
         }
-        mult[i] = rq->per_channel ? rq->multiplier[m0 + i] : rq->multiplier[0];
-        sh[i] = rq->per_channel ? rq->shift[m0 + i] : rq->shift[0];
-        init[i] = acc_init[m0 + i];
-        if (!flotilla_q8_requant_hi_ok(sh[i])) {
-            hi = fold = false;
-        } else if (((int32_t)1 << 30) >> (sh[i] - 2) < az21) {
-            fold = false;  // (2|z| + 1)·2ⁿ⁻³³ > 2³⁰ could overflow the rounded sum
-        }
+        b->init[c] = _mm512_maskz_loadu_epi32(lm, acc_init + m0 + 16 * c);
+        // flotilla_q8_requant_hi_ok per lane; the fold test (2|z| + 1)·2ⁿ⁻³³ ≤ 2³⁰ as
+        // 2³⁰ >> (shift − 2) ≥ 2|z| + 1 (a negative count shifts everything out: not folded).
+        if (_mm512_cmplt_epi32_mask(sh[c], two) != 0) hi = false;
+        const __m512i room = _mm512_srlv_epi32(_mm512_set1_epi32(1 << 30), _mm512_sub_epi32(sh[c], two));
+        if (_mm512_cmplt_epi32_mask(room, _mm512_set1_epi32(2 * az + 1)) != 0) fold = false;
     }
+    fold = fold && hi;
     b->mode = fold ? MODE_FOLD : hi ? MODE_HI : MODE_64;
-    for (size_t i = 0; i < CB; i++) {
-        const int32_t s = sh[i] >= 2 ? sh[i] : 2;
-        cnt[i] = s - 1;                                           // n − 32
-        rnd[i] = (fold ? 2 * z + 1 : 1) * ((int32_t)1 << (s - 2));  // 2ⁿ⁻³³, or (2z + 1)·2ⁿ⁻³³
-        n[i] = 31 + sh[i];
-    }
-    for (size_t c = 0; c < NC_MAX; c++) {
-        b->init[c] = _mm512_load_si512((const void *)(init + 16 * c));
-        b->mult[c] = _mm512_load_si512((const void *)(mult + 16 * c));
+    const __m512i unit = fold ? _mm512_set1_epi32(2 * z + 1) : one;
+    for (size_t c = 0; c < nc; c++) {
+        const __m512i s = _mm512_max_epi32(sh[c], two);
+        b->cnt[c] = _mm512_sub_epi32(s, one);                   // n − 32
+        b->rnd[c] = _mm512_sllv_epi32(unit, _mm512_sub_epi32(s, two));  // 2ⁿ⁻³³, or (2z + 1)·2ⁿ⁻³³
         b->m_odd[c] = _mm512_srli_epi64(b->mult[c], 32);
-        b->rnd[c] = _mm512_load_si512((const void *)(rnd + 16 * c));
-        b->cnt[c] = _mm512_load_si512((const void *)(cnt + 16 * c));
-        if (b->mode == MODE_64) b->wide[c] = flotilla_q8_lanes16_make_avx512(b->mult[c], _mm512_load_si512((const void *)(n + 16 * c)));
+        if (b->mode == MODE_64) {
+            b->wide[c] = flotilla_q8_lanes16_make_avx512(b->mult[c], _mm512_add_epi32(sh[c], _mm512_set1_epi32(31)));
+        }
         const size_t p = m0 / MR + 2 * c;
-        b->w0[c] = p < panels ? w + p * k4 * 4 * MR : w;
+        b->w0[c] = w + p * k4 * 4 * MR;
         b->w1[c] = p + 1 < panels ? b->w0[c] + k4 * 4 * MR : b->w0[c];
     }
     b->lo64 = _mm512_set1_epi64(rq->qmin - z), b->hi64 = _mm512_set1_epi64(rq->qmax - z);
@@ -232,6 +237,129 @@ BLOCK_RUN(2)
 BLOCK_RUN(3)
 BLOCK_RUN(4)
 
+// A block of at most 8 channels (M ≤ 8: the 8-channel projections of the first MobileNet
+// blocks): one panel would fill half a zmm, so each zmm holds two pixels instead — the panel's
+// quad row broadcast to both halves, pixel n's activation quad in lanes 0–7 and pixel n + 1's in
+// lanes 8–15. Tiles of up to PAIRS_MAX pairs; the requant constants are chunk 0's first 8 lanes
+// in both halves. The permute of pixel_store's packs then leaves pixel 2j + s's 8 bytes at byte
+// 16j + 8s: pixels in order, 8 bytes each (q_j's lane L = 2s + h holds its channels 4h … 4h + 3).
+enum { PAIRS_MAX = 8 };
+
+static inline __attribute__((always_inline)) TARGET __m512i dup8(__m512i v) {
+    return _mm512_shuffle_i64x2(v, v, 0x44);  // lanes 0–7 to 8–15
+}
+
+static inline __attribute__((always_inline)) TARGET __m512i pair_quads(const uint8_t *a0, const uint8_t *a1,
+                                                                       size_t bytes, __m512i flip) {
+    if (bytes == 4) {
+        int32_t q0, q1;
+        memcpy(&q0, a0, sizeof q0);
+        memcpy(&q1, a1, sizeof q1);
+        return _mm512_xor_si512(_mm512_mask_set1_epi32(_mm512_set1_epi32(q0), 0xFF00, q1), flip);
+    }
+    const __mmask16 km = (__mmask16)((1u << bytes) - 1u);
+    const __m512i x0 = _mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(km, a0));
+    const __m512i x1 = _mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(km, a1));
+    return _mm512_xor_si512(_mm512_mask_blend_epi32(0xFF00, x0, x1), flip);
+}
+
+// P pairs (a constant per instantiation) covering pixels [0, npix), npix > 2P − 2; an odd last
+// pixel is computed twice and stored once.
+static inline __attribute__((always_inline)) TARGET void pair_tile(const size_t P, size_t npix, size_t K,
+                                                                   const uint8_t *a, size_t lda, const block *b,
+                                                                   const __m512i pc[4], __m512i flip, uint8_t *c,
+                                                                   size_t ldc) {
+    __m512i acc[PAIRS_MAX];
+    const __m512i init = dup8(b->init[0]);
+#pragma GCC unroll 8
+    for (size_t j = 0; j < P; j++) acc[j] = init;
+    const uint8_t *row[2 * PAIRS_MAX];
+#pragma GCC unroll 16
+    for (size_t i = 0; i < 2 * P; i++) row[i] = a + (i < npix ? i : npix - 1) * lda;
+    const size_t k4f = K / 4;
+    for (size_t g = 0; g < k4f; g++) {
+        const __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(b->w0[0] + 32 * g)));
+#pragma GCC unroll 8
+        for (size_t j = 0; j < P; j++) acc[j] = _mm512_dpbusd_epi32(acc[j], pair_quads(row[2 * j] + 4 * g, row[2 * j + 1] + 4 * g, 4, flip), w);
+    }
+    if (K % 4 != 0) {
+        const __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(b->w0[0] + 32 * k4f)));
+#pragma GCC unroll 8
+        for (size_t j = 0; j < P; j++) {
+            acc[j] = _mm512_dpbusd_epi32(acc[j], pair_quads(row[2 * j] + 4 * k4f, row[2 * j + 1] + 4 * k4f, K % 4, flip), w);
+        }
+    }
+    if (b->mode == MODE_64) {
+        _Alignas(64) int32_t buf[2 * PAIRS_MAX * CB];
+#pragma GCC unroll 8
+        for (size_t j = 0; j < P; j++) {
+            // Pixel 2j's lanes to row 2j of buf, pixel 2j + 1's to row 2j + 1 (lanes 0–7 each).
+            _mm512_store_si512((void *)(buf + 2 * j * CB), acc[j]);
+            _mm512_store_si512((void *)(buf + (2 * j + 1) * CB), _mm512_shuffle_i64x2(acc[j], acc[j], 0xEE));
+        }
+        store_64(buf, npix, 1, b, c, ldc);
+        return;
+    }
+    const bool fold = b->mode == MODE_FOLD;
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const bool dense = b->live == 8 && ldc == 8;
+    const __mmask16 lm = (__mmask16)((1u << b->live) - 1u);
+#pragma GCC unroll 2
+    for (size_t j0 = 0; j0 < P; j0 += 4) {
+        __m512i q[4];
+#pragma GCC unroll 4
+        for (size_t j = 0; j < 4; j++) {
+            q[j] = j0 + j < P ? flotilla_q8_requant16_hi_lanes_avx512(acc[j0 + j], pc[0], pc[1], pc[2], pc[3]) : _mm512_setzero_si512();
+        }
+        __m512i v01 = _mm512_packs_epi32(q[0], q[1]), v23 = _mm512_packs_epi32(q[2], q[3]);
+        if (!fold) v01 = _mm512_adds_epi16(v01, b->zp16), v23 = _mm512_adds_epi16(v23, b->zp16);
+        __m512i y = b->u8 ? _mm512_packus_epi16(v01, v23) : _mm512_packs_epi16(v01, v23);
+        if (b->clamp) {
+            y = b->u8 ? _mm512_min_epu8(_mm512_max_epu8(y, b->lo8), b->hi8)
+                      : _mm512_min_epi8(_mm512_max_epi8(y, b->lo8), b->hi8);
+        }
+        y = _mm512_permutexvar_epi32(order, y);
+        const size_t p0 = 2 * j0, np = npix - p0 < 8 ? npix - p0 : 8;
+        uint8_t *cp = c + p0 * ldc;
+        if (dense) {
+            _mm512_mask_storeu_epi8(cp, np >= 8 ? ~(__mmask64)0 : (((__mmask64)1 << (8 * np)) - 1u), y);
+            continue;
+        }
+#pragma GCC unroll 4
+        for (size_t l = 0; l < 4; l++) {
+            if (2 * l >= np) break;
+            const __m128i lane = l == 0 ? _mm512_castsi512_si128(y)
+                                 : l == 1 ? _mm512_extracti32x4_epi32(y, 1)
+                                 : l == 2 ? _mm512_extracti32x4_epi32(y, 2)
+                                          : _mm512_extracti32x4_epi32(y, 3);
+            _mm_mask_storeu_epi8(cp + 2 * l * ldc, lm, lane);
+            if (2 * l + 1 < np) _mm_mask_storeu_epi8(cp + (2 * l + 1) * ldc, lm, _mm_unpackhi_epi64(lane, lane));
+        }
+    }
+}
+
+static __attribute__((noinline)) TARGET void pairs_run(size_t N, size_t K, const uint8_t *a, size_t lda,
+                                                       const block *b, __m512i flip, uint8_t *c, size_t ldc) {
+    const __m512i pc[4] = {dup8(b->mult[0]), dup8(b->m_odd[0]), dup8(b->rnd[0]), dup8(b->cnt[0])};
+    size_t n = 0;
+    for (; n + 2 * PAIRS_MAX <= N; n += 2 * PAIRS_MAX) {
+        pair_tile(PAIRS_MAX, 2 * PAIRS_MAX, K, a + n * lda, lda, b, pc, flip, c + n * ldc, ldc);
+    }
+    const size_t rest = N - n;
+    a += n * lda, c += n * ldc;
+    switch ((rest + 1) / 2) {
+    case 1: pair_tile(1, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 2: pair_tile(2, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 3: pair_tile(3, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 4: pair_tile(4, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 5: pair_tile(5, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 6: pair_tile(6, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 7: pair_tile(7, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 8: pair_tile(8, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    default: break;
+    }
+}
+
 TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, size_t K, const void *packed,
                                                             const void *A, size_t lda, const flotilla_q8_requant *rq,
                                                             void *C, size_t ldc, void *workspace) {
@@ -248,6 +376,10 @@ TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, 
     for (size_t m0 = 0; m0 < M; m0 += CB) {
         block_setup(M, m0, k4, w, acc_init, rq, &b);
         uint8_t *c = (uint8_t *)C + m0;
+        if (b.live <= 8) {
+            pairs_run(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc);
+            continue;
+        }
         switch ((b.live + 15) / 16) {
         case 1: block_run_1(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc); break;
         case 2: block_run_2(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc); break;
