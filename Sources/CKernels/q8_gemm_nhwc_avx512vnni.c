@@ -249,46 +249,48 @@ static inline __attribute__((always_inline)) TARGET __m512i dup8(__m512i v) {
     return _mm512_shuffle_i64x2(v, v, 0x44);  // lanes 0–7 to 8–15
 }
 
-static inline __attribute__((always_inline)) TARGET __m512i pair_quads(const uint8_t *a0, const uint8_t *a1,
-                                                                       size_t bytes, __m512i flip) {
+// Pixel quad (bytes = 4, or K mod 4 by a masked load) broadcast to 8 lanes, XORed for s8.
+static inline __attribute__((always_inline)) TARGET __m256i quad8(const bool s8, const uint8_t *p, size_t bytes) {
+    __m256i x;
     if (bytes == 4) {
-        int32_t q0, q1;
-        memcpy(&q0, a0, sizeof q0);
-        memcpy(&q1, a1, sizeof q1);
-        return _mm512_xor_si512(_mm512_mask_set1_epi32(_mm512_set1_epi32(q0), 0xFF00, q1), flip);
+        int32_t q;
+        memcpy(&q, p, sizeof q);
+        x = _mm256_set1_epi32(q);
+    } else {
+        x = _mm256_broadcastd_epi32(_mm_maskz_loadu_epi8((__mmask16)((1u << bytes) - 1u), p));
     }
-    const __mmask16 km = (__mmask16)((1u << bytes) - 1u);
-    const __m512i x0 = _mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(km, a0));
-    const __m512i x1 = _mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(km, a1));
-    return _mm512_xor_si512(_mm512_mask_blend_epi32(0xFF00, x0, x1), flip);
+    return s8 ? _mm256_xor_si256(x, _mm256_set1_epi8((char)0x80)) : x;
 }
 
 // P pairs (a constant per instantiation) covering pixels [0, npix), npix > 2P − 2; an odd last
-// pixel is computed twice and stored once.
-static inline __attribute__((always_inline)) TARGET void pair_tile(const size_t P, size_t npix, size_t K,
-                                                                   const uint8_t *a, size_t lda, const block *b,
-                                                                   const __m512i pc[4], __m512i flip, uint8_t *c,
+// pixel is computed twice and stored once. The dot products run on ymm (8 lanes, VPDPBUSD with
+// the weights as its memory operand: a broadcast load and the instruction per pixel and quad,
+// no shuffle), the two pixels of a pair join one zmm for the epilogue.
+static inline __attribute__((always_inline)) TARGET void pair_tile(const bool s8, const size_t P, size_t npix,
+                                                                   size_t K, const uint8_t *a, size_t lda,
+                                                                   const block *b, const __m512i pc[4], uint8_t *c,
                                                                    size_t ldc) {
-    __m512i acc[PAIRS_MAX];
-    const __m512i init = dup8(b->init[0]);
-#pragma GCC unroll 8
-    for (size_t j = 0; j < P; j++) acc[j] = init;
+    __m256i accy[2 * PAIRS_MAX];
+    const __m256i init = _mm512_castsi512_si256(b->init[0]);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < 2 * P; i++) accy[i] = init;
     const uint8_t *row[2 * PAIRS_MAX];
 #pragma GCC unroll 16
     for (size_t i = 0; i < 2 * P; i++) row[i] = a + (i < npix ? i : npix - 1) * lda;
     const size_t k4f = K / 4;
     for (size_t g = 0; g < k4f; g++) {
-        const __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(b->w0[0] + 32 * g)));
-#pragma GCC unroll 8
-        for (size_t j = 0; j < P; j++) acc[j] = _mm512_dpbusd_epi32(acc[j], pair_quads(row[2 * j] + 4 * g, row[2 * j + 1] + 4 * g, 4, flip), w);
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(b->w0[0] + 32 * g));
+#pragma GCC unroll 16
+        for (size_t i = 0; i < 2 * P; i++) accy[i] = _mm256_dpbusd_epi32(accy[i], quad8(s8, row[i] + 4 * g, 4), w);
     }
     if (K % 4 != 0) {
-        const __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(b->w0[0] + 32 * k4f)));
-#pragma GCC unroll 8
-        for (size_t j = 0; j < P; j++) {
-            acc[j] = _mm512_dpbusd_epi32(acc[j], pair_quads(row[2 * j] + 4 * k4f, row[2 * j + 1] + 4 * k4f, K % 4, flip), w);
-        }
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(b->w0[0] + 32 * k4f));
+#pragma GCC unroll 16
+        for (size_t i = 0; i < 2 * P; i++) accy[i] = _mm256_dpbusd_epi32(accy[i], quad8(s8, row[i] + 4 * k4f, K % 4), w);
     }
+    __m512i acc[PAIRS_MAX];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < P; j++) acc[j] = _mm512_inserti64x4(_mm512_castsi256_si512(accy[2 * j]), accy[2 * j + 1], 1);
     if (b->mode == MODE_64) {
         _Alignas(64) int32_t buf[2 * PAIRS_MAX * CB];
 #pragma GCC unroll 8
@@ -338,26 +340,37 @@ static inline __attribute__((always_inline)) TARGET void pair_tile(const size_t 
     }
 }
 
-static __attribute__((noinline)) TARGET void pairs_run(size_t N, size_t K, const uint8_t *a, size_t lda,
-                                                       const block *b, __m512i flip, uint8_t *c, size_t ldc) {
+static inline __attribute__((always_inline)) TARGET void pairs_run(const bool s8, size_t N, size_t K,
+                                                                   const uint8_t *a, size_t lda, const block *b,
+                                                                   uint8_t *c, size_t ldc) {
     const __m512i pc[4] = {dup8(b->mult[0]), dup8(b->m_odd[0]), dup8(b->rnd[0]), dup8(b->cnt[0])};
     size_t n = 0;
     for (; n + 2 * PAIRS_MAX <= N; n += 2 * PAIRS_MAX) {
-        pair_tile(PAIRS_MAX, 2 * PAIRS_MAX, K, a + n * lda, lda, b, pc, flip, c + n * ldc, ldc);
+        pair_tile(s8, PAIRS_MAX, 2 * PAIRS_MAX, K, a + n * lda, lda, b, pc, c + n * ldc, ldc);
     }
     const size_t rest = N - n;
     a += n * lda, c += n * ldc;
     switch ((rest + 1) / 2) {
-    case 1: pair_tile(1, rest, K, a, lda, b, pc, flip, c, ldc); break;
-    case 2: pair_tile(2, rest, K, a, lda, b, pc, flip, c, ldc); break;
-    case 3: pair_tile(3, rest, K, a, lda, b, pc, flip, c, ldc); break;
-    case 4: pair_tile(4, rest, K, a, lda, b, pc, flip, c, ldc); break;
-    case 5: pair_tile(5, rest, K, a, lda, b, pc, flip, c, ldc); break;
-    case 6: pair_tile(6, rest, K, a, lda, b, pc, flip, c, ldc); break;
-    case 7: pair_tile(7, rest, K, a, lda, b, pc, flip, c, ldc); break;
-    case 8: pair_tile(8, rest, K, a, lda, b, pc, flip, c, ldc); break;
+    case 1: pair_tile(s8, 1, rest, K, a, lda, b, pc, c, ldc); break;
+    case 2: pair_tile(s8, 2, rest, K, a, lda, b, pc, c, ldc); break;
+    case 3: pair_tile(s8, 3, rest, K, a, lda, b, pc, c, ldc); break;
+    case 4: pair_tile(s8, 4, rest, K, a, lda, b, pc, c, ldc); break;
+    case 5: pair_tile(s8, 5, rest, K, a, lda, b, pc, c, ldc); break;
+    case 6: pair_tile(s8, 6, rest, K, a, lda, b, pc, c, ldc); break;
+    case 7: pair_tile(s8, 7, rest, K, a, lda, b, pc, c, ldc); break;
+    case 8: pair_tile(s8, 8, rest, K, a, lda, b, pc, c, ldc); break;
     default: break;
     }
+}
+
+static __attribute__((noinline)) TARGET void pairs_run_u8(size_t N, size_t K, const uint8_t *a, size_t lda,
+                                                          const block *b, uint8_t *c, size_t ldc) {
+    pairs_run(false, N, K, a, lda, b, c, ldc);
+}
+
+static __attribute__((noinline)) TARGET void pairs_run_s8(size_t N, size_t K, const uint8_t *a, size_t lda,
+                                                          const block *b, uint8_t *c, size_t ldc) {
+    pairs_run(true, N, K, a, lda, b, c, ldc);
 }
 
 TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, size_t K, const void *packed,
@@ -377,7 +390,7 @@ TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, 
         block_setup(M, m0, k4, w, acc_init, rq, &b);
         uint8_t *c = (uint8_t *)C + m0;
         if (b.live <= 8) {
-            pairs_run(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc);
+            (h->x_type == FLOTILLA_Q8_S8 ? pairs_run_s8 : pairs_run_u8)(N, K, (const uint8_t *)A, lda, &b, c, ldc);
             continue;
         }
         switch ((b.live + 15) / 16) {
