@@ -10,7 +10,10 @@
 //   VPMADDWD with the activation bytes spread to int16 (x0, x2, x1, x3); each panel keeps its
 //   own accumulator of pair sums, joined by one VPHADDD per pixel at the end.
 // A tile is R pixels × 16 channels; blocks of 16 channels are the outer loop, so the per-lane
-// requant constants are computed once per block and its weights stay in L1 over all N.
+// requant constants are computed once per block and its weights stay in L1 over all N. The
+// epilogue packs two pixels per byte vector and interleaves the two 128-bit halves back into
+// channel order with one unpack per pixel. u8 and s8 activations are separate instantiations
+// (no XOR for u8).
 // The last K mod 4 bytes of each row are copied byte by byte: nothing past A + (N−1)·lda + K is
 // ever read.
 #include "q8_internal.h"
@@ -29,8 +32,15 @@ size_t flotilla_q8_gemm_nhwc_workspace_size__avx2(size_t N, size_t K) {
     return 0;
 }
 
+// The widening layout's lanes after VPHADDD of the two panels' pair sums: channels
+// (0, 1, 4, 5 | 2, 3, 6, 7) of the chunk. Its requant constants are kept in that order.
+static const int hadd_order[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+
 typedef struct block {
-    __m256i init[NC_MAX], mult[NC_MAX], m_odd[NC_MAX], rnd[NC_MAX], cnt[NC_MAX], n[NC_MAX];
+    __m256i init[NC_MAX];                             // 7-bit: acc start, channel order
+    __m256i init_e[NC_MAX], init_o[NC_MAX];           // widening: pair-sum starts (see block_setup)
+    __m256i mult[NC_MAX], m_odd[NC_MAX], rnd[NC_MAX], cnt[NC_MAX];  // in the kernel's lane order
+    __m256i mult_c[NC_MAX], n_c[NC_MAX];              // channel order, the 64-bit form
     __m256i zp16, lo8, hi8;
     const int8_t *w0[NC_MAX], *w1[NC_MAX];  // the chunk's two panels (w1 = w0 past the last panel)
     size_t live;
@@ -38,7 +48,6 @@ typedef struct block {
     bool clamp, u8;
 } block;
 
-// Panel p's first byte: 16 bytes (7-bit) or 16 int16 (widening) per panel and quad group.
 static TARGET void block_setup(size_t M, size_t m0, size_t k4, bool widen, const int8_t *w, const int32_t *acc_init,
                                const flotilla_q8_requant *rq, block *b) {
     const size_t live = M - m0 < CB ? M - m0 : CB, panels = flotilla_q8_round_up(M, MR) / MR;
@@ -68,8 +77,19 @@ static TARGET void block_setup(size_t M, size_t m0, size_t k4, bool widen, const
     }
     const size_t elem = widen ? 2 : 1, panel_bytes = k4 * 4 * MR * elem;
     for (size_t c = 0; c < NC_MAX; c++) {
-#define LD8(v) _mm256_loadu_si256((const __m256i *)(const void *)((v) + 8 * c))
-        b->init[c] = LD8(init), b->mult[c] = LD8(mult), b->rnd[c] = LD8(rnd), b->cnt[c] = LD8(cnt), b->n[c] = LD8(n);
+        // Lane l of the kernel's order holds channel 8c + ord[l].
+        int32_t lm[8], lr[8], lc[8], ie[8] = {0}, io[8] = {0};
+        for (size_t l = 0; l < 8; l++) {
+            const size_t ch = 8 * c + (widen ? (size_t)hadd_order[l] : l);
+            lm[l] = mult[ch], lr[l] = rnd[ch], lc[l] = cnt[ch];
+        }
+        // Pair sums of panel w0 in lanes (2r, 2r + 1) for row r, w1 likewise: the start values
+        // put row r's init in lane 2r, so VPHADDD adds it exactly once.
+        for (size_t r = 0; r < 4; r++) ie[2 * r] = init[8 * c + r], io[2 * r] = init[8 * c + 4 + r];
+#define LD8(v) _mm256_loadu_si256((const __m256i *)(const void *)(v))
+        b->init[c] = LD8(init + 8 * c), b->init_e[c] = LD8(ie), b->init_o[c] = LD8(io);
+        b->mult[c] = LD8(lm), b->rnd[c] = LD8(lr), b->cnt[c] = LD8(lc);
+        b->mult_c[c] = LD8(mult + 8 * c), b->n_c[c] = LD8(n + 8 * c);
 #undef LD8
         b->m_odd[c] = _mm256_srli_epi64(b->mult[c], 32);
         const size_t p = m0 / MR + 2 * c;
@@ -83,7 +103,8 @@ static TARGET void block_setup(size_t M, size_t m0, size_t k4, bool widen, const
     b->live = live;
 }
 
-static inline __attribute__((always_inline)) TARGET int32_t load_quad(const uint8_t *p, size_t bytes) {
+// A pixel's quad: 4 bytes, or the K mod 4 bytes of the last group copied one by one.
+static inline __attribute__((always_inline)) TARGET __m256i quad(const bool s8, const uint8_t *p, size_t bytes) {
     int32_t q = 0;
     if (bytes == 4) {
         memcpy(&q, p, 4);
@@ -92,9 +113,11 @@ static inline __attribute__((always_inline)) TARGET int32_t load_quad(const uint
         for (size_t i = 0; i < bytes; i++) t[i] = p[i];
         memcpy(&q, t, 4);
     }
-    return q;
+    const __m256i x = _mm256_set1_epi32(q);
+    return s8 ? _mm256_xor_si256(x, _mm256_set1_epi8((char)0x80)) : x;
 }
 
+// The 64-bit per-lane form (some lane's shift < 2: rare), accumulators in channel order.
 static __attribute__((noinline, cold)) TARGET void store_64(const int32_t *acc, size_t R, size_t NC, const block *b,
                                                             const flotilla_q8_requant *rq, uint8_t *c, size_t ldc) {
     for (size_t r = 0; r < R; r++) {
@@ -102,29 +125,15 @@ static __attribute__((noinline, cold)) TARGET void store_64(const int32_t *acc, 
         for (size_t j = 0; j < NC; j++) {
             const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(acc + r * CB + 8 * j));
             _mm_storel_epi64((__m128i *)(void *)(out + 8 * j),
-                             flotilla_q8_requant8_lanes_avx2(x, b->mult[j], b->n[j], rq->zero_point, rq->qmin, rq->qmax));
+                             flotilla_q8_requant8_lanes_avx2(x, b->mult_c[j], b->n_c[j], rq->zero_point, rq->qmin,
+                                                             rq->qmax));
         }
         memcpy(c + r * ldc, out, b->live);
     }
 }
 
-// One pixel's NC chunks (accumulators in channel order, init included) → its bytes. After the
-// packs, 128-bit lane L holds chunk j's channels 4L … 4L + 3 in dword j; one dword permute puts
-// them in channel order. Saturation in the packs cannot change a clamped result (see
-// q8_gemm_nhwc_avx512vnni.c).
-static inline __attribute__((always_inline)) TARGET void pixel_store(const size_t NC, const __m256i acc[NC_MAX],
-                                                                     const block *b, bool fold, bool full, uint8_t *c) {
-    const __m256i q0 = flotilla_q8_requant8_hi_lanes_avx2(acc[0], b->mult[0], b->m_odd[0], b->rnd[0], b->cnt[0]);
-    const __m256i q1 =
-        NC > 1 ? flotilla_q8_requant8_hi_lanes_avx2(acc[1], b->mult[1], b->m_odd[1], b->rnd[1], b->cnt[1]) : q0;
-    __m256i v = _mm256_packs_epi32(q0, q1);
-    if (!fold) v = _mm256_adds_epi16(v, b->zp16);
-    __m256i y = b->u8 ? _mm256_packus_epi16(v, v) : _mm256_packs_epi16(v, v);
-    if (b->clamp) {
-        y = b->u8 ? _mm256_min_epu8(_mm256_max_epu8(y, b->lo8), b->hi8)
-                  : _mm256_min_epi8(_mm256_max_epi8(y, b->lo8), b->hi8);
-    }
-    const __m128i bytes = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(y, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0)));
+static inline __attribute__((always_inline)) TARGET void store_pixel(const size_t NC, bool full, size_t live,
+                                                                     __m128i bytes, uint8_t *c) {
     if (full && NC == 2) {
         _mm_storeu_si128((__m128i *)(void *)c, bytes);
     } else if (full) {
@@ -132,27 +141,65 @@ static inline __attribute__((always_inline)) TARGET void pixel_store(const size_
     } else {
         uint8_t t[16];
         _mm_storeu_si128((__m128i *)(void *)t, bytes);
-        memcpy(c, t, b->live);
+        memcpy(c, t, live);
     }
 }
 
-static inline __attribute__((always_inline)) TARGET void tile_epilogue(const size_t NC, const size_t R,
-                                                                       __m256i acc[][NC_MAX], const block *b,
-                                                                       const flotilla_q8_requant *rq, uint8_t *c,
-                                                                       size_t ldc) {
+// R pixels' accumulators (lane order: channels, or hadd_order for widen) → bytes, two pixels
+// per byte vector. After VPACKSSDW of a pixel's two chunks and VPACKUSWB/VPACKSSWB of two
+// pixels, 128-bit half L holds, per dword, (pixel, chunk)'s lanes 4L … 4L + 3 — channels
+// 4L … 4L + 3 in channel order, or (2L, 2L + 1, 4 + 2L, 5 + 2L) in hadd order; interleaving
+// the halves' dwords (channel order) or words (hadd order) gives each pixel's 16 bytes in order.
+// Saturation in the packs cannot change a clamped result (see q8_gemm_nhwc_avx512vnni.c).
+static inline __attribute__((always_inline)) TARGET void tile_epilogue(const bool widen, const size_t NC,
+                                                                       const size_t R, __m256i acc[][NC_MAX],
+                                                                       const block *b, const flotilla_q8_requant *rq,
+                                                                       uint8_t *c, size_t ldc) {
     if (b->mode == MODE_64) {
         int32_t buf[R_MAX * CB];
+        const __m256i to_channels = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);  // hadd_order is its own inverse
 #pragma GCC unroll 4
         for (size_t r = 0; r < R; r++) {
 #pragma GCC unroll 2
-            for (size_t j = 0; j < NC; j++) _mm256_storeu_si256((__m256i *)(void *)(buf + r * CB + 8 * j), acc[r][j]);
+            for (size_t j = 0; j < NC; j++) {
+                const __m256i v = widen ? _mm256_permutevar8x32_epi32(acc[r][j], to_channels) : acc[r][j];
+                _mm256_storeu_si256((__m256i *)(void *)(buf + r * CB + 8 * j), v);
+            }
         }
         store_64(buf, R, NC, b, rq, c, ldc);
         return;
     }
     const bool fold = b->mode == MODE_FOLD, full = b->live == 8 * NC;
-#pragma GCC unroll 4
-    for (size_t r = 0; r < R; r++) pixel_store(NC, acc[r], b, fold, full, c + r * ldc);
+#pragma GCC unroll 2
+    for (size_t r = 0; r < R; r += 2) {
+        __m256i v[2];
+#pragma GCC unroll 2
+        for (size_t i = 0; i < 2; i++) {
+            if (r + i >= R) {
+                v[i] = v[0];
+                continue;
+            }
+            const __m256i q0 =
+                flotilla_q8_requant8_hi_lanes_avx2(acc[r + i][0], b->mult[0], b->m_odd[0], b->rnd[0], b->cnt[0]);
+            const __m256i q1 =
+                NC > 1 ? flotilla_q8_requant8_hi_lanes_avx2(acc[r + i][1], b->mult[1], b->m_odd[1], b->rnd[1], b->cnt[1])
+                       : q0;
+            v[i] = _mm256_packs_epi32(q0, q1);
+            if (!fold) v[i] = _mm256_adds_epi16(v[i], b->zp16);
+        }
+        __m256i y = b->u8 ? _mm256_packus_epi16(v[0], v[1]) : _mm256_packs_epi16(v[0], v[1]);
+        if (b->clamp) {
+            y = b->u8 ? _mm256_min_epu8(_mm256_max_epu8(y, b->lo8), b->hi8)
+                      : _mm256_min_epi8(_mm256_max_epi8(y, b->lo8), b->hi8);
+        }
+        const __m128i x0 = _mm256_castsi256_si128(y), x1 = _mm256_extracti128_si256(y, 1);
+        const __m128i p0 = widen ? _mm_unpacklo_epi16(x0, x1) : _mm_unpacklo_epi32(x0, x1);
+        store_pixel(NC, full, b->live, p0, c + r * ldc);
+        if (r + 1 < R) {
+            const __m128i p1 = widen ? _mm_unpackhi_epi16(x0, x1) : _mm_unpackhi_epi32(x0, x1);
+            store_pixel(NC, full, b->live, p1, c + (r + 1) * ldc);
+        }
+    }
 }
 
 // 7-bit layout: rows g of the chunk's two panels as one ymm (channels 0–3, 4–7).
@@ -162,9 +209,9 @@ static inline __attribute__((always_inline)) TARGET __m256i panel_pair(const int
 }
 
 // Quad group g of R pixels: bytes = 4, or K mod 4 for the last group (a constant in the loop).
-static inline __attribute__((always_inline)) TARGET void step_maddubs(const size_t NC, const size_t R, size_t g,
-                                                                      const size_t bytes, const uint8_t *a, size_t lda,
-                                                                      const block *b, __m256i flip,
+static inline __attribute__((always_inline)) TARGET void step_maddubs(const bool s8, const size_t NC, const size_t R,
+                                                                      size_t g, const size_t bytes, const uint8_t *a,
+                                                                      size_t lda, const block *b,
                                                                       __m256i acc[][NC_MAX]) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i w[NC_MAX];
@@ -172,7 +219,7 @@ static inline __attribute__((always_inline)) TARGET void step_maddubs(const size
     for (size_t j = 0; j < NC; j++) w[j] = panel_pair(b->w0[j], b->w1[j], g);
 #pragma GCC unroll 4
     for (size_t r = 0; r < R; r++) {
-        const __m256i x = _mm256_xor_si256(_mm256_set1_epi32(load_quad(a + r * lda + 4 * g, bytes)), flip);
+        const __m256i x = quad(s8, a + r * lda + 4 * g, bytes);
 #pragma GCC unroll 2
         for (size_t j = 0; j < NC; j++) {
             acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w[j]), ones));
@@ -180,16 +227,15 @@ static inline __attribute__((always_inline)) TARGET void step_maddubs(const size
     }
 }
 
-static inline __attribute__((always_inline)) TARGET void step_widen(const size_t NC, const size_t R, size_t g,
-                                                                    const size_t bytes, const uint8_t *a, size_t lda,
-                                                                    const block *b, __m256i flip,
-                                                                    __m256i e[][NC_MAX], __m256i o[][NC_MAX]) {
+static inline __attribute__((always_inline)) TARGET void step_widen(const bool s8, const size_t NC, const size_t R,
+                                                                    size_t g, const size_t bytes, const uint8_t *a,
+                                                                    size_t lda, const block *b, __m256i e[][NC_MAX],
+                                                                    __m256i o[][NC_MAX]) {
     const __m256i spread = _mm256_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1,
                                             0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1);
-#pragma GCC unroll 3
+#pragma GCC unroll 2
     for (size_t r = 0; r < R; r++) {
-        const __m256i x = _mm256_set1_epi32(load_quad(a + r * lda + 4 * g, bytes));
-        const __m256i xs = _mm256_shuffle_epi8(_mm256_xor_si256(x, flip), spread);
+        const __m256i xs = _mm256_shuffle_epi8(quad(s8, a + r * lda + 4 * g, bytes), spread);
 #pragma GCC unroll 2
         for (size_t j = 0; j < NC; j++) {
             const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(b->w0[j] + g * 32));
@@ -200,9 +246,9 @@ static inline __attribute__((always_inline)) TARGET void step_widen(const size_t
     }
 }
 
-static inline __attribute__((always_inline)) TARGET void tile_maddubs(const size_t NC, const size_t R, size_t K,
-                                                                      const uint8_t *a, size_t lda, const block *b,
-                                                                      __m256i flip, const flotilla_q8_requant *rq,
+static inline __attribute__((always_inline)) TARGET void tile_maddubs(const bool s8, const size_t NC, const size_t R,
+                                                                      size_t K, const uint8_t *a, size_t lda,
+                                                                      const block *b, const flotilla_q8_requant *rq,
                                                                       uint8_t *c, size_t ldc) {
     __m256i acc[R_MAX][NC_MAX];
 #pragma GCC unroll 4
@@ -210,68 +256,68 @@ static inline __attribute__((always_inline)) TARGET void tile_maddubs(const size
 #pragma GCC unroll 2
         for (size_t j = 0; j < NC; j++) acc[r][j] = b->init[j];
     }
-    for (size_t g = 0; g < K / 4; g++) step_maddubs(NC, R, g, 4, a, lda, b, flip, acc);
-    if (K % 4 != 0) step_maddubs(NC, R, K / 4, K % 4, a, lda, b, flip, acc);
-    tile_epilogue(NC, R, acc, b, rq, c, ldc);
+    for (size_t g = 0; g < K / 4; g++) step_maddubs(s8, NC, R, g, 4, a, lda, b, acc);
+    if (K % 4 != 0) step_maddubs(s8, NC, R, K / 4, K % 4, a, lda, b, acc);
+    tile_epilogue(false, NC, R, acc, b, rq, c, ldc);
 }
 
-static inline __attribute__((always_inline)) TARGET void tile_widen(const size_t NC, const size_t R, size_t K,
-                                                                    const uint8_t *a, size_t lda, const block *b,
-                                                                    __m256i flip, const flotilla_q8_requant *rq,
+static inline __attribute__((always_inline)) TARGET void tile_widen(const bool s8, const size_t NC, const size_t R,
+                                                                    size_t K, const uint8_t *a, size_t lda,
+                                                                    const block *b, const flotilla_q8_requant *rq,
                                                                     uint8_t *c, size_t ldc) {
     __m256i e[R_WIDEN][NC_MAX], o[R_WIDEN][NC_MAX];  // panel w0's and w1's pair sums
-#pragma GCC unroll 3
+#pragma GCC unroll 2
     for (size_t r = 0; r < R; r++) {
 #pragma GCC unroll 2
-        for (size_t j = 0; j < NC; j++) e[r][j] = o[r][j] = _mm256_setzero_si256();
+        for (size_t j = 0; j < NC; j++) e[r][j] = b->init_e[j], o[r][j] = b->init_o[j];
     }
-    for (size_t g = 0; g < K / 4; g++) step_widen(NC, R, g, 4, a, lda, b, flip, e, o);
-    if (K % 4 != 0) step_widen(NC, R, K / 4, K % 4, a, lda, b, flip, e, o);
-    // hadd: [w0 r0, w0 r1, w1 r0, w1 r1 | w0 r2, w0 r3, w1 r2, w1 r3] → channel order.
-    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    for (size_t g = 0; g < K / 4; g++) step_widen(s8, NC, R, g, 4, a, lda, b, e, o);
+    if (K % 4 != 0) step_widen(s8, NC, R, K / 4, K % 4, a, lda, b, e, o);
     __m256i acc[R_WIDEN][NC_MAX];
-#pragma GCC unroll 3
+#pragma GCC unroll 2
     for (size_t r = 0; r < R; r++) {
 #pragma GCC unroll 2
-        for (size_t j = 0; j < NC; j++) {
-            acc[r][j] = _mm256_add_epi32(_mm256_permutevar8x32_epi32(_mm256_hadd_epi32(e[r][j], o[r][j]), order),
-                                         b->init[j]);
-        }
+        for (size_t j = 0; j < NC; j++) acc[r][j] = _mm256_hadd_epi32(e[r][j], o[r][j]);  // hadd_order
     }
-    tile_epilogue(NC, R, acc, b, rq, c, ldc);
+    tile_epilogue(true, NC, R, acc, b, rq, c, ldc);
 }
 
-static inline __attribute__((always_inline)) TARGET void block_run(const bool widen, const size_t NC, size_t N,
-                                                                   size_t K, const uint8_t *a, size_t lda,
-                                                                   const block *b, __m256i flip,
-                                                                   const flotilla_q8_requant *rq, uint8_t *c,
-                                                                   size_t ldc) {
+static inline __attribute__((always_inline)) TARGET void block_run(const bool widen, const bool s8, const size_t NC,
+                                                                   size_t N, size_t K, const uint8_t *a, size_t lda,
+                                                                   const block *b, const flotilla_q8_requant *rq,
+                                                                   uint8_t *c, size_t ldc) {
     size_t n = 0;
     if (widen) {
-        for (; n + R_WIDEN <= N; n += R_WIDEN) tile_widen(NC, R_WIDEN, K, a + n * lda, lda, b, flip, rq, c + n * ldc, ldc);
-        if (n < N) tile_widen(NC, 1, K, a + n * lda, lda, b, flip, rq, c + n * ldc, ldc);
+        for (; n + R_WIDEN <= N; n += R_WIDEN) tile_widen(s8, NC, R_WIDEN, K, a + n * lda, lda, b, rq, c + n * ldc, ldc);
+        if (n < N) tile_widen(s8, NC, 1, K, a + n * lda, lda, b, rq, c + n * ldc, ldc);
         return;
     }
-    for (; n + R_MAX <= N; n += R_MAX) tile_maddubs(NC, R_MAX, K, a + n * lda, lda, b, flip, rq, c + n * ldc, ldc);
+    for (; n + R_MAX <= N; n += R_MAX) tile_maddubs(s8, NC, R_MAX, K, a + n * lda, lda, b, rq, c + n * ldc, ldc);
     a += n * lda, c += n * ldc;
     switch (N - n) {
-    case 1: tile_maddubs(NC, 1, K, a, lda, b, flip, rq, c, ldc); break;
-    case 2: tile_maddubs(NC, 2, K, a, lda, b, flip, rq, c, ldc); break;
-    case 3: tile_maddubs(NC, 3, K, a, lda, b, flip, rq, c, ldc); break;
+    case 1: tile_maddubs(s8, NC, 1, K, a, lda, b, rq, c, ldc); break;
+    case 2: tile_maddubs(s8, NC, 2, K, a, lda, b, rq, c, ldc); break;
+    case 3: tile_maddubs(s8, NC, 3, K, a, lda, b, rq, c, ldc); break;
     default: break;
     }
 }
 
-#define BLOCK_RUN(name, widen, nc)                                                                                \
-    static __attribute__((noinline)) TARGET void name(size_t N, size_t K, const uint8_t *a, size_t lda,           \
-                                                      const block *b, __m256i flip, const flotilla_q8_requant *rq, \
-                                                      uint8_t *c, size_t ldc) {                                   \
-        block_run(widen, nc, N, K, a, lda, b, flip, rq, c, ldc);                                                  \
+typedef void (*block_fn)(size_t N, size_t K, const uint8_t *a, size_t lda, const block *b,
+                         const flotilla_q8_requant *rq, uint8_t *c, size_t ldc);
+#define BLOCK_RUN(name, widen, s8, nc)                                                                           \
+    static __attribute__((noinline)) TARGET void name(size_t N, size_t K, const uint8_t *a, size_t lda,          \
+                                                      const block *b, const flotilla_q8_requant *rq, uint8_t *c, \
+                                                      size_t ldc) {                                              \
+        block_run(widen, s8, nc, N, K, a, lda, b, rq, c, ldc);                                                   \
     }
-BLOCK_RUN(maddubs_1, false, 1)
-BLOCK_RUN(maddubs_2, false, 2)
-BLOCK_RUN(widen_1, true, 1)
-BLOCK_RUN(widen_2, true, 2)
+BLOCK_RUN(maddubs_u8_1, false, false, 1)
+BLOCK_RUN(maddubs_u8_2, false, false, 2)
+BLOCK_RUN(maddubs_s8_1, false, true, 1)
+BLOCK_RUN(maddubs_s8_2, false, true, 2)
+BLOCK_RUN(widen_u8_1, true, false, 1)
+BLOCK_RUN(widen_u8_2, true, false, 2)
+BLOCK_RUN(widen_s8_1, true, true, 1)
+BLOCK_RUN(widen_s8_2, true, true, 2)
 
 TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx2(size_t M, size_t N, size_t K, const void *packed, const void *A,
                                                       size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
@@ -281,22 +327,17 @@ TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx2(size_t M, size_t N, size_t
         flotilla_q8_packed_check(packed, M, K, FLOTILLA_Q8_LAYOUT_AVX2_WIDEN, FLOTILLA_Q8_LAYOUT_AVX2_MADDUBS);
     if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
     if (N == 0 || M == 0 || K == 0) return FLOTILLA_Q8_OK;
-    const bool widen = h->layout == FLOTILLA_Q8_LAYOUT_AVX2_WIDEN;
+    const bool widen = h->layout == FLOTILLA_Q8_LAYOUT_AVX2_WIDEN, s8 = h->x_type == FLOTILLA_Q8_S8;
+    // [layout][activation type][chunks − 1]
+    static const block_fn fns[2][2][2] = {{{maddubs_u8_1, maddubs_u8_2}, {maddubs_s8_1, maddubs_s8_2}},
+                                          {{widen_u8_1, widen_u8_2}, {widen_s8_1, widen_s8_2}}};
     const size_t k4 = h->k_padded / 4;
-    const __m256i flip = _mm256_set1_epi8(h->x_type == FLOTILLA_Q8_S8 ? (char)0x80 : 0);
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
     block b;
     for (size_t m0 = 0; m0 < M; m0 += CB) {
         block_setup(M, m0, k4, widen, w, acc_init, rq, &b);
-        const uint8_t *a = (const uint8_t *)A;
-        uint8_t *c = (uint8_t *)C + m0;
-        const bool two = b.live > 8;
-        if (widen) {
-            (two ? widen_2 : widen_1)(N, K, a, lda, &b, flip, rq, c, ldc);
-        } else {
-            (two ? maddubs_2 : maddubs_1)(N, K, a, lda, &b, flip, rq, c, ldc);
-        }
+        fns[widen][s8][b.live > 8](N, K, (const uint8_t *)A, lda, &b, rq, (uint8_t *)C + m0, ldc);
     }
     return FLOTILLA_Q8_OK;
 }
