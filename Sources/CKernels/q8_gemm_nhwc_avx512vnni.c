@@ -155,9 +155,10 @@ static inline __attribute__((always_inline)) TARGET void pixel_store(const size_
 }
 
 // R pixels (rows of A and C) × NC chunks of the block; R and NC are constants per instantiation.
-static inline __attribute__((always_inline)) TARGET void tile(const size_t NC, const size_t R, size_t k4f,
-                                                              size_t ktail, const uint8_t *a, size_t lda,
-                                                              const block *b, __m512i flip, uint8_t *c, size_t ldc) {
+static inline __attribute__((always_inline)) TARGET void tile(const bool s8, const size_t NC, const size_t R,
+                                                              size_t k4f, size_t ktail, const uint8_t *a, size_t lda,
+                                                              const block *b, uint8_t *c, size_t ldc) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512i acc[R_MAX][NC_MAX];
 #pragma GCC unroll 6
     for (size_t r = 0; r < R; r++) {
@@ -173,7 +174,7 @@ static inline __attribute__((always_inline)) TARGET void tile(const size_t NC, c
         for (size_t r = 0; r < R; r++) {
             int32_t quad;
             memcpy(&quad, a + r * lda + 4 * g, sizeof quad);
-            const __m512i x = _mm512_xor_si512(_mm512_set1_epi32(quad), flip);
+            const __m512i x = s8 ? _mm512_xor_si512(_mm512_set1_epi32(quad), flip) : _mm512_set1_epi32(quad);
 #pragma GCC unroll 4
             for (size_t j = 0; j < NC; j++) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], x, w[j]);
         }
@@ -186,7 +187,7 @@ static inline __attribute__((always_inline)) TARGET void tile(const size_t NC, c
 #pragma GCC unroll 6
         for (size_t r = 0; r < R; r++) {
             const __m128i bytes = _mm_maskz_loadu_epi8(km, a + r * lda + 4 * g);
-            const __m512i x = _mm512_xor_si512(_mm512_broadcastd_epi32(bytes), flip);
+            const __m512i x = s8 ? _mm512_xor_si512(_mm512_broadcastd_epi32(bytes), flip) : _mm512_broadcastd_epi32(bytes);
 #pragma GCC unroll 4
             for (size_t j = 0; j < NC; j++) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], x, w[j]);
         }
@@ -208,34 +209,38 @@ static inline __attribute__((always_inline)) TARGET void tile(const size_t NC, c
 }
 
 // Every pixel of A against one block of NC chunks: tiles of R_MAX pixels, then the remainder
-// as one tile of its own size.
-static inline __attribute__((always_inline)) TARGET void block_run(const size_t NC, size_t N, size_t K,
+// as one tile of its own size. u8 and s8 activations are separate instantiations (no XOR for u8).
+static inline __attribute__((always_inline)) TARGET void block_run(const bool s8, const size_t NC, size_t N, size_t K,
                                                                    const uint8_t *a, size_t lda, const block *b,
-                                                                   __m512i flip, uint8_t *c, size_t ldc) {
+                                                                   uint8_t *c, size_t ldc) {
     const size_t k4f = K / 4, kt = K % 4;
     size_t n = 0;
-    for (; n + R_MAX <= N; n += R_MAX) tile(NC, R_MAX, k4f, kt, a + n * lda, lda, b, flip, c + n * ldc, ldc);
+    for (; n + R_MAX <= N; n += R_MAX) tile(s8, NC, R_MAX, k4f, kt, a + n * lda, lda, b, c + n * ldc, ldc);
     a += n * lda, c += n * ldc;
     switch (N - n) {
-    case 1: tile(NC, 1, k4f, kt, a, lda, b, flip, c, ldc); break;
-    case 2: tile(NC, 2, k4f, kt, a, lda, b, flip, c, ldc); break;
-    case 3: tile(NC, 3, k4f, kt, a, lda, b, flip, c, ldc); break;
-    case 4: tile(NC, 4, k4f, kt, a, lda, b, flip, c, ldc); break;
-    case 5: tile(NC, 5, k4f, kt, a, lda, b, flip, c, ldc); break;
+    case 1: tile(s8, NC, 1, k4f, kt, a, lda, b, c, ldc); break;
+    case 2: tile(s8, NC, 2, k4f, kt, a, lda, b, c, ldc); break;
+    case 3: tile(s8, NC, 3, k4f, kt, a, lda, b, c, ldc); break;
+    case 4: tile(s8, NC, 4, k4f, kt, a, lda, b, c, ldc); break;
+    case 5: tile(s8, NC, 5, k4f, kt, a, lda, b, c, ldc); break;
     default: break;
     }
 }
 
-#define BLOCK_RUN(nc)                                                                                              \
-    static __attribute__((noinline)) TARGET void block_run_##nc(size_t N, size_t K, const uint8_t *a, size_t lda, \
-                                                                const block *b, __m512i flip, uint8_t *c,          \
-                                                                size_t ldc) {                                      \
-        block_run(nc, N, K, a, lda, b, flip, c, ldc);                                                              \
+typedef void (*block_fn)(size_t N, size_t K, const uint8_t *a, size_t lda, const block *b, uint8_t *c, size_t ldc);
+#define BLOCK_RUN(name, s8, nc)                                                                                   \
+    static __attribute__((noinline)) TARGET void name(size_t N, size_t K, const uint8_t *a, size_t lda,           \
+                                                      const block *b, uint8_t *c, size_t ldc) {                   \
+        block_run(s8, nc, N, K, a, lda, b, c, ldc);                                                               \
     }
-BLOCK_RUN(1)
-BLOCK_RUN(2)
-BLOCK_RUN(3)
-BLOCK_RUN(4)
+BLOCK_RUN(block_u8_1, false, 1)
+BLOCK_RUN(block_u8_2, false, 2)
+BLOCK_RUN(block_u8_3, false, 3)
+BLOCK_RUN(block_u8_4, false, 4)
+BLOCK_RUN(block_s8_1, true, 1)
+BLOCK_RUN(block_s8_2, true, 2)
+BLOCK_RUN(block_s8_3, true, 3)
+BLOCK_RUN(block_s8_4, true, 4)
 
 // A block of at most 8 channels (M ≤ 8: the 8-channel projections of the first MobileNet
 // blocks): one panel would fill half a zmm, so each zmm holds two pixels instead — the panel's
@@ -382,7 +387,9 @@ TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, 
     if (h == NULL) return FLOTILLA_Q8_PACK_MISMATCH;
     if (N == 0 || M == 0 || K == 0) return FLOTILLA_Q8_OK;
     const size_t k4 = h->k_padded / 4;
-    const __m512i flip = _mm512_set1_epi8(h->x_type == FLOTILLA_Q8_S8 ? (char)0x80 : 0);
+    const bool s8 = h->x_type == FLOTILLA_Q8_S8;
+    static const block_fn fns[2][NC_MAX] = {{block_u8_1, block_u8_2, block_u8_3, block_u8_4},
+                                            {block_s8_1, block_s8_2, block_s8_3, block_s8_4}};
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
     block b;
@@ -390,14 +397,9 @@ TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, 
         block_setup(M, m0, k4, w, acc_init, rq, &b);
         uint8_t *c = (uint8_t *)C + m0;
         if (b.live <= 8) {
-            (h->x_type == FLOTILLA_Q8_S8 ? pairs_run_s8 : pairs_run_u8)(N, K, (const uint8_t *)A, lda, &b, c, ldc);
-            continue;
-        }
-        switch ((b.live + 15) / 16) {
-        case 1: block_run_1(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc); break;
-        case 2: block_run_2(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc); break;
-        case 3: block_run_3(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc); break;
-        default: block_run_4(N, K, (const uint8_t *)A, lda, &b, flip, c, ldc); break;
+            (s8 ? pairs_run_s8 : pairs_run_u8)(N, K, (const uint8_t *)A, lda, &b, c, ldc);
+        } else {
+            fns[s8][(b.live + 15) / 16 - 1](N, K, (const uint8_t *)A, lda, &b, c, ldc);
         }
     }
     return FLOTILLA_Q8_OK;
