@@ -28,7 +28,12 @@ static const size_t shapes[][3] = {
 static const int count[] = {1, 1, 2, 2, 3, 2, 3, 2, 4, 3, 3, 2, 1, 1};
 
 int main(int argc, char **argv) {
-    const bool seven = argc > 1 && strcmp(argv[1], "--seven-bit") == 0;
+    // --seven-bit: weights in [-63, 63] (AVX2 packs its VPMADDUBSW layout); --s8: s8 activations.
+    bool seven = false, s8 = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seven-bit") == 0) seven = true;
+        if (strcmp(argv[i], "--s8") == 0) s8 = true;
+    }
     const char *paths[] = {"avx2", "avx512vnni"};
     for (size_t p = 0; p < 2; p++) {
         const flotilla_q8_kernels *t = flotilla_q8_kernels_named(paths[p]);
@@ -49,7 +54,7 @@ int main(int argc, char **argv) {
                 bias[m] = (int32_t)(rnd() % 20000) - 10000;
                 flotilla_q8_quantize_multiplier(0.0005 + (rnd() % 1000) * 1e-6, &mult[m], &shift[m]);
             }
-            const flotilla_q8_gemm_pack_params pp = {.M = M, .K = K, .x_type = FLOTILLA_Q8_U8, .x_zero_point = 3,
+            const flotilla_q8_gemm_pack_params pp = {.M = M, .K = K, .x_type = s8 ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8, .x_zero_point = 3,
                                                      .seven_bit = seven};
             void *packed = aligned_alloc(64, (t->gemm_pack_size(M, K) + 63) / 64 * 64);
             if (t->gemm_pack(&pp, w, K, bias, packed) != FLOTILLA_Q8_OK) return 1;
