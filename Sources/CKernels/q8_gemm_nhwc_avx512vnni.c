@@ -393,8 +393,12 @@ TARGET flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, 
     const int32_t *acc_init = flotilla_q8_packed_acc_init(packed);
     const int8_t *w = flotilla_q8_packed_weights(packed);
     block b;
-    for (size_t m0 = 0; m0 < M; m0 += CB) {
-        block_setup(M, m0, k4, w, acc_init, rq, &b);
+    for (size_t m0 = 0; m0 < M; m0 += b.live) {
+        // A last block of 16j + (1…8) channels (24, 56) runs as 16j channels, then the ≤ 8-channel
+        // pass: a quarter less work than a zmm chunk with 8 dead lanes. The shortened M only
+        // limits the block (every panel it uses exists).
+        const size_t left = M - m0 < CB ? M - m0 : CB, odd = left % 16;
+        block_setup(left > 16 && odd > 0 && odd <= 8 ? m0 + left - odd : M, m0, k4, w, acc_init, rq, &b);
         uint8_t *c = (uint8_t *)C + m0;
         if (b.live <= 8) {
             (s8 ? pairs_run_s8 : pairs_run_u8)(N, K, (const uint8_t *)A, lda, &b, c, ldc);
