@@ -9,6 +9,8 @@
 // used by every pixel. Channel blocks of 64 are the outer loop, so each block's per-lane
 // requant constants are computed once and its weights (64·K bytes) stay in L1 over all N.
 //
+// Blocks of ≤ 8 channels (M = 8) run one ymm per pixel instead (pairs_run, below).
+//
 // A's reads: whole quads for k < 4·⌊K/4⌋; the last K mod 4 bytes of each row with a masked
 // load (masked-off bytes are never touched, so nothing past A + (N−1)·lda + K is read even
 // when A ends at a page boundary).
