@@ -24,7 +24,7 @@
 
 #define TARGET __attribute__((target("avx2,fma")))
 
-enum { MR = 4, CB = 16, NC_MAX = 2, R_MAX = 4, R_WIDEN = 2 };
+enum { MR = 4, CB = 16, NC_MAX = 2, R_MAX = 4 };
 enum { MODE_FOLD = 0, MODE_HI = 1, MODE_64 = 2 };  // as in q8_gemm_nhwc_avx512vnni.c
 
 size_t flotilla_q8_gemm_nhwc_workspace_size__avx2(size_t N, size_t K) {
@@ -145,6 +145,16 @@ static inline __attribute__((always_inline)) TARGET void store_pixel(const size_
     }
 }
 
+// int16 lanes → bytes with the type's saturation, then the fused activation's clamp.
+static inline __attribute__((always_inline)) TARGET __m256i pack_bytes(const block *b, __m256i v0, __m256i v1) {
+    __m256i y = b->u8 ? _mm256_packus_epi16(v0, v1) : _mm256_packs_epi16(v0, v1);
+    if (b->clamp) {
+        y = b->u8 ? _mm256_min_epu8(_mm256_max_epu8(y, b->lo8), b->hi8)
+                  : _mm256_min_epi8(_mm256_max_epi8(y, b->lo8), b->hi8);
+    }
+    return y;
+}
+
 // R pixels' accumulators (lane order: channels, or hadd_order for widen) → bytes, two pixels
 // per byte vector. After VPACKSSDW of a pixel's two chunks and VPACKUSWB/VPACKSSWB of two
 // pixels, 128-bit half L holds, per dword, (pixel, chunk)'s lanes 4L … 4L + 3 — channels
@@ -170,35 +180,53 @@ static inline __attribute__((always_inline)) TARGET void tile_epilogue(const boo
         return;
     }
     const bool fold = b->mode == MODE_FOLD, full = b->live == 8 * NC;
+    if (NC == 2) {  // two pixels per byte vector: lo = pixel r's 16 bytes, hi = pixel r + 1's
 #pragma GCC unroll 2
-    for (size_t r = 0; r < R; r += 2) {
-        __m256i v[2];
+        for (size_t r = 0; r < R; r += 2) {
+            __m256i v[2];
 #pragma GCC unroll 2
-        for (size_t i = 0; i < 2; i++) {
-            if (r + i >= R) {
-                v[i] = v[0];
-                continue;
+            for (size_t i = 0; i < 2; i++) {
+                if (r + i >= R) {
+                    v[i] = v[0];
+                    continue;
+                }
+                const __m256i q0 =
+                    flotilla_q8_requant8_hi_lanes_avx2(acc[r + i][0], b->mult[0], b->m_odd[0], b->rnd[0], b->cnt[0]);
+                const __m256i q1 =
+                    flotilla_q8_requant8_hi_lanes_avx2(acc[r + i][1], b->mult[1], b->m_odd[1], b->rnd[1], b->cnt[1]);
+                v[i] = _mm256_packs_epi32(q0, q1);
+                if (!fold) v[i] = _mm256_adds_epi16(v[i], b->zp16);
             }
-            const __m256i q0 =
-                flotilla_q8_requant8_hi_lanes_avx2(acc[r + i][0], b->mult[0], b->m_odd[0], b->rnd[0], b->cnt[0]);
-            const __m256i q1 =
-                NC > 1 ? flotilla_q8_requant8_hi_lanes_avx2(acc[r + i][1], b->mult[1], b->m_odd[1], b->rnd[1], b->cnt[1])
-                       : q0;
-            v[i] = _mm256_packs_epi32(q0, q1);
-            if (!fold) v[i] = _mm256_adds_epi16(v[i], b->zp16);
+            const __m256i y = pack_bytes(b, v[0], v[1]);
+            const __m128i x0 = _mm256_castsi256_si128(y), x1 = _mm256_extracti128_si256(y, 1);
+            store_pixel(NC, full, b->live, widen ? _mm_unpacklo_epi16(x0, x1) : _mm_unpacklo_epi32(x0, x1), c + r * ldc);
+            if (r + 1 < R) {
+                store_pixel(NC, full, b->live, widen ? _mm_unpackhi_epi16(x0, x1) : _mm_unpackhi_epi32(x0, x1),
+                            c + (r + 1) * ldc);
+            }
         }
-        __m256i y = b->u8 ? _mm256_packus_epi16(v[0], v[1]) : _mm256_packs_epi16(v[0], v[1]);
-        if (b->clamp) {
-            y = b->u8 ? _mm256_min_epu8(_mm256_max_epu8(y, b->lo8), b->hi8)
-                      : _mm256_min_epi8(_mm256_max_epi8(y, b->lo8), b->hi8);
+        return;
+    }
+    // One chunk: four pixels per byte vector (each VPACKSSDW joins two pixels); lo = pixels r,
+    // r + 1 (8 bytes each), hi = pixels r + 2, r + 3.
+#pragma GCC unroll 1
+    for (size_t r = 0; r < R; r += 4) {
+        __m256i q[4];
+#pragma GCC unroll 4
+        for (size_t i = 0; i < 4; i++) {
+            q[i] = r + i < R ? flotilla_q8_requant8_hi_lanes_avx2(acc[r + i][0], b->mult[0], b->m_odd[0], b->rnd[0], b->cnt[0])
+                             : q[0];  // past the tile: never stored
         }
+        __m256i v0 = _mm256_packs_epi32(q[0], q[1]), v1 = _mm256_packs_epi32(q[2], q[3]);
+        if (!fold) v0 = _mm256_adds_epi16(v0, b->zp16), v1 = _mm256_adds_epi16(v1, b->zp16);
+        const __m256i y = pack_bytes(b, v0, v1);
         const __m128i x0 = _mm256_castsi256_si128(y), x1 = _mm256_extracti128_si256(y, 1);
-        const __m128i p0 = widen ? _mm_unpacklo_epi16(x0, x1) : _mm_unpacklo_epi32(x0, x1);
-        store_pixel(NC, full, b->live, p0, c + r * ldc);
-        if (r + 1 < R) {
-            const __m128i p1 = widen ? _mm_unpackhi_epi16(x0, x1) : _mm_unpackhi_epi32(x0, x1);
-            store_pixel(NC, full, b->live, p1, c + (r + 1) * ldc);
-        }
+        const __m128i lo = widen ? _mm_unpacklo_epi16(x0, x1) : _mm_unpacklo_epi32(x0, x1);
+        const __m128i hi = widen ? _mm_unpackhi_epi16(x0, x1) : _mm_unpackhi_epi32(x0, x1);
+        store_pixel(NC, full, b->live, lo, c + r * ldc);
+        if (r + 1 < R) store_pixel(NC, full, b->live, _mm_unpackhi_epi64(lo, lo), c + (r + 1) * ldc);
+        if (r + 2 < R) store_pixel(NC, full, b->live, hi, c + (r + 2) * ldc);
+        if (r + 3 < R) store_pixel(NC, full, b->live, _mm_unpackhi_epi64(hi, hi), c + (r + 3) * ldc);
     }
 }
 
@@ -233,7 +261,7 @@ static inline __attribute__((always_inline)) TARGET void step_widen(const bool s
                                                                     __m256i o[][NC_MAX]) {
     const __m256i spread = _mm256_setr_epi8(0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1,
                                             0, -1, 2, -1, 1, -1, 3, -1, 0, -1, 2, -1, 1, -1, 3, -1);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (size_t r = 0; r < R; r++) {
         const __m256i xs = _mm256_shuffle_epi8(quad(s8, a + r * lda + 4 * g, bytes), spread);
 #pragma GCC unroll 2
@@ -265,16 +293,16 @@ static inline __attribute__((always_inline)) TARGET void tile_widen(const bool s
                                                                     size_t K, const uint8_t *a, size_t lda,
                                                                     const block *b, const flotilla_q8_requant *rq,
                                                                     uint8_t *c, size_t ldc) {
-    __m256i e[R_WIDEN][NC_MAX], o[R_WIDEN][NC_MAX];  // panel w0's and w1's pair sums
-#pragma GCC unroll 2
+    __m256i e[R_MAX][NC_MAX], o[R_MAX][NC_MAX];  // panel w0's and w1's pair sums
+#pragma GCC unroll 4
     for (size_t r = 0; r < R; r++) {
 #pragma GCC unroll 2
         for (size_t j = 0; j < NC; j++) e[r][j] = b->init_e[j], o[r][j] = b->init_o[j];
     }
     for (size_t g = 0; g < K / 4; g++) step_widen(s8, NC, R, g, 4, a, lda, b, e, o);
     if (K % 4 != 0) step_widen(s8, NC, R, K / 4, K % 4, a, lda, b, e, o);
-    __m256i acc[R_WIDEN][NC_MAX];
-#pragma GCC unroll 2
+    __m256i acc[R_MAX][NC_MAX];
+#pragma GCC unroll 4
     for (size_t r = 0; r < R; r++) {
 #pragma GCC unroll 2
         for (size_t j = 0; j < NC; j++) acc[r][j] = _mm256_hadd_epi32(e[r][j], o[r][j]);  // hadd_order
@@ -288,8 +316,16 @@ static inline __attribute__((always_inline)) TARGET void block_run(const bool wi
                                                                    uint8_t *c, size_t ldc) {
     size_t n = 0;
     if (widen) {
-        for (; n + R_WIDEN <= N; n += R_WIDEN) tile_widen(s8, NC, R_WIDEN, K, a + n * lda, lda, b, rq, c + n * ldc, ldc);
-        if (n < N) tile_widen(s8, NC, 1, K, a + n * lda, lda, b, rq, c + n * ldc, ldc);
+        // 4 pixels × 8 channels or 2 × 16: 8 pair-sum accumulators either way.
+        const size_t R = NC == 1 ? 4 : 2;
+        for (; n + R <= N; n += R) tile_widen(s8, NC, R, K, a + n * lda, lda, b, rq, c + n * ldc, ldc);
+        a += n * lda, c += n * ldc;
+        switch (N - n) {
+        case 1: tile_widen(s8, NC, 1, K, a, lda, b, rq, c, ldc); break;
+        case 2: tile_widen(s8, NC, 2, K, a, lda, b, rq, c, ldc); break;
+        case 3: tile_widen(s8, NC, 3, K, a, lda, b, rq, c, ldc); break;
+        default: break;
+        }
         return;
     }
     for (; n + R_MAX <= N; n += R_MAX) tile_maddubs(s8, NC, R_MAX, K, a + n * lda, lda, b, rq, c + n * ldc, ldc);
