@@ -9,11 +9,12 @@
 // - widening layout: each panel's quad group is 4 rows × int16 (w0, w2, w1, w3), multiplied by
 //   VPMADDWD with the activation bytes spread to int16 (x0, x2, x1, x3); each panel keeps its
 //   own accumulator of pair sums, joined by one VPHADDD per pixel at the end.
-// A tile is R pixels × 16 channels; blocks of 16 channels are the outer loop, so the per-lane
-// requant constants are computed once per block and its weights stay in L1 over all N. The
-// epilogue packs two pixels per byte vector and interleaves the two 128-bit halves back into
-// channel order with one unpack per pixel. u8 and s8 activations are separate instantiations
-// (no XOR for u8).
+// A tile is up to 4 pixels × 16 channels (7-bit), 2 × 16 or 4 × 8 (widening: 8 pair-sum
+// accumulators); blocks of 16 channels are the outer loop, so the per-lane requant constants
+// are computed once per block and its weights stay in L1 over all N. The epilogue packs two
+// pixels (four with 8 channels) per byte vector and interleaves the two 128-bit halves back
+// into channel order with one unpack. u8 and s8 activations are separate instantiations (no
+// XOR for u8).
 // The last K mod 4 bytes of each row are copied byte by byte: nothing past A + (N−1)·lda + K is
 // ever read.
 #include "q8_internal.h"
