@@ -423,4 +423,17 @@ flotilla_q8_status flotilla_q8_gemm_nhwc__neondot(size_t M, size_t N, size_t K, 
                                                   void *workspace);
 #endif
 
+// Channels-last 1×1 GEMM (gemm_nhwc) on the NCHW kernels' packed weights, vectorized over output
+// channels (q8_gemm_nhwc_avx512vnni.c, q8_gemm_nhwc_avx2.c). No workspace.
+#if defined(__x86_64__)
+size_t flotilla_q8_gemm_nhwc_workspace_size__avx512vnni(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_nhwc__avx512vnni(size_t M, size_t N, size_t K, const void *packed, const void *A,
+                                                     size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                                     void *workspace);
+size_t flotilla_q8_gemm_nhwc_workspace_size__avx2(size_t N, size_t K);
+flotilla_q8_status flotilla_q8_gemm_nhwc__avx2(size_t M, size_t N, size_t K, const void *packed, const void *A,
+                                               size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
+                                               void *workspace);
+#endif
+
 #endif

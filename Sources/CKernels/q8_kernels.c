@@ -94,6 +94,8 @@ static const flotilla_q8_kernels avx2_table = {
     .gemm_s32_workspace_size = flotilla_q8_gemm_s32_workspace_size__avx2,
     .gemm_s32 = flotilla_q8_gemm_s32_4x16__avx2,
     .maxpool = flotilla_q8_maxpool__avx2,
+    .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__avx2,
+    .gemm_nhwc = flotilla_q8_gemm_nhwc__avx2,
     PORTABLE_ENTRIES,
 };
 
@@ -120,6 +122,8 @@ static const flotilla_q8_kernels avx512vnni_table = {
     .maxpool = flotilla_q8_maxpool__avx2,
     .conv_workspace_size = flotilla_q8_conv_workspace_size__avx512vnni,
     .conv = flotilla_q8_conv__avx512vnni,
+    .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__avx512vnni,
+    .gemm_nhwc = flotilla_q8_gemm_nhwc__avx512vnni,
     PORTABLE_ENTRIES,
 };
 #endif
