@@ -217,8 +217,9 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
 // alias any memory, which would make the compiler reload it per pixel.
 T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx *x, const cl_pack512 *k,
                                                                     const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                    uint8_t *oscr, size_t groups, size_t live,
-                                                                    bool last1, bool hi32) {
+                                                                    uint8_t *out, size_t ldo, size_t keep,
+                                                                    size_t groups, size_t live, bool last1,
+                                                                    bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 64, colstep = g->stride_w * 64, ow = x->ow;
@@ -238,10 +239,15 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
         const int b = 4 * q | (int)0x80808000u;
         ext1[q] = _mm512_broadcast_i32x4(_mm_setr_epi32(b, b + 1, b + 2, b + 3));
     }
-    uint8_t *o = oscr;
+    // Bytes of accumulator q's 16 stored (a partial NHWC block: masked, nothing past `keep`).
+    __mmask16 km[4];
+    for (size_t q = 0; q < 4; q++) {
+        km[q] = keep >= 16 * (q + 1) ? (__mmask16)0xFFFF : keep > 16 * q ? (__mmask16)((1u << (keep - 16 * q)) - 1) : 0;
+    }
+    uint8_t *o = out;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
-        for (size_t ox = 0; ox < ow; ox++, o += 64) {
+        for (size_t ox = 0; ox < ow; ox++, o += ldo) {
             const uint8_t *s = row + ox * colstep;
             __m512i acc[4] = {init[0], init[1], init[2], init[3]};
             _Pragma("GCC unroll 16")
@@ -284,36 +290,40 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
                 } else {
                     b = flotilla_q8_requant16_lanes_pre_avx512(acc[q], &lanes[q], lo, hi, zp);
                 }
-                _mm_storeu_si128((__m128i *)(void *)(o + 16 * q), b);
+                if (km[q] == 0xFFFF) {
+                    _mm_storeu_si128((__m128i *)(void *)(o + 16 * q), b);
+                } else {
+                    _mm_mask_storeu_epi8(o + 16 * q, km[q], b);
+                }
             }
         }
     }
 }
 
 T512 static void run_avx512(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
-                            size_t oy1, uint8_t *oscr) {
+                            size_t oy1, uint8_t *oscr, size_t ldo, size_t keep) {
     const cl_pack512 *k = packed;
     const size_t groups = (x->taps + 3) / 4, live = (nch + 15) / 16;
     if (x->taps == 9 && k->hi) {
         switch (live) {
-        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, true); return;
-        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, true); return;
-        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, true); return;
-        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, true); return;
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 1, true, true); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 2, true, true); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 3, true, true); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 4, true, true); return;
         }
     }
     if (x->taps == 9) {
         switch (live) {
-        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, false); return;
-        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, false); return;
-        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, false); return;
-        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, false); return;
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 1, true, false); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 2, true, false); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 3, true, false); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 4, true, false); return;
         }
     }
     switch (live) {
-    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 1, false, false); return;
-    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 2, false, false); return;
-    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, live, false, false); return;
+    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, 1, false, false); return;
+    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, 2, false, false); return;
+    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, live, false, false); return;
     }
 }
 
@@ -385,8 +395,8 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
 
 T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *x, const cl_pack256 *k,
                                                                   const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                  uint8_t *oscr, size_t groups, size_t live,
-                                                                  bool hi32) {
+                                                                  uint8_t *out, size_t ldo, size_t keep,
+                                                                  size_t groups, size_t live, bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 32, colstep = g->stride_w * 32;
@@ -396,10 +406,10 @@ T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *
     const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                           0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m256i gather = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
-    uint8_t *o = oscr;
+    uint8_t *o = out;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
-        for (size_t ox = 0; ox < x->ow; ox++, o += 32) {
+        for (size_t ox = 0; ox < x->ow; ox++, o += ldo) {
             const uint8_t *s = row + ox * colstep;
             __m256i acc[4] = {k->init[0], k->init[1], k->init[2], k->init[3]};
             _Pragma("GCC unroll 16")
@@ -430,38 +440,45 @@ T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *
                     b = flotilla_q8_requant8_lanes_avx2(acc[q], k->mult[q], k->n[q], rq->zero_point, rq->qmin,
                                                         rq->qmax);
                 }
-                _mm_storel_epi64((__m128i *)(void *)(o + 8 * q), b);
+                if (keep >= 8 * (q + 1)) {
+                    _mm_storel_epi64((__m128i *)(void *)(o + 8 * q), b);
+                } else {
+                    // A partial NHWC block: only the live channels' bytes.
+                    uint8_t tmp[16];
+                    _mm_storeu_si128((__m128i *)(void *)tmp, b);
+                    memcpy(o + 8 * q, tmp, keep - 8 * q);
+                }
             }
         }
     }
 }
 
 T256 static void run_avx2(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
-                          size_t oy1, uint8_t *oscr) {
+                          size_t oy1, uint8_t *oscr, size_t ldo, size_t keep) {
     const cl_pack256 *k = packed;
     const size_t groups = (x->taps + 1) / 2, live = (nch + 7) / 8;
     // 3×3: every live count its own instantiation. With a run-time count clang kept the
     // accumulators in memory (C = 16 or 48 ran 2× slower than C = 32 or 64).
     if (groups == 5 && k->hi) {
         switch (live) {
-        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 1, true); return;
-        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 2, true); return;
-        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 3, true); return;
-        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, true); return;
+        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 1, true); return;
+        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 2, true); return;
+        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 3, true); return;
+        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 4, true); return;
         }
     }
     if (groups == 5) {
         switch (live) {
-        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 1, false); return;
-        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 2, false); return;
-        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 3, false); return;
-        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, false); return;
+        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 1, false); return;
+        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 2, false); return;
+        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 3, false); return;
+        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 4, false); return;
         }
     }
     if (k->hi) {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, true);
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, live, true);
     } else {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, false);
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, live, false);
     }
 }
 
@@ -505,5 +522,82 @@ T256 flotilla_q8_status flotilla_q8_dwconv_packed__avx2(const flotilla_f32_conv2
                                                         const void *input, void *output) {
     CL_PACKED_RUN(32, false, CL_LAYOUT_AVX2, cl_pack256, prep_avx2, run_avx2, tin_avx2, tout_avx2,
                   flotilla_q8_dwconv__avx2);
+}
+
+// ---- NHWC (the dwconv_nhwc entries: q8_dwconv_cl.h, cl_drive_nhwc) ------------------------
+// A pixel's channel block arrives in natural order; the run wants channel (B/4)·q + 4L + i at
+// scratch byte 16L + 4q + i (the in-lane unpacks, see q8_dwconv_cl.h). In dwords: scratch dword
+// 4L + q holds channel dword (B/16)·q + L, a 4×4 (AVX-512) or 2×4 (AVX2) dword transpose, one
+// VPERMD per pixel. Outputs come out in natural order and are stored straight to the row.
+
+// AVX-512: masked loads read exactly the live channels (dead bytes zero), so no read passes
+// the pixel's block and none passes the input's end.
+T512 static void cin_avx512(const uint8_t *src, size_t lds, size_t n, size_t nch, const uint8_t *end, uint8_t flip,
+                            uint8_t *dst) {
+    (void)end;
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i f = _mm512_set1_epi8((char)flip);
+    if (nch == 64) {
+        for (size_t i = 0; i < n; i++) {
+            const __m512i v = _mm512_loadu_si512((const void *)(src + i * lds));
+            _mm512_storeu_si512((void *)(dst + 64 * i), _mm512_permutexvar_epi32(idx, _mm512_xor_si512(v, f)));
+        }
+        return;
+    }
+    const __mmask64 live = ((__mmask64)1 << nch) - 1;
+    for (size_t i = 0; i < n; i++) {
+        const __m512i v = _mm512_maskz_loadu_epi8(live, src + i * lds);
+        _mm512_storeu_si512((void *)(dst + 64 * i), _mm512_permutexvar_epi32(idx, _mm512_xor_si512(v, f)));
+    }
+}
+
+// AVX2: whole 32-byte loads while they stay inside the input (a partial block's load reads the
+// next pixel's bytes into dead lanes); the input's last pixels through a bounded copy.
+T256 static void cin_avx2(const uint8_t *src, size_t lds, size_t n, size_t nch, const uint8_t *end, uint8_t flip,
+                          uint8_t *dst) {
+    const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m256i f = _mm256_set1_epi8((char)flip);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *s = src + i * lds;
+        __m256i v;
+        if ((size_t)(end - s) >= 32) {
+            v = _mm256_loadu_si256((const __m256i *)(const void *)s);
+        } else {
+            _Alignas(32) uint8_t tmp[32] = {0};
+            memcpy(tmp, s, nch);
+            v = _mm256_load_si256((const __m256i *)(const void *)tmp);
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(dst + 32 * i), _mm256_permutevar8x32_epi32(_mm256_xor_si256(v, f), idx));
+    }
+}
+
+size_t flotilla_q8_dwconv_nhwc_pack_size__avx512vnni(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size_for(g, 64, sizeof(cl_pack512), true);
+}
+
+T512 flotilla_q8_status flotilla_q8_dwconv_nhwc_pack__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                                                 const flotilla_q8_dwconv_params *p, void *packed) {
+    return cl_pack_for(g, p, 64, false, CL_LAYOUT_NHWC_AVX512VNNI, sizeof(cl_pack512), prep_avx512, true, packed);
+}
+
+T512 flotilla_q8_status flotilla_q8_dwconv_nhwc__avx512vnni(const flotilla_f32_conv2d_geometry *g,
+                                                            const flotilla_q8_dwconv_params *p, const void *packed,
+                                                            const void *input, void *output) {
+    CL_NHWC_RUN(64, false, CL_LAYOUT_NHWC_AVX512VNNI, cl_pack512, prep_avx512, run_avx512, cin_avx512);
+}
+
+size_t flotilla_q8_dwconv_nhwc_pack_size__avx2(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size_for(g, 32, sizeof(cl_pack256), true);
+}
+
+T256 flotilla_q8_status flotilla_q8_dwconv_nhwc_pack__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                           const flotilla_q8_dwconv_params *p, void *packed) {
+    return cl_pack_for(g, p, 32, false, CL_LAYOUT_NHWC_AVX2, sizeof(cl_pack256), prep_avx2, true, packed);
+}
+
+T256 flotilla_q8_status flotilla_q8_dwconv_nhwc__avx2(const flotilla_f32_conv2d_geometry *g,
+                                                      const flotilla_q8_dwconv_params *p, const void *packed,
+                                                      const void *input, void *output) {
+    CL_NHWC_RUN(32, false, CL_LAYOUT_NHWC_AVX2, cl_pack256, prep_avx2, run_avx2, cin_avx2);
 }
 #endif
