@@ -6,36 +6,83 @@
 // and ldd) are neither read nor written.
 #include "q8_dwconv_cl.h"
 
+// n < 16 bytes as a vector (the rest zero) and back, in 8/4/2/1-byte pieces: a partial tile's
+// rows (the 9-column edge of a 1280 × 9 head) without a variable-length copy per row.
+static inline void piece_load(const uint8_t *p, size_t n, uint64_t v[2]) {
+    v[0] = v[1] = 0;
+    size_t k = 0, w = 0;
+    if (n & 8) memcpy(&v[0], p, 8), k = 8, w = 1;
+    uint64_t t = 0;
+    unsigned sh = 0;
+    if (n & 4) {
+        uint32_t a;
+        memcpy(&a, p + k, 4);
+        t |= a, k += 4, sh = 32;
+    }
+    if (n & 2) {
+        uint16_t a;
+        memcpy(&a, p + k, 2);
+        t |= (uint64_t)a << sh, k += 2, sh += 16;
+    }
+    if (n & 1) t |= (uint64_t)p[k] << sh;
+    v[w] = t;
+}
+
+static inline void piece_store(uint8_t *p, size_t n, const uint64_t v[2]) {
+    size_t k = 0, w = 0;
+    if (n & 8) memcpy(p, &v[0], 8), k = 8, w = 1;
+    uint64_t t = v[w];
+    if (n & 4) {
+        const uint32_t a = (uint32_t)t;
+        memcpy(p + k, &a, 4);
+        t >>= 32, k += 4;
+    }
+    if (n & 2) {
+        const uint16_t a = (uint16_t)t;
+        memcpy(p + k, &a, 2);
+        t >>= 16, k += 2;
+    }
+    if (n & 1) p[k] = (uint8_t)t;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// One tile of nr ≤ 16 rows × nc ≤ 16 columns at (r0, c0).
+// One tile of nr ≤ 16 rows × nc ≤ 16 columns: whole 16-byte rows when nc = 16 (loads) or
+// nr = 16 (stores), pieces otherwise; rows past nr are zero, columns past nc never stored.
 __attribute__((target("avx2"))) static inline void tile16_sse(size_t nr, size_t nc, const uint8_t *src, size_t lds,
                                                                uint8_t *dst, size_t ldd) {
     __m128i r[16];
-    const bool full = nr == 16 && nc == 16;
-    if (full) {
+    if (nr == 16 && nc == 16) {
+        // Constant register indices throughout (a run-time loop kept r[] in memory under clang).
 #define LD(j) r[j] = _mm_loadu_si128((const __m128i *)(const void *)(src + (j) * lds));
-        CL_EACH16(LD)
-#undef LD
-    } else {
-        for (size_t j = 0; j < 16; j++) {
-            uint8_t tmp[16] = {0};
-            if (j < nr) memcpy(tmp, src + j * lds, nc);
-            r[j] = _mm_loadu_si128((const __m128i *)(const void *)tmp);
-        }
-    }
-    CL_TRANSPOSE(__m128i, _mm_unpacklo_epi8, _mm_unpackhi_epi8, r);
-    if (full) {
 #define ST(k) _mm_storeu_si128((__m128i *)(void *)(dst + (k) * ldd), r[k]);
+        CL_EACH16(LD)
+        CL_TRANSPOSE(__m128i, _mm_unpacklo_epi8, _mm_unpackhi_epi8, r);
         CL_EACH16(ST)
+#undef LD
 #undef ST
         return;
     }
+    for (size_t j = 0; j < 16; j++) {
+        if (j >= nr) {
+            r[j] = _mm_setzero_si128();
+        } else if (nc == 16) {
+            r[j] = _mm_loadu_si128((const __m128i *)(const void *)(src + j * lds));
+        } else {
+            uint64_t v[2];
+            piece_load(src + j * lds, nc, v);
+            r[j] = _mm_set_epi64x((long long)v[1], (long long)v[0]);
+        }
+    }
+    CL_TRANSPOSE(__m128i, _mm_unpacklo_epi8, _mm_unpackhi_epi8, r);
     for (size_t k = 0; k < nc; k++) {
-        uint8_t tmp[16];
-        _mm_storeu_si128((__m128i *)(void *)tmp, r[k]);
-        memcpy(dst + k * ldd, tmp, nr);
+        if (nr == 16) {
+            _mm_storeu_si128((__m128i *)(void *)(dst + k * ldd), r[k]);
+        } else {
+            const uint64_t v[2] = {(uint64_t)_mm_cvtsi128_si64(r[k]), (uint64_t)_mm_extract_epi64(r[k], 1)};
+            piece_store(dst + k * ldd, nr, v);
+        }
     }
 }
 
@@ -130,32 +177,39 @@ T512 void flotilla_q8_transpose8__avx512(size_t rows, size_t cols, const uint8_t
 #endif
 
 #if defined(__aarch64__)
-// 16×16 tiles with ZIP1/ZIP2 (which span the register); partial tiles through bounded copies.
+// 16×16 tiles with ZIP1/ZIP2 (which span the register); partial tiles as tile16_sse.
 static inline void tile16_neon(size_t nr, size_t nc, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd) {
     uint8x16_t r[16];
-    const bool full = nr == 16 && nc == 16;
-    if (full) {
+    if (nr == 16 && nc == 16) {
 #define LD(j) r[j] = vld1q_u8(src + (j) * lds);
-        CL_EACH16(LD)
-#undef LD
-    } else {
-        for (size_t j = 0; j < 16; j++) {
-            uint8_t tmp[16] = {0};
-            if (j < nr) memcpy(tmp, src + j * lds, nc);
-            r[j] = vld1q_u8(tmp);
-        }
-    }
-    CL_TRANSPOSE(uint8x16_t, vzip1q_u8, vzip2q_u8, r);
-    if (full) {
 #define ST(k) vst1q_u8(dst + (k) * ldd, r[k]);
+        CL_EACH16(LD)
+        CL_TRANSPOSE(uint8x16_t, vzip1q_u8, vzip2q_u8, r);
         CL_EACH16(ST)
+#undef LD
 #undef ST
         return;
     }
+    for (size_t j = 0; j < 16; j++) {
+        if (j >= nr) {
+            r[j] = vdupq_n_u8(0);
+        } else if (nc == 16) {
+            r[j] = vld1q_u8(src + j * lds);
+        } else {
+            uint64_t v[2];
+            piece_load(src + j * lds, nc, v);
+            r[j] = vreinterpretq_u8_u64(vcombine_u64(vcreate_u64(v[0]), vcreate_u64(v[1])));
+        }
+    }
+    CL_TRANSPOSE(uint8x16_t, vzip1q_u8, vzip2q_u8, r);
     for (size_t k = 0; k < nc; k++) {
-        uint8_t tmp[16];
-        vst1q_u8(tmp, r[k]);
-        memcpy(dst + k * ldd, tmp, nr);
+        if (nr == 16) {
+            vst1q_u8(dst + k * ldd, r[k]);
+        } else {
+            const uint64_t v[2] = {vgetq_lane_u64(vreinterpretq_u64_u8(r[k]), 0),
+                                   vgetq_lane_u64(vreinterpretq_u64_u8(r[k]), 1)};
+            piece_store(dst + k * ldd, nr, v);
+        }
     }
 }
 
