@@ -459,6 +459,7 @@ enum {
     CL_LAYOUT_NHWC_AVX2 = 6,
     CL_LAYOUT_NHWC_NEON = 7,
     CL_LAYOUT_NHWC_NEONDOT = 8,
+    CL_LAYOUT_NHWC_AVX512VNNI_16X4 = 9,
 };
 
 // ---- Channels-last input (the dwconv_nhwc entries) ------------------------------------------
@@ -478,7 +479,9 @@ static inline __attribute__((always_inline, unused)) void cl_drive_nhwc(const cl
                                                                         const uint8_t *prepacked, size_t block_bytes,
                                                                         cl_prep_fn prep, cl_run_fn run,
                                                                         cl_cin_fn cin) {
-    _Alignas(64) uint8_t scr[CL_IN_MAX];
+    // + slack: a run computing several pixels per register reads up to 3 B-byte pixels past
+    // the band's last row for pixels past the row's end (never stored).
+    _Alignas(64) uint8_t scr[CL_IN_MAX + 64];
     const flotilla_f32_conv2d_geometry *g = x->g;
     const size_t C = g->channels, B = x->B, ow = x->ow;
     const bool whole = x->band >= x->oh;
