@@ -3,6 +3,7 @@
 // bytes widened to 16 bits (s8 inputs XORed with 0x80 in the transpose, z_eff = z_x + 128),
 // SMLAL by a per-channel weight vector per tap, init = bias − z_eff·Σw, per-lane requant.
 #include "q8_dwconv_cl.h"
+#include "q8_dwconv_nhwc.h"
 #include "q8_neon_requant.h"
 
 #if defined(__aarch64__)

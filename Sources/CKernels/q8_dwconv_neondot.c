@@ -15,6 +15,7 @@
 #endif
 #include "q8_dwconv_body.h"
 #include "q8_dwconv_cl.h"
+#include "q8_dwconv_nhwc.h"
 #include "q8_neon_requant.h"
 
 // 16 outputs per block, four taps per SDOT: ZIP1/ZIP2 on bytes then on halfwords turn four tap
