@@ -458,6 +458,7 @@ enum {
     CL_LAYOUT_NHWC_NEON = 7,
     CL_LAYOUT_NHWC_NEONDOT = 8,
     CL_LAYOUT_NHWC_AVX512VNNI_16X4 = 9,
+    CL_LAYOUT_NHWC_AVX512VNNI_32 = 10,  // the AVX2 blocks, for rows too wide for 64 (same bytes)
 };
 #endif
 

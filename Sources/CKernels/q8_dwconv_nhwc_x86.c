@@ -64,9 +64,23 @@ typedef struct cl_pack16x4 {
     bool hi;
 } cl_pack16x4;
 
-// The 16×4 kernel wins on small channel counts at stride_w = 1 (benchmarks/int8-dwconv).
-static inline bool cl_use16x4(const flotilla_f32_conv2d_geometry *g) {
-    return g->stride_w == 1 && g->channels <= 16;
+// The AVX-512 VNNI entry's kernel for g, from the geometry alone (pack and run agree; the pack
+// records it by its layout id). The 16×4 kernel wins on small channel counts at stride_w = 1
+// (benchmarks/int8-dwconv); otherwise 64-channel blocks. Rows too wide for a scratch band of
+// 64-byte pixels (the kernel's rows must fit CL_IN_MAX: 3×3 up to 170 padded pixels) take the
+// narrower blocks that fit: 16×4 at stride_w = 1 (3×3: up to 682), else the 32-channel AVX2
+// blocks (up to 341); past those (or beyond CL_TAPS_MAX taps) the reference.
+typedef enum { NHWC512_REF, NHWC512_64, NHWC512_16X4, NHWC512_32 } nhwc512_kind;
+
+static nhwc512_kind nhwc512_choose(const flotilla_f32_conv2d_geometry *g) {
+    const flotilla_q8_dwconv_params probe = {.x_type = FLOTILLA_Q8_U8};
+    cl_ctx x;
+    const bool fits16 = g->stride_w == 1 && cl_ctx_init(g, &probe, 16, false, &x);
+    if (fits16 && g->channels <= 16) return NHWC512_16X4;
+    if (cl_ctx_init(g, &probe, 64, false, &x)) return NHWC512_64;
+    if (fits16) return NHWC512_16X4;
+    if (cl_ctx_init(g, &probe, 32, false, &x)) return NHWC512_32;
+    return NHWC512_REF;
 }
 
 T512 static void prep_16x4(const cl_ctx *x, size_t c0, void *packed) {
@@ -200,26 +214,49 @@ T512 static void cin16_avx512(const uint8_t *src, size_t lds, size_t n, size_t n
 }
 
 size_t flotilla_q8_dwconv_nhwc_pack_size__avx512vnni(const flotilla_f32_conv2d_geometry *g) {
-    if (cl_use16x4(g)) return cl_pack_size_for(g, 16, sizeof(cl_pack16x4), true);
-    return cl_pack_size_for(g, 64, sizeof(cl_pack512), true);
+    switch (nhwc512_choose(g)) {
+    case NHWC512_16X4: return cl_pack_size_for(g, 16, sizeof(cl_pack16x4), true);
+    case NHWC512_64: return cl_pack_size_for(g, 64, sizeof(cl_pack512), true);
+    case NHWC512_32: return cl_pack_size_for(g, 32, sizeof(cl_pack256), true);
+    case NHWC512_REF: break;
+    }
+    return 0;
 }
 
 T512 flotilla_q8_status flotilla_q8_dwconv_nhwc_pack__avx512vnni(const flotilla_f32_conv2d_geometry *g,
                                                                  const flotilla_q8_dwconv_params *p, void *packed) {
-    if (cl_use16x4(g)) {
+    switch (nhwc512_choose(g)) {
+    case NHWC512_16X4:
         return cl_pack_for(g, p, 16, false, CL_LAYOUT_NHWC_AVX512VNNI_16X4, sizeof(cl_pack16x4), prep_16x4, true,
                            packed);
+    case NHWC512_64:
+        return cl_pack_for(g, p, 64, false, CL_LAYOUT_NHWC_AVX512VNNI, sizeof(cl_pack512),
+                           flotilla_q8_cl_prep__avx512vnni, true, packed);
+    case NHWC512_32:
+        return cl_pack_for(g, p, 32, false, CL_LAYOUT_NHWC_AVX512VNNI_32, sizeof(cl_pack256), flotilla_q8_cl_prep__avx2,
+                           true, packed);
+    case NHWC512_REF: break;
     }
-    return cl_pack_for(g, p, 64, false, CL_LAYOUT_NHWC_AVX512VNNI, sizeof(cl_pack512), flotilla_q8_cl_prep__avx512vnni, true, packed);
+    return g->channels == 0 ? FLOTILLA_Q8_EMPTY : FLOTILLA_Q8_PACK_MISMATCH;
 }
 
 T512 flotilla_q8_status flotilla_q8_dwconv_nhwc__avx512vnni(const flotilla_f32_conv2d_geometry *g,
                                                             const flotilla_q8_dwconv_params *p, const void *packed,
                                                             const void *input, void *output) {
-    if (cl_use16x4(g)) {
+    switch (nhwc512_choose(g)) {
+    case NHWC512_16X4:
         CL_NHWC_RUN(16, false, CL_LAYOUT_NHWC_AVX512VNNI_16X4, cl_pack16x4, prep_16x4, run_16x4, cin16_avx512);
+    case NHWC512_64:
+        CL_NHWC_RUN(64, false, CL_LAYOUT_NHWC_AVX512VNNI, cl_pack512, flotilla_q8_cl_prep__avx512vnni,
+                    flotilla_q8_cl_run__avx512vnni, cin_avx512);
+    case NHWC512_32:
+        CL_NHWC_RUN(32, false, CL_LAYOUT_NHWC_AVX512VNNI_32, cl_pack256, flotilla_q8_cl_prep__avx2,
+                    flotilla_q8_cl_run__avx2, cin_avx2);
+    case NHWC512_REF: break;
     }
-    CL_NHWC_RUN(64, false, CL_LAYOUT_NHWC_AVX512VNNI, cl_pack512, flotilla_q8_cl_prep__avx512vnni, flotilla_q8_cl_run__avx512vnni, cin_avx512);
+    if (packed != NULL) return FLOTILLA_Q8_PACK_MISMATCH;
+    flotilla_q8_dwconv_nhwc__ref(g, p, input, output);
+    return FLOTILLA_Q8_OK;
 }
 
 size_t flotilla_q8_dwconv_nhwc_pack_size__avx2(const flotilla_f32_conv2d_geometry *g) {

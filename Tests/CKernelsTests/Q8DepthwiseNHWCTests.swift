@@ -250,18 +250,21 @@ final class Q8DepthwiseNHWCTests: XCTestCase {
         }
     }
 
-    /// Geometries without a channels-last plan (more taps than the scratch holds, rows wider
-    /// than it) still run, with the reference's bytes, and pack nothing.
+    /// Rows wider than a 64-channel scratch band (AVX-512 then takes its narrower blocks: 16×4
+    /// at stride 1, the 32-channel blocks at stride 2), wider than every band, and more taps than
+    /// the scratch holds (the reference): all give the reference's bytes.
     func testGeometriesOutsideTheScratchRunExactly() {
         var rng = SplitMix64(seed: 0x0B16)
-        var wideCase = randomCase(1, using: &rng), manyTaps = randomCase(2, using: &rng)
-        wideCase.g = flotilla_f32_conv2d_geometry(
-            channels: 70, in_h: 3, in_w: 1100, kernel_h: 3, kernel_w: 3, stride_h: 1, stride_w: 2,
-            dilation_h: 1, dilation_w: 1, pad_top: 1, pad_left: 1, pad_bottom: 1, pad_right: 1)
-        manyTaps.g = flotilla_f32_conv2d_geometry(
-            channels: 20, in_h: 12, in_w: 12, kernel_h: 9, kernel_w: 9, stride_h: 1, stride_w: 1,
-            dilation_h: 1, dilation_w: 1, pad_top: 4, pad_left: 4, pad_bottom: 4, pad_right: 4)
-        for var c in [wideCase, manyTaps] {
+        let geometries = [
+            (70, 1, 600, 1, 3), (70, 1, 300, 2, 3), (33, 2, 650, 1, 3), (70, 1, 1100, 2, 3), (20, 12, 12, 1, 9),
+        ].map { (c: Int, h: Int, w: Int, s: Int, k: Int) in
+            flotilla_f32_conv2d_geometry(
+                channels: c, in_h: h + k - 1, in_w: w, kernel_h: k, kernel_w: k, stride_h: 1, stride_w: s,
+                dilation_h: 1, dilation_w: 1, pad_top: k / 2, pad_left: k / 2, pad_bottom: k / 2, pad_right: k / 2)
+        }
+        for (i, g) in geometries.enumerated() {
+            var c = randomCase(i, using: &rng)
+            c.g = g
             let taps = c.g.kernel_h * c.g.kernel_w
             c.input = (0..<(c.g.channels * c.g.in_h * c.g.in_w)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             c.weights = (0..<(c.g.channels * taps)).map { _ in Int8.random(in: -127...127, using: &rng) }

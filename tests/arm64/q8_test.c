@@ -737,10 +737,16 @@ static void conv_small_case(const flotilla_q8_kernels *ref, const flotilla_q8_ke
 // against the reference NHWC twin, which must itself equal the NCHW reference on transposed
 // data. Kernels 1×1…5×5 and 3×1, strides 1–3, pads up to and past the kernel (asymmetric),
 // dilation 1–2, planes 1…50, channel counts on and off every block size.
-static void dwconv_nhwc_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+// `fixed`: that geometry instead of a random one.
+static void dwconv_nhwc_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t,
+                             const flotilla_f32_conv2d_geometry *fixed) {
     static const size_t chans[] = {1, 2, 3, 8, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64, 65, 96, 129, 144, 192, 200};
     flotilla_f32_conv2d_geometry g;
     do {
+        if (fixed != NULL) {
+            g = *fixed;
+            break;
+        }
         const int shape = (int)(next() % 6);
         const size_t kh = shape == 0 ? 3 : shape == 1 ? (size_t)range(1, 5) : 3;
         const size_t kw = shape == 0 ? 1 : shape == 1 ? (size_t)range(1, 5) : 3;
@@ -934,7 +940,21 @@ int main(int argc, char **argv) {
         gemm_s32_wrap_case(ref, t);
         for (int i = 0; i < 400; i++) maxpool_case(ref, t);
         for (int i = 0; i < 150; i++) conv_small_case(ref, t);
-        for (int i = 0; i < 300; i++) dwconv_nhwc_case(ref, t);
+        for (int i = 0; i < 300; i++) dwconv_nhwc_case(ref, t, NULL);
+        // Rows wider than a 64-channel scratch band (AVX-512's narrower fallbacks), wider than
+        // every band (the reference), and more taps than the scratch holds.
+        {
+            static const size_t wide[][5] = {{70, 600, 1, 3}, {70, 300, 2, 3}, {33, 650, 1, 3}, {17, 1100, 2, 3},
+                                             {20, 12, 1, 9}};
+            for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+                const size_t k = wide[i][3];
+                const flotilla_f32_conv2d_geometry g = {
+                    .channels = wide[i][0], .in_h = k + 1, .in_w = wide[i][1], .kernel_h = k, .kernel_w = k,
+                    .stride_h = 1, .stride_w = wide[i][2], .dilation_h = 1, .dilation_w = 1,
+                    .pad_top = k / 2, .pad_left = k / 2, .pad_bottom = k / 2, .pad_right = k / 2};
+                dwconv_nhwc_case(ref, t, &g);
+            }
+        }
         transpose_cases(ref, t);
         printf("%s: %lu checks (%lu depthwise on a plan-time pack)\n", t->name, passed + failed - before, dw_packed_cases);
         dw_packed_cases = 0;
