@@ -317,10 +317,12 @@ static inline __attribute__((unused)) void cl_lane_constants16(const cl_ctx *x, 
 
 // The ISA part: per channel block, pack the per-lane weights, initial accumulators
 // (bias − z_eff·Σw) and requant values into `packed`; per band, compute output rows [oy0, oy1)
-// from the scratch into oscr (B bytes per pixel, channels in order).
+// from the scratch: output pixel j of the band (channels in order) goes to out + j·ldo, its
+// first `keep` bytes only (NCHW: oscr, ldo = keep = B; NHWC: the output rows, ldo = C,
+// keep = the block's live channels, so a partial block never writes the next pixel's bytes).
 typedef void (*cl_prep_fn)(const cl_ctx *x, size_t c0, void *packed);
 typedef void (*cl_run_fn)(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
-                          size_t oy1, uint8_t *oscr);
+                          size_t oy1, uint8_t *out, size_t ldo, size_t keep);
 
 // Output pixels read by the transpose-out past a band's end: slack so those reads stay inside.
 #define CL_OSCR_SLACK (16 * CL_B_MAX)
@@ -351,7 +353,7 @@ static inline __attribute__((always_inline, unused)) void cl_drive(const cl_ctx 
             const size_t rows = cl_band_rows(x, oy1 - oy0);
             if (c0 == 0 || !whole) cl_fill_padding(x, oy0, rows, scr);
             cl_transpose_in(x, (const uint8_t *)input, c0, oy0, rows, scr, scr + CL_IN_MAX, tin);
-            run(x, k, nch, scr, oy0, oy1, oscr);
+            run(x, k, nch, scr, oy0, oy1, oscr, B, B);
             cl_transpose_out(x, oscr, c0, oy0 * x->ow, oy1 * x->ow, whole, (uint8_t *)output, tout);
         }
     }
@@ -373,23 +375,27 @@ typedef struct cl_pack_header {
 
 // Packs need no per-call scratch: pack sizes depend on g alone (the zero point is checked by
 // the header, not by the size).
-static inline __attribute__((unused)) size_t cl_pack_size(const flotilla_f32_conv2d_geometry *g, size_t B,
-                                                          size_t block_bytes) {
-    if (g->channels == 0 || !flotilla_q8_dwconv_prefers_cl(g, B)) return 0;
+// NHWC packs exist for every geometry with a channels-last plan (no planar alternative there).
+static inline __attribute__((unused)) size_t cl_pack_size_for(const flotilla_f32_conv2d_geometry *g, size_t B,
+                                                              size_t block_bytes, bool nhwc) {
+    if (g->channels == 0 || (!nhwc && !flotilla_q8_dwconv_prefers_cl(g, B))) return 0;
     const flotilla_q8_dwconv_params probe = {.x_type = FLOTILLA_Q8_U8};
     cl_ctx x;
     if (!cl_ctx_init(g, &probe, B, false, &x)) return 0;
     return CL_PACK_HEADER + (g->channels + B - 1) / B * block_bytes;
 }
 
-static inline __attribute__((always_inline, unused)) flotilla_q8_status cl_pack(const flotilla_f32_conv2d_geometry *g,
-                                                                                const flotilla_q8_dwconv_params *p,
-                                                                                size_t B, bool signed_taps,
-                                                                                uint32_t layout, size_t block_bytes,
-                                                                                cl_prep_fn prep, void *packed) {
+static inline __attribute__((unused)) size_t cl_pack_size(const flotilla_f32_conv2d_geometry *g, size_t B,
+                                                          size_t block_bytes) {
+    return cl_pack_size_for(g, B, block_bytes, false);
+}
+
+static inline __attribute__((always_inline, unused)) flotilla_q8_status cl_pack_for(
+    const flotilla_f32_conv2d_geometry *g, const flotilla_q8_dwconv_params *p, size_t B, bool signed_taps,
+    uint32_t layout, size_t block_bytes, cl_prep_fn prep, bool nhwc, void *packed) {
     if (g->channels == 0) return FLOTILLA_Q8_EMPTY;
     cl_ctx x;
-    if (cl_pack_size(g, B, block_bytes) == 0 || !cl_ctx_init(g, p, B, signed_taps, &x) || packed == NULL ||
+    if (cl_pack_size_for(g, B, block_bytes, nhwc) == 0 || !cl_ctx_init(g, p, B, signed_taps, &x) || packed == NULL ||
         (uintptr_t)packed % 64 != 0) {
         return FLOTILLA_Q8_PACK_MISMATCH;
     }
@@ -403,15 +409,28 @@ static inline __attribute__((always_inline, unused)) flotilla_q8_status cl_pack(
     return FLOTILLA_Q8_OK;
 }
 
+static inline __attribute__((always_inline, unused)) flotilla_q8_status cl_pack(const flotilla_f32_conv2d_geometry *g,
+                                                                                const flotilla_q8_dwconv_params *p,
+                                                                                size_t B, bool signed_taps,
+                                                                                uint32_t layout, size_t block_bytes,
+                                                                                cl_prep_fn prep, void *packed) {
+    return cl_pack_for(g, p, B, signed_taps, layout, block_bytes, prep, false, packed);
+}
+
 // Whether `packed` was packed by cl_pack for this path (layout), geometry and activation.
-static inline __attribute__((unused)) bool cl_pack_matches(const cl_ctx *x, const void *packed, uint32_t layout,
-                                                          size_t block_bytes) {
-    if ((uintptr_t)packed % 64 != 0 || !flotilla_q8_dwconv_prefers_cl(x->g, x->B)) return false;
+static inline __attribute__((unused)) bool cl_pack_matches_for(const cl_ctx *x, const void *packed, uint32_t layout,
+                                                              size_t block_bytes, bool nhwc) {
+    if ((uintptr_t)packed % 64 != 0 || (!nhwc && !flotilla_q8_dwconv_prefers_cl(x->g, x->B))) return false;
     cl_pack_header h;
     memcpy(&h, packed, sizeof h);
     return h.magic == CL_PACK_MAGIC && h.layout == layout && h.channels == x->g->channels && h.taps == x->taps &&
            h.block_bytes == block_bytes && h.kernel_h == x->g->kernel_h && h.kernel_w == x->g->kernel_w &&
            h.x_type == (int32_t)x->p->x_type && h.x_zero_point == x->p->x_zero_point;
+}
+
+static inline __attribute__((unused)) bool cl_pack_matches(const cl_ctx *x, const void *packed, uint32_t layout,
+                                                          size_t block_bytes) {
+    return cl_pack_matches_for(x, packed, layout, block_bytes, false);
 }
 
 // The packed run: PACK_MISMATCH (nothing written) unless `packed` matches; NULL runs `plain`.
@@ -430,8 +449,17 @@ static inline __attribute__((unused)) bool cl_pack_matches(const cl_ctx *x, cons
         return FLOTILLA_Q8_OK;                                                                               \
     } while (0)
 
-// Layout ids of the channels-last packs (the header's `layout`).
+// Layout ids of the channels-last packs (the header's `layout`). The NHWC entries' packs hold
+// the same constants but get their own ids: each entry accepts only its own table entry's pack.
 enum { CL_LAYOUT_AVX512VNNI = 1, CL_LAYOUT_AVX2 = 2, CL_LAYOUT_NEON = 3, CL_LAYOUT_NEONDOT = 4 };
+enum {
+    CL_LAYOUT_NHWC_AVX512VNNI = 5,
+    CL_LAYOUT_NHWC_AVX2 = 6,
+    CL_LAYOUT_NHWC_NEON = 7,
+    CL_LAYOUT_NHWC_NEONDOT = 8,
+    CL_LAYOUT_NHWC_AVX512VNNI_16X4 = 9,
+    CL_LAYOUT_NHWC_AVX512VNNI_32 = 10,  // the AVX2 blocks, for rows too wide for 64 (same bytes)
+};
 #endif
 
 #endif

@@ -3,6 +3,7 @@
 // bytes widened to 16 bits (s8 inputs XORed with 0x80 in the transpose, z_eff = z_x + 128),
 // SMLAL by a per-channel weight vector per tap, init = bias − z_eff·Σw, per-lane requant.
 #include "q8_dwconv_cl.h"
+#include "q8_dwconv_nhwc.h"
 #include "q8_neon_requant.h"
 
 #if defined(__aarch64__)
@@ -34,15 +35,15 @@ static void prep_neon(const cl_ctx *x, size_t c0, void *packed) {
 }
 
 static void run_neon(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0, size_t oy1,
-                     uint8_t *oscr) {
+                     uint8_t *out, size_t ldo, size_t keep) {
     (void)nch;
     const cl_pack_neon *k = packed;
     const flotilla_f32_conv2d_geometry *g = x->g;
     const size_t rowstep = g->stride_h * x->pitch * 16, colstep = g->stride_w * 16;
-    uint8_t *o = oscr;
+    uint8_t *o = out;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
-        for (size_t ox = 0; ox < x->ow; ox++, o += 16) {
+        for (size_t ox = 0; ox < x->ow; ox++, o += ldo) {
             const uint8_t *s = row + ox * colstep;
             int32x4_t acc[4] = {k->init[0], k->init[1], k->init[2], k->init[3]};
             for (size_t t = 0; t < x->taps; t++) {
@@ -54,7 +55,7 @@ static void run_neon(const cl_ctx *x, const void *packed, size_t nch, const uint
                 acc[2] = vmlal_s16(acc[2], vget_low_s16(hi), vget_low_s16(k->w[t][1]));
                 acc[3] = vmlal_high_s16(acc[3], hi, k->w[t][1]);
             }
-            flotilla_q8_neon_requant_lanes_row(acc, k->mult, k->neg_n, &x->p->requant, o);
+            cl_store_lanes_neon(acc, k->mult, k->neg_n, &x->p->requant, o, keep);
         }
     }
 }
@@ -83,5 +84,20 @@ flotilla_q8_status flotilla_q8_dwconv_packed__neon(const flotilla_f32_conv2d_geo
                                                    const void *input, void *output) {
     CL_PACKED_RUN(16, false, CL_LAYOUT_NEON, cl_pack_neon, prep_neon, run_neon, cl_tin_neon, cl_tout_neon,
                   flotilla_q8_dwconv__neon);
+}
+
+size_t flotilla_q8_dwconv_nhwc_pack_size__neon(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size_for(g, 16, sizeof(cl_pack_neon), true);
+}
+
+flotilla_q8_status flotilla_q8_dwconv_nhwc_pack__neon(const flotilla_f32_conv2d_geometry *g,
+                                                      const flotilla_q8_dwconv_params *p, void *packed) {
+    return cl_pack_for(g, p, 16, false, CL_LAYOUT_NHWC_NEON, sizeof(cl_pack_neon), prep_neon, true, packed);
+}
+
+flotilla_q8_status flotilla_q8_dwconv_nhwc__neon(const flotilla_f32_conv2d_geometry *g,
+                                                 const flotilla_q8_dwconv_params *p, const void *packed,
+                                                 const void *input, void *output) {
+    CL_NHWC_RUN(16, false, CL_LAYOUT_NHWC_NEON, cl_pack_neon, prep_neon, run_neon, cl_cin_neon);
 }
 #endif

@@ -4,12 +4,9 @@
 // with VPMADDWD on zero-extended bytes (VPMADDUBSW would saturate). Bytes are u8 (s8 inputs
 // XORed with 0x80 in the transpose, z_eff = z_x + 128); init = bias − z_eff·Σw per channel.
 // Every product and sum is exact in int32: the accumulators are the reference's.
-#include "q8_dwconv_cl.h"
-#include "q8_x86_requant.h"
+#include "q8_dwconv_cl_x86.h"
 
 #if defined(__x86_64__)
-#define T512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
-#define T256 __attribute__((target("avx2,fma")))
 
 // The block's weights for the 32-bit gathers, which read up to 3 bytes past the block's last
 // tap (bytes masked off later). Straight from the weights when those bytes exist (every block
@@ -157,16 +154,6 @@ T256 static void tout_avx2(const uint8_t *rows, uint8_t *out, size_t ohw, bool f
     for (size_t c = 0; c < live; c++) memcpy(out + c * ohw, tmp + 32 * (c % 16) + 16 * (c / 16), n);
 }
 
-// AVX-512: 64 channels, four accumulators of 16 (accumulator q: channels 16q … 16q + 15).
-typedef struct cl_pack512 {
-    __m512i w[CL_TAPS_MAX / 4][4];  // tap group g, accumulator q: dword j = channel 16q + j's 4 taps
-    __m512i init[4];
-    flotilla_q8_lanes16_avx512 rq[4];
-    // The 32-bit requant form (q8_x86_requant.h), when every live lane has 2 ≤ shift ≤ 31:
-    // per lane 2ⁿ⁻³³ and n − 32.
-    __m512i rnd32[4], cnt32[4];
-    bool hi;
-} cl_pack512;
 
 T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
     cl_pack512 *k = packed;
@@ -217,8 +204,9 @@ T512 static void prep_avx512(const cl_ctx *x, size_t c0, void *packed) {
 // alias any memory, which would make the compiler reload it per pixel.
 T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx *x, const cl_pack512 *k,
                                                                     const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                    uint8_t *oscr, size_t groups, size_t live,
-                                                                    bool last1, bool hi32) {
+                                                                    uint8_t *out, size_t ldo, size_t keep,
+                                                                    size_t groups, size_t live, bool last1,
+                                                                    bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 64, colstep = g->stride_w * 64, ow = x->ow;
@@ -238,10 +226,15 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
         const int b = 4 * q | (int)0x80808000u;
         ext1[q] = _mm512_broadcast_i32x4(_mm_setr_epi32(b, b + 1, b + 2, b + 3));
     }
-    uint8_t *o = oscr;
+    // Bytes of accumulator q's 16 stored (a partial NHWC block: masked, nothing past `keep`).
+    __mmask16 km[4];
+    for (size_t q = 0; q < 4; q++) {
+        km[q] = keep >= 16 * (q + 1) ? (__mmask16)0xFFFF : keep > 16 * q ? (__mmask16)((1u << (keep - 16 * q)) - 1) : 0;
+    }
+    uint8_t *o = out;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
-        for (size_t ox = 0; ox < ow; ox++, o += 64) {
+        for (size_t ox = 0; ox < ow; ox++, o += ldo) {
             const uint8_t *s = row + ox * colstep;
             __m512i acc[4] = {init[0], init[1], init[2], init[3]};
             _Pragma("GCC unroll 16")
@@ -284,36 +277,40 @@ T512 static inline __attribute__((always_inline)) void run_avx512_t(const cl_ctx
                 } else {
                     b = flotilla_q8_requant16_lanes_pre_avx512(acc[q], &lanes[q], lo, hi, zp);
                 }
-                _mm_storeu_si128((__m128i *)(void *)(o + 16 * q), b);
+                if (km[q] == 0xFFFF) {
+                    _mm_storeu_si128((__m128i *)(void *)(o + 16 * q), b);
+                } else {
+                    _mm_mask_storeu_epi8(o + 16 * q, km[q], b);
+                }
             }
         }
     }
 }
 
 T512 static void run_avx512(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
-                            size_t oy1, uint8_t *oscr) {
+                            size_t oy1, uint8_t *oscr, size_t ldo, size_t keep) {
     const cl_pack512 *k = packed;
     const size_t groups = (x->taps + 3) / 4, live = (nch + 15) / 16;
     if (x->taps == 9 && k->hi) {
         switch (live) {
-        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, true); return;
-        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, true); return;
-        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, true); return;
-        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, true); return;
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 1, true, true); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 2, true, true); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 3, true, true); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 4, true, true); return;
         }
     }
     if (x->taps == 9) {
         switch (live) {
-        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 1, true, false); return;
-        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 2, true, false); return;
-        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 3, true, false); return;
-        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, 3, 4, true, false); return;
+        case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 1, true, false); return;
+        case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 2, true, false); return;
+        case 3: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 3, true, false); return;
+        default: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 3, 4, true, false); return;
         }
     }
     switch (live) {
-    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 1, false, false); return;
-    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, 2, false, false); return;
-    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, groups, live, false, false); return;
+    case 1: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, 1, false, false); return;
+    case 2: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, 2, false, false); return;
+    default: run_avx512_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, live, false, false); return;
     }
 }
 
@@ -326,14 +323,6 @@ T512 bool flotilla_q8_dwconv_cl__avx512vnni(const flotilla_f32_conv2d_geometry *
     return true;
 }
 
-// AVX2: 32 channels, four accumulators of 8 (accumulator q: channels 8q … 8q + 7).
-typedef struct cl_pack256 {
-    __m256i w[CL_TAPS_MAX / 2][4];  // tap pair g, accumulator q: dword j = channel 8q + j's int16 pair
-    __m256i init[4], mult[4], n[4];
-    // The 32-bit requant form when every live lane has 2 ≤ shift ≤ 31 (as cl_pack512).
-    __m256i mult_odd[4], rnd32[4], cnt32[4];
-    bool hi;
-} cl_pack256;
 
 T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
     cl_pack256 *k = packed;
@@ -385,8 +374,8 @@ T256 static void prep_avx2(const cl_ctx *x, size_t c0, void *packed) {
 
 T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *x, const cl_pack256 *k,
                                                                   const uint8_t *scr, size_t oy0, size_t oy1,
-                                                                  uint8_t *oscr, size_t groups, size_t live,
-                                                                  bool hi32) {
+                                                                  uint8_t *out, size_t ldo, size_t keep,
+                                                                  size_t groups, size_t live, bool hi32) {
     const flotilla_f32_conv2d_geometry *g = x->g;
     const flotilla_q8_requant *rq = &x->p->requant;
     const size_t rowstep = g->stride_h * x->pitch * 32, colstep = g->stride_w * 32;
@@ -396,10 +385,10 @@ T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *
     const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                           0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
     const __m256i gather = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
-    uint8_t *o = oscr;
+    uint8_t *o = out;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
-        for (size_t ox = 0; ox < x->ow; ox++, o += 32) {
+        for (size_t ox = 0; ox < x->ow; ox++, o += ldo) {
             const uint8_t *s = row + ox * colstep;
             __m256i acc[4] = {k->init[0], k->init[1], k->init[2], k->init[3]};
             _Pragma("GCC unroll 16")
@@ -430,38 +419,45 @@ T256 static inline __attribute__((always_inline)) void run_avx2_t(const cl_ctx *
                     b = flotilla_q8_requant8_lanes_avx2(acc[q], k->mult[q], k->n[q], rq->zero_point, rq->qmin,
                                                         rq->qmax);
                 }
-                _mm_storel_epi64((__m128i *)(void *)(o + 8 * q), b);
+                if (keep >= 8 * (q + 1)) {
+                    _mm_storel_epi64((__m128i *)(void *)(o + 8 * q), b);
+                } else {
+                    // A partial NHWC block: only the live channels' bytes.
+                    uint8_t tmp[16];
+                    _mm_storeu_si128((__m128i *)(void *)tmp, b);
+                    memcpy(o + 8 * q, tmp, keep - 8 * q);
+                }
             }
         }
     }
 }
 
 T256 static void run_avx2(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
-                          size_t oy1, uint8_t *oscr) {
+                          size_t oy1, uint8_t *oscr, size_t ldo, size_t keep) {
     const cl_pack256 *k = packed;
     const size_t groups = (x->taps + 1) / 2, live = (nch + 7) / 8;
     // 3×3: every live count its own instantiation. With a run-time count clang kept the
     // accumulators in memory (C = 16 or 48 ran 2× slower than C = 32 or 64).
     if (groups == 5 && k->hi) {
         switch (live) {
-        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 1, true); return;
-        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 2, true); return;
-        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 3, true); return;
-        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, true); return;
+        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 1, true); return;
+        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 2, true); return;
+        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 3, true); return;
+        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 4, true); return;
         }
     }
     if (groups == 5) {
         switch (live) {
-        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 1, false); return;
-        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 2, false); return;
-        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 3, false); return;
-        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, 5, 4, false); return;
+        case 1: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 1, false); return;
+        case 2: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 2, false); return;
+        case 3: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 3, false); return;
+        default: run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, 5, 4, false); return;
         }
     }
     if (k->hi) {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, true);
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, live, true);
     } else {
-        run_avx2_t(x, k, scr, oy0, oy1, oscr, groups, live, false);
+        run_avx2_t(x, k, scr, oy0, oy1, oscr, ldo, keep, groups, live, false);
     }
 }
 
@@ -505,5 +501,18 @@ T256 flotilla_q8_status flotilla_q8_dwconv_packed__avx2(const flotilla_f32_conv2
                                                         const void *input, void *output) {
     CL_PACKED_RUN(32, false, CL_LAYOUT_AVX2, cl_pack256, prep_avx2, run_avx2, tin_avx2, tout_avx2,
                   flotilla_q8_dwconv__avx2);
+}
+
+
+// The NHWC entries' prep and run (q8_dwconv_nhwc_x86.c): the same functions.
+T512 void flotilla_q8_cl_prep__avx512vnni(const cl_ctx *x, size_t c0, void *packed) { prep_avx512(x, c0, packed); }
+T512 void flotilla_q8_cl_run__avx512vnni(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr,
+                                          size_t oy0, size_t oy1, uint8_t *out, size_t ldo, size_t keep) {
+    run_avx512(x, packed, nch, scr, oy0, oy1, out, ldo, keep);
+}
+T256 void flotilla_q8_cl_prep__avx2(const cl_ctx *x, size_t c0, void *packed) { prep_avx2(x, c0, packed); }
+T256 void flotilla_q8_cl_run__avx2(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
+                                   size_t oy1, uint8_t *out, size_t ldo, size_t keep) {
+    run_avx2(x, packed, nch, scr, oy0, oy1, out, ldo, keep);
 }
 #endif

@@ -15,6 +15,7 @@
 #endif
 #include "q8_dwconv_body.h"
 #include "q8_dwconv_cl.h"
+#include "q8_dwconv_nhwc.h"
 #include "q8_neon_requant.h"
 
 // 16 outputs per block, four taps per SDOT: ZIP1/ZIP2 on bytes then on halfwords turn four tap
@@ -94,15 +95,15 @@ DOT_TARGET static void prep_neondot(const cl_ctx *x, size_t c0, void *packed) {
 }
 
 DOT_TARGET static void run_neondot(const cl_ctx *x, const void *packed, size_t nch, const uint8_t *scr, size_t oy0,
-                                   size_t oy1, uint8_t *oscr) {
+                                   size_t oy1, uint8_t *out, size_t ldo, size_t keep) {
     (void)nch;
     const cl_pack_dot *k = packed;
     const flotilla_f32_conv2d_geometry *g = x->g;
     const size_t rowstep = g->stride_h * x->pitch * 16, colstep = g->stride_w * 16, groups = (x->taps + 3) / 4;
-    uint8_t *o = oscr;
+    uint8_t *o = out;
     for (size_t oy = oy0; oy < oy1; oy++) {
         const uint8_t *row = scr + (oy - oy0) * rowstep;
-        for (size_t ox = 0; ox < x->ow; ox++, o += 16) {
+        for (size_t ox = 0; ox < x->ow; ox++, o += ldo) {
             const uint8_t *s = row + ox * colstep;
             int32x4_t acc[4] = {k->init[0], k->init[1], k->init[2], k->init[3]};
             for (size_t q = 0; q < groups; q++) {
@@ -115,7 +116,7 @@ DOT_TARGET static void run_neondot(const cl_ctx *x, const void *packed, size_t n
                 acc[2] = vdotq_s32(acc[2], vreinterpretq_s8_u16(vzip1q_u16(ab_hi, cd_hi)), k->w[q][2]);
                 acc[3] = vdotq_s32(acc[3], vreinterpretq_s8_u16(vzip2q_u16(ab_hi, cd_hi)), k->w[q][3]);
             }
-            flotilla_q8_neon_requant_lanes_row(acc, k->mult, k->neg_n, &x->p->requant, o);
+            cl_store_lanes_neon(acc, k->mult, k->neg_n, &x->p->requant, o, keep);
         }
     }
 }
@@ -151,5 +152,20 @@ DOT_TARGET flotilla_q8_status flotilla_q8_dwconv_packed__neondot(const flotilla_
                                                                  const void *packed, const void *input, void *output) {
     CL_PACKED_RUN(16, true, CL_LAYOUT_NEONDOT, cl_pack_dot, prep_neondot, run_neondot, cl_tin_neon, cl_tout_neon,
                   flotilla_q8_dwconv__neondot);
+}
+
+size_t flotilla_q8_dwconv_nhwc_pack_size__neondot(const flotilla_f32_conv2d_geometry *g) {
+    return cl_pack_size_for(g, 16, sizeof(cl_pack_dot), true);
+}
+
+DOT_TARGET flotilla_q8_status flotilla_q8_dwconv_nhwc_pack__neondot(const flotilla_f32_conv2d_geometry *g,
+                                                                    const flotilla_q8_dwconv_params *p, void *packed) {
+    return cl_pack_for(g, p, 16, true, CL_LAYOUT_NHWC_NEONDOT, sizeof(cl_pack_dot), prep_neondot, true, packed);
+}
+
+DOT_TARGET flotilla_q8_status flotilla_q8_dwconv_nhwc__neondot(const flotilla_f32_conv2d_geometry *g,
+                                                               const flotilla_q8_dwconv_params *p, const void *packed,
+                                                               const void *input, void *output) {
+    CL_NHWC_RUN(16, true, CL_LAYOUT_NHWC_NEONDOT, cl_pack_dot, prep_neondot, run_neondot, cl_cin_neon);
 }
 #endif

@@ -435,5 +435,27 @@ flotilla_q8_status flotilla_q8_gemm_nhwc__avx2(size_t M, size_t N, size_t K, con
                                                size_t lda, const flotilla_q8_requant *rq, void *C, size_t ldc,
                                                void *workspace);
 #endif
+// Channels-last (NHWC) depthwise entries (q8_dwconv_cl.h: cl_drive_nhwc; per ISA in
+// q8_dwconv_cl_x86.c, q8_dwconv_cl_neon.c, q8_dwconv_neondot.c) and the SIMD byte transposes
+// (q8_transpose.c).
+#define FLOTILLA_Q8_DWCONV_NHWC_DECLARE(isa)                                                                      \
+    size_t flotilla_q8_dwconv_nhwc_pack_size__##isa(const flotilla_f32_conv2d_geometry *g);                      \
+    flotilla_q8_status flotilla_q8_dwconv_nhwc_pack__##isa(const flotilla_f32_conv2d_geometry *g,                \
+                                                           const flotilla_q8_dwconv_params *p, void *packed);    \
+    flotilla_q8_status flotilla_q8_dwconv_nhwc__##isa(const flotilla_f32_conv2d_geometry *g,                     \
+                                                      const flotilla_q8_dwconv_params *p, const void *packed,    \
+                                                      const void *input, void *output);
+#if defined(__x86_64__)
+FLOTILLA_Q8_DWCONV_NHWC_DECLARE(avx512vnni)
+FLOTILLA_Q8_DWCONV_NHWC_DECLARE(avx2)
+void flotilla_q8_transpose8__avx2(size_t rows, size_t cols, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd);
+void flotilla_q8_transpose8__avx512(size_t rows, size_t cols, const uint8_t *src, size_t lds, uint8_t *dst,
+                                    size_t ldd);
+#endif
+#if defined(__aarch64__)
+FLOTILLA_Q8_DWCONV_NHWC_DECLARE(neon)
+FLOTILLA_Q8_DWCONV_NHWC_DECLARE(neondot)
+void flotilla_q8_transpose8__neon(size_t rows, size_t cols, const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd);
+#endif
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #define PORTABLE_ENTRIES                          \
-    .transpose8 = flotilla_q8_transpose8__ref,    \
     .mul = flotilla_q8_mul__ref,                  \
     .rescale = flotilla_q8_rescale__ref,          \
     .lut = flotilla_q8_lut__ref,                  \
@@ -69,6 +68,7 @@ static const flotilla_q8_kernels reference_table = {
     .dwconv_nhwc_pack_size = dwconv_pack_size__none,
     .dwconv_nhwc_pack = dwconv_nhwc_pack__none,
     .dwconv_nhwc = dwconv_nhwc__ref,
+    .transpose8 = flotilla_q8_transpose8__ref,
     PORTABLE_ENTRIES,
 };
 
@@ -97,6 +97,10 @@ static const flotilla_q8_kernels avx2_table = {
     .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__avx2,
     .gemm_nhwc = flotilla_q8_gemm_nhwc__avx2,
     PORTABLE_ENTRIES,
+    .dwconv_nhwc_pack_size = flotilla_q8_dwconv_nhwc_pack_size__avx2,
+    .dwconv_nhwc_pack = flotilla_q8_dwconv_nhwc_pack__avx2,
+    .dwconv_nhwc = flotilla_q8_dwconv_nhwc__avx2,
+    .transpose8 = flotilla_q8_transpose8__avx2,
 };
 
 static const flotilla_q8_kernels avx512vnni_table = {
@@ -125,6 +129,10 @@ static const flotilla_q8_kernels avx512vnni_table = {
     .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__avx512vnni,
     .gemm_nhwc = flotilla_q8_gemm_nhwc__avx512vnni,
     PORTABLE_ENTRIES,
+    .dwconv_nhwc_pack_size = flotilla_q8_dwconv_nhwc_pack_size__avx512vnni,
+    .dwconv_nhwc_pack = flotilla_q8_dwconv_nhwc_pack__avx512vnni,
+    .dwconv_nhwc = flotilla_q8_dwconv_nhwc__avx512vnni,
+    .transpose8 = flotilla_q8_transpose8__avx512,
 };
 #endif
 
@@ -153,6 +161,10 @@ static const flotilla_q8_kernels neon_table = {
     .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__neon,
     .gemm_nhwc = flotilla_q8_gemm_nhwc__neon,
     PORTABLE_ENTRIES,
+    .dwconv_nhwc_pack_size = flotilla_q8_dwconv_nhwc_pack_size__neon,
+    .dwconv_nhwc_pack = flotilla_q8_dwconv_nhwc_pack__neon,
+    .dwconv_nhwc = flotilla_q8_dwconv_nhwc__neon,
+    .transpose8 = flotilla_q8_transpose8__neon,
 };
 
 static const flotilla_q8_kernels neondot_table = {
@@ -179,6 +191,10 @@ static const flotilla_q8_kernels neondot_table = {
     .gemm_nhwc_workspace_size = flotilla_q8_gemm_nhwc_workspace_size__neondot,
     .gemm_nhwc = flotilla_q8_gemm_nhwc__neondot,
     PORTABLE_ENTRIES,
+    .dwconv_nhwc_pack_size = flotilla_q8_dwconv_nhwc_pack_size__neondot,
+    .dwconv_nhwc_pack = flotilla_q8_dwconv_nhwc_pack__neondot,
+    .dwconv_nhwc = flotilla_q8_dwconv_nhwc__neondot,
+    .transpose8 = flotilla_q8_transpose8__neon,
 };
 #endif
 

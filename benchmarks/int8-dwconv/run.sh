@@ -3,7 +3,9 @@
 # build uses; gcc when there is no clang; CC overrides) as a plain C program and
 # prints, per x86 path this CPU runs, the planar and the channels-last depthwise and the entry
 # point's choice on MobileNetV2-at-96×96's depthwise layers and on a channels × plane grid
-# (3×3, pad 1, stride 1 and 2). `--grid` adds the grid; the figures are the best of many runs.
+# (3×3, pad 1, stride 1 and 2), then the NHWC entry against the NCHW one and transpose8 at
+# MobileNet's NCHW ↔ NHWC edges. `--grid` adds the grid, `--nhwc` prints only the NHWC tables;
+# the figures are the best of many runs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -932,6 +932,142 @@ static void gemm_nhwc_cases(const flotilla_q8_kernels *ref, const flotilla_q8_ke
     gemm_nhwc_case(ref, t, 7, 0, 5, 0);  // N = 0: OK, nothing read or written
 }
 
+// ---- Channels-last (NHWC) depthwise and byte transposes (session 6) -------------------------
+
+// dwconv_nhwc on `t` (NULL pack, and its own plan-time pack read with zeroed weights/bias)
+// against the reference NHWC twin, which must itself equal the NCHW reference on transposed
+// data. Kernels 1×1…5×5 and 3×1, strides 1–3, pads up to and past the kernel (asymmetric),
+// dilation 1–2, planes 1…50, channel counts on and off every block size.
+// `fixed`: that geometry instead of a random one.
+static void dwconv_nhwc_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t,
+                             const flotilla_f32_conv2d_geometry *fixed) {
+    static const size_t chans[] = {1, 2, 3, 8, 15, 16, 17, 24, 31, 32, 33, 48, 63, 64, 65, 96, 129, 144, 192, 200};
+    flotilla_f32_conv2d_geometry g;
+    do {
+        if (fixed != NULL) {
+            g = *fixed;
+            break;
+        }
+        const int shape = (int)(next() % 6);
+        const size_t kh = shape == 0 ? 3 : shape == 1 ? (size_t)range(1, 5) : 3;
+        const size_t kw = shape == 0 ? 1 : shape == 1 ? (size_t)range(1, 5) : 3;
+        const size_t side = next() % 4 == 0 ? (size_t)range(16, 50) : (size_t)range(1, 14);
+        g = (flotilla_f32_conv2d_geometry){
+            .channels = next() % 3 == 0 ? (size_t)range(1, 200) : chans[next() % (sizeof chans / sizeof chans[0])],
+            .in_h = side, .in_w = next() % 3 == 0 ? (size_t)range(1, 50) : side,
+            .kernel_h = kh, .kernel_w = kw, .stride_h = (size_t)range(1, 3), .stride_w = (size_t)range(1, 3),
+            .dilation_h = (size_t)range(1, 2), .dilation_w = (size_t)range(1, 2),
+            .pad_top = (size_t)range(0, next() % 5 == 0 ? 6 : 2), .pad_left = (size_t)range(0, next() % 5 == 0 ? 6 : 2),
+            .pad_bottom = (size_t)range(0, 2), .pad_right = (size_t)range(0, next() % 5 == 0 ? 6 : 2),
+        };
+    } while (flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK);
+    const size_t oh = flotilla_f32_conv2d_out_h(&g), ow = flotilla_f32_conv2d_out_w(&g), C = g.channels;
+    const size_t hw = g.in_h * g.in_w, taps = g.kernel_h * g.kernel_w, in = C * hw, out = C * oh * ow;
+    uint8_t *x = xmalloc(in), *xc = xmalloc(in), *yr = xmalloc(out + 1), *yt = xmalloc(out + 1);
+    uint8_t *yc = xmalloc(out), *yn = xmalloc(out + 1);
+    int8_t *w = xmalloc(C * taps);
+    int32_t *bias = xmalloc(C * 4), *mult = xmalloc(C * 4), *shift = xmalloc(C * 4);
+    fill_bytes(x, in, (int)(next() % 5));
+    const int wmode = (int)(next() % 4);
+    for (size_t i = 0; i < C * taps; i++) {
+        w[i] = (int8_t)(wmode == 0 ? ((next() & 1) ? 127 : -127) : wmode == 1 ? -127 : range(-127, 127));
+    }
+    const int mode = (int)(next() % 4);  // typical, ≥ 1 (shift < 2), mixed, tiny
+    for (size_t c = 0; c < C; c++) {
+        bias[c] = (next() % 8 == 0) ? (int32_t)range(-(1 << 24), 1 << 24) : (int32_t)range(-50000, 50000);
+        const double real = mode == 0 ? 1e-4 + uniform() * 0.05 : mode == 1 ? 1.0 + uniform() * 100.0
+                            : mode == 2 ? 1e-9 + uniform() * 3.0 : 1e-9 + uniform() * 1e-6;
+        flotilla_q8_quantize_multiplier(real, &mult[c], &shift[c]);
+    }
+    const flotilla_q8_type xt = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const flotilla_q8_type ytype = (next() & 1) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8;
+    const int32_t tmin = ytype == FLOTILLA_Q8_U8 ? 0 : -128, tmax = ytype == FLOTILLA_Q8_U8 ? 255 : 127;
+    int32_t qmin = tmin, qmax = tmax;
+    if (next() % 3 == 0) {
+        qmin = (int32_t)range(tmin, tmax);
+        qmax = (int32_t)range(qmin, tmax);
+    }
+    flotilla_q8_dwconv_params p = {
+        .x_type = xt,
+        .x_zero_point = next() % 3 == 0 ? (xt == FLOTILLA_Q8_U8 ? ((next() & 1) ? 0 : 255) : ((next() & 1) ? -128 : 127))
+                        : xt == FLOTILLA_Q8_U8 ? (int32_t)range(0, 255) : (int32_t)range(-128, 127),
+        .weights = w, .bias = (next() & 1) ? bias : NULL,
+        .requant = {.multiplier = mult, .shift = shift, .per_channel = (next() & 1) != 0, .type = ytype,
+                    .zero_point = (int32_t)range(tmin, tmax), .qmin = qmin, .qmax = qmax},
+    };
+    char what[240];
+    snprintf(what, sizeof what, "dwconv-nhwc %s C=%zu %zux%zu k=%zux%zu s=%zu,%zu d=%zu,%zu pad=%zu,%zu,%zu,%zu xt=%d yt=%d",
+             t->name, C, g.in_h, g.in_w, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w,
+             g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, xt, ytype);
+    // The NHWC reference is the NCHW reference on transposed data.
+    memset(yr, 0x5A, out + 1);
+    check(ref->dwconv_nhwc(&g, &p, NULL, x, yr) == FLOTILLA_Q8_OK && yr[out] == 0x5A, what);
+    flotilla_q8_transpose8__ref(hw, C, x, C, xc, hw);
+    ref->dwconv(&g, &p, xc, yc);
+    flotilla_q8_transpose8__ref(C, oh * ow, yc, oh * ow, yn, C);
+    check(memcmp(yr, yn, out) == 0, what);
+    memset(yt, 0x5A, out + 1);
+    check(t->dwconv_nhwc(&g, &p, NULL, x, yt) == FLOTILLA_Q8_OK && memcmp(yr, yt, out + 1) == 0, what);
+    const size_t size = t->dwconv_nhwc_pack_size(&g);
+    if (size > 0) {
+        void *packed = aligned_alloc(64, (size + 63) / 64 * 64);
+        int8_t *w0 = calloc(C * taps, 1);
+        int32_t *b0 = calloc(C, 4);
+        if (packed == NULL || w0 == NULL || b0 == NULL) abort();
+        check(t->dwconv_nhwc_pack(&g, &p, packed) == FLOTILLA_Q8_OK, what);
+        flotilla_q8_dwconv_params q = p;
+        q.weights = w0;
+        q.bias = p.bias != NULL ? b0 : NULL;
+        memset(yt, 0x5A, out + 1);
+        check(t->dwconv_nhwc(&g, &q, packed, x, yt) == FLOTILLA_Q8_OK && memcmp(yr, yt, out + 1) == 0, what);
+        // Another zero point, another channel count, the NCHW entry: refused, nothing written.
+        q.x_zero_point = p.x_zero_point == 0 ? 1 : p.x_zero_point - 1;
+        memset(yt, 0x5A, out + 1);
+        check(t->dwconv_nhwc(&g, &q, packed, x, yt) == FLOTILLA_Q8_PACK_MISMATCH && yt[0] == 0x5A && yt[out] == 0x5A, what);
+        if (C > 1) {
+            flotilla_f32_conv2d_geometry h = g;
+            h.channels = C - 1;
+            check(t->dwconv_nhwc(&h, &p, packed, x, yt) == FLOTILLA_Q8_PACK_MISMATCH && yt[0] == 0x5A, what);
+        }
+        check(t->dwconv_packed(&g, &p, packed, x, yt) == FLOTILLA_Q8_PACK_MISMATCH && yt[0] == 0x5A, what);
+        dw_packed_cases++;
+        free(packed), free(w0), free(b0);
+    } else {
+        check(t->dwconv_nhwc_pack(&g, &p, yt) != FLOTILLA_Q8_OK, what);
+    }
+    free(x), free(xc), free(yr), free(yt), free(yc), free(yn), free(w), free(bias), free(mult), free(shift);
+}
+
+// transpose8 against the reference on random shapes (1×n, n×1, 15/16/17/33/64/65 and the
+// MobileNet edges 16 × 2304, 1280 × 9), strides past the width, guard bytes around and between
+// the rows of both regions.
+static void transpose_case(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t, size_t rows, size_t cols) {
+    const size_t lds = cols + (next() % 2 == 0 ? 0 : (size_t)range(1, 40));
+    const size_t ldd = rows + (next() % 2 == 0 ? 0 : (size_t)range(1, 40));
+    const size_t ns = rows * lds + 64, nd = cols * ldd + 64;
+    uint8_t *src = xmalloc(ns), *dr = xmalloc(nd), *dt = xmalloc(nd);
+    fill_bytes(src, ns, 3);
+    memset(dr, 0xA5, nd), memset(dt, 0xA5, nd);
+    ref->transpose8(rows, cols, src + 32, lds, dr + 32, ldd);
+    t->transpose8(rows, cols, src + 32, lds, dt + 32, ldd);
+    char what[120];
+    snprintf(what, sizeof what, "transpose8 %s %zux%zu lds=%zu ldd=%zu", t->name, rows, cols, lds, ldd);
+    check(memcmp(dr, dt, nd) == 0, what);
+    free(src), free(dr), free(dt);
+}
+
+static void transpose_cases(const flotilla_q8_kernels *ref, const flotilla_q8_kernels *t) {
+    static const size_t sizes[] = {1, 2, 7, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t j = 0; j < sizeof sizes / sizeof sizes[0]; j++) transpose_case(ref, t, sizes[i], sizes[j]);
+    }
+    transpose_case(ref, t, 16, 2304);
+    transpose_case(ref, t, 2304, 16);
+    transpose_case(ref, t, 1280, 9);
+    transpose_case(ref, t, 9, 1280);
+    for (int i = 0; i < 60; i++) transpose_case(ref, t, (size_t)range(1, 300), (size_t)range(1, 300));
+}
+
 int main(int argc, char **argv) {
     const char *names[] = {"avx2", "avx512vnni", "neon", "neondot"};
     const flotilla_q8_kernels *ref = flotilla_q8_kernels_named("reference");
@@ -1009,6 +1145,22 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 400; i++) maxpool_case(ref, t);
         for (int i = 0; i < 150; i++) conv_small_case(ref, t);
         gemm_nhwc_cases(ref, t);
+        for (int i = 0; i < 300; i++) dwconv_nhwc_case(ref, t, NULL);
+        // Rows wider than a 64-channel scratch band (AVX-512's narrower fallbacks), wider than
+        // every band (the reference), and more taps than the scratch holds.
+        {
+            static const size_t wide[][5] = {{70, 600, 1, 3}, {70, 300, 2, 3}, {33, 650, 1, 3}, {17, 1100, 2, 3},
+                                             {20, 12, 1, 9}};
+            for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+                const size_t k = wide[i][3];
+                const flotilla_f32_conv2d_geometry g = {
+                    .channels = wide[i][0], .in_h = k + 1, .in_w = wide[i][1], .kernel_h = k, .kernel_w = k,
+                    .stride_h = 1, .stride_w = wide[i][2], .dilation_h = 1, .dilation_w = 1,
+                    .pad_top = k / 2, .pad_left = k / 2, .pad_bottom = k / 2, .pad_right = k / 2};
+                dwconv_nhwc_case(ref, t, &g);
+            }
+        }
+        transpose_cases(ref, t);
         printf("%s: %lu checks (%lu depthwise on a plan-time pack, %lu gemm_nhwc)\n", t->name, passed + failed - before,
                dw_packed_cases, nhwc_cases);
         dw_packed_cases = 0;
