@@ -56,9 +56,14 @@ extension Memory {
     /// `align` and the pool's width, and each element belongs to exactly one chunk, so a kernel
     /// that computes each output element inside one chunk gives the same bits at any width.
     func chunks(_ count: Int, align: Int = 1, parallel: Bool, _ body: (Int, Int) -> Void) {
+        indexedChunks(count, align: align, parallel: parallel) { _, start, end in body(start, end) }
+    }
+
+    /// `chunks` with each chunk's index (0 ..< pool width), for per-chunk workspace and status.
+    func indexedChunks(_ count: Int, align: Int = 1, parallel: Bool, _ body: (Int, Int, Int) -> Void) {
         guard count > 0 else { return }
         guard parallel, let pool, pool.width > 1 else {
-            body(0, count)
+            body(0, 0, count)
             return
         }
         let a = Swift.max(align, 1)
@@ -67,7 +72,7 @@ extension Memory {
         let per = (units + n - 1) / n * a
         pool.run(tasks: n) { i in
             let start = i * per
-            if start < count { body(start, Swift.min(count, start + per)) }
+            if start < count { body(i, start, Swift.min(count, start + per)) }
         }
     }
 }

@@ -10,6 +10,8 @@ struct NodePlanContext {
     let constants: [Tensor?]
     let kernels: KernelTable
     let pool: ConstantPool
+    /// Intra-op threads the plan's sessions run with (≥ 1): the most chunks a kernel splits into.
+    var threads: Int = 1
     /// Plans If branches and other subgraphs against the enclosing scope.
     let subgraphPlanner: ((Graph) throws -> SubgraphProgram)?
 

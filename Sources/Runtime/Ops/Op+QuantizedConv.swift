@@ -96,10 +96,11 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         weights: symmetricWeights)
     let pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.top + s.left + s.bottom + s.right == 0
     if channelsLast, pointwise, group == 1, let wsSize = table.pointee.gemm_nhwc_workspace_size, table.pointee.gemm_nhwc != nil {
-        return .kernel(outputs: [out], workspaceBytes: wsSize(h * w, k)) { b in
+        let stride = (wsSize(h * w, k) + 63) / 64 * 64
+        return .kernel(outputs: [out], workspaceBytes: stride * ctx.threads) { b in
             Q8GemmNHWCKernel(
                 table: table, images: image, weights: packed, requant: requant, input: b.input(0), output: b.outputs[0],
-                workspace: b.workspace)
+                workspace: b.workspace, workspaceStride: stride)
         }
     }
     // Few input channels (the stem: 3 → 16, 3×3): im2col and the GEMM's repack of its columns cost
@@ -110,16 +111,17 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         return channelsLastAdapted(channelsLast, table, image, out, workspace: convWorkspace(&geo)) { input, output, ws in
             Q8GemmConvKernel(
                 table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
-                x: x, mode: .banded, columnBytes: 0, input: input, output: output, workspace: ws)
+                x: x, mode: .banded, columnBytes: 0, gemmWorkspaceBytes: 0, input: input, output: output, workspace: ws)
         }
     }
     let columns = pointwise ? 0 : (k * oh * ow + 63) / 64 * 64
-    let gemmWorkspace = table.pointee.gemm_workspace_size?(oh * ow, k) ?? 0
-    return channelsLastAdapted(channelsLast, table, image, out, workspace: columns + gemmWorkspace) { input, output, ws in
+    // One GEMM workspace (the B repack) per thread: threads split the output columns.
+    let gemmWorkspace = ((table.pointee.gemm_workspace_size?(oh * ow, k) ?? 0) + 63) / 64 * 64
+    return channelsLastAdapted(channelsLast, table, image, out, workspace: columns + gemmWorkspace * ctx.threads) { input, output, ws in
         Q8GemmConvKernel(
             table: table, geometry: geo, batch: n, channels: c, group: group, weights: packed, requant: requant,
-            x: x, mode: pointwise ? .pointwise : .im2col, columnBytes: columns, input: input, output: output,
-            workspace: ws)
+            x: x, mode: pointwise ? .pointwise : .im2col, columnBytes: columns, gemmWorkspaceBytes: gemmWorkspace, input: input,
+            output: output, workspace: ws)
     }
 }
 
@@ -157,13 +159,16 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
     let x: Q8Param
     let mode: Mode
     let columnBytes: Int
+    /// Bytes of one GEMM call's workspace; the workspace holds one per thread after the columns.
+    let gemmWorkspaceBytes: Int
     let input, output, workspace: Buffer
 
     init(
         table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int, channels: Int, group: Int,
-        weights: Q8GemmWeights, requant: Q8Requant, x: Q8Param, mode: Mode, columnBytes: Int, input: Buffer, output: Buffer,
-        workspace: Buffer
+        weights: Q8GemmWeights, requant: Q8Requant, x: Q8Param, mode: Mode, columnBytes: Int, gemmWorkspaceBytes: Int,
+        input: Buffer, output: Buffer, workspace: Buffer
     ) {
+        self.gemmWorkspaceBytes = gemmWorkspaceBytes
         self.table = table
         self.geometry = geometry
         self.batch = batch
@@ -187,21 +192,34 @@ final class Q8GemmConvKernel: Kernel, @unchecked Sendable {
         let src = memory.typed(input, UInt8.self), dst = memory.typed(output, UInt8.self)
         let ws = memory.typed(workspace, UInt8.self)
         let cols = ws, gemmWS = UnsafeMutableRawPointer(ws + columnBytes)
-        let cg = channels / group, mg = weights.m, m = mg * group
+        let cg = channels / group, mg = weights.m, m = mg * group, k = weights.k
+        let (requant, stride) = (self.requant, gemmWorkspaceBytes)
+        // Threads split the output columns on the microkernel's tile boundaries (each column is
+        // computed whole by one call); the banded conv runs on one thread.
+        let parallel = mg * ohw * k >= GemmConvKernel.parallelWork
         for n in 0..<batch {
             for g in 0..<group {
                 let image = src + (n * channels + g * cg) * hw
-                var rq = requant.c(from: g * mg)
                 let out = dst + (n * m + g * mg) * ohw
+                let w = weights.buffers[g]
                 let status: flotilla_q8_status
                 switch mode {
                 case .banded:
-                    status = t.conv?(&geo, mg, weights.buffers[g], image, &rq, out, ohw, ws) ?? FLOTILLA_Q8_PACK_MISMATCH
-                case .pointwise:
-                    status = t.gemm?(mg, ohw, weights.k, weights.buffers[g], image, ohw, &rq, out, ohw, gemmWS) ?? FLOTILLA_Q8_PACK_MISMATCH
-                case .im2col:
-                    t.im2col?(&geo, image, x.zeroPointByte, cols)
-                    status = t.gemm?(mg, ohw, weights.k, weights.buffers[g], cols, ohw, &rq, out, ohw, gemmWS) ?? FLOTILLA_Q8_PACK_MISMATCH
+                    var rq = requant.c(from: g * mg)
+                    status = t.conv?(&geo, mg, w, image, &rq, out, ohw, ws) ?? FLOTILLA_Q8_PACK_MISMATCH
+                case .pointwise, .im2col:
+                    guard let gemm = t.gemm else { throw Q8KernelFailure(status: FLOTILLA_Q8_PACK_MISMATCH) }
+                    let b: UnsafePointer<UInt8>
+                    if mode == .im2col {
+                        t.im2col?(&geo, image, x.zeroPointByte, cols)
+                        b = UnsafePointer(cols)
+                    } else {
+                        b = UnsafePointer(image)
+                    }
+                    status = memory.q8Chunks(ohw, align: t.gemm_nr, parallel: parallel) { i, n0, n1 in
+                        var rq = requant.c(from: g * mg)
+                        return gemm(mg, n1 - n0, k, w, b + n0, ohw, &rq, out + n0, ohw, gemmWS + i * stride)
+                    }
                 }
                 guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
             }
@@ -236,9 +254,30 @@ final class Q8DepthwiseConvKernel: Kernel, @unchecked Sendable {
 
     func execute(_ memory: Memory) throws {
         var geo = geometry, p = params
-        let chw = geometry.channels * geometry.in_h * geometry.in_w
-        let cohw = geometry.channels * flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
+        let hw = geometry.in_h * geometry.in_w, ohw = flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
+        let chw = geometry.channels * hw, cohw = geometry.channels * ohw
         let src = memory.typed(input, UInt8.self), dst = memory.typed(output, UInt8.self)
+        let taps = geometry.kernel_h * geometry.kernel_w
+        if (memory.pool?.width ?? 1) > 1, cohw * taps >= GemmConvKernel.parallelWork / 2, let dwconv = table.pointee.dwconv {
+            // Threads take channel ranges (planes are independent), each with its own slice of
+            // the per-channel constants; the plan-time pack covers all channels, so ranges
+            // compute theirs per call.
+            let (geometry, params) = (self.geometry, self.params)
+            for n in 0..<batch {
+                memory.chunks(geometry.channels, align: 16, parallel: true) { c0, c1 in
+                    var g = geometry, q = params
+                    g.channels = c1 - c0
+                    q.weights = params.weights.map { $0 + c0 * taps }
+                    q.bias = params.bias.map { $0 + c0 }
+                    if params.requant.per_channel {
+                        q.requant.multiplier = params.requant.multiplier.map { $0 + c0 }
+                        q.requant.shift = params.requant.shift.map { $0 + c0 }
+                    }
+                    dwconv(&g, &q, src + n * chw + c0 * hw, dst + n * cohw + c0 * ohw)
+                }
+            }
+            return
+        }
         guard let packed else {
             for n in 0..<batch { table.pointee.dwconv?(&geo, &p, src + n * chw, dst + n * cohw) }
             return

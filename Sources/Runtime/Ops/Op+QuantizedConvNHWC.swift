@@ -24,10 +24,12 @@ final class Q8GemmNHWCKernel: Kernel, @unchecked Sendable {
     let weights: Q8GemmWeights
     let requant: Q8Requant
     let input, output, workspace: Buffer
+    /// Workspace bytes of one call (the workspace holds one per thread).
+    let workspaceStride: Int
 
     init(
         table: UnsafePointer<flotilla_q8_kernels>, images: Q8ConvImages, weights: Q8GemmWeights, requant: Q8Requant,
-        input: Buffer, output: Buffer, workspace: Buffer
+        input: Buffer, output: Buffer, workspace: Buffer, workspaceStride: Int
     ) {
         self.table = table
         self.images = images
@@ -36,17 +38,25 @@ final class Q8GemmNHWCKernel: Kernel, @unchecked Sendable {
         self.input = input
         self.output = output
         self.workspace = workspace
+        self.workspaceStride = workspaceStride
     }
 
     func execute(_ memory: Memory) throws {
+        guard let gemm = table.pointee.gemm_nhwc else { throw Q8KernelFailure(status: FLOTILLA_Q8_PACK_MISMATCH) }
         let src = memory.typed(input, UInt8.self), dst = memory.typed(output, UInt8.self)
         let ws = UnsafeMutableRawPointer(memory.typed(workspace, UInt8.self))
-        let (c, m, hw) = (images.channels, images.outChannels, images.pixels)
-        var rq = requant.c()
+        let (c, m, hw, k, packed, stride) = (
+            images.channels, images.outChannels, images.pixels, weights.k, weights.buffers[0], workspaceStride
+        )
+        let requant = self.requant
+        // Threads take contiguous pixel ranges: every output row is one pixel's, computed whole.
+        let parallel = m * hw * k >= GemmConvKernel.parallelWork
         for n in 0..<images.batch {
-            let status =
-                table.pointee.gemm_nhwc?(m, hw, weights.k, weights.buffers[0], src + n * hw * c, c, &rq, dst + n * hw * m, m, ws)
-                ?? FLOTILLA_Q8_PACK_MISMATCH
+            let a = src + n * hw * c, y = dst + n * hw * m
+            let status = memory.q8Chunks(hw, align: 8, parallel: parallel) { i, p0, p1 in
+                var rq = requant.c()
+                return gemm(m, p1 - p0, k, packed, a + p0 * c, c, &rq, y + p0 * m, m, ws + i * stride)
+            }
             guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
         }
     }
@@ -78,13 +88,64 @@ final class Q8DepthwiseNHWCKernel: Kernel, @unchecked Sendable {
     }
 
     func execute(_ memory: Memory) throws {
-        var geo = geometry, p = params
-        let chw = geometry.channels * geometry.in_h * geometry.in_w
-        let cohw = geometry.channels * flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
+        guard let dwconv = table.pointee.dwconv_nhwc else { throw Q8KernelFailure(status: FLOTILLA_Q8_PACK_MISMATCH) }
+        var geo = geometry
+        let (c, w) = (geometry.channels, geometry.in_w)
+        let chw = c * geometry.in_h * w
+        let oh = flotilla_f32_conv2d_out_h(&geo), ow = flotilla_f32_conv2d_out_w(&geo)
         let src = memory.typed(input, UInt8.self), dst = memory.typed(output, UInt8.self)
+        let (geometry, params, packed) = (self.geometry, self.params, self.packed)
+        // Threads take bands of output rows, each a convolution of its own input rows (the
+        // pack is for the whole image's geometry, so bands compute their constants per call).
+        let parallel =
+            (memory.pool?.width ?? 1) > 1 && Self.splits(geometry)
+            && c * oh * ow * geometry.kernel_h * geometry.kernel_w >= GemmConvKernel.parallelWork / 2
         for n in 0..<batch {
-            let status = table.pointee.dwconv_nhwc?(&geo, &p, packed, src + n * chw, dst + n * cohw) ?? FLOTILLA_Q8_PACK_MISMATCH
+            let x = src + n * chw, y = dst + n * c * oh * ow
+            let status: flotilla_q8_status
+            if parallel {
+                status = memory.q8Chunks(oh, align: 1, parallel: true) { _, r0, r1 in
+                    var (band, firstRow) = Self.band(geometry, rows: r0, r1)
+                    var p = params
+                    return dwconv(&band, &p, nil, x + firstRow * w * c, y + r0 * ow * c)
+                }
+            } else {
+                var g = geometry, p = params
+                status = dwconv(&g, &p, packed, x, y)
+            }
             guard status == FLOTILLA_Q8_OK else { throw Q8KernelFailure(status: status) }
+        }
+    }
+
+    /// Whether every band of output rows reads at least one input row (padding shorter than the
+    /// kernel's extent at both ends).
+    static func splits(_ g: flotilla_f32_conv2d_geometry) -> Bool {
+        let extent = (g.kernel_h - 1) * g.dilation_h + 1
+        return g.pad_top < extent && g.pad_bottom < extent
+    }
+
+    /// The geometry of output rows [r0, r1) as a convolution of their own input rows (padding
+    /// only where the band reaches past the image), and the first input row it reads.
+    static func band(_ g: flotilla_f32_conv2d_geometry, rows r0: Int, _ r1: Int) -> (flotilla_f32_conv2d_geometry, Int) {
+        let first = r0 * g.stride_h - g.pad_top
+        let last = (r1 - 1) * g.stride_h - g.pad_top + (g.kernel_h - 1) * g.dilation_h + 1
+        let lo = max(first, 0), hi = min(last, g.in_h)
+        var b = g
+        b.pad_top = lo - first
+        b.pad_bottom = last - hi
+        b.in_h = hi - lo
+        return (b, lo)
+    }
+}
+
+extension Memory {
+    /// `indexedChunks` for int8 kernels that return a status: the first failure, if any (they
+    /// refuse only a pack that does not match, which every chunk shares). Allocates nothing.
+    func q8Chunks(_ count: Int, align: Int, parallel: Bool, _ body: (Int, Int, Int) -> flotilla_q8_status) -> flotilla_q8_status {
+        withUnsafeTemporaryAllocation(of: flotilla_q8_status.self, capacity: Swift.max(pool?.width ?? 1, 1)) { status in
+            status.initialize(repeating: FLOTILLA_Q8_OK)
+            indexedChunks(count, align: align, parallel: parallel) { i, start, end in status[i] = body(i, start, end) }
+            return status.first { $0 != FLOTILLA_Q8_OK } ?? FLOTILLA_Q8_OK
         }
     }
 }

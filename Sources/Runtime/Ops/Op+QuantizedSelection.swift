@@ -29,7 +29,7 @@ extension OpRegistry {
             types[0] = ValueType(.float32, x.shape)
             let inner = NodePlanContext(
                 node: ctx.node, inputTypes: types, constants: ctx.constants, kernels: ctx.kernels, pool: ctx.pool,
-                subgraphPlanner: ctx.subgraphPlanner)
+                threads: ctx.threads, subgraphPlanner: ctx.subgraphPlanner)
             guard case .kernel(var outputs, let ws, let make) = try fp32(inner), let first = outputs.first else {
                 throw ctx.fail("the \(op) plan for int8 input produced no step")
             }

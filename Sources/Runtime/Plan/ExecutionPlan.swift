@@ -110,7 +110,7 @@ public final class ExecutionPlan: Sendable {
         let counter = ArenaCounter()
         let planner = GraphPlanner(
             graph: graph, arenaIndex: counter.next(), registry: .standard, kernels: kernels,
-            pool: pool, arenaCounter: counter, inputTypes: inputTypes)
+            pool: pool, arenaCounter: counter, inputTypes: inputTypes, threads: options.threads)
         planner.fusedFrom = fusion.fusedFrom
         planner.planNodes()
         if !planner.problems.isEmpty { throw RuntimeError.planFailed(planner.problems) }

@@ -24,6 +24,9 @@ final class GraphPlanner {
     let kernels: KernelTable
     let pool: ConstantPool
     let arenaCounter: ArenaCounter
+    /// Intra-op threads of the plan's sessions: kernels that split their work size per-thread
+    /// workspaces by it.
+    let threads: Int
     /// Types and plan-time constants of the enclosing graphs, for subgraph captures.
     let outerTypes: [String: ValueType]
     let outerConstants: [String: Tensor]
@@ -43,9 +46,10 @@ final class GraphPlanner {
 
     init(
         graph: Graph, arenaIndex: Int, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool,
-        arenaCounter: ArenaCounter, inputTypes: [String: ValueType], outerTypes: [String: ValueType] = [:],
+        arenaCounter: ArenaCounter, inputTypes: [String: ValueType], threads: Int = 1, outerTypes: [String: ValueType] = [:],
         outerConstants: [String: Tensor] = [:]
     ) {
+        self.threads = max(threads, 1)
         self.graph = graph
         self.arenaIndex = arenaIndex
         self.registry = registry
@@ -158,15 +162,15 @@ final class GraphPlanner {
         if !node.subgraphs.isEmpty {
             let scopeTypes = outerTypes.merging(types) { _, inner in inner }
             let scopeConstants = outerConstants.merging(constants) { _, inner in inner }
-            subplanner = { [registry, kernels, pool, arenaCounter] g in
+            subplanner = { [registry, kernels, pool, arenaCounter, threads] g in
                 try SubgraphProgram.plan(
-                    g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter,
+                    g, registry: registry, kernels: kernels, pool: pool, arenaCounter: arenaCounter, threads: threads,
                     outerTypes: scopeTypes, outerConstants: scopeConstants)
             }
         }
         let ctx = NodePlanContext(
             node: node, inputTypes: inputTypes, constants: inputConstants, kernels: kernels,
-            pool: pool, subgraphPlanner: subplanner)
+            pool: pool, threads: threads, subgraphPlanner: subplanner)
         do {
             let planned = try fn(ctx)
             switch planned {

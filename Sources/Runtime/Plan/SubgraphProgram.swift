@@ -10,14 +10,14 @@ final class SubgraphProgram: @unchecked Sendable {
 
     static func plan(
         _ graph: Graph, registry: OpRegistry, kernels: KernelTable, pool: ConstantPool, arenaCounter: ArenaCounter,
-        outerTypes: [String: ValueType], outerConstants: [String: Tensor]
+        threads: Int = 1, outerTypes: [String: ValueType], outerConstants: [String: Tensor]
     ) throws -> SubgraphProgram {
         guard graph.inputs.isEmpty else {
             throw RuntimeError.invalidModel("subgraph '\(graph.name)' has inputs; only input-less bodies (If branches) are supported")
         }
         let planner = GraphPlanner(
             graph: graph, arenaIndex: arenaCounter.next(), registry: registry, kernels: kernels,
-            pool: pool, arenaCounter: arenaCounter, inputTypes: [:], outerTypes: outerTypes,
+            pool: pool, arenaCounter: arenaCounter, inputTypes: [:], threads: threads, outerTypes: outerTypes,
             outerConstants: outerConstants)
         planner.planNodes()
         if !planner.problems.isEmpty {
