@@ -13,7 +13,10 @@ final class PackedWeightCodingTests: XCTestCase {
         XCTAssertNotEqual(mutated, graph, "the mutation applies")
         let bytes = try ArtifactWriter.assemble(
             sections.map { $0.0 == .graph ? ($0.0, Array(mutated.utf8)) : $0 }, signingKey: nil)
-        guard case .invalidContent(let section, let path, let detail) = artifactError({ try ArtifactReader.read(bytes: bytes, trust: .skipSignatureCheck) })
+        guard
+            case .invalidContent(let section, let path, let detail) = artifactError({
+                try ArtifactReader.read(bytes: bytes, trust: .skipSignatureCheck)
+            })
         else { return XCTFail("a bad layout id is refused as invalid content") }
         XCTAssertEqual(section, "graph")
         XCTAssertTrue(path.contains("w_packed"), path)
