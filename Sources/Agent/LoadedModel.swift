@@ -18,10 +18,6 @@ struct LoadedModel: Sendable {
     /// keys): the install's own check, handed on so the trial does not map and hash the same
     /// file a second time.
     static func plan(_ artifact: Artifact, threads: Int? = nil) throws -> LoadedModel {
-        var packed: [String: PackedWeight] = [:]
-        for (name, p) in artifact.packedWeights {
-            packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
-        }
         // Symbolic dims take the validation samples' sizes (the shapes the model was checked
         // with), else 1: the device serves single inferences.
         var bindings: [String: Int] = [:]
@@ -35,7 +31,7 @@ struct LoadedModel: Sendable {
         }
         let plan = try ExecutionPlan(
             model: artifact.model, bindings: bindings,
-            options: .init(packedWeights: packed, threads: threads ?? ExecutionPlan.Options.defaultThreads))
+            options: .init(packedWeights: artifact.packedWeights, threads: threads ?? ExecutionPlan.Options.defaultThreads))
         return LoadedModel(artifact: artifact, plan: plan)
     }
 }

@@ -17,8 +17,12 @@ struct GraphEncoder {
                         "the name is both a plain initializer and a packed weight; a packed weight replaces the initializer, remove one of them"
                 )
             }
-            try PackedTensor.check(
-                layout: packed.layout, elementType: packed.elementType, shape: packed.shape, path: "packed weight '\(name)'")
+            // PackedTensor validated its layout and shape when it was made; rank is this format's limit.
+            guard packed.shape.count <= ArtifactFormat.maxRank else {
+                throw .unsupportedModel(
+                    path: "packed weight '\(name)'",
+                    detail: "logical shape \(packed.shape) exceeds rank \(ArtifactFormat.maxRank), which readers refuse")
+            }
         }
         let graph = try encode(model.graph, path: "graph", packed: packedWeights)
         return .object([

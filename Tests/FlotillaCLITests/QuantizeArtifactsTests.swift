@@ -74,10 +74,7 @@ final class QuantizeArtifactsTests: XCTestCase {
         }
         // The artifact's int8 GEMM weights are pre-packed for its class (arm64-dotprod here):
         // handed to the plan as a device does, repacked when this host's path differs.
-        var packed: [String: PackedWeight] = [:]
-        for (name, p) in artifact.packedWeights {
-            packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
-        }
+        let packed = artifact.packedWeights
         XCTAssertFalse(packed.isEmpty, "the artifact carries pre-packed weights", file: file, line: line)
         let plan = try ExecutionPlan(model: artifact.model, bindings: bindings, options: .init(packedWeights: packed))
         let session = plan.makeSession()

@@ -106,11 +106,11 @@ final class F32PrepackTests: XCTestCase {
         let plain = try ExecutionPlan(model: model, bindings: ["N": 2], options: .init(threads: 1))
         let (stripped, packed) = try F32GemmPrepack.pack(model, path: plain.kernelPathName)
         var regions: [AlignedRegion] = []
-        var borrowed: [String: PackedWeight] = [:]
+        var borrowed: [String: PackedTensor] = [:]
         for (name, w) in packed {
             let region = AlignedRegion(w.storage.bytes)
             regions.append(region)
-            borrowed[name] = PackedWeight(
+            borrowed[name] = try PackedTensor(
                 layout: w.layout, elementType: w.elementType, shape: w.shape,
                 storage: TensorStorage(borrowing: region.buffer, owner: region))
         }
@@ -133,7 +133,7 @@ final class F32PrepackTests: XCTestCase {
         let w2 = try XCTUnwrap(packed["w2"])
 
         var int8 = packed
-        int8["w2"] = PackedWeight(layout: "flotilla.q8.gemm.reference.1", elementType: .float32, shape: w2.shape, storage: w2.storage)
+        int8["w2"] = try PackedTensor(layout: "flotilla.q8.gemm.reference.1", elementType: .float32, shape: w2.shape, storage: w2.storage)
         XCTAssertThrowsError(try ExecutionPlan(model: stripped, bindings: ["N": 1], options: .init(packedWeights: int8))) {
             XCTAssertTrue("\($0)".contains("not a Flotilla fp32 GEMM layout"), "\($0)")
         }
@@ -141,13 +141,13 @@ final class F32PrepackTests: XCTestCase {
         var bytes = w2.storage.bytes
         bytes[16] = 16  // header N: 16 instead of 17
         var wrong = packed
-        wrong["w2"] = PackedWeight(layout: w2.layout, elementType: .float32, shape: w2.shape, storage: TensorStorage(bytes: bytes))
+        wrong["w2"] = try PackedTensor(layout: w2.layout, elementType: .float32, shape: w2.shape, storage: TensorStorage(bytes: bytes))
         XCTAssertThrowsError(try ExecutionPlan(model: stripped, bindings: ["N": 1], options: .init(packedWeights: wrong))) {
             XCTAssertTrue("\($0)".contains("does not match this model"), "\($0)")
         }
 
         var short = packed
-        short["w2"] = PackedWeight(
+        short["w2"] = try PackedTensor(
             layout: w2.layout, elementType: .float32, shape: w2.shape, storage: TensorStorage(bytes: Array(w2.storage.bytes.dropLast(4))))
         XCTAssertThrowsError(try ExecutionPlan(model: stripped, bindings: ["N": 1], options: .init(packedWeights: short))) {
             XCTAssertTrue("\($0)".contains("does not match this model"), "\($0)")

@@ -8,6 +8,19 @@ import XCTest
 /// int8 path on any host; a plan given them reads them (its own path) or repacks them (another
 /// path, the reference included) and gives the bytes of a plan that packed itself.
 final class Q8PrepackTests: XCTestCase {
+    /// The runtime's reading of the shared PackedTensor's layout id: only well-formed int8 GEMM
+    /// ids name a path (fp32 and foreign layouts do not).
+    func testLayoutIdsNameTheirInt8Path() {
+        XCTAssertEqual(PackedTensor.path(ofLayout: "flotilla.q8.gemm.avx512vnni.2"), "avx512vnni")
+        XCTAssertEqual(PackedTensor.path(ofLayout: "flotilla.q8.gemm.neondot.0"), "neondot")
+        for foreign in [
+            "flotilla.f32.gemm.avx2.16", "flotilla.q8.gemm.avx2", "flotilla.q8.gemm.avx2.x", "flotilla.q8.gemm.avx2.-1",
+            "flotilla.q8.gemm.avx2.1.2", "qs8_gemm_avx512vnni_v1", "",
+        ] {
+            XCTAssertNil(PackedTensor.path(ofLayout: foreign), foreign)
+        }
+    }
+
     func fixture(_ model: String) throws -> (model: Model, inputs: [String: Tensor], bindings: [String: Int]) {
         guard let e = try QFixtureTests.entries().first(where: { $0.model.hasSuffix(model) }) else {
             throw XCTSkip("no quantized fixture \(model) in manifest.json")
@@ -86,7 +99,7 @@ final class Q8PrepackTests: XCTestCase {
         guard names.count >= 2 else { return XCTFail("expected two packed weights") }
         var swapped = packed
         let first = try XCTUnwrap(packed[names[0]]), second = try XCTUnwrap(packed[names[1]])
-        swapped[names[0]] = PackedWeight(
+        swapped[names[0]] = try PackedTensor(
             layout: second.layout, elementType: first.elementType, shape: first.shape, storage: second.storage)
         XCTAssertThrowsError(
             try ExecutionPlan(model: stripped, bindings: f.bindings, options: .init(kernels: .reference, packedWeights: swapped))

@@ -182,11 +182,11 @@ final class QDigitsCNNTests: XCTestCase {
         XCTAssertEqual(copying.borrowedWeightBytes, 0)
 
         var regions: [AlignedRegion] = []
-        var borrowed: [String: PackedWeight] = [:]
+        var borrowed: [String: PackedTensor] = [:]
         for (name, w) in made {
             let region = AlignedRegion(w.storage.bytes)
             regions.append(region)
-            borrowed[name] = PackedWeight(
+            borrowed[name] = try PackedTensor(
                 layout: w.layout, elementType: w.elementType, shape: w.shape,
                 storage: TensorStorage(borrowing: region.buffer, owner: region))
         }

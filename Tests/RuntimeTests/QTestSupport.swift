@@ -65,7 +65,7 @@ func runnableInt8Paths() -> [KernelPath] {
 /// named outputs.
 func runGraph(
     _ nodes: [Node], inputs: [(String, Tensor)], constants: [String: Tensor], outputs: [String],
-    kernels: KernelPath = .automatic, packed: [String: PackedWeight] = [:]
+    kernels: KernelPath = .automatic, packed: [String: PackedTensor] = [:]
 ) throws -> [String: Tensor] {
     let graph = Graph(
         nodes: nodes, inputs: inputs.map { ValueInfo($0.0, $0.1.tensorType) },

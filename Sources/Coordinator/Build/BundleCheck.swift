@@ -19,11 +19,8 @@ struct BundleCheck {
         let bindings = bindings(artifact.model.graph, inputs: first.inputs)
         // The artifact's pre-packed weights, as the device hands them to its plan (packed for
         // the class's path; a plan on another path repacks them).
-        var packed: [String: PackedWeight] = [:]
-        for (name, p) in artifact.packedWeights {
-            packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
-        }
-        let plan = try ExecutionPlan(model: artifact.model, bindings: bindings, options: .init(packedWeights: packed, threads: 1))
+        let plan = try ExecutionPlan(
+            model: artifact.model, bindings: bindings, options: .init(packedWeights: artifact.packedWeights, threads: 1))
         let session = plan.makeSession()
         guard let output = artifact.model.graph.outputs.first(where: { $0.type.elementType == .float32 })?.name else {
             throw BuildError.invalidRequest(detail: "the artifact's model has no float32 output holding class scores")

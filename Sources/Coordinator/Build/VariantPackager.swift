@@ -42,10 +42,7 @@ struct VariantPackager {
             bindings: BundleCheck.bindings(outcome.model.model.graph, inputs: bundle.samples.first?.inputs ?? [:]))
         let (model, f32Packed) = try F32GemmPrepack.pack(
             q8Model, path: F32GemmPrepack.f32Path(forInt8Path: profile.kernelPath.rawValue))
-        var packedWeights: [String: PackedTensor] = [:]
-        for (name, w) in q8Packed.merging(f32Packed, uniquingKeysWith: { a, _ in a }) {
-            packedWeights[name] = try PackedTensor(layout: w.layout, elementType: w.elementType, shape: w.shape, storage: w.storage)
-        }
+        let packedWeights = q8Packed.merging(f32Packed, uniquingKeysWith: { a, _ in a })
         try ArtifactWriter(signingKey: options.signingKey).write(
             model: model, manifest: manifest, validation: bundle, packedWeights: packedWeights, to: artifactURL)
         let digests = try ArtifactTransport.compress(fileAt: artifactURL, to: transportURL)

@@ -3,6 +3,8 @@
 public enum ModelIRError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTensor(String)
     case invalidQuantization(String)
+    /// A pre-packed weight whose layout id, element type or logical shape is unusable.
+    case invalidPackedTensor(layout: String, elementType: ElementType, shape: [Int], detail: String)
     /// A node input names a value nothing defines.
     case undefinedValue(value: String, node: String)
     /// A value is defined more than once (two producers, or a producer and an initializer/input).
@@ -23,6 +25,8 @@ public enum ModelIRError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidTensor(let d): return "invalid tensor: \(d)"
         case .invalidQuantization(let d): return "invalid quantization parameters: \(d)"
+        case .invalidPackedTensor(let layout, let type, let shape, let d):
+            return "invalid packed tensor (layout \"\(layout)\", logical type \(type)\(shape)): \(d)"
         case .undefinedValue(let v, let n):
             return "node '\(n)' reads value '\(v)', which no node, graph input or initializer defines; "
                 + "add the missing initializer or input, or fix the name"

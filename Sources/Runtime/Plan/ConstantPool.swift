@@ -17,7 +17,7 @@ final class ConstantPool: @unchecked Sendable {
     /// Pre-packed weights the plan was given (int8 and fp32), and the int8 ones it packed itself.
     let packedWeights: PackedWeightStore
 
-    init(packedWeights: [String: PackedWeight] = [:], packPath: String? = nil) {
+    init(packedWeights: [String: PackedTensor] = [:], packPath: String? = nil) {
         self.packedWeights = PackedWeightStore(provided: packedWeights, packPath: packPath)
     }
 

@@ -17,7 +17,7 @@ public final class ExecutionPlan: Sendable {
         /// `packedWeights`): int8 GEMM weights, whose layout must belong to this plan's int8
         /// kernel path, and fp32 Gemm/MatMul right-hand matrices (`F32GemmPrepack`), read in
         /// place when packed for this plan's fp32 path, else repacked for it.
-        public var packedWeights: [String: PackedWeight] = [:]
+        public var packedWeights: [String: PackedTensor] = [:]
         /// Intra-op threads per session (the caller included): GEMMs split over output rows
         /// or columns, depthwise convolutions over channels. 1 runs everything on the calling
         /// thread. Results are bit-identical at any count.
@@ -31,7 +31,7 @@ public final class ExecutionPlan: Sendable {
         public static var defaultThreads: Int { Swift.max(ProcessInfo.processInfo.activeProcessorCount, 1) }
 
         public init(
-            kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34, packedWeights: [String: PackedWeight] = [:],
+            kernels: KernelPath = .automatic, maxArenaBytes: Int = 1 << 34, packedWeights: [String: PackedTensor] = [:],
             threads: Int = Options.defaultThreads
         ) {
             self.kernels = kernels
@@ -64,7 +64,7 @@ public final class ExecutionPlan: Sendable {
     public let int8KernelPathName: String
     /// The int8 weights this plan packed itself, by initializer name: what an artifact for a
     /// device on the same int8 path carries so the device skips packing.
-    public var packedWeights: [String: PackedWeight] { pool.packedWeights.made }
+    public var packedWeights: [String: PackedTensor] { pool.packedWeights.made }
     /// Intra-op threads each session runs with (`Options.threads`, at least 1).
     public let threads: Int
     /// Number of executed steps (nodes not folded at plan time).

@@ -23,7 +23,7 @@ public enum F32GemmPrepack {
     /// `model` with its eligible weights taken out of the main graph's initializers, and those
     /// weights packed for `path` ("reference", "avx2", "avx512"), by initializer name. Throws
     /// `RuntimeError.invalidModel` for an unknown path.
-    public static func pack(_ model: Model, path: String) throws -> (model: Model, packedWeights: [String: PackedWeight]) {
+    public static func pack(_ model: Model, path: String) throws -> (model: Model, packedWeights: [String: PackedTensor]) {
         guard let nr = F32PackedB.panelWidth(path: path) else {
             throw RuntimeError.invalidModel(
                 "no fp32 kernel path named '\(path)' to pre-pack weights for; use reference, avx2 or avx512 "
@@ -31,7 +31,7 @@ public enum F32GemmPrepack {
         }
         let graph = model.graph
         let eligible = PrepackEligibility.singleReaderInitializers(of: graph)
-        var packed: [String: PackedWeight] = [:]
+        var packed: [String: PackedTensor] = [:]
         for node in graph.nodes where node.domain.isEmpty && (node.opType == "Gemm" || node.opType == "MatMul") {
             guard let name = node.input(1), eligible.contains(name), let w = graph.initializers[name],
                 w.elementType == .float32, w.shape.count >= 2, w.shape.dropLast(2).allSatisfy({ $0 == 1 })
@@ -48,9 +48,13 @@ public enum F32GemmPrepack {
                 return F32PackedB.pack(floats, n: n, k: k, ldb: columns, transposed: transposed, nr: nr)
             }
             guard let blob else { continue }
-            packed[name] = PackedWeight(
-                layout: F32PackedB.layoutName(path: path, nr: nr), elementType: .float32, shape: w.shape,
-                storage: TensorStorage(bytes: blob))
+            do {
+                packed[name] = try PackedTensor(
+                    layout: F32PackedB.layoutName(path: path, nr: nr), elementType: .float32, shape: w.shape,
+                    storage: TensorStorage(bytes: blob))
+            } catch {
+                throw RuntimeError.invalidModel("cannot pre-pack weight '\(name)': \(error)")
+            }
         }
         return (PrepackEligibility.stripping(packed.keys, from: model), packed)
     }

@@ -22,7 +22,7 @@ public enum Q8GemmPrepack {
     /// `RuntimeError.invalidModel` for an unknown path, and the plan's errors for a model the
     /// runtime cannot plan.
     public static func pack(_ model: Model, path: String, bindings: [String: Int] = [:]) throws -> (
-        model: Model, packedWeights: [String: PackedWeight]
+        model: Model, packedWeights: [String: PackedTensor]
     ) {
         guard paths.contains(path) else {
             throw RuntimeError.invalidModel(
@@ -33,7 +33,7 @@ public enum Q8GemmPrepack {
             graph: model.graph, bindings: bindings, options: .init(kernels: .reference, threads: 1), packOnly: path)
         let graph = model.graph
         let eligible = PrepackEligibility.singleReaderInitializers(of: graph)
-        var packed: [String: PackedWeight] = [:]
+        var packed: [String: PackedTensor] = [:]
         for (name, w) in plan.packedWeights {
             guard eligible.contains(name), let initializer = graph.initializers[name],
                 initializer.elementType == w.elementType, initializer.shape == w.shape

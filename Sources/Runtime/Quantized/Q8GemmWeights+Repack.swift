@@ -1,4 +1,5 @@
 internal import CKernels
+import ModelIR
 
 /// A path's weight pack function (`flotilla_q8_kernels.gemm_pack`, `flotilla_q8_gemm_packer`).
 typealias Q8PackFunction =
@@ -14,7 +15,7 @@ extension NodePlanContext {
     /// which gives exactly the buffer the plan would have packed from the initializer. Counted in
     /// `copiedPackedWeightBytes`. Refused when a group's header does not describe this node.
     func repack(
-        _ given: PackedWeight, name: String, groups: Int, m: Int, k: Int, size: Int, bias: [Int32]?, x: Q8Param,
+        _ given: PackedTensor, name: String, groups: Int, m: Int, k: Int, size: Int, bias: [Int32]?, x: Q8Param,
         pack: Q8PackFunction
     ) throws -> Q8GemmWeights {
         guard groups > 0, given.byteCount % groups == 0 else {

@@ -63,20 +63,24 @@ extension NodePlanContext {
                 dst.baseAddress.map { ($0 + g * size).copyMemory(from: p, byteCount: size) }
             }
         }
-        pool.packedWeights.record(
-            weightName,
-            PackedWeight(
-                layout: PackedWeight.layoutName(path: path, id: layoutID),
-                elementType: logical.elementType, shape: logical.shape,
-                storage: TensorStorage(bytes: blob)))
+        do {
+            pool.packedWeights.record(
+                weightName,
+                try PackedTensor(
+                    layout: PackedTensor.layoutName(path: path, id: layoutID),
+                    elementType: logical.elementType, shape: logical.shape,
+                    storage: TensorStorage(bytes: blob)))
+        } catch {
+            throw fail("cannot record the packed weights '\(weightName)': \(error)")
+        }
         return Q8GemmWeights(buffers: buffers, m: m, k: k)
     }
 
     private func acceptPacked(
-        _ given: PackedWeight, name: String, path: String, groups: Int, m: Int, k: Int, size: Int,
+        _ given: PackedTensor, name: String, path: String, groups: Int, m: Int, k: Int, size: Int,
         bias: [Int32]?, x: Q8Param, pack: Q8PackFunction
     ) throws -> Q8GemmWeights {
-        guard let layoutPath = PackedWeight.path(ofLayout: given.layout) else {
+        guard let layoutPath = PackedTensor.path(ofLayout: given.layout) else {
             throw fail(
                 "pre-packed weight '\(name)' has layout '\(given.layout)', which is not a Flotilla int8 GEMM layout; "
                     + "re-export the artifact for this hardware class")

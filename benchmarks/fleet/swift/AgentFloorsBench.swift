@@ -95,10 +95,7 @@ struct AgentFloorsBench {
             guard case .coveredByWholeFile = a.sectionDigests else { throw BenchError("the install's proof did not cover the sections") }
         }
         let artifact = try ArtifactReader.open(slot, trust: trust)
-        var packed: [String: PackedWeight] = [:]
-        for (name, p) in artifact.packedWeights {
-            packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
-        }
+        let packed = artifact.packedWeights
         try measure("plan: ExecutionPlan (Gemm weight pre-packed in the artifact, read in place)") { _ in
             _ = try ExecutionPlan(model: artifact.model, bindings: [:], options: .init(packedWeights: packed, threads: 1))
         }

@@ -73,12 +73,9 @@ struct AgentMemoryBench {
         measure("installed")
         for i in agents.indices {
             let artifact = try ArtifactReader.open(dir.appendingPathComponent("slot-\(i)"), trust: trust)
-            var packed: [String: PackedWeight] = [:]
-            for (name, p) in artifact.packedWeights {
-                packed[name] = PackedWeight(layout: p.layout, elementType: p.elementType, shape: p.shape, storage: p.storage)
-            }
             agents[i].artifact = artifact
-            agents[i].plan = try ExecutionPlan(model: artifact.model, bindings: [:], options: .init(packedWeights: packed, threads: 1))
+            agents[i].plan = try ExecutionPlan(
+                model: artifact.model, bindings: [:], options: .init(packedWeights: artifact.packedWeights, threads: 1))
         }
         measure("loaded")
         var agreeing = 0

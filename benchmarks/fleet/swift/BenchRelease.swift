@@ -104,11 +104,7 @@ enum BenchRelease {
         // simulated devices (this host) plan with.
         let plain = Model(graph: graph, opsetImports: ["": 17], producerName: "fleet-bench", producerVersion: "1")
         let hostPath = try ExecutionPlan(graph: Graph(), options: .init(threads: 1)).kernelPathName
-        let (model, prepacked) = try F32GemmPrepack.pack(plain, path: hostPath)
-        var packedWeights: [String: PackedTensor] = [:]
-        for (name, w) in prepacked {
-            packedWeights[name] = try PackedTensor(layout: w.layout, elementType: w.elementType, shape: w.shape, storage: w.storage)
-        }
+        let (model, packedWeights) = try F32GemmPrepack.pack(plain, path: hostPath)
         let bytes = try ArtifactWriter(signingKey: key).write(
             model: model, manifest: manifest, validation: ValidationBundle(samples: samples, expectedMetrics: metrics),
             packedWeights: packedWeights)
