@@ -82,8 +82,9 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         if channelsLast, table.pointee.dwconv_nhwc != nil {
             let packed = try ctx.q8PackDepthwiseNHWC(geo, params, weightName: weightName)
             return .kernel(outputs: [out], workspaceBytes: 0) { b in
-                Q8DepthwiseNHWCKernel(
-                    table: table, geometry: geo, batch: n, params: params, packed: packed, input: b.input(0), output: b.outputs[0])
+                Q8DepthwiseConvKernel(
+                    table: table, geometry: geo, batch: n, params: params, packed: packed, channelsLast: true, input: b.input(0),
+                    output: b.outputs[0])
             }
         }
         let packed = try ctx.q8PackDepthwise(geo, params, weightName: weightName)
@@ -234,25 +235,31 @@ final class Q8DepthwiseConvKernel: Kernel, @unchecked Sendable {
     let geometry: flotilla_f32_conv2d_geometry
     let batch: Int
     let params: flotilla_q8_dwconv_params
-    /// The plan-time pack (weights and per-channel constants in the path's layout), or nil when
-    /// the path packs nothing for this geometry (the reference; planar geometries).
+    /// The plan-time pack (weights and per-channel constants in the path's layout, NCHW or
+    /// NHWC), or nil when the path packs nothing for this geometry (the reference; planar
+    /// geometries).
     let packed: UnsafeMutableRawPointer?
+    /// NHWC input and output through `dwconv_nhwc` (its pack), else NCHW through `dwconv`.
+    let channelsLast: Bool
     let input, output: Buffer
 
     init(
         table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int,
-        params: flotilla_q8_dwconv_params, packed: UnsafeMutableRawPointer?, input: Buffer, output: Buffer
+        params: flotilla_q8_dwconv_params, packed: UnsafeMutableRawPointer?, channelsLast: Bool = false, input: Buffer,
+        output: Buffer
     ) {
         self.table = table
         self.geometry = geometry
         self.batch = batch
         self.params = params
         self.packed = packed
+        self.channelsLast = channelsLast
         self.input = input
         self.output = output
     }
 
     func execute(_ memory: Memory) throws {
+        if channelsLast { return try executeChannelsLast(memory) }
         var geo = geometry, p = params
         let hw = geometry.in_h * geometry.in_w, ohw = flotilla_f32_conv2d_out_h(&geo) * flotilla_f32_conv2d_out_w(&geo)
         let chw = geometry.channels * hw, cohw = geometry.channels * ohw

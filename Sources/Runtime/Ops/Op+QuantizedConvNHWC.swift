@@ -62,32 +62,9 @@ final class Q8GemmNHWCKernel: Kernel, @unchecked Sendable {
     }
 }
 
-/// A depthwise conv on NHWC activations through the table's `dwconv_nhwc`.
-final class Q8DepthwiseNHWCKernel: Kernel, @unchecked Sendable {
-    // Sendable proof: plan-time constants only; the params' and the pack's pointers are into the
-    // plan's constant pool.
-    let table: UnsafePointer<flotilla_q8_kernels>
-    let geometry: flotilla_f32_conv2d_geometry
-    let batch: Int
-    let params: flotilla_q8_dwconv_params
-    /// The plan-time pack, or nil when the path packs nothing (the reference).
-    let packed: UnsafeMutableRawPointer?
-    let input, output: Buffer
-
-    init(
-        table: UnsafePointer<flotilla_q8_kernels>, geometry: flotilla_f32_conv2d_geometry, batch: Int,
-        params: flotilla_q8_dwconv_params, packed: UnsafeMutableRawPointer?, input: Buffer, output: Buffer
-    ) {
-        self.table = table
-        self.geometry = geometry
-        self.batch = batch
-        self.params = params
-        self.packed = packed
-        self.input = input
-        self.output = output
-    }
-
-    func execute(_ memory: Memory) throws {
+/// The channels-last half of the depthwise kernel: the table's `dwconv_nhwc`.
+extension Q8DepthwiseConvKernel {
+    func executeChannelsLast(_ memory: Memory) throws {
         guard let dwconv = table.pointee.dwconv_nhwc else { throw Q8KernelFailure(status: FLOTILLA_Q8_PACK_MISMATCH) }
         var geo = geometry
         let (c, w) = (geometry.channels, geometry.in_w)
