@@ -1,13 +1,22 @@
 public import ModelIR
 
 /// Runs one `ExecutionPlan`: owns the arena (allocated once, here) and copies inputs in and
-/// outputs out around the op loop, which allocates nothing.
+/// outputs out around the op loop, which allocates nothing. Inputs the plan reads in place
+/// (`BoundaryValue.inPlace`: read only by QuantizeLinear) are not copied: their arena's base
+/// points at the caller's tensor for the run.
 ///
 /// Not thread-safe: use one session per thread (sessions of one plan share its weights).
 public final class Session {
     public let plan: ExecutionPlan
+    /// The base address of every arena as the kernels see it (owned memory, or for an in-place
+    /// input the caller's bytes during a run).
     private let arenas: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    /// What this session allocated, freed in deinit.
+    private let owned: [UnsafeMutableRawPointer]
     private let arenaCount: Int
+    /// An aligned copy for an in-place input whose bytes are not aligned to its element
+    /// (made on first need, then reused).
+    private var misalignedCopies: [Int: UnsafeMutableRawPointer] = [:]
     /// Intra-op worker threads (nil at one thread), parked between runs.
     private let pool: WorkerPool?
 
@@ -16,27 +25,31 @@ public final class Session {
         arenaCount = max(plan.arenaSizes.count, 1)
         pool = plan.threads > 1 ? WorkerPool(participants: plan.threads) : nil
         arenas = .allocate(capacity: arenaCount)
+        var owned: [UnsafeMutableRawPointer] = []
         for i in 0..<arenaCount {
             let bytes = i < plan.arenaSizes.count ? plan.arenaSizes[i] : 0
             let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
             p.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 1))
             (arenas + i).initialize(to: p)
+            owned.append(p)
         }
+        self.owned = owned
     }
 
     deinit {
-        for i in 0..<arenaCount { arenas[i].deallocate() }
+        for p in owned { p.deallocate() }
+        for p in misalignedCopies.values { p.deallocate() }
         arenas.deallocate()
     }
 
     /// Runs the model and returns every graph output as a new tensor.
     public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
-        try execute(inputs)
         var result: [String: Tensor] = [:]
-        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
-        for o in plan.program.outputs {
-            let bytes = [UInt8](UnsafeRawBufferPointer(start: memory.raw(o.buffer), count: o.type.byteCount))
-            result[o.name] = try Tensor(elementType: o.type.elementType, shape: o.type.shape, bytes: bytes)
+        try execute(inputs) { memory in
+            for o in plan.program.outputs {
+                let bytes = [UInt8](UnsafeRawBufferPointer(start: memory.raw(o.buffer), count: o.type.byteCount))
+                result[o.name] = try Tensor(elementType: o.type.elementType, shape: o.type.shape, bytes: bytes)
+            }
         }
         return result
     }
@@ -59,10 +72,10 @@ public final class Session {
                 throw RuntimeError.invalidOutput(name: o.name, detail: "buffer has \(dst.count) bytes; \(o.type) needs \(o.type.byteCount)")
             }
         }
-        try execute(inputs, times: times)
-        let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
-        for o in plan.program.outputs where o.type.byteCount > 0 {
-            if let dst = outputs[o.name]?.baseAddress { dst.copyMemory(from: memory.raw(o.buffer), byteCount: o.type.byteCount) }
+        try execute(inputs, times: times) { memory in
+            for o in plan.program.outputs where o.type.byteCount > 0 {
+                if let dst = outputs[o.name]?.baseAddress { dst.copyMemory(from: memory.raw(o.buffer), byteCount: o.type.byteCount) }
+            }
         }
     }
 
@@ -83,17 +96,49 @@ public final class Session {
         profile.runs += 1
     }
 
-    private func execute(_ inputs: [String: Tensor], times: UnsafeMutableBufferPointer<UInt64>? = nil) throws {
+    /// Copies or binds the inputs, runs the steps, then `finish` reads the outputs while the
+    /// in-place inputs are still bound (an output may be computed from them).
+    private func execute(
+        _ inputs: [String: Tensor], times: UnsafeMutableBufferPointer<UInt64>? = nil, finish: (Memory) throws -> Void
+    ) throws {
         try validate(inputs)
         let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
+        var bound: [(BoundaryValue, Tensor)] = []
         for i in plan.program.inputs {
             guard let t = inputs[i.name] else { continue }
+            if i.inPlace {
+                bound.append((i, t))
+                continue
+            }
             let dst = memory.raw(i.buffer)
             t.withUnsafeBytes { src in
                 if let base = src.baseAddress, src.count > 0 { dst.copyMemory(from: base, byteCount: src.count) }
             }
         }
-        if let times { try plan.program.execute(memory, times: times) } else { try plan.program.execute(memory) }
+        // The caller's bytes are not the session's to keep, whatever the run's outcome.
+        defer { for (i, _) in bound { arenas[i.buffer.arena] = owned[i.buffer.arena] } }
+        try withBound(bound[...]) {
+            if let times { try plan.program.execute(memory, times: times) } else { try plan.program.execute(memory) }
+            try finish(memory)
+        }
+    }
+
+    /// Points each in-place input's arena at the caller's bytes (an aligned copy when they are
+    /// not aligned to the element) for the duration of `body`.
+    private func withBound(_ rest: ArraySlice<(BoundaryValue, Tensor)>, _ body: () throws -> Void) throws {
+        guard let (i, t) = rest.first else { return try body() }
+        let alignment = max(i.type.elementType.byteSize ?? 1, 1)
+        try t.withUnsafeBytes { src in
+            if let base = src.baseAddress, Int(bitPattern: base) % alignment == 0 {
+                arenas[i.buffer.arena] = UnsafeMutableRawPointer(mutating: base)
+            } else {
+                let copy = misalignedCopies[i.buffer.arena] ?? UnsafeMutableRawPointer.allocate(byteCount: max(src.count, 1), alignment: 64)
+                misalignedCopies[i.buffer.arena] = copy
+                if let base = src.baseAddress, src.count > 0 { copy.copyMemory(from: base, byteCount: src.count) }
+                arenas[i.buffer.arena] = copy
+            }
+            try withBound(rest.dropFirst(), body)
+        }
     }
 
     private func validate(_ inputs: [String: Tensor]) throws {

@@ -43,6 +43,9 @@ public final class ExecutionPlan: Sendable {
 
     /// The graph inputs a run must supply, with their bound types.
     public let inputs: [(name: String, type: ValueType)]
+    /// Inputs a run reads where the caller's tensor lies, without copying them into the arena
+    /// (read only by QuantizeLinear, as the first step of a QDQ model; `Session`).
+    public var inPlaceInputs: [String] { program.inputs.filter(\.inPlace).map(\.name) }
     public let outputs: [(name: String, type: ValueType)]
     /// Bytes of the main arena: every intermediate, workspace, input and output copy.
     public let peakArenaBytes: Int

@@ -16,6 +16,9 @@ struct BoundaryValue: Sendable {
     let name: String
     let type: ValueType
     let buffer: Buffer
+    /// An input read in place: `buffer` is at offset 0 of an arena of its own whose base the
+    /// session points at the caller's tensor for the run (`GraphPlanner.readsInPlace`).
+    var inPlace = false
 }
 
 /// A planned graph with memory assigned: its steps, where inputs go and outputs come from.
@@ -57,6 +60,30 @@ extension GraphPlanner {
     /// without its mask output.
     static let aliasingOps: Set<String> = ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"]
 
+    /// Ops that may read a graph input where the caller's tensor lies instead of an arena copy:
+    /// they only read their input 0, never past its last element, with no alignment beyond the
+    /// element's. QuantizeLinear is the first step of every QDQ model.
+    static let inPlaceReaders: Set<String> = ["QuantizeLinear"]
+
+    /// Graph inputs of the main graph whose every reader is an `inPlaceReaders` op reading it
+    /// as input 0 (not a graph output, no view, no subgraph capture): the session binds them
+    /// instead of copying them into the arena.
+    func readsInPlace() -> Set<String> {
+        guard arenaIndex == 0 else { return [] }
+        let outputNames = Set(graph.outputs.map(\.name))
+        var result: Set<String> = []
+        for i in graph.inputs where constants[i.name] == nil && types[i.name] != nil && !outputNames.contains(i.name) {
+            let readers = steps.filter { $0.reads.contains(i.name) }
+            guard !readers.isEmpty else { continue }
+            let ok = readers.allSatisfy { s in
+                s.node.domain.isEmpty && Self.inPlaceReaders.contains(s.node.opType) && s.node.subgraphs.isEmpty
+                    && s.node.inputs.enumerated().allSatisfy { k, v in v != i.name || k == 0 }
+            }
+            if ok { result.insert(i.name) }
+        }
+        return result
+    }
+
     static func aliases(_ step: PendingStep) -> Bool {
         let n = step.node
         guard n.domain.isEmpty, aliasingOps.contains(n.opType), n.fusedActivation == nil, let first = n.outputs.first, !first.isEmpty,
@@ -74,7 +101,8 @@ extension GraphPlanner {
         var lastStep: [String: Int] = [:]
         var order: [String] = []
         let outputNames = Set(graph.outputs.map(\.name))
-        for i in graph.inputs where constants[i.name] == nil && types[i.name] != nil {
+        let inPlace = readsInPlace()
+        for i in graph.inputs where constants[i.name] == nil && types[i.name] != nil && !inPlace.contains(i.name) {
             firstStep[i.name] = 0
             lastStep[i.name] = outputNames.contains(i.name) ? end : 0
             order.append(i.name)
@@ -120,6 +148,10 @@ extension GraphPlanner {
             buffers[r.name] = .arena(arenaIndex, offset: offset, bytes: r.bytes)
         }
         for (alias, r) in root { buffers[alias] = buffers[r] }
+        for name in inPlace.sorted() {
+            guard let t = types[name] else { continue }
+            buffers[name] = .arena(arenaCounter.next(), offset: 0, bytes: t.byteCount)
+        }
         var constantBuffers: [String: Buffer] = [:]
         let pool = self.pool
         func resolve(_ name: String) -> Buffer? {
@@ -166,7 +198,7 @@ extension GraphPlanner {
         var inputs: [BoundaryValue] = []
         for i in graph.inputs {
             guard let t = types[i.name], let b = buffers[i.name] else { continue }
-            inputs.append(BoundaryValue(name: i.name, type: t, buffer: b))
+            inputs.append(BoundaryValue(name: i.name, type: t, buffer: b, inPlace: inPlace.contains(i.name)))
         }
         var outputs: [BoundaryValue] = []
         for o in graph.outputs {
