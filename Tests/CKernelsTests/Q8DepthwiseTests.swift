@@ -130,48 +130,16 @@ final class Q8DepthwiseTests: XCTestCase {
                     pad_top: Int.random(in: 0...2, using: &rng), pad_left: Int.random(in: 0...2, using: &rng),
                     pad_bottom: Int.random(in: 0...2, using: &rng), pad_right: Int.random(in: 0...2, using: &rng))
             } while flotilla_f32_conv2d_geometry_check(&g) != FLOTILLA_F32_GEOMETRY_OK
-            let taps = g.kernel_h * g.kernel_w
-            let edge = i % 5
-            let input = (0..<(g.channels * g.in_h * g.in_w)).map { _ in
-                edge == 0 ? 0 : edge == 1 ? 255 : UInt8.random(in: 0...255, using: &rng)
-            }
-            let weights = (0..<(g.channels * taps)).map { _ in
-                i % 7 == 0 ? (Bool.random(using: &rng) ? 127 : -127) : Int8.random(in: -127...127, using: &rng)
-            }
-            let bias: [Int32]? =
-                i % 3 == 0 ? nil : (0..<g.channels).map { _ in Int32.random(in: -(1 << 22)...(1 << 22), using: &rng) }
-            var multiplier: [Int32] = [], shift: [Int32] = []
-            for _ in 0..<g.channels {
-                var m: Int32 = 0, s: Int32 = 0
-                let real = i % 4 == 0 ? Double.random(in: 1...100, using: &rng) : Double.random(in: 1e-5...0.05, using: &rng)
-                _ = flotilla_q8_quantize_multiplier(real, &m, &s)
-                multiplier.append(m)
-                shift.append(s)
-            }
-            let xType = i % 2 == 0 ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
-            let extremeZero = i % 3 == 1
-            let xZero: Int32 =
-                xType == FLOTILLA_Q8_U8
-                ? (extremeZero ? (Bool.random(using: &rng) ? 0 : 255) : Int32.random(in: 0...255, using: &rng))
-                : (extremeZero ? (Bool.random(using: &rng) ? -128 : 127) : Int32.random(in: -128...127, using: &rng))
-            let yType = Bool.random(using: &rng) ? FLOTILLA_Q8_S8 : FLOTILLA_Q8_U8
-            let (tmin, tmax): (Int32, Int32) = yType == FLOTILLA_Q8_U8 ? (0, 255) : (-128, 127)
-            var qmin = tmin, qmax = tmax
-            if i % 3 == 2 {
-                qmin = Int32.random(in: tmin...tmax, using: &rng)
-                qmax = Int32.random(in: qmin...tmax, using: &rng)
-            }
-            let yZero = Int32.random(in: tmin...tmax, using: &rng)
-            let perChannel = i % 4 != 3
+            let d = Q8DepthwiseData.random(i, g, edges: 5, using: &rng)
             let expected = dwconv(
-                q8Reference(), g, input: input, weights: weights, bias: bias, multiplier: multiplier,
-                shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero,
-                yType: yType, qmin: qmin, qmax: qmax)
+                q8Reference(), g, input: d.input, weights: d.weights, bias: d.bias, multiplier: d.multiplier,
+                shift: d.shift, perChannel: d.perChannel, xType: d.xType, xZero: d.xZero, yZero: d.yZero,
+                yType: d.yType, qmin: d.qmin, qmax: d.qmax)
             for table in optimizedQ8Tables() {
                 let got = dwconv(
-                    table, g, input: input, weights: weights, bias: bias, multiplier: multiplier,
-                    shift: shift, perChannel: perChannel, xType: xType, xZero: xZero, yZero: yZero,
-                    yType: yType, qmin: qmin, qmax: qmax)
+                    table, g, input: d.input, weights: d.weights, bias: d.bias, multiplier: d.multiplier,
+                    shift: d.shift, perChannel: d.perChannel, xType: d.xType, xZero: d.xZero, yZero: d.yZero,
+                    yType: d.yType, qmin: d.qmin, qmax: d.qmax)
                 XCTAssertEqual(got, expected, "\(q8PathName(table)) case \(i): \(g)")
             }
         }
