@@ -103,30 +103,28 @@ public final class Session {
     ) throws {
         try validate(inputs)
         let memory = Memory(bases: UnsafePointer(arenas), pool: pool)
-        var bound: [(BoundaryValue, Tensor)] = []
-        for i in plan.program.inputs {
+        for i in plan.program.inputs where !i.inPlace {
             guard let t = inputs[i.name] else { continue }
-            if i.inPlace {
-                bound.append((i, t))
-                continue
-            }
             let dst = memory.raw(i.buffer)
             t.withUnsafeBytes { src in
                 if let base = src.baseAddress, src.count > 0 { dst.copyMemory(from: base, byteCount: src.count) }
             }
         }
         // The caller's bytes are not the session's to keep, whatever the run's outcome.
-        defer { for (i, _) in bound { arenas[i.buffer.arena] = owned[i.buffer.arena] } }
-        try withBound(bound[...]) {
+        defer { for i in plan.program.inputs where i.inPlace { arenas[i.buffer.arena] = owned[i.buffer.arena] } }
+        try withBound(from: 0, inputs) {
             if let times { try plan.program.execute(memory, times: times) } else { try plan.program.execute(memory) }
             try finish(memory)
         }
     }
 
-    /// Points each in-place input's arena at the caller's bytes (an aligned copy when they are
-    /// not aligned to the element) for the duration of `body`.
-    private func withBound(_ rest: ArraySlice<(BoundaryValue, Tensor)>, _ body: () throws -> Void) throws {
-        guard let (i, t) = rest.first else { return try body() }
+    /// Points the arena of each in-place input from `plan.program.inputs[k...]` at the caller's
+    /// bytes (an aligned copy when they are not aligned to the element) for the duration of
+    /// `body`. Recursion instead of a list: a run allocates nothing.
+    private func withBound(from k: Int, _ inputs: [String: Tensor], _ body: () throws -> Void) throws {
+        let all = plan.program.inputs
+        guard let next = all[k...].firstIndex(where: \.inPlace), let t = inputs[all[next].name] else { return try body() }
+        let i = all[next]
         let alignment = max(i.type.elementType.byteSize ?? 1, 1)
         try t.withUnsafeBytes { src in
             if let base = src.baseAddress, Int(bitPattern: base) % alignment == 0 {
@@ -137,7 +135,7 @@ public final class Session {
                 if let base = src.baseAddress, src.count > 0 { copy.copyMemory(from: base, byteCount: src.count) }
                 arenas[i.buffer.arena] = copy
             }
-            try withBound(rest.dropFirst(), body)
+            try withBound(from: next + 1, inputs, body)
         }
     }
 
