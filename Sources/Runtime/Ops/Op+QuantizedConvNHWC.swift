@@ -119,7 +119,9 @@ extension Memory {
     /// `indexedChunks` for int8 kernels that return a status: the first failure, if any (they
     /// refuse only a pack that does not match, which every chunk shares). Allocates nothing.
     func q8Chunks(_ count: Int, align: Int, parallel: Bool, _ body: (Int, Int, Int) -> flotilla_q8_status) -> flotilla_q8_status {
-        withUnsafeTemporaryAllocation(of: flotilla_q8_status.self, capacity: Swift.max(pool?.width ?? 1, 1)) { status in
+        guard count > 0 else { return FLOTILLA_Q8_OK }
+        guard parallel, let pool, pool.width > 1 else { return body(0, 0, count) }
+        return withUnsafeTemporaryAllocation(of: flotilla_q8_status.self, capacity: pool.width) { status in
             status.initialize(repeating: FLOTILLA_Q8_OK)
             indexedChunks(count, align: align, parallel: parallel) { i, start, end in status[i] = body(i, start, end) }
             return status.first { $0 != FLOTILLA_Q8_OK } ?? FLOTILLA_Q8_OK
