@@ -80,7 +80,7 @@ private func planQLinearConv(_ ctx: NodePlanContext) throws -> PlannedOp {
         let params = flotilla_q8_dwconv_params(
             x_type: x.cType, x_zero_point: x.zeroPoint, weights: wp, bias: bp, requant: requant.c())
         if channelsLast, table.pointee.dwconv_nhwc != nil {
-            let packed = try ctx.q8PackDepthwiseNHWC(geo, params, weightName: weightName)
+            let packed = try ctx.q8PackDepthwise(geo, params, weightName: weightName, channelsLast: true)
             return .kernel(outputs: [out], workspaceBytes: 0) { b in
                 Q8DepthwiseConvKernel(
                     table: table, geometry: geo, batch: n, params: params, packed: packed, channelsLast: true, input: b.input(0),
@@ -299,17 +299,19 @@ final class Q8DepthwiseConvKernel: Kernel, @unchecked Sendable {
 extension NodePlanContext {
     /// The depthwise weights and per-channel constants packed once for the plan's path, when it
     /// packs for this geometry (its per-call channels-last/planar rule depends on the geometry
-    /// alone, so the plan packs for the path every call will take); nil otherwise.
+    /// alone, so the plan packs for the path every call will take); nil otherwise. NHWC
+    /// (`channelsLast`) packs are `dwconv_nhwc`'s, NCHW ones `dwconv_packed`'s.
     func q8PackDepthwise(
-        _ geometry: flotilla_f32_conv2d_geometry, _ params: flotilla_q8_dwconv_params, weightName: String
+        _ geometry: flotilla_f32_conv2d_geometry, _ params: flotilla_q8_dwconv_params, weightName: String, channelsLast: Bool = false
     ) throws -> UnsafeMutableRawPointer? {
         var g = geometry, p = params
         let table = kernels.q8.pointee
-        guard let sizeOf = table.dwconv_pack_size, let pack = table.dwconv_pack else { return nil }
+        let entries = channelsLast ? (table.dwconv_nhwc_pack_size, table.dwconv_nhwc_pack) : (table.dwconv_pack_size, table.dwconv_pack)
+        guard let sizeOf = entries.0, let pack = entries.1 else { return nil }
         let size = sizeOf(&g)
         guard size > 0 else { return nil }
         let packed = pool.allocate(bytes: size)
-        try q8Check(self, pack(&g, &p, packed), "packing depthwise weights '\(weightName)'")
+        try q8Check(self, pack(&g, &p, packed), "packing \(channelsLast ? "channels-last " : "")depthwise weights '\(weightName)'")
         return packed
     }
 }

@@ -167,19 +167,3 @@ final class Q8ChannelsLastAdapter: Kernel, @unchecked Sendable {
         }
     }
 }
-
-extension NodePlanContext {
-    /// The channels-last depthwise pack for the plan's path, or nil when it packs nothing.
-    func q8PackDepthwiseNHWC(
-        _ geometry: flotilla_f32_conv2d_geometry, _ params: flotilla_q8_dwconv_params, weightName: String
-    ) throws -> UnsafeMutableRawPointer? {
-        var g = geometry, p = params
-        let table = kernels.q8.pointee
-        guard let sizeOf = table.dwconv_nhwc_pack_size, let pack = table.dwconv_nhwc_pack else { return nil }
-        let size = sizeOf(&g)
-        guard size > 0 else { return nil }
-        let packed = pool.allocate(bytes: size)
-        try q8Check(self, pack(&g, &p, packed), "packing channels-last depthwise weights '\(weightName)'")
-        return packed
-    }
-}
